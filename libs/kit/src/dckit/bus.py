@@ -1,0 +1,96 @@
+"""NATS JetStream connection that survives the server being down (it reconnects forever)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import BadRequestError
+
+from dckit.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class EventBus:
+    def __init__(self, url: str, stream: str, subject_prefix: str, name: str) -> None:
+        self.url = url
+        self.stream = stream
+        self.subject_prefix = subject_prefix
+        self.name = name
+        self._nc: Client | None = None
+        self._stream_ready = False
+        self._retry: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        """Connect now if NATS answers, else keep trying in the background: starting while
+        NATS is down is allowed; events wait in the outbox until it comes back."""
+        try:
+            await self._connect_once()
+        except Exception as exc:
+            log.warning("NATS at %s unavailable (%s); retrying in the background", self.url, exc)
+            self._retry = asyncio.create_task(self._connect_loop())
+
+    async def _connect_once(self) -> None:
+        self._nc = await nats.connect(
+            self.url,
+            name=self.name,
+            connect_timeout=2,
+            reconnect_time_wait=1,
+            max_reconnect_attempts=-1,  # once connected, reconnect forever
+            allow_reconnect=True,
+        )
+
+    async def _connect_loop(self) -> None:
+        delay = 0.5
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+            try:
+                await self._connect_once()
+                log.info("NATS at %s connected", self.url)
+                return
+            except Exception:
+                delay = min(delay * 2, 10.0)
+
+    @property
+    def connected(self) -> bool:
+        return self._nc is not None and self._nc.is_connected
+
+    @property
+    def client(self) -> Client:
+        if self._nc is None:
+            raise Unavailable(f"NATS at {self.url} is not connected")
+        return self._nc
+
+    async def jetstream(self) -> JetStreamContext:
+        js = self.client.jetstream()
+        if not self._stream_ready:
+            await self._ensure_stream(js)
+            self._stream_ready = True
+        return js
+
+    async def _ensure_stream(self, js: JetStreamContext) -> None:
+        config = StreamConfig(
+            name=self.stream,
+            subjects=[f"{self.subject_prefix}.>"],
+            duplicate_window=120.0,  # seconds in which a repeated Nats-Msg-Id is dropped
+        )
+        try:
+            await js.add_stream(config)
+        except BadRequestError:
+            # Exists with a different config (e.g. retention tuned by operators): keep it.
+            log.info("stream %s exists; leaving its configuration alone", self.stream)
+
+    async def close(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        if self._nc is not None and not self._nc.is_closed:
+            await self._nc.drain()
+        self._nc = None
+        self._stream_ready = False

@@ -1,0 +1,142 @@
+"""Durable, idempotent JetStream consumer.
+
+Each message is handled inside one database transaction that also records its event id in
+the consumer's `processed_events` table; a redelivered event finds its id there and is
+acknowledged without running the handler again. Ack happens only after commit, so a crash
+mid-handler means redelivery, never loss.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import propagate, trace
+from prometheus_client import Counter
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from datacompass.common.v1 import events_pb2
+from dckit import context
+from dckit.bus import EventBus
+from dckit.db import Database
+from dckit.events import nats_subject
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+Handler = Callable[[AsyncSession, events_pb2.EventEnvelope], Awaitable[None]]
+
+HANDLED = Counter("dc_consumer_events_total", "Events handled", ["consumer", "outcome"])
+
+
+def processed_events_table(metadata: MetaData) -> Table:
+    return Table(
+        "processed_events",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(36), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        bus: EventBus,
+        db: Database,
+        processed: Table,
+        *,
+        durable: str,
+        event_type: str,
+        handler: Handler,
+        batch_size: int = 20,
+        ack_wait: float = 30.0,
+        max_deliver: int = 20,
+    ) -> None:
+        self.bus, self.db, self.processed = bus, db, processed
+        self.durable = durable
+        self.event_type = event_type  # may end in a wildcard: "datacompass.catalog.>"
+        self.handler = handler
+        self.batch_size = batch_size
+        self.ack_wait = ack_wait
+        self.max_deliver = max_deliver
+        self.idle = asyncio.Event()  # set whenever no message is in flight (for draining)
+        self.idle.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        subscription = None
+        while not stop.is_set():
+            try:
+                if subscription is None:
+                    js = await self.bus.jetstream()
+                    subscription = await js.pull_subscribe(
+                        nats_subject(self.event_type, self.bus.subject_prefix),
+                        durable=self.durable,
+                        stream=self.bus.stream,
+                        config=ConsumerConfig(
+                            ack_policy=AckPolicy.EXPLICIT,
+                            deliver_policy=DeliverPolicy.ALL,
+                            ack_wait=self.ack_wait,
+                            max_deliver=self.max_deliver,
+                        ),
+                    )
+                try:
+                    messages = await subscription.fetch(self.batch_size, timeout=1.0)
+                except NatsTimeout:
+                    continue
+                for msg in messages:
+                    if stop.is_set():
+                        break  # unacked: redelivered to another replica after ack_wait
+                    await self.handle(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s: %s; retrying", self.durable, exc)
+                subscription = None
+                await asyncio.sleep(1.0)
+
+    async def handle(self, msg: Msg) -> None:
+        self.idle.clear()
+        try:
+            envelope = events_pb2.EventEnvelope.FromString(msg.data)
+        except Exception:
+            log.error(
+                "consumer %s: undecodable message on %s; terminating it", self.durable, msg.subject
+            )
+            HANDLED.labels(self.durable, "undecodable").inc()
+            await msg.term()
+            self.idle.set()
+            return
+        parent = propagate.extract(dict(msg.headers or {}))
+        ctx = context.RequestContext(request_id=envelope.request_id, actor=envelope.actor)
+        try:
+            with (
+                tracer.start_as_current_span(f"consume {envelope.type}", context=parent),
+                context.bound(ctx),
+            ):
+                async with self.db.session() as session:
+                    inserted = await session.execute(
+                        insert(self.processed)
+                        .values(consumer=self.durable, event_id=envelope.id)
+                        .on_conflict_do_nothing()
+                        .returning(self.processed.c.event_id)
+                    )
+                    if inserted.first() is None:
+                        HANDLED.labels(self.durable, "duplicate").inc()
+                    else:
+                        await self.handler(session, envelope)
+                        HANDLED.labels(self.durable, "ok").inc()
+            await msg.ack()
+        except Exception:
+            HANDLED.labels(self.durable, "error").inc()
+            log.exception("consumer %s failed on event %s", self.durable, envelope.id)
+            attempt = msg.metadata.num_delivered if msg.metadata else 1
+            await msg.nak(delay=min(30.0, 0.5 * 2**attempt))
+        finally:
+            self.idle.set()

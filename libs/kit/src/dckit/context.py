@@ -1,0 +1,70 @@
+"""Request context carried from the gateway to every service in gRPC metadata."""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+# gRPC metadata keys (lower-case, as gRPC requires).
+REQUEST_ID = "x-request-id"
+ACTOR = "x-dc-actor"
+CLIENT_IP = "x-dc-client-ip"
+USER_AGENT = "x-dc-user-agent"
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    request_id: str = ""
+    actor: str = "system"
+    client_ip: str = ""
+    user_agent: str = ""
+
+    def to_metadata(self) -> list[tuple[str, str]]:
+        pairs = [
+            (REQUEST_ID, self.request_id),
+            (ACTOR, self.actor),
+            (CLIENT_IP, self.client_ip),
+            (USER_AGENT, self.user_agent),
+        ]
+        return [(k, v) for k, v in pairs if v]
+
+    @classmethod
+    def from_metadata(cls, metadata: Iterable[tuple[str, str | bytes]] | None) -> RequestContext:
+        values: dict[str, str] = {}
+        for key, value in metadata or ():
+            values[key] = value.decode() if isinstance(value, bytes) else value
+        return cls(
+            request_id=values.get(REQUEST_ID) or new_request_id(),
+            actor=values.get(ACTOR) or "anonymous",
+            client_ip=values.get(CLIENT_IP, ""),
+            user_agent=values.get(USER_AGENT, ""),
+        )
+
+    def with_actor(self, actor: str) -> RequestContext:
+        return replace(self, actor=actor)
+
+
+_DEFAULT = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "dc_request_context", default=None
+)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def current() -> RequestContext:
+    return _current.get() or _DEFAULT
+
+
+@contextmanager
+def bound(ctx: RequestContext) -> Iterator[RequestContext]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)

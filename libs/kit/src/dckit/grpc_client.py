@@ -1,0 +1,72 @@
+"""gRPC client helper: every call gets a deadline and the caller's request context;
+UNAVAILABLE is retried with exponential backoff (gRPC's own retry policy, which adds jitter)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from opentelemetry.instrumentation.grpc import aio_client_interceptors
+
+from dckit import context
+
+DEFAULT_TIMEOUT = 10.0
+
+
+def _service_config(max_attempts: int) -> str:
+    return json.dumps(
+        {
+            "methodConfig": [
+                {
+                    "name": [{}],  # every service and method on this channel
+                    "retryPolicy": {
+                        "maxAttempts": max_attempts,
+                        "initialBackoff": "0.1s",
+                        "maxBackoff": "2s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ]
+        }
+    )
+
+
+class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+    def __init__(self, default_timeout: float) -> None:
+        self.default_timeout = default_timeout
+
+    async def intercept_unary_unary(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
+        details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()))
+        for key, value in context.current().to_metadata():
+            if key not in metadata:
+                metadata.add(key, value)
+        details = grpc.aio.ClientCallDetails(
+            method=details.method,
+            timeout=details.timeout if details.timeout is not None else self.default_timeout,
+            metadata=metadata,
+            credentials=details.credentials,
+            wait_for_ready=details.wait_for_ready,
+        )
+        return await continuation(details, request)
+
+
+def channel(
+    target: str, *, default_timeout: float = DEFAULT_TIMEOUT, max_attempts: int = 4
+) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", _service_config(max_attempts)),
+            ("grpc.keepalive_time_ms", 30_000),
+        ],
+        interceptors=[*aio_client_interceptors(), _ContextInterceptor(default_timeout)],
+    )

@@ -1,0 +1,146 @@
+"""Outbox relay: publishes pending outbox rows to JetStream, oldest first.
+
+`Nats-Msg-Id` = event id, so a crash between publish and commit cannot duplicate an event
+(JetStream drops the repeat inside its duplicate window). Rows are claimed with
+`FOR UPDATE SKIP LOCKED`, so relays in several replicas share the work without overlap.
+NATS down = rows stay pending and the relay retries with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+from prometheus_client import Counter, Gauge
+from sqlalchemy import Table, func, select, update
+
+from datacompass.common.v1 import events_pb2
+from dckit.bus import EventBus
+from dckit.db import Database
+from dckit.events import nats_subject
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("dc_outbox_published_total", "Events relayed to NATS", ["service"])
+PENDING = Gauge("dc_outbox_pending", "Outbox rows not yet published", ["service"])
+FAILURES = Counter("dc_outbox_publish_failures_total", "Failed publish attempts", ["service"])
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        bus: EventBus,
+        service: str,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 0.2,
+        publish_timeout: float = 2.0,
+        max_backoff: float = 10.0,
+    ) -> None:
+        self.db, self.table, self.bus, self.service = db, table, bus, service
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.publish_timeout = publish_timeout
+        self.max_backoff = max_backoff
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Nudge the relay after a commit so events go out without waiting for the poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failures = 0
+        while not stop.is_set():
+            try:
+                published = await self.publish_pending()
+                failures = 0
+                if published == self.batch_size:
+                    continue  # more waiting: keep draining
+                delay = self.poll_interval
+            except Exception as exc:  # NATS or DB down: keep rows, back off with jitter
+                failures += 1
+                FAILURES.labels(self.service).inc()
+                delay = min(self.max_backoff, 0.2 * 2**failures) * random.uniform(0.5, 1.0)
+                log.warning("outbox relay: %s; retrying in %.1fs", exc, delay)
+            await _wait_any(stop, self._wake, delay)
+            self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many were published."""
+        published_ids: list[str] = []
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(self.table.c.id, self.table.c.event_type, self.table.c.payload)
+                    .where(self.table.c.published_at.is_(None))
+                    .order_by(self.table.c.created_at, self.table.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                PENDING.labels(self.service).set(0)
+                return 0
+            js = await self.bus.jetstream()
+            error: Exception | None = None
+            for row in rows:
+                try:
+                    await js.publish(
+                        nats_subject(row.event_type, self.bus.subject_prefix),
+                        row.payload,
+                        timeout=self.publish_timeout,
+                        headers=_headers(row.id, row.payload),
+                    )
+                except Exception as exc:
+                    error = exc
+                    break  # keep order: stop at the first failure
+                published_ids.append(row.id)
+            if published_ids:
+                await session.execute(
+                    update(self.table)
+                    .where(self.table.c.id.in_(published_ids))
+                    .values(published_at=func.now())
+                )
+            if error is not None:
+                await session.execute(
+                    update(self.table)
+                    .where(self.table.c.id == rows[len(published_ids)].id)
+                    .values(attempts=self.table.c.attempts + 1, last_error=str(error)[:500])
+                )
+        PUBLISHED.labels(self.service).inc(len(published_ids))
+        if error is not None:
+            raise error
+        return len(published_ids)
+
+    async def pending_count(self) -> int:
+        async with self.db.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(self.table)
+                .where(self.table.c.published_at.is_(None))
+            )
+        PENDING.labels(self.service).set(count or 0)
+        return int(count or 0)
+
+
+def _headers(event_id: str, payload: bytes) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": event_id}
+    envelope = events_pb2.EventEnvelope.FromString(payload)
+    headers["Ce-Type"] = envelope.type
+    if envelope.traceparent:
+        headers["traceparent"] = envelope.traceparent
+    if envelope.tracestate:
+        headers["tracestate"] = envelope.tracestate
+    return headers
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,23 @@
+"""The interface every metadata adapter implements."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from catalog_service.domain.models import ScannedObject
+
+
+class SourceError(Exception):
+    """The source could not be read (unreachable, bad credentials, timeout...).
+
+    The message is shown to users and stored on the scan run: it must not contain secrets."""
+
+
+class MetadataAdapter(Protocol):
+    async def scan(self) -> list[ScannedObject]: ...
+
+
+class AdapterFactory(Protocol):
+    def __call__(
+        self, connection: dict[str, Any], *, statement_timeout_ms: int
+    ) -> MetadataAdapter: ...

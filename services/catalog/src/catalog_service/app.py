@@ -1,0 +1,107 @@
+"""Wiring: builds the catalog service from its settings (used by __main__ and by tests)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from catalog_service.adapters.registry import adapter_for
+from catalog_service.api.mappers import scan_finished
+from catalog_service.api.servicer import CatalogServicer
+from catalog_service.application.objects import ObjectUseCases
+from catalog_service.application.scans import ScanUseCases
+from catalog_service.application.sources import SourceUseCases
+from catalog_service.config import CatalogSettings
+from catalog_service.db.tables import SCHEMA, outbox
+from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from dckit.bus import EventBus
+from dckit.crypto import SecretBox
+from dckit.db import Database
+from dckit.grpc_server import GrpcApp
+from dckit.migrations import upgrade_async
+from dckit.outbox import Outbox
+from dckit.relay import OutboxRelay
+
+SERVICE = "catalog"
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+
+
+@dataclass
+class CatalogService:
+    settings: CatalogSettings
+    db: Database
+    bus: EventBus
+    relay: OutboxRelay
+    scans: ScanUseCases
+    grpc: GrpcApp
+
+
+async def migrate(settings: CatalogSettings) -> None:
+    await upgrade_async(MIGRATIONS, settings.database_url.get_secret_value(), SCHEMA)
+
+
+def build(settings: CatalogSettings) -> CatalogService:
+    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+    bus = EventBus(settings.nats_url, settings.nats_stream, settings.event_subject_prefix, SERVICE)
+    relay = OutboxRelay(db, outbox, bus, SERVICE)
+    box = SecretBox(settings.encryption_key.get_secret_value())
+    events = Outbox(outbox, SERVICE)
+    scans = ScanUseCases(
+        db,
+        events,
+        box,
+        adapter_for,
+        event_for=scan_finished,
+        scan_timeout=settings.scan_timeout_seconds,
+        statement_timeout_ms=settings.source_statement_timeout_ms,
+        max_concurrent=settings.max_concurrent_scans,
+        on_commit=relay.wake,
+    )
+    servicer = CatalogServicer(SourceUseCases(db, events, box), scans, ObjectUseCases(db, events))
+
+    def register(server: grpc.aio.Server) -> None:
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
+
+    async def close() -> None:
+        await scans.drain(settings.shutdown_grace_seconds)
+        await bus.close()
+        await db.dispose()
+
+    app = GrpcApp(
+        SERVICE,
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        service_names=[SERVICE_NAME],
+        register=register,
+        workers=[relay.run],
+        readiness=db.ping,
+        on_shutdown=[close],
+        grace_seconds=settings.shutdown_grace_seconds,
+    )
+    return CatalogService(settings, db, bus, relay, scans, app)
+
+
+async def start(service: CatalogService) -> None:
+    """Everything before serving: schema up to date, stale scans failed, NATS connecting."""
+    await migrate(service.settings)
+    await service.scans.recover()
+    await service.bus.connect()
+
+
+@asynccontextmanager
+async def running(settings: CatalogSettings) -> AsyncIterator[CatalogService]:
+    """The whole service in this process (gRPC server, relay) until the block exits."""
+    service = build(settings)
+    await start(service)
+    await service.grpc.start()
+    relay_task = asyncio.create_task(service.relay.run(service.grpc.stop))
+    try:
+        yield service
+    finally:
+        await service.grpc.shutdown([relay_task])

@@ -1,0 +1,184 @@
+"""Use cases for metadata scans: start (in the background or waiting), read, list.
+
+A scan reads the source outside any catalog transaction, then writes everything it found in
+one transaction together with its completion event, so readers never see half a scan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import Histogram
+
+from catalog_service.adapters.base import MetadataAdapter, SourceError
+from catalog_service.application.sources import _require
+from catalog_service.db.repository import CatalogRepository, Row
+from catalog_service.domain.models import reconcile
+from datacompass.catalog.v1 import catalog_pb2
+from dckit import context
+from dckit.crypto import SecretBox
+from dckit.db import Database
+from dckit.errors import NotFound
+from dckit.outbox import Outbox
+from dckit.paging import clamp_limit, decode_cursor, next_cursor
+
+log = logging.getLogger(__name__)
+
+SCAN_SECONDS = Histogram(
+    "dc_catalog_scan_duration_seconds", "Metadata scan duration", ["source_type", "status"]
+)
+
+AdapterFactory = Callable[..., MetadataAdapter]
+ScanEventBuilder = Callable[[Row, str], catalog_pb2.ScanFinished]
+
+
+class ScanUseCases:
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        box: SecretBox,
+        adapter_for: AdapterFactory,
+        *,
+        event_for: ScanEventBuilder,
+        scan_timeout: float,
+        statement_timeout_ms: int,
+        max_concurrent: int,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.db, self.outbox, self.box = db, outbox, box
+        self.adapter_for = adapter_for
+        self.event_for = event_for
+        self.scan_timeout = scan_timeout
+        self.statement_timeout_ms = statement_timeout_ms
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._tasks: set[asyncio.Task[Row]] = set()
+        self.on_commit = on_commit
+
+    async def recover(self) -> int:
+        """Runs that were in flight when the process died can never finish: fail them."""
+        async with self.db.session() as session:
+            return await CatalogRepository(session).fail_running_scans(
+                "interrupted: the catalog service restarted during the scan"
+            )
+
+    async def start(self, source_name: str, *, wait: bool) -> Row:
+        actor = context.current().actor
+        async with self.db.session() as session:
+            repo = CatalogRepository(session)
+            source = await _require(repo, source_name)
+            scan = await repo.insert_scan(source["id"], source_name, actor)
+            await self.outbox.audit(
+                session,
+                action="scan.start",
+                entity_type="scan",
+                entity_id=scan["id"],
+                entity_urn=f"urn:dcs:source:{source_name}",
+                changes={"status": (None, "running")},
+            )
+        self.on_commit()
+        task = asyncio.create_task(self._run(dict(source), scan["id"]), name=f"scan-{scan['id']}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if wait:
+            return await asyncio.shield(task)
+        return scan
+
+    async def _run(self, source: dict[str, Any], scan_id: int) -> Row:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with self._slots:
+            try:
+                adapter = self.adapter_for(
+                    source["source_type"],
+                    self.box.open(source["connection_encrypted"]),
+                    statement_timeout_ms=self.statement_timeout_ms,
+                )
+                found = await asyncio.wait_for(adapter.scan(), timeout=self.scan_timeout)
+            except (SourceError, TimeoutError) as exc:
+                message = str(exc) or f"scan timed out after {self.scan_timeout:g}s"
+                return await self._finish_failed(source, scan_id, message, started)
+            except Exception as exc:
+                log.exception("scan %s of %s crashed", scan_id, source["name"])
+                return await self._finish_failed(
+                    source, scan_id, f"internal error: {type(exc).__name__}", started
+                )
+        try:
+            async with self.db.session() as session:
+                repo = CatalogRepository(session)
+                plan = reconcile(await repo.existing_objects(source["id"]), found)
+                await repo.apply_plan(source, plan)
+                row = await repo.finish_scan(
+                    scan_id,
+                    {
+                        "status": "succeeded",
+                        "objects_found": len(found),
+                        "objects_created": len(plan.create),
+                        "objects_updated": len(plan.change),
+                        "objects_deleted": len(plan.vanished_ids),
+                        "columns_found": sum(len(o.columns) for o in found),
+                    },
+                )
+                await self.outbox.publish(
+                    session,
+                    "datacompass.catalog.scan.completed",
+                    f"urn:dcs:source:{source['name']}",
+                    self.event_for(row, source["source_type"]),
+                )
+        except Exception as exc:
+            log.exception("storing scan %s failed", scan_id)
+            return await self._finish_failed(
+                source, scan_id, f"storing results failed: {type(exc).__name__}", started
+            )
+        self.on_commit()
+        SCAN_SECONDS.labels(source["source_type"], "succeeded").observe(loop.time() - started)
+        log.info(
+            "scan finished",
+            extra={"scan_id": scan_id, "source": source["name"], "objects": len(found)},
+        )
+        return row
+
+    async def _finish_failed(
+        self, source: dict[str, Any], scan_id: int, message: str, started: float
+    ) -> Row:
+        async with self.db.session() as session:
+            row = await CatalogRepository(session).finish_scan(
+                scan_id, {"status": "failed", "error": message}
+            )
+            await self.outbox.publish(
+                session,
+                "datacompass.catalog.scan.failed",
+                f"urn:dcs:source:{source['name']}",
+                self.event_for(row, source["source_type"]),
+            )
+        self.on_commit()
+        SCAN_SECONDS.labels(source["source_type"], "failed").observe(
+            asyncio.get_running_loop().time() - started
+        )
+        log.warning(
+            "scan failed", extra={"scan_id": scan_id, "source": source["name"], "error": message}
+        )
+        return row
+
+    async def get(self, scan_id: int) -> Row:
+        async with self.db.session() as session:
+            row = await CatalogRepository(session).get_scan(scan_id)
+        if row is None:
+            raise NotFound(f"scan {scan_id} not found")
+        return row
+
+    async def page(self, source_name: str, limit: int, cursor: str) -> tuple[list[Row], str]:
+        limit, offset = clamp_limit(limit), decode_cursor(cursor)
+        async with self.db.session() as session:
+            repo = CatalogRepository(session)
+            source = await _require(repo, source_name)
+            rows = await repo.list_scans(source["id"], offset, limit + 1)
+        page = list(rows[:limit])
+        return page, next_cursor(offset, limit, len(page), len(rows) > limit)
+
+    async def drain(self, grace_seconds: float) -> None:
+        """On shutdown give running scans a moment; the rest are failed by `recover` later."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_seconds)

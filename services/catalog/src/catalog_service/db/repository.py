@@ -1,0 +1,343 @@
+"""All SQL of the catalog service. Methods take the caller's session (one transaction)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog_service.db.tables import columns, objects, scan_runs, sources
+from catalog_service.domain.models import ExistingObject, ReconcilePlan, ScannedObject
+from catalog_service.domain.refs import ObjectLookup, column_urn, object_ref, object_urn
+from dckit.errors import AlreadyExists, Conflict
+
+Row = RowMapping
+
+SCAN_COLUMNS = [*scan_runs.c, sources.c.name.label("source_name")]
+OBJECT_COLUMNS = [
+    *objects.c,
+    sources.c.name.label("source_name"),
+    sources.c.source_type.label("source_type"),
+]
+
+
+class CatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    # ------------------------------------------------------------ sources
+    async def get_source(self, name: str, *, for_update: bool = False) -> Row | None:
+        query = select(sources).where(sources.c.name == name)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.s.execute(query)).mappings().first()
+
+    async def list_sources(self, offset: int, limit: int) -> Sequence[Row]:
+        query = select(sources).order_by(sources.c.name).offset(offset).limit(limit)
+        return (await self.s.execute(query)).mappings().all()
+
+    async def insert_source(self, values: dict[str, Any]) -> Row:
+        try:
+            async with self.s.begin_nested():
+                row = await self.s.execute(insert(sources).values(**values).returning(sources))
+                return row.mappings().one()
+        except IntegrityError as exc:
+            raise AlreadyExists(f"source {values['name']!r} already exists") from exc
+
+    async def update_source(self, source_id: int, values: dict[str, Any]) -> Row:
+        query = (
+            update(sources)
+            .where(sources.c.id == source_id)
+            .values(**values, updated_at=func.now())
+            .returning(sources)
+        )
+        return (await self.s.execute(query)).mappings().one()
+
+    async def delete_source(self, source_id: int) -> int:
+        count = await self.s.scalar(
+            select(func.count()).select_from(objects).where(objects.c.source_id == source_id)
+        )
+        await self.s.execute(delete(sources).where(sources.c.id == source_id))
+        return int(count or 0)
+
+    async def last_scans(self, source_ids: Sequence[int]) -> dict[int, Row]:
+        if not source_ids:
+            return {}
+        query = (
+            select(*SCAN_COLUMNS)
+            .join(sources, sources.c.id == scan_runs.c.source_id)
+            .where(scan_runs.c.source_id.in_(source_ids))
+            .distinct(scan_runs.c.source_id)
+            .order_by(scan_runs.c.source_id, scan_runs.c.started_at.desc(), scan_runs.c.id.desc())
+        )
+        return {r["source_id"]: r for r in (await self.s.execute(query)).mappings().all()}
+
+    # ------------------------------------------------------------ scans
+    async def insert_scan(self, source_id: int, source_name: str, triggered_by: str) -> Row:
+        try:
+            async with self.s.begin_nested():
+                scan_id = await self.s.scalar(
+                    insert(scan_runs)
+                    .values(source_id=source_id, status="running", triggered_by=triggered_by)
+                    .returning(scan_runs.c.id)
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"a scan of source {source_name!r} is already running") from exc
+        row = await self.get_scan(int(scan_id or 0))
+        assert row is not None
+        return row
+
+    async def finish_scan(self, scan_id: int, values: dict[str, Any]) -> Row:
+        await self.s.execute(
+            update(scan_runs)
+            .where(scan_runs.c.id == scan_id)
+            .values(
+                **values,
+                finished_at=func.now(),
+                duration_ms=func.floor(
+                    func.extract("epoch", func.now() - scan_runs.c.started_at) * 1000
+                ),
+            )
+        )
+        row = await self.get_scan(scan_id)
+        assert row is not None
+        return row
+
+    async def get_scan(self, scan_id: int) -> Row | None:
+        query = (
+            select(*SCAN_COLUMNS)
+            .join(sources, sources.c.id == scan_runs.c.source_id)
+            .where(scan_runs.c.id == scan_id)
+        )
+        return (await self.s.execute(query)).mappings().first()
+
+    async def list_scans(self, source_id: int, offset: int, limit: int) -> Sequence[Row]:
+        query = (
+            select(*SCAN_COLUMNS)
+            .join(sources, sources.c.id == scan_runs.c.source_id)
+            .where(scan_runs.c.source_id == source_id)
+            .order_by(scan_runs.c.started_at.desc(), scan_runs.c.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return (await self.s.execute(query)).mappings().all()
+
+    async def fail_running_scans(self, reason: str) -> int:
+        result = await self.s.execute(
+            update(scan_runs)
+            .where(scan_runs.c.status == "running")
+            .values(status="failed", error=reason, finished_at=func.now())
+            .returning(scan_runs.c.id)
+        )
+        return len(result.all())
+
+    # ------------------------------------------------------------ objects
+    async def existing_objects(self, source_id: int) -> dict[tuple[str, str], ExistingObject]:
+        query = select(
+            objects.c.id,
+            objects.c.schema_name,
+            objects.c.name,
+            objects.c.content_hash,
+            objects.c.deleted,
+        ).where(objects.c.source_id == source_id)
+        return {
+            (r.schema_name, r.name): ExistingObject(r.id, r.content_hash, r.deleted)
+            for r in (await self.s.execute(query)).all()
+        }
+
+    async def apply_plan(self, source: Mapping[str, Any], plan: ReconcilePlan) -> None:
+        """Write a reconcile plan in bulk: one statement per kind of change."""
+        if plan.create:
+            ids = (
+                (
+                    await self.s.execute(
+                        insert(objects).returning(objects.c.id),
+                        [self._object_values(source, obj) for obj in plan.create],
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            await self._insert_columns(list(zip(ids, plan.create, strict=True)))
+        if plan.change:
+            changed_ids = [object_id for object_id, _ in plan.change]
+            await self.s.execute(delete(columns).where(columns.c.object_id.in_(changed_ids)))
+            stmt = update(objects).where(objects.c.id == bindparam("b_id"))
+            await self.s.execute(
+                stmt.values(
+                    object_type=bindparam("b_object_type"),
+                    urn=bindparam("b_urn"),
+                    source_metadata=bindparam("b_source_metadata"),
+                    content_hash=bindparam("b_content_hash"),
+                    column_count=bindparam("b_column_count"),
+                    deleted=False,
+                    deleted_at=None,
+                    last_seen_at=func.now(),
+                    updated_at=func.now(),
+                ),
+                [
+                    {
+                        "b_id": object_id,
+                        **{
+                            f"b_{k}": v
+                            for k, v in self._object_values(source, obj).items()
+                            if k
+                            in (
+                                "object_type",
+                                "urn",
+                                "source_metadata",
+                                "content_hash",
+                                "column_count",
+                            )
+                        },
+                    }
+                    for object_id, obj in plan.change
+                ],
+            )
+            await self._insert_columns(plan.change)
+        if plan.unchanged_ids:
+            await self.s.execute(
+                update(objects)
+                .where(objects.c.id.in_(plan.unchanged_ids))
+                .values(last_seen_at=func.now())
+            )
+        if plan.vanished_ids:
+            await self.s.execute(
+                update(objects)
+                .where(objects.c.id.in_(plan.vanished_ids))
+                .values(deleted=True, deleted_at=func.now(), updated_at=func.now())
+            )
+
+    def _object_values(self, source: Mapping[str, Any], obj: ScannedObject) -> dict[str, Any]:
+        urn = object_urn(
+            source["source_type"], obj.object_type, source["name"], obj.schema, obj.name
+        )
+        return {
+            "source_id": source["id"],
+            "schema_name": obj.schema,
+            "name": obj.name,
+            "object_type": obj.object_type,
+            "ref": object_ref(source["name"], obj.schema, obj.name),
+            "urn": urn,
+            "source_metadata": obj.metadata,
+            "content_hash": obj.content_hash(),
+            "column_count": len(obj.columns),
+        }
+
+    async def _insert_columns(self, pairs: Sequence[tuple[int, ScannedObject]]) -> None:
+        rows = [
+            {
+                "object_id": object_id,
+                "name": col.name,
+                "ordinal": col.ordinal,
+                "data_type": col.data_type,
+                "nullable": col.nullable,
+                "default_expression": col.default_expression,
+                "comment": col.comment,
+            }
+            for object_id, obj in pairs
+            for col in obj.columns
+        ]
+        if rows:
+            await self.s.execute(insert(columns), rows)
+
+    def _objects_query(self) -> Select[Any]:
+        return select(*OBJECT_COLUMNS).join(sources, sources.c.id == objects.c.source_id)
+
+    async def list_objects(
+        self,
+        *,
+        query: str,
+        source: str,
+        object_type: str,
+        include_deleted: bool,
+        offset: int,
+        limit: int,
+    ) -> Sequence[Row]:
+        stmt = self._objects_query()
+        conditions = []
+        if source:
+            conditions.append(sources.c.name == source)
+        if object_type:
+            conditions.append(objects.c.object_type == object_type)
+        if not include_deleted:
+            conditions.append(objects.c.deleted.is_(False))
+        order: list[Any] = []
+        if query:
+            term = query.strip().lower()
+            like = f"%{_escape_like(term)}%"
+            conditions.append(
+                or_(
+                    func.lower(objects.c.ref).like(like, escape="\\"),
+                    func.lower(func.coalesce(objects.c.description, "")).like(like, escape="\\"),
+                    func.lower(func.coalesce(objects.c.source_metadata["comment"].astext, "")).like(
+                        like, escape="\\"
+                    ),
+                    objects.c.tags.op("?")(term),
+                )
+            )
+            # Simple relevance: exact name, then name prefix, then name contains, then the rest.
+            name = func.lower(objects.c.name)
+            order.append(
+                case(
+                    (name == term, 0),
+                    (name.like(f"{_escape_like(term)}%", escape="\\"), 1),
+                    (name.like(like, escape="\\"), 2),
+                    else_=3,
+                )
+            )
+        stmt = stmt.where(and_(*conditions)) if conditions else stmt
+        stmt = stmt.order_by(*order, objects.c.ref, objects.c.id).offset(offset).limit(limit)
+        return (await self.s.execute(stmt)).mappings().all()
+
+    async def get_object(self, lookup: ObjectLookup) -> Row | None:
+        stmt = self._objects_query()
+        if lookup.id is not None:
+            stmt = stmt.where(objects.c.id == lookup.id)
+        elif lookup.urn is not None:
+            stmt = stmt.where(objects.c.urn == lookup.urn)
+        else:
+            stmt = stmt.where(
+                sources.c.name == lookup.source,
+                objects.c.schema_name == lookup.schema,
+                objects.c.name == lookup.name,
+            )
+        return (await self.s.execute(stmt)).mappings().first()
+
+    async def get_columns(
+        self, object_row: Row, offset: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        stmt = (
+            select(columns)
+            .where(columns.c.object_id == object_row["id"])
+            .order_by(columns.c.ordinal)
+            .offset(offset)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        rows = (await self.s.execute(stmt)).mappings().all()
+        return [{**r, "urn": column_urn(object_row["urn"], r["name"])} for r in rows]
+
+    async def update_object(self, object_id: int, values: dict[str, Any]) -> None:
+        await self.s.execute(
+            update(objects).where(objects.c.id == object_id).values(**values, updated_at=func.now())
+        )
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
