@@ -128,7 +128,7 @@ class EmbeddedPostgres(_Child):
 
     @staticmethod
     def bin_dir() -> Path:
-        import pgserver  # noqa: F401  (import only to locate the wheel's binaries)
+        import pgserver
 
         return Path(pgserver.__file__).parent / "pginstall" / "bin"
 

@@ -7,6 +7,7 @@ JetStream stream + subject prefix, so tests never see each other's rows or event
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import threading
 import uuid
@@ -19,7 +20,8 @@ import asyncpg
 import nats
 import pytest
 
-from devstack.embedded import EmbeddedNats, EmbeddedPostgres, free_port as _free_port
+from devstack.embedded import EmbeddedNats, EmbeddedPostgres
+from devstack.embedded import free_port as _free_port
 
 T = TypeVar("T")
 
@@ -90,7 +92,8 @@ def fresh_database(database_server_url: str) -> Iterator[str]:
     try:
         yield with_database(database_server_url, name)
     finally:
-        run_sync(lambda: _admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        run_sync(lambda: _admin(database_server_url, drop))
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -117,10 +120,8 @@ def nats_stream(nats_url: str, event_subject_prefix: str) -> Iterator[str]:
         nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
         try:
             js = nc.jetstream()
-            try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
                 await js.delete_stream(name)
-            except nats.js.errors.NotFoundError:
-                pass
         finally:
             await nc.close()
 
