@@ -1,0 +1,74 @@
+"""Entry point of the `datacompass` command: global options and command groups."""
+
+from typing import Annotated
+
+import typer
+
+from datacompass_cli import __version__
+from datacompass_cli.commands import catalog, source
+from datacompass_cli.context import State
+from datacompass_cli.output import Format
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+app = typer.Typer(
+    name="datacompass",
+    help="Command-line client of the Data Compass catalog (talks to the REST gateway).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # never dump locals (passwords) in tracebacks
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(source.app, name="source")
+app.add_typer(catalog.app, name="catalog")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"datacompass {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    url: Annotated[
+        str, typer.Option("--url", envvar="DATACOMPASS_URL", help="Gateway base URL.")
+    ] = DEFAULT_URL,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            "--token",
+            envvar=["DATACOMPASS_TOKEN", "DATACOMPASS_BOOTSTRAP_ADMIN_KEY"],
+            help="API token, sent as `Authorization: Bearer <token>`.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-o",
+            envvar="DATACOMPASS_FORMAT",
+            case_sensitive=False,
+            help="Output format: human-friendly tables or the API's JSON objects.",
+        ),
+    ] = Format.table,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout", envvar="DATACOMPASS_TIMEOUT", min=0.1, help="HTTP timeout in seconds."
+        ),
+    ] = 30.0,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Data Compass CLI."""
+    ctx.obj = State(url=url, token=token or None, format=output_format, timeout=timeout)
+
+
+if __name__ == "__main__":
+    app()
