@@ -1,0 +1,137 @@
+"""Metadata scan throughput of the catalog service, end to end over gRPC.
+
+Baseline (same run, same source): the PostgreSQL adapter's own catalog read, i.e. the least
+any scan must do. Ratios show what reconciling and storing costs on top of reading."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+
+from bench.servers import Servers
+from catalog_service.adapters.postgres import PostgresAdapter
+from catalog_service.app import running
+from catalog_service.config import CatalogSettings
+from datacompass.catalog.v1 import catalog_pb2 as pb
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from dckit.crypto import SecretBox
+from dckit.grpc_client import channel
+from devstack.embedded import free_port
+from devstack.testing import with_database
+
+COLUMNS_PER_TABLE = 12
+
+
+async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
+    start = time.perf_counter()
+    await fn()
+    return time.perf_counter() - start
+
+
+async def _make_source(server_url: str, name: str, tables: int) -> str:
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    url = with_database(server_url, name)
+    conn = await asyncpg.connect(url)
+    cols = ", ".join(f"c{i} text" for i in range(COLUMNS_PER_TABLE - 1))
+    await conn.execute(
+        f"""
+        DO $$ BEGIN
+          FOR i IN 1..{tables} LOOP
+            EXECUTE format('CREATE TABLE t%s (id bigint PRIMARY KEY, {cols})', i);
+            EXECUTE format('COMMENT ON TABLE t%s IS %L', i, 'bench table ' || i);
+          END LOOP;
+        END $$;
+        """
+    )
+    await conn.close()
+    return url
+
+
+async def _drop(server_url: str, *names: str) -> None:
+    admin = await asyncpg.connect(server_url)
+    for name in names:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+def _connection(url: str) -> dict[str, Any]:
+    parts = urlsplit(url)
+    return {
+        "host": parts.hostname,
+        "port": parts.port or 5432,
+        "database": parts.path.lstrip("/"),
+        "username": parts.username or "postgres",
+        "password": parts.password or "",
+    }
+
+
+async def run(servers: Servers, tables: int = 1000, repeat: int = 3) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:8]
+    source_db, catalog_db = f"bench_src_{tag}", f"bench_catalog_{tag}"
+    try:
+        source_url = await _make_source(servers.database_url, source_db, tables)
+        admin = await asyncpg.connect(servers.database_url)
+        await admin.execute(f'CREATE DATABASE "{catalog_db}"')
+        await admin.close()
+        connection = _connection(source_url)
+
+        adapter = PostgresAdapter(connection)
+        baseline = statistics.median([await _timed(adapter.scan) for _ in range(repeat)])
+
+        settings = CatalogSettings(
+            database_url=with_database(servers.database_url, catalog_db),
+            nats_url=servers.nats_url,
+            nats_stream=f"BENCH{tag.upper()}",
+            event_subject_prefix=f"bench{tag}",
+            grpc_port=free_port(),
+            metrics_port=0,
+            encryption_key=SecretBox.generate_key(),
+        )
+        async with running(settings):
+            chan = channel(f"127.0.0.1:{settings.grpc_port}", default_timeout=600)
+            stub = catalog_pb2_grpc.CatalogServiceStub(chan)
+            await stub.CreateSource(
+                pb.CreateSourceRequest(name="bench", source_type="postgres", connection=connection)
+            )
+
+            async def scan() -> pb.ScanRun:
+                run: pb.ScanRun = await stub.StartScan(
+                    pb.StartScanRequest(source_name="bench", wait=True)
+                )
+                if run.status != pb.SCAN_STATUS_SUCCEEDED:
+                    raise RuntimeError(f"bench scan failed: {run.error}")
+                return run
+
+            first = await _timed(scan)
+            rescans = [await _timed(scan) for _ in range(repeat)]
+            conn = await asyncpg.connect(source_url)
+            changed = max(1, tables // 10)
+            for i in range(1, changed + 1):
+                await conn.execute(f"ALTER TABLE t{i} ADD COLUMN extra int")
+            await conn.close()
+            changed_scan = await _timed(scan)
+            await chan.close()
+        rescan = statistics.median(rescans)
+        return {
+            "benchmark": "catalog_scan",
+            "tables": tables,
+            "columns": tables * COLUMNS_PER_TABLE,
+            "baseline_adapter_read_s": round(baseline, 4),
+            "first_scan_s": round(first, 4),
+            "first_scan_vs_baseline": round(first / baseline, 2),
+            "rescan_unchanged_s": round(rescan, 4),
+            "rescan_unchanged_vs_baseline": round(rescan / baseline, 2),
+            "rescan_10pct_changed_s": round(changed_scan, 4),
+            "rescan_10pct_changed_vs_baseline": round(changed_scan / baseline, 2),
+            "first_scan_objects_per_s": round(tables / first, 1),
+        }
+    finally:
+        await _drop(servers.database_url, source_db, catalog_db)
