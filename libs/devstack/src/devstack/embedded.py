@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -128,9 +130,11 @@ class EmbeddedPostgres(_Child):
 
     @staticmethod
     def bin_dir() -> Path:
-        import pgserver
-
-        return Path(pgserver.__file__).parent / "pginstall" / "bin"
+        # Located without importing pgserver, whose import warns about XDG_RUNTIME_DIR.
+        spec = importlib.util.find_spec("pgserver")
+        if spec is None or spec.origin is None:
+            raise EmbeddedError("pgserver is not installed (make setup)")
+        return Path(spec.origin).parent / "pginstall" / "bin"
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@{HOST}:{self.port}/{database}"
@@ -171,7 +175,9 @@ class EmbeddedPostgres(_Child):
     def _prepare_user(self) -> None:
         if os.name != "posix" or os.geteuid() != 0:
             return
-        from pgserver import utils
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pgserver's import warns about XDG_RUNTIME_DIR
+            from pgserver import utils
 
         entry = utils.ensure_user_exists(PG_SYSTEM_USER)
         assert entry is not None

@@ -66,7 +66,13 @@ class Outbox:
         envelope = make_envelope(event_type, self.source, subject, data)
         await session.execute(
             insert(self.table).values(
-                id=envelope.id, event_type=event_type, payload=envelope.SerializeToString()
+                id=envelope.id,
+                event_type=event_type,
+                payload=envelope.SerializeToString(),
+                # clock_timestamp(), not the column default now(): now() is the transaction
+                # start, so every event of one transaction tied and the relay (ordering by
+                # created_at, id) published them in random uuid order instead of write order.
+                created_at=func.clock_timestamp(),
             )
         )
         return envelope.id

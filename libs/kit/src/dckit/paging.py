@@ -33,7 +33,8 @@ def decode_cursor(cursor: str) -> int:
         raise InvalidArgument(
             "cursor is not valid (pass next_cursor from a previous page)"
         ) from exc
-    if not isinstance(offset, int) or offset < 0:
+    # bool is an int subclass: {"o": true} is not an offset.
+    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
         raise InvalidArgument("cursor is not valid (pass next_cursor from a previous page)")
     return offset
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl as ssl_lib
 from collections import defaultdict
 from typing import Any
@@ -148,7 +149,9 @@ def _ssl(mode: str) -> Any:
 
 
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()  # "connection refused", not "[Errno 111] Connect call..."
+    if isinstance(exc, OSError) and exc.errno:
+        # "connection refused", not "[Errno 111] Connect call failed ('10.0.0.5', 5432)":
+        # asyncio puts its own text in strerror, so name the errno instead.
+        return os.strerror(exc.errno).lower()
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0][:300]

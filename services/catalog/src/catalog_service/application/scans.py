@@ -58,11 +58,23 @@ class ScanUseCases:
         self.on_commit = on_commit
 
     async def recover(self) -> int:
-        """Runs that were in flight when the process died can never finish: fail them."""
+        """Runs that were in flight when the process died can never finish: fail them, and
+        tell subscribers (scan.failed) as for any other failed scan."""
         async with self.db.session() as session:
-            return await CatalogRepository(session).fail_running_scans(
+            rows = await CatalogRepository(session).fail_running_scans(
                 "interrupted: the catalog service restarted during the scan"
             )
+            for row in rows:
+                await self.outbox.publish(
+                    session,
+                    "datacompass.catalog.scan.failed",
+                    f"urn:dcs:source:{row['source_name']}",
+                    self.event_for(row, row["source_type"]),
+                )
+        if rows:
+            self.on_commit()
+            log.warning("failed %d scan(s) interrupted by a restart", len(rows))
+        return len(rows)
 
     async def start(self, source_name: str, *, wait: bool) -> Row:
         actor = context.current().actor
@@ -81,7 +93,7 @@ class ScanUseCases:
         self.on_commit()
         task = asyncio.create_task(self._run(dict(source), scan["id"]), name=f"scan-{scan['id']}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
         if wait:
             return await asyncio.shield(task)
         return scan
@@ -121,6 +133,8 @@ class ScanUseCases:
                         "columns_found": sum(len(o.columns) for o in found),
                     },
                 )
+                if row is None:
+                    raise _source_deleted(source)
                 await self.outbox.publish(
                     session,
                     "datacompass.catalog.scan.completed",
@@ -147,6 +161,8 @@ class ScanUseCases:
             row = await CatalogRepository(session).finish_scan(
                 scan_id, {"status": "failed", "error": message}
             )
+            if row is None:
+                raise _source_deleted(source)
             await self.outbox.publish(
                 session,
                 "datacompass.catalog.scan.failed",
@@ -161,6 +177,12 @@ class ScanUseCases:
             "scan failed", extra={"scan_id": scan_id, "source": source["name"], "error": message}
         )
         return row
+
+    def _done(self, task: asyncio.Task[Row]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Nobody may be awaiting a background scan: say why it ended here.
+            log.warning("scan task %s ended: %s", task.get_name(), task.exception())
 
     async def get(self, scan_id: int) -> Row:
         async with self.db.session() as session:
@@ -182,3 +204,7 @@ class ScanUseCases:
         """On shutdown give running scans a moment; the rest are failed by `recover` later."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=grace_seconds)
+
+
+def _source_deleted(source: dict[str, Any]) -> NotFound:
+    return NotFound(f"source {source['name']!r} was deleted during the scan")

@@ -102,7 +102,8 @@ class CatalogRepository:
         assert row is not None
         return row
 
-    async def finish_scan(self, scan_id: int, values: dict[str, Any]) -> Row:
+    async def finish_scan(self, scan_id: int, values: dict[str, Any]) -> Row | None:
+        """None when the run is gone (its source was deleted while it ran)."""
         await self.s.execute(
             update(scan_runs)
             .where(scan_runs.c.id == scan_id)
@@ -114,9 +115,7 @@ class CatalogRepository:
                 ),
             )
         )
-        row = await self.get_scan(scan_id)
-        assert row is not None
-        return row
+        return await self.get_scan(scan_id)
 
     async def get_scan(self, scan_id: int) -> Row | None:
         query = (
@@ -137,14 +136,31 @@ class CatalogRepository:
         )
         return (await self.s.execute(query)).mappings().all()
 
-    async def fail_running_scans(self, reason: str) -> int:
+    async def fail_running_scans(self, reason: str) -> list[Row]:
+        """Fail every running scan; returns the failed runs (with their source's type)."""
         result = await self.s.execute(
             update(scan_runs)
             .where(scan_runs.c.status == "running")
-            .values(status="failed", error=reason, finished_at=func.now())
+            .values(
+                status="failed",
+                error=reason,
+                finished_at=func.now(),
+                duration_ms=func.floor(
+                    func.extract("epoch", func.now() - scan_runs.c.started_at) * 1000
+                ),
+            )
             .returning(scan_runs.c.id)
         )
-        return len(result.all())
+        ids = result.scalars().all()
+        if not ids:
+            return []
+        query = (
+            select(*SCAN_COLUMNS, sources.c.source_type.label("source_type"))
+            .join(sources, sources.c.id == scan_runs.c.source_id)
+            .where(scan_runs.c.id.in_(ids))
+            .order_by(scan_runs.c.id)
+        )
+        return list((await self.s.execute(query)).mappings().all())
 
     # ------------------------------------------------------------ objects
     async def existing_objects(self, source_id: int) -> dict[tuple[str, str], ExistingObject]:
