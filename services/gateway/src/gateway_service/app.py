@@ -1,0 +1,96 @@
+"""Wiring: `create_app(settings)` builds the FastAPI application (used by __main__ and tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from dckit.grpc_client import channel
+from gateway_service import errors, schemas
+from gateway_service.auth import require_auth
+from gateway_service.config import GatewaySettings
+from gateway_service.middleware import MetricsMiddleware, RequestContextMiddleware
+from gateway_service.routers import health, objects, scans, sources
+
+API_PREFIX = "/api/v1"
+SERVICE = "gateway"
+
+_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": schemas.ErrorBody, "description": description}
+    for status, description in (
+        (400, "Invalid request"),
+        (401, "Missing or invalid bearer token"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (503, "A backend service is unavailable"),
+    )
+}
+
+
+def create_app(settings: GatewaySettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        catalog_channel = channel(
+            settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds
+        )
+        app.state.catalog_channel = catalog_channel
+        app.state.catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)
+        try:
+            yield
+        finally:
+            await catalog_channel.close()
+
+    app = FastAPI(
+        title="Data Compass",
+        version="0.1.0",
+        description="REST API of the Data Compass data catalog.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+
+    api = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES
+    )
+    api.include_router(sources.router)
+    api.include_router(scans.router)
+    api.include_router(objects.router)
+    app.include_router(api)
+    app.include_router(health.router)
+    # Also under the API prefix, for clients configured with the `/api/v1` base URL.
+    app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
+
+    errors.install(app)
+    # Added last = outermost: every response (errors included) carries X-Request-ID.
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestContextMiddleware, settings=settings)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")
+    _document_validation_as_400(app)
+    return app
+
+
+def _document_validation_as_400(app: FastAPI) -> None:
+    """Validation errors are 400 in our error shape, not FastAPI's default 422."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.get("responses", {}).pop("422", None)
+            for name in ("HTTPValidationError", "ValidationError"):
+                schema.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

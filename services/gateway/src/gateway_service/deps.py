@@ -1,0 +1,44 @@
+"""Shared route dependencies: the catalog stub, paging query parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from dckit.paging import DEFAULT_LIMIT, MAX_LIMIT
+from gateway_service.config import GatewaySettings
+
+
+def catalog(request: Request) -> catalog_pb2_grpc.CatalogServiceStub:
+    stub: catalog_pb2_grpc.CatalogServiceStub = request.app.state.catalog
+    return stub
+
+
+def settings(request: Request) -> GatewaySettings:
+    value: GatewaySettings = request.app.state.settings
+    return value
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    cursor: str | None
+
+
+def paging(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"page size, 1..{MAX_LIMIT}")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(description="opaque cursor: `next_cursor` of the previous page")
+    ] = None,
+) -> Paging:
+    return Paging(limit, cursor)
+
+
+Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
+Settings = Annotated[GatewaySettings, Depends(settings)]
+PageParams = Annotated[Paging, Depends(paging)]

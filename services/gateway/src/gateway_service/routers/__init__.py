@@ -1,0 +1,1 @@
+"""REST routers: each translates HTTP ↔ gRPC and nothing more."""

@@ -1,0 +1,115 @@
+"""Operations: `GET /health` (catalog over gRPC health, the database, NATS JetStream) and
+`GET /metrics` (Prometheus). Neither needs a token."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import grpc
+import nats
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from gateway_service import schemas
+from gateway_service.config import GatewaySettings
+
+router = APIRouter(tags=["operations"])
+
+Probe = Callable[[GatewaySettings, grpc.aio.Channel], Awaitable[None]]
+
+
+async def check_catalog(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
+    try:
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=""),
+            timeout=settings.health_timeout_seconds,
+        )
+    except grpc.aio.AioRpcError as exc:
+        raise RuntimeError(f"{exc.code().name}: catalog at {settings.catalog_addr}") from exc
+    if reply.status != health_pb2.HealthCheckResponse.SERVING:
+        raise RuntimeError(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+
+def plain_postgres_url(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def check_database(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
+    timeout = settings.health_timeout_seconds
+    url = plain_postgres_url(settings.database_url.get_secret_value())
+    conn = await asyncpg.connect(url, timeout=timeout)
+    try:
+        await conn.fetchval("SELECT 1", timeout=timeout)
+    finally:
+        await conn.close(timeout=timeout)
+
+
+async def _ignore(_exc: Exception) -> None:
+    return None
+
+
+async def check_nats(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
+    nc = await nats.connect(
+        settings.nats_url,
+        connect_timeout=settings.health_timeout_seconds,
+        allow_reconnect=False,
+        max_reconnect_attempts=0,
+        error_cb=_ignore,
+    )
+    try:
+        await nc.jetstream().account_info()
+    finally:
+        await nc.close()
+
+
+CHECKS: dict[str, Probe] = {
+    "catalog": check_catalog,
+    "database": check_database,
+    "nats": check_nats,
+}
+
+
+async def run_check(
+    probe: Probe, settings: GatewaySettings, channel: grpc.aio.Channel
+) -> schemas.Check:
+    # A little over the probe's own timeouts: a hung connect still ends.
+    deadline = settings.health_timeout_seconds * 1.5 + 0.5
+    try:
+        await asyncio.wait_for(probe(settings, channel), timeout=deadline)
+    except TimeoutError:
+        return schemas.Check(status="error", error=f"timed out after {deadline:g}s")
+    except Exception as exc:
+        return schemas.Check(status="error", error=f"{str(exc) or type(exc).__name__}")
+    return schemas.Check(status="ok")
+
+
+@router.get(
+    "/health",
+    response_model=schemas.Health,
+    responses={503: {"model": schemas.Health, "description": "A dependency is failing"}},
+    summary="Health of the gateway's dependencies",
+)
+async def health(request: Request) -> JSONResponse:
+    settings: GatewaySettings = request.app.state.settings
+    channel: grpc.aio.Channel = request.app.state.catalog_channel
+    results = await asyncio.gather(
+        *(run_check(probe, settings, channel) for probe in CHECKS.values())
+    )
+    checks = dict(zip(CHECKS, results, strict=True))
+    ok = all(c.status == "ok" for c in checks.values())
+    body = schemas.Health(status="ok" if ok else "degraded", checks=checks)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if ok else 503)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    summary="Prometheus metrics",
+)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

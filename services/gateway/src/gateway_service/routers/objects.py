@@ -1,0 +1,95 @@
+"""`/objects`: search and list catalog objects, get one with its columns, edit description and
+tags. `{ref}` is `source.schema.name`, a URN or a numeric id, so it is a `path` parameter
+(names contain dots, URNs colons); the `/columns` route is declared first so it wins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from google.protobuf import field_mask_pb2
+
+from datacompass.catalog.v1 import catalog_pb2 as pb
+from gateway_service import mappers as m
+from gateway_service import schemas
+from gateway_service.deps import Catalog, PageParams
+
+router = APIRouter(prefix="/objects", tags=["objects"])
+
+REF_DOC = "`source.schema.name`, URN (`urn:dcs:...`) or numeric id"
+
+
+@router.get(
+    "",
+    response_model=schemas.CatalogObjectPage,
+    response_model_exclude_unset=True,
+    summary="Search / list catalog objects",
+)
+async def list_objects(
+    catalog: Catalog,
+    page: PageParams,
+    q: Annotated[str, Query(description="free text over name, ref, description, tags")] = "",
+    source: Annotated[str, Query(description="only this source's objects")] = "",
+    object_type: Annotated[
+        schemas.ObjectType | None, Query(alias="type", description="only this object type")
+    ] = None,
+    include_deleted: bool = False,
+) -> schemas.CatalogObjectPage:
+    resp = await catalog.ListObjects(
+        pb.ListObjectsRequest(
+            query=q,
+            source_name=source,
+            object_type=object_type or "",
+            include_deleted=include_deleted,
+            page=m.page_request(page.limit, page.cursor),
+        )
+    )
+    return schemas.CatalogObjectPage(
+        items=[m.catalog_object(o) for o in resp.items], next_cursor=m.next_cursor(resp.page)
+    )
+
+
+@router.get(
+    "/{ref:path}/columns",
+    response_model=schemas.ColumnPage,
+    summary="List an object's columns",
+    description=f"`ref`: {REF_DOC}.",
+)
+async def list_columns(ref: str, catalog: Catalog, page: PageParams) -> schemas.ColumnPage:
+    resp = await catalog.ListColumns(
+        pb.ListColumnsRequest(ref=m.object_ref(ref), page=m.page_request(page.limit, page.cursor))
+    )
+    return schemas.ColumnPage(
+        items=[m.column(c) for c in resp.items], next_cursor=m.next_cursor(resp.page)
+    )
+
+
+@router.get(
+    "/{ref:path}",
+    response_model=schemas.CatalogObject,
+    summary="Get an object with its columns",
+    description=f"`ref`: {REF_DOC}.",
+)
+async def get_object(ref: str, catalog: Catalog) -> schemas.CatalogObject:
+    obj = await catalog.GetObject(pb.GetObjectRequest(ref=m.object_ref(ref)))
+    return m.catalog_object(obj, with_columns=True)
+
+
+@router.patch(
+    "/{ref:path}",
+    response_model=schemas.CatalogObject,
+    summary="Edit an object's description and tags",
+    description=f"`ref`: {REF_DOC}.",
+)
+async def update_object(
+    ref: str, body: schemas.ObjectUpdate, catalog: Catalog
+) -> schemas.CatalogObject:
+    obj = await catalog.UpdateObject(
+        pb.UpdateObjectRequest(
+            ref=m.object_ref(ref),
+            description=body.description or "",
+            tags=body.tags or [],
+            update_mask=field_mask_pb2.FieldMask(paths=sorted(body.model_fields_set)),
+        )
+    )
+    return m.catalog_object(obj, with_columns=True)

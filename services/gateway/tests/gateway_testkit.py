@@ -1,0 +1,182 @@
+"""Gateway suite fixtures and helpers: one real catalog service (in-process, real PostgreSQL +
+real gateway (uvicorn on a free port) per module, plus a PostgreSQL database to scan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import nats
+import pytest_asyncio
+import uvicorn
+from fastapi import FastAPI
+
+from catalog_service.app import running
+from catalog_service.config import CatalogSettings
+from dckit.crypto import SecretBox
+from devstack.embedded import free_port
+from devstack.testing import with_database
+from gateway_service.app import create_app
+from gateway_service.config import GatewaySettings
+
+ADMIN_KEY = "test-bootstrap-admin-key"
+PASSWORD = "Sup3r-S3cret-Pa55word!"
+
+SOURCE_SQL = """
+CREATE SCHEMA sales;
+CREATE TABLE sales.customers (
+    id bigserial PRIMARY KEY,
+    email text NOT NULL,
+    name varchar(100)
+);
+COMMENT ON TABLE sales.customers IS 'People who buy things';
+CREATE TABLE sales.orders (
+    id bigserial PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES sales.customers (id),
+    amount numeric(12, 2) NOT NULL DEFAULT 0,
+    note text
+);
+COMMENT ON TABLE sales.orders IS 'Customer orders';
+COMMENT ON COLUMN sales.orders.amount IS 'Order total';
+CREATE VIEW sales."big.orders" AS SELECT id, amount FROM sales.orders WHERE amount > 100;
+"""
+
+
+async def admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Stack:
+    gateway_url: str
+    catalog_addr: str
+    database_url: str
+    nats_url: str
+    source_database: str
+
+    def connection(self, **overrides: Any) -> dict[str, Any]:
+        parts = urlsplit(self.database_url)
+        conn: dict[str, Any] = {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or 5432,
+            "database": self.source_database,
+            "username": parts.username or "postgres",
+            "password": parts.password or PASSWORD,
+            "connect_timeout_seconds": 3,
+        }
+        conn.update(overrides)
+        return conn
+
+    def gateway_settings(self, **overrides: Any) -> GatewaySettings:
+        values: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port": free_port(),
+            "catalog_addr": self.catalog_addr,
+            "database_url": self.database_url,
+            "nats_url": self.nats_url,
+            "bootstrap_admin_key": ADMIN_KEY,
+        }
+        values.update(overrides)
+        return GatewaySettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def serve(settings: GatewaySettings, app: FastAPI | None = None) -> AsyncIterator[str]:
+    """A real uvicorn server running the gateway (or `app`); yields its base URL."""
+    config = uvicorn.Config(
+        app or create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("gateway exited during startup")
+                await asyncio.sleep(0.02)
+        yield f"http://{settings.host}:{settings.port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]:
+    suffix = uuid.uuid4().hex[:12]
+    catalog_db, source_db = f"dc_gw_{suffix}", f"dc_gw_src_{suffix}"
+    prefix = f"dcgw{suffix}"
+    for name in (catalog_db, source_db):
+        await admin(database_server_url, f'CREATE DATABASE "{name}"')
+    try:
+        await admin(with_database(database_server_url, source_db), SOURCE_SQL)
+        catalog_settings = CatalogSettings(
+            database_url=with_database(database_server_url, catalog_db),
+            nats_url=nats_url,
+            nats_stream=prefix.upper(),
+            event_subject_prefix=prefix,
+            grpc_port=free_port(),
+            metrics_port=0,
+            encryption_key=SecretBox.generate_key(),
+            shutdown_grace_seconds=3,
+        )
+        async with running(catalog_settings) as catalog:
+            stack = Stack(
+                gateway_url="",
+                catalog_addr=f"127.0.0.1:{catalog.grpc.bound_port}",
+                database_url=database_server_url,
+                nats_url=nats_url,
+                source_database=source_db,
+            )
+            async with serve(stack.gateway_settings()) as url:
+                stack.gateway_url = url
+                yield stack
+    finally:
+        for name in (catalog_db, source_db):
+            await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await nc.jetstream().delete_stream(prefix.upper())
+        finally:
+            await nc.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """Authenticated client of the module's gateway (base URL `/api/v1`)."""
+    async with httpx.AsyncClient(
+        base_url=f"{stack.gateway_url}/api/v1",
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        timeout=30,
+    ) as http:
+        yield http
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def shop(stack: Stack, client: httpx.AsyncClient) -> dict[str, Any]:
+    """Source `shop` created and scanned once (with wait); returns the finished ScanRun."""
+    resp = await client.post(
+        "/sources",
+        json={"name": "shop", "source_type": "postgres", "connection": stack.connection()},
+    )
+    assert resp.status_code == 201, resp.text
+    resp = await client.post("/sources/shop/scans", params={"wait": "true"})
+    assert resp.status_code == 201, resp.text
+    run: dict[str, Any] = resp.json()
+    return run

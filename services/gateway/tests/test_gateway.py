@@ -1,0 +1,410 @@
+"""The REST gateway over HTTP against a real catalog service, PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from gateway_testkit import ADMIN_KEY, PASSWORD, Stack, serve
+
+from devstack.embedded import free_port
+from gateway_service.app import create_app
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+def error(resp: httpx.Response) -> dict[str, Any]:
+    body = resp.json()
+    assert set(body) == {"error"}, body
+    err: dict[str, Any] = body["error"]
+    assert set(err) == {"code", "message", "request_id"}
+    assert err["request_id"] == resp.headers["x-request-id"]
+    return err
+
+
+# ---------------------------------------------------------------- sources
+
+
+async def test_source_lifecycle(stack: Stack, client: httpx.AsyncClient) -> None:
+    resp = await client.post(
+        "/sources",
+        json={
+            "name": "crm",
+            "source_type": "postgres",
+            "description": "CRM replica",
+            "connection": stack.connection(),
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert created["name"] == "crm" and created["description"] == "CRM replica"
+    assert created["last_scan"] is None
+    assert "password" in created["connection_keys"] and "connection" not in created
+    assert PASSWORD not in resp.text
+    assert re.match(r"\d{4}-\d\d-\d\dT", created["created_at"])
+
+    resp = await client.get("/sources/crm")
+    assert resp.status_code == 200 and resp.json()["id"] == created["id"]
+    assert PASSWORD not in resp.text
+
+    resp = await client.get("/sources", params={"limit": 500})
+    assert resp.status_code == 200
+    page = resp.json()
+    assert set(page) == {"items", "next_cursor"}
+    assert "crm" in [s["name"] for s in page["items"]]
+
+    resp = await client.patch(
+        "/sources/crm", json={"description": "CRM", "connection": {"sslmode": "disable"}}
+    )
+    assert resp.status_code == 200, resp.text
+    updated = resp.json()
+    assert updated["description"] == "CRM"
+    # Keys merged: the password is still set though not re-sent.
+    assert {"password", "sslmode", "host"} <= set(updated["connection_keys"])
+
+    resp = await client.delete("/sources/crm")
+    assert resp.status_code == 200 and resp.json() == {"objects_deleted": 0}
+    resp = await client.get("/sources/crm")
+    assert resp.status_code == 404
+    assert error(resp)["code"] == "NOT_FOUND"
+
+
+async def test_source_pagination(stack: Stack, client: httpx.AsyncClient) -> None:
+    for name in ("page-a", "page-b", "page-c"):
+        resp = await client.post(
+            "/sources",
+            json={"name": name, "source_type": "postgres", "connection": stack.connection()},
+        )
+        assert resp.status_code == 201, resp.text
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        params: dict[str, Any] = {"limit": 1}
+        if cursor:
+            params["cursor"] = cursor
+        resp = await client.get("/sources", params=params)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        assert len(page["items"]) <= 1
+        seen += [s["name"] for s in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert {"page-a", "page-b", "page-c"} <= set(seen)
+    assert len(seen) == len(set(seen))
+    for name in ("page-a", "page-b", "page-c"):
+        assert (await client.delete(f"/sources/{name}")).status_code == 200
+
+
+async def test_source_errors(stack: Stack, client: httpx.AsyncClient) -> None:
+    body = {"name": "dup", "source_type": "postgres", "connection": stack.connection()}
+    assert (await client.post("/sources", json=body)).status_code == 201
+    resp = await client.post("/sources", json=body)
+    assert resp.status_code == 409
+    assert error(resp)["code"] == "ALREADY_EXISTS"
+
+    resp = await client.post("/sources", json={**body, "name": "odd", "source_type": "oracle"})
+    assert resp.status_code == 400
+    err = error(resp)
+    assert err["code"] == "INVALID_ARGUMENT" and "oracle" in err["message"]
+
+    resp = await client.post("/sources", json={"name": "nosrc", "connection": {}})
+    assert resp.status_code == 400
+    err = error(resp)
+    assert err["code"] == "INVALID_ARGUMENT" and "source_type" in err["message"]
+
+    resp = await client.post("/sources", json={**body, "name": "Bad Name"})
+    assert resp.status_code == 400 and error(resp)["code"] == "INVALID_ARGUMENT"
+
+    resp = await client.post(
+        "/sources", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert resp.status_code == 400 and error(resp)["code"] == "INVALID_ARGUMENT"
+
+    for limit in ("0", "501", "ten"):
+        resp = await client.get("/sources", params={"limit": limit})
+        assert resp.status_code == 400, limit
+        assert "limit" in error(resp)["message"]
+
+    resp = await client.get("/sources", params={"cursor": "not-a-cursor!"})
+    assert resp.status_code == 400
+    assert "cursor" in error(resp)["message"]
+
+    resp = await client.get("/no-such-route")
+    assert resp.status_code == 404 and error(resp)["code"] == "NOT_FOUND"
+    assert (await client.delete("/sources/dup")).status_code == 200
+
+
+# ---------------------------------------------------------------- scans
+
+
+async def test_scan_with_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    assert shop["status"] == "succeeded", shop
+    assert shop["source_name"] == "shop"
+    assert shop["objects_found"] == 3 and shop["objects_created"] == 3
+    assert shop["columns_found"] == 9
+    assert shop["error"] is None and shop["triggered_by"] == "bootstrap-admin"
+    assert shop["finished_at"] and shop["duration_ms"] is not None
+
+    resp = await client.get(f"/scans/{shop['id']}")
+    assert resp.status_code == 200 and resp.json()["status"] == "succeeded"
+    resp = await client.get("/sources/shop/scans")
+    assert resp.status_code == 200
+    assert [r["id"] for r in resp.json()["items"]][-1] == shop["id"]
+    resp = await client.get("/sources/shop")
+    assert resp.json()["last_scan"]["id"] == shop["id"]
+
+    assert (await client.get("/scans/999999")).status_code == 404
+    assert (await client.get("/scans/abc")).status_code == 400
+
+
+async def test_scan_without_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    resp = await client.post("/sources/shop/scans")
+    assert resp.status_code == 202, resp.text
+    run = resp.json()
+    assert run["status"] in ("running", "succeeded") and run["source_name"] == "shop"
+    resp = await client.post("/sources/nope/scans")
+    assert resp.status_code == 404
+
+
+async def test_scan_of_unreachable_source_fails(stack: Stack, client: httpx.AsyncClient) -> None:
+    connection = stack.connection(host="127.0.0.1", port=free_port(), connect_timeout_seconds=2)
+    resp = await client.post(
+        "/sources", json={"name": "down", "source_type": "postgres", "connection": connection}
+    )
+    assert resp.status_code == 201, resp.text
+    resp = await client.post("/sources/down/scans", params={"wait": "true"})
+    assert resp.status_code == 201, resp.text
+    run = resp.json()
+    assert run["status"] == "failed"
+    assert run["error"] and PASSWORD not in run["error"]
+    resp = await client.get(f"/scans/{run['id']}")
+    assert resp.json()["status"] == "failed" and resp.json()["error"] == run["error"]
+    assert (await client.delete("/sources/down")).status_code == 200
+
+
+# ---------------------------------------------------------------- objects
+
+
+async def test_search_objects(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    resp = await client.get("/objects", params={"q": "orders"})
+    assert resp.status_code == 200, resp.text
+    refs = [o["ref"] for o in resp.json()["items"]]
+    assert "shop.sales.orders" in refs
+    assert all("columns" not in o for o in resp.json()["items"])
+
+    resp = await client.get("/objects", params={"source": "shop", "type": "view"})
+    assert [o["ref"] for o in resp.json()["items"]] == ["shop.sales.big.orders"]
+    resp = await client.get("/objects", params={"type": "sandwich"})
+    assert resp.status_code == 400 and "type" in error(resp)["message"]
+
+
+async def test_get_object_by_ref_urn_and_id(
+    client: httpx.AsyncClient, shop: dict[str, Any]
+) -> None:
+    resp = await client.get("/objects/shop.sales.orders")
+    assert resp.status_code == 200, resp.text
+    obj = resp.json()
+    assert obj["object_type"] == "table" and obj["schema_name"] == "sales"
+    assert obj["description"] == "Customer orders" and obj["column_count"] == 4
+    assert [c["name"] for c in obj["columns"]] == ["id", "customer_id", "amount", "note"]
+    amount = obj["columns"][2]
+    assert amount["comment"] == "Order total" and amount["nullable"] is False
+    assert obj["urn"].startswith("urn:dcs:postgres:table:")
+
+    for ref in (obj["urn"], str(obj["id"]), quote(obj["urn"], safe="")):
+        resp = await client.get(f"/objects/{ref}")
+        assert resp.status_code == 200, (ref, resp.text)
+        assert resp.json()["id"] == obj["id"]
+
+    # A name with a dot, addressed by ref (it also ends the path like `/columns` would not).
+    resp = await client.get("/objects/shop.sales.big.orders")
+    assert resp.status_code == 200 and resp.json()["object_type"] == "view"
+
+
+async def test_object_columns(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    resp = await client.get("/objects/shop.sales.orders/columns", params={"limit": 3})
+    assert resp.status_code == 200, resp.text
+    page = resp.json()
+    assert [c["ordinal"] for c in page["items"]] == [1, 2, 3]
+    assert page["next_cursor"]
+    resp = await client.get(
+        "/objects/shop.sales.orders/columns", params={"limit": 3, "cursor": page["next_cursor"]}
+    )
+    assert [c["name"] for c in resp.json()["items"]] == ["note"]
+    assert resp.json()["next_cursor"] is None
+
+    urn = (await client.get("/objects/shop.sales.big.orders")).json()["urn"]
+    resp = await client.get(f"/objects/{urn}/columns")
+    assert resp.status_code == 200 and [c["name"] for c in resp.json()["items"]] == ["id", "amount"]
+
+
+async def test_object_not_found_and_malformed(
+    client: httpx.AsyncClient, shop: dict[str, Any]
+) -> None:
+    for ref in ("shop.sales.nothing", "987654321", "99999999999999999999999"):
+        resp = await client.get(f"/objects/{ref}")
+        assert resp.status_code == 404, ref
+        assert error(resp)["code"] == "NOT_FOUND"
+    for ref in ("just-a-name", "urn:dcs:bad"):
+        resp = await client.get(f"/objects/{ref}")
+        assert resp.status_code == 400, ref
+        assert error(resp)["code"] == "INVALID_ARGUMENT"
+
+
+async def test_update_object(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    resp = await client.patch(
+        "/objects/shop.sales.customers",
+        json={"description": "Everyone who ordered", "tags": ["PII", "core"]},
+    )
+    assert resp.status_code == 200, resp.text
+    obj = resp.json()
+    assert obj["description"] == "Everyone who ordered"
+    assert sorted(obj["tags"]) == ["core", "pii"]
+    assert obj["columns"]
+
+    resp = await client.patch("/objects/shop.sales.customers", json={"tags": []})
+    assert resp.json()["tags"] == [] and resp.json()["description"] == "Everyone who ordered"
+    resp = await client.get("/objects", params={"q": "Everyone who ordered"})
+    assert "shop.sales.customers" in [o["ref"] for o in resp.json()["items"]]
+
+    resp = await client.patch("/objects/shop.sales.customers", json={"owner": "me"})
+    assert resp.status_code == 400 and "owner" in error(resp)["message"]
+    resp = await client.patch("/objects/shop.sales.nothing", json={"description": "x"})
+    assert resp.status_code == 404
+
+
+# ---------------------------------------------------------------- auth & request context
+
+
+async def test_authentication(stack: Stack) -> None:
+    body = {"name": "auth", "source_type": "postgres", "connection": stack.connection()}
+    async with httpx.AsyncClient(base_url=f"{stack.gateway_url}/api/v1") as anon:
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": ADMIN_KEY}):
+            resp = await anon.post("/sources", json=body, headers=headers)
+            assert resp.status_code == 401, headers
+            assert resp.headers["www-authenticate"] == "Bearer"
+            assert error(resp)["code"] == "UNAUTHENTICATED"
+        # anonymous_read is off: GETs need a token too.
+        assert (await anon.get("/sources")).status_code == 401
+
+    settings = stack.gateway_settings(anonymous_read=True)
+    async with serve(settings) as url, httpx.AsyncClient(base_url=f"{url}/api/v1") as anon:
+        assert (await anon.get("/sources")).status_code == 200
+        assert (await anon.post("/sources", json=body)).status_code == 401
+        resp = await anon.get("/sources", headers={"Authorization": "Bearer wrong"})
+        assert resp.status_code == 401
+
+    # No bootstrap key configured: nothing authenticates.
+    settings = stack.gateway_settings(bootstrap_admin_key=None)
+    async with serve(settings) as url, httpx.AsyncClient(base_url=f"{url}/api/v1") as anon:
+        resp = await anon.get("/sources", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        assert resp.status_code == 401
+
+
+async def test_request_id(stack: Stack, client: httpx.AsyncClient) -> None:
+    resp = await client.get("/sources", headers={"X-Request-ID": "req-123"})
+    assert resp.headers["x-request-id"] == "req-123"
+    resp = await client.get("/sources")
+    assert re.fullmatch(r"[0-9a-f]{32}", resp.headers["x-request-id"])
+    resp = await client.get("/sources/missing", headers={"X-Request-ID": "req-404"})
+    assert resp.status_code == 404 and error(resp)["request_id"] == "req-404"
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as anon:
+        resp = await anon.post("/api/v1/sources", json={}, headers={"X-Request-ID": "req-401"})
+        assert resp.status_code == 401 and error(resp)["request_id"] == "req-401"
+        resp = await anon.get("/health", headers={"X-Request-ID": "bad id with spaces"})
+        assert resp.headers["x-request-id"] != "bad id with spaces"
+
+
+# ---------------------------------------------------------------- operations
+
+
+async def test_health_ok(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as http:
+        resp = await http.get("/health")
+        assert resp.status_code == 200, resp.text
+        assert resp.json() == {
+            "status": "ok",
+            "checks": {
+                "catalog": {"status": "ok"},
+                "database": {"status": "ok"},
+                "nats": {"status": "ok"},
+            },
+        }
+
+
+async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
+    settings = stack.gateway_settings(catalog_addr=f"127.0.0.1:{free_port()}")
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url) as http:
+        resp = await http.get("/health")
+        assert resp.status_code == 503, resp.text
+        body = resp.json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["catalog"]["status"] == "error"
+        assert body["checks"]["catalog"]["error"]
+        assert body["checks"]["database"] == {"status": "ok"}
+        # An API call through the dead channel is a 503 in the error shape.
+        resp = await http.get("/api/v1/sources", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        assert resp.status_code == 503 and error(resp)["code"] == "UNAVAILABLE"
+
+
+async def test_health_degraded_when_nats_down(stack: Stack) -> None:
+    settings = stack.gateway_settings(nats_url=f"nats://127.0.0.1:{free_port()}")
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url) as http:
+        resp = await http.get("/health")
+        assert resp.status_code == 503
+        checks = resp.json()["checks"]
+        assert checks["nats"]["status"] == "error" and checks["nats"]["error"]
+        assert checks["catalog"] == {"status": "ok"}
+
+
+async def test_metrics(stack: Stack, client: httpx.AsyncClient) -> None:
+    await client.get("/sources")
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as http:
+        resp = await http.get("/metrics")
+    assert resp.status_code == 200
+    assert resp.headers["content-type"].startswith("text/plain")
+    assert 'dc_gateway_http_requests_total{method="GET",route="/api/v1/sources",status="200"}' in (
+        resp.text
+    )
+    assert "dc_gateway_http_request_duration_seconds_bucket" in resp.text
+
+
+async def test_openapi(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.gateway_url) as http:
+        spec = (await http.get("/openapi.json")).json()
+        assert (await http.get("/docs")).status_code == 200
+    paths = spec["paths"]
+    for path in (
+        "/api/v1/sources",
+        "/api/v1/sources/{name}",
+        "/api/v1/sources/{name}/scans",
+        "/api/v1/scans/{scan_id}",
+        "/api/v1/objects",
+        "/api/v1/objects/{ref}",
+        "/api/v1/objects/{ref}/columns",
+        "/health",
+        "/metrics",
+    ):
+        assert path in paths, path
+    assert {"Source", "SourceCreate", "ScanRun", "CatalogObject", "Column"} <= set(
+        spec["components"]["schemas"]
+    )
+
+
+async def test_unexpected_error_is_500_without_internals(stack: Stack) -> None:
+    settings = stack.gateway_settings()
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    async with serve(settings, app) as url, httpx.AsyncClient(base_url=url) as http:
+        resp = await http.get("/boom", headers={"X-Request-ID": "req-500"})
+    assert resp.status_code == 500
+    assert error(resp) == {"code": "INTERNAL", "message": "internal error", "request_id": "req-500"}
+    assert "secret" not in resp.text
