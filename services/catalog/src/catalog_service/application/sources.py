@@ -83,7 +83,8 @@ class SourceUseCases:
             connection_changed = False
             if "connection" in fields:
                 old = self.box.open(before["connection_encrypted"])
-                clean = validate_connection(before["source_type"], merge_connection(old, connection))
+                merged = merge_connection(old, connection)
+                clean = validate_connection(before["source_type"], merged)
                 # Sealing is randomised: compare plaintexts, or every update looks like a change.
                 connection_changed = clean != old
                 if connection_changed:
