@@ -46,8 +46,8 @@ k8s-validate: setup
 
 images:
 	@for svc in catalog gateway; do \
-	  echo docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:dev . ; \
-	  docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:dev . || exit 1; \
+	  echo docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:0.1.0 . ; \
+	  docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:0.1.0 . || exit 1; \
 	done
 
 clean:
