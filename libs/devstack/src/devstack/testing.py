@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -62,12 +64,16 @@ def database_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     if external:
         yield _plain(external)
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg"))
+    # Not under pytest's basetemp: another pytest session resets that tree to mode 0700, which
+    # locks out the unprivileged user PostgreSQL runs as when we are root.
+    root = Path(tempfile.mkdtemp(prefix="dc-test-pg-"))
+    server = EmbeddedPostgres(root)
     server.start()
     try:
         yield server.url()
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 
@@ -27,14 +28,19 @@ class EventBus:
         self._stream_ready = False
         self._retry: asyncio.Task[None] | None = None
 
-    async def connect(self) -> None:
-        """Connect now if NATS answers, else keep trying in the background: starting while
-        NATS is down is allowed; events wait in the outbox until it comes back."""
-        try:
-            await self._connect_once()
-        except Exception as exc:
-            log.warning("NATS at %s unavailable (%s); retrying in the background", self.url, exc)
-            self._retry = asyncio.create_task(self._connect_loop())
+    async def connect(self, wait: float = 2.0) -> None:
+        """Connect now if NATS answers within `wait` seconds, else keep trying in the
+        background: starting while NATS is down is allowed; events wait in the outbox until
+        it comes back.
+
+        Fix: this used to `await` nats.connect(max_reconnect_attempts=-1) directly, but with
+        an unlimited attempt count nats-py retries the *initial* connect forever too, so
+        connect() never returned while NATS was down (service start-up hung). The connect
+        now runs in a task; we wait for it only briefly."""
+        self._retry = asyncio.create_task(self._connect_loop())
+        done, _ = await asyncio.wait({self._retry}, timeout=wait)
+        if not done:
+            log.warning("NATS at %s unavailable; connecting in the background", self.url)
 
     async def _connect_once(self) -> None:
         self._nc = await nats.connect(
@@ -42,19 +48,20 @@ class EventBus:
             name=self.name,
             connect_timeout=2,
             reconnect_time_wait=1,
-            max_reconnect_attempts=-1,  # once connected, reconnect forever
+            max_reconnect_attempts=-1,  # reconnect forever (the first connect retries too)
             allow_reconnect=True,
         )
 
     async def _connect_loop(self) -> None:
         delay = 0.5
         while True:
-            await asyncio.sleep(delay * random.uniform(0.5, 1.0))
             try:
                 await self._connect_once()
                 log.info("NATS at %s connected", self.url)
                 return
-            except Exception:
+            except Exception as exc:
+                log.warning("NATS at %s: %s; retrying", self.url, exc)
+                await asyncio.sleep(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, 10.0)
 
     @property
@@ -88,9 +95,19 @@ class EventBus:
 
     async def close(self) -> None:
         if self._retry is not None:
-            self._retry.cancel()
+            if not self._retry.done():
+                self._retry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._retry
             self._retry = None
-        if self._nc is not None and not self._nc.is_closed:
-            await self._nc.drain()
-        self._nc = None
+        nc, self._nc = self._nc, None
         self._stream_ready = False
+        if nc is not None and not nc.is_closed:
+            # Fix: drain() raises ConnectionReconnectingError while NATS is down, which left
+            # the client reconnecting forever after close(); fall back to a plain close.
+            try:
+                if nc.is_connected:
+                    await nc.drain()
+            finally:
+                if not nc.is_closed:
+                    await nc.close()

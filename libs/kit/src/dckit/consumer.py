@@ -9,6 +9,7 @@ mid-handler means redelivery, never loss.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -98,8 +99,16 @@ class IdempotentConsumer:
                 raise
             except Exception as exc:
                 log.warning("consumer %s: %s; retrying", self.durable, exc)
+                if subscription is not None:
+                    with contextlib.suppress(Exception):
+                        await subscription.unsubscribe()
                 subscription = None
                 await asyncio.sleep(1.0)
+        # Fix: the pull subscription used to stay registered after `stop`, so EventBus.close()
+        # (nc.drain()) waited for it until nats-py's 30 s drain timeout.
+        if subscription is not None:
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
 
     async def handle(self, msg: Msg) -> None:
         self.idle.clear()

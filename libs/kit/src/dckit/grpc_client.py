@@ -16,6 +16,10 @@ DEFAULT_TIMEOUT = 10.0
 
 
 def _service_config(max_attempts: int) -> str:
+    # Fix: gRPC rejects a retryPolicy with maxAttempts < 2 and then fails *every* call on the
+    # channel ("errors validating service config"); max_attempts=1 now means "no retries".
+    if max_attempts < 2:
+        return json.dumps({"methodConfig": [{"name": [{}]}]})
     return json.dumps(
         {
             "methodConfig": [
@@ -64,7 +68,7 @@ def channel(
     return grpc.aio.insecure_channel(
         target,
         options=[
-            ("grpc.enable_retries", 1),
+            ("grpc.enable_retries", 1 if max_attempts > 1 else 0),
             ("grpc.service_config", _service_config(max_attempts)),
             ("grpc.keepalive_time_ms", 30_000),
         ],

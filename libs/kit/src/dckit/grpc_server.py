@@ -57,27 +57,29 @@ class ContextErrorInterceptor(grpc.aio.ServerInterceptor):
             loop = asyncio.get_running_loop()
             start, code = loop.time(), "OK"
             service, _, name = method.rpartition("/")
-            try:
-                with context.bound(ctx):
+            # Bound around the error handling too, so the unhandled-error log line carries
+            # the request id (it used to be logged after the context was unbound).
+            with context.bound(ctx):
+                try:
                     return await inner(request, rpc)
-            except DomainError as exc:
-                code = exc.code
-                await rpc.abort(status_code(exc), exc.message)
-            except asyncio.CancelledError:
-                code = "CANCELLED"
-                raise
-            except Exception as exc:
-                if isinstance(exc, grpc.aio.AbortError):
-                    code = rpc.code().name if rpc.code() else "UNKNOWN"
+                except DomainError as exc:
+                    code = exc.code
+                    await rpc.abort(status_code(exc), exc.message)
+                except asyncio.CancelledError:
+                    code = "CANCELLED"
                     raise
-                code = "INTERNAL"
-                log.exception("unhandled error in %s", method)
-                await rpc.abort(
-                    grpc.StatusCode.INTERNAL, f"internal error (request {ctx.request_id})"
-                )
-            finally:
-                RPC_TOTAL.labels(service.lstrip("/"), name, code).inc()
-                RPC_LATENCY.labels(service.lstrip("/"), name, code).observe(loop.time() - start)
+                except Exception as exc:
+                    if isinstance(exc, grpc.aio.AbortError):
+                        code = rpc.code().name if rpc.code() else "UNKNOWN"
+                        raise
+                    code = "INTERNAL"
+                    log.exception("unhandled error in %s", method)
+                    await rpc.abort(
+                        grpc.StatusCode.INTERNAL, f"internal error (request {ctx.request_id})"
+                    )
+                finally:
+                    RPC_TOTAL.labels(service.lstrip("/"), name, code).inc()
+                    RPC_LATENCY.labels(service.lstrip("/"), name, code).observe(loop.time() - start)
 
         return grpc.unary_unary_rpc_method_handler(
             behaviour,
@@ -88,6 +90,8 @@ class ContextErrorInterceptor(grpc.aio.ServerInterceptor):
 
 class GrpcApp:
     """Runs one service: its servicers, health, reflection and background workers."""
+
+    readiness_interval = 5.0  # seconds between readiness checks while serving
 
     def __init__(
         self,
@@ -130,7 +134,8 @@ class GrpcApp:
         self.bound_port = server.add_insecure_port(self.address)
         await server.start()
         self._server = server
-        await self._set_health(True)
+        # Fix: this reported SERVING unconditionally, before readiness had ever been checked.
+        await self._set_health(await self._ready())
         log.info(
             "%s listening on %s", self.name, self.address.rsplit(":", 1)[0] + f":{self.bound_port}"
         )
@@ -160,6 +165,9 @@ class GrpcApp:
         )
         for task in pending:
             task.cancel()
+        # Let cancelled workers unwind before the hooks close the DB/NATS they are using.
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
         for hook in self.on_shutdown:
             try:
                 await hook()
@@ -167,18 +175,21 @@ class GrpcApp:
                 log.exception("shutdown hook failed")
         log.info("%s stopped", self.name)
 
+    async def _ready(self) -> bool:
+        if self.readiness is None:
+            return True
+        try:
+            await asyncio.wait_for(self.readiness(), timeout=3)
+        except Exception as exc:
+            log.warning("%s not ready: %s", self.name, exc)
+            return False
+        return True
+
     async def _watch_readiness(self) -> None:
         while not self.stop.is_set():
-            ok = True
-            if self.readiness is not None:
-                try:
-                    await asyncio.wait_for(self.readiness(), timeout=3)
-                except Exception as exc:
-                    ok = False
-                    log.warning("%s not ready: %s", self.name, exc)
-            await self._set_health(ok)
+            await self._set_health(await self._ready())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=5)
+                await asyncio.wait_for(self.stop.wait(), timeout=self.readiness_interval)
 
     async def _set_health(self, serving: bool) -> None:
         status = (
