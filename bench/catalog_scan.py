@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -23,7 +22,7 @@ from datacompass.catalog.v1 import catalog_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from devstack.embedded import free_port
-from devstack.testing import with_database
+from devstack.urls import postgres_connection, with_database
 
 COLUMNS_PER_TABLE = 12
 
@@ -62,17 +61,6 @@ async def _drop(server_url: str, *names: str) -> None:
     await admin.close()
 
 
-def _connection(url: str) -> dict[str, Any]:
-    parts = urlsplit(url)
-    return {
-        "host": parts.hostname,
-        "port": parts.port or 5432,
-        "database": parts.path.lstrip("/"),
-        "username": parts.username or "postgres",
-        "password": parts.password or "",
-    }
-
-
 async def run(servers: Servers, tables: int = 1000, repeat: int = 3) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     source_db, catalog_db = f"bench_src_{tag}", f"bench_catalog_{tag}"
@@ -81,7 +69,7 @@ async def run(servers: Servers, tables: int = 1000, repeat: int = 3) -> dict[str
         admin = await asyncpg.connect(servers.database_url)
         await admin.execute(f'CREATE DATABASE "{catalog_db}"')
         await admin.close()
-        connection = _connection(source_url)
+        connection = postgres_connection(source_url)
 
         adapter = PostgresAdapter(connection)
         baseline = statistics.median([await _timed(adapter.scan) for _ in range(repeat)])

@@ -24,7 +24,7 @@ from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import audit_pb2, events_pb2
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
-from devstack.testing import with_database
+from devstack.urls import postgres_connection, with_database
 
 # The password given to every scanned source. The test servers use trust auth, so any
 # password connects; the point is that this exact string never shows up in the catalog.
@@ -70,17 +70,10 @@ class SourceDb:
     name: str
 
     def connection(self, **overrides: Any) -> dict[str, Any]:
-        parts = urlsplit(self.url)
-        conn: dict[str, Any] = {
-            "host": parts.hostname or "127.0.0.1",
-            "port": parts.port or 5432,
-            "database": self.name,
-            "username": parts.username or "postgres",
-            "password": parts.password or SECRET,
-            "connect_timeout_seconds": 5,
-        }
-        conn.update(overrides)
-        return conn
+        defaults: dict[str, Any] = {"connect_timeout_seconds": 5}
+        if not urlsplit(self.url).password:
+            defaults["password"] = SECRET
+        return postgres_connection(self.url, **{**defaults, **overrides})
 
     @property
     def password(self) -> str:

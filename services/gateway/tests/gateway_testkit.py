@@ -22,7 +22,7 @@ from catalog_service.app import running
 from catalog_service.config import CatalogSettings
 from dckit.crypto import SecretBox
 from devstack.embedded import free_port
-from devstack.testing import with_database
+from devstack.urls import postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
 
@@ -66,17 +66,11 @@ class Stack:
     source_database: str
 
     def connection(self, **overrides: Any) -> dict[str, Any]:
-        parts = urlsplit(self.database_url)
-        conn: dict[str, Any] = {
-            "host": parts.hostname or "127.0.0.1",
-            "port": parts.port or 5432,
-            "database": self.source_database,
-            "username": parts.username or "postgres",
-            "password": parts.password or PASSWORD,
-            "connect_timeout_seconds": 3,
-        }
-        conn.update(overrides)
-        return conn
+        url = with_database(self.database_url, self.source_database)
+        defaults: dict[str, Any] = {"connect_timeout_seconds": 3}
+        if not urlsplit(url).password:
+            defaults["password"] = PASSWORD
+        return postgres_connection(url, **{**defaults, **overrides})
 
     def gateway_settings(self, **overrides: Any) -> GatewaySettings:
         values: dict[str, Any] = {

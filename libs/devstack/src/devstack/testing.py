@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import nats
@@ -24,6 +23,7 @@ import pytest
 
 from devstack.embedded import EmbeddedNats, EmbeddedPostgres
 from devstack.embedded import free_port as _free_port
+from devstack.urls import plain, with_database
 
 T = TypeVar("T")
 
@@ -47,22 +47,12 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     return result[0]
 
 
-def with_database(url: str, database: str) -> str:
-    """The same server URL pointing at another database (scheme and credentials kept)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
-
-
-def _plain(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 @pytest.fixture(scope="session")
 def database_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a PostgreSQL server (database `postgres`) the tests may create databases on."""
     external = os.environ.get("DATACOMPASS_DATABASE_URL")
     if external:
-        yield _plain(external)
+        yield plain(external)
         return
     # Not under pytest's basetemp: another pytest session resets that tree to mode 0700, which
     # locks out the unprivileged user PostgreSQL runs as when we are root.

@@ -61,6 +61,14 @@ class ServiceSettings(BaseSettings):
         return value
 
 
+def to_libpq_url(url: str) -> str:
+    """The plain postgresql:// spelling asyncpg.connect and libpq accept."""
+    for scheme in ("postgresql+asyncpg://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql://" + url[len(scheme) :]
+    return url
+
+
 def to_asyncpg_url(url: str) -> str:
     """Normalise postgres:// and postgresql:// URLs to SQLAlchemy's asyncpg dialect."""
     for scheme in ("postgresql+asyncpg://", "postgresql://", "postgres://"):

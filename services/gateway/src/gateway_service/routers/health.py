@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from dckit.settings import to_libpq_url
 from gateway_service import schemas
 from gateway_service.config import GatewaySettings
 
@@ -34,13 +35,9 @@ async def check_catalog(settings: GatewaySettings, channel: grpc.aio.Channel) ->
         raise RuntimeError(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
-def plain_postgres_url(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 async def check_database(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
     timeout = settings.health_timeout_seconds
-    url = plain_postgres_url(settings.database_url.get_secret_value())
+    url = to_libpq_url(settings.database_url.get_secret_value())
     conn = await asyncpg.connect(url, timeout=timeout)
     try:
         await conn.fetchval("SELECT 1", timeout=timeout)
