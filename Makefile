@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PKGS   := libs/proto libs/kit libs/devstack services/catalog services/gateway cli
+# Every service with a pyproject.toml is installed (editable) as soon as it exists.
+PKGS   := libs/proto libs/kit libs/devstack $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) cli
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
 .PHONY: setup run test test-fast lint generate check-generated bench k8s-validate images clean
@@ -45,7 +46,7 @@ k8s-validate: setup
 	$(BIN)/python -m pytest tests/deploy -q
 
 images:
-	@for svc in catalog gateway; do \
+	@for svc in $(notdir $(patsubst %/Dockerfile,%,$(wildcard services/*/Dockerfile))); do \
 	  echo docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:0.1.0 . ; \
 	  docker build -f services/$$svc/Dockerfile -t datacompass/$$svc:0.1.0 . || exit 1; \
 	done

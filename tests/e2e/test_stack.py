@@ -18,6 +18,7 @@ import httpx
 import psutil
 import pytest
 
+from devstack.backends import BACKENDS
 from devstack.embedded import free_port
 
 READY_TIMEOUT = 180.0
@@ -44,9 +45,10 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
         **service_env,
         "DATACOMPASS_HOME": str(home),
         "DATACOMPASS_GATEWAY_PORT": str(gateway_port),
-        "DATACOMPASS_CATALOG_GRPC_PORT": str(free_port()),
-        "DATACOMPASS_CATALOG_METRICS_PORT": str(free_port()),
     }
+    for backend in BACKENDS:  # every service on ports of its own, beside any running stack
+        env[backend.grpc_port_env] = str(free_port())
+        env[backend.metrics_port_env] = str(free_port())
     log = (tmp_path / "supervisor.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "devstack", "run"],

@@ -34,8 +34,7 @@ def _config(tmp_path: Path, **overrides: object) -> Config:
         "state": StateDir(tmp_path / "dc"),
         "pg_port": free_port(),
         "nats_port": free_port(),
-        "catalog_port": free_port(),
-        "catalog_metrics_port": free_port(),
+        "backend_ports": {"catalog": (free_port(), free_port())},
         "gateway_port": free_port(),
         "ready_timeout": 2.0,
     }
@@ -132,7 +131,9 @@ def test_service_env_carries_secrets_and_ports(tmp_path: Path) -> None:
     env = supervisor.service_env()
     assert env["DATACOMPASS_CATALOG_ENCRYPTION_KEY"] == supervisor.secrets.encryption_key
     assert env["DATACOMPASS_BOOTSTRAP_ADMIN_KEY"] == supervisor.secrets.admin_key
-    assert env["DATACOMPASS_GATEWAY_CATALOG_ADDR"] == f"127.0.0.1:{config.catalog_port}"
+    assert (
+        env["DATACOMPASS_GATEWAY_CATALOG_ADDR"] == f"127.0.0.1:{config.backend_ports['catalog'][0]}"
+    )
     assert env["DATACOMPASS_GATEWAY_ANONYMOUS_READ"] == "true"
     assert env["DATACOMPASS_DATABASE_URL"].endswith("/datacompass")
 

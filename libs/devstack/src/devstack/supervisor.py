@@ -24,6 +24,7 @@ import asyncpg
 import httpx
 
 from devstack import demo
+from devstack.backends import BACKENDS, Backend, PortSettingError, installed_backends
 from devstack.embedded import HOST, EmbeddedError, EmbeddedNats, EmbeddedPostgres, port_open
 from devstack.processes import ServiceProcess, ServiceSpec, tail
 from devstack.state import Secrets, StateDir
@@ -39,6 +40,13 @@ class SupervisorError(RuntimeError):
 
 class Shutdown(BaseException):
     """Raised in the main thread by the first SIGINT/SIGTERM."""
+
+
+def _backend_ports() -> dict[str, tuple[int, int]]:
+    try:
+        return {backend.name: backend.ports() for backend in installed_backends()}
+    except PortSettingError as exc:
+        raise SupervisorError(str(exc)) from exc
 
 
 def _env_int(name: str, default: int) -> int:
@@ -61,8 +69,8 @@ class Config:
     nats_url: str | None = None  # external NATS; None = embedded server
     pg_port: int = 55432
     nats_port: int = 54222
-    catalog_port: int = 50051
-    catalog_metrics_port: int = 9101
+    # name -> (gRPC port, metrics port) of each backend service to run (see backends.py)
+    backend_ports: dict[str, tuple[int, int]] = field(default_factory=dict)
     gateway_host: str = HOST
     gateway_port: int = 8000
     ready_timeout: float = 90.0
@@ -77,14 +85,23 @@ class Config:
             "nats_url": env.get("DATACOMPASS_NATS_URL") or None,
             "pg_port": _env_int("DATACOMPASS_DEV_PG_PORT", 55432),
             "nats_port": _env_int("DATACOMPASS_DEV_NATS_PORT", 54222),
-            "catalog_port": _env_int("DATACOMPASS_CATALOG_GRPC_PORT", 50051),
-            "catalog_metrics_port": _env_int("DATACOMPASS_CATALOG_METRICS_PORT", 9101),
+            "backend_ports": _backend_ports(),
             "gateway_host": env.get("DATACOMPASS_GATEWAY_HOST") or HOST,
             "gateway_port": _env_int("DATACOMPASS_GATEWAY_PORT", 8000),
             "ready_timeout": float(env.get("DATACOMPASS_DEV_READY_TIMEOUT") or 90),
         }
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def backends(self) -> list[Backend]:
+        return [b for b in BACKENDS if b.name in self.backend_ports]
+
+    def grpc_port(self, backend: Backend) -> int:
+        return self.backend_ports[backend.name][0]
+
+    def metrics_port(self, backend: Backend) -> int:
+        return self.backend_ports[backend.name][1]
 
     @property
     def base_url(self) -> str:
@@ -169,7 +186,7 @@ class Supervisor:
         with self._step("app database", f"{APP_DATABASE} ready"):
             asyncio.run(self.ensure_app_database())
         with (
-            self._step("migrations", "catalog schema up to date"),
+            self._step("migrations", "schemas up to date"),
             self.timings.measure("migrate_s"),
         ):
             self.migrate()
@@ -203,11 +220,12 @@ class Supervisor:
             ports.append((cfg.pg_port, "embedded PostgreSQL", "DATACOMPASS_DEV_PG_PORT"))
         if not cfg.nats_url:
             ports.append((cfg.nats_port, "embedded NATS", "DATACOMPASS_DEV_NATS_PORT"))
-        ports += [
-            (cfg.catalog_port, "catalog gRPC", "DATACOMPASS_CATALOG_GRPC_PORT"),
-            (cfg.catalog_metrics_port, "catalog metrics", "DATACOMPASS_CATALOG_METRICS_PORT"),
-            (cfg.gateway_port, "gateway HTTP", "DATACOMPASS_GATEWAY_PORT"),
-        ]
+        for backend in cfg.backends:
+            ports.append((cfg.grpc_port(backend), f"{backend.name} gRPC", backend.grpc_port_env))
+            ports.append(
+                (cfg.metrics_port(backend), f"{backend.name} metrics", backend.metrics_port_env)
+            )
+        ports.append((cfg.gateway_port, "gateway HTTP", "DATACOMPASS_GATEWAY_PORT"))
         taken = [(port, what, env) for port, what, env in ports if port_open(port)]
         if taken:
             lines = [f"port {port} ({what}) is already in use" for port, what, _ in taken]
@@ -281,36 +299,46 @@ class Supervisor:
                 "DATACOMPASS_DATABASE_URL": self.database_url,
                 "DATACOMPASS_NATS_URL": self.nats_url,
                 "DATACOMPASS_CATALOG_ENCRYPTION_KEY": self.secrets.encryption_key,
-                "DATACOMPASS_CATALOG_GRPC_PORT": str(cfg.catalog_port),
-                "DATACOMPASS_CATALOG_METRICS_PORT": str(cfg.catalog_metrics_port),
                 "DATACOMPASS_GATEWAY_HOST": cfg.gateway_host,
                 "DATACOMPASS_GATEWAY_PORT": str(cfg.gateway_port),
-                "DATACOMPASS_GATEWAY_CATALOG_ADDR": f"{HOST}:{cfg.catalog_port}",
                 "DATACOMPASS_GATEWAY_ANONYMOUS_READ": "true",
                 "DATACOMPASS_BOOTSTRAP_ADMIN_KEY": self.secrets.admin_key,
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        for backend in cfg.backends:
+            env[backend.grpc_port_env] = str(cfg.grpc_port(backend))
+            env[backend.metrics_port_env] = str(cfg.metrics_port(backend))
+            env[backend.gateway_addr_env] = f"{HOST}:{cfg.grpc_port(backend)}"
         return env
 
     def service_specs(self) -> list[ServiceSpec]:
         cfg = self.config
         py = sys.executable
-        return [
+        specs = [
             ServiceSpec(
-                "catalog",
-                [py, "-m", "catalog_service", "serve"],
-                [(cfg.catalog_port, "gRPC"), (cfg.catalog_metrics_port, "metrics")],
-            ),
-            ServiceSpec("gateway", [py, "-m", "gateway_service"], [(cfg.gateway_port, "HTTP")]),
+                backend.name,
+                [py, "-m", backend.package, "serve"],
+                [(cfg.grpc_port(backend), "gRPC"), (cfg.metrics_port(backend), "metrics")],
+            )
+            for backend in cfg.backends
         ]
+        specs.append(
+            ServiceSpec("gateway", [py, "-m", "gateway_service"], [(cfg.gateway_port, "HTTP")])
+        )
+        return specs
 
     def migrate(self) -> None:
-        log = self.state.log("catalog-migrate")
+        for backend in self.config.backends:
+            self.migrate_one(backend)
+
+    def migrate_one(self, backend: Backend) -> None:
+        name = backend.name
+        log = self.state.log(f"{name}-migrate")
         with log.open("ab") as handle:
             try:
                 result = subprocess.run(
-                    [sys.executable, "-m", "catalog_service", "migrate"],
+                    [sys.executable, "-m", backend.package, "migrate"],
                     env=self.service_env(),
                     stdout=handle,
                     stderr=subprocess.STDOUT,
@@ -319,11 +347,11 @@ class Supervisor:
                     check=False,
                 )
             except subprocess.TimeoutExpired as exc:
-                raise SupervisorError(f"catalog migrations took over 180s; see {log}") from exc
+                raise SupervisorError(f"{name} migrations took over 180s; see {log}") from exc
         if result.returncode != 0:
             lines = tail(log)
             raise SupervisorError(
-                f"catalog migrations failed (exit code {result.returncode}); see {log}"
+                f"{name} migrations failed (exit code {result.returncode}); see {log}"
                 + (f"\n--- last lines ---\n{lines}" if lines else "")
             )
 
@@ -495,8 +523,8 @@ class Supervisor:
                 "ports": {
                     "postgres": None if cfg.database_url else cfg.pg_port,
                     "nats": None if cfg.nats_url else cfg.nats_port,
-                    "catalog_grpc": cfg.catalog_port,
-                    "catalog_metrics": cfg.catalog_metrics_port,
+                    **{f"{b.name}_grpc": cfg.grpc_port(b) for b in cfg.backends},
+                    **{f"{b.name}_metrics": cfg.metrics_port(b) for b in cfg.backends},
                     "gateway": cfg.gateway_port,
                 },
                 "urls": self.urls(),
@@ -511,7 +539,10 @@ class Supervisor:
             "docs": f"{base}/docs",
             "health": f"{base}/health",
             "metrics": f"{base}/metrics",
-            "catalog_metrics": f"http://{HOST}:{self.config.catalog_metrics_port}/metrics",
+            **{
+                f"{b.name}_metrics": f"http://{HOST}:{self.config.metrics_port(b)}/metrics"
+                for b in self.config.backends
+            },
             "database": _redact(self.database_url),
             "nats": self.nats_url,
         }
@@ -536,7 +567,8 @@ class Supervisor:
             f"  API       {urls['api']}",
             f"  Docs      {urls['docs']}",
             f"  Health    {urls['health']}",
-            f"  Metrics   {urls['metrics']}  (catalog: {urls['catalog_metrics']})",
+            f"  Metrics   {urls['metrics']}",
+            *(f"            {b.name}: {urls[b.name + '_metrics']}" for b in self.config.backends),
             f"  Logs      {self.state.logs}/",
         ]
         if self.demo_info:
