@@ -17,7 +17,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from opentelemetry import propagate, trace
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +34,8 @@ tracer = trace.get_tracer(__name__)
 Handler = Callable[[AsyncSession, events_pb2.EventEnvelope], Awaitable[None]]
 
 HANDLED = Counter("dc_consumer_events_total", "Events handled", ["consumer", "outcome"])
+# Consumer lag: messages in the stream this durable consumer has not been delivered yet.
+PENDING = Gauge("dc_consumer_pending_messages", "Messages waiting for the consumer", ["consumer"])
 
 
 def processed_events_table(metadata: MetaData) -> Table:
@@ -90,11 +92,14 @@ class IdempotentConsumer:
                 try:
                     messages = await subscription.fetch(self.batch_size, timeout=1.0)
                 except NatsTimeout:
+                    PENDING.labels(self.durable).set(0)  # nothing delivered within 1 s: caught up
                     continue
                 for msg in messages:
                     if stop.is_set():
                         break  # unacked: redelivered to another replica after ack_wait
                     await self.handle(msg)
+                    with contextlib.suppress(Exception):  # metadata is absent on non-JS messages
+                        PENDING.labels(self.durable).set(msg.metadata.num_pending)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
