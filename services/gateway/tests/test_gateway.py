@@ -346,6 +346,9 @@ async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
         assert body["checks"]["catalog"]["status"] == "error"
         assert body["checks"]["catalog"]["error"]
         assert body["checks"]["database"] == {"status": "ok"}
+        # Liveness ignores dependencies: a dead catalog must not get the gateway restarted.
+        live = await http.get("/livez")
+        assert live.status_code == 200 and live.json() == {"status": "ok"}
         # An API call through the dead channel is a 503 in the error shape.
         resp = await http.get("/api/v1/sources", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
         assert resp.status_code == 503 and error(resp)["code"] == "UNAVAILABLE"

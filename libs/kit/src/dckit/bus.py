@@ -11,7 +11,7 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
-from nats.js.errors import BadRequestError
+from nats.js.errors import APIError, NotFoundError
 
 from dckit.errors import Unavailable
 
@@ -19,8 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class EventBus:
-    def __init__(self, url: str, stream: str, subject_prefix: str, name: str) -> None:
+    def __init__(
+        self, url: str, stream: str, subject_prefix: str, name: str, *, replicas: int = 1
+    ) -> None:
         self.url = url
+        self.replicas = replicas  # JetStream stream replicas (3 on a clustered NATS)
         self.stream = stream
         self.subject_prefix = subject_prefix
         self.name = name
@@ -86,10 +89,16 @@ class EventBus:
             name=self.stream,
             subjects=[f"{self.subject_prefix}.>"],
             duplicate_window=120.0,  # seconds in which a repeated Nats-Msg-Id is dropped
+            num_replicas=self.replicas,
         )
         try:
             await js.add_stream(config)
-        except BadRequestError:
+        except APIError as exc:
+            try:
+                await js.stream_info(self.stream)
+            except NotFoundError:
+                # Not a config clash but a refusal, e.g. 3 replicas on a single NATS server.
+                raise Unavailable(f"cannot create stream {self.stream}: {exc.description}") from exc
             # Exists with a different config (e.g. retention tuned by operators): keep it.
             log.info("stream %s exists; leaving its configuration alone", self.stream)
 

@@ -16,6 +16,7 @@ SHARED_NAMES = (
     "database_url",
     "nats_url",
     "nats_stream",
+    "nats_stream_replicas",
     "event_subject_prefix",
     "log_level",
     "otlp_endpoint",
@@ -30,6 +31,7 @@ class ServiceSettings(BaseSettings):
     )
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "DATACOMPASS"
+    nats_stream_replicas: int = 1  # 3 on a clustered NATS (production)
     # Subject prefix for every event; tests sharing a NATS server use their own.
     event_subject_prefix: str = "datacompass"
     log_level: str = "INFO"

@@ -48,7 +48,13 @@ async def migrate(settings: CatalogSettings) -> None:
 
 def build(settings: CatalogSettings) -> CatalogService:
     db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    bus = EventBus(settings.nats_url, settings.nats_stream, settings.event_subject_prefix, SERVICE)
+    bus = EventBus(
+        settings.nats_url,
+        settings.nats_stream,
+        settings.event_subject_prefix,
+        SERVICE,
+        replicas=settings.nats_stream_replicas,
+    )
     relay = OutboxRelay(db, outbox, bus, SERVICE)
     box = SecretBox(settings.encryption_key.get_secret_value())
     events = Outbox(outbox, SERVICE)

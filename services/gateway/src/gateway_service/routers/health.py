@@ -102,6 +102,13 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if ok else 503)
 
 
+@router.get("/livez", summary="Liveness: the gateway process answers (no dependency checks)")
+async def livez() -> dict[str, str]:
+    # Kubernetes liveness: restarting the gateway cannot fix a database or backend outage,
+    # so this must not depend on them (readiness uses /health).
+    return {"status": "ok"}
+
+
 @router.get(
     "/metrics",
     response_class=Response,
