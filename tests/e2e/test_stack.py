@@ -122,6 +122,14 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
     assert show.returncode == 0, show.stderr
     assert "order_total" in show.stdout
 
+    metrics = subprocess.run(
+        [*cli, "--format", "json", "metrics", "requests"],
+        capture_output=True, text=True, env=cli_env, timeout=60, check=False,
+    )  # fmt: skip
+    assert metrics.returncode == 0, metrics.stderr
+    routes = {s["labels"].get("route") for s in json.loads(metrics.stdout)}
+    assert "/api/v1/objects" in routes
+
     missing = subprocess.run(
         [*cli, "catalog", "show", "demo.public.nope"],
         capture_output=True, text=True, env=cli_env, timeout=60, check=False,

@@ -100,14 +100,16 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(
+    def send(
         self,
         method: str,
         path: str,
         *,
         params: Params | None = None,
         json: Any = None,
-    ) -> Any:
+    ) -> httpx.Response:
+        """Send one request (`path` relative to the API base, or an absolute URL); raise
+        `CliError` for transport failures and `ApiError` for error statuses."""
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
         try:
             response = self._http.request(method, path, params=query, json=json)
@@ -125,6 +127,17 @@ class Client:
             raise CliError(f"request to gateway at {self.url} failed: {_reason(exc)}") from exc
         if response.status_code >= 400:
             raise ApiError.from_response(response)
+        return response
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: Any = None,
+    ) -> Any:
+        response = self.send(method, path, params=params, json=json)
         if response.status_code == 204 or not response.content:
             return None
         try:
@@ -134,6 +147,10 @@ class Client:
                 f"unexpected non-JSON response from {response.request.url} "
                 f"(HTTP {response.status_code}); is {self.url} a Data Compass gateway?"
             ) from exc
+
+    def text(self, path: str) -> str:
+        """GET a plain-text resource (e.g. Prometheus metrics)."""
+        return self.send("GET", path).text
 
     def get(self, path: str, params: Params | None = None) -> Any:
         return self.request("GET", path, params=params)

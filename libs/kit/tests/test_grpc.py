@@ -10,6 +10,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from prometheus_client import REGISTRY
 
 from dckit import context, errors, grpc_client
 from dckit.grpc_server import GrpcApp
@@ -363,3 +364,21 @@ async def test_client_wait_for_ready_survives_late_server(
             assert json.loads(await call)["actor"] == "system"
         finally:
             await app.shutdown()
+
+
+def _client_count(method: str, code: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "dc_grpc_client_handled_total", {"service": SERVICE, "method": method, "code": code}
+    )
+    return value or 0.0
+
+
+async def test_client_metrics_count_calls_by_code(make_app: AppFactory) -> None:
+    app = await make_app()
+    ok_before, err_before = _client_count("Slow", "OK"), _client_count("Fail", "ABORTED")
+    async with grpc_client.channel(_target(app)) as ch:
+        await _call(ch, "Slow")(b"0")
+        with pytest.raises(grpc.aio.AioRpcError):
+            await _call(ch, "Fail")(b"Conflict")
+    assert _client_count("Slow", "OK") == ok_before + 1
+    assert _client_count("Fail", "ABORTED") == err_before + 1

@@ -4,15 +4,24 @@ UNAVAILABLE is retried with exponential backoff (gRPC's own retry policy, which 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import grpc
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
+from prometheus_client import Counter, Histogram
 
 from dckit import context
 
 DEFAULT_TIMEOUT = 10.0
+
+CLIENT_LATENCY = Histogram(
+    "dc_grpc_client_handling_seconds", "gRPC client call latency", ["service", "method", "code"]
+)
+CLIENT_TOTAL = Counter(
+    "dc_grpc_client_handled_total", "gRPC client calls completed", ["service", "method", "code"]
+)
 
 
 def _service_config(max_attempts: int) -> str:
@@ -36,6 +45,32 @@ def _service_config(max_attempts: int) -> str:
             ]
         }
     )
+
+
+class _MetricsInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
+    """Latency and status code of every call as the caller saw it (retries included)."""
+
+    async def intercept_unary_unary(
+        self,
+        continuation: Callable[[grpc.aio.ClientCallDetails, Any], Any],
+        details: grpc.aio.ClientCallDetails,
+        request: Any,
+    ) -> Any:
+        raw = details.method
+        method = raw.decode() if isinstance(raw, bytes) else str(raw)
+        service, _, name = method.lstrip("/").rpartition("/")
+        start = time.perf_counter()
+        code = "UNKNOWN"
+        try:
+            call = await continuation(details, request)
+            code = (await call.code()).name
+            return call
+        except grpc.aio.AioRpcError as exc:
+            code = exc.code().name
+            raise
+        finally:
+            CLIENT_TOTAL.labels(service, name, code).inc()
+            CLIENT_LATENCY.labels(service, name, code).observe(time.perf_counter() - start)
 
 
 class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
@@ -72,5 +107,9 @@ def channel(
             ("grpc.service_config", _service_config(max_attempts)),
             ("grpc.keepalive_time_ms", 30_000),
         ],
-        interceptors=[*aio_client_interceptors(), _ContextInterceptor(default_timeout)],
+        interceptors=[
+            _MetricsInterceptor(),
+            *aio_client_interceptors(),
+            _ContextInterceptor(default_timeout),
+        ],
     )
