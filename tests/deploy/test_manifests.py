@@ -330,10 +330,16 @@ def test_prod_is_highly_available_and_external() -> None:
         r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
     )
     assert not re.search(r"//nats:", config["data"]["DATACOMPASS_NATS_URL"])
-    (hpa,) = of_kind(resources, "HorizontalPodAutoscaler")
-    target = hpa["spec"]["scaleTargetRef"]
-    assert (target["kind"], target["name"]) == ("Deployment", "gateway")
-    assert hpa["spec"]["minReplicas"] >= 2
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h
+        for h in of_kind(resources, "HorizontalPodAutoscaler")
+    }
+    assert set(hpas) == {"gateway", "catalog"}  # the public door and the scan workers
+    deployments = {name(d) for d in of_kind(resources, "Deployment")}
+    for target, hpa in hpas.items():
+        assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        assert any(d.endswith(target) for d in deployments)
+        assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
     pdbs = {p["metadata"]["name"] for p in of_kind(resources, "PodDisruptionBudget")}
     assert {"catalog", "gateway"} <= pdbs
 
@@ -447,3 +453,20 @@ def test_python_renderer_matches_real_kustomize(overlay: str) -> None:
         return out
 
     assert normalized(ours) == normalized(real)
+
+
+def test_dev_traces_go_to_the_in_cluster_collector() -> None:
+    resources = render("dev")
+    config = next(
+        r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
+    )
+    endpoint = config["data"]["DATACOMPASS_OTLP_ENDPOINT"]
+    services = {s["metadata"]["name"]: s for s in of_kind(resources, "Service")}
+    host, _, port = endpoint.removeprefix("http://").partition(":")
+    assert host in services, endpoint
+    assert int(port) in {p["port"] for p in services[host]["spec"]["ports"]}
+    collectors = [d for d in of_kind(resources, "Deployment") if name(d).endswith(host)]
+    assert collectors and any(
+        selects({"matchLabels": services[host]["spec"]["selector"]}, pod_labels(d))
+        for d in collectors
+    )

@@ -9,6 +9,7 @@ import nats
 import pytest
 from google.protobuf import wrappers_pb2
 from nats.aio.msg import Msg
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select, update
 
 from datacompass.common.v1 import events_pb2
@@ -232,3 +233,23 @@ async def test_relay_survives_nats_outages_and_publishes_exactly_once(
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(task, 5)
         await bus.close()
+
+
+async def test_outbox_lag_gauge_reports_the_oldest_waiting_event(
+    kit_db: KitDb, bus: EventBus
+) -> None:
+    service = "kittest-lag"
+    await _write_events(kit_db, 2)
+    async with kit_db.db.session() as session:  # pretend the events waited 90 s
+        await session.execute(
+            update(kit_db.outbox).values(
+                created_at=func.now() - func.make_interval(0, 0, 0, 0, 0, 0, 90)
+            )
+        )
+    relay = OutboxRelay(kit_db.db, kit_db.outbox, bus, service, batch_size=1)
+    assert await relay.publish_pending() == 1
+    lag = REGISTRY.get_sample_value("dc_outbox_oldest_pending_seconds", {"service": service})
+    assert lag is not None and 90 <= lag < 120
+    assert await relay.publish_pending() == 1
+    assert await relay.publish_pending() == 0
+    assert REGISTRY.get_sample_value("dc_outbox_oldest_pending_seconds", {"service": service}) == 0

@@ -18,6 +18,7 @@ from catalog_testkit import (
     outbox_rows,
 )
 from google.protobuf import json_format
+from prometheus_client import REGISTRY
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
@@ -89,6 +90,14 @@ async def test_scan_finds_tables_views_and_columns(stub: Stub, source_db: Source
 
     source = await stub.GetSource(pb.GetSourceRequest(name="shop"))
     assert source.last_scan == run
+
+    # The objects gauge counts live objects per type as of this scan (zeros included).
+    def gauge(object_type: str) -> float | None:
+        labels = {"source": "shop", "object_type": object_type}
+        return REGISTRY.get_sample_value("dc_catalog_objects", labels)
+
+    tables = sum(1 for kind, _ in SOURCE_OBJECTS.values() if kind == "table")
+    assert (gauge("table"), gauge("view"), gauge("foreign_table")) == (tables, 1, 0)
     assert await stub.GetScan(pb.GetScanRequest(id=run.id)) == run
 
 

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 PUBLISHED = Counter("dc_outbox_published_total", "Events relayed to NATS", ["service"])
 PENDING = Gauge("dc_outbox_pending", "Outbox rows not yet published", ["service"])
 FAILURES = Counter("dc_outbox_publish_failures_total", "Failed publish attempts", ["service"])
+# Outbox lag: how long the oldest unpublished event has waited (0 when none waits).
+OLDEST = Gauge(
+    "dc_outbox_oldest_pending_seconds", "Age of the oldest unpublished event", ["service"]
+)
 
 
 class OutboxRelay:
@@ -74,7 +78,12 @@ class OutboxRelay:
         async with self.db.session() as session:
             rows = (
                 await session.execute(
-                    select(self.table.c.id, self.table.c.event_type, self.table.c.payload)
+                    select(
+                        self.table.c.id,
+                        self.table.c.event_type,
+                        self.table.c.payload,
+                        (func.extract("epoch", func.now() - self.table.c.created_at)).label("age"),
+                    )
                     .where(self.table.c.published_at.is_(None))
                     .order_by(self.table.c.created_at, self.table.c.id)
                     .limit(self.batch_size)
@@ -83,7 +92,9 @@ class OutboxRelay:
             ).all()
             if not rows:
                 PENDING.labels(self.service).set(0)
+                OLDEST.labels(self.service).set(0)
                 return 0
+            OLDEST.labels(self.service).set(max(0.0, float(rows[0].age)))
             js = await self.bus.jetstream()
             error: Exception | None = None
             for row in rows:

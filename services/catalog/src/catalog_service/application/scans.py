@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import Histogram
+from prometheus_client import Gauge, Histogram
 
 from catalog_service.adapters.base import MetadataAdapter, SourceError
 from catalog_service.application.sources import _require
 from catalog_service.db.repository import CatalogRepository, Row
-from catalog_service.domain.models import reconcile
+from catalog_service.domain.models import OBJECT_TYPES, reconcile
 from datacompass.catalog.v1 import catalog_pb2
 from dckit import context
 from dckit.crypto import SecretBox
@@ -28,6 +29,11 @@ log = logging.getLogger(__name__)
 
 SCAN_SECONDS = Histogram(
     "dc_catalog_scan_duration_seconds", "Metadata scan duration", ["source_type", "status"]
+)
+
+# Live objects per source and type as of the latest successful scan this process ran.
+OBJECTS = Gauge(
+    "dc_catalog_objects", "Catalog objects by source and type", ["source", "object_type"]
 )
 
 AdapterFactory = Callable[..., MetadataAdapter]
@@ -148,6 +154,9 @@ class ScanUseCases:
             )
         self.on_commit()
         SCAN_SECONDS.labels(source["source_type"], "succeeded").observe(loop.time() - started)
+        by_type = Counter(obj.object_type for obj in found)
+        for object_type in OBJECT_TYPES:  # zeros too, so a type that vanished drops to 0
+            OBJECTS.labels(source["name"], object_type).set(by_type.get(object_type, 0))
         log.info(
             "scan finished",
             extra={"scan_id": scan_id, "source": source["name"], "objects": len(found)},
