@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from otlp_sink import OtlpSink, Span
 
 from devstack.backends import BACKENDS
 from devstack.embedded import free_port
@@ -30,6 +31,7 @@ class Stack:
     home: Path
     base_url: str
     admin_key: str
+    traces: OtlpSink
 
     def info(self) -> dict[str, Any]:
         path = self.home / "stack.json"
@@ -40,11 +42,15 @@ class Stack:
 def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
     home = tmp_path / "home"
     gateway_port = free_port()
+    traces = OtlpSink()
+    traces.start()
     env = {
         **os.environ,
         **service_env,
         "DATACOMPASS_HOME": str(home),
         "DATACOMPASS_GATEWAY_PORT": str(gateway_port),
+        "DATACOMPASS_OTLP_ENDPOINT": traces.endpoint,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",  # export spans every 0.2 s instead of 5 s
     }
     for backend in BACKENDS:  # every service on ports of its own, beside any running stack
         env[backend.grpc_port_env] = str(free_port())
@@ -57,7 +63,7 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = Stack(proc, home, f"http://127.0.0.1:{gateway_port}", "")
+    stack = Stack(proc, home, f"http://127.0.0.1:{gateway_port}", "", traces)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while stack.info().get("phase") != "ready":
@@ -76,6 +82,7 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
             except subprocess.TimeoutExpired:
                 proc.kill()
         log.close()
+        traces.stop()
 
 
 def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
@@ -136,6 +143,33 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
     )  # fmt: skip
     assert missing.returncode == 1
     assert "not found" in missing.stderr.lower()
+
+
+def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
+    """A REST call is one trace: gateway HTTP span → gRPC client → catalog server → SQL."""
+    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
+        assert http.get("/api/v1/objects/demo.public.orders").status_code == 200
+
+    def joined(spans: list[Span]) -> bool:
+        return any(
+            s.service == "catalog"
+            and "GetObject" in s.name
+            and s.trace_id in _gateway_traces(spans)
+            for s in spans
+        )
+
+    spans = stack.traces.wait_for(joined)
+    trace_id = next(s.trace_id for s in spans if s.service == "catalog" and "GetObject" in s.name)
+    in_trace = [s for s in spans if s.trace_id == trace_id]
+    assert {s.service for s in in_trace} == {"gateway", "catalog"}
+    by_id = {s.span_id: s for s in in_trace}
+    server = next(s for s in in_trace if s.service == "catalog" and "GetObject" in s.name)
+    assert by_id[server.parent_id].service == "gateway"  # parented across the process boundary
+    assert any(s.service == "catalog" and s.parent_id for s in in_trace if s is not server)
+
+
+def _gateway_traces(spans: list[Span]) -> set[str]:
+    return {s.trace_id for s in spans if s.service == "gateway" and "objects" in s.name}
 
 
 def test_ctrl_c_stops_every_process(stack: Stack) -> None:
