@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 
+from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Table, func, select, update
 
@@ -21,6 +22,7 @@ from dckit.db import Database
 from dckit.events import nats_subject
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 PUBLISHED = Counter("dc_outbox_published_total", "Events relayed to NATS", ["service"])
 PENDING = Gauge("dc_outbox_pending", "Outbox rows not yet published", ["service"])
@@ -98,15 +100,25 @@ class OutboxRelay:
             js = await self.bus.jetstream()
             error: Exception | None = None
             for row in rows:
-                try:
-                    await js.publish(
-                        nats_subject(row.event_type, self.bus.subject_prefix),
-                        row.payload,
-                        timeout=self.publish_timeout,
-                        headers=_headers(row.id, row.payload),
-                    )
-                except Exception as exc:
-                    error = exc
+                envelope = events_pb2.EventEnvelope.FromString(row.payload)
+                subject = nats_subject(row.event_type, self.bus.subject_prefix)
+                # The publish span continues the trace of the request that wrote the event.
+                with tracer.start_as_current_span(
+                    f"publish {row.event_type}",
+                    context=propagate.extract(_trace_carrier(envelope)),
+                    kind=trace.SpanKind.PRODUCER,
+                    attributes={"messaging.system": "nats", "messaging.destination": subject},
+                ):
+                    try:
+                        await js.publish(
+                            subject,
+                            row.payload,
+                            timeout=self.publish_timeout,
+                            headers=_headers(row.id, envelope),
+                        )
+                    except Exception as exc:
+                        error = exc
+                if error is not None:
                     break  # keep order: stop at the first failure
                 published_ids.append(row.id)
             if published_ids:
@@ -137,14 +149,19 @@ class OutboxRelay:
         return int(count or 0)
 
 
-def _headers(event_id: str, payload: bytes) -> dict[str, str]:
-    headers = {"Nats-Msg-Id": event_id}
-    envelope = events_pb2.EventEnvelope.FromString(payload)
-    headers["Ce-Type"] = envelope.type
-    if envelope.traceparent:
-        headers["traceparent"] = envelope.traceparent
+def _trace_carrier(envelope: events_pb2.EventEnvelope) -> dict[str, str]:
+    carrier = {"traceparent": envelope.traceparent} if envelope.traceparent else {}
     if envelope.tracestate:
-        headers["tracestate"] = envelope.tracestate
+        carrier["tracestate"] = envelope.tracestate
+    return carrier
+
+
+def _headers(event_id: str, envelope: events_pb2.EventEnvelope) -> dict[str, str]:
+    headers = {"Nats-Msg-Id": event_id, "Ce-Type": envelope.type}
+    # Consumers continue from the publish span (the current one), falling back to the
+    # writer's context when tracing is off.
+    headers.update(_trace_carrier(envelope))
+    propagate.inject(headers)
     return headers
 
 
