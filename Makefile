@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PKGS   := libs/proto libs/kit libs/devstack $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) cli
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
-.PHONY: setup run test test-fast lint generate check-generated bench k8s-validate images clean
+.PHONY: setup run test test-fast lint generate check-generated docs bench k8s-validate images clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ generate: setup
 ## check-generated: fail when committed generated code drifts from protos/
 check-generated: setup
 	$(BIN)/python scripts/generate_protos.py --check
+
+## docs: regenerate the configuration reference in docs/deployment.md from the settings classes
+docs: setup
+	$(BIN)/python scripts/config_reference.py
 
 bench: setup
 	$(BIN)/python -m bench

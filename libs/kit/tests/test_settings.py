@@ -4,10 +4,10 @@ import pytest
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from dckit.settings import SHARED_NAMES, ServiceSettings, to_asyncpg_url
+from dckit.settings import SHARED_NAMES, BackendSettings, to_asyncpg_url
 
 
-class KitSettings(ServiceSettings):
+class KitSettings(BackendSettings):
     model_config = SettingsConfigDict(
         env_prefix="DATACOMPASS_KITTEST_", extra="ignore", populate_by_name=True
     )

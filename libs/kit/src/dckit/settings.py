@@ -24,23 +24,30 @@ SHARED_NAMES = (
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # Attribute docstrings are the field descriptions: docs/deployment.md's configuration
+    # reference is generated from them (scripts/config_reference.py).
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, use_attribute_docstrings=True
+    )
 
     database_url: SecretStr = Field(
         default=SecretStr("postgresql://postgres@127.0.0.1:5432/datacompass")
     )
+    """PostgreSQL URL for the service's own schema (contains the password: keep it secret)."""
     nats_url: str = "nats://127.0.0.1:4222"
+    """NATS server with JetStream."""
     nats_stream: str = "DATACOMPASS"
-    nats_stream_replicas: int = 1  # 3 on a clustered NATS (production)
-    # Subject prefix for every event; tests sharing a NATS server use their own.
+    """JetStream stream holding every domain event."""
+    nats_stream_replicas: int = 1
+    """Replicas of that stream; 3 on a clustered NATS (production)."""
     event_subject_prefix: str = "datacompass"
+    """First token of every event subject; tests sharing a NATS server use their own."""
     log_level: str = "INFO"
-    grpc_host: str = "127.0.0.1"
-    grpc_port: int = 50051
-    metrics_port: int = 0  # 0 = no separate metrics endpoint
-    otlp_endpoint: str = ""  # OTEL exporter endpoint; empty = tracing without export
-    db_pool_size: int = 10
+    """Log level; logs are JSON lines carrying request_id and trace_id."""
+    otlp_endpoint: str = ""
+    """OTLP/gRPC endpoint for traces (e.g. http://otel-collector:4317); empty = no export."""
     shutdown_grace_seconds: float = 10.0
+    """On SIGTERM, how long in-flight calls and workers may take to finish."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:
@@ -61,6 +68,19 @@ class ServiceSettings(BaseSettings):
         if isinstance(raw, str):
             return SecretStr(to_asyncpg_url(raw))
         return value
+
+
+class BackendSettings(ServiceSettings):
+    """Settings of a gRPC backend service (catalog, quality, ...) on top of the shared ones."""
+
+    grpc_host: str = "127.0.0.1"
+    """Address the gRPC server binds (0.0.0.0 in containers)."""
+    grpc_port: int = 50051
+    """gRPC port."""
+    metrics_port: int = 0
+    """Prometheus metrics port; 0 = no separate metrics endpoint."""
+    db_pool_size: int = 10
+    """Database connections per process."""
 
 
 def to_libpq_url(url: str) -> str:

@@ -5,19 +5,23 @@ from __future__ import annotations
 from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from dckit.settings import ServiceSettings
+from dckit.settings import BackendSettings
 
 
-class CatalogSettings(ServiceSettings):
+class CatalogSettings(BackendSettings):
     model_config = SettingsConfigDict(
         env_prefix="DATACOMPASS_CATALOG_", extra="ignore", populate_by_name=True
     )
 
     grpc_port: int = 50051
+    """gRPC port."""
     metrics_port: int = 9101
-    # Fernet key for source credentials at rest; required (no default, never logged).
+    """Prometheus metrics port."""
     encryption_key: SecretStr
+    """Fernet key encrypting source credentials at rest; required, never logged."""
     scan_timeout_seconds: float = 600.0
+    """A metadata scan running longer fails."""
     source_statement_timeout_ms: int = 60_000
-    # Concurrent scans per process; more wait for a slot.
+    """Statement timeout on connections to data sources."""
     max_concurrent_scans: int = 4
+    """Scans running at once per process; more wait for a slot."""

@@ -19,17 +19,21 @@ class GatewaySettings(ServiceSettings):
     )
 
     host: str = "127.0.0.1"
+    """Address the HTTP server binds (0.0.0.0 in containers)."""
     port: int = 8000
+    """HTTP port (REST API, /health, /livez, /metrics, /docs)."""
     catalog_addr: str = "127.0.0.1:50051"
+    """host:port of the catalog service's gRPC server."""
     rpc_timeout_seconds: float = 10.0
-    # Deadline of `POST /sources/{name}/scans?wait=true` (the call lasts as long as the scan).
+    """Deadline of each gRPC call to a backend service."""
     scan_wait_timeout_seconds: float = 600.0
-    # Let GET requests through without a token (dev stack only).
+    """Deadline of `POST /sources/{name}/scans?wait=true` (it lasts as long as the scan)."""
     anonymous_read: bool = False
-    # Accepted as an admin API key; unset = only anonymous reads (when enabled) work.
+    """Let GET requests through without a token (dev stack only)."""
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(BOOTSTRAP_ADMIN_KEY_ENV, "bootstrap_admin_key"),
     )
-    # Deadline of each dependency check of `/health`.
+    """Bearer token accepted as an admin API key; unset = only anonymous reads work."""
     health_timeout_seconds: float = 2.0
+    """Deadline of each dependency check of `/health`."""
