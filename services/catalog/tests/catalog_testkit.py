@@ -5,6 +5,7 @@ tables and the test's JetStream stream."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -254,3 +255,21 @@ async def wait_published(conn: asyncpg.Connection, wait: float = 15.0) -> int:
         if time.monotonic() > deadline:
             raise AssertionError(f"{pending} outbox rows still pending")
         await asyncio.sleep(0.1)
+
+
+@contextlib.asynccontextmanager
+async def silent_server() -> AsyncIterator[int]:
+    """A TCP server that accepts connections and never answers (a hung database)."""
+    writers: list[asyncio.StreamWriter] = []
+
+    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()

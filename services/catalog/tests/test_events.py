@@ -84,14 +84,16 @@ async def test_recover_fails_scans_left_running(
         "INSERT INTO catalog.sources (name, source_type, connection_encrypted) "
         "VALUES ('crashed', 'postgres', '\\x00') RETURNING id"
     )
+    # Left by a process that died 10 minutes ago: its lease is long stale.
     scan_id = await catalog_db.fetchval(
-        "INSERT INTO catalog.scan_runs (source_id, status) VALUES ($1, 'running') RETURNING id",
+        "INSERT INTO catalog.scan_runs (source_id, status, worker, heartbeat_at) "
+        "VALUES ($1, 'running', 'dead-host:1', now() - interval '10 minutes') RETURNING id",
         source_id,
     )
     async with running(settings) as service, connect(service) as stub:
         scan = await stub.GetScan(pb.GetScanRequest(id=scan_id))
         assert scan.status == pb.SCAN_STATUS_FAILED
-        assert "restarted" in scan.error and scan.finished_at.seconds > 0
+        assert "process running it stopped" in scan.error and scan.finished_at.seconds > 0
         # The source is scannable again (no longer blocked by the stale run).
         source = await stub.GetSource(pb.GetSourceRequest(name="crashed"))
         assert source.last_scan.id == scan_id

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -16,6 +14,7 @@ from catalog_testkit import (
     SourceDb,
     create_source,
     outbox_rows,
+    silent_server,
 )
 from google.protobuf import json_format
 from prometheus_client import REGISTRY
@@ -213,24 +212,6 @@ async def test_missing_database_and_unknown_source(stub: Stub, source_db: Source
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stub.GetScan(pb.GetScanRequest(id=999))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
-
-
-@contextlib.asynccontextmanager
-async def silent_server() -> AsyncIterator[int]:
-    """A TCP server that accepts connections and never answers (a hung database)."""
-    writers: list[asyncio.StreamWriter] = []
-
-    async def hold(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-
-    server = await asyncio.start_server(hold, "127.0.0.1", 0)
-    try:
-        yield server.sockets[0].getsockname()[1]
-    finally:
-        for writer in writers:
-            writer.close()
-        server.close()
-        await server.wait_closed()
 
 
 async def test_concurrent_scan_of_same_source_is_aborted(

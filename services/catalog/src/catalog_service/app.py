@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -67,6 +70,9 @@ def build(settings: CatalogSettings) -> CatalogService:
         scan_timeout=settings.scan_timeout_seconds,
         statement_timeout_ms=settings.source_statement_timeout_ms,
         max_concurrent=settings.max_concurrent_scans,
+        worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        lease_seconds=settings.scan_lease_seconds,
+        stale_seconds=settings.scan_stale_seconds,
         on_commit=relay.wake,
     )
     servicer = CatalogServicer(SourceUseCases(db, events, box), scans, ObjectUseCases(db, events))
@@ -85,7 +91,7 @@ def build(settings: CatalogSettings) -> CatalogService:
         port=settings.grpc_port,
         service_names=[SERVICE_NAME],
         register=register,
-        workers=[relay.run],
+        workers=[relay.run, scans.keep_leases],
         readiness=db.ping,
         on_shutdown=[close],
         grace_seconds=settings.shutdown_grace_seconds,
@@ -102,12 +108,12 @@ async def start(service: CatalogService) -> None:
 
 @asynccontextmanager
 async def running(settings: CatalogSettings) -> AsyncIterator[CatalogService]:
-    """The whole service in this process (gRPC server, relay) until the block exits."""
+    """The whole service in this process (gRPC server, workers) until the block exits."""
     service = build(settings)
     await start(service)
     await service.grpc.start()
-    relay_task = asyncio.create_task(service.relay.run(service.grpc.stop))
+    workers = [asyncio.create_task(w(service.grpc.stop)) for w in service.grpc.workers]
     try:
         yield service
     finally:
-        await service.grpc.shutdown([relay_task])
+        await service.grpc.shutdown(workers)

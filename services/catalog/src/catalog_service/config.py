@@ -25,3 +25,7 @@ class CatalogSettings(BackendSettings):
     """Statement timeout on connections to data sources."""
     max_concurrent_scans: int = 4
     """Scans running at once per process; more wait for a slot."""
+    scan_lease_seconds: float = 10.0
+    """How often a process renews the leases of the scans it runs."""
+    scan_stale_seconds: float = 60.0
+    """A running scan whose lease is this old belongs to a dead process and is failed."""

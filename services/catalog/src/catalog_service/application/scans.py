@@ -6,9 +6,10 @@ one transaction together with its completion event, so readers never see half a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from prometheus_client import Gauge, Histogram
@@ -52,6 +53,9 @@ class ScanUseCases:
         scan_timeout: float,
         statement_timeout_ms: int,
         max_concurrent: int,
+        worker: str,
+        lease_seconds: float = 10.0,
+        stale_seconds: float = 60.0,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.db, self.outbox, self.box = db, outbox, box
@@ -60,16 +64,38 @@ class ScanUseCases:
         self.scan_timeout = scan_timeout
         self.statement_timeout_ms = statement_timeout_ms
         self._slots = asyncio.Semaphore(max_concurrent)
-        self._tasks: set[asyncio.Task[Row]] = set()
+        self._tasks: dict[asyncio.Task[Row], int] = {}  # scan task -> scan run id
         self.on_commit = on_commit
+        # Leases: this process renews its runs every `lease_seconds`; a run not renewed for
+        # `stale_seconds` belongs to a dead process and any replica fails it.
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.stale_seconds = stale_seconds
 
     async def recover(self) -> int:
-        """Runs that were in flight when the process died can never finish: fail them, and
-        tell subscribers (scan.failed) as for any other failed scan."""
-        async with self.db.session() as session:
-            rows = await CatalogRepository(session).fail_running_scans(
-                "interrupted: the catalog service restarted during the scan"
+        """Runs whose process died can never finish: fail them, and tell subscribers
+        (scan.failed) as for any other failed scan. Runs of live replicas keep their lease."""
+        return await self._fail(
+            lambda repo: repo.fail_stale_scans(
+                self.stale_seconds, "interrupted: the catalog process running it stopped"
             )
+        )
+
+    async def keep_leases(self, stop: asyncio.Event) -> None:
+        """Worker: renew this process's leases and fail other processes' stale runs."""
+        while not stop.is_set():
+            try:
+                async with self.db.session() as session:
+                    await CatalogRepository(session).renew_leases(list(self._tasks.values()))
+                await self.recover()
+            except Exception as exc:  # database blip: try again next round
+                log.warning("scan lease upkeep failed: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds)
+
+    async def _fail(self, select_runs: Callable[[CatalogRepository], Awaitable[list[Row]]]) -> int:
+        async with self.db.session() as session:
+            rows = await select_runs(CatalogRepository(session))
             for row in rows:
                 await self.outbox.publish(
                     session,
@@ -79,7 +105,7 @@ class ScanUseCases:
                 )
         if rows:
             self.on_commit()
-            log.warning("failed %d scan(s) interrupted by a restart", len(rows))
+            log.warning("failed %d interrupted scan(s): %s", len(rows), rows[0]["error"])
         return len(rows)
 
     async def start(self, source_name: str, *, wait: bool) -> Row:
@@ -87,7 +113,7 @@ class ScanUseCases:
         async with self.db.session() as session:
             repo = CatalogRepository(session)
             source = await _require(repo, source_name)
-            scan = await repo.insert_scan(source["id"], source_name, actor)
+            scan = await repo.insert_scan(source["id"], source_name, actor, self.worker)
             await self.outbox.audit(
                 session,
                 action="scan.start",
@@ -98,7 +124,7 @@ class ScanUseCases:
             )
         self.on_commit()
         task = asyncio.create_task(self._run(dict(source), scan["id"]), name=f"scan-{scan['id']}")
-        self._tasks.add(task)
+        self._tasks[task] = scan["id"]
         task.add_done_callback(self._done)
         if wait:
             return await asyncio.shield(task)
@@ -188,7 +214,7 @@ class ScanUseCases:
         return row
 
     def _done(self, task: asyncio.Task[Row]) -> None:
-        self._tasks.discard(task)
+        self._tasks.pop(task, None)
         if not task.cancelled() and task.exception() is not None:
             # Nobody may be awaiting a background scan: say why it ended here.
             log.warning("scan task %s ended: %s", task.get_name(), task.exception())
@@ -210,9 +236,20 @@ class ScanUseCases:
         return page, next_cursor(offset, limit, len(page), len(rows) > limit)
 
     async def drain(self, grace_seconds: float) -> None:
-        """On shutdown give running scans a moment; the rest are failed by `recover` later."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=grace_seconds)
+        """On shutdown give running scans a moment, then stop the rest and fail their runs
+        now (rather than leaving them for another replica once their lease goes stale)."""
+        if not self._tasks:
+            return
+        await asyncio.wait(list(self._tasks), timeout=grace_seconds)
+        leftover = dict(self._tasks)
+        for task in leftover:
+            task.cancel()
+        await asyncio.gather(*leftover, return_exceptions=True)
+        await self._fail(
+            lambda repo: repo.fail_scans(
+                list(leftover.values()), "interrupted: the catalog service shut down"
+            )
+        )
 
 
 def _source_deleted(source: dict[str, Any]) -> NotFound:

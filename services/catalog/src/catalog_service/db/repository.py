@@ -88,12 +88,19 @@ class CatalogRepository:
         return {r["source_id"]: r for r in (await self.s.execute(query)).mappings().all()}
 
     # ------------------------------------------------------------ scans
-    async def insert_scan(self, source_id: int, source_name: str, triggered_by: str) -> Row:
+    async def insert_scan(
+        self, source_id: int, source_name: str, triggered_by: str, worker: str
+    ) -> Row:
         try:
             async with self.s.begin_nested():
                 scan_id = await self.s.scalar(
                     insert(scan_runs)
-                    .values(source_id=source_id, status="running", triggered_by=triggered_by)
+                    .values(
+                        source_id=source_id,
+                        status="running",
+                        triggered_by=triggered_by,
+                        worker=worker,
+                    )
                     .returning(scan_runs.c.id)
                 )
         except IntegrityError as exc:
@@ -136,11 +143,30 @@ class CatalogRepository:
         )
         return (await self.s.execute(query)).mappings().all()
 
-    async def fail_running_scans(self, reason: str) -> list[Row]:
-        """Fail every running scan; returns the failed runs (with their source's type)."""
+    async def renew_leases(self, scan_ids: Sequence[int]) -> None:
+        """The process running these scans is alive: push their leases forward."""
+        if scan_ids:
+            await self.s.execute(
+                update(scan_runs)
+                .where(scan_runs.c.id.in_(scan_ids), scan_runs.c.status == "running")
+                .values(heartbeat_at=func.now())
+            )
+
+    async def fail_stale_scans(self, stale_seconds: float, reason: str) -> list[Row]:
+        """Fail running scans whose lease is older than `stale_seconds` (database clock, so
+        replicas agree); returns the failed runs with their source's type."""
+        cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds)
+        return await self._fail_scans(scan_runs.c.heartbeat_at < cutoff, reason)
+
+    async def fail_scans(self, scan_ids: Sequence[int], reason: str) -> list[Row]:
+        if not scan_ids:
+            return []
+        return await self._fail_scans(scan_runs.c.id.in_(scan_ids), reason)
+
+    async def _fail_scans(self, condition: Any, reason: str) -> list[Row]:
         result = await self.s.execute(
             update(scan_runs)
-            .where(scan_runs.c.status == "running")
+            .where(scan_runs.c.status == "running", condition)
             .values(
                 status="failed",
                 error=reason,

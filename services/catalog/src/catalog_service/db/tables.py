@@ -56,6 +56,10 @@ scan_runs = Table(
     Column("columns_found", Integer, nullable=False, server_default="0"),
     Column("error", Text),
     Column("triggered_by", String(200), nullable=False, server_default="system"),
+    # Lease of a running scan: the process running it (`worker`) renews `heartbeat_at`; any
+    # replica fails runs whose lease went stale (their process died).
+    Column("worker", String(100)),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_scan_runs_source_started", scan_runs.c.source_id, scan_runs.c.started_at.desc())
 # At most one running scan per source, enforced by the database, not by hope.
