@@ -86,7 +86,12 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
 
 
 def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
-    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
+    with httpx.Client(base_url=stack.base_url, timeout=30) as anon:
+        # Every API route needs a token; only health (and metrics, login) are anonymous.
+        assert anon.get("/api/v1/objects", params={"q": "orders"}).status_code == 401
+        assert anon.post("/api/v1/sources/demo/scans").status_code == 401
+    auth = {"Authorization": f"Bearer {stack.admin_key}"}
+    with httpx.Client(base_url=stack.base_url, timeout=30, headers=auth) as http:
         health = http.get("/health")
         assert health.status_code == 200, health.text
         assert {"catalog", "database", "nats"} <= set(health.json()["checks"])
@@ -109,9 +114,6 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
         scans = http.get("/api/v1/sources/demo/scans").json()["items"]
         assert scans and scans[0]["status"] == "succeeded"
         assert scans[0]["objects_found"] >= 5
-
-        # Writes need the bootstrap admin key, reads do not under `make run`.
-        assert http.post("/api/v1/sources/demo/scans").status_code == 401
 
     cli = [sys.executable, "-m", "datacompass_cli.main", "--url", stack.base_url]
     cli_env = {**os.environ, "DATACOMPASS_TOKEN": stack.admin_key}
@@ -147,7 +149,8 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
 
 def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
     """A REST call is one trace: gateway HTTP span → gRPC client → catalog server → SQL."""
-    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
+    auth = {"Authorization": f"Bearer {stack.admin_key}"}
+    with httpx.Client(base_url=stack.base_url, timeout=30, headers=auth) as http:
         assert http.get("/api/v1/objects/demo.public.orders").status_code == 200
 
     def joined(spans: list[Span]) -> bool:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from datacompass_cli import __version__
-from datacompass_cli.commands import catalog, metrics, source
+from datacompass_cli.commands import audit, auth, catalog, metrics, source
 from datacompass_cli.context import State
 from datacompass_cli.output import Format
 
@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 app.add_typer(source.app, name="source")
 app.add_typer(catalog.app, name="catalog")
+app.add_typer(auth.app, name="auth")
+app.add_typer(audit.app, name="audit")
 app.command("metrics")(metrics.command)
 
 

@@ -134,7 +134,10 @@ def test_service_env_carries_secrets_and_ports(tmp_path: Path) -> None:
     assert (
         env["DATACOMPASS_GATEWAY_CATALOG_ADDR"] == f"127.0.0.1:{config.backend_ports['catalog'][0]}"
     )
-    assert env["DATACOMPASS_GATEWAY_ANONYMOUS_READ"] == "true"
+    assert "DATACOMPASS_GATEWAY_ANONYMOUS_READ" not in env  # every API call needs a token
+    assert env["DATACOMPASS_INTERNAL_TOKEN"] == supervisor.secrets.internal_token
+    assert env["DATACOMPASS_GOVERNANCE_JWT_SECRET"] == supervisor.secrets.jwt_secret
+    assert len({supervisor.secrets.internal_token, supervisor.secrets.admin_key}) == 2
     assert env["DATACOMPASS_DATABASE_URL"].endswith("/datacompass")
 
 

@@ -52,22 +52,35 @@ async def test_list_and_filter(scanned: Stub) -> None:
 
 
 async def test_search(scanned: Stub) -> None:
-    # Exact name first, then prefix, then contains; ties by ref.
-    assert await refs(scanned, query="ORDERS", source_name="shop") == [
-        "shop.sales.orders",
-        "shop.sales.big_orders",
-    ]
-    assert await refs(scanned, query="order", source_name="shop") == [
-        "shop.sales.order_totals",
-        "shop.sales.orders",
-        "shop.sales.big_orders",
-    ]
-    # The source comment is searched too.
+    # Exact name first, then name prefix, then relevance; words match as prefixes.
+    found = await refs(scanned, query="ORDERS", source_name="shop")
+    assert found[0] == "shop.sales.orders"
+    assert set(found) == {"shop.sales.orders", "shop.sales.big_orders", "shop.sales.order_totals"}
+    found = await refs(scanned, query="order", source_name="shop")
+    assert set(found[:2]) == {"shop.sales.order_totals", "shop.sales.orders"}
+    assert found[2] == "shop.sales.big_orders"
+    # Typos still find the object (trigram similarity), best match first.
+    assert (await refs(scanned, query="ordres", source_name="shop"))[0] == "shop.sales.orders"
+    assert (await refs(scanned, query="custmers", source_name="shop"))[0] == "shop.sales.customers"
+    # The source comment and column names are searched too.
     assert await refs(scanned, query="buy things", source_name="shop") == ["shop.sales.customers"]
+    assert "shop.public.events" in await refs(scanned, query="payload", source_name="shop")
     # LIKE wildcards are literal.
     assert await refs(scanned, query="%", source_name="shop") == []
-    assert await refs(scanned, query="order_", source_name="shop") == ["shop.sales.order_totals"]
+    assert (await refs(scanned, query="order_", source_name="shop"))[0] == "shop.sales.order_totals"
     assert await refs(scanned, query="zzz") == []
+
+
+async def test_search_facets(scanned: Stub) -> None:
+    response = await scanned.ListObjects(pb.ListObjectsRequest(query="orders", include_facets=True))
+    facets = {f.name: {c.value: c.count for c in f.counts} for f in response.facets}
+    assert facets["source"] == {"shop": 3, "mirror": 3}
+    assert facets["type"] == {"table": 2, "view": 2, "materialized_view": 2}
+    assert facets["schema"] == {"sales": 6}
+    assert facets["tag"] == {}
+    # Without the flag no facets are computed.
+    plain = await scanned.ListObjects(pb.ListObjectsRequest(query="orders"))
+    assert list(plain.facets) == []
 
 
 async def test_pagination(scanned: Stub) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from gateway_auth_testkit import secured
 from gateway_testkit import client, shop, stack
 
-__all__ = ["client", "shop", "stack"]
+__all__ = ["client", "secured", "shop", "stack"]

@@ -5,9 +5,11 @@ from typing import Annotated
 import typer
 
 from datacompass_cli.client import MAX_PAGE_SIZE, segment
+from datacompass_cli.commands import lineage
 from datacompass_cli.context import handle_errors, state
 
 app = typer.Typer(help="Search and inspect catalog objects.", no_args_is_help=True)
+lineage.register(app)  # catalog lineage | versions | diff
 
 
 @app.command("search")

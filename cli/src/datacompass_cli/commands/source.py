@@ -6,7 +6,14 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from datacompass_cli.client import Client, CliError, segment
 from datacompass_cli.context import handle_errors, state
@@ -249,30 +256,37 @@ def scan(
     poll_interval: Annotated[
         float, typer.Option("--poll-interval", min=0.0, help="Seconds between status checks.")
     ] = 1.0,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Wait with a progress bar (objects done/total).")
+    ] = False,
 ) -> None:
     """Start a metadata scan of a source (and by default wait until it finishes)."""
     st = state(ctx)
     with st.client() as client:
         run = client.post(f"/sources/{segment(name)}/scans")
-        if wait and run.get("status") in RUNNING_STATUSES:
-            run = _wait_for_scan(client, run, poll_interval)
+        if (wait or watch) and run.get("status") in RUNNING_STATUSES:
+            run = _wait_for_scan(client, run, poll_interval, bar=watch)
     st.out.scan(run)
-    if run.get("status") == "failed":
+    if run.get("status") in ("failed", "cancelled"):
         print_error(
             CliError(f"scan {run.get('id')} of source '{name}' failed: {run.get('error') or '?'}")
         )
         raise typer.Exit(1)
 
 
-def _wait_for_scan(client: Client, run: dict[str, Any], interval: float) -> dict[str, Any]:
+def _wait_for_scan(
+    client: Client, run: dict[str, Any], interval: float, *, bar: bool = False
+) -> dict[str, Any]:
     scan_id = run["id"]
     label = f"scanning source '{run.get('source_name')}' (scan {scan_id})"
+    columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+    if bar:
+        columns += [BarColumn(), MofNCompleteColumn()]
     progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
+        *columns,
         TimeElapsedColumn(),
         console=stderr(),
-        transient=True,
+        transient=not bar,
     )
     try:
         with progress:
@@ -280,9 +294,11 @@ def _wait_for_scan(client: Client, run: dict[str, Any], interval: float) -> dict
             while run.get("status") in RUNNING_STATUSES:
                 time.sleep(interval)
                 run = client.get(f"/scans/{segment(scan_id)}")
-                found = run.get("objects_found")
-                if found:
-                    progress.update(task, description=f"{label}: {found} objects so far")
+                total, done = run.get("objects_total") or 0, run.get("objects_done") or 0
+                if bar and total:
+                    progress.update(task, total=total, completed=done)
+                elif done:
+                    progress.update(task, description=f"{label}: {done}/{total} objects")
     except KeyboardInterrupt:
         typer.echo(
             f"stopped waiting; scan {scan_id} continues on the gateway "
@@ -295,6 +311,19 @@ def _wait_for_scan(client: Client, run: dict[str, Any], interval: float) -> dict
             f"scan {scan_id} succeeded in {fmt_duration(run.get('duration_ms'))}", style="dim"
         )
     return run
+
+
+@app.command("cancel-scan")
+@handle_errors
+def cancel_scan(
+    ctx: typer.Context,
+    scan_id: Annotated[int, typer.Argument(min=1, help="Id of a running scan.")],
+) -> None:
+    """Cancel a running scan (it stops within about a second; nothing of it is stored)."""
+    st = state(ctx)
+    with st.client() as client:
+        run = client.post(f"/scans/{segment(scan_id)}/cancel")
+    st.out.message(f"scan {scan_id}: cancellation requested", run)
 
 
 @app.command("scans")

@@ -91,6 +91,10 @@ class Secrets:
     admin_key: str
     # Password of the demo database's read-only role the demo source scans with.
     demo_reader_password: str
+    # Credential every gRPC call between the stack's services carries (DATACOMPASS_INTERNAL_TOKEN).
+    internal_token: str
+    # Key governance signs access tokens (JWTs) with.
+    jwt_secret: str
 
 
 def _new_value(name: str) -> str:

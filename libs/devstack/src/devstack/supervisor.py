@@ -301,8 +301,9 @@ class Supervisor:
                 "DATACOMPASS_CATALOG_ENCRYPTION_KEY": self.secrets.encryption_key,
                 "DATACOMPASS_GATEWAY_HOST": cfg.gateway_host,
                 "DATACOMPASS_GATEWAY_PORT": str(cfg.gateway_port),
-                "DATACOMPASS_GATEWAY_ANONYMOUS_READ": "true",
                 "DATACOMPASS_BOOTSTRAP_ADMIN_KEY": self.secrets.admin_key,
+                "DATACOMPASS_INTERNAL_TOKEN": self.secrets.internal_token,
+                "DATACOMPASS_GOVERNANCE_JWT_SECRET": self.secrets.jwt_secret,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -579,7 +580,7 @@ class Supervisor:
             )
         lines += [
             "",
-            "Reads need no token here; for writes use the admin key:",
+            "Every API call needs a token; use the admin key:",
             f"  export DATACOMPASS_TOKEN={self.secrets.admin_key}",
         ]
         if self.config.gateway_port != 8000 or base != "http://127.0.0.1:8000":
@@ -587,10 +588,12 @@ class Supervisor:
         lines += [
             "",
             "Try:",
-            f"  curl '{hostport}/api/v1/objects?q=orders'",
+            f'  curl -H "Authorization: Bearer $DATACOMPASS_TOKEN" '
+            f"'{hostport}/api/v1/objects?q=orders'",
             *(
                 [
-                    f"  curl '{hostport}/api/v1/objects/{DEMO_SOURCE}.public.orders'",
+                    f'  curl -H "Authorization: Bearer $DATACOMPASS_TOKEN" '
+                    f"'{hostport}/api/v1/objects/{DEMO_SOURCE}.public.orders'",
                     f'  curl -X POST -H "Authorization: Bearer $DATACOMPASS_TOKEN" '
                     f"'{hostport}/api/v1/sources/{DEMO_SOURCE}/scans?wait=true'",
                 ]

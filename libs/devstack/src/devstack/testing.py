@@ -28,6 +28,12 @@ from devstack.urls import plain, with_database
 T = TypeVar("T")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # One internal service credential per test session, shared by in-process services and any
+    # subprocess a test starts (dckit.internal_auth); a stack's own setting still wins.
+    os.environ.setdefault("DATACOMPASS_INTERNAL_TOKEN", "dc_int_test_" + uuid.uuid4().hex)
+
+
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine to completion from sync code, even inside a running event loop."""
     result: list[T] = []

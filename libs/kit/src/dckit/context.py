@@ -68,3 +68,9 @@ def bound(ctx: RequestContext) -> Iterator[RequestContext]:
         yield ctx
     finally:
         _current.reset(token)
+
+
+def bind_actor(actor: str) -> None:
+    """Set the actor of the current context (the gateway, once it has authenticated the caller);
+    the enclosing `bound()` restores the previous context when the request ends."""
+    _current.set(current().with_actor(actor))

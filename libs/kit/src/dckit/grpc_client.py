@@ -13,6 +13,7 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from prometheus_client import Counter, Histogram
 
 from dckit import context
+from dckit.internal_auth import METADATA_KEY, internal_token
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -74,8 +75,11 @@ class _MetricsInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
 
 class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
-    def __init__(self, default_timeout: float) -> None:
+    """Adds the deadline, the request context and the internal service credential."""
+
+    def __init__(self, default_timeout: float, token: str) -> None:
         self.default_timeout = default_timeout
+        self.token = token
 
     async def intercept_unary_unary(
         self,
@@ -87,6 +91,7 @@ class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
         for key, value in context.current().to_metadata():
             if key not in metadata:
                 metadata.add(key, value)
+        metadata[METADATA_KEY] = self.token
         details = grpc.aio.ClientCallDetails(
             method=details.method,
             timeout=details.timeout if details.timeout is not None else self.default_timeout,
@@ -98,8 +103,13 @@ class _ContextInterceptor(grpc.aio.UnaryUnaryClientInterceptor):
 
 
 def channel(
-    target: str, *, default_timeout: float = DEFAULT_TIMEOUT, max_attempts: int = 4
+    target: str,
+    *,
+    default_timeout: float = DEFAULT_TIMEOUT,
+    max_attempts: int = 4,
+    token: str | None = None,
 ) -> grpc.aio.Channel:
+    """A channel to one of our services; `token` defaults to this process's internal token."""
     return grpc.aio.insecure_channel(
         target,
         options=[
@@ -110,6 +120,6 @@ def channel(
         interceptors=[
             _MetricsInterceptor(),
             *aio_client_interceptors(),
-            _ContextInterceptor(default_timeout),
+            _ContextInterceptor(default_timeout, token or internal_token()),
         ],
     )

@@ -17,7 +17,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from prometheus_client import Counter, Histogram
 
-from dckit import context
+from dckit import context, internal_auth
 from dckit.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,11 @@ class GrpcApp:
         readiness: Callable[[], Awaitable[None]] | None = None,
         on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
         grace_seconds: float = 10.0,
+        internal_token: str | None = None,
     ) -> None:
         self.name = name
+        # Calls without this credential are rejected (dckit.internal_auth).
+        self.internal_token = internal_token or internal_auth.internal_token()
         self.address = f"{host}:{port}"
         self.service_names = list(service_names)
         self.register = register
@@ -120,7 +123,13 @@ class GrpcApp:
         self._server: grpc.aio.Server | None = None
 
     async def start(self) -> None:
-        server = grpc.aio.server(interceptors=[aio_server_interceptor(), ContextErrorInterceptor()])
+        server = grpc.aio.server(
+            interceptors=[
+                aio_server_interceptor(),
+                internal_auth.InternalTokenInterceptor(self.internal_token),
+                ContextErrorInterceptor(),
+            ]
+        )
         self.register(server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(

@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 from typing import Any, Self
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dckit import internal_auth
 
 # Settings every service shares; each may be given once, unprefixed, for the whole stack.
 SHARED_NAMES = (
@@ -48,6 +50,11 @@ class ServiceSettings(BaseSettings):
     """OTLP/gRPC endpoint for traces (e.g. http://otel-collector:4317); empty = no export."""
     shutdown_grace_seconds: float = 10.0
     """On SIGTERM, how long in-flight calls and workers may take to finish."""
+    internal_token: SecretStr = Field(
+        default_factory=lambda: SecretStr(internal_auth.internal_token()),
+        validation_alias=AliasChoices(internal_auth.ENV, "internal_token"),
+    )
+    """Credential on every internal gRPC call (same in all processes); unset = in-process only."""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Self:

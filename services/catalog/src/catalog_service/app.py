@@ -19,6 +19,7 @@ from catalog_service.api.servicer import CatalogServicer
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
 from catalog_service.application.sources import SourceUseCases
+from catalog_service.application.structure import StructureUseCases
 from catalog_service.config import CatalogSettings
 from catalog_service.db.tables import SCHEMA, outbox
 from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -70,12 +71,18 @@ def build(settings: CatalogSettings) -> CatalogService:
         scan_timeout=settings.scan_timeout_seconds,
         statement_timeout_ms=settings.source_statement_timeout_ms,
         max_concurrent=settings.max_concurrent_scans,
+        parallelism=settings.scan_parallelism,
         worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
         lease_seconds=settings.scan_lease_seconds,
         stale_seconds=settings.scan_stale_seconds,
         on_commit=relay.wake,
     )
-    servicer = CatalogServicer(SourceUseCases(db, events, box), scans, ObjectUseCases(db, events))
+    servicer = CatalogServicer(
+        SourceUseCases(db, events, box),
+        scans,
+        ObjectUseCases(db, events),
+        StructureUseCases(db, events),
+    )
 
     def register(server: grpc.aio.Server) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)

@@ -25,6 +25,8 @@ class CatalogSettings(BackendSettings):
     """Statement timeout on connections to data sources."""
     max_concurrent_scans: int = 4
     """Scans running at once per process; more wait for a slot."""
+    scan_parallelism: int = 4
+    """Connections one scan reads a source with (tables are read in parallel batches)."""
     scan_lease_seconds: float = 10.0
     """How often a process renews the leases of the scans it runs."""
     scan_stale_seconds: float = 60.0

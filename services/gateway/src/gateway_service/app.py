@@ -11,12 +11,13 @@ from fastapi.openapi.utils import get_openapi
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.governance.v1 import governance_pb2_grpc
 from dckit.grpc_client import channel
 from gateway_service import errors, schemas
-from gateway_service.auth import require_auth
+from gateway_service.auth import AuthCache, require_auth
 from gateway_service.config import GatewaySettings
 from gateway_service.middleware import MetricsMiddleware, RequestContextMiddleware
-from gateway_service.routers import health, objects, scans, sources
+from gateway_service.routers import audit, auth, capsules, health, lineage, objects, scans, sources
 
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
@@ -26,6 +27,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     for status, description in (
         (400, "Invalid request"),
         (401, "Missing or invalid bearer token"),
+        (403, "The caller's role does not allow this"),
         (404, "Not found"),
         (409, "Conflict"),
         (503, "A backend service is unavailable"),
@@ -41,10 +43,15 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         )
         app.state.catalog_channel = catalog_channel
         app.state.catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)
+        governance_channel = channel(
+            settings.governance_addr, default_timeout=settings.rpc_timeout_seconds
+        )
+        app.state.governance = governance_pb2_grpc.GovernanceServiceStub(governance_channel)
         try:
             yield
         finally:
             await catalog_channel.close()
+            await governance_channel.close()
 
     app = FastAPI(
         title="Data Compass",
@@ -53,14 +60,21 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
 
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES
     )
     api.include_router(sources.router)
     api.include_router(scans.router)
+    api.include_router(lineage.router)  # before objects: /objects/{ref}/lineage
     api.include_router(objects.router)
+    api.include_router(capsules.router)
+    api.include_router(auth.router)
+    api.include_router(audit.router)
     app.include_router(api)
+    # Login and refresh are the only anonymous API routes (they issue the credentials).
+    app.include_router(auth.public_router, prefix=API_PREFIX)
     app.include_router(health.router)
     # Also under the API prefix, for clients configured with the `/api/v1` base URL.
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)

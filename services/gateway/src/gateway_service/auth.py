@@ -1,22 +1,52 @@
-"""Authentication: `Authorization: Bearer <DATACOMPASS_BOOTSTRAP_ADMIN_KEY>` (until the identity
-service lands); with `anonymous_read`, GET requests pass without a token."""
+"""Authentication and authorization of every `/api/v1` route (`require_auth`).
+
+A bearer token is the bootstrap admin key (checked here, so first start needs no user), a
+governance API key or an access JWT (both checked by the governance service). Successful
+answers are cached for `auth_cache_seconds`, so a revoked key stops working within that time.
+The authenticated username becomes the actor of the request context, which travels to every
+service in gRPC metadata and ends up in audit records."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import re
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
 
+import grpc
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from datacompass.governance.v1 import governance_pb2 as gpb
+from dckit import context
+from gateway_service import authz
 from gateway_service.config import GatewaySettings
 from gateway_service.errors import ApiError
 
 BOOTSTRAP_ADMIN = "bootstrap-admin"
 ANONYMOUS = "anonymous"
-READ_METHODS = frozenset({"GET", "HEAD"})
+CACHE_SIZE = 10_000
+API_KEY_PREFIX = "dck_"
+_JWT_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 
 # Documents the scheme in OpenAPI; we raise our own 401 (auto_error would answer 403).
-bearer = HTTPBearer(auto_error=False, description="the bootstrap admin key")
+bearer = HTTPBearer(auto_error=False, description="an access token (JWT) or an API key")
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: str
+    method: str  # "bootstrap" | "api_key" | "jwt"
+
+    @property
+    def is_bootstrap(self) -> bool:
+        return self.method == "bootstrap"
+
+
+BOOTSTRAP = Principal(BOOTSTRAP_ADMIN, "admin", "bootstrap")
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -28,33 +58,111 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip()
 
 
-def actor_for(settings: GatewaySettings, authorization: str | None) -> str | None:
-    """The actor a token authenticates, or None when it authenticates nobody."""
-    token = bearer_token(authorization)
+def is_bootstrap_key(settings: GatewaySettings, token: str) -> bool:
     key = settings.bootstrap_admin_key
-    if token is None or key is None or not key.get_secret_value():
-        return None
-    if hmac.compare_digest(token.encode(), key.get_secret_value().encode()):
+    if key is None or not key.get_secret_value():
+        return False
+    return hmac.compare_digest(token.encode(), key.get_secret_value().encode())
+
+
+def actor_for(settings: GatewaySettings, authorization: str | None) -> str | None:
+    """The actor known before authentication runs (the request-context middleware's first
+    guess): the bootstrap admin, else None. `require_auth` then binds the real one."""
+    token = bearer_token(authorization)
+    if token is not None and is_bootstrap_key(settings, token):
         return BOOTSTRAP_ADMIN
     return None
 
 
-def _unauthenticated(message: str) -> ApiError:
+class AuthCache:
+    """Token digest → (principal, expiry), bounded; only successes are cached."""
+
+    def __init__(self, ttl: float, size: int = CACHE_SIZE) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    @staticmethod
+    def key(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def get(self, token: str) -> Principal | None:
+        key = self.key(token)
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        if hit[1] <= time.monotonic():
+            self._items.pop(key, None)
+            return None
+        return hit[0]
+
+    def put(self, token: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        self._items[self.key(token)] = (principal, time.monotonic() + self.ttl)
+        self._items.move_to_end(self.key(token))
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+def unauthenticated(message: str) -> ApiError:
     return ApiError(401, "UNAUTHENTICATED", message, {"WWW-Authenticate": "Bearer"})
+
+
+async def authenticate(request: Request, token: str) -> Principal:
+    settings: GatewaySettings = request.app.state.settings
+    if is_bootstrap_key(settings, token):
+        return BOOTSTRAP
+    if not (token.startswith(API_KEY_PREFIX) or _JWT_SHAPE.match(token)):
+        raise unauthenticated("invalid bearer token")  # no need to ask governance
+    cache: AuthCache = request.app.state.auth_cache
+    cached = cache.get(token)
+    if cached is not None:
+        return cached
+    try:
+        found = await request.app.state.governance.Authenticate(
+            gpb.AuthenticateRequest(token=token)
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+            raise unauthenticated(exc.details() or "invalid bearer token") from exc
+        raise  # governance unavailable etc.: the error table answers 503
+    principal = Principal(found.username, found.role, found.method)
+    cache.put(token, principal)
+    return principal
 
 
 async def require_auth(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> str:
-    """Dependency of every `/api/v1` route: returns the actor or raises 401."""
-    settings: GatewaySettings = request.app.state.settings
+) -> Principal:
+    """Dependency of every `/api/v1` route: authenticates (401) and authorizes (403) the caller
+    for the route's required role, and makes them the actor of the request."""
     header = request.headers.get("authorization")
-    actor = actor_for(settings, header)
-    if actor is not None:
-        return actor
-    if header:
-        raise _unauthenticated("invalid bearer token")
-    if settings.anonymous_read and request.method in READ_METHODS:
-        return ANONYMOUS
-    raise _unauthenticated("missing bearer token (Authorization: Bearer <token>)")
+    token = bearer_token(header)
+    if token is None:
+        if header:
+            raise unauthenticated("malformed Authorization header (expected: Bearer <token>)")
+        raise unauthenticated("missing bearer token (Authorization: Bearer <token>)")
+    principal = await authenticate(request, token)
+    context.bind_actor(principal.username)
+    request.state.principal = principal
+    required = authz.required_role(request.method, route_template(request))
+    if not authz.allows(principal.role, required):
+        raise ApiError(
+            403,
+            "PERMISSION_DENIED",
+            f"{request.method} {route_template(request)} needs role {required!r}; "
+            f"{principal.username!r} has {principal.role!r}",
+        )
+    return principal
+
+
+def route_template(request: Request) -> str:
+    from gateway_service.middleware import route_template as template  # (imports this module)
+
+    return template(request.scope)
+
+
+def current_principal(request: Request) -> Principal:
+    principal: Principal = request.state.principal
+    return principal

@@ -24,16 +24,18 @@ class GatewaySettings(ServiceSettings):
     """HTTP port (REST API, /health, /livez, /metrics, /docs)."""
     catalog_addr: str = "127.0.0.1:50051"
     """host:port of the catalog service's gRPC server."""
+    governance_addr: str = "127.0.0.1:50053"
+    """host:port of the governance service's gRPC server (users, API keys, audit trail)."""
+    auth_cache_seconds: float = 5.0
+    """Seconds a successful authentication is reused (revocation delay); 0 = no cache."""
     rpc_timeout_seconds: float = 10.0
     """Deadline of each gRPC call to a backend service."""
     scan_wait_timeout_seconds: float = 600.0
     """Deadline of `POST /sources/{name}/scans?wait=true` (it lasts as long as the scan)."""
-    anonymous_read: bool = False
-    """Let GET requests through without a token (dev stack only)."""
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(BOOTSTRAP_ADMIN_KEY_ENV, "bootstrap_admin_key"),
     )
-    """Bearer token accepted as an admin API key; unset = only anonymous reads work."""
+    """Bearer token accepted as an admin API key (first start, automation); unset = none."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""

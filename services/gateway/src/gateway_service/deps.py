@@ -8,12 +8,18 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.governance.v1 import governance_pb2_grpc
 from dckit.paging import DEFAULT_LIMIT, MAX_LIMIT
 from gateway_service.config import GatewaySettings
 
 
 def catalog(request: Request) -> catalog_pb2_grpc.CatalogServiceStub:
     stub: catalog_pb2_grpc.CatalogServiceStub = request.app.state.catalog
+    return stub
+
+
+def governance(request: Request) -> governance_pb2_grpc.GovernanceServiceStub:
+    stub: governance_pb2_grpc.GovernanceServiceStub = request.app.state.governance
     return stub
 
 
@@ -40,5 +46,6 @@ def paging(
 
 
 Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
+Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
 Settings = Annotated[GatewaySettings, Depends(settings)]
 PageParams = Annotated[Paging, Depends(paging)]

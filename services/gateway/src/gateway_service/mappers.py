@@ -53,7 +53,7 @@ def next_cursor(page: paging_pb2.PageResponse) -> str | None:
 
 def scan_status(value: int) -> schemas.ScanStatus:
     name = pb.ScanStatus.Name(value).removeprefix(_SCAN_STATUS_PREFIX).lower()
-    if name not in ("running", "succeeded", "failed"):
+    if name not in ("running", "succeeded", "failed", "cancelled"):
         raise ValueError(f"unexpected scan status {name!r}")
     return cast(schemas.ScanStatus, name)
 
@@ -74,6 +74,8 @@ def scan_run(msg: pb.ScanRun) -> schemas.ScanRun:
         columns_found=msg.columns_found,
         error=optional(msg.error),
         triggered_by=msg.triggered_by,
+        objects_total=msg.objects_total,
+        objects_done=msg.objects_done,
     )
 
 
@@ -121,6 +123,19 @@ def catalog_object(msg: pb.CatalogObject, *, with_columns: bool = False) -> sche
         "first_seen_at": timestamp(msg, "first_seen_at"),
         "last_seen_at": timestamp(msg, "last_seen_at"),
         "updated_at": timestamp(msg, "updated_at"),
+        "partitioning": (
+            {
+                "strategy": msg.partitioning.strategy,
+                "key": list(msg.partitioning.key),
+                "expression": msg.partitioning.expression,
+            }
+            if msg.HasField("partitioning")
+            else None
+        ),
+        "storage_format": optional(msg.storage_format),
+        "size_bytes": msg.size_bytes if msg.HasField("size_bytes") else None,
+        "row_estimate": msg.row_estimate if msg.HasField("row_estimate") else None,
+        "last_analyzed_at": timestamp(msg, "last_analyzed_at"),
     }
     if with_columns:
         # Left unset otherwise, so list responses (exclude_unset) carry no `columns` key.

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
-ScanStatus = Literal["running", "succeeded", "failed"]
+ScanStatus = Literal["running", "succeeded", "failed", "cancelled"]
 ObjectType = Literal["table", "view", "materialized_view", "foreign_table", "partitioned_table"]
 
 CONNECTION_DOC = (
@@ -52,6 +52,8 @@ class ScanRun(BaseModel):
     columns_found: int
     error: str | None
     triggered_by: str
+    objects_total: int = Field(0, description="progress: objects found by the running scan")
+    objects_done: int = Field(0, description="progress: objects written so far")
 
 
 class Source(BaseModel):
@@ -139,6 +141,13 @@ class CatalogObject(BaseModel):
     columns: list[Column] | None = Field(
         None, description="Present on `GET /objects/{ref}` and `PATCH /objects/{ref}` only."
     )
+    partitioning: dict[str, Any] | None = Field(
+        None, description="strategy (range|list|hash), key, expression; null if unpartitioned"
+    )
+    storage_format: str | None = None
+    size_bytes: int | None = None
+    row_estimate: int | None = None
+    last_analyzed_at: datetime | None = None
 
 
 class ObjectUpdate(Request):
@@ -147,7 +156,9 @@ class ObjectUpdate(Request):
 
 
 class CatalogObjectPage(Page[CatalogObject]):
-    pass
+    facets: dict[str, dict[str, int]] | None = Field(
+        None, description="With `facets=true`: counts per source, type, schema and tag."
+    )
 
 
 class ColumnPage(Page[Column]):

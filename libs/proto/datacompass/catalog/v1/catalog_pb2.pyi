@@ -34,6 +34,7 @@ class _ScanStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ScanStatus
     SCAN_STATUS_RUNNING: _ScanStatus.ValueType  # 1
     SCAN_STATUS_SUCCEEDED: _ScanStatus.ValueType  # 2
     SCAN_STATUS_FAILED: _ScanStatus.ValueType  # 3
+    SCAN_STATUS_CANCELLED: _ScanStatus.ValueType  # 4
 
 class ScanStatus(_ScanStatus, metaclass=_ScanStatusEnumTypeWrapper):
     """---------------------------------------------------------------- scans"""
@@ -42,6 +43,7 @@ SCAN_STATUS_UNSPECIFIED: ScanStatus.ValueType  # 0
 SCAN_STATUS_RUNNING: ScanStatus.ValueType  # 1
 SCAN_STATUS_SUCCEEDED: ScanStatus.ValueType  # 2
 SCAN_STATUS_FAILED: ScanStatus.ValueType  # 3
+SCAN_STATUS_CANCELLED: ScanStatus.ValueType  # 4
 Global___ScanStatus: _TypeAlias = ScanStatus  # noqa: Y015
 
 @_typing.final
@@ -280,6 +282,8 @@ class ScanRun(_message.Message):
     COLUMNS_FOUND_FIELD_NUMBER: _builtins.int
     ERROR_FIELD_NUMBER: _builtins.int
     TRIGGERED_BY_FIELD_NUMBER: _builtins.int
+    OBJECTS_TOTAL_FIELD_NUMBER: _builtins.int
+    OBJECTS_DONE_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     source_name: _builtins.str
     status: Global___ScanStatus.ValueType
@@ -291,6 +295,9 @@ class ScanRun(_message.Message):
     columns_found: _builtins.int
     error: _builtins.str
     triggered_by: _builtins.str
+    objects_total: _builtins.int
+    """progress while running: objects_done of objects_total"""
+    objects_done: _builtins.int
     @_builtins.property
     def started_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -311,10 +318,12 @@ class ScanRun(_message.Message):
         columns_found: _builtins.int = ...,
         error: _builtins.str = ...,
         triggered_by: _builtins.str = ...,
+        objects_total: _builtins.int = ...,
+        objects_done: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["finished_at", b"finished_at", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_found", b"columns_found", "duration_ms", b"duration_ms", "error", b"error", "finished_at", b"finished_at", "id", b"id", "objects_created", b"objects_created", "objects_deleted", b"objects_deleted", "objects_found", b"objects_found", "objects_updated", b"objects_updated", "source_name", b"source_name", "started_at", b"started_at", "status", b"status", "triggered_by", b"triggered_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns_found", b"columns_found", "duration_ms", b"duration_ms", "error", b"error", "finished_at", b"finished_at", "id", b"id", "objects_created", b"objects_created", "objects_deleted", b"objects_deleted", "objects_done", b"objects_done", "objects_found", b"objects_found", "objects_total", b"objects_total", "objects_updated", b"objects_updated", "source_name", b"source_name", "started_at", b"started_at", "status", b"status", "triggered_by", b"triggered_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -360,6 +369,25 @@ class GetScanRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetScanRequest: _TypeAlias = GetScanRequest  # noqa: Y015
+
+@_typing.final
+class CancelScanRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CancelScanRequest: _TypeAlias = CancelScanRequest  # noqa: Y015
 
 @_typing.final
 class ListScansRequest(_message.Message):
@@ -494,6 +522,11 @@ class CatalogObject(_message.Message):
     LAST_SEEN_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     COLUMNS_FIELD_NUMBER: _builtins.int
+    PARTITIONING_FIELD_NUMBER: _builtins.int
+    STORAGE_FORMAT_FIELD_NUMBER: _builtins.int
+    SIZE_BYTES_FIELD_NUMBER: _builtins.int
+    ROW_ESTIMATE_FIELD_NUMBER: _builtins.int
+    LAST_ANALYZED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     source_name: _builtins.str
     source_type: _builtins.str
@@ -508,6 +541,9 @@ class CatalogObject(_message.Message):
     """Description as shown: the user's when set, else the source comment."""
     column_count: _builtins.int
     deleted: _builtins.bool
+    storage_format: _builtins.str
+    size_bytes: _builtins.int
+    row_estimate: _builtins.int
     @_builtins.property
     def source_metadata(self) -> _struct_pb2.Struct:
         """what the scan found (comment, owner, ...)"""
@@ -528,6 +564,14 @@ class CatalogObject(_message.Message):
     def columns(self) -> _containers.RepeatedCompositeFieldContainer[Global___Column]:
         """filled by GetObject only"""
 
+    @_builtins.property
+    def partitioning(self) -> Global___Partitioning:
+        """Structure and statistics (statistics change without making a new version).
+        unset when not partitioned
+        """
+
+    @_builtins.property
+    def last_analyzed_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -549,14 +593,53 @@ class CatalogObject(_message.Message):
         last_seen_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
         columns: _abc.Iterable[Global___Column] | None = ...,
+        partitioning: Global___Partitioning | None = ...,
+        storage_format: _builtins.str = ...,
+        size_bytes: _builtins.int | None = ...,
+        row_estimate: _builtins.int | None = ...,
+        last_analyzed_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["first_seen_at", b"first_seen_at", "last_seen_at", b"last_seen_at", "source_metadata", b"source_metadata", "updated_at", b"updated_at", "user_metadata", b"user_metadata"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "first_seen_at", b"first_seen_at", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "partitioning", b"partitioning", "row_estimate", b"row_estimate", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "updated_at", b"updated_at", "user_metadata", b"user_metadata"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column_count", b"column_count", "columns", b"columns", "deleted", b"deleted", "description", b"description", "first_seen_at", b"first_seen_at", "id", b"id", "last_seen_at", b"last_seen_at", "name", b"name", "object_type", b"object_type", "ref", b"ref", "schema_name", b"schema_name", "source_metadata", b"source_metadata", "source_name", b"source_name", "source_type", b"source_type", "tags", b"tags", "updated_at", b"updated_at", "urn", b"urn", "user_metadata", b"user_metadata"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "column_count", b"column_count", "columns", b"columns", "deleted", b"deleted", "description", b"description", "first_seen_at", b"first_seen_at", "id", b"id", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "name", b"name", "object_type", b"object_type", "partitioning", b"partitioning", "ref", b"ref", "row_estimate", b"row_estimate", "schema_name", b"schema_name", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "source_name", b"source_name", "source_type", b"source_type", "storage_format", b"storage_format", "tags", b"tags", "updated_at", b"updated_at", "urn", b"urn", "user_metadata", b"user_metadata"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__row_estimate: _TypeAlias = _typing.Literal["row_estimate"]  # noqa: Y015
+    _WhichOneofArgType__row_estimate: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate"]  # noqa: Y015
+    _WhichOneofReturnType__size_bytes: _TypeAlias = _typing.Literal["size_bytes"]  # noqa: Y015
+    _WhichOneofArgType__size_bytes: _TypeAlias = _typing.Literal["_size_bytes", b"_size_bytes"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__row_estimate) -> _WhichOneofReturnType__row_estimate | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__size_bytes) -> _WhichOneofReturnType__size_bytes | None: ...
+
+Global___CatalogObject: _TypeAlias = CatalogObject  # noqa: Y015
+
+@_typing.final
+class Partitioning(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STRATEGY_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    EXPRESSION_FIELD_NUMBER: _builtins.int
+    strategy: _builtins.str
+    """range | list | hash"""
+    expression: _builtins.str
+    @_builtins.property
+    def key(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        strategy: _builtins.str = ...,
+        key: _abc.Iterable[_builtins.str] | None = ...,
+        expression: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expression", b"expression", "key", b"key", "strategy", b"strategy"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___CatalogObject: _TypeAlias = CatalogObject  # noqa: Y015
+Global___Partitioning: _TypeAlias = Partitioning  # noqa: Y015
 
 @_typing.final
 class ListObjectsRequest(_message.Message):
@@ -567,11 +650,14 @@ class ListObjectsRequest(_message.Message):
     OBJECT_TYPE_FIELD_NUMBER: _builtins.int
     INCLUDE_DELETED_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    INCLUDE_FACETS_FIELD_NUMBER: _builtins.int
     query: _builtins.str
     """free text over name, ref, description, tags"""
     source_name: _builtins.str
     object_type: _builtins.str
     include_deleted: _builtins.bool
+    include_facets: _builtins.bool
+    """counts per source, type, schema, tag over all matches"""
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
@@ -582,14 +668,61 @@ class ListObjectsRequest(_message.Message):
         object_type: _builtins.str = ...,
         include_deleted: _builtins.bool = ...,
         page: _paging_pb2.PageRequest | None = ...,
+        include_facets: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_deleted", b"include_deleted", "object_type", b"object_type", "page", b"page", "query", b"query", "source_name", b"source_name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_deleted", b"include_deleted", "include_facets", b"include_facets", "object_type", b"object_type", "page", b"page", "query", b"query", "source_name", b"source_name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListObjectsRequest: _TypeAlias = ListObjectsRequest  # noqa: Y015
+
+@_typing.final
+class FacetCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VALUE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    value: _builtins.str
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        value: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["count", b"count", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FacetCount: _TypeAlias = FacetCount  # noqa: Y015
+
+@_typing.final
+class Facet(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    COUNTS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """source | type | schema | tag"""
+    @_builtins.property
+    def counts(self) -> _containers.RepeatedCompositeFieldContainer[Global___FacetCount]: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        counts: _abc.Iterable[Global___FacetCount] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counts", b"counts", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Facet: _TypeAlias = Facet  # noqa: Y015
 
 @_typing.final
 class ListObjectsResponse(_message.Message):
@@ -597,19 +730,23 @@ class ListObjectsResponse(_message.Message):
 
     ITEMS_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    FACETS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogObject]: ...
     @_builtins.property
     def page(self) -> _paging_pb2.PageResponse: ...
+    @_builtins.property
+    def facets(self) -> _containers.RepeatedCompositeFieldContainer[Global___Facet]: ...
     def __init__(
         self,
         *,
         items: _abc.Iterable[Global___CatalogObject] | None = ...,
         page: _paging_pb2.PageResponse | None = ...,
+        facets: _abc.Iterable[Global___Facet] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["facets", b"facets", "items", b"items", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -715,3 +852,848 @@ class ListColumnsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListColumnsResponse: _TypeAlias = ListColumnsResponse  # noqa: Y015
+
+@_typing.final
+class Constraint(_message.Message):
+    """---------------------------------------------------------------- structure"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    CONSTRAINT_TYPE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    COLUMN_URNS_FIELD_NUMBER: _builtins.int
+    REFERENCED_OBJECT_URN_FIELD_NUMBER: _builtins.int
+    REFERENCED_COLUMN_URNS_FIELD_NUMBER: _builtins.int
+    ON_DELETE_FIELD_NUMBER: _builtins.int
+    ON_UPDATE_FIELD_NUMBER: _builtins.int
+    CHECK_EXPRESSION_FIELD_NUMBER: _builtins.int
+    DEFAULT_EXPRESSION_FIELD_NUMBER: _builtins.int
+    DEFERRABLE_FIELD_NUMBER: _builtins.int
+    ENFORCED_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    origin: _builtins.str
+    """scanned | declared"""
+    constraint_type: _builtins.str
+    """primary_key | foreign_key | unique | check | not_null | default"""
+    name: _builtins.str
+    referenced_object_urn: _builtins.str
+    """foreign keys"""
+    on_delete: _builtins.str
+    """NO ACTION | RESTRICT | CASCADE | SET NULL | SET DEFAULT"""
+    on_update: _builtins.str
+    check_expression: _builtins.str
+    default_expression: _builtins.str
+    deferrable: _builtins.bool
+    enforced: _builtins.bool
+    """declared constraints are not enforced by the source"""
+    created_by: _builtins.str
+    @_builtins.property
+    def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def column_urns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def referenced_column_urns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        origin: _builtins.str = ...,
+        constraint_type: _builtins.str = ...,
+        name: _builtins.str = ...,
+        columns: _abc.Iterable[_builtins.str] | None = ...,
+        column_urns: _abc.Iterable[_builtins.str] | None = ...,
+        referenced_object_urn: _builtins.str = ...,
+        referenced_column_urns: _abc.Iterable[_builtins.str] | None = ...,
+        on_delete: _builtins.str = ...,
+        on_update: _builtins.str = ...,
+        check_expression: _builtins.str = ...,
+        default_expression: _builtins.str = ...,
+        deferrable: _builtins.bool = ...,
+        enforced: _builtins.bool = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check_expression", b"check_expression", "column_urns", b"column_urns", "columns", b"columns", "constraint_type", b"constraint_type", "created_at", b"created_at", "created_by", b"created_by", "default_expression", b"default_expression", "deferrable", b"deferrable", "enforced", b"enforced", "id", b"id", "name", b"name", "on_delete", b"on_delete", "on_update", b"on_update", "origin", b"origin", "referenced_column_urns", b"referenced_column_urns", "referenced_object_urn", b"referenced_object_urn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Constraint: _TypeAlias = Constraint  # noqa: Y015
+
+@_typing.final
+class ListConstraintsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListConstraintsRequest: _TypeAlias = ListConstraintsRequest  # noqa: Y015
+
+@_typing.final
+class ListConstraintsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Constraint]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___Constraint] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListConstraintsResponse: _TypeAlias = ListConstraintsResponse  # noqa: Y015
+
+@_typing.final
+class AddConstraintRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    CONSTRAINT_TYPE_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    REFERENCED_OBJECT_FIELD_NUMBER: _builtins.int
+    REFERENCED_COLUMNS_FIELD_NUMBER: _builtins.int
+    ON_DELETE_FIELD_NUMBER: _builtins.int
+    ON_UPDATE_FIELD_NUMBER: _builtins.int
+    CHECK_EXPRESSION_FIELD_NUMBER: _builtins.int
+    DEFAULT_EXPRESSION_FIELD_NUMBER: _builtins.int
+    constraint_type: _builtins.str
+    name: _builtins.str
+    referenced_object: _builtins.str
+    """foreign key target: ref or URN of a catalog object"""
+    on_delete: _builtins.str
+    on_update: _builtins.str
+    check_expression: _builtins.str
+    default_expression: _builtins.str
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
+    def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def referenced_columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        constraint_type: _builtins.str = ...,
+        name: _builtins.str = ...,
+        columns: _abc.Iterable[_builtins.str] | None = ...,
+        referenced_object: _builtins.str = ...,
+        referenced_columns: _abc.Iterable[_builtins.str] | None = ...,
+        on_delete: _builtins.str = ...,
+        on_update: _builtins.str = ...,
+        check_expression: _builtins.str = ...,
+        default_expression: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["check_expression", b"check_expression", "columns", b"columns", "constraint_type", b"constraint_type", "default_expression", b"default_expression", "name", b"name", "on_delete", b"on_delete", "on_update", b"on_update", "ref", b"ref", "referenced_columns", b"referenced_columns", "referenced_object", b"referenced_object"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddConstraintRequest: _TypeAlias = AddConstraintRequest  # noqa: Y015
+
+@_typing.final
+class Index(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    INDEX_TYPE_FIELD_NUMBER: _builtins.int
+    UNIQUE_FIELD_NUMBER: _builtins.int
+    PRIMARY_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    EXPRESSIONS_FIELD_NUMBER: _builtins.int
+    PREDICATE_FIELD_NUMBER: _builtins.int
+    DEFINITION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    index_type: _builtins.str
+    """btree | hash | gin | gist | brin | spgist | ..."""
+    unique: _builtins.bool
+    primary: _builtins.bool
+    predicate: _builtins.str
+    """partial index WHERE clause"""
+    definition: _builtins.str
+    @_builtins.property
+    def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ordered; "" where the key is an expression"""
+
+    @_builtins.property
+    def expressions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        index_type: _builtins.str = ...,
+        unique: _builtins.bool = ...,
+        primary: _builtins.bool = ...,
+        columns: _abc.Iterable[_builtins.str] | None = ...,
+        expressions: _abc.Iterable[_builtins.str] | None = ...,
+        predicate: _builtins.str = ...,
+        definition: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "definition", b"definition", "expressions", b"expressions", "index_type", b"index_type", "name", b"name", "predicate", b"predicate", "primary", b"primary", "unique", b"unique"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Index: _TypeAlias = Index  # noqa: Y015
+
+@_typing.final
+class ListIndexesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListIndexesRequest: _TypeAlias = ListIndexesRequest  # noqa: Y015
+
+@_typing.final
+class ListIndexesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Index]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___Index] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListIndexesResponse: _TypeAlias = ListIndexesResponse  # noqa: Y015
+
+@_typing.final
+class SchemaChange(_message.Message):
+    """---------------------------------------------------------------- versions"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    TARGET_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    BREAKING_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """column_added | column_removed | type_changed | ..."""
+    target: _builtins.str
+    detail: _builtins.str
+    breaking: _builtins.bool
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        target: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        breaking: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaking", b"breaking", "detail", b"detail", "kind", b"kind", "target", b"target"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchemaChange: _TypeAlias = SchemaChange  # noqa: Y015
+
+@_typing.final
+class SchemaVersion(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VERSION_NUMBER_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    SCHEMA_HASH_FIELD_NUMBER: _builtins.int
+    CHANGE_TYPE_FIELD_NUMBER: _builtins.int
+    CHANGE_SUMMARY_FIELD_NUMBER: _builtins.int
+    BREAKING_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    SCHEMA_FIELD_NUMBER: _builtins.int
+    SCAN_ID_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    version_number: _builtins.int
+    version: _builtins.str
+    """semver-like; major bumps on breaking changes"""
+    schema_hash: _builtins.str
+    change_type: _builtins.str
+    """created | schema_change"""
+    change_summary: _builtins.str
+    breaking: _builtins.bool
+    scan_id: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchemaChange]:
+        """against the previous version"""
+
+    @_builtins.property
+    def schema(self) -> _struct_pb2.Struct:
+        """filled by GetVersion only"""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        version_number: _builtins.int = ...,
+        version: _builtins.str = ...,
+        schema_hash: _builtins.str = ...,
+        change_type: _builtins.str = ...,
+        change_summary: _builtins.str = ...,
+        breaking: _builtins.bool = ...,
+        changes: _abc.Iterable[Global___SchemaChange] | None = ...,
+        schema: _struct_pb2.Struct | None = ...,
+        scan_id: _builtins.int = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "schema", b"schema"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaking", b"breaking", "change_summary", b"change_summary", "change_type", b"change_type", "changes", b"changes", "created_at", b"created_at", "scan_id", b"scan_id", "schema", b"schema", "schema_hash", b"schema_hash", "version", b"version", "version_number", b"version_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchemaVersion: _TypeAlias = SchemaVersion  # noqa: Y015
+
+@_typing.final
+class ListVersionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListVersionsRequest: _TypeAlias = ListVersionsRequest  # noqa: Y015
+
+@_typing.final
+class ListVersionsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchemaVersion]: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___SchemaVersion] | None = ...,
+        page: _paging_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListVersionsResponse: _TypeAlias = ListVersionsResponse  # noqa: Y015
+
+@_typing.final
+class GetVersionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    version: _builtins.str
+    """number ("3") or name ("2.0.0")"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetVersionRequest: _TypeAlias = GetVersionRequest  # noqa: Y015
+
+@_typing.final
+class DiffVersionsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    FROM_VERSION_FIELD_NUMBER: _builtins.int
+    TO_VERSION_FIELD_NUMBER: _builtins.int
+    from_version: _builtins.str
+    to_version: _builtins.str
+    """empty = current"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        from_version: _builtins.str = ...,
+        to_version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["from_version", b"from_version", "ref", b"ref", "to_version", b"to_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DiffVersionsRequest: _TypeAlias = DiffVersionsRequest  # noqa: Y015
+
+@_typing.final
+class SchemaDiff(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FROM_VERSION_FIELD_NUMBER: _builtins.int
+    TO_VERSION_FIELD_NUMBER: _builtins.int
+    BREAKING_FIELD_NUMBER: _builtins.int
+    BUMP_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    from_version: _builtins.str
+    to_version: _builtins.str
+    breaking: _builtins.bool
+    bump: _builtins.str
+    """major | minor | patch"""
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchemaChange]: ...
+    def __init__(
+        self,
+        *,
+        from_version: _builtins.str = ...,
+        to_version: _builtins.str = ...,
+        breaking: _builtins.bool = ...,
+        bump: _builtins.str = ...,
+        changes: _abc.Iterable[Global___SchemaChange] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaking", b"breaking", "bump", b"bump", "changes", b"changes", "from_version", b"from_version", "to_version", b"to_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchemaDiff: _TypeAlias = SchemaDiff  # noqa: Y015
+
+@_typing.final
+class SchemaChanged(_message.Message):
+    """Payload of datacompass.catalog.schema.changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    PREVIOUS_VERSION_FIELD_NUMBER: _builtins.int
+    BREAKING_FIELD_NUMBER: _builtins.int
+    BUMP_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    SCAN_ID_FIELD_NUMBER: _builtins.int
+    object_urn: _builtins.str
+    ref: _builtins.str
+    version: _builtins.str
+    previous_version: _builtins.str
+    breaking: _builtins.bool
+    bump: _builtins.str
+    scan_id: _builtins.int
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___SchemaChange]: ...
+    def __init__(
+        self,
+        *,
+        object_urn: _builtins.str = ...,
+        ref: _builtins.str = ...,
+        version: _builtins.str = ...,
+        previous_version: _builtins.str = ...,
+        breaking: _builtins.bool = ...,
+        bump: _builtins.str = ...,
+        changes: _abc.Iterable[Global___SchemaChange] | None = ...,
+        scan_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaking", b"breaking", "bump", b"bump", "changes", b"changes", "object_urn", b"object_urn", "previous_version", b"previous_version", "ref", b"ref", "scan_id", b"scan_id", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SchemaChanged: _TypeAlias = SchemaChanged  # noqa: Y015
+
+@_typing.final
+class LineageEdge(_message.Message):
+    """---------------------------------------------------------------- lineage"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    UPSTREAM_URN_FIELD_NUMBER: _builtins.int
+    UPSTREAM_REF_FIELD_NUMBER: _builtins.int
+    DOWNSTREAM_URN_FIELD_NUMBER: _builtins.int
+    DOWNSTREAM_REF_FIELD_NUMBER: _builtins.int
+    EDGE_TYPE_FIELD_NUMBER: _builtins.int
+    UPSTREAM_COLUMN_FIELD_NUMBER: _builtins.int
+    DOWNSTREAM_COLUMN_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    DEPTH_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    upstream_urn: _builtins.str
+    upstream_ref: _builtins.str
+    downstream_urn: _builtins.str
+    downstream_ref: _builtins.str
+    edge_type: _builtins.str
+    """flows_to | derived_from | references"""
+    upstream_column: _builtins.str
+    """empty for a table-level edge"""
+    downstream_column: _builtins.str
+    origin: _builtins.str
+    """view | foreign_key | declared"""
+    confidence: _builtins.float
+    depth: _builtins.int
+    """hops from the requested object"""
+    created_by: _builtins.str
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        upstream_urn: _builtins.str = ...,
+        upstream_ref: _builtins.str = ...,
+        downstream_urn: _builtins.str = ...,
+        downstream_ref: _builtins.str = ...,
+        edge_type: _builtins.str = ...,
+        upstream_column: _builtins.str = ...,
+        downstream_column: _builtins.str = ...,
+        origin: _builtins.str = ...,
+        confidence: _builtins.float = ...,
+        depth: _builtins.int = ...,
+        created_by: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "created_by", b"created_by", "depth", b"depth", "downstream_column", b"downstream_column", "downstream_ref", b"downstream_ref", "downstream_urn", b"downstream_urn", "edge_type", b"edge_type", "id", b"id", "origin", b"origin", "upstream_column", b"upstream_column", "upstream_ref", b"upstream_ref", "upstream_urn", b"upstream_urn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LineageEdge: _TypeAlias = LineageEdge  # noqa: Y015
+
+@_typing.final
+class ViewParse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    UNRESOLVED_FIELD_NUMBER: _builtins.int
+    PARSED_AT_FIELD_NUMBER: _builtins.int
+    confidence: _builtins.float
+    """1 fully traced, 0.5 partly, 0 failed"""
+    error: _builtins.str
+    @_builtins.property
+    def unresolved(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """tables named in the SQL but not in the catalog"""
+
+    @_builtins.property
+    def parsed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        confidence: _builtins.float = ...,
+        error: _builtins.str = ...,
+        unresolved: _abc.Iterable[_builtins.str] | None = ...,
+        parsed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["parsed_at", b"parsed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "error", b"error", "parsed_at", b"parsed_at", "unresolved", b"unresolved"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ViewParse: _TypeAlias = ViewParse  # noqa: Y015
+
+@_typing.final
+class GetLineageRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    DIRECTION_FIELD_NUMBER: _builtins.int
+    DEPTH_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    direction: _builtins.str
+    """upstream | downstream (default both)"""
+    depth: _builtins.int
+    """1..10, default 3"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        direction: _builtins.str = ...,
+        depth: _builtins.int = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["depth", b"depth", "direction", b"direction", "page", b"page", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLineageRequest: _TypeAlias = GetLineageRequest  # noqa: Y015
+
+@_typing.final
+class GetLineageResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URN_FIELD_NUMBER: _builtins.int
+    EDGES_FIELD_NUMBER: _builtins.int
+    VIEW_PARSE_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    urn: _builtins.str
+    @_builtins.property
+    def edges(self) -> _containers.RepeatedCompositeFieldContainer[Global___LineageEdge]: ...
+    @_builtins.property
+    def view_parse(self) -> Global___ViewParse:
+        """set for views"""
+
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        urn: _builtins.str = ...,
+        edges: _abc.Iterable[Global___LineageEdge] | None = ...,
+        view_parse: Global___ViewParse | None = ...,
+        page: _paging_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "view_parse", b"view_parse"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["edges", b"edges", "page", b"page", "urn", b"urn", "view_parse", b"view_parse"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLineageResponse: _TypeAlias = GetLineageResponse  # noqa: Y015
+
+@_typing.final
+class AddLineageEdgeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UPSTREAM_FIELD_NUMBER: _builtins.int
+    DOWNSTREAM_FIELD_NUMBER: _builtins.int
+    EDGE_TYPE_FIELD_NUMBER: _builtins.int
+    UPSTREAM_COLUMN_FIELD_NUMBER: _builtins.int
+    DOWNSTREAM_COLUMN_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    upstream: _builtins.str
+    """ref or URN"""
+    downstream: _builtins.str
+    edge_type: _builtins.str
+    """flows_to (default) | derived_from | references"""
+    upstream_column: _builtins.str
+    downstream_column: _builtins.str
+    confidence: _builtins.float
+    """default 1"""
+    def __init__(
+        self,
+        *,
+        upstream: _builtins.str = ...,
+        downstream: _builtins.str = ...,
+        edge_type: _builtins.str = ...,
+        upstream_column: _builtins.str = ...,
+        downstream_column: _builtins.str = ...,
+        confidence: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "downstream", b"downstream", "downstream_column", b"downstream_column", "edge_type", b"edge_type", "upstream", b"upstream", "upstream_column", b"upstream_column"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddLineageEdgeRequest: _TypeAlias = AddLineageEdgeRequest  # noqa: Y015
+
+@_typing.final
+class TransformationCode(_message.Message):
+    """---------------------------------------------------------------- transformation code"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    CODE_TEXT_FIELD_NUMBER: _builtins.int
+    CODE_HASH_FIELD_NUMBER: _builtins.int
+    FILE_PATH_FIELD_NUMBER: _builtins.int
+    GIT_REPOSITORY_FIELD_NUMBER: _builtins.int
+    GIT_COMMIT_SHA_FIELD_NUMBER: _builtins.int
+    GIT_BRANCH_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    origin: _builtins.str
+    """scanned | declared"""
+    language: _builtins.str
+    """sql | python | spark_sql | dbt | ..."""
+    code_text: _builtins.str
+    code_hash: _builtins.str
+    file_path: _builtins.str
+    git_repository: _builtins.str
+    git_commit_sha: _builtins.str
+    git_branch: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        origin: _builtins.str = ...,
+        language: _builtins.str = ...,
+        code_text: _builtins.str = ...,
+        code_hash: _builtins.str = ...,
+        file_path: _builtins.str = ...,
+        git_repository: _builtins.str = ...,
+        git_commit_sha: _builtins.str = ...,
+        git_branch: _builtins.str = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_hash", b"code_hash", "code_text", b"code_text", "created_at", b"created_at", "created_by", b"created_by", "file_path", b"file_path", "git_branch", b"git_branch", "git_commit_sha", b"git_commit_sha", "git_repository", b"git_repository", "id", b"id", "language", b"language", "origin", b"origin"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TransformationCode: _TypeAlias = TransformationCode  # noqa: Y015
+
+@_typing.final
+class ListTransformationCodeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTransformationCodeRequest: _TypeAlias = ListTransformationCodeRequest  # noqa: Y015
+
+@_typing.final
+class ListTransformationCodeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransformationCode]: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___TransformationCode] | None = ...,
+        page: _paging_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTransformationCodeResponse: _TypeAlias = ListTransformationCodeResponse  # noqa: Y015
+
+@_typing.final
+class AddTransformationCodeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    LANGUAGE_FIELD_NUMBER: _builtins.int
+    CODE_TEXT_FIELD_NUMBER: _builtins.int
+    FILE_PATH_FIELD_NUMBER: _builtins.int
+    GIT_REPOSITORY_FIELD_NUMBER: _builtins.int
+    GIT_COMMIT_SHA_FIELD_NUMBER: _builtins.int
+    GIT_BRANCH_FIELD_NUMBER: _builtins.int
+    language: _builtins.str
+    code_text: _builtins.str
+    file_path: _builtins.str
+    git_repository: _builtins.str
+    git_commit_sha: _builtins.str
+    git_branch: _builtins.str
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        language: _builtins.str = ...,
+        code_text: _builtins.str = ...,
+        file_path: _builtins.str = ...,
+        git_repository: _builtins.str = ...,
+        git_commit_sha: _builtins.str = ...,
+        git_branch: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code_text", b"code_text", "file_path", b"file_path", "git_branch", b"git_branch", "git_commit_sha", b"git_commit_sha", "git_repository", b"git_repository", "language", b"language", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AddTransformationCodeRequest: _TypeAlias = AddTransformationCodeRequest  # noqa: Y015

@@ -75,6 +75,11 @@ class CatalogServiceStub:
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListScansRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListScansResponse.FromString,
                 _registered_method=True)
+        self.CancelScan = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/CancelScan',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.CancelScanRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ScanRun.FromString,
+                _registered_method=True)
         self.ListObjects = channel.unary_unary(
                 '/datacompass.catalog.v1.CatalogService/ListObjects',
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListObjectsRequest.SerializeToString,
@@ -94,6 +99,56 @@ class CatalogServiceStub:
                 '/datacompass.catalog.v1.CatalogService/ListColumns',
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsResponse.FromString,
+                _registered_method=True)
+        self.ListConstraints = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/ListConstraints',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsResponse.FromString,
+                _registered_method=True)
+        self.AddConstraint = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/AddConstraint',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddConstraintRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Constraint.FromString,
+                _registered_method=True)
+        self.ListIndexes = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/ListIndexes',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListIndexesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListIndexesResponse.FromString,
+                _registered_method=True)
+        self.ListVersions = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/ListVersions',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListVersionsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListVersionsResponse.FromString,
+                _registered_method=True)
+        self.GetVersion = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/GetVersion',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetVersionRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SchemaVersion.FromString,
+                _registered_method=True)
+        self.DiffVersions = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/DiffVersions',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DiffVersionsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SchemaDiff.FromString,
+                _registered_method=True)
+        self.GetLineage = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/GetLineage',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetLineageRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetLineageResponse.FromString,
+                _registered_method=True)
+        self.AddLineageEdge = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/AddLineageEdge',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddLineageEdgeRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.LineageEdge.FromString,
+                _registered_method=True)
+        self.ListTransformationCode = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/ListTransformationCode',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListTransformationCodeRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListTransformationCodeResponse.FromString,
+                _registered_method=True)
+        self.AddTransformationCode = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/AddTransformationCode',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddTransformationCodeRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.TransformationCode.FromString,
                 _registered_method=True)
 
 
@@ -151,6 +206,13 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelScan(self, request, context):
+        """Asks a running scan to stop; it ends CANCELLED (nothing of it is stored) shortly after.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListObjects(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -170,6 +232,70 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListColumns(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConstraints(self, request, context):
+        """Structure: constraints (scanned + declared) and indexes of an object.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddConstraint(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListIndexes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVersions(self, request, context):
+        """Schema versions: one per change of an object's schema hash.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVersion(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DiffVersions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLineage(self, request, context):
+        """Lineage: edges reachable from an object, and edges declared by people/tools.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddLineageEdge(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTransformationCode(self, request, context):
+        """Transformation code: view definitions captured by scans, code posted from elsewhere.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddTransformationCode(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -218,6 +344,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListScansRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListScansResponse.SerializeToString,
             ),
+            'CancelScan': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelScan,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.CancelScanRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ScanRun.SerializeToString,
+            ),
             'ListObjects': grpc.unary_unary_rpc_method_handler(
                     servicer.ListObjects,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListObjectsRequest.FromString,
@@ -237,6 +368,56 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListColumns,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsResponse.SerializeToString,
+            ),
+            'ListConstraints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConstraints,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsResponse.SerializeToString,
+            ),
+            'AddConstraint': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddConstraint,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddConstraintRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Constraint.SerializeToString,
+            ),
+            'ListIndexes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListIndexes,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListIndexesRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListIndexesResponse.SerializeToString,
+            ),
+            'ListVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVersions,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListVersionsRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListVersionsResponse.SerializeToString,
+            ),
+            'GetVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVersion,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetVersionRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SchemaVersion.SerializeToString,
+            ),
+            'DiffVersions': grpc.unary_unary_rpc_method_handler(
+                    servicer.DiffVersions,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DiffVersionsRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SchemaDiff.SerializeToString,
+            ),
+            'GetLineage': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLineage,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetLineageRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetLineageResponse.SerializeToString,
+            ),
+            'AddLineageEdge': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddLineageEdge,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddLineageEdgeRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.LineageEdge.SerializeToString,
+            ),
+            'ListTransformationCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTransformationCode,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListTransformationCodeRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListTransformationCodeResponse.SerializeToString,
+            ),
+            'AddTransformationCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddTransformationCode,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddTransformationCodeRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.TransformationCode.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -467,6 +648,33 @@ class CatalogService:
             _registered_method=True)
 
     @staticmethod
+    def CancelScan(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/CancelScan',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.CancelScanRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ScanRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ListObjects(request,
             target,
             options=(),
@@ -564,6 +772,276 @@ class CatalogService:
             '/datacompass.catalog.v1.CatalogService/ListColumns',
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsRequest.SerializeToString,
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConstraints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/ListConstraints',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddConstraint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/AddConstraint',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddConstraintRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Constraint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListIndexes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/ListIndexes',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListIndexesRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListIndexesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/ListVersions',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListVersionsRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListVersionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/GetVersion',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetVersionRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SchemaVersion.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DiffVersions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/DiffVersions',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DiffVersionsRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SchemaDiff.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLineage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/GetLineage',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetLineageRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetLineageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddLineageEdge(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/AddLineageEdge',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddLineageEdgeRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.LineageEdge.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTransformationCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/ListTransformationCode',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListTransformationCodeRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListTransformationCodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddTransformationCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/AddTransformationCode',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddTransformationCodeRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.TransformationCode.FromString,
             options,
             channel_credentials,
             insecure,

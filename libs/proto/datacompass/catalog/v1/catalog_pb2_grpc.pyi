@@ -44,10 +44,26 @@ class CatalogServiceStub:
     """
     GetScan: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetScanRequest, _catalog_pb2.ScanRun]
     ListScans: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListScansRequest, _catalog_pb2.ListScansResponse]
+    CancelScan: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CancelScanRequest, _catalog_pb2.ScanRun]
+    """Asks a running scan to stop; it ends CANCELLED (nothing of it is stored) shortly after."""
     ListObjects: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListObjectsRequest, _catalog_pb2.ListObjectsResponse]
     GetObject: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetObjectRequest, _catalog_pb2.CatalogObject]
     UpdateObject: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.UpdateObjectRequest, _catalog_pb2.CatalogObject]
     ListColumns: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListColumnsRequest, _catalog_pb2.ListColumnsResponse]
+    ListConstraints: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListConstraintsRequest, _catalog_pb2.ListConstraintsResponse]
+    """Structure: constraints (scanned + declared) and indexes of an object."""
+    AddConstraint: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.AddConstraintRequest, _catalog_pb2.Constraint]
+    ListIndexes: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListIndexesRequest, _catalog_pb2.ListIndexesResponse]
+    ListVersions: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListVersionsRequest, _catalog_pb2.ListVersionsResponse]
+    """Schema versions: one per change of an object's schema hash."""
+    GetVersion: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetVersionRequest, _catalog_pb2.SchemaVersion]
+    DiffVersions: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.DiffVersionsRequest, _catalog_pb2.SchemaDiff]
+    GetLineage: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetLineageRequest, _catalog_pb2.GetLineageResponse]
+    """Lineage: edges reachable from an object, and edges declared by people/tools."""
+    AddLineageEdge: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.AddLineageEdgeRequest, _catalog_pb2.LineageEdge]
+    ListTransformationCode: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListTransformationCodeRequest, _catalog_pb2.ListTransformationCodeResponse]
+    """Transformation code: view definitions captured by scans, code posted from elsewhere."""
+    AddTransformationCode: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.AddTransformationCodeRequest, _catalog_pb2.TransformationCode]
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -65,10 +81,26 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     """
     GetScan: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetScanRequest, _catalog_pb2.ScanRun]  # type: ignore[assignment]
     ListScans: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListScansRequest, _catalog_pb2.ListScansResponse]  # type: ignore[assignment]
+    CancelScan: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CancelScanRequest, _catalog_pb2.ScanRun]  # type: ignore[assignment]
+    """Asks a running scan to stop; it ends CANCELLED (nothing of it is stored) shortly after."""
     ListObjects: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListObjectsRequest, _catalog_pb2.ListObjectsResponse]  # type: ignore[assignment]
     GetObject: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetObjectRequest, _catalog_pb2.CatalogObject]  # type: ignore[assignment]
     UpdateObject: _aio.UnaryUnaryMultiCallable[_catalog_pb2.UpdateObjectRequest, _catalog_pb2.CatalogObject]  # type: ignore[assignment]
     ListColumns: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListColumnsRequest, _catalog_pb2.ListColumnsResponse]  # type: ignore[assignment]
+    ListConstraints: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListConstraintsRequest, _catalog_pb2.ListConstraintsResponse]  # type: ignore[assignment]
+    """Structure: constraints (scanned + declared) and indexes of an object."""
+    AddConstraint: _aio.UnaryUnaryMultiCallable[_catalog_pb2.AddConstraintRequest, _catalog_pb2.Constraint]  # type: ignore[assignment]
+    ListIndexes: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListIndexesRequest, _catalog_pb2.ListIndexesResponse]  # type: ignore[assignment]
+    ListVersions: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListVersionsRequest, _catalog_pb2.ListVersionsResponse]  # type: ignore[assignment]
+    """Schema versions: one per change of an object's schema hash."""
+    GetVersion: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetVersionRequest, _catalog_pb2.SchemaVersion]  # type: ignore[assignment]
+    DiffVersions: _aio.UnaryUnaryMultiCallable[_catalog_pb2.DiffVersionsRequest, _catalog_pb2.SchemaDiff]  # type: ignore[assignment]
+    GetLineage: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetLineageRequest, _catalog_pb2.GetLineageResponse]  # type: ignore[assignment]
+    """Lineage: edges reachable from an object, and edges declared by people/tools."""
+    AddLineageEdge: _aio.UnaryUnaryMultiCallable[_catalog_pb2.AddLineageEdgeRequest, _catalog_pb2.LineageEdge]  # type: ignore[assignment]
+    ListTransformationCode: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListTransformationCodeRequest, _catalog_pb2.ListTransformationCodeResponse]  # type: ignore[assignment]
+    """Transformation code: view definitions captured by scans, code posted from elsewhere."""
+    AddTransformationCode: _aio.UnaryUnaryMultiCallable[_catalog_pb2.AddTransformationCodeRequest, _catalog_pb2.TransformationCode]  # type: ignore[assignment]
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     """The catalog service: data sources, metadata scans and catalog objects (capsules)."""
@@ -133,6 +165,14 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_catalog_pb2.ListScansResponse, _abc.Awaitable[_catalog_pb2.ListScansResponse]]: ...
 
     @_abc_1.abstractmethod
+    def CancelScan(
+        self,
+        request: _catalog_pb2.CancelScanRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ScanRun, _abc.Awaitable[_catalog_pb2.ScanRun]]:
+        """Asks a running scan to stop; it ends CANCELLED (nothing of it is stored) shortly after."""
+
+    @_abc_1.abstractmethod
     def ListObjects(
         self,
         request: _catalog_pb2.ListObjectsRequest,
@@ -159,5 +199,79 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.ListColumnsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.ListColumnsResponse, _abc.Awaitable[_catalog_pb2.ListColumnsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListConstraints(
+        self,
+        request: _catalog_pb2.ListConstraintsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListConstraintsResponse, _abc.Awaitable[_catalog_pb2.ListConstraintsResponse]]:
+        """Structure: constraints (scanned + declared) and indexes of an object."""
+
+    @_abc_1.abstractmethod
+    def AddConstraint(
+        self,
+        request: _catalog_pb2.AddConstraintRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.Constraint, _abc.Awaitable[_catalog_pb2.Constraint]]: ...
+
+    @_abc_1.abstractmethod
+    def ListIndexes(
+        self,
+        request: _catalog_pb2.ListIndexesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListIndexesResponse, _abc.Awaitable[_catalog_pb2.ListIndexesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListVersions(
+        self,
+        request: _catalog_pb2.ListVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListVersionsResponse, _abc.Awaitable[_catalog_pb2.ListVersionsResponse]]:
+        """Schema versions: one per change of an object's schema hash."""
+
+    @_abc_1.abstractmethod
+    def GetVersion(
+        self,
+        request: _catalog_pb2.GetVersionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.SchemaVersion, _abc.Awaitable[_catalog_pb2.SchemaVersion]]: ...
+
+    @_abc_1.abstractmethod
+    def DiffVersions(
+        self,
+        request: _catalog_pb2.DiffVersionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.SchemaDiff, _abc.Awaitable[_catalog_pb2.SchemaDiff]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLineage(
+        self,
+        request: _catalog_pb2.GetLineageRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.GetLineageResponse, _abc.Awaitable[_catalog_pb2.GetLineageResponse]]:
+        """Lineage: edges reachable from an object, and edges declared by people/tools."""
+
+    @_abc_1.abstractmethod
+    def AddLineageEdge(
+        self,
+        request: _catalog_pb2.AddLineageEdgeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.LineageEdge, _abc.Awaitable[_catalog_pb2.LineageEdge]]: ...
+
+    @_abc_1.abstractmethod
+    def ListTransformationCode(
+        self,
+        request: _catalog_pb2.ListTransformationCodeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListTransformationCodeResponse, _abc.Awaitable[_catalog_pb2.ListTransformationCodeResponse]]:
+        """Transformation code: view definitions captured by scans, code posted from elsewhere."""
+
+    @_abc_1.abstractmethod
+    def AddTransformationCode(
+        self,
+        request: _catalog_pb2.AddTransformationCodeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.TransformationCode, _abc.Awaitable[_catalog_pb2.TransformationCode]]: ...
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

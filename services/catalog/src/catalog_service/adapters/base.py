@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from catalog_service.domain.models import ScannedObject
@@ -13,11 +14,15 @@ class SourceError(Exception):
     The message is shown to users and stored on the scan run: it must not contain secrets."""
 
 
+# progress(done, total): objects read so far of objects found; called often, must be cheap.
+Progress = Callable[[int, int], None]
+
+
 class MetadataAdapter(Protocol):
-    async def scan(self) -> list[ScannedObject]: ...
+    async def scan(self, progress: Progress | None = None) -> list[ScannedObject]: ...
 
 
 class AdapterFactory(Protocol):
     def __call__(
-        self, connection: dict[str, Any], *, statement_timeout_ms: int
+        self, connection: dict[str, Any], *, statement_timeout_ms: int, parallelism: int = 4
     ) -> MetadataAdapter: ...

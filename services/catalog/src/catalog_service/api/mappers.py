@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from catalog_service.db.repository import Row
+from catalog_service.domain.versions import SchemaDiff
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.common.v1 import refs_pb2
 
@@ -15,6 +17,7 @@ SCAN_STATUS = {
     "running": pb.SCAN_STATUS_RUNNING,
     "succeeded": pb.SCAN_STATUS_SUCCEEDED,
     "failed": pb.SCAN_STATUS_FAILED,
+    "cancelled": pb.SCAN_STATUS_CANCELLED,
 }
 
 
@@ -62,6 +65,8 @@ def scan_run(row: Row) -> pb.ScanRun:
         columns_found=row["columns_found"],
         error=row["error"] or "",
         triggered_by=row["triggered_by"],
+        objects_total=row["objects_total"],
+        objects_done=row["objects_done"],
     )
 
 
@@ -118,4 +123,136 @@ def catalog_object(row: Row, columns: list[dict[str, Any]] | None = None) -> pb.
         last_seen_at=ts(row["last_seen_at"]),
         updated_at=ts(row["updated_at"]),
         columns=[column(c) for c in columns or []],
+        partitioning=(
+            pb.Partitioning(
+                strategy=row["partition_strategy"],
+                key=list(row["partition_key"] or []),
+                expression=row["partition_expression"] or "",
+            )
+            if row["partition_strategy"]
+            else None
+        ),
+        storage_format=row["storage_format"] or "",
+        size_bytes=row["size_bytes"],
+        row_estimate=row["row_estimate"],
+        last_analyzed_at=ts(row["last_analyzed_at"]),
+    )
+
+
+def facets(values: dict[str, list[tuple[str, int]]]) -> list[pb.Facet]:
+    return [
+        pb.Facet(name=name, counts=[pb.FacetCount(value=v, count=n) for v, n in counts])
+        for name, counts in values.items()
+    ]
+
+
+def constraint(row: dict[str, Any]) -> pb.Constraint:
+    return pb.Constraint(
+        id=row["id"],
+        origin=row["origin"],
+        constraint_type=row["constraint_type"],
+        name=row["name"] or "",
+        columns=list(row["columns"]),
+        column_urns=list(row["column_urns"]),
+        referenced_object_urn=row["referenced_object_urn"] or "",
+        referenced_column_urns=list(row["referenced_column_urns"] or []),
+        on_delete=row["on_delete"] or "",
+        on_update=row["on_update"] or "",
+        check_expression=row["check_expression"] or "",
+        default_expression=row["default_expression"] or "",
+        deferrable=row["deferrable"],
+        enforced=row["enforced"],
+        created_by=row["created_by"],
+        created_at=ts(row["created_at"]),
+    )
+
+
+def index(row: Row) -> pb.Index:
+    return pb.Index(
+        name=row["name"],
+        index_type=row["index_type"],
+        unique=row["is_unique"],
+        primary=row["is_primary"],
+        columns=list(row["columns"]),
+        expressions=list(row["expressions"]),
+        predicate=row["predicate"] or "",
+        definition=row["definition"] or "",
+    )
+
+
+def schema_change(change: dict[str, Any]) -> pb.SchemaChange:
+    return pb.SchemaChange(
+        kind=change["kind"],
+        target=change["target"],
+        detail=change["detail"],
+        breaking=change["breaking"],
+    )
+
+
+def schema_version(row: Row, *, with_schema: bool = False) -> pb.SchemaVersion:
+    return pb.SchemaVersion(
+        version_number=row["version_number"],
+        version=row["version"],
+        schema_hash=row["schema_hash"],
+        change_type=row["change_type"],
+        change_summary=row["change_summary"],
+        breaking=row["breaking"],
+        changes=[schema_change(c) for c in row["changes"]],
+        schema=struct(row["schema_snapshot"]) if with_schema else None,
+        scan_id=row["scan_id"] or 0,
+        created_at=ts(row["created_at"]),
+    )
+
+
+def schema_diff(old: Row, new: Row, result: SchemaDiff) -> pb.SchemaDiff:
+    return pb.SchemaDiff(
+        from_version=old["version"],
+        to_version=new["version"],
+        breaking=result.breaking,
+        bump=result.bump,
+        changes=[schema_change(c.as_dict()) for c in result.changes],
+    )
+
+
+def lineage_edge(row: Mapping[Any, Any]) -> pb.LineageEdge:
+    return pb.LineageEdge(
+        id=row["id"],
+        upstream_urn=row["upstream_urn"],
+        upstream_ref=row["upstream_ref"],
+        downstream_urn=row["downstream_urn"],
+        downstream_ref=row["downstream_ref"],
+        edge_type=row["edge_type"],
+        upstream_column=row["upstream_column"],
+        downstream_column=row["downstream_column"],
+        origin=row["origin"],
+        confidence=row["confidence"],
+        depth=row["depth"],
+        created_by=row["created_by"],
+    )
+
+
+def view_parse(row: Row | None) -> pb.ViewParse | None:
+    if row is None:
+        return None
+    return pb.ViewParse(
+        confidence=row["confidence"],
+        error=row["error"] or "",
+        unresolved=list(row["unresolved"]),
+        parsed_at=ts(row["parsed_at"]),
+    )
+
+
+def transformation_code(row: Row) -> pb.TransformationCode:
+    return pb.TransformationCode(
+        id=row["id"],
+        origin=row["origin"],
+        language=row["language"],
+        code_text=row["code_text"],
+        code_hash=row["code_hash"],
+        file_path=row["file_path"] or "",
+        git_repository=row["git_repository"] or "",
+        git_commit_sha=row["git_commit_sha"] or "",
+        git_branch=row["git_branch"] or "",
+        created_by=row["created_by"],
+        created_at=ts(row["created_at"]),
     )

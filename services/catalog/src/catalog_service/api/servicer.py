@@ -10,6 +10,7 @@ from catalog_service.api import mappers as m
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
 from catalog_service.application.sources import SourceUseCases
+from catalog_service.application.structure import StructureUseCases
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import paging_pb2
@@ -23,9 +24,14 @@ def _page(cursor: str) -> paging_pb2.PageResponse:
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(
-        self, sources: SourceUseCases, scans: ScanUseCases, objects: ObjectUseCases
+        self,
+        sources: SourceUseCases,
+        scans: ScanUseCases,
+        objects: ObjectUseCases,
+        structure: StructureUseCases,
     ) -> None:
         self.sources, self.scans, self.objects = sources, scans, objects
+        self.structure = structure
 
     async def CreateSource(self, request: pb.CreateSourceRequest, context: Ctx) -> pb.Source:
         row, last = await self.sources.create(
@@ -65,6 +71,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def GetScan(self, request: pb.GetScanRequest, context: Ctx) -> pb.ScanRun:
         return m.scan_run(await self.scans.get(request.id))
 
+    async def CancelScan(self, request: pb.CancelScanRequest, context: Ctx) -> pb.ScanRun:
+        return m.scan_run(await self.scans.cancel(request.id))
+
     async def ListScans(self, request: pb.ListScansRequest, context: Ctx) -> pb.ListScansResponse:
         rows, cursor = await self.scans.page(
             request.source_name, request.page.limit, request.page.cursor
@@ -82,7 +91,19 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             limit=request.page.limit,
             cursor=request.page.cursor,
         )
-        return pb.ListObjectsResponse(items=[m.catalog_object(r) for r in rows], page=_page(cursor))
+        facets = (
+            await self.objects.facets(
+                query=request.query,
+                source=request.source_name,
+                object_type=request.object_type,
+                include_deleted=request.include_deleted,
+            )
+            if request.include_facets
+            else {}
+        )
+        return pb.ListObjectsResponse(
+            items=[m.catalog_object(r) for r in rows], page=_page(cursor), facets=m.facets(facets)
+        )
 
     async def GetObject(self, request: pb.GetObjectRequest, context: Ctx) -> pb.CatalogObject:
         row, columns = await self.objects.get(m.ref_string(request.ref))
@@ -104,3 +125,107 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             m.ref_string(request.ref), request.page.limit, request.page.cursor
         )
         return pb.ListColumnsResponse(items=[m.column(c) for c in cols], page=_page(cursor))
+
+    async def ListConstraints(
+        self, request: pb.ListConstraintsRequest, context: Ctx
+    ) -> pb.ListConstraintsResponse:
+        _, rows = await self.structure.constraints(m.ref_string(request.ref))
+        return pb.ListConstraintsResponse(items=[m.constraint(r) for r in rows])
+
+    async def AddConstraint(self, request: pb.AddConstraintRequest, context: Ctx) -> pb.Constraint:
+        spec = {
+            "constraint_type": request.constraint_type,
+            "name": request.name,
+            "columns": list(request.columns),
+            "referenced_object": request.referenced_object,
+            "referenced_columns": list(request.referenced_columns),
+            "on_delete": request.on_delete,
+            "on_update": request.on_update,
+            "check_expression": request.check_expression,
+            "default_expression": request.default_expression,
+        }
+        return m.constraint(await self.structure.add_constraint(m.ref_string(request.ref), spec))
+
+    async def ListIndexes(
+        self, request: pb.ListIndexesRequest, context: Ctx
+    ) -> pb.ListIndexesResponse:
+        rows = await self.structure.indexes(m.ref_string(request.ref))
+        return pb.ListIndexesResponse(items=[m.index(r) for r in rows])
+
+    async def ListVersions(
+        self, request: pb.ListVersionsRequest, context: Ctx
+    ) -> pb.ListVersionsResponse:
+        rows, cursor = await self.structure.versions(
+            m.ref_string(request.ref), request.page.limit, request.page.cursor
+        )
+        return pb.ListVersionsResponse(
+            items=[m.schema_version(r) for r in rows], page=_page(cursor)
+        )
+
+    async def GetVersion(self, request: pb.GetVersionRequest, context: Ctx) -> pb.SchemaVersion:
+        row = await self.structure.version(m.ref_string(request.ref), request.version)
+        return m.schema_version(row, with_schema=True)
+
+    async def DiffVersions(self, request: pb.DiffVersionsRequest, context: Ctx) -> pb.SchemaDiff:
+        old, new, result = await self.structure.diff(
+            m.ref_string(request.ref), request.from_version, request.to_version
+        )
+        return m.schema_diff(old, new, result)
+
+    async def GetLineage(
+        self, request: pb.GetLineageRequest, context: Ctx
+    ) -> pb.GetLineageResponse:
+        found = await self.structure.lineage(
+            m.ref_string(request.ref),
+            request.direction,
+            request.depth,
+            request.page.limit,
+            request.page.cursor,
+        )
+        return pb.GetLineageResponse(
+            urn=found.urn,
+            edges=[m.lineage_edge(e) for e in found.edges],
+            view_parse=m.view_parse(found.view_parse),
+            page=_page(found.cursor),
+        )
+
+    async def AddLineageEdge(
+        self, request: pb.AddLineageEdgeRequest, context: Ctx
+    ) -> pb.LineageEdge:
+        edge = await self.structure.add_edge(
+            {
+                "upstream": request.upstream,
+                "downstream": request.downstream,
+                "edge_type": request.edge_type,
+                "upstream_column": request.upstream_column,
+                "downstream_column": request.downstream_column,
+                "confidence": request.confidence,
+            }
+        )
+        return m.lineage_edge({**edge, "depth": 1})
+
+    async def ListTransformationCode(
+        self, request: pb.ListTransformationCodeRequest, context: Ctx
+    ) -> pb.ListTransformationCodeResponse:
+        rows, cursor = await self.structure.code(
+            m.ref_string(request.ref), request.page.limit, request.page.cursor
+        )
+        return pb.ListTransformationCodeResponse(
+            items=[m.transformation_code(r) for r in rows], page=_page(cursor)
+        )
+
+    async def AddTransformationCode(
+        self, request: pb.AddTransformationCodeRequest, context: Ctx
+    ) -> pb.TransformationCode:
+        row = await self.structure.add_code(
+            m.ref_string(request.ref),
+            {
+                "language": request.language,
+                "code_text": request.code_text,
+                "file_path": request.file_path,
+                "git_repository": request.git_repository,
+                "git_commit_sha": request.git_commit_sha,
+                "git_branch": request.git_branch,
+            },
+        )
+        return m.transformation_code(row)

@@ -47,6 +47,17 @@ class ObjectUseCases:
         page = list(rows[:limit])
         return page, next_cursor(offset, limit, len(page), len(rows) > limit)
 
+    async def facets(
+        self, *, query: str, source: str, object_type: str, include_deleted: bool
+    ) -> dict[str, list[tuple[str, int]]]:
+        async with self.db.session() as session:
+            return await CatalogRepository(session).object_facets(
+                query=query,
+                source=source,
+                object_type=object_type,
+                include_deleted=include_deleted,
+            )
+
     async def get(self, ref: str) -> tuple[Row, list[dict[str, Any]]]:
         async with self.db.session() as session:
             repo = CatalogRepository(session)

@@ -16,13 +16,15 @@ from prometheus_client import Gauge, Histogram
 
 from catalog_service.adapters.base import MetadataAdapter, SourceError
 from catalog_service.application.sources import _require
+from catalog_service.application.structure_sync import record_structure
 from catalog_service.db.repository import CatalogRepository, Row
+from catalog_service.db.structure import StructureRepository
 from catalog_service.domain.models import OBJECT_TYPES, reconcile
 from datacompass.catalog.v1 import catalog_pb2
 from dckit import context
 from dckit.crypto import SecretBox
 from dckit.db import Database
-from dckit.errors import NotFound
+from dckit.errors import FailedPrecondition, NotFound
 from dckit.outbox import Outbox
 from dckit.paging import clamp_limit, decode_cursor, next_cursor
 
@@ -54,6 +56,8 @@ class ScanUseCases:
         statement_timeout_ms: int,
         max_concurrent: int,
         worker: str,
+        parallelism: int = 4,
+        progress_seconds: float = 0.5,
         lease_seconds: float = 10.0,
         stale_seconds: float = 60.0,
         on_commit: Callable[[], None] = lambda: None,
@@ -65,6 +69,8 @@ class ScanUseCases:
         self.statement_timeout_ms = statement_timeout_ms
         self._slots = asyncio.Semaphore(max_concurrent)
         self._tasks: dict[asyncio.Task[Row], int] = {}  # scan task -> scan run id
+        self.parallelism = parallelism
+        self.progress_seconds = progress_seconds
         self.on_commit = on_commit
         # Leases: this process renews its runs every `lease_seconds`; a run not renewed for
         # `stale_seconds` belongs to a dead process and any replica fails it.
@@ -139,8 +145,22 @@ class ScanUseCases:
                     source["source_type"],
                     self.box.open(source["connection_encrypted"]),
                     statement_timeout_ms=self.statement_timeout_ms,
+                    parallelism=self.parallelism,
                 )
-                found = await asyncio.wait_for(adapter.scan(), timeout=self.scan_timeout)
+                progress = _Progress()
+                reader = asyncio.create_task(adapter.scan(progress.update))
+                watcher = asyncio.create_task(self._watch(scan_id, progress, reader))
+                try:
+                    found = await asyncio.wait_for(reader, timeout=self.scan_timeout)
+                finally:
+                    watcher.cancel()
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if not reader.cancelled() or (current is not None and current.cancelling()):
+                    raise  # shutdown, not a cancel request
+                return await self._finish_failed(
+                    source, scan_id, "cancelled on request", started, status="cancelled"
+                )
             except (SourceError, TimeoutError) as exc:
                 message = str(exc) or f"scan timed out after {self.scan_timeout:g}s"
                 return await self._finish_failed(source, scan_id, message, started)
@@ -153,12 +173,17 @@ class ScanUseCases:
             async with self.db.session() as session:
                 repo = CatalogRepository(session)
                 plan = reconcile(await repo.existing_objects(source["id"]), found)
-                await repo.apply_plan(source, plan)
+                written = await repo.apply_plan(source, plan)
+                schema_events = await record_structure(
+                    StructureRepository(session), source, written, found, scan_id
+                )
                 row = await repo.finish_scan(
                     scan_id,
                     {
                         "status": "succeeded",
                         "objects_found": len(found),
+                        "objects_total": len(found),
+                        "objects_done": len(found),
                         "objects_created": len(plan.create),
                         "objects_updated": len(plan.change),
                         "objects_deleted": len(plan.vanished_ids),
@@ -167,6 +192,10 @@ class ScanUseCases:
                 )
                 if row is None:
                     raise _source_deleted(source)
+                for event in schema_events:
+                    await self.outbox.publish(
+                        session, "datacompass.catalog.schema.changed", event.object_urn, event
+                    )
                 await self.outbox.publish(
                     session,
                     "datacompass.catalog.scan.completed",
@@ -189,23 +218,70 @@ class ScanUseCases:
         )
         return row
 
+    async def _watch(self, scan_id: int, progress: _Progress, reader: asyncio.Task[Any]) -> None:
+        """While the source is read: store progress (done/total) for GET /scans/{id} and
+        stop the read when someone asked to cancel (any replica may have recorded that)."""
+        stored = (-1, -1)
+        while not reader.done():
+            await asyncio.sleep(self.progress_seconds)
+            try:
+                async with self.db.session() as session:
+                    repo = CatalogRepository(session)
+                    if progress.value != stored:
+                        stored = progress.value
+                        await repo.scan_progress(scan_id, *stored)
+                    cancel = await repo.cancel_requested(scan_id)
+            except Exception as exc:  # progress is best effort; the scan goes on
+                log.warning("scan %s progress update failed: %s", scan_id, exc)
+                continue
+            if cancel:
+                reader.cancel()
+                return
+
+    async def cancel(self, scan_id: int) -> Row:
+        async with self.db.session() as session:
+            repo = CatalogRepository(session)
+            row = await repo.get_scan(scan_id)
+            if row is None:
+                raise NotFound(f"scan {scan_id} not found")
+            if row["status"] != "running":
+                raise FailedPrecondition(f"scan {scan_id} is not running ({row['status']})")
+            await repo.request_cancel(scan_id)
+            await self.outbox.audit(
+                session,
+                action="scan.cancel",
+                entity_type="scan",
+                entity_id=scan_id,
+                entity_urn=f"urn:dcs:source:{row['source_name']}",
+                changes={"cancel_requested": (False, True)},
+            )
+            row = await repo.get_scan(scan_id)
+        self.on_commit()
+        assert row is not None
+        return row
+
     async def _finish_failed(
-        self, source: dict[str, Any], scan_id: int, message: str, started: float
+        self,
+        source: dict[str, Any],
+        scan_id: int,
+        message: str,
+        started: float,
+        status: str = "failed",
     ) -> Row:
         async with self.db.session() as session:
             row = await CatalogRepository(session).finish_scan(
-                scan_id, {"status": "failed", "error": message}
+                scan_id, {"status": status, "error": message}
             )
             if row is None:
                 raise _source_deleted(source)
             await self.outbox.publish(
                 session,
-                "datacompass.catalog.scan.failed",
+                f"datacompass.catalog.scan.{status}",
                 f"urn:dcs:source:{source['name']}",
                 self.event_for(row, source["source_type"]),
             )
         self.on_commit()
-        SCAN_SECONDS.labels(source["source_type"], "failed").observe(
+        SCAN_SECONDS.labels(source["source_type"], status).observe(
             asyncio.get_running_loop().time() - started
         )
         log.warning(
@@ -250,6 +326,14 @@ class ScanUseCases:
                 list(leftover.values()), "interrupted: the catalog service shut down"
             )
         )
+
+
+class _Progress:
+    def __init__(self) -> None:
+        self.value = (0, 0)  # (done, total)
+
+    def update(self, done: int, total: int) -> None:
+        self.value = (done, total)
 
 
 def _source_deleted(source: dict[str, Any]) -> NotFound:

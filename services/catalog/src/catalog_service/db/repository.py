@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +17,8 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
+    true,
     update,
 )
 from sqlalchemy.engine import RowMapping
@@ -22,15 +26,32 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.db.tables import columns, objects, scan_runs, sources
-from catalog_service.domain.models import ExistingObject, ReconcilePlan, ScannedObject
+from catalog_service.domain.models import (
+    ExistingObject,
+    ReconcilePlan,
+    ScannedObject,
+    Statistics,
+)
 from catalog_service.domain.refs import ObjectLookup, column_urn, object_ref, object_urn
 from dckit.errors import AlreadyExists, Conflict
 
 Row = RowMapping
 
+STRUCTURE_FIELDS = (
+    "schema_hash",
+    "partition_strategy",
+    "partition_key",
+    "partition_expression",
+    "storage_format",
+)
+STATS_FIELDS = ("size_bytes", "row_estimate", "last_analyzed_at")
+
 SCAN_COLUMNS = [*scan_runs.c, sources.c.name.label("source_name")]
+TYPO_SIMILARITY = 0.25  # "ordres" ~ "orders" is 0.27 in pg_trgm's measure
+FACET_LIMIT = 50
+SEARCH_COLUMNS = ("search_text", "search_vector")
 OBJECT_COLUMNS = [
-    *objects.c,
+    *(c for c in objects.c if c.name not in SEARCH_COLUMNS),
     sources.c.name.label("source_name"),
     sources.c.source_type.label("source_type"),
 ]
@@ -143,6 +164,27 @@ class CatalogRepository:
         )
         return (await self.s.execute(query)).mappings().all()
 
+    async def scan_progress(self, scan_id: int, done: int, total: int) -> None:
+        await self.s.execute(
+            update(scan_runs)
+            .where(scan_runs.c.id == scan_id, scan_runs.c.status == "running")
+            .values(objects_done=done, objects_total=total)
+        )
+
+    async def cancel_requested(self, scan_id: int) -> bool:
+        return bool(
+            await self.s.scalar(
+                select(scan_runs.c.cancel_requested).where(scan_runs.c.id == scan_id)
+            )
+        )
+
+    async def request_cancel(self, scan_id: int) -> None:
+        await self.s.execute(
+            update(scan_runs)
+            .where(scan_runs.c.id == scan_id, scan_runs.c.status == "running")
+            .values(cancel_requested=True)
+        )
+
     async def renew_leases(self, scan_ids: Sequence[int]) -> None:
         """The process running these scans is alive: push their leases forward."""
         if scan_ids:
@@ -196,14 +238,26 @@ class CatalogRepository:
             objects.c.name,
             objects.c.content_hash,
             objects.c.deleted,
+            objects.c.size_bytes,
+            objects.c.row_estimate,
+            objects.c.last_analyzed_at,
         ).where(objects.c.source_id == source_id)
         return {
-            (r.schema_name, r.name): ExistingObject(r.id, r.content_hash, r.deleted)
+            (r.schema_name, r.name): ExistingObject(
+                r.id,
+                r.content_hash,
+                r.deleted,
+                Statistics(r.size_bytes, r.row_estimate, r.last_analyzed_at),
+            )
             for r in (await self.s.execute(query)).all()
         }
 
-    async def apply_plan(self, source: Mapping[str, Any], plan: ReconcilePlan) -> None:
-        """Write a reconcile plan in bulk: one statement per kind of change."""
+    async def apply_plan(
+        self, source: Mapping[str, Any], plan: ReconcilePlan
+    ) -> list[tuple[int, ScannedObject]]:
+        """Write a reconcile plan in bulk: one statement per kind of change. Returns the
+        objects written (created or changed) with their ids."""
+        written: list[tuple[int, ScannedObject]] = list(plan.change)
         if plan.create:
             ids = (
                 (
@@ -215,7 +269,9 @@ class CatalogRepository:
                 .scalars()
                 .all()
             )
-            await self._insert_columns(list(zip(ids, plan.create, strict=True)))
+            created = list(zip(ids, plan.create, strict=True))
+            await self._insert_columns(created)
+            written = created + written
         if plan.change:
             changed_ids = [object_id for object_id, _ in plan.change]
             await self.s.execute(delete(columns).where(columns.c.object_id.in_(changed_ids)))
@@ -227,6 +283,10 @@ class CatalogRepository:
                     source_metadata=bindparam("b_source_metadata"),
                     content_hash=bindparam("b_content_hash"),
                     column_count=bindparam("b_column_count"),
+                    **{
+                        name: bindparam(f"b_{name}")
+                        for name in (*STRUCTURE_FIELDS, *STATS_FIELDS, "column_names")
+                    },
                     deleted=False,
                     deleted_at=None,
                     last_seen_at=func.now(),
@@ -238,14 +298,7 @@ class CatalogRepository:
                         **{
                             f"b_{k}": v
                             for k, v in self._object_values(source, obj).items()
-                            if k
-                            in (
-                                "object_type",
-                                "urn",
-                                "source_metadata",
-                                "content_hash",
-                                "column_count",
-                            )
+                            if k not in ("source_id", "schema_name", "name", "ref")
                         },
                     }
                     for object_id, obj in plan.change
@@ -258,12 +311,24 @@ class CatalogRepository:
                 .where(objects.c.id.in_(plan.unchanged_ids))
                 .values(last_seen_at=func.now())
             )
+        if plan.restat:
+            # Statistics only: not an update of the object (updated_at stays).
+            await self.s.execute(
+                update(objects)
+                .where(objects.c.id == bindparam("b_id"))
+                .values({name: bindparam(f"b_{name}") for name in STATS_FIELDS}),
+                [
+                    {"b_id": object_id, **{f"b_{k}": v for k, v in asdict(stats).items()}}
+                    for object_id, stats in plan.restat
+                ],
+            )
         if plan.vanished_ids:
             await self.s.execute(
                 update(objects)
                 .where(objects.c.id.in_(plan.vanished_ids))
                 .values(deleted=True, deleted_at=func.now(), updated_at=func.now())
             )
+        return written
 
     def _object_values(self, source: Mapping[str, Any], obj: ScannedObject) -> dict[str, Any]:
         urn = object_urn(
@@ -279,6 +344,13 @@ class CatalogRepository:
             "source_metadata": obj.metadata,
             "content_hash": obj.content_hash(),
             "column_count": len(obj.columns),
+            "schema_hash": obj.schema_hash(),
+            "partition_strategy": obj.partitioning.strategy if obj.partitioning else None,
+            "partition_key": list(obj.partitioning.key) if obj.partitioning else None,
+            "partition_expression": obj.partitioning.expression if obj.partitioning else None,
+            "storage_format": obj.storage_format,
+            **asdict(obj.stats),
+            "column_names": " ".join(c.name for c in obj.columns),
         }
 
     async def _insert_columns(self, pairs: Sequence[tuple[int, ScannedObject]]) -> None:
@@ -301,6 +373,44 @@ class CatalogRepository:
     def _objects_query(self) -> Select[Any]:
         return select(*OBJECT_COLUMNS).join(sources, sources.c.id == objects.c.source_id)
 
+    async def has_trigram_index(self) -> bool:
+        """pg_trgm installed (indexed typo matching) or the plain-SQL fallback (migration 0003)."""
+        return bool(
+            await self.s.scalar(
+                select(func.count())
+                .select_from(text("pg_extension"))
+                .where(text("extname = 'pg_trgm'"))
+            )
+        )
+
+    def _object_filters(
+        self, *, query: str, source: str, object_type: str, include_deleted: bool, trigram: bool
+    ) -> list[Any]:
+        conditions: list[Any] = []
+        if source:
+            conditions.append(sources.c.name == source)
+        if object_type:
+            conditions.append(objects.c.object_type == object_type)
+        if not include_deleted:
+            conditions.append(objects.c.deleted.is_(False))
+        term = query.strip().lower()
+        if term:
+            name = func.lower(objects.c.name)
+            similar = (
+                name.op("%")(term)  # indexed; threshold set per transaction in list_objects
+                if trigram
+                else func.catalog.name_similarity(name, term) >= TYPO_SIMILARITY
+            )
+            conditions.append(
+                or_(
+                    objects.c.search_vector.op("@@")(_tsquery(term)),
+                    objects.c.search_text.like(f"%{_escape_like(term)}%", escape="\\"),
+                    objects.c.tags.op("?")(term),
+                    similar,
+                )
+            )
+        return conditions
+
     async def list_objects(
         self,
         *,
@@ -311,41 +421,86 @@ class CatalogRepository:
         offset: int,
         limit: int,
     ) -> Sequence[Row]:
-        stmt = self._objects_query()
-        conditions = []
-        if source:
-            conditions.append(sources.c.name == source)
-        if object_type:
-            conditions.append(objects.c.object_type == object_type)
-        if not include_deleted:
-            conditions.append(objects.c.deleted.is_(False))
-        order: list[Any] = []
-        if query:
-            term = query.strip().lower()
-            like = f"%{_escape_like(term)}%"
-            conditions.append(
-                or_(
-                    func.lower(objects.c.ref).like(like, escape="\\"),
-                    func.lower(func.coalesce(objects.c.description, "")).like(like, escape="\\"),
-                    func.lower(func.coalesce(objects.c.source_metadata["comment"].astext, "")).like(
-                        like, escape="\\"
-                    ),
-                    objects.c.tags.op("?")(term),
-                )
+        """Ranked search: exact name, then name prefix, then relevance (full-text rank plus
+        trigram similarity of the name, so typos still find things), then ref."""
+        term = query.strip().lower()
+        trigram = bool(term) and await self.has_trigram_index()
+        if trigram:
+            await self.s.execute(
+                text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
+                {"t": str(TYPO_SIMILARITY)},
             )
-            # Simple relevance: exact name, then name prefix, then name contains, then the rest.
+        conditions = self._object_filters(
+            query=query,
+            source=source,
+            object_type=object_type,
+            include_deleted=include_deleted,
+            trigram=trigram,
+        )
+        stmt = self._objects_query().where(and_(true(), *conditions))
+        order: list[Any] = []
+        if term:
             name = func.lower(objects.c.name)
             order.append(
                 case(
                     (name == term, 0),
                     (name.like(f"{_escape_like(term)}%", escape="\\"), 1),
-                    (name.like(like, escape="\\"), 2),
-                    else_=3,
+                    else_=2,
                 )
             )
-        stmt = stmt.where(and_(*conditions)) if conditions else stmt
+            relevance = func.ts_rank(objects.c.search_vector, _tsquery(term)) + func.coalesce(
+                func.catalog.name_similarity(name, term), 0
+            )
+            order.append(relevance.desc())
+            order.append(func.length(objects.c.name))
         stmt = stmt.order_by(*order, objects.c.ref, objects.c.id).offset(offset).limit(limit)
         return (await self.s.execute(stmt)).mappings().all()
+
+    async def object_facets(
+        self, *, query: str, source: str, object_type: str, include_deleted: bool
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Counts per source, type, schema and tag over everything the search matches."""
+        term = query.strip().lower()
+        trigram = bool(term) and await self.has_trigram_index()
+        conditions = self._object_filters(
+            query=query,
+            source=source,
+            object_type=object_type,
+            include_deleted=include_deleted,
+            trigram=trigram,
+        )
+        matched = (
+            select(
+                sources.c.name.label("source"),
+                objects.c.object_type.label("type"),
+                objects.c.schema_name.label("schema"),
+                objects.c.tags.label("tags"),
+            )
+            .join(sources, sources.c.id == objects.c.source_id)
+            .where(and_(true(), *conditions))
+            .cte("matched")
+        )
+        out: dict[str, list[tuple[str, int]]] = {}
+        for facet in ("source", "type", "schema"):
+            col = matched.c[facet]
+            rows = await self.s.execute(
+                select(col, func.count())
+                .group_by(col)
+                .order_by(func.count().desc(), col)
+                .limit(FACET_LIMIT)
+            )
+            out[facet] = [(str(v), int(n)) for v, n in rows.all()]
+        tag = func.jsonb_array_elements_text(matched.c.tags).table_valued("value").alias("t")
+        rows = await self.s.execute(
+            select(tag.c.value, func.count())
+            .select_from(matched)
+            .join(tag, text("true"))
+            .group_by(tag.c.value)
+            .order_by(func.count().desc(), tag.c.value)
+            .limit(FACET_LIMIT)
+        )
+        out["tag"] = [(str(v), int(n)) for v, n in rows.all()]
+        return out
 
     async def get_object(self, lookup: ObjectLookup) -> Row | None:
         stmt = self._objects_query()
@@ -379,6 +534,14 @@ class CatalogRepository:
         await self.s.execute(
             update(objects).where(objects.c.id == object_id).values(**values, updated_at=func.now())
         )
+
+
+def _tsquery(term: str) -> Any:
+    """Every word of the query as a prefix match ("ord cust" finds orders.customer_id)."""
+    words = re.findall(r"\w+", term)
+    if not words:
+        return func.to_tsquery("simple", "")
+    return func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
 
 
 def _escape_like(term: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -55,13 +56,42 @@ def _postgres(conn: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def _databricks(conn: Mapping[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Callable[[Any, str], Any]] = {
+        "server_hostname": _str,
+        "http_path": _str,
+        "access_token": _str,
+        "catalog": _identifier,
+        "schemas": _str_list,
+        "exclude_schemas": _str_list,
+        "connect_timeout_seconds": lambda v, k: _int(v, k, 1, 300),
+    }
+    unknown = sorted(set(conn) - set(fields))
+    if unknown:
+        raise InvalidArgument(f"unknown connection setting(s) for databricks: {', '.join(unknown)}")
+    for required in ("server_hostname", "http_path", "access_token", "catalog"):
+        if required not in conn:
+            raise InvalidArgument(f"connection.{required} is required for a databricks source")
+    return {key: fields[key](value, key) for key, value in conn.items()}
+
+
+def _identifier(value: Any, key: str) -> str:
+    # Interpolated (back-quoted) into SQL: letters, digits, '_' and '-' only.
+    if not isinstance(value, str) or not re.match(r"^[A-Za-z0-9_\-]{1,255}$", value):
+        raise InvalidArgument(f"connection.{key} must be a name of letters, digits, '_' or '-'")
+    return value
+
+
 def _sslmode(value: Any, key: str) -> str:
     if value not in SSL_MODES:
         raise InvalidArgument(f"connection.{key} must be one of {', '.join(SSL_MODES)}")
     return str(value)
 
 
-VALIDATORS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"postgres": _postgres}
+VALIDATORS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "postgres": _postgres,
+    "databricks": _databricks,
+}
 
 
 def validate_connection(source_type: str, connection: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,12 +28,21 @@ REF_DOC = "`source.schema.name`, URN (`urn:dcs:...`) or numeric id"
 async def list_objects(
     catalog: Catalog,
     page: PageParams,
-    q: Annotated[str, Query(description="free text over name, ref, description, tags")] = "",
+    q: Annotated[
+        str,
+        Query(
+            description="ranked free text over name, ref, descriptions, column names, tags: "
+            "exact name first, typos tolerated"
+        ),
+    ] = "",
     source: Annotated[str, Query(description="only this source's objects")] = "",
     object_type: Annotated[
         schemas.ObjectType | None, Query(alias="type", description="only this object type")
     ] = None,
     include_deleted: bool = False,
+    facets: Annotated[
+        bool, Query(description="also return counts per source, type, schema, tag")
+    ] = False,
 ) -> schemas.CatalogObjectPage:
     resp = await catalog.ListObjects(
         pb.ListObjectsRequest(
@@ -42,11 +51,15 @@ async def list_objects(
             object_type=object_type or "",
             include_deleted=include_deleted,
             page=m.page_request(page.limit, page.cursor),
+            include_facets=facets,
         )
     )
-    return schemas.CatalogObjectPage(
+    result = schemas.CatalogObjectPage(
         items=[m.catalog_object(o) for o in resp.items], next_cursor=m.next_cursor(resp.page)
     )
+    if facets:
+        result.facets = {f.name: {c.value: c.count for c in f.counts} for f in resp.facets}
+    return result
 
 
 @router.get(

@@ -53,3 +53,17 @@ async def get_scan(
     scan_id: Annotated[int, Path(ge=1, le=m.INT64_MAX)], catalog: Catalog
 ) -> schemas.ScanRun:
     return m.scan_run(await catalog.GetScan(pb.GetScanRequest(id=scan_id)))
+
+
+@router.post(
+    "/scans/{scan_id}/cancel",
+    response_model=schemas.ScanRun,
+    status_code=202,
+    summary="Cancel a running scan",
+    description="The scan stops within about a second and ends `cancelled`; 400 if it is "
+    "not running.",
+)
+async def cancel_scan(
+    scan_id: Annotated[int, Path(ge=1, le=m.INT64_MAX)], catalog: Catalog
+) -> schemas.ScanRun:
+    return m.scan_run(await catalog.CancelScan(pb.CancelScanRequest(id=scan_id)))

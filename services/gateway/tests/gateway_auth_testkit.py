@@ -1,0 +1,140 @@
+"""A secured stack for the auth/audit suites: catalog + governance in-process (one NATS stream
+and subject prefix, so governance consumes catalog's audit records) + the real gateway, plus
+one user and API key per role."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import nats
+import pytest_asyncio
+from gateway_testkit import ADMIN_KEY, SOURCE_SQL, Stack, admin, serve
+
+from catalog_service.app import running as catalog_running
+from catalog_service.config import CatalogSettings
+from dckit.crypto import SecretBox
+from devstack.embedded import free_port
+from devstack.urls import with_database
+from gateway_service.authz import ROLES
+from governance_service.app import running as governance_running
+from governance_service.config import GovernanceSettings
+
+T = TypeVar("T")
+PASSWORD = "a password long enough"
+AUTH_CACHE_SECONDS = 0.5
+
+
+@dataclass
+class Secured:
+    stack: Stack
+    governance_addr: str
+    governance_database: str
+    keys: dict[str, str] = field(default_factory=dict)  # role → API key of user "<role>-user"
+
+    @property
+    def api(self) -> str:
+        return f"{self.stack.gateway_url}/api/v1"
+
+    def client(self, token: str | None = ADMIN_KEY, **headers: str) -> httpx.AsyncClient:
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.AsyncClient(base_url=self.api, headers=headers, timeout=30)
+
+    def as_role(self, role: str) -> httpx.AsyncClient:
+        return self.client(self.keys[role])
+
+
+async def sql(url: str, query: str) -> None:
+    await admin(url, query)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], within: float = 15.0, interval: float = 0.1
+) -> T:
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(interval)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secured]:
+    suffix = uuid.uuid4().hex[:12]
+    dbs = {n: f"dc_gwa_{n}_{suffix}" for n in ("catalog", "governance", "src")}
+    prefix = f"dcgwa{suffix}"
+    for name in dbs.values():
+        await admin(database_server_url, f'CREATE DATABASE "{name}"')
+    shared: dict[str, Any] = {
+        "nats_url": nats_url,
+        "nats_stream": prefix.upper(),
+        "event_subject_prefix": prefix,
+        "metrics_port": 0,
+        "shutdown_grace_seconds": 3,
+    }
+    try:
+        await admin(with_database(database_server_url, dbs["src"]), SOURCE_SQL)
+        catalog_settings = CatalogSettings(
+            database_url=with_database(database_server_url, dbs["catalog"]),
+            grpc_port=free_port(),
+            encryption_key=SecretBox.generate_key(),
+            **shared,
+        )
+        governance_settings = GovernanceSettings(
+            database_url=with_database(database_server_url, dbs["governance"]),
+            grpc_port=free_port(),
+            jwt_secret="gateway-test-jwt-secret-0123456789abcdef",
+            **shared,
+        )
+        async with (
+            catalog_running(catalog_settings) as catalog,
+            governance_running(governance_settings) as governance,
+        ):
+            stack = Stack(
+                gateway_url="",
+                catalog_addr=f"127.0.0.1:{catalog.grpc.bound_port}",
+                database_url=database_server_url,
+                nats_url=nats_url,
+                source_database=dbs["src"],
+            )
+            governance_addr = f"127.0.0.1:{governance.grpc.bound_port}"
+            settings = stack.gateway_settings(
+                governance_addr=governance_addr, auth_cache_seconds=AUTH_CACHE_SECONDS
+            )
+            async with serve(settings) as url:
+                stack.gateway_url = url
+                secured = Secured(
+                    stack, governance_addr, with_database(database_server_url, dbs["governance"])
+                )
+                async with secured.client() as http:
+                    for role in ROLES:
+                        resp = await http.post(
+                            "/auth/users",
+                            json={"username": f"{role}-user", "password": PASSWORD, "role": role},
+                        )
+                        assert resp.status_code == 201, resp.text
+                        resp = await http.post(
+                            "/auth/api-keys", json={"name": "tests", "user": f"{role}-user"}
+                        )
+                        assert resp.status_code == 201, resp.text
+                        secured.keys[role] = resp.json()["key"]
+                yield secured
+    finally:
+        for name in dbs.values():
+            await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await nc.jetstream().delete_stream(prefix.upper())
+        finally:
+            await nc.close()

@@ -1,0 +1,1 @@
+"""Governance service: users, roles, API keys and the audit trail."""

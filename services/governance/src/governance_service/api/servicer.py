@@ -1,0 +1,89 @@
+"""GovernanceService servicer: translates protobuf ↔ use cases, nothing more."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import grpc
+
+from datacompass.common.v1 import paging_pb2
+from datacompass.governance.v1 import governance_pb2 as pb
+from datacompass.governance.v1 import governance_pb2_grpc
+from governance_service.api import mappers as m
+from governance_service.application.audit import AuditTrail
+from governance_service.application.identity import IdentityUseCases
+from governance_service.db.repository import AuditFilter
+
+Ctx: TypeAlias = grpc.aio.ServicerContext
+
+
+def _page(cursor: str) -> paging_pb2.PageResponse:
+    return paging_pb2.PageResponse(next_cursor=cursor)
+
+
+class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
+    def __init__(self, identity: IdentityUseCases, audit: AuditTrail) -> None:
+        self.identity, self.audit = identity, audit
+
+    async def Login(self, request: pb.LoginRequest, context: Ctx) -> pb.Tokens:
+        return m.tokens(await self.identity.login(request.username, request.password))
+
+    async def Refresh(self, request: pb.RefreshRequest, context: Ctx) -> pb.Tokens:
+        return m.tokens(await self.identity.refresh(request.refresh_token))
+
+    async def Authenticate(self, request: pb.AuthenticateRequest, context: Ctx) -> pb.Principal:
+        return m.principal(await self.identity.authenticate(request.token))
+
+    async def CreateUser(self, request: pb.CreateUserRequest, context: Ctx) -> pb.User:
+        row = await self.identity.create_user(
+            request.username, request.password, request.role, request.display_name
+        )
+        return m.user(row)
+
+    async def ListUsers(self, request: pb.ListUsersRequest, context: Ctx) -> pb.ListUsersResponse:
+        rows, cursor = await self.identity.page_users(request.page.limit, request.page.cursor)
+        return pb.ListUsersResponse(items=[m.user(r) for r in rows], page=_page(cursor))
+
+    async def UpdateUser(self, request: pb.UpdateUserRequest, context: Ctx) -> pb.User:
+        row = await self.identity.update_user(
+            request.username,
+            list(request.fields),
+            role=request.role,
+            disabled=request.disabled,
+            password=request.password,
+            display_name=request.display_name,
+        )
+        return m.user(row)
+
+    async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: Ctx) -> pb.CreatedApiKey:
+        row, secret = await self.identity.create_api_key(
+            request.username, request.name, request.expires_in_days
+        )
+        return pb.CreatedApiKey(key=m.api_key(row), secret=secret)
+
+    async def ListApiKeys(
+        self, request: pb.ListApiKeysRequest, context: Ctx
+    ) -> pb.ListApiKeysResponse:
+        rows, cursor = await self.identity.page_api_keys(
+            request.username, request.page.limit, request.page.cursor
+        )
+        return pb.ListApiKeysResponse(items=[m.api_key(r) for r in rows], page=_page(cursor))
+
+    async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: Ctx) -> pb.ApiKey:
+        return m.api_key(await self.identity.revoke_api_key(request.id, request.username))
+
+    async def ListAuditEvents(
+        self, request: pb.ListAuditEventsRequest, context: Ctx
+    ) -> pb.ListAuditEventsResponse:
+        where = AuditFilter(
+            entity_type=request.entity_type,
+            entity=request.entity,
+            user=request.user,
+            action=request.action,
+            since=m.to_datetime(request.since, request.HasField("since")),
+            until=m.to_datetime(request.until, request.HasField("until")),
+        )
+        rows, cursor = await self.audit.page(where, request.page.limit, request.page.cursor)
+        return pb.ListAuditEventsResponse(
+            items=[m.audit_event(r) for r in rows], page=_page(cursor)
+        )

@@ -1,0 +1,27 @@
+"""Governance service settings (env prefix DATACOMPASS_GOVERNANCE_)."""
+
+from __future__ import annotations
+
+import secrets
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from dckit.settings import BackendSettings
+
+
+class GovernanceSettings(BackendSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DATACOMPASS_GOVERNANCE_", extra="ignore", populate_by_name=True
+    )
+
+    grpc_port: int = 50053
+    """gRPC port."""
+    metrics_port: int = 9103
+    """Prometheus metrics port."""
+    jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    """Key signing access tokens (JWT HS256), same on every replica; unset = random per process."""
+    access_token_seconds: int = 900
+    """Lifetime of an access token issued by login or refresh."""
+    refresh_token_seconds: int = 7 * 24 * 3600
+    """Lifetime of a refresh token."""

@@ -1,0 +1,78 @@
+"""Governance tables, all in the `governance` schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from dckit.consumer import processed_events_table
+from dckit.outbox import outbox_table
+
+SCHEMA = "governance"
+metadata = MetaData(schema=SCHEMA)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_login_at", DateTime(timezone=True)),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),  # SHA-256 of the key; the key is never stored
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("last_used_at", DateTime(timezone=True)),
+)
+Index("ix_api_keys_user", api_keys.c.user_id)
+
+# Append-only (a trigger in migration 0001 rejects UPDATE and DELETE).
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("event_id", String(36), nullable=False, unique=True),  # AuditRecord.id
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("service", String(50), nullable=False),
+    Column("user_id", String(255), nullable=False),  # the actor: username or "system"
+    Column("action", String(100), nullable=False),
+    Column("entity_type", String(50), nullable=False),
+    Column("entity_id", String(255), nullable=False),
+    Column("entity_urn", Text, nullable=False, server_default=""),
+    Column("changes", JSONB, nullable=False, server_default="{}"),  # {"field": {"old", "new"}}
+    Column("context", JSONB, nullable=False, server_default="{}"),  # request_id, ip, user_agent
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_audit_user", audit_events.c.user_id)
+Index("ix_audit_entity", audit_events.c.entity_type, audit_events.c.entity_id)
+Index("ix_audit_timestamp", audit_events.c.timestamp)
+Index("ix_audit_urn", audit_events.c.entity_urn)
+
+outbox = outbox_table(metadata)
+processed_events = processed_events_table(metadata)

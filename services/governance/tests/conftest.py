@@ -1,0 +1,12 @@
+"""Governance suite fixtures (defined in governance_testkit, importable by the test modules)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from governance_testkit import governance
+
+__all__ = ["governance"]
