@@ -238,3 +238,13 @@ async def test_resending_the_same_connection_changes_nothing(
     )
     assert after == before
     assert audit_records(await outbox_rows(catalog_db), "source.update") == []
+
+
+async def test_internal_callers_get_the_decrypted_connection(stub: Stub) -> None:
+    await create_source(stub, "dq-target", CONN)
+    got = await stub.GetSourceConnection(pb.GetSourceConnectionRequest(name="dq-target"))
+    assert got.source_type == "postgres"
+    assert dict(got.connection) == {**CONN, "port": 5432.0}  # Struct numbers are doubles
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.GetSourceConnection(pb.GetSourceConnectionRequest(name="nope"))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND

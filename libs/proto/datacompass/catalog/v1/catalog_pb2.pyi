@@ -194,6 +194,53 @@ class GetSourceRequest(_message.Message):
 Global___GetSourceRequest: _TypeAlias = GetSourceRequest  # noqa: Y015
 
 @_typing.final
+class GetSourceConnectionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSourceConnectionRequest: _TypeAlias = GetSourceConnectionRequest  # noqa: Y015
+
+@_typing.final
+class SourceConnection(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SOURCE_TYPE_FIELD_NUMBER: _builtins.int
+    CONNECTION_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    source_type: _builtins.str
+    @_builtins.property
+    def connection(self) -> _struct_pb2.Struct:
+        """includes secrets: never log or return it"""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        source_type: _builtins.str = ...,
+        connection: _struct_pb2.Struct | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["connection", b"connection", "name", b"name", "source_type", b"source_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SourceConnection: _TypeAlias = SourceConnection  # noqa: Y015
+
+@_typing.final
 class UpdateSourceRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

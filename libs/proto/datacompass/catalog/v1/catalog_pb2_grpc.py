@@ -60,6 +60,11 @@ class CatalogServiceStub:
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeleteSourceRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeleteSourceResponse.FromString,
                 _registered_method=True)
+        self.GetSourceConnection = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/GetSourceConnection',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetSourceConnectionRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SourceConnection.FromString,
+                _registered_method=True)
         self.StartScan = channel.unary_unary(
                 '/datacompass.catalog.v1.CatalogService/StartScan',
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.StartScanRequest.SerializeToString,
@@ -182,6 +187,14 @@ class CatalogServiceServicer:
 
     def DeleteSource(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSourceConnection(self, request, context):
+        """Internal only (never routed by the gateway): the decrypted connection settings, for
+        services that query the source themselves (quality). Protected by the internal credential.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -328,6 +341,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.DeleteSource,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeleteSourceRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeleteSourceResponse.SerializeToString,
+            ),
+            'GetSourceConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSourceConnection,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetSourceConnectionRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SourceConnection.SerializeToString,
             ),
             'StartScan': grpc.unary_unary_rpc_method_handler(
                     servicer.StartScan,
@@ -556,6 +574,33 @@ class CatalogService:
             '/datacompass.catalog.v1.CatalogService/DeleteSource',
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeleteSourceRequest.SerializeToString,
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeleteSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSourceConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/GetSourceConnection',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetSourceConnectionRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.SourceConnection.FromString,
             options,
             channel_credentials,
             insecure,

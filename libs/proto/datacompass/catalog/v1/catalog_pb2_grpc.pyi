@@ -38,6 +38,10 @@ class CatalogServiceStub:
     GetSource: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetSourceRequest, _catalog_pb2.Source]
     UpdateSource: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.UpdateSourceRequest, _catalog_pb2.Source]
     DeleteSource: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.DeleteSourceRequest, _catalog_pb2.DeleteSourceResponse]
+    GetSourceConnection: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetSourceConnectionRequest, _catalog_pb2.SourceConnection]
+    """Internal only (never routed by the gateway): the decrypted connection settings, for
+    services that query the source themselves (quality). Protected by the internal credential.
+    """
     StartScan: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.StartScanRequest, _catalog_pb2.ScanRun]
     """Starts a metadata scan. With wait=true the call returns when the scan has finished
     (succeeded or failed); otherwise it returns the run in state RUNNING.
@@ -75,6 +79,10 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     GetSource: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetSourceRequest, _catalog_pb2.Source]  # type: ignore[assignment]
     UpdateSource: _aio.UnaryUnaryMultiCallable[_catalog_pb2.UpdateSourceRequest, _catalog_pb2.Source]  # type: ignore[assignment]
     DeleteSource: _aio.UnaryUnaryMultiCallable[_catalog_pb2.DeleteSourceRequest, _catalog_pb2.DeleteSourceResponse]  # type: ignore[assignment]
+    GetSourceConnection: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetSourceConnectionRequest, _catalog_pb2.SourceConnection]  # type: ignore[assignment]
+    """Internal only (never routed by the gateway): the decrypted connection settings, for
+    services that query the source themselves (quality). Protected by the internal credential.
+    """
     StartScan: _aio.UnaryUnaryMultiCallable[_catalog_pb2.StartScanRequest, _catalog_pb2.ScanRun]  # type: ignore[assignment]
     """Starts a metadata scan. With wait=true the call returns when the scan has finished
     (succeeded or failed); otherwise it returns the run in state RUNNING.
@@ -139,6 +147,16 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.DeleteSourceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.DeleteSourceResponse, _abc.Awaitable[_catalog_pb2.DeleteSourceResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSourceConnection(
+        self,
+        request: _catalog_pb2.GetSourceConnectionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.SourceConnection, _abc.Awaitable[_catalog_pb2.SourceConnection]]:
+        """Internal only (never routed by the gateway): the decrypted connection settings, for
+        services that query the source themselves (quality). Protected by the internal credential.
+        """
 
     @_abc_1.abstractmethod
     def StartScan(

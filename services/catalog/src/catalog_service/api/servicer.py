@@ -51,6 +51,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def GetSource(self, request: pb.GetSourceRequest, context: Ctx) -> pb.Source:
         return m.source(*await self.sources.get(request.name))
 
+    async def GetSourceConnection(
+        self, request: pb.GetSourceConnectionRequest, context: Ctx
+    ) -> pb.SourceConnection:
+        source_type, connection = await self.sources.connection(request.name)
+        return pb.SourceConnection(
+            name=request.name, source_type=source_type, connection=m.struct(connection)
+        )
+
     async def UpdateSource(self, request: pb.UpdateSourceRequest, context: Ctx) -> pb.Source:
         row, last = await self.sources.update(
             request.name,

@@ -57,6 +57,12 @@ class SourceUseCases:
             last = (await repo.last_scans([row["id"]])).get(row["id"])
         return row, last
 
+    async def connection(self, name: str) -> tuple[str, dict[str, Any]]:
+        """Type and decrypted connection settings of a source (internal callers only)."""
+        async with self.db.session() as session:
+            row = await _require(CatalogRepository(session), name)
+        return row["source_type"], self.box.open(row["connection_encrypted"])
+
     async def page(self, limit: int, cursor: str) -> tuple[list[tuple[Row, Row | None]], str]:
         limit, offset = clamp_limit(limit), decode_cursor(cursor)
         async with self.db.session() as session:
