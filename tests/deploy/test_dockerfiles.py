@@ -13,8 +13,17 @@ import pytest
 from k8s_model import REPO, container_ports, of_kind, pod_spec, render
 
 SERVICES = sorted(p.parent.name for p in (REPO / "services").glob("*/Dockerfile"))
-PACKAGES = {"catalog": "catalog_service", "gateway": "gateway_service"}
-PORTS = {"catalog": {50051, 9101}, "gateway": {8000}}
+PACKAGES = {
+    "catalog": "catalog_service",
+    "gateway": "gateway_service",
+    "governance": "governance_service",
+}
+PORTS = {"catalog": {50051, 9101}, "gateway": {8000}, "governance": {50053, 9103}}
+# gRPC services: their Docker HEALTHCHECK asks grpc.health.v1 on their own port env.
+GRPC_PORT_ENV = {
+    "catalog": "DATACOMPASS_CATALOG_GRPC_PORT",
+    "governance": "DATACOMPASS_GOVERNANCE_GRPC_PORT",
+}
 BUILD_TOOLS = re.compile(
     r"\b(apt-get\s+install|apt\s+install|apk\s+add|gcc|g\+\+|clang|make|build-essential|"
     r"python3?-dev|libpq-dev|pip\s+install|curl|wget)\b"
@@ -78,7 +87,7 @@ def stages_of(service: str) -> list[Stage]:
 
 
 def test_every_service_has_a_dockerfile() -> None:
-    assert {"catalog", "gateway"} <= set(SERVICES)
+    assert {"catalog", "gateway", "governance"} <= set(SERVICES)
 
 
 def test_multi_stage_with_pinned_bases(service: str) -> None:
@@ -121,8 +130,11 @@ def test_healthcheck(service: str) -> None:
     argv = exec_form(cmd.strip())
     assert argv[:2] == ["python", "-c"]
     compile(argv[2], f"{service}-healthcheck", "exec")  # the one-liner is valid Python
-    if service == "catalog":
+    if service in GRPC_PORT_ENV:
         assert "grpc_health.v1" in argv[2]
+        assert f"'{GRPC_PORT_ENV[service]}'" in argv[2], "check the service's own port"
+        env = " ".join(final.all("ENV"))
+        assert f"{GRPC_PORT_ENV[service]}=" in env
     if service == "gateway":
         assert "/health'" not in argv[2], "Docker health must not depend on downstreams"
 

@@ -38,13 +38,22 @@ EXTERNAL: dict[str, dict[tuple[str, str], set[str] | None]] = {
             "database-url",
             "catalog-encryption-key",
             "bootstrap-admin-key",
+            "internal-token",
+            "governance-jwt-secret",
         },
         ("Secret", "datacompass-tls"): None,
     },
 }
 # Kubernetes versions the manifests must validate against (oldest supported, newest known).
 K8S_VERSIONS = ("1.30.0", "1.37.0")
-DC_IMAGES = ("datacompass/catalog", "datacompass/gateway")
+DC_IMAGES = ("datacompass/catalog", "datacompass/gateway", "datacompass/governance")
+# Deployment -> its gRPC port (native gRPC readiness probe, TCP liveness/startup).
+GRPC_BACKENDS = {"catalog": 50051, "governance": 50053}
+METRICS_PORTS = {"catalog": 9101, "governance": 9103}
+# Backend -> the only workloads allowed to call it over gRPC (NetworkPolicy).
+GRPC_CLIENTS = {"catalog": {"gateway"}, "governance": {"gateway"}}
+# Deployments that need the shared internal gRPC credential.
+INTERNAL_TOKEN_USERS = {"catalog", "gateway", "governance"}
 
 overlays = pytest.mark.parametrize("overlay", OVERLAYS)
 
@@ -229,17 +238,18 @@ def test_network_policy_model(overlay: str) -> None:
     resources = render(overlay)
     pols = of_kind(resources, "NetworkPolicy")
     pods = {w["metadata"]["name"]: pod_labels(w) for w in workloads(resources)}
-    grpc = _by_name(pols, "catalog-grpc")["spec"]["ingress"]
-    assert [p["port"] for r in grpc for p in r["ports"]] == [50051]
-    clients = {
-        n for n, labels in pods.items() if selects(grpc[0]["from"][0]["podSelector"], labels)
-    }
-    assert clients == {"gateway"}, "only the gateway may call the catalog today"
-    metrics = _by_name(pols, "catalog-metrics")["spec"]["ingress"]
-    assert metrics[0]["from"] == [
-        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
-    ]
-    assert [p["port"] for p in metrics[0]["ports"]] == [9101]
+    for backend, port in GRPC_BACKENDS.items():
+        grpc = _by_name(pols, f"{backend}-grpc")["spec"]["ingress"]
+        assert [p["port"] for r in grpc for p in r["ports"]] == [port]
+        clients = {
+            n for n, labels in pods.items() if selects(grpc[0]["from"][0]["podSelector"], labels)
+        }
+        assert clients == GRPC_CLIENTS[backend], f"who may call {backend}"
+        metrics = _by_name(pols, f"{backend}-metrics")["spec"]["ingress"]
+        assert metrics[0]["from"] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+        ]
+        assert [p["port"] for p in metrics[0]["ports"]] == [METRICS_PORTS[backend]]
     http = _by_name(pols, "gateway-http")["spec"]["ingress"]
     assert http == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
 
@@ -341,7 +351,7 @@ def test_prod_is_highly_available_and_external() -> None:
         assert any(d.endswith(target) for d in deployments)
         assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
     pdbs = {p["metadata"]["name"] for p in of_kind(resources, "PodDisruptionBudget")}
-    assert {"catalog", "gateway"} <= pdbs
+    assert {"catalog", "gateway", "governance"} <= pdbs
 
 
 def test_dev_is_small_with_in_cluster_dependencies() -> None:
@@ -387,27 +397,26 @@ def test_nats_jetstream_cluster() -> None:
 @overlays
 def test_migration_job_runs_before_rollout(overlay: str) -> None:
     resources = render(overlay)
-    (job,) = of_kind(resources, "Job")
-    (container,) = pod_spec(job)["containers"]
-    catalog = next(
-        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == "catalog"
-    )
-    assert container["image"] == pod_spec(catalog)["containers"][0]["image"]
-    assert container["args"] == ["migrate"]
-    assert pod_spec(job)["restartPolicy"] == "Never"
-    assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
+    assert set(jobs) == {f"{svc}-migrate" for svc in GRPC_BACKENDS}
+    deployments = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
     # Plain-kubectl ordering uses this label (deploy/README.md).
     phase = {
         name(r)
         for r in resources
         if r["metadata"].get("labels", {}).get("datacompass.io/deploy-phase") == "pre"
     }
-    assert {
-        "Job/catalog-migrate",
-        "ConfigMap/datacompass-config",
-        "ServiceAccount/catalog-migrate",
-    } <= phase
-    assert "catalog-migrate" in (REPO / "deploy" / "README.md").read_text()
+    assert "ConfigMap/datacompass-config" in phase
+    readme = (REPO / "deploy" / "README.md").read_text()
+    for service in GRPC_BACKENDS:
+        job = jobs[f"{service}-migrate"]
+        (container,) = pod_spec(job)["containers"]
+        assert container["image"] == pod_spec(deployments[service])["containers"][0]["image"]
+        assert container["args"] == ["migrate"]
+        assert pod_spec(job)["restartPolicy"] == "Never"
+        assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+        assert {f"Job/{service}-migrate", f"ServiceAccount/{service}-migrate"} <= phase
+        assert f"{service}-migrate" in readme
 
 
 @overlays
@@ -417,11 +426,58 @@ def test_probes_do_not_restart_on_dependency_outages(overlay: str) -> None:
     assert gateway["readinessProbe"]["httpGet"]["path"] == "/health"
     for probe in ("livenessProbe", "startupProbe"):
         assert gateway[probe].get("httpGet", {}).get("path") != "/health", probe
-    catalog = pod_spec(deps["catalog"])["containers"][0]
-    assert catalog["readinessProbe"]["grpc"]["port"] == 50051
-    # grpc.health.v1 "" reflects the DB check, so it must not drive liveness.
-    assert "grpc" not in catalog["livenessProbe"]
-    assert "grpc" not in catalog["startupProbe"]
+    for backend, port in GRPC_BACKENDS.items():
+        container = pod_spec(deps[backend])["containers"][0]
+        assert container["readinessProbe"]["grpc"]["port"] == port, backend
+        # grpc.health.v1 "" reflects the DB check, so it must not drive liveness.
+        assert "grpc" not in container["livenessProbe"], backend
+        assert "grpc" not in container["startupProbe"], backend
+
+
+def _secret_env(container: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """env name -> (Secret name, key) for every env var read from a Secret."""
+    return {
+        e["name"]: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+
+
+@overlays
+def test_shared_secrets_come_from_the_secret(overlay: str) -> None:
+    deps = {d["metadata"]["name"]: d for d in of_kind(render(overlay), "Deployment")}
+    for service in INTERNAL_TOKEN_USERS:
+        env = _secret_env(pod_spec(deps[service])["containers"][0])
+        assert env.get("DATACOMPASS_INTERNAL_TOKEN") == ("datacompass-secrets", "internal-token")
+    governance = _secret_env(pod_spec(deps["governance"])["containers"][0])
+    assert governance["DATACOMPASS_GOVERNANCE_JWT_SECRET"] == (
+        "datacompass-secrets",
+        "governance-jwt-secret",
+    )
+    # No secret value is ever written into a manifest.
+    for dep in deps.values():
+        for c in pod_spec(dep)["containers"]:
+            for e in c.get("env", []):
+                if re.search(r"TOKEN|SECRET|KEY|PASSWORD|DATABASE_URL", e["name"]):
+                    assert "value" not in e, f"{name(dep)}: {e['name']} inline"
+
+
+@overlays
+def test_gateway_reaches_its_backends(overlay: str) -> None:
+    resources = render(overlay)
+    config = next(
+        r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
+    )
+    services = {s["metadata"]["name"]: s for s in of_kind(resources, "Service")}
+    for backend, port in GRPC_BACKENDS.items():
+        addr = config["data"][f"DATACOMPASS_GATEWAY_{backend.upper()}_ADDR"]
+        assert addr == f"{backend}:{port}"
+        assert port in {p["port"] for p in services[backend]["spec"]["ports"]}
+    gateway = next(
+        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == "gateway"
+    )
+    env = {e["name"] for e in pod_spec(gateway)["containers"][0]["env"]}
+    assert {f"DATACOMPASS_GATEWAY_{b.upper()}_ADDR" for b in GRPC_BACKENDS} <= env
 
 
 @overlays
