@@ -1,0 +1,75 @@
+"""Connecting to a PostgreSQL *data source* (not our own database) from the connection
+settings the catalog stores: shared by the catalog's metadata scans and quality's metric runs,
+so both read sources the same way (read-only sessions, statement timeout, TLS modes, errors
+that name the cause without secrets)."""
+
+from __future__ import annotations
+
+import os
+import ssl as ssl_lib
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+
+class SourceError(Exception):
+    """The source could not be read (unreachable, bad credentials, timeout, bad SQL...).
+
+    The message is shown to users and stored on runs: it must not contain secrets."""
+
+
+class QueryFailed(SourceError):
+    """The connection worked but the statement failed (bad SQL for this data, a cast error,
+    a timeout): retrying a smaller batch may succeed where the whole batch did not."""
+
+
+def where(conn: Mapping[str, Any]) -> str:
+    return f"{conn['host']}:{conn.get('port', 5432)}/{conn['database']}"
+
+
+async def connect(
+    conn: Mapping[str, Any], *, application_name: str, statement_timeout_ms: int
+) -> asyncpg.Connection:
+    """A read-only session on the source, every statement bounded by `statement_timeout_ms`."""
+    timeout = float(conn.get("connect_timeout_seconds", 10))
+    try:
+        return await asyncpg.connect(
+            host=conn["host"],
+            port=int(conn.get("port", 5432)),
+            user=conn["username"],
+            password=conn.get("password") or None,
+            database=conn["database"],
+            ssl=ssl_mode(conn.get("sslmode", "prefer")),
+            timeout=timeout,
+            server_settings={
+                "application_name": application_name,
+                "default_transaction_read_only": "on",
+                "statement_timeout": str(statement_timeout_ms),
+            },
+        )
+    except TimeoutError as exc:
+        raise SourceError(f"cannot connect to {where(conn)}: timed out after {timeout:g}s") from exc
+    except asyncpg.InvalidPasswordError as exc:
+        raise SourceError(f"cannot connect to {where(conn)}: authentication failed") from exc
+    except asyncpg.InvalidCatalogNameError as exc:
+        raise SourceError(f"cannot connect to {where(conn)}: database does not exist") from exc
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise SourceError(f"cannot connect to {where(conn)}: {reason(exc)}") from exc
+
+
+def ssl_mode(mode: str) -> Any:
+    if mode in ("disable", "allow", "prefer", "require"):
+        return mode
+    ctx = ssl_lib.create_default_context()
+    ctx.check_hostname = mode == "verify-full"
+    return ctx
+
+
+def reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno:
+        # "connection refused", not "[Errno 111] Connect call failed ('10.0.0.5', 5432)":
+        # asyncio puts its own text in strerror, so name the errno instead.
+        return os.strerror(exc.errno).lower()
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,1 @@
+"""Data Compass quality service: DQ configs, metric runs, thresholds, breaches."""

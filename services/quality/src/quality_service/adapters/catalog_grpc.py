@@ -1,0 +1,56 @@
+"""The catalog, as the quality use cases see it, over the catalog's gRPC API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+
+from datacompass.catalog.v1 import catalog_pb2 as cpb
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.common.v1 import refs_pb2
+from dckit.errors import NotFound, Unavailable
+from quality_service.application.ports import CatalogObject
+
+
+class GrpcCatalog:
+    def __init__(self, stub: catalog_pb2_grpc.CatalogServiceStub) -> None:
+        self.stub = stub
+
+    async def object(self, ref: str) -> CatalogObject:
+        try:
+            obj = await self.stub.GetObject(
+                cpb.GetObjectRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+        if obj.deleted:
+            raise NotFound(f"object {ref!r} no longer exists at its source")
+        return CatalogObject(
+            ref=obj.ref,
+            urn=obj.urn,
+            source_name=obj.source_name,
+            source_type=obj.source_type,
+            schema=obj.schema_name,
+            name=obj.name,
+            columns={c.name: c.data_type for c in obj.columns},
+        )
+
+    async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:
+        try:
+            got = await self.stub.GetSourceConnection(
+                cpb.GetSourceConnectionRequest(name=source_name)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, f"source {source_name!r} is not in the catalog") from exc
+        connection = json_format.MessageToDict(got.connection)
+        if "port" in connection:  # Struct numbers are doubles
+            connection["port"] = int(connection["port"])
+        return got.source_type, connection
+
+
+def _translate(exc: grpc.aio.AioRpcError, not_found: str) -> Exception:
+    if exc.code() == grpc.StatusCode.NOT_FOUND:
+        return NotFound(not_found)
+    return Unavailable(f"the catalog service is unavailable: {exc.details() or exc.code().name}")

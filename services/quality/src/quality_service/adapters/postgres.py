@@ -1,0 +1,64 @@
+"""Runs metric queries on a PostgreSQL source: a small pool of read-only sessions (one per
+parallel chunk), each statement bounded by the configured timeout."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+from dckit.source_postgres import QueryFailed, SourceError, connect, reason, where
+from quality_service.application.ports import CatalogObject
+from quality_service.domain.sql import PostgresDialect, Query
+
+
+class PostgresExecutor:
+    dialect = PostgresDialect()
+
+    def __init__(self, connection: Mapping[str, Any], *, statement_timeout_ms: int) -> None:
+        self.conn = connection
+        self.statement_timeout_ms = statement_timeout_ms
+        self._idle: list[asyncpg.Connection] = []
+        self._all: list[asyncpg.Connection] = []
+        self._lock = asyncio.Lock()
+
+    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
+        return (obj.schema, obj.name)
+
+    async def _acquire(self) -> asyncpg.Connection:
+        async with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        conn = await connect(
+            self.conn,
+            application_name="datacompass-quality",
+            statement_timeout_ms=self.statement_timeout_ms,
+        )
+        self._all.append(conn)
+        return conn
+
+    async def fetch(self, query: Query) -> list[dict[str, Any]]:
+        conn = await self._acquire()
+        try:
+            rows = await conn.fetch(query.sql, *query.params)
+        except asyncpg.QueryCanceledError as exc:
+            raise QueryFailed(
+                f"metric query on {where(self.conn)} exceeded the statement timeout "
+                f"({self.statement_timeout_ms} ms)"
+            ) from exc
+        except asyncpg.PostgresError as exc:
+            raise QueryFailed(f"metric query on {where(self.conn)} failed: {reason(exc)}") from exc
+        except (OSError, asyncpg.InterfaceError) as exc:
+            raise SourceError(f"lost the connection to {where(self.conn)}: {reason(exc)}") from exc
+        async with self._lock:
+            self._idle.append(conn)
+        return [dict(r) for r in rows]
+
+    async def close(self) -> None:
+        for conn in self._all:
+            if not conn.is_closed():
+                await conn.close()
+        self._all.clear()
+        self._idle.clear()

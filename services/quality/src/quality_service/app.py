@@ -1,0 +1,137 @@
+"""Wiring: builds the quality service from its settings (used by __main__ and by tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.quality.v1 import quality_pb2, quality_pb2_grpc
+from dckit.bus import EventBus
+from dckit.db import Database
+from dckit.grpc_client import channel
+from dckit.grpc_server import GrpcApp
+from dckit.migrations import upgrade_async
+from dckit.outbox import Outbox
+from dckit.relay import OutboxRelay
+from quality_service import telemetry
+from quality_service.adapters.catalog_grpc import GrpcCatalog
+from quality_service.adapters.registry import executors
+from quality_service.api import mappers
+from quality_service.api.servicer import QualityServicer
+from quality_service.application.breaches import BreachUseCases
+from quality_service.application.configs import ConfigUseCases
+from quality_service.application.ports import ExecutorFactory
+from quality_service.application.runs import RunEvents, RunUseCases
+from quality_service.config import QualitySettings
+from quality_service.db.repository import Row
+from quality_service.db.tables import SCHEMA, outbox
+
+SERVICE = "quality"
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name
+
+
+@dataclass
+class QualityService:
+    settings: QualitySettings
+    db: Database
+    bus: EventBus
+    relay: OutboxRelay
+    runs: RunUseCases
+    grpc: GrpcApp
+
+
+async def migrate(settings: QualitySettings) -> None:
+    await upgrade_async(MIGRATIONS, settings.database_url.get_secret_value(), SCHEMA)
+
+
+def build(
+    settings: QualitySettings, executor_factory: ExecutorFactory | None = None
+) -> QualityService:
+    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+    bus = EventBus(
+        settings.nats_url,
+        settings.nats_stream,
+        settings.event_subject_prefix,
+        SERVICE,
+        replicas=settings.nats_stream_replicas,
+    )
+    relay = OutboxRelay(db, outbox, bus, SERVICE)
+    events = Outbox(outbox, SERVICE)
+    catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
+    catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
+    runs = RunUseCases(
+        db,
+        events,
+        catalog,
+        executor_factory or executors(settings.statement_timeout_ms),
+        RunEvents(mappers.breach_detected, mappers.breach_bulk, mappers.run_finished),
+        worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        default_parallelism=settings.default_parallelism,
+        max_parallelism=settings.max_parallelism,
+        default_queries_per_second=settings.default_queries_per_second,
+        heartbeat_seconds=settings.run_heartbeat_seconds,
+        stale_seconds=settings.run_stale_seconds,
+    )
+
+    def finished(run: Row, seconds: float) -> None:
+        telemetry.observe_run(run, seconds)
+        relay.wake()
+
+    runs.on_finished = finished
+    servicer = QualityServicer(
+        ConfigUseCases(db, events, catalog), runs, BreachUseCases(db, events)
+    )
+
+    def register(server: grpc.aio.Server) -> None:
+        quality_pb2_grpc.add_QualityServiceServicer_to_server(servicer, server)
+
+    async def close() -> None:
+        await runs.drain()
+        await catalog_channel.close()
+        await bus.close()
+        await db.dispose()
+
+    app = GrpcApp(
+        SERVICE,
+        host=settings.grpc_host,
+        port=settings.grpc_port,
+        service_names=[SERVICE_NAME],
+        register=register,
+        workers=[relay.run, runs.recover_stale, telemetry.breach_gauge_worker(db)],
+        readiness=db.ping,
+        on_shutdown=[close],
+        grace_seconds=settings.shutdown_grace_seconds,
+        internal_token=settings.internal_token.get_secret_value(),
+    )
+    return QualityService(settings, db, bus, relay, runs, app)
+
+
+async def start(service: QualityService) -> None:
+    """Everything before serving: schema up to date, NATS connecting."""
+    await migrate(service.settings)
+    await service.bus.connect()
+
+
+@asynccontextmanager
+async def running(
+    settings: QualitySettings, executor_factory: ExecutorFactory | None = None
+) -> AsyncIterator[QualityService]:
+    """The whole service in this process (gRPC server, workers) until the block exits."""
+    service = build(settings, executor_factory)
+    await start(service)
+    await service.grpc.start()
+    workers = [asyncio.create_task(w(service.grpc.stop)) for w in service.grpc.workers]
+    try:
+        yield service
+    finally:
+        await service.grpc.shutdown(workers)

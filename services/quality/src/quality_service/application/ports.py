@@ -1,0 +1,48 @@
+"""What the quality use cases need from the outside world, as protocols: the catalog (object,
+columns, source connection) and a query executor on a data source."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from quality_service.domain.sql import Dialect, Query
+
+
+@dataclass(frozen=True)
+class CatalogObject:
+    ref: str  # source.schema.name
+    urn: str
+    source_name: str
+    source_type: str
+    schema: str
+    name: str
+    columns: dict[str, str]  # name → data_type
+
+
+class Catalog(Protocol):
+    async def object(self, ref: str) -> CatalogObject:
+        """The object with its columns; NotFound when the catalog has no such object."""
+        ...
+
+    async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:
+        """(source_type, decrypted connection settings)."""
+        ...
+
+
+class Executor(Protocol):
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def table_path(self, obj: CatalogObject) -> tuple[str, ...]: ...
+
+    async def fetch(self, query: Query) -> list[dict[str, Any]]:
+        """Rows as dicts; raises dckit.source_postgres.SourceError (QueryFailed when the SQL
+        itself failed, so the caller may split the batch)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+ExecutorFactory = Callable[[str, Mapping[str, Any]], Executor]

@@ -1,0 +1,149 @@
+"""Quality tables, all in the `quality` schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from dckit.outbox import outbox_table
+
+SCHEMA = "quality"
+metadata = MetaData(schema=SCHEMA)
+
+
+def _timestamps() -> list[Column[Any]]:
+    return [
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    ]
+
+
+dq_configs = Table(
+    "dq_configs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_ref", Text, nullable=False, unique=True),  # source.schema.name
+    Column("object_urn", Text, nullable=False, server_default=""),
+    Column("source_name", String(100), nullable=False),
+    Column("date_column", Text, nullable=False),
+    Column("date_format", Text, nullable=False, server_default=""),
+    Column("grain", String(16), nullable=False),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    *_timestamps(),
+)
+
+dq_expectations = Table(
+    "dq_expectations",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "config_id", BigInteger, ForeignKey("dq_configs.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("metric_type", String(32), nullable=False),
+    Column("column_name", Text, nullable=False, server_default=""),
+    Column("threshold", JSONB, nullable=False),
+    Column("priority", String(16), nullable=False, server_default="medium"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    *_timestamps(),
+    UniqueConstraint("config_id", "metric_type", "column_name", name="uq_expectation_metric"),
+)
+
+dq_runs = Table(
+    "dq_runs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "config_id", BigInteger, ForeignKey("dq_configs.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("buckets_total", Integer, nullable=False, server_default="0"),
+    Column("buckets_done", Integer, nullable=False, server_default="0"),
+    Column("results_stored", Integer, nullable=False, server_default="0"),
+    Column("metric_errors", Integer, nullable=False, server_default="0"),
+    Column("breaches_opened", Integer, nullable=False, server_default="0"),
+    Column("buckets", JSONB, nullable=False, server_default="[]"),  # per-bucket outcome
+    Column("error", Text, nullable=False, server_default=""),
+    Column("triggered_by", String(255), nullable=False, server_default="system"),
+    Column("worker", String(200), nullable=False, server_default=""),
+    Column("heartbeat_at", DateTime(timezone=True)),
+    Column("cancel_requested", Boolean, nullable=False, server_default="false"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+)
+Index("ix_dq_runs_config", dq_runs.c.config_id, dq_runs.c.id.desc())
+Index("ix_dq_runs_running", dq_runs.c.status, postgresql_where=dq_runs.c.status == "running")
+
+dq_results = Table(
+    "dq_results",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "expectation_id",
+        BigInteger,
+        ForeignKey("dq_expectations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("bucket", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # ok | breach | error | no_data | learning
+    Column("value", Float),
+    Column("threshold_low", Float),
+    Column("threshold_high", Float),
+    Column("threshold", JSONB, nullable=False),  # the spec in force when this was judged
+    Column("error", Text, nullable=False, server_default=""),
+    Column("run_id", BigInteger, ForeignKey("dq_runs.id", ondelete="SET NULL")),
+    Column("executed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("expectation_id", "bucket", name="uq_result_bucket"),
+)
+
+dq_breaches = Table(
+    "dq_breaches",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "expectation_id",
+        BigInteger,
+        ForeignKey("dq_expectations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("config_id", BigInteger, nullable=False),
+    Column("bucket", Date, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("threshold_low", Float),
+    Column("threshold_high", Float),
+    Column("direction", String(8), nullable=False),
+    Column("deviation", Float, nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("status_changed_by", String(255), nullable=False, server_default=""),
+    Column("status_reason", Text, nullable=False, server_default=""),
+    Column("run_id", BigInteger, ForeignKey("dq_runs.id", ondelete="SET NULL")),
+    Column("detected_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("expectation_id", "bucket", name="uq_breach_bucket"),
+)
+Index("ix_dq_breaches_status", dq_breaches.c.status, dq_breaches.c.priority)
+Index("ix_dq_breaches_config", dq_breaches.c.config_id, dq_breaches.c.bucket)
+
+outbox = outbox_table(metadata)

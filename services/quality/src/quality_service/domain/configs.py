@@ -1,0 +1,53 @@
+"""Validation of a DQ config's date column, format, grain and time zone."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dckit.errors import InvalidArgument
+from quality_service.domain.grain import validate_grain
+from quality_service.domain.metrics import type_family
+
+DATE_FAMILIES = ("date", "timestamp", "timestamptz")
+
+
+def date_family(date_column: str, date_format: str, columns: dict[str, str]) -> str:
+    """How the date column is bucketed: 'date' | 'timestamp' | 'timestamptz' | 'text'."""
+    if not date_column:
+        raise InvalidArgument("date_column is required")
+    if date_column not in columns:
+        raise InvalidArgument(f"date_column {date_column!r} is not in the catalog for this object")
+    family = type_family(columns[date_column])
+    if family in DATE_FAMILIES:
+        if date_format:
+            raise InvalidArgument("date_format applies only to a text date column")
+        return family
+    if family == "text":
+        if not date_format:
+            raise InvalidArgument(
+                f"date_column {date_column!r} is text: date_format is required (e.g. YYYY-MM-DD)"
+            )
+        return "text"
+    raise InvalidArgument(
+        f"date_column {date_column!r} is {columns[date_column]}, not a date, timestamp or text"
+    )
+
+
+def validate_timezone(timezone: str) -> str:
+    timezone = timezone or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidArgument(f"unknown timezone {timezone!r}") from exc
+    return timezone
+
+
+def validate(
+    date_column: str, date_format: str, grain: str, timezone: str, columns: dict[str, str]
+) -> tuple[str, str, str]:
+    """(family, grain, timezone) of a valid config."""
+    return (
+        date_family(date_column, date_format, columns),
+        validate_grain(grain or "daily"),
+        validate_timezone(timezone),
+    )
