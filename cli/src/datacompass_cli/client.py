@@ -1,12 +1,13 @@
 """HTTP client for the gateway's REST API (`/api/v1`)."""
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from datacompass_cli import __version__
+from datacompass_cli import __version__, config
 
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 500
@@ -73,8 +74,17 @@ def api_base_url(url: str) -> str:
     return base
 
 
+# Requests that must never trigger a token refresh (they are how tokens are obtained).
+_NO_REFRESH_PATHS = ("/auth/login", "/auth/refresh")
+
+
 class Client:
-    """Synchronous client; every method returns the decoded JSON body or raises `CliError`."""
+    """Synchronous client; every method returns the decoded JSON body or raises `CliError`.
+
+    Without an explicit `token`, the access token stored by `datacompass auth login` for this
+    gateway is used (`use_stored=False` disables that). When a stored access token gets a 401,
+    the stored refresh token is exchanged once (`POST /auth/refresh`), the new tokens are saved
+    and the request is retried."""
 
     def __init__(
         self,
@@ -82,13 +92,25 @@ class Client:
         token: str | None = None,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        *,
+        use_stored: bool = True,
     ) -> None:
         self.url = url
+        self.base_url = api_base_url(url)
+        self.stored: config.Credentials | None = None
+        if use_stored:
+            stored = config.load(self.base_url)
+            # An explicit token wins; the stored one is refreshed only when it is the one in use
+            # (also when it was exported as DATACOMPASS_TOKEN after `auth login`).
+            if stored is not None and (not token or stored.issued(token)):
+                self.stored = stored
+                token = stored.access_token
+        self._refreshed = False
         headers = {"User-Agent": f"datacompass-cli/{__version__}", "Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
-            base_url=api_base_url(url), headers=headers, timeout=timeout, transport=transport
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
 
     def close(self) -> None:
@@ -111,8 +133,80 @@ class Client:
         """Send one request (`path` relative to the API base, or an absolute URL); raise
         `CliError` for transport failures and `ApiError` for error statuses."""
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        request = self._http.build_request(method, path, params=query, json=json)
+        response = self._transmit(request)
+        if response.status_code >= 400:
+            raise ApiError.from_response(response)
+        return response
+
+    @contextlib.contextmanager
+    def stream(
+        self, method: str, path: str, *, params: Params | None = None
+    ) -> Iterator[httpx.Response]:
+        """Send one request and yield the response with its body not read yet (iterate
+        `response.iter_bytes()`); errors as in `send`."""
+        query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
+        request = self._http.build_request(method, path, params=query)
+        response = self._transmit(request, stream=True)
         try:
-            response = self._http.request(method, path, params=query, json=json)
+            if response.status_code >= 400:
+                response.read()
+                raise ApiError.from_response(response)
+            try:
+                yield response
+            except httpx.HTTPError as exc:  # the connection failed while the body streamed
+                raise CliError(
+                    f"reading the response of gateway at {self.url} failed: {_reason(exc)}"
+                ) from exc
+        finally:
+            response.close()
+
+    def _transmit(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        """Send `request`; on a 401 for a stored access token, refresh it once and resend."""
+        response = self._send_once(request, stream=stream)
+        if response.status_code == 401 and self._can_refresh(request):
+            response.close()
+            self._refresh()
+            request.headers["Authorization"] = self._http.headers["Authorization"]
+            response = self._send_once(request, stream=stream)
+        return response
+
+    def _can_refresh(self, request: httpx.Request) -> bool:
+        if self.stored is None or not self.stored.refresh_token or self._refreshed:
+            return False
+        path = request.url.path
+        return not any(path.endswith(p) for p in _NO_REFRESH_PATHS)
+
+    def _refresh(self) -> None:
+        assert self.stored is not None
+        self._refreshed = True
+        request = self._http.build_request(
+            "POST", "/auth/refresh", json={"refresh_token": self.stored.refresh_token}
+        )
+        request.headers.pop("Authorization", None)
+        response = self._send_once(request)
+        if response.status_code >= 400:
+            error = ApiError.from_response(response)
+            if response.status_code in (400, 401):
+                error.message = (
+                    f"the stored login of {self.stored.username or 'this user'} has expired or "
+                    f"was revoked ({error.message}); run `datacompass auth login` again"
+                )
+            raise error
+        tokens = response.json()
+        self.stored = config.Credentials(
+            url=self.base_url,
+            username=str(tokens.get("user", {}).get("username") or self.stored.username),
+            access_token=str(tokens["access_token"]),
+            refresh_token=str(tokens.get("refresh_token") or self.stored.refresh_token),
+            exported_token_sha256=self.stored.exported_token_sha256,
+        )
+        config.save(self.stored)
+        self._http.headers["Authorization"] = f"Bearer {self.stored.access_token}"
+
+    def _send_once(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
+        try:
+            return self._http.send(request, stream=stream)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise GatewayUnreachableError(
                 f"gateway at {self.url} is unreachable ({_reason(exc)}); "
@@ -125,9 +219,6 @@ class Client:
             ) from exc
         except httpx.HTTPError as exc:
             raise CliError(f"request to gateway at {self.url} failed: {_reason(exc)}") from exc
-        if response.status_code >= 400:
-            raise ApiError.from_response(response)
-        return response
 
     def request(
         self,

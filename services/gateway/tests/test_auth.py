@@ -4,15 +4,27 @@ credentials are refused."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from gateway_auth_testkit import PASSWORD, Secured, eventually, sql
 from gateway_testkit import ADMIN_KEY
+from typer.testing import CliRunner, Result
 
+from datacompass_cli import config
+from datacompass_cli.main import app as cli_app
+from devstack.embedded import free_port
+from gateway_service.__main__ import server_options
 from gateway_service.authz import ROLES, allows, required_role
+from gateway_service.config import GatewaySettings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -159,6 +171,56 @@ async def test_login_me_refresh_and_wrong_password(secured: Secured) -> None:
         assert bad.status_code == 401
 
 
+async def test_cli_keeps_and_refreshes_its_login(secured: Secured, tmp_path: Path) -> None:
+    """`datacompass auth login` saves the tokens (0600); later commands use them without
+    DATACOMPASS_TOKEN, refresh an access token the gateway refuses, and `logout` forgets."""
+    creds = tmp_path / "cfg" / "credentials.json"
+
+    async def cli(*args: str) -> Result:
+        env = {
+            "DATACOMPASS_TOKEN": "",
+            "DATACOMPASS_BOOTSTRAP_ADMIN_KEY": "",
+            config.CREDENTIALS_FILE_ENV: str(creds),
+        }
+        argv = ["--url", secured.stack.gateway_url, *args]
+        return await asyncio.to_thread(CliRunner().invoke, cli_app, argv, env=env)
+
+    login = await cli("auth", "login", "-u", "steward-user", "--password", PASSWORD)
+    assert login.exit_code == 0, login.output
+    assert login.stdout.startswith("export DATACOMPASS_TOKEN=")
+    assert stat.S_IMODE(os.stat(creds).st_mode) == 0o600
+    who = await cli("--format", "json", "auth", "whoami")
+    assert who.exit_code == 0, who.output
+    assert json.loads(who.stdout) == {
+        "username": "steward-user",
+        "role": "steward",
+        "method": "jwt",
+    }
+
+    # An access token the gateway refuses (as an expired one would be): refreshed once, saved.
+    base = f"{secured.stack.gateway_url}/api/v1"
+    stored = config.load(base, creds)
+    assert stored is not None and stored.refresh_token
+    stored.access_token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.invalid"
+    config.save(stored, creds)
+    listed = await cli("--format", "json", "audit", "log", "--limit", "1")
+    assert listed.exit_code == 0, listed.output
+    refreshed = config.load(base, creds)
+    assert refreshed is not None and refreshed.access_token != stored.access_token
+    async with secured.client(refreshed.access_token) as http:
+        assert (await http.get("/auth/me")).json()["username"] == "steward-user"
+
+    # A refresh token that no longer works: a clear error telling to log in again.
+    refreshed.access_token, refreshed.refresh_token = stored.access_token, "x.y.z"
+    config.save(refreshed, creds)
+    expired = await cli("auth", "whoami")
+    assert expired.exit_code == 1 and "auth login" in expired.stderr
+
+    assert (await cli("auth", "logout")).exit_code == 0 and not creds.exists()
+    anonymous = await cli("auth", "whoami")
+    assert anonymous.exit_code == 1 and "UNAUTHENTICATED" in anonymous.stderr
+
+
 async def test_wrong_expired_and_revoked_keys(secured: Secured) -> None:
     for header in ("Bearer wrong", "Bearer dck_0000_nothing", "Basic abc", ADMIN_KEY):
         async with secured.client(None, Authorization=header) as http:
@@ -232,3 +294,48 @@ async def test_caller_becomes_the_actor(secured: Secured) -> None:
         run = await editor.post("/sources/ashop/scans", params={"wait": "true"})
         assert run.status_code == 201, run.text
         assert run.json()["triggered_by"] == "editor-user"
+
+
+async def _client_ip_seen(settings: GatewaySettings, forwarded_for: str) -> str:
+    """The client address the gateway's ASGI app (and so its request context and audit
+    records) gets from uvicorn run with the gateway's options, for a request from 127.0.0.1
+    carrying `X-Forwarded-For`."""
+    seen: list[str] = []
+
+    async def probe(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        seen.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    options = {**server_options(settings), "log_level": "warning", "lifespan": "off"}
+    server = uvicorn.Server(uvicorn.Config(probe, **options))
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("server exited during startup")
+                await asyncio.sleep(0.02)
+        url = f"http://{settings.host}:{settings.port}/"
+        async with httpx.AsyncClient() as http:
+            resp = await http.get(url, headers={"X-Forwarded-For": forwarded_for})
+            assert resp.status_code == 204
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+    return seen[0]
+
+
+async def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
+    def settings(**overrides: Any) -> GatewaySettings:
+        return GatewaySettings(host="127.0.0.1", port=free_port(), **overrides)
+
+    assert GatewaySettings().forwarded_allow_ips == "127.0.0.1"
+    # The peer (127.0.0.1) is the trusted proxy by default: the client is the forwarded one.
+    assert await _client_ip_seen(settings(), "203.0.113.7") == "203.0.113.7"
+    # A peer that is not a trusted proxy cannot choose the IP the audit trail records.
+    untrusted = settings(forwarded_allow_ips="10.0.0.0/8")
+    assert await _client_ip_seen(untrusted, "203.0.113.7") == "127.0.0.1"

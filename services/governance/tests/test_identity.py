@@ -9,6 +9,7 @@ from governance_testkit import PASSWORD, Governance
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from dckit.grpc_client import channel
+from governance_service.domain import credentials as cred
 
 Code = grpc.StatusCode
 
@@ -159,3 +160,45 @@ async def test_calls_without_the_internal_token_are_rejected(governance: Governa
         stub = governance_pb2_grpc.GovernanceServiceStub(chan)
         code, _ = await _code(stub.ListUsers(pb.ListUsersRequest()))
         assert code == Code.UNAUTHENTICATED
+
+
+async def test_api_key_prefix_collision_draws_a_fresh_key(
+    governance: Governance, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub = governance.stub
+    await governance.create_user("frank", "editor")
+    first = await stub.CreateApiKey(pb.CreateApiKeyRequest(username="frank", name="one"))
+    taken = first.key.prefix
+
+    real = cred.new_api_key
+    drawn: list[str] = []
+
+    def colliding_then_fresh() -> cred.NewApiKey:
+        key = real()
+        if not drawn:  # the first draw repeats the existing key's prefix
+            secret = f"{taken}_{key.secret.split('_', 2)[2]}"
+            key = cred.NewApiKey(secret, taken, cred.key_digest(secret))
+        drawn.append(key.prefix)
+        return key
+
+    monkeypatch.setattr(cred, "new_api_key", colliding_then_fresh)
+    second = await stub.CreateApiKey(pb.CreateApiKeyRequest(username="frank", name="two"))
+    assert drawn[0] == taken and second.key.prefix == drawn[1] != taken
+    who = await stub.Authenticate(pb.AuthenticateRequest(token=second.secret))
+    assert who.username == "frank" and who.api_key_id == second.key.id
+    rows = await governance.sql("SELECT name, prefix FROM governance.api_keys ORDER BY id")
+    assert [(r["name"], r["prefix"]) for r in rows] == [("one", taken), ("two", second.key.prefix)]
+    outbox = await governance.sql("SELECT payload FROM governance.outbox")
+    assert sum(second.key.prefix.encode() in bytes(r["payload"]) for r in outbox) == 1
+
+    # A prefix space that only collides: a clear, retryable error, nothing stored.
+    def always_taken() -> cred.NewApiKey:
+        secret = f"{taken}_{'x' * 43}"
+        return cred.NewApiKey(secret, taken, cred.key_digest(secret))
+
+    monkeypatch.setattr(cred, "new_api_key", always_taken)
+    code, details = await _code(
+        stub.CreateApiKey(pb.CreateApiKeyRequest(username="frank", name="three"), timeout=10)
+    )
+    assert code == grpc.StatusCode.UNAVAILABLE and "prefix" in details
+    assert len(await governance.sql("SELECT id FROM governance.api_keys")) == 2

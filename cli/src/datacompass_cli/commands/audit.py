@@ -4,8 +4,9 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
+import httpx
 import typer
 
 from datacompass_cli.client import MAX_PAGE_SIZE
@@ -111,20 +112,49 @@ def export(
     since: Since = None,
     until: Until = None,
 ) -> None:
-    """Export every matching audit event (the gateway streams them)."""
+    """Export every matching audit event (streamed from the gateway to the output as it
+    arrives, never held in memory whole)."""
     st = state(ctx)
     params = _filters(entity_type, entity, user, action, since, until)
     wire = "csv" if export_format is ExportFormat.csv else "jsonl"
-    with st.client() as client:
-        body = client.send("GET", "/audit/events/export", params={**params, "format": wire}).text
-    if export_format is ExportFormat.json:
-        events = [json.loads(line) for line in body.splitlines() if line.strip()]
-        body = json.dumps(events, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(body)
-        return
-    output.write_text(body)
-    count = body.count("\n") - (1 if wire == "csv" else 0)
-    if export_format is ExportFormat.json:
-        count = len(events)
+    with (
+        st.client() as client,
+        client.stream("GET", "/audit/events/export", params={**params, "format": wire}) as response,
+    ):
+        if output is None:
+            _write(response, export_format, sys.stdout)
+            sys.stdout.flush()
+            return
+        # Written next to the target and renamed at the end: an interrupted export leaves no
+        # truncated file behind.
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as sink:
+                count = _write(response, export_format, sink)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     st.out.note(f"wrote {count} audit events to {output}")
+
+
+def _write(response: httpx.Response, export_format: ExportFormat, sink: TextIO) -> int:
+    """Copy the export body to `sink` chunk by chunk; return the number of events."""
+    if export_format is ExportFormat.csv:
+        newlines = 0
+        for chunk in response.iter_text():
+            sink.write(chunk)
+            newlines += chunk.count("\n")
+        return max(newlines - 1, 0)  # minus the header line
+    count = 0
+    for line in response.iter_lines():
+        if not line.strip():
+            continue
+        if export_format is ExportFormat.jsonl:
+            sink.write(line + "\n")
+        else:  # one JSON array, as `json.dumps(events, indent=2)` would print it
+            item = json.dumps(json.loads(line), indent=2).replace("\n", "\n  ")
+            sink.write(("[\n  " if count == 0 else ",\n  ") + item)
+        count += 1
+    if export_format is ExportFormat.json:
+        sink.write("\n]\n" if count else "[]\n")
+    return count

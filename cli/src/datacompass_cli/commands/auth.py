@@ -1,10 +1,11 @@
-"""`datacompass auth ...`: log in, who am I, API keys."""
+"""`datacompass auth ...`: log in and out, who am I, API keys."""
 
 from typing import Annotated, Any
 
 import typer
 
-from datacompass_cli.client import segment
+from datacompass_cli import config
+from datacompass_cli.client import Client, segment
 from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time
 
@@ -51,21 +52,62 @@ def login(
             help="Password (prompted for when not given).",
         ),
     ],
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save/--no-save",
+            help="Keep the access and refresh tokens in the per-user credentials file "
+            f"(${config.CREDENTIALS_FILE_ENV}, default ~/.config/datacompass/credentials.json).",
+        ),
+    ] = True,
 ) -> None:
-    """Log in with a password and print an access token for DATACOMPASS_TOKEN."""
+    """Log in with a password: print `export DATACOMPASS_TOKEN=<access token>` (for `eval`) and
+    save the access and refresh tokens so that later commands need no token at all (the access
+    token is refreshed when it expires, also when it was exported); `auth logout` forgets them."""
     st = state(ctx)
-    with st.client() as client:
+    with Client(st.url, timeout=st.timeout, use_stored=False) as client:
         tokens = client.post("/auth/login", {"username": username, "password": password})
+        base_url = client.base_url
+    path = None
+    if save:
+        access = str(tokens["access_token"])
+        path = config.save(
+            config.Credentials(
+                url=base_url,
+                username=str(tokens["user"]["username"]),
+                access_token=access,
+                refresh_token=str(tokens.get("refresh_token") or ""),
+                exported_token_sha256=config.token_digest(access),
+            )
+        )
     if st.out.is_json:
         st.out.message("", tokens)
         return
     minutes = int(tokens["expires_in"]) // 60
     # Plain echo: a console would wrap the long token and break copy/paste and `eval`.
     typer.echo(f"export DATACOMPASS_TOKEN={tokens['access_token']}")
-    st.out.note(
-        f"logged in as {tokens['user']['username']} ({tokens['user']['role']}); the token "
-        f"expires in {minutes} min — for automation create an API key (auth api-key create)"
-    )
+    who = f"logged in as {tokens['user']['username']} ({tokens['user']['role']})"
+    if path is not None:
+        st.out.note(
+            f"{who}; credentials saved to {path} (the {minutes} min access token is refreshed "
+            "automatically) — for automation create an API key (auth api-key create)"
+        )
+    else:
+        st.out.note(
+            f"{who}; the token expires in {minutes} min — for automation create an API key "
+            "(auth api-key create)"
+        )
+
+
+@app.command("logout")
+@handle_errors
+def logout(ctx: typer.Context) -> None:
+    """Forget the saved login (delete the credentials file)."""
+    st = state(ctx)
+    path = config.credentials_path()
+    removed = config.delete(path)
+    text = f"logged out (removed {path})" if removed else f"not logged in (no {path})"
+    st.out.message(text, {"removed": removed, "path": str(path)})
 
 
 @app.command("whoami")

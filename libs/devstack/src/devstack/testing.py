@@ -32,6 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # One internal service credential per test session, shared by in-process services and any
     # subprocess a test starts (dckit.internal_auth); a stack's own setting still wins.
     os.environ.setdefault("DATACOMPASS_INTERNAL_TOKEN", "dc_int_test_" + uuid.uuid4().hex)
+    # The CLI saves logins under the user's config dir: never the real one during tests.
+    os.environ.setdefault(
+        "DATACOMPASS_CREDENTIALS_FILE",
+        str(Path(tempfile.mkdtemp(prefix="dc-test-cli-")) / "credentials.json"),
+    )
 
 
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

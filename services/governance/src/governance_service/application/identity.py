@@ -9,14 +9,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dckit.db import Database
-from dckit.errors import FailedPrecondition, InvalidArgument, NotFound, Unauthenticated
+from dckit.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unauthenticated,
+    Unavailable,
+)
 from dckit.outbox import Outbox, diff
 from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from governance_service.db.repository import GovernanceRepository, Row
+from governance_service.db.repository import GovernanceRepository, PrefixTaken, Row
 from governance_service.domain import credentials as cred
 from governance_service.domain.roles import check_role
 
 MAX_KEY_DAYS = 3650
+# A new key's 8-hex-digit lookup prefix may collide with an existing key's (likelier as keys
+# accumulate): the key is drawn again, at most this many times in all.
+KEY_ATTEMPTS = 5
 USER_FIELDS = ("role", "disabled", "password", "display_name")
 
 
@@ -173,7 +182,6 @@ class IdentityUseCases:
             raise InvalidArgument("API key name must be 1-100 characters")
         if not 0 <= expires_in_days <= MAX_KEY_DAYS:
             raise InvalidArgument(f"expires_in_days must be 0 (never) to {MAX_KEY_DAYS}")
-        key = cred.new_api_key()
         expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         async with self.db.session() as session:
             repo = GovernanceRepository(session)
@@ -182,15 +190,23 @@ class IdentityUseCases:
                 raise NotFound(f"user {username!r} not found")
             if owner["disabled"]:
                 raise FailedPrecondition(f"user {username!r} is disabled")
-            row = await repo.insert_api_key(
-                {
-                    "user_id": owner["id"],
-                    "name": name,
-                    "prefix": key.prefix,
-                    "key_hash": key.digest,
-                    "expires_at": expires,
-                }
-            )
+            for _ in range(KEY_ATTEMPTS):
+                key = cred.new_api_key()
+                try:
+                    row = await repo.insert_api_key(
+                        {
+                            "user_id": owner["id"],
+                            "name": name,
+                            "prefix": key.prefix,
+                            "key_hash": key.digest,
+                            "expires_at": expires,
+                        }
+                    )
+                    break
+                except PrefixTaken:
+                    continue
+            else:
+                raise Unavailable("could not draw an unused API key prefix; try again")
             await self.outbox.audit(
                 session,
                 action="api_key.create",

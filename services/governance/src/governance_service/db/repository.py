@@ -18,6 +18,23 @@ from governance_service.db.tables import api_keys, audit_events, users
 
 Row = RowMapping
 
+# PostgreSQL's name for `UniqueConstraint('prefix')` of migration 0001.
+PREFIX_CONSTRAINT = "api_keys_prefix_key"
+
+
+class PrefixTaken(Exception):
+    """A new API key's random lookup prefix is already used by another key."""
+
+
+def _constraint(exc: IntegrityError) -> str:
+    """The constraint an IntegrityError violated (asyncpg's error is the DBAPI error's cause)."""
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        name = getattr(error, "constraint_name", None)
+        if name:
+            return str(name)
+    return ""
+
+
 KEY_COLUMNS = [*api_keys.c, users.c.username.label("username")]
 
 
@@ -74,7 +91,17 @@ class GovernanceRepository:
 
     # ------------------------------------------------------------ API keys
     async def insert_api_key(self, values: dict[str, Any]) -> Row:
-        key_id = await self.s.scalar(insert(api_keys).values(**values).returning(api_keys.c.id))
+        """Insert a key; `PrefixTaken` (the transaction stays usable: the insert runs in a
+        savepoint) when another key already has its lookup prefix."""
+        try:
+            async with self.s.begin_nested():
+                key_id = await self.s.scalar(
+                    insert(api_keys).values(**values).returning(api_keys.c.id)
+                )
+        except IntegrityError as exc:
+            if _constraint(exc) == PREFIX_CONSTRAINT:
+                raise PrefixTaken(values["prefix"]) from exc
+            raise
         return await self.get_api_key(int(key_id or 0))  # type: ignore[return-value]
 
     async def get_api_key(self, key_id: int) -> Row | None:
