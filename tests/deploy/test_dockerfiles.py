@@ -17,12 +17,19 @@ PACKAGES = {
     "catalog": "catalog_service",
     "gateway": "gateway_service",
     "governance": "governance_service",
+    "quality": "quality_service",
 }
-PORTS = {"catalog": {50051, 9101}, "gateway": {8000}, "governance": {50053, 9103}}
+PORTS = {
+    "catalog": {50051, 9101},
+    "gateway": {8000},
+    "governance": {50053, 9103},
+    "quality": {50052, 9102},
+}
 # gRPC services: their Docker HEALTHCHECK asks grpc.health.v1 on their own port env.
 GRPC_PORT_ENV = {
     "catalog": "DATACOMPASS_CATALOG_GRPC_PORT",
     "governance": "DATACOMPASS_GOVERNANCE_GRPC_PORT",
+    "quality": "DATACOMPASS_QUALITY_GRPC_PORT",
 }
 BUILD_TOOLS = re.compile(
     r"\b(apt-get\s+install|apt\s+install|apk\s+add|gcc|g\+\+|clang|make|build-essential|"
@@ -87,7 +94,7 @@ def stages_of(service: str) -> list[Stage]:
 
 
 def test_every_service_has_a_dockerfile() -> None:
-    assert {"catalog", "gateway", "governance"} <= set(SERVICES)
+    assert {"catalog", "gateway", "governance", "quality"} <= set(SERVICES)
 
 
 def test_multi_stage_with_pinned_bases(service: str) -> None:

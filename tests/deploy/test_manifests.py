@@ -46,14 +46,23 @@ EXTERNAL: dict[str, dict[tuple[str, str], set[str] | None]] = {
 }
 # Kubernetes versions the manifests must validate against (oldest supported, newest known).
 K8S_VERSIONS = ("1.30.0", "1.37.0")
-DC_IMAGES = ("datacompass/catalog", "datacompass/gateway", "datacompass/governance")
+DC_IMAGES = (
+    "datacompass/catalog",
+    "datacompass/gateway",
+    "datacompass/governance",
+    "datacompass/quality",
+)
 # Deployment -> its gRPC port (native gRPC readiness probe, TCP liveness/startup).
-GRPC_BACKENDS = {"catalog": 50051, "governance": 50053}
-METRICS_PORTS = {"catalog": 9101, "governance": 9103}
+GRPC_BACKENDS = {"catalog": 50051, "quality": 50052, "governance": 50053}
+METRICS_PORTS = {"catalog": 9101, "quality": 9102, "governance": 9103}
 # Backend -> the only workloads allowed to call it over gRPC (NetworkPolicy).
-GRPC_CLIENTS = {"catalog": {"gateway"}, "governance": {"gateway"}}
+GRPC_CLIENTS = {
+    "catalog": {"gateway", "quality"},
+    "quality": {"gateway"},
+    "governance": {"gateway"},
+}
 # Deployments that need the shared internal gRPC credential.
-INTERNAL_TOKEN_USERS = {"catalog", "gateway", "governance"}
+INTERNAL_TOKEN_USERS = {"catalog", "gateway", "governance", "quality"}
 
 overlays = pytest.mark.parametrize("overlay", OVERLAYS)
 
@@ -344,14 +353,15 @@ def test_prod_is_highly_available_and_external() -> None:
         h["spec"]["scaleTargetRef"]["name"]: h
         for h in of_kind(resources, "HorizontalPodAutoscaler")
     }
-    assert set(hpas) == {"gateway", "catalog"}  # the public door and the scan workers
+    # The public door, the scan workers and the DQ-run workers.
+    assert set(hpas) == {"gateway", "catalog", "quality"}
     deployments = {name(d) for d in of_kind(resources, "Deployment")}
     for target, hpa in hpas.items():
         assert hpa["spec"]["scaleTargetRef"]["kind"] == "Deployment"
         assert any(d.endswith(target) for d in deployments)
         assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
     pdbs = {p["metadata"]["name"] for p in of_kind(resources, "PodDisruptionBudget")}
-    assert {"catalog", "gateway", "governance"} <= pdbs
+    assert {"catalog", "gateway", "governance", "quality"} <= pdbs
 
 
 def test_dev_is_small_with_in_cluster_dependencies() -> None:
@@ -478,6 +488,27 @@ def test_gateway_reaches_its_backends(overlay: str) -> None:
     )
     env = {e["name"] for e in pod_spec(gateway)["containers"][0]["env"]}
     assert {f"DATACOMPASS_GATEWAY_{b.upper()}_ADDR" for b in GRPC_BACKENDS} <= env
+
+
+@overlays
+def test_quality_reaches_the_catalog(overlay: str) -> None:
+    resources = render(overlay)
+    config = next(
+        r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
+    )
+    assert (
+        config["data"]["DATACOMPASS_QUALITY_CATALOG_ADDR"] == f"catalog:{GRPC_BACKENDS['catalog']}"
+    )
+    quality = next(
+        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == "quality"
+    )
+    env = {e["name"]: e for e in pod_spec(quality)["containers"][0]["env"]}
+    ref = env["DATACOMPASS_QUALITY_CATALOG_ADDR"]["valueFrom"]["configMapKeyRef"]
+    assert (ref["name"], ref["key"]) == ("datacompass-config", "DATACOMPASS_QUALITY_CATALOG_ADDR")
+    # Its migration Job and Deployment reach PostgreSQL (dev NetworkPolicy on the database).
+    jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
+    for wl in (quality, jobs["quality-migrate"]):
+        assert pod_labels(wl).get("datacompass.io/database-client") == "true", name(wl)
 
 
 @overlays

@@ -73,6 +73,16 @@ def test_the_alerts_the_runbook_promises_exist() -> None:
     )
 
 
+def test_quality_metrics_are_watched() -> None:
+    """DQ runs and open breaches are on the dashboard and behind an alert."""
+    quality = {"dc_dq_run_duration_seconds", "dc_dq_breaches_open"}
+    used = " ".join(_dashboard_exprs())
+    alerts = " ".join(rule["expr"] for rule in _rules())
+    for metric in quality:
+        assert metric in used, metric
+        assert metric in alerts, metric
+
+
 @pytest.mark.parametrize("rule", _rules(), ids=lambda r: r["alert"])
 def test_alert_rule_is_complete(rule: dict[str, Any]) -> None:
     assert re.fullmatch(r"\d+[smh]", rule["for"])
