@@ -114,3 +114,29 @@ async def test_databricks_source_settings_are_validated(
                 )
             )
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_real_connector_builds_connections_through_databricks_sql(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without an injected factory the adapter connects through the installed
+    databricks-sql-connector's `databricks.sql.connect` (patched here: no warehouse)."""
+    import databricks.sql
+
+    warehouse = FakeWarehouse()
+    calls: list[dict[str, object]] = []
+
+    def fake_connect(**kwargs: object) -> object:
+        calls.append(kwargs)
+        return warehouse()
+
+    monkeypatch.setattr(databricks.sql, "connect", fake_connect)
+    found = await DatabricksAdapter({**CONN, "connect_timeout_seconds": 7}, parallelism=2).scan()
+    assert {o.name for o in found} >= {"orders", "customers"}
+    assert calls and calls[0] == {
+        "server_hostname": "adb-123.azuredatabricks.net",
+        "http_path": "/sql/1.0/warehouses/abc",
+        "access_token": "dapi-secret",
+        "_socket_timeout": 7.0,
+    }
+    assert len(calls) == warehouse.connections == 2

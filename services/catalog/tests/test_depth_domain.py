@@ -21,7 +21,10 @@ from catalog_service.domain.view_lineage import parse_view
 
 
 def table(
-    *cols: tuple[str, str, bool], keys: tuple[str, ...] = ("id",), **kw: object
+    *cols: tuple[str, str, bool],
+    keys: tuple[str, ...] = ("id",),
+    constraints_extra: tuple[ScannedConstraint, ...] = (),
+    **kw: object,
 ) -> ScannedObject:
     return ScannedObject(
         schema="s",
@@ -30,7 +33,8 @@ def table(
         columns=tuple(
             ScannedColumn(n, i, t, nullable) for i, (n, t, nullable) in enumerate(cols, 1)
         ),
-        constraints=(ScannedConstraint("primary_key", "t_pkey", keys),) if keys else (),
+        constraints=((ScannedConstraint("primary_key", "t_pkey", keys),) if keys else ())
+        + constraints_extra,
         **kw,  # type: ignore[arg-type]
     )
 
@@ -103,6 +107,30 @@ def test_diff_classifies_changes_and_bumps() -> None:
     no_key = diff_snapshots(old, schema_snapshot(table(*BASE, keys=())))
     assert no_key.breaking and no_key.changes[0].kind == "constraint_removed"
     assert diff_snapshots(old, old).bump == "patch" and not diff_snapshots(old, old).changes
+
+
+def test_dropped_foreign_key_is_breaking() -> None:
+    fk = ScannedConstraint(
+        "foreign_key",
+        "t_customer_fk",
+        ("name",),
+        referenced_schema="s",
+        referenced_table="customers",
+        referenced_columns=("name",),
+    )
+    with_fk = schema_snapshot(table(*BASE, constraints_extra=(fk,)))
+    without_fk = schema_snapshot(table(*BASE))
+    dropped = diff_snapshots(with_fk, without_fk)
+    assert [(c.kind, c.target, c.detail, c.breaking) for c in dropped.changes] == [
+        ("constraint_removed", "t_customer_fk", "foreign_key", True)
+    ]
+    assert dropped.breaking and dropped.bump == "major"
+    # Adding one is not breaking; a check constraint dropped is not either.
+    added = diff_snapshots(without_fk, with_fk)
+    assert not added.breaking and added.bump == "minor"
+    check = ScannedConstraint("check", "t_name_check", ("name",), check_expression="name <> ''")
+    no_check = diff_snapshots(schema_snapshot(table(*BASE, constraints_extra=(check,))), without_fk)
+    assert no_check.changes and not no_check.breaking
 
 
 def test_next_version() -> None:

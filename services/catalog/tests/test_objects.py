@@ -258,3 +258,19 @@ async def test_update_rejects_bad_input(scanned: Stub) -> None:
             )
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_stored_name_trigrams_follow_pg_trgm(
+    scanned: Stub, catalog_db: asyncpg.Connection
+) -> None:
+    got = await catalog_db.fetchval("SELECT catalog.trigrams('Order_Items')")
+    # As pg_trgm's show_trgm: lower-cased words split on non-alphanumerics ('_' too), each
+    # padded with two spaces before and one after.
+    assert sorted(got) == sorted(
+        ["  o", " or", "ord", "rde", "der", "er ", "  i", " it", "ite", "tem", "ems", "ms "]
+    )
+    stored = await catalog_db.fetch("SELECT name, name_trigrams FROM catalog.objects")
+    assert stored
+    for row in stored:
+        same = await catalog_db.fetchval("SELECT catalog.trigrams($1)", row["name"])
+        assert row["name_trigrams"] == same

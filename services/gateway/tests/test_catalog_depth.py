@@ -3,6 +3,7 @@ ranked search with facets — against a real catalog service, PostgreSQL and NAT
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -164,3 +165,58 @@ async def test_dropped_column_makes_a_breaking_version(
     assert "name" in [c["name"] for c in resp.json()["schema"]["columns"]]
     assert (await client.get(f"/capsules/{CUSTOMERS_URN}/versions/7")).status_code == 404
     assert (await client.get(f"/capsules/{CUSTOMERS_URN}/diff")).status_code == 400
+
+
+async def test_deprecation_campaigns(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    deadline = (date.today() + timedelta(days=30)).isoformat()
+    resp = await client.post(
+        "/deprecations",
+        json={
+            "ref": "shop.sales.customers",
+            "deadline": deadline,
+            "replacement": ORDERS_URN,
+            "message": "moving to orders",
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    dep = resp.json()
+    assert dep["object_urn"] == CUSTOMERS_URN and dep["deadline"] == deadline
+    assert dep["status"] == "active" and dep["days_left"] in (29, 30, 31)  # UTC vs local date
+    assert dep["replacement_ref"] == "shop.sales.orders" and dep["withdrawn_at"] is None
+    assert dep["last_notice_days"] is None and dep["message"] == "moving to orders"
+
+    obj = (await client.get("/objects/shop.sales.customers")).json()
+    assert obj["deprecation"]["id"] == dep["id"] and obj["columns"]
+    assert (await client.get(f"/objects/{ORDERS_URN}")).json()["deprecation"] is None
+
+    resp = await client.get("/deprecations", params={"status": "active"})
+    assert [d["object_ref"] for d in resp.json()["items"]] == ["shop.sales.customers"]
+    resp = await client.get(f"/deprecations/{CUSTOMERS_URN}")
+    assert resp.status_code == 200 and resp.json()["id"] == dep["id"]
+
+    past = (date.today() - timedelta(days=2)).isoformat()
+    for body, status, code in (
+        ({"ref": "shop.sales.orders", "deadline": past}, 400, "INVALID_ARGUMENT"),
+        ({"ref": "shop.sales.orders", "deadline": "soon"}, 400, "INVALID_ARGUMENT"),
+        (
+            {"ref": "shop.sales.orders", "deadline": deadline, "replacement": "shop.sales.x"},
+            400,
+            "INVALID_ARGUMENT",
+        ),
+        ({"ref": "shop.sales.nope", "deadline": deadline}, 404, "NOT_FOUND"),
+        ({"ref": "shop.sales.orders", "deadline": deadline, "extra": 1}, 400, "INVALID_ARGUMENT"),
+    ):
+        resp = await client.post("/deprecations", json=body)
+        assert resp.status_code == status, (body, resp.text)
+        assert resp.json()["error"]["code"] == code
+    assert (await client.get("/deprecations", params={"status": "bogus"})).status_code == 400
+    assert (await client.get("/deprecations/shop.sales.orders")).status_code == 404
+
+    resp = await client.delete("/deprecations/shop.sales.customers")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "withdrawn" and resp.json()["withdrawn_at"]
+    assert (await client.delete("/deprecations/shop.sales.customers")).status_code == 404
+    assert (await client.get("/objects/shop.sales.customers")).json()["deprecation"] is None
+    resp = await client.get("/deprecations", params={"status": "withdrawn"})
+    assert [d["id"] for d in resp.json()["items"]] == [dep["id"]]
+    assert (await client.get("/deprecations", params={"status": "active"})).json()["items"] == []

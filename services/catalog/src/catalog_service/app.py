@@ -14,8 +14,9 @@ from pathlib import Path
 import grpc
 
 from catalog_service.adapters.registry import adapter_for
-from catalog_service.api.mappers import scan_finished
+from catalog_service.api.mappers import deadline_approaching, scan_finished
 from catalog_service.api.servicer import CatalogServicer
+from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
 from catalog_service.application.sources import SourceUseCases
@@ -44,6 +45,7 @@ class CatalogService:
     relay: OutboxRelay
     scans: ScanUseCases
     grpc: GrpcApp
+    deprecations: DeprecationUseCases
 
 
 async def migrate(settings: CatalogSettings) -> None:
@@ -77,11 +79,15 @@ def build(settings: CatalogSettings) -> CatalogService:
         stale_seconds=settings.scan_stale_seconds,
         on_commit=relay.wake,
     )
+    deprecations = DeprecationUseCases(
+        db, events, event_for=deadline_approaching, on_commit=relay.wake
+    )
     servicer = CatalogServicer(
         SourceUseCases(db, events, box),
         scans,
         ObjectUseCases(db, events),
         StructureUseCases(db, events),
+        deprecations,
     )
 
     def register(server: grpc.aio.Server) -> None:
@@ -98,12 +104,12 @@ def build(settings: CatalogSettings) -> CatalogService:
         port=settings.grpc_port,
         service_names=[SERVICE_NAME],
         register=register,
-        workers=[relay.run, scans.keep_leases],
+        workers=[relay.run, scans.keep_leases, deprecations.run],
         readiness=db.ping,
         on_shutdown=[close],
         grace_seconds=settings.shutdown_grace_seconds,
     )
-    return CatalogService(settings, db, bus, relay, scans, app)
+    return CatalogService(settings, db, bus, relay, scans, app, deprecations)
 
 
 async def start(service: CatalogService) -> None:

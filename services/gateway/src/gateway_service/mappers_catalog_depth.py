@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from google.protobuf.message import Message
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
+from gateway_service import mappers as m
 from gateway_service import schemas_catalog_depth as s
 from gateway_service.mappers import from_struct, optional, timestamp
 
@@ -122,4 +125,33 @@ def transformation_code(msg: pb.TransformationCode) -> s.TransformationCode:
         git_branch=optional(msg.git_branch),
         created_by=msg.created_by,
         created_at=timestamp(msg, "created_at"),
+    )
+
+
+def deprecation(msg: pb.Deprecation) -> s.Deprecation:
+    return s.Deprecation(
+        id=msg.id,
+        object_urn=msg.object_urn,
+        object_ref=msg.object_ref,
+        deadline=date.fromisoformat(msg.deadline),
+        replacement_urn=optional(msg.replacement_urn),
+        replacement_ref=optional(msg.replacement_ref),
+        message=msg.message,
+        status=msg.status,
+        days_left=msg.days_left,
+        last_notice_days=msg.last_notice_days or None,
+        created_by=msg.created_by,
+        created_at=timestamp(msg, "created_at"),
+        updated_at=timestamp(msg, "updated_at"),
+        withdrawn_by=optional(msg.withdrawn_by),
+        withdrawn_at=timestamp(msg, "withdrawn_at"),
+    )
+
+
+def catalog_object(msg: pb.CatalogObject) -> s.CatalogObjectWithDeprecation:
+    """An object with its columns and open deprecation (GET/PATCH `/objects/{ref}`)."""
+    base = m.catalog_object(msg, with_columns=True)
+    return s.CatalogObjectWithDeprecation(
+        **dict(base),
+        deprecation=deprecation(msg.deprecation) if msg.HasField("deprecation") else None,
     )

@@ -1,14 +1,14 @@
 """REST bodies for catalog depth: constraints, indexes, schema versions, lineage,
-transformation code, search facets."""
+transformation code, search facets, deprecation campaigns."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from gateway_service.schemas import Page, Request
+from gateway_service.schemas import CatalogObject, Page, Request
 
 ConstraintType = Literal["primary_key", "foreign_key", "unique", "check", "not_null", "default"]
 FkAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
@@ -163,3 +163,46 @@ class TransformationCodeCreate(Request):
     git_repository: str | None = None
     git_commit_sha: str | None = Field(None, pattern="^[0-9a-fA-F]{7,40}$")
     git_branch: str | None = None
+
+
+# ---------------------------------------------------------------- deprecations
+
+DeprecationStatus = Literal["active", "deadline_passed", "withdrawn"]
+
+
+class Deprecation(BaseModel):
+    id: int
+    object_urn: str
+    object_ref: str
+    deadline: date = Field(description="UTC date")
+    replacement_urn: str | None
+    replacement_ref: str | None
+    message: str
+    status: DeprecationStatus
+    days_left: int = Field(description="deadline minus today (UTC); negative once passed")
+    last_notice_days: int | None = Field(
+        description="threshold (days before the deadline) of the last deadline_approaching "
+        "event sent; null when none yet"
+    )
+    created_by: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    withdrawn_by: str | None
+    withdrawn_at: datetime | None
+
+
+class DeprecationCreate(Request):
+    ref: str = Field(description="the object: `source.schema.name`, URN or numeric id")
+    deadline: date = Field(description="YYYY-MM-DD, today or later")
+    replacement: str | None = Field(None, description="ref or URN of an existing object")
+    message: str = Field("", max_length=2000)
+
+
+class DeprecationPage(Page[Deprecation]):
+    pass
+
+
+class CatalogObjectWithDeprecation(CatalogObject):
+    deprecation: Deprecation | None = Field(
+        None, description="The object's open (not withdrawn) deprecation, if any."
+    )

@@ -574,6 +574,7 @@ class CatalogObject(_message.Message):
     SIZE_BYTES_FIELD_NUMBER: _builtins.int
     ROW_ESTIMATE_FIELD_NUMBER: _builtins.int
     LAST_ANALYZED_AT_FIELD_NUMBER: _builtins.int
+    DEPRECATION_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     source_name: _builtins.str
     source_type: _builtins.str
@@ -619,6 +620,10 @@ class CatalogObject(_message.Message):
 
     @_builtins.property
     def last_analyzed_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def deprecation(self) -> Global___Deprecation:
+        """GetObject only: unset unless deprecated (not withdrawn)"""
+
     def __init__(
         self,
         *,
@@ -645,10 +650,11 @@ class CatalogObject(_message.Message):
         size_bytes: _builtins.int | None = ...,
         row_estimate: _builtins.int | None = ...,
         last_analyzed_at: _timestamp_pb2.Timestamp | None = ...,
+        deprecation: Global___Deprecation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "first_seen_at", b"first_seen_at", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "partitioning", b"partitioning", "row_estimate", b"row_estimate", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "updated_at", b"updated_at", "user_metadata", b"user_metadata"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "deprecation", b"deprecation", "first_seen_at", b"first_seen_at", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "partitioning", b"partitioning", "row_estimate", b"row_estimate", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "updated_at", b"updated_at", "user_metadata", b"user_metadata"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "column_count", b"column_count", "columns", b"columns", "deleted", b"deleted", "description", b"description", "first_seen_at", b"first_seen_at", "id", b"id", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "name", b"name", "object_type", b"object_type", "partitioning", b"partitioning", "ref", b"ref", "row_estimate", b"row_estimate", "schema_name", b"schema_name", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "source_name", b"source_name", "source_type", b"source_type", "storage_format", b"storage_format", "tags", b"tags", "updated_at", b"updated_at", "urn", b"urn", "user_metadata", b"user_metadata"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "column_count", b"column_count", "columns", b"columns", "deleted", b"deleted", "deprecation", b"deprecation", "description", b"description", "first_seen_at", b"first_seen_at", "id", b"id", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "name", b"name", "object_type", b"object_type", "partitioning", b"partitioning", "ref", b"ref", "row_estimate", b"row_estimate", "schema_name", b"schema_name", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "source_name", b"source_name", "source_type", b"source_type", "storage_format", b"storage_format", "tags", b"tags", "updated_at", b"updated_at", "urn", b"urn", "user_metadata", b"user_metadata"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__row_estimate: _TypeAlias = _typing.Literal["row_estimate"]  # noqa: Y015
     _WhichOneofArgType__row_estimate: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate"]  # noqa: Y015
@@ -1744,3 +1750,222 @@ class AddTransformationCodeRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AddTransformationCodeRequest: _TypeAlias = AddTransformationCodeRequest  # noqa: Y015
+
+@_typing.final
+class Deprecation(_message.Message):
+    """---------------------------------------------------------------- deprecations"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    REPLACEMENT_URN_FIELD_NUMBER: _builtins.int
+    REPLACEMENT_REF_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    DAYS_LEFT_FIELD_NUMBER: _builtins.int
+    LAST_NOTICE_DAYS_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_BY_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    object_urn: _builtins.str
+    object_ref: _builtins.str
+    deadline: _builtins.str
+    """YYYY-MM-DD (UTC date)"""
+    replacement_urn: _builtins.str
+    """empty when no replacement was named"""
+    replacement_ref: _builtins.str
+    message: _builtins.str
+    status: _builtins.str
+    """active | deadline_passed | withdrawn"""
+    days_left: _builtins.int
+    """deadline - today (UTC); negative once passed"""
+    last_notice_days: _builtins.int
+    """threshold of the last deadline_approaching event; 0 none"""
+    created_by: _builtins.str
+    withdrawn_by: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def withdrawn_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        object_urn: _builtins.str = ...,
+        object_ref: _builtins.str = ...,
+        deadline: _builtins.str = ...,
+        replacement_urn: _builtins.str = ...,
+        replacement_ref: _builtins.str = ...,
+        message: _builtins.str = ...,
+        status: _builtins.str = ...,
+        days_left: _builtins.int = ...,
+        last_notice_days: _builtins.int = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+        withdrawn_by: _builtins.str = ...,
+        withdrawn_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at", "withdrawn_at", b"withdrawn_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "created_by", b"created_by", "days_left", b"days_left", "deadline", b"deadline", "id", b"id", "last_notice_days", b"last_notice_days", "message", b"message", "object_ref", b"object_ref", "object_urn", b"object_urn", "replacement_ref", b"replacement_ref", "replacement_urn", b"replacement_urn", "status", b"status", "updated_at", b"updated_at", "withdrawn_at", b"withdrawn_at", "withdrawn_by", b"withdrawn_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Deprecation: _TypeAlias = Deprecation  # noqa: Y015
+
+@_typing.final
+class DeprecateObjectRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    DEADLINE_FIELD_NUMBER: _builtins.int
+    REPLACEMENT_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    deadline: _builtins.str
+    """YYYY-MM-DD, today or later"""
+    replacement: _builtins.str
+    """ref or URN of an existing catalog object; optional"""
+    message: _builtins.str
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        deadline: _builtins.str = ...,
+        replacement: _builtins.str = ...,
+        message: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "message", b"message", "ref", b"ref", "replacement", b"replacement"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeprecateObjectRequest: _TypeAlias = DeprecateObjectRequest  # noqa: Y015
+
+@_typing.final
+class ListDeprecationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STATUS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    status: _builtins.str
+    """active | deadline_passed | withdrawn; empty = all"""
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        status: _builtins.str = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeprecationsRequest: _TypeAlias = ListDeprecationsRequest  # noqa: Y015
+
+@_typing.final
+class ListDeprecationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Deprecation]:
+        """soonest deadline first"""
+
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___Deprecation] | None = ...,
+        page: _paging_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListDeprecationsResponse: _TypeAlias = ListDeprecationsResponse  # noqa: Y015
+
+@_typing.final
+class GetDeprecationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetDeprecationRequest: _TypeAlias = GetDeprecationRequest  # noqa: Y015
+
+@_typing.final
+class WithdrawDeprecationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawDeprecationRequest: _TypeAlias = WithdrawDeprecationRequest  # noqa: Y015
+
+@_typing.final
+class DeprecationDeadlineApproaching(_message.Message):
+    """Payload of datacompass.catalog.deprecation.deadline_approaching: sent once per deprecation
+    and threshold (e.g. 7 days, then 1 day before the deadline).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DEPRECATION_FIELD_NUMBER: _builtins.int
+    THRESHOLD_DAYS_FIELD_NUMBER: _builtins.int
+    threshold_days: _builtins.int
+    @_builtins.property
+    def deprecation(self) -> Global___Deprecation: ...
+    def __init__(
+        self,
+        *,
+        deprecation: Global___Deprecation | None = ...,
+        threshold_days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deprecation", b"deprecation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deprecation", b"deprecation", "threshold_days", b"threshold_days"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeprecationDeadlineApproaching: _TypeAlias = DeprecationDeadlineApproaching  # noqa: Y015

@@ -155,6 +155,26 @@ class CatalogServiceStub:
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddTransformationCodeRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.TransformationCode.FromString,
                 _registered_method=True)
+        self.DeprecateObject = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/DeprecateObject',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeprecateObjectRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.FromString,
+                _registered_method=True)
+        self.ListDeprecations = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/ListDeprecations',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListDeprecationsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListDeprecationsResponse.FromString,
+                _registered_method=True)
+        self.GetDeprecation = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/GetDeprecation',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetDeprecationRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.FromString,
+                _registered_method=True)
+        self.WithdrawDeprecation = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/WithdrawDeprecation',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.WithdrawDeprecationRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -314,6 +334,33 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeprecateObject(self, request, context):
+        """Deprecation campaigns: an object deprecated with a deadline and an optional replacement.
+        Deprecating an object that already has an active deprecation updates it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeprecations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeprecation(self, request, context):
+        """The object's current deprecation, else its latest withdrawn one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WithdrawDeprecation(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -436,6 +483,26 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.AddTransformationCode,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddTransformationCodeRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.TransformationCode.SerializeToString,
+            ),
+            'DeprecateObject': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeprecateObject,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeprecateObjectRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.SerializeToString,
+            ),
+            'ListDeprecations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeprecations,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListDeprecationsRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListDeprecationsResponse.SerializeToString,
+            ),
+            'GetDeprecation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeprecation,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetDeprecationRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.SerializeToString,
+            ),
+            'WithdrawDeprecation': grpc.unary_unary_rpc_method_handler(
+                    servicer.WithdrawDeprecation,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.WithdrawDeprecationRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1087,6 +1154,114 @@ class CatalogService:
             '/datacompass.catalog.v1.CatalogService/AddTransformationCode',
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.AddTransformationCodeRequest.SerializeToString,
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.TransformationCode.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeprecateObject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/DeprecateObject',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.DeprecateObjectRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeprecations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/ListDeprecations',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListDeprecationsRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListDeprecationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeprecation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/GetDeprecation',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetDeprecationRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WithdrawDeprecation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/WithdrawDeprecation',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.WithdrawDeprecationRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.Deprecation.FromString,
             options,
             channel_credentials,
             insecure,

@@ -68,6 +68,14 @@ class CatalogServiceStub:
     ListTransformationCode: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListTransformationCodeRequest, _catalog_pb2.ListTransformationCodeResponse]
     """Transformation code: view definitions captured by scans, code posted from elsewhere."""
     AddTransformationCode: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.AddTransformationCodeRequest, _catalog_pb2.TransformationCode]
+    DeprecateObject: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.DeprecateObjectRequest, _catalog_pb2.Deprecation]
+    """Deprecation campaigns: an object deprecated with a deadline and an optional replacement.
+    Deprecating an object that already has an active deprecation updates it.
+    """
+    ListDeprecations: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListDeprecationsRequest, _catalog_pb2.ListDeprecationsResponse]
+    GetDeprecation: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetDeprecationRequest, _catalog_pb2.Deprecation]
+    """The object's current deprecation, else its latest withdrawn one."""
+    WithdrawDeprecation: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.WithdrawDeprecationRequest, _catalog_pb2.Deprecation]
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -109,6 +117,14 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ListTransformationCode: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListTransformationCodeRequest, _catalog_pb2.ListTransformationCodeResponse]  # type: ignore[assignment]
     """Transformation code: view definitions captured by scans, code posted from elsewhere."""
     AddTransformationCode: _aio.UnaryUnaryMultiCallable[_catalog_pb2.AddTransformationCodeRequest, _catalog_pb2.TransformationCode]  # type: ignore[assignment]
+    DeprecateObject: _aio.UnaryUnaryMultiCallable[_catalog_pb2.DeprecateObjectRequest, _catalog_pb2.Deprecation]  # type: ignore[assignment]
+    """Deprecation campaigns: an object deprecated with a deadline and an optional replacement.
+    Deprecating an object that already has an active deprecation updates it.
+    """
+    ListDeprecations: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListDeprecationsRequest, _catalog_pb2.ListDeprecationsResponse]  # type: ignore[assignment]
+    GetDeprecation: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetDeprecationRequest, _catalog_pb2.Deprecation]  # type: ignore[assignment]
+    """The object's current deprecation, else its latest withdrawn one."""
+    WithdrawDeprecation: _aio.UnaryUnaryMultiCallable[_catalog_pb2.WithdrawDeprecationRequest, _catalog_pb2.Deprecation]  # type: ignore[assignment]
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     """The catalog service: data sources, metadata scans and catalog objects (capsules)."""
@@ -291,5 +307,37 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.AddTransformationCodeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.TransformationCode, _abc.Awaitable[_catalog_pb2.TransformationCode]]: ...
+
+    @_abc_1.abstractmethod
+    def DeprecateObject(
+        self,
+        request: _catalog_pb2.DeprecateObjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.Deprecation, _abc.Awaitable[_catalog_pb2.Deprecation]]:
+        """Deprecation campaigns: an object deprecated with a deadline and an optional replacement.
+        Deprecating an object that already has an active deprecation updates it.
+        """
+
+    @_abc_1.abstractmethod
+    def ListDeprecations(
+        self,
+        request: _catalog_pb2.ListDeprecationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListDeprecationsResponse, _abc.Awaitable[_catalog_pb2.ListDeprecationsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetDeprecation(
+        self,
+        request: _catalog_pb2.GetDeprecationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.Deprecation, _abc.Awaitable[_catalog_pb2.Deprecation]]:
+        """The object's current deprecation, else its latest withdrawn one."""
+
+    @_abc_1.abstractmethod
+    def WithdrawDeprecation(
+        self,
+        request: _catalog_pb2.WithdrawDeprecationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.Deprecation, _abc.Awaitable[_catalog_pb2.Deprecation]]: ...
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -6,12 +6,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from catalog_service.domain.models import ScannedObject
+from dckit.source_postgres import SourceError
 
-
-class SourceError(Exception):
-    """The source could not be read (unreachable, bad credentials, timeout...).
-
-    The message is shown to users and stored on the scan run: it must not contain secrets."""
+__all__ = ["AdapterFactory", "MetadataAdapter", "Progress", "SourceError"]
 
 
 # progress(done, total): objects read so far of objects found; called often, must be cheap.

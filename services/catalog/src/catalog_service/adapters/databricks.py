@@ -1,6 +1,7 @@
 """Databricks (Unity Catalog) metadata through any DB-API 2.0 connection — in production the
-`databricks-sql-connector` (imported lazily: it is not a pinned dependency of the service, see
-docs/catalog.md), in tests a fake at the cursor boundary.
+`databricks-sql-connector` (a pinned dependency of the service, imported when the first real
+connection is built so processes that never scan Databricks do not load it), in tests a fake
+at the cursor boundary.
 
 One catalog per source: tables, views and columns from `<catalog>.information_schema`, table
 constraints from its constraint views, and for Delta tables storage format, partitioning, size
@@ -74,7 +75,8 @@ ORDER BY tc.table_schema, tc.table_name, tc.constraint_name, kcu.ordinal_positio
 
 
 class Cursor(Protocol):
-    description: Sequence[Sequence[Any]] | None
+    @property
+    def description(self) -> Sequence[Sequence[Any]] | None: ...
 
     def execute(self, operation: str, parameters: Any = None) -> Any: ...
     def fetchall(self) -> Sequence[Sequence[Any]]: ...
@@ -90,15 +92,11 @@ Connect = Callable[[], Connection]
 
 
 def connector(conn: dict[str, Any]) -> Connect:
-    """A DB-API connection factory over databricks-sql-connector."""
+    """A DB-API connection factory over databricks-sql-connector (`databricks.sql`)."""
 
     def connect() -> Connection:
-        try:
-            from databricks import sql
-        except ImportError as exc:  # pragma: no cover - depends on the deployment
-            raise SourceError(
-                "the databricks-sql-connector package is not installed in the catalog service"
-            ) from exc
+        from databricks import sql
+
         result: Connection = sql.connect(
             server_hostname=conn["server_hostname"],
             http_path=conn["http_path"],

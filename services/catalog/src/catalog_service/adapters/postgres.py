@@ -5,9 +5,7 @@ one repeatable-read snapshot: per-table queries would cost a round trip each."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import ssl as ssl_lib
 from collections import defaultdict
 from typing import Any
 
@@ -22,6 +20,8 @@ from catalog_service.domain.models import (
     ScannedObject,
     Statistics,
 )
+from dckit import source_postgres
+from dckit.source_postgres import reason
 
 RELKINDS = {
     "r": "table",
@@ -142,32 +142,11 @@ class PostgresAdapter:
         return f"{self.conn['host']}:{self.conn.get('port', 5432)}/{self.conn['database']}"
 
     async def connect(self) -> asyncpg.Connection:
-        timeout = float(self.conn.get("connect_timeout_seconds", 10))
-        try:
-            return await asyncpg.connect(
-                host=self.conn["host"],
-                port=int(self.conn.get("port", 5432)),
-                user=self.conn["username"],
-                password=self.conn.get("password") or None,
-                database=self.conn["database"],
-                ssl=_ssl(self.conn.get("sslmode", "prefer")),
-                timeout=timeout,
-                server_settings={
-                    "application_name": "datacompass-scan",
-                    "default_transaction_read_only": "on",
-                    "statement_timeout": str(self.statement_timeout_ms),
-                },
-            )
-        except TimeoutError as exc:
-            raise SourceError(
-                f"cannot connect to {self.where}: timed out after {timeout:g}s"
-            ) from exc
-        except asyncpg.InvalidPasswordError as exc:
-            raise SourceError(f"cannot connect to {self.where}: authentication failed") from exc
-        except asyncpg.InvalidCatalogNameError as exc:
-            raise SourceError(f"cannot connect to {self.where}: database does not exist") from exc
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise SourceError(f"cannot connect to {self.where}: {_reason(exc)}") from exc
+        return await source_postgres.connect(
+            self.conn,
+            application_name="datacompass-scan",
+            statement_timeout_ms=self.statement_timeout_ms,
+        )
 
     async def scan(self, progress: Progress | None = None) -> list[ScannedObject]:
         """Relations first, then their columns/constraints/indexes in batches read in
@@ -193,7 +172,7 @@ class PostgresAdapter:
         except asyncpg.QueryCanceledError as exc:
             raise SourceError(f"metadata query on {self.where} hit the statement timeout") from exc
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            raise SourceError(f"reading metadata from {self.where} failed: {_reason(exc)}") from exc
+            raise SourceError(f"reading metadata from {self.where} failed: {reason(exc)}") from exc
         finally:
             await asyncio.gather(*(c.close() for c in [conn, *helpers]), return_exceptions=True)
         by_oid: dict[int, list[ScannedColumn]] = defaultdict(list)
@@ -339,20 +318,3 @@ def _metadata(rel: asyncpg.Record) -> dict[str, Any]:
     if rel["definition"]:
         meta["definition"] = rel["definition"].strip()
     return meta
-
-
-def _ssl(mode: str) -> Any:
-    if mode in ("disable", "allow", "prefer", "require"):
-        return mode
-    ctx = ssl_lib.create_default_context()
-    ctx.check_hostname = mode == "verify-full"
-    return ctx
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.errno:
-        # "connection refused", not "[Errno 111] Connect call failed ('10.0.0.5', 5432)":
-        # asyncio puts its own text in strerror, so name the errno instead.
-        return os.strerror(exc.errno).lower()
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:300]

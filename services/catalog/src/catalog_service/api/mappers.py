@@ -256,3 +256,29 @@ def transformation_code(row: Row) -> pb.TransformationCode:
         created_by=row["created_by"],
         created_at=ts(row["created_at"]),
     )
+
+
+def deprecation(row: Mapping[str, Any]) -> pb.Deprecation:
+    return pb.Deprecation(
+        id=row["id"],
+        object_urn=row["object_urn"],
+        object_ref=row["object_ref"],
+        deadline=row["deadline"].isoformat(),
+        replacement_urn=row["replacement_urn"] or "",
+        replacement_ref=row["replacement_ref"] or "",
+        message=row["message"],
+        status=row["status"],
+        days_left=row["days_left"],
+        last_notice_days=row["notified_days"] or 0,
+        created_by=row["created_by"],
+        created_at=ts(row["created_at"]),
+        updated_at=ts(row["updated_at"]),
+        withdrawn_by=row["withdrawn_by"] or "",
+        withdrawn_at=ts(row["withdrawn_at"]),
+    )
+
+
+def deadline_approaching(
+    row: Mapping[str, Any], threshold: int
+) -> pb.DeprecationDeadlineApproaching:
+    return pb.DeprecationDeadlineApproaching(deprecation=deprecation(row), threshold_days=threshold)

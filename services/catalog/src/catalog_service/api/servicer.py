@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 
 from catalog_service.api import mappers as m
+from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
 from catalog_service.application.sources import SourceUseCases
 from catalog_service.application.structure import StructureUseCases
+from catalog_service.db.repository import Row
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import paging_pb2
@@ -29,9 +31,18 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         scans: ScanUseCases,
         objects: ObjectUseCases,
         structure: StructureUseCases,
+        deprecations: DeprecationUseCases,
     ) -> None:
         self.sources, self.scans, self.objects = sources, scans, objects
-        self.structure = structure
+        self.structure, self.deprecations = structure, deprecations
+
+    async def _object(self, row: Row, columns: list[dict[str, Any]]) -> pb.CatalogObject:
+        """An object as GetObject/UpdateObject show it: with columns and open deprecation."""
+        msg = m.catalog_object(row, columns)
+        current = await self.deprecations.current(row["id"])
+        if current is not None:
+            msg.deprecation.CopyFrom(m.deprecation(current))
+        return msg
 
     async def CreateSource(self, request: pb.CreateSourceRequest, context: Ctx) -> pb.Source:
         row, last = await self.sources.create(
@@ -115,7 +126,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def GetObject(self, request: pb.GetObjectRequest, context: Ctx) -> pb.CatalogObject:
         row, columns = await self.objects.get(m.ref_string(request.ref))
-        return m.catalog_object(row, columns)
+        return await self._object(row, columns)
 
     async def UpdateObject(self, request: pb.UpdateObjectRequest, context: Ctx) -> pb.CatalogObject:
         row, columns = await self.objects.update(
@@ -124,7 +135,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             request.description,
             list(request.tags),
         )
-        return m.catalog_object(row, columns)
+        return await self._object(row, columns)
 
     async def ListColumns(
         self, request: pb.ListColumnsRequest, context: Ctx
@@ -237,3 +248,31 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             },
         )
         return m.transformation_code(row)
+
+    async def DeprecateObject(
+        self, request: pb.DeprecateObjectRequest, context: Ctx
+    ) -> pb.Deprecation:
+        row = await self.deprecations.deprecate(
+            m.ref_string(request.ref), request.deadline, request.replacement, request.message
+        )
+        return m.deprecation(row)
+
+    async def ListDeprecations(
+        self, request: pb.ListDeprecationsRequest, context: Ctx
+    ) -> pb.ListDeprecationsResponse:
+        rows, cursor = await self.deprecations.page(
+            request.status, request.page.limit, request.page.cursor
+        )
+        return pb.ListDeprecationsResponse(
+            items=[m.deprecation(r) for r in rows], page=_page(cursor)
+        )
+
+    async def GetDeprecation(
+        self, request: pb.GetDeprecationRequest, context: Ctx
+    ) -> pb.Deprecation:
+        return m.deprecation(await self.deprecations.get(m.ref_string(request.ref)))
+
+    async def WithdrawDeprecation(
+        self, request: pb.WithdrawDeprecationRequest, context: Ctx
+    ) -> pb.Deprecation:
+        return m.deprecation(await self.deprecations.withdraw(m.ref_string(request.ref)))

@@ -8,13 +8,17 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import (
+    Float,
+    Integer,
     Select,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
@@ -49,7 +53,7 @@ STATS_FIELDS = ("size_bytes", "row_estimate", "last_analyzed_at")
 SCAN_COLUMNS = [*scan_runs.c, sources.c.name.label("source_name")]
 TYPO_SIMILARITY = 0.25  # "ordres" ~ "orders" is 0.27 in pg_trgm's measure
 FACET_LIMIT = 50
-SEARCH_COLUMNS = ("search_text", "search_vector")
+SEARCH_COLUMNS = ("search_text", "search_vector", "name_trigrams")
 OBJECT_COLUMNS = [
     *(c for c in objects.c if c.name not in SEARCH_COLUMNS),
     sources.c.name.label("source_name"),
@@ -383,8 +387,21 @@ class CatalogRepository:
             )
         )
 
+    async def query_trigrams(self, term: str) -> list[str]:
+        """The query's trigrams by the database's own rule (its locale decides what a letter
+        is), to compare with the stored name trigrams."""
+        grams = await self.s.scalar(select(func.catalog.trigrams(term)))
+        return list(grams or [])
+
     def _object_filters(
-        self, *, query: str, source: str, object_type: str, include_deleted: bool, trigram: bool
+        self,
+        *,
+        query: str,
+        source: str,
+        object_type: str,
+        include_deleted: bool,
+        trigram: bool,
+        grams: list[str],
     ) -> list[Any]:
         conditions: list[Any] = []
         if source:
@@ -396,11 +413,14 @@ class CatalogRepository:
         term = query.strip().lower()
         if term:
             name = func.lower(objects.c.name)
-            similar = (
-                name.op("%")(term)  # indexed; threshold set per transaction in list_objects
-                if trigram
-                else func.catalog.name_similarity(name, term) >= TYPO_SIMILARITY
-            )
+            similar: Any
+            if trigram:
+                similar = name.op("%")(term)  # indexed; threshold set per transaction
+            else:
+                similar = and_(
+                    objects.c.name_trigrams.overlap(grams),  # GIN-indexed candidates
+                    _stored_similarity(grams) >= TYPO_SIMILARITY,
+                )
             conditions.append(
                 or_(
                     objects.c.search_vector.op("@@")(_tsquery(term)),
@@ -425,6 +445,7 @@ class CatalogRepository:
         trigram similarity of the name, so typos still find things), then ref."""
         term = query.strip().lower()
         trigram = bool(term) and await self.has_trigram_index()
+        grams = await self.query_trigrams(term) if term and not trigram else []
         if trigram:
             await self.s.execute(
                 text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
@@ -436,6 +457,7 @@ class CatalogRepository:
             object_type=object_type,
             include_deleted=include_deleted,
             trigram=trigram,
+            grams=grams,
         )
         stmt = self._objects_query().where(and_(true(), *conditions))
         order: list[Any] = []
@@ -448,8 +470,11 @@ class CatalogRepository:
                     else_=2,
                 )
             )
+            similarity = (
+                func.catalog.name_similarity(name, term) if trigram else _stored_similarity(grams)
+            )
             relevance = func.ts_rank(objects.c.search_vector, _tsquery(term)) + func.coalesce(
-                func.catalog.name_similarity(name, term), 0
+                similarity, 0
             )
             order.append(relevance.desc())
             order.append(func.length(objects.c.name))
@@ -462,12 +487,14 @@ class CatalogRepository:
         """Counts per source, type, schema and tag over everything the search matches."""
         term = query.strip().lower()
         trigram = bool(term) and await self.has_trigram_index()
+        grams = await self.query_trigrams(term) if term and not trigram else []
         conditions = self._object_filters(
             query=query,
             source=source,
             object_type=object_type,
             include_deleted=include_deleted,
             trigram=trigram,
+            grams=grams,
         )
         matched = (
             select(
@@ -542,6 +569,16 @@ def _tsquery(term: str) -> Any:
     if not words:
         return func.to_tsquery("simple", "")
     return func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
+
+
+def _stored_similarity(grams: list[str]) -> Any:
+    """pg_trgm's similarity (shared / all distinct trigrams) from the stored name trigrams:
+    a handful of array containment tests per row, no per-row subquery."""
+    if not grams:
+        return literal(0.0)
+    shared = sum((cast(objects.c.name_trigrams.contains([g]), Integer) for g in grams), literal(0))
+    total = func.cardinality(objects.c.name_trigrams) + len(grams) - shared
+    return cast(shared, Float) / func.nullif(total, 0)
 
 
 def _escape_like(term: str) -> str:

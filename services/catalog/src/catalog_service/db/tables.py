@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Computed,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 
 from dckit.consumer import processed_events_table
 from dckit.outbox import outbox_table
@@ -123,11 +124,14 @@ objects = Table(
     # Search documents, maintained by PostgreSQL (see migration 0003 for the expressions).
     Column("search_text", Text, Computed(SEARCH_TEXT, persisted=True)),
     Column("search_vector", TSVECTOR, Computed(SEARCH_VECTOR, persisted=True)),
+    # pg_trgm-style name trigrams (migration 0005): indexed typo matching without pg_trgm.
+    Column("name_trigrams", ARRAY(Text), Computed("catalog.trigrams(name)", persisted=True)),
     UniqueConstraint("source_id", "schema_name", "name", name="uq_objects_source_schema_name"),
 )
 Index("ix_objects_ref", objects.c.ref)
 Index("ix_objects_lower_name", func.lower(objects.c.name))
 Index("ix_objects_search_vector", objects.c.search_vector, postgresql_using="gin")
+Index("ix_objects_name_trigrams", objects.c.name_trigrams, postgresql_using="gin")
 
 columns = Table(
     "columns",
@@ -265,6 +269,37 @@ transformation_code = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_transformation_code_object", transformation_code.c.object_id, transformation_code.c.id)
+
+# Deprecation campaigns (migration 0004): at most one open (withdrawn_at IS NULL) per object.
+deprecations = Table(
+    "deprecations",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_id", BigInteger, ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
+    Column("deadline", Date, nullable=False),
+    Column("replacement_urn", Text),
+    Column("replacement_ref", Text),
+    Column("message", Text, nullable=False, server_default=""),
+    Column("created_by", String(200), nullable=False, server_default="system"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_by", String(200)),
+    Column("notified_days", Integer),  # smallest threshold whose notice was sent
+    Column("notified_at", DateTime(timezone=True)),
+)
+Index(
+    "uq_deprecations_open_object",
+    deprecations.c.object_id,
+    unique=True,
+    postgresql_where=deprecations.c.withdrawn_at.is_(None),
+)
+Index(
+    "ix_deprecations_open_deadline",
+    deprecations.c.deadline,
+    postgresql_where=deprecations.c.withdrawn_at.is_(None),
+)
+Index("ix_deprecations_object", deprecations.c.object_id, deprecations.c.id)
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

@@ -1,8 +1,9 @@
 """Schema versions: diff two schema snapshots, classify each change, pick a semver-like bump.
 
 Breaking = a consumer that worked against the old schema can fail against the new one:
-a removed column, a narrowed or incompatible type, a column becoming NOT NULL, a dropped
-primary/unique key. Additions and widenings are not breaking."""
+a removed column, a narrowed or incompatible type, a column becoming NOT NULL, a dropped or
+changed primary key, unique key or foreign key (consumers join along foreign keys and rely on
+the integrity they guarantee). Additions and widenings are not breaking."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ _NUMERIC_RANK = {
     "double precision": 6,
 }
 _TEXT = ("text", "character varying", "character")
-_KEYS = ("primary_key", "unique")
+_KEYS = ("primary_key", "unique", "foreign_key")
 _ARGS = re.compile(r"\(([0-9, ]+)\)")
 # Spellings a declared (API) schema may use for the names PostgreSQL reports.
 _ALIASES = {
@@ -150,7 +151,8 @@ def _keyed_diff(what: str, old: list[dict[str, Any]], new: list[dict[str, Any]])
     out: list[Change] = []
     for name in before.keys() - after.keys():
         item = before[name]
-        # Dropping a key breaks consumers relying on uniqueness (joins, upserts).
+        # Dropping a key breaks consumers relying on uniqueness (joins, upserts) or, for a
+        # foreign key, on referential integrity (inner joins that must not lose rows).
         breaking = what == "constraint" and item.get("type") in _KEYS
         out.append(Change(f"{what}_removed", name, str(item.get("type", "")), breaking))
     for name in after.keys() - before.keys():

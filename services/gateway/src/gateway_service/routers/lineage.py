@@ -1,6 +1,7 @@
 """Lineage: `/objects/{ref}/lineage` walks edges up- or downstream (included before the
 objects router, whose `/objects/{ref:path}` would otherwise swallow it); `/lineage/edges`
-declares an edge the scans cannot see."""
+declares an edge the scans cannot see. This router also carries the `/deprecations` routes
+(routers/deprecations.py), so the application includes them without another line in app.py."""
 
 from __future__ import annotations
 

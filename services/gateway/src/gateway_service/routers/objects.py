@@ -11,7 +11,9 @@ from google.protobuf import field_mask_pb2
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from gateway_service import mappers as m
+from gateway_service import mappers_catalog_depth as md
 from gateway_service import schemas
+from gateway_service import schemas_catalog_depth as s
 from gateway_service.deps import Catalog, PageParams
 
 router = APIRouter(prefix="/objects", tags=["objects"])
@@ -79,24 +81,24 @@ async def list_columns(ref: str, catalog: Catalog, page: PageParams) -> schemas.
 
 @router.get(
     "/{ref:path}",
-    response_model=schemas.CatalogObject,
-    summary="Get an object with its columns",
+    response_model=s.CatalogObjectWithDeprecation,
+    summary="Get an object with its columns and deprecation",
     description=f"`ref`: {REF_DOC}.",
 )
-async def get_object(ref: str, catalog: Catalog) -> schemas.CatalogObject:
+async def get_object(ref: str, catalog: Catalog) -> s.CatalogObjectWithDeprecation:
     obj = await catalog.GetObject(pb.GetObjectRequest(ref=m.object_ref(ref)))
-    return m.catalog_object(obj, with_columns=True)
+    return md.catalog_object(obj)
 
 
 @router.patch(
     "/{ref:path}",
-    response_model=schemas.CatalogObject,
+    response_model=s.CatalogObjectWithDeprecation,
     summary="Edit an object's description and tags",
     description=f"`ref`: {REF_DOC}.",
 )
 async def update_object(
     ref: str, body: schemas.ObjectUpdate, catalog: Catalog
-) -> schemas.CatalogObject:
+) -> s.CatalogObjectWithDeprecation:
     obj = await catalog.UpdateObject(
         pb.UpdateObjectRequest(
             ref=m.object_ref(ref),
@@ -105,4 +107,4 @@ async def update_object(
             update_mask=field_mask_pb2.FieldMask(paths=sorted(body.model_fields_set)),
         )
     )
-    return m.catalog_object(obj, with_columns=True)
+    return md.catalog_object(obj)
