@@ -1,4 +1,7 @@
-"""`python -m bench [--tables N]`: run every benchmark, one JSON line each on stdout."""
+"""`python -m bench [--tables N] [--objects N] [--rows N] [--only scan|search|dq]`: run every
+benchmark (metadata scan throughput over a generated PostgreSQL database, ranked search latency
+over a generated catalog, a 90-day DQ backfill over a generated table), one JSON object per
+benchmark on stdout, one line each."""
 
 from __future__ import annotations
 
@@ -8,21 +11,50 @@ import json
 import logging
 import resource
 import sys
+from typing import Any
 
-from bench import catalog_scan
+from bench import catalog_scan, dq_backfill, search_bench
 from bench.servers import servers
+
+
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench")
-    parser.add_argument("--tables", type=int, default=1000, help="tables in the scan benchmark")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tables", type=int, default=5000, help="tables in the scan benchmark")
+    parser.add_argument(
+        "--objects", type=int, default=100_000, help="catalog objects in the search benchmark"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="scan repetitions (median)")
+    parser.add_argument(
+        "--search-repeat", type=int, default=20, help="rounds of the search query set"
+    )
+    parser.add_argument("--rows", type=int, default=5_000_000, help="rows in the DQ benchmark")
+    parser.add_argument(
+        "--soda", action="store_true", help="also time Soda Core in the DQ benchmark (network)"
+    )
+    parser.add_argument("--only", choices=["scan", "search", "dq"], help="run just one benchmark")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     with servers() as srv:
-        result = asyncio.run(catalog_scan.run(srv, tables=args.tables, repeat=args.repeat))
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    print(json.dumps(result), flush=True)
+        if args.only in (None, "scan"):
+            result: dict[str, Any] = asyncio.run(
+                catalog_scan.run(srv, tables=args.tables, repeat=args.repeat)
+            )
+            result["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(result), flush=True)
+        if args.only in (None, "search"):
+            result = asyncio.run(
+                search_bench.run(srv, objects=args.objects, repeat=args.search_repeat)
+            )
+            result["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(result), flush=True)
+        if args.only in (None, "dq"):
+            result = asyncio.run(dq_backfill.run(srv, rows=args.rows, soda=args.soda))
+            result["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""End to end: the real processes `make run` starts (supervisor, catalog, gateway), the demo
-database scanned, `orders` found through REST and through the CLI, then a clean stop."""
+"""End to end: the real processes `make run` starts (supervisor, every service, gateway), the
+demo database scanned, `orders` found through REST and through the CLI, 30 days of data
+quality backfilled with the demo's outage found, then a clean stop."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,14 +13,17 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import psutil
 import pytest
 from otlp_sink import OtlpSink, Span
 
+from devstack import demo
 from devstack.backends import BACKENDS
 from devstack.embedded import free_port
 
@@ -85,7 +90,7 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
         traces.stop()
 
 
-def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
+def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[str, str]) -> None:
     with httpx.Client(base_url=stack.base_url, timeout=30) as anon:
         # Every API route needs a token; only health (and metrics, login) are anonymous.
         assert anon.get("/api/v1/objects", params={"q": "orders"}).status_code == 401
@@ -94,7 +99,8 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
     with httpx.Client(base_url=stack.base_url, timeout=30, headers=auth) as http:
         health = http.get("/health")
         assert health.status_code == 200, health.text
-        assert {"catalog", "database", "nats"} <= set(health.json()["checks"])
+        checks = set(health.json()["checks"])
+        assert {"catalog", "quality", "governance", "database", "nats"} <= checks
 
         found = http.get("/api/v1/objects", params={"q": "orders"}).json()["items"]
         refs = {item["ref"] for item in found}
@@ -114,6 +120,8 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
         scans = http.get("/api/v1/sources/demo/scans").json()["items"]
         assert scans and scans[0]["status"] == "succeeded"
         assert scans[0]["objects_found"] >= 5
+
+        _check_demo_depth(http)
 
     cli = [sys.executable, "-m", "datacompass_cli.main", "--url", stack.base_url]
     cli_env = {**os.environ, "DATACOMPASS_TOKEN": stack.admin_key}
@@ -146,6 +154,109 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
     assert missing.returncode == 1
     assert "not found" in missing.stderr.lower()
 
+    _check_demo_quality(cli, cli_env, service_env)
+
+
+def _check_demo_quality(cli: list[str], env: dict[str, str], service_env: dict[str, str]) -> None:
+    """The DQ done-when: `dq backfill demo.public.orders --days 30` fills 30 days of real
+    metrics, and the demo's outage day opens a row_count breach whose event is published."""
+    backfill = subprocess.run(
+        [*cli, "dq", "backfill", "demo.public.orders", "--days", "30", "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+    )  # fmt: skip
+    assert backfill.returncode == 0, backfill.stderr
+    report = json.loads(backfill.stdout)
+    assert report["success"] == 30 and report["failed"] == 0
+    assert report["run"]["results_stored"] == 30 * len(demo.DQ_EXPECTATIONS)
+    outage = (datetime.now(UTC).date() - timedelta(days=demo.DIP_DAY)).isoformat()
+    listed = subprocess.run(
+        [*cli, "--format", "json", "dq", "breach", "list", "--object", "demo.public.orders"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    breaches = json.loads(listed.stdout)
+    assert any(
+        b["bucket"] == outage and b["metric_type"] == "row_count" and b["direction"] == "below"
+        for b in breaches
+    ), breaches
+    subjects = asyncio.run(_stream_subjects(service_env))
+    prefix = service_env["DATACOMPASS_EVENT_SUBJECT_PREFIX"]
+    assert subjects.count(f"{prefix}.quality.breach.detected") == len(breaches)
+
+
+async def _stream_subjects(service_env: dict[str, str], wait: float = 15.0) -> list[str]:
+    """Subjects on the stack's stream once the quality relay has published the run's events."""
+    nc = await nats.connect(service_env["DATACOMPASS_NATS_URL"], max_reconnect_attempts=0)
+    try:
+        js = nc.jetstream()
+        stream = service_env["DATACOMPASS_NATS_STREAM"]
+        deadline = time.monotonic() + wait
+        while True:
+            info = await js.stream_info(stream)
+            subjects = [
+                (await js.get_msg(stream, seq)).subject or ""
+                for seq in range(info.state.first_seq, info.state.last_seq + 1)
+            ]
+            if any(s.endswith("quality.run.completed") for s in subjects):
+                return subjects
+            if time.monotonic() > deadline:
+                return subjects
+            await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
+
+
+ORDERS_URN = "urn:dcs:postgres:table:demo.public:orders"
+CUSTOMERS_URN = "urn:dcs:postgres:table:demo.public:customers"
+
+
+def _check_demo_depth(http: httpx.Client) -> None:
+    """The scanned demo has keys, indexes, the view's lineage, and search ranks right."""
+    resp = http.get("/api/v1/capsules/demo.public.orders/constraints")
+    assert resp.status_code == 200, resp.text
+    cons = resp.json()["items"]
+    (pkey,) = [c for c in cons if c["constraint_type"] == "primary_key"]
+    assert pkey["columns"] == ["id"] and pkey["origin"] == "scanned"
+    (fkey,) = [c for c in cons if c["constraint_type"] == "foreign_key"]
+    assert fkey["name"] == "orders_customer_id_fkey" and fkey["columns"] == ["customer_id"]
+    assert fkey["referenced_object_urn"] == CUSTOMERS_URN
+    assert fkey["referenced_column_urns"] == [f"{CUSTOMERS_URN}.id"]
+    checks = {c["name"] for c in cons if c["constraint_type"] == "check"}
+    assert {"orders_status_valid", "orders_total_non_negative"} <= checks
+
+    resp = http.get(f"/api/v1/capsules/{ORDERS_URN}/indexes")
+    assert resp.status_code == 200, resp.text
+    indexes = {i["name"]: i for i in resp.json()["items"]}
+    assert {"orders_pkey", "orders_order_date_idx", "orders_customer_id_idx"} <= set(indexes)
+    assert indexes["orders_pkey"]["primary"] and indexes["orders_pkey"]["unique"]
+    assert indexes["orders_order_date_idx"]["columns"] == ["order_date"]
+    assert indexes["orders_customer_id_idx"]["index_type"] == "btree"
+
+    resp = http.get(
+        "/api/v1/objects/demo.public.customer_order_summary/lineage",
+        params={"direction": "upstream", "depth": 1},
+    )
+    assert resp.status_code == 200, resp.text
+    lineage = resp.json()
+    assert lineage["view_parse"]["confidence"] == 1.0 and lineage["view_parse"]["error"] is None
+    tables = {
+        e["upstream_ref"]
+        for e in lineage["edges"]
+        if e["edge_type"] == "flows_to" and e["upstream_column"] is None
+    }
+    assert {"demo.public.orders", "demo.public.customers"} <= tables
+    columns = {
+        (e["upstream_ref"], e["upstream_column"], e["downstream_column"])
+        for e in lineage["edges"]
+        if e["edge_type"] == "derived_from"
+    }
+    assert ("demo.public.orders", "order_total", "total_spent") in columns
+
+    ranked = [o["ref"] for o in http.get("/api/v1/objects", params={"q": "orders"}).json()["items"]]
+    assert ranked[0] == "demo.public.orders", ranked
+    if "demo.public.order_items" in ranked:  # matched (typo tolerance), but ranked below
+        assert ranked.index("demo.public.orders") < ranked.index("demo.public.order_items")
+
 
 def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
     """A REST call is one trace: gateway HTTP span → gRPC client → catalog server → SQL."""
@@ -162,7 +273,12 @@ def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
         )
 
     spans = stack.traces.wait_for(joined)
-    trace_id = next(s.trace_id for s in spans if s.service == "catalog" and "GetObject" in s.name)
+    ours = _gateway_traces(spans)  # not the demo setup's quality → catalog GetObject calls
+    trace_id = next(
+        s.trace_id
+        for s in spans
+        if s.service == "catalog" and "GetObject" in s.name and s.trace_id in ours
+    )
     in_trace = [s for s in spans if s.trace_id == trace_id]
     assert {s.service for s in in_trace} == {"gateway", "catalog"}
     by_id = {s.span_id: s for s in in_trace}
@@ -172,7 +288,11 @@ def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
 
 
 def _gateway_traces(spans: list[Span]) -> set[str]:
-    return {s.trace_id for s in spans if s.service == "gateway" and "objects" in s.name}
+    return {
+        s.trace_id
+        for s in spans
+        if s.service == "gateway" and s.name.startswith("GET /api/v1/objects")
+    }
 
 
 def test_ctrl_c_stops_every_process(stack: Stack) -> None:

@@ -12,7 +12,8 @@ from datacompass_cli import __version__, config
 API_PREFIX = "/api/v1"
 MAX_PAGE_SIZE = 500
 
-Params = Mapping[str, str | int | bool | None]
+# A list value becomes a repeated query parameter (?status=a&status=b).
+Params = Mapping[str, str | int | bool | list[str] | None]
 
 
 class CliError(Exception):
@@ -286,7 +287,7 @@ class Client:
                 return
 
 
-def _query_value(value: str | int | bool) -> str | int:
+def _query_value(value: str | int | bool | list[str]) -> str | int | list[str]:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value

@@ -3,7 +3,7 @@
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
@@ -27,6 +27,24 @@ class State:
     @property
     def out(self) -> Output:
         return Output(self.format)
+
+
+# A command's own `--format`, for the spellings the roadmap shows after the arguments
+# (`datacompass dq status <object> --format table`); the global option is the default.
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-o",
+        case_sensitive=False,
+        help="table or json (default: the global --format).",
+        show_default=False,
+    ),
+]
+
+
+def output(ctx: typer.Context, output_format: Format | None) -> Output:
+    return Output(output_format) if output_format else state(ctx).out
 
 
 def state(ctx: typer.Context) -> State:

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from datacompass_cli import __version__
-from datacompass_cli.commands import audit, auth, catalog, metrics, source
+from datacompass_cli.commands import audit, auth, catalog, deprecation, dq, metrics, source
 from datacompass_cli.context import State
 from datacompass_cli.output import Format
 
@@ -22,6 +22,8 @@ app.add_typer(source.app, name="source")
 app.add_typer(catalog.app, name="catalog")
 app.add_typer(auth.app, name="auth")
 app.add_typer(audit.app, name="audit")
+app.add_typer(deprecation.app, name="deprecation")
+app.add_typer(dq.app, name="dq")
 app.command("metrics")(metrics.command)
 
 

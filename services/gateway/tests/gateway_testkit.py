@@ -1,5 +1,6 @@
-"""Gateway suite fixtures and helpers: one real catalog service (in-process, real PostgreSQL +
-real gateway (uvicorn on a free port) per module, plus a PostgreSQL database to scan."""
+"""Gateway suite fixtures and helpers: the real catalog, quality and governance services
+(in-process, real PostgreSQL + NATS) and a real gateway (uvicorn on a free port) per module,
+plus a PostgreSQL database to scan."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ from devstack.embedded import free_port
 from devstack.urls import postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
+from governance_service.app import running as governance_running
+from governance_service.config import GovernanceSettings
+from quality_service.app import running as quality_running
+from quality_service.config import QualitySettings
 
 ADMIN_KEY = "test-bootstrap-admin-key"
 PASSWORD = "Sup3r-S3cret-Pa55word!"
@@ -64,6 +69,8 @@ class Stack:
     database_url: str
     nats_url: str
     source_database: str
+    quality_addr: str = ""
+    governance_addr: str = ""
 
     def connection(self, **overrides: Any) -> dict[str, Any]:
         url = with_database(self.database_url, self.source_database)
@@ -77,6 +84,8 @@ class Stack:
             "host": "127.0.0.1",
             "port": free_port(),
             "catalog_addr": self.catalog_addr,
+            **({"quality_addr": self.quality_addr} if self.quality_addr else {}),
+            **({"governance_addr": self.governance_addr} if self.governance_addr else {}),
             "database_url": self.database_url,
             "nats_url": self.nats_url,
             "bootstrap_admin_key": ADMIN_KEY,
@@ -129,17 +138,39 @@ async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]
             encryption_key=SecretBox.generate_key(),
             shutdown_grace_seconds=3,
         )
+        # Each service keeps its own schema, so they can share the test database.
+        shared: dict[str, Any] = {
+            "database_url": with_database(database_server_url, catalog_db),
+            "nats_url": nats_url,
+            "nats_stream": prefix.upper(),
+            "event_subject_prefix": prefix,
+            "metrics_port": 0,
+            "shutdown_grace_seconds": 3,
+        }
         async with running(catalog_settings) as catalog:
-            stack = Stack(
-                gateway_url="",
-                catalog_addr=f"127.0.0.1:{catalog.grpc.bound_port}",
-                database_url=database_server_url,
-                nats_url=nats_url,
-                source_database=source_db,
+            catalog_addr = f"127.0.0.1:{catalog.grpc.bound_port}"
+            quality_settings = QualitySettings(
+                **shared, grpc_port=free_port(), catalog_addr=catalog_addr
             )
-            async with serve(stack.gateway_settings()) as url:
-                stack.gateway_url = url
-                yield stack
+            governance_settings = GovernanceSettings(
+                **shared, grpc_port=free_port(), jwt_secret="gateway-test-jwt-0123456789abcdef"
+            )
+            async with (
+                quality_running(quality_settings) as quality,
+                governance_running(governance_settings) as governance,
+            ):
+                stack = Stack(
+                    gateway_url="",
+                    catalog_addr=catalog_addr,
+                    database_url=database_server_url,
+                    nats_url=nats_url,
+                    source_database=source_db,
+                    quality_addr=f"127.0.0.1:{quality.grpc.bound_port}",
+                    governance_addr=f"127.0.0.1:{governance.grpc.bound_port}",
+                )
+                async with serve(stack.gateway_settings()) as url:
+                    stack.gateway_url = url
+                    yield stack
     finally:
         for name in (catalog_db, source_db):
             await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

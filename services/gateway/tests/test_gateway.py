@@ -323,6 +323,8 @@ async def test_health_ok(stack: Stack) -> None:
             "status": "ok",
             "checks": {
                 "catalog": {"status": "ok"},
+                "quality": {"status": "ok"},
+                "governance": {"status": "ok"},
                 "database": {"status": "ok"},
                 "nats": {"status": "ok"},
             },
@@ -339,6 +341,7 @@ async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
         assert body["checks"]["catalog"]["status"] == "error"
         assert body["checks"]["catalog"]["error"]
         assert body["checks"]["database"] == {"status": "ok"}
+        assert body["checks"]["quality"] == {"status": "ok"}
         # Liveness ignores dependencies: a dead catalog must not get the gateway restarted.
         live = await http.get("/livez")
         assert live.status_code == 200 and live.json() == {"status": "ok"}

@@ -47,7 +47,9 @@ CREATE TABLE sales.events (
     day_text    text NOT NULL,
     amount      numeric(12,2),
     name        text,
-    category    text NOT NULL
+    category    text NOT NULL,
+    qty         integer,
+    score       double precision
 );
 """
 
@@ -87,8 +89,10 @@ def generate(base: date, seed: int = 7) -> Rows:
                 amount = Decimal(rng.randint(100, 99999)) / 100
             name = None if rng.random() < 0.05 else "x" * rng.randint(1, 30)
             category = rng.choice(["a", "b", "c", "d"])
+            qty = rng.randint(1, 9) if rng.random() > 0.2 else None
+            score = rng.gauss(0, 1e6) if d != ALL_NULL_DAY else None
             rows.rows.append(
-                (next_id, at, at.date(), at.strftime("%Y%m%d"), amount, name, category)
+                (next_id, at, at.date(), at.strftime("%Y%m%d"), amount, name, category, qty, score)
             )
             next_id += 1
             del i
@@ -174,7 +178,8 @@ async def start_stack(
             await conn.execute(SOURCE_SQL)
             await conn.copy_records_to_table(
                 "events", schema_name="sales", records=rows.rows,
-                columns=["id", "created_at", "day", "day_text", "amount", "name", "category"],
+                columns=["id", "created_at", "day", "day_text", "amount", "name", "category",
+                         "qty", "score"],
             )  # fmt: skip
             await conn.execute("ANALYZE")
         finally:

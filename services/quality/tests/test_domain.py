@@ -96,7 +96,7 @@ def test_postgres_query_is_one_grouped_scan_with_parameters() -> None:
     q = PostgresDialect().build(_spec())
     assert q.sql.count("SELECT") == 1 and "GROUP BY 1" in q.sql
     assert '"sales"."odd""name"' in q.sql  # identifiers quoted, quotes doubled
-    assert "percentile_cont(0.5) WITHIN GROUP" in q.sql
+    assert "percentile_disc(ARRAY[0.5, 0.5000000000001]) WITHIN GROUP" in q.sql
     assert list(q.aliases.values()) == [
         ("row_count", ""), ("median", "amount"), ("null_count", "amount"),
     ]  # fmt: skip
@@ -104,6 +104,19 @@ def test_postgres_query_is_one_grouped_scan_with_parameters() -> None:
     assert "Europe/Paris" not in q.sql and "2026" not in q.sql  # values are parameters
     text = PostgresDialect().build(_spec(date_family="text", date_format="YYYYMMDD"))
     assert "to_date(" in text.sql and text.params[-1] == "YYYYMMDD"
+
+
+def test_an_indexed_date_column_reads_bucket_by_bucket_in_one_statement() -> None:
+    q = PostgresDialect().build(_spec(date_indexed=True, end_exclusive=D + timedelta(days=3)))
+    assert q.sql.count("SELECT") == 2 and "CROSS JOIN LATERAL" in q.sql
+    assert q.params[0] == [D, D + timedelta(days=1), D + timedelta(days=2)]
+    assert q.params[1] == [D + timedelta(days=1), D + timedelta(days=2), D + timedelta(days=3)]
+    assert q.params[2] == "Europe/Paris"
+    # Without a sorting aggregate the GROUP BY plan (hash, parallel) is the better one.
+    cheap = (MetricRequest("row_count", ""), MetricRequest("sum", "amount"))
+    assert "GROUP BY" in PostgresDialect().build(_spec(date_indexed=True, metrics=cheap)).sql
+    text = _spec(date_indexed=True, date_family="text", date_format="YYYYMMDD")
+    assert "GROUP BY" in PostgresDialect().build(text).sql
 
 
 def test_databricks_query_uses_backticks_named_parameters_and_percentile() -> None:

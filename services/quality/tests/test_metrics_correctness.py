@@ -24,8 +24,12 @@ METRICS = [
     ("mean", "amount"),
     ("sum", "amount"),
     ("median", "amount"),
+    ("median", "qty"),  # integer: the mean of two middles must not truncate
+    ("mean", "qty"),
+    ("median", "score"),  # double precision
+    ("sum", "score"),
 ]
-COLUMN = {"amount": 4, "name": 5, "category": 6}
+COLUMN = {"amount": 4, "name": 5, "category": 6, "qty": 7, "score": 8}
 
 
 def expected(rows: list[tuple[Any, ...]], metric: str, column: str) -> float | None:
@@ -53,8 +57,16 @@ def expected(rows: list[tuple[Any, ...]], metric: str, column: str) -> float | N
     )
 
 
-@pytest.mark.parametrize("timezone", ["UTC", "Europe/Paris"])
-async def test_every_metric_matches_an_independent_computation(stack: Stack, timezone: str) -> None:
+@pytest.mark.parametrize(
+    ("timezone", "indexed"),
+    [("UTC", False), ("Europe/Paris", False), ("UTC", True), ("Europe/Paris", True)],
+)
+async def test_every_metric_matches_an_independent_computation(
+    stack: Stack, timezone: str, indexed: bool
+) -> None:
+    if indexed:  # the per-bucket index-range plan instead of one GROUP BY
+        await stack.source_sql("CREATE INDEX events_created_at ON sales.events (created_at)")
+        await stack.rescan()
     config = await stack.config(timezone=timezone)
     ids = {}
     for metric, column in METRICS:

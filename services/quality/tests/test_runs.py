@@ -147,8 +147,8 @@ class FailingMedian:
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         self.queries.append(query.sql)
-        if "percentile_cont" in query.sql:
-            raise QueryFailed("function percentile_cont is not allowed here")
+        if "percentile_disc" in query.sql:
+            raise QueryFailed("function percentile_disc is not allowed here")
         return await self.inner.fetch(query)
 
     async def close(self) -> None:
@@ -198,7 +198,7 @@ async def test_one_failing_metric_is_an_error_and_the_others_survive(
         pb.ListResultsRequest(expectation_id=ids["median"], days=60)
     )
     assert {r.status for r in median.items} == {"error"}
-    assert "percentile_cont is not allowed" in median.items[0].error
+    assert "percentile_disc is not allowed" in median.items[0].error
     sums = await stack.quality.ListResults(
         pb.ListResultsRequest(expectation_id=ids["sum"], days=60)
     )
@@ -350,3 +350,21 @@ async def test_update_and_delete_config_and_expectation(stack: Stack) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await stack.quality.GetExpectation(pb.GetExpectationRequest(id=exp.id))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_days_backfills_the_last_complete_buckets(stack: Stack) -> None:
+    config = await stack.config()
+    await stack.expect(config.id, "row_count")
+    run = await stack.quality.StartRun(pb.StartRunRequest(config_id=config.id, days=7, wait=True))
+    assert run.buckets_total == 7 and run.status == "succeeded"
+    from datetime import UTC, datetime
+
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    assert run.end_date == yesterday.isoformat()
+    assert run.start_date == (yesterday - timedelta(days=6)).isoformat()
+    assert [b.bucket for b in run.buckets][-1] == yesterday.isoformat()
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.quality.StartRun(
+            pb.StartRunRequest(config_id=config.id, days=3, start_date="2026-01-01")
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

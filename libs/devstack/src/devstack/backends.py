@@ -1,6 +1,7 @@
 """The gRPC backend services the dev stack runs, in start order. A service joins the stack as
 soon as its package is installed: `python -m <package> migrate|serve`, settings from
-`DATACOMPASS_<NAME>_*`, and the gateway finds it at `DATACOMPASS_GATEWAY_<NAME>_ADDR`."""
+`DATACOMPASS_<NAME>_*`, and the gateway (or another backend) finds it at
+`DATACOMPASS_<CALLER>_<NAME>_ADDR`."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ class Backend:
     def metrics_port_env(self) -> str:
         return f"{self.env_prefix}METRICS_PORT"
 
-    @property
-    def gateway_addr_env(self) -> str:
-        return f"DATACOMPASS_GATEWAY_{self.name.upper()}_ADDR"
+    def addr_env(self, caller: str) -> str:
+        """Where `caller` (gateway or another backend) reads this backend's address."""
+        return f"DATACOMPASS_{caller.upper()}_{self.name.upper()}_ADDR"
 
     def installed(self) -> bool:
         return importlib.util.find_spec(self.package) is not None

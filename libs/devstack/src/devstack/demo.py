@@ -41,6 +41,38 @@ DIP_DAY = 12
 DIP_FACTOR = 0.15
 NULL_PHONE_RATE = 0.015
 
+# Data quality on the demo: `datacompass dq backfill demo.public.orders --days 30` measures
+# these, and the DIP_DAY outage opens a row_count breach.
+DQ_OBJECT = "public.orders"  # below the source name
+DQ_DATE_COLUMN = "order_date"
+DQ_EXPECTATIONS: list[dict[str, Any]] = [
+    {"metric_type": "row_count", "priority": "high", "threshold": {"strategy": "anomaly"}},
+    {
+        "metric_type": "sum",
+        "column": "order_total",
+        "priority": "medium",
+        "threshold": {"strategy": "anomaly", "sensitivity": 4},
+    },
+    {
+        "metric_type": "max",
+        "column": "order_total",
+        "priority": "low",
+        "threshold": {"strategy": "absolute", "min": 0, "max": 100_000},
+    },
+    {
+        "metric_type": "null_count",
+        "column": "status",
+        "priority": "critical",
+        "threshold": {"strategy": "absolute", "max": 0},
+    },
+    {
+        "metric_type": "distinct_count",
+        "column": "customer_id",
+        "priority": "medium",
+        "threshold": {"strategy": "relative", "window": 7, "max_decrease_pct": 60},
+    },
+]
+
 
 def _words(text: str) -> list[str]:
     return text.split()

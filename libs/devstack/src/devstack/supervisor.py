@@ -307,10 +307,13 @@ class Supervisor:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        callers = ["gateway", *(b.name for b in cfg.backends)]
         for backend in cfg.backends:
             env[backend.grpc_port_env] = str(cfg.grpc_port(backend))
             env[backend.metrics_port_env] = str(cfg.metrics_port(backend))
-            env[backend.gateway_addr_env] = f"{HOST}:{cfg.grpc_port(backend)}"
+            # Every process finds every backend (gateway → all, quality → catalog, ...).
+            for caller in callers:
+                env[backend.addr_env(caller)] = f"{HOST}:{cfg.grpc_port(backend)}"
         return env
 
     def service_specs(self) -> list[ServiceSpec]:
@@ -468,6 +471,9 @@ class Supervisor:
                 step["detail"] = (
                     f"{scan.get('objects_found')} objects, {scan.get('columns_found')} columns"
                 )
+            if any(b.name == "quality" for b in self.config.backends):
+                with self._step("demo DQ", "{detail}") as step:
+                    step["detail"] = _demo_dq(client, api)
 
     # ------------------------------------------------------------------ running
 
@@ -602,6 +608,14 @@ class Supervisor:
             ),
             "  .venv/bin/datacompass catalog search orders",
             "  .venv/bin/datacompass source list",
+            *(
+                [
+                    f"  .venv/bin/datacompass dq backfill {DEMO_SOURCE}.{demo.DQ_OBJECT} --days 30",
+                    f"  .venv/bin/datacompass dq status {DEMO_SOURCE}.{demo.DQ_OBJECT}",
+                ]
+                if self.demo_info and any(b.name == "quality" for b in self.config.backends)
+                else []
+            ),
             "",
             "Timings: " + ", ".join(f"{k.removesuffix('_s')} {v:.2f}s" for k, v in t.items()),
         ]
@@ -637,6 +651,22 @@ def _default_out(line: str) -> None:
 
 
 _DEFAULT_OUT = _default_out
+
+
+def _demo_dq(client: httpx.Client, api: str) -> str:
+    """The demo's DQ config and expectations (kept as they are when they already exist)."""
+    ref = f"{DEMO_SOURCE}.{demo.DQ_OBJECT}"
+    found = _expect(client.get(f"{api}/dq/configs", params={"object_ref": ref}), "read DQ configs")
+    if found.get("items"):
+        return f"{ref}: DQ config kept"
+    body = {"object_ref": ref, "date_column": demo.DQ_DATE_COLUMN}
+    config = _expect(client.post(f"{api}/dq/configs", json=body), f"create the DQ config of {ref}")
+    for expectation in demo.DQ_EXPECTATIONS:
+        response = client.post(
+            f"{api}/dq/expectations", json={"config_id": config["id"], **expectation}
+        )
+        _expect(response, f"add a {expectation['metric_type']} expectation to {ref}")
+    return f"{ref}: {len(demo.DQ_EXPECTATIONS)} expectations"
 
 
 def _expect(response: httpx.Response, what: str) -> dict[str, Any]:

@@ -12,12 +12,24 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
+from datacompass.quality.v1 import quality_pb2_grpc
 from dckit.grpc_client import channel
 from gateway_service import errors, schemas
 from gateway_service.auth import AuthCache, require_auth
 from gateway_service.config import GatewaySettings
 from gateway_service.middleware import MetricsMiddleware, RequestContextMiddleware
-from gateway_service.routers import audit, auth, capsules, health, lineage, objects, scans, sources
+from gateway_service.routers import (
+    audit,
+    auth,
+    capsules,
+    deprecations,
+    dq,
+    health,
+    lineage,
+    objects,
+    scans,
+    sources,
+)
 
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
@@ -46,12 +58,19 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         governance_channel = channel(
             settings.governance_addr, default_timeout=settings.rpc_timeout_seconds
         )
+        app.state.governance_channel = governance_channel
         app.state.governance = governance_pb2_grpc.GovernanceServiceStub(governance_channel)
+        quality_channel = channel(
+            settings.quality_addr, default_timeout=settings.rpc_timeout_seconds
+        )
+        app.state.quality_channel = quality_channel
+        app.state.quality = quality_pb2_grpc.QualityServiceStub(quality_channel)
         try:
             yield
         finally:
             await catalog_channel.close()
             await governance_channel.close()
+            await quality_channel.close()
 
     app = FastAPI(
         title="Data Compass",
@@ -72,6 +91,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api.include_router(capsules.router)
     api.include_router(auth.router)
     api.include_router(audit.router)
+    api.include_router(deprecations.router)
+    api.include_router(dq.router)
     app.include_router(api)
     # Login and refresh are the only anonymous API routes (they issue the credentials).
     app.include_router(auth.public_router, prefix=API_PREFIX)

@@ -22,8 +22,12 @@ class GatewaySettings(ServiceSettings):
     """Address the HTTP server binds (0.0.0.0 in containers)."""
     port: int = 8000
     """HTTP port (REST API, /health, /livez, /metrics, /docs)."""
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Trusted proxies (IPs/CIDRs, comma-separated; `*` = any) whose X-Forwarded-For is believed."""
     catalog_addr: str = "127.0.0.1:50051"
     """host:port of the catalog service's gRPC server."""
+    quality_addr: str = "127.0.0.1:50052"
+    """host:port of the quality service's gRPC server (DQ configs, runs, breaches)."""
     governance_addr: str = "127.0.0.1:50053"
     """host:port of the governance service's gRPC server (users, API keys, audit trail)."""
     auth_cache_seconds: float = 5.0
@@ -31,7 +35,7 @@ class GatewaySettings(ServiceSettings):
     rpc_timeout_seconds: float = 10.0
     """Deadline of each gRPC call to a backend service."""
     scan_wait_timeout_seconds: float = 600.0
-    """Deadline of `POST /sources/{name}/scans?wait=true` (it lasts as long as the scan)."""
+    """Deadline of `?wait=true` scans and DQ runs (the call lasts as long as the work)."""
     bootstrap_admin_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices(BOOTSTRAP_ADMIN_KEY_ENV, "bootstrap_admin_key"),

@@ -1,4 +1,4 @@
-"""Shared route dependencies: the catalog stub, paging query parameters."""
+"""Shared route dependencies: the backend stubs, settings, paging query parameters."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
+from datacompass.quality.v1 import quality_pb2_grpc
 from dckit.paging import DEFAULT_LIMIT, MAX_LIMIT
 from gateway_service.config import GatewaySettings
 
@@ -20,6 +21,11 @@ def catalog(request: Request) -> catalog_pb2_grpc.CatalogServiceStub:
 
 def governance(request: Request) -> governance_pb2_grpc.GovernanceServiceStub:
     stub: governance_pb2_grpc.GovernanceServiceStub = request.app.state.governance
+    return stub
+
+
+def quality(request: Request) -> quality_pb2_grpc.QualityServiceStub:
+    stub: quality_pb2_grpc.QualityServiceStub = request.app.state.quality
     return stub
 
 
@@ -47,5 +53,6 @@ def paging(
 
 Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
 Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
+Quality = Annotated[quality_pb2_grpc.QualityServiceStub, Depends(quality)]
 Settings = Annotated[GatewaySettings, Depends(settings)]
 PageParams = Annotated[Paging, Depends(paging)]

@@ -613,6 +613,7 @@ class StartRunRequest(_message.Message):
     PARALLELISM_FIELD_NUMBER: _builtins.int
     MAX_QUERIES_PER_SECOND_FIELD_NUMBER: _builtins.int
     WAIT_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
     config_id: _builtins.int
     object_ref: _builtins.str
     """alternative to config_id"""
@@ -626,6 +627,8 @@ class StartRunRequest(_message.Message):
     """rate limit on source queries; 0 = server default"""
     wait: _builtins.bool
     """return only when the run has finished"""
+    days: _builtins.int
+    """instead of dates: the last N days before today (whole buckets)"""
     def __init__(
         self,
         *,
@@ -636,10 +639,11 @@ class StartRunRequest(_message.Message):
         parallelism: _builtins.int = ...,
         max_queries_per_second: _builtins.float = ...,
         wait: _builtins.bool = ...,
+        days: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "end_date", b"end_date", "max_queries_per_second", b"max_queries_per_second", "object_ref", b"object_ref", "parallelism", b"parallelism", "start_date", b"start_date", "wait", b"wait"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "days", b"days", "end_date", b"end_date", "max_queries_per_second", b"max_queries_per_second", "object_ref", b"object_ref", "parallelism", b"parallelism", "start_date", b"start_date", "wait", b"wait"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -1,5 +1,5 @@
-"""Operations: `GET /health` (catalog over gRPC health, the database, NATS JetStream) and
-`GET /metrics` (Prometheus). Neither needs a token."""
+"""Operations: `GET /health` (every backend service over gRPC health, the database, NATS
+JetStream) and `GET /metrics` (Prometheus). Neither needs a token."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import State
 
 from dckit.settings import to_libpq_url
 from gateway_service import schemas
@@ -20,22 +21,31 @@ from gateway_service.config import GatewaySettings
 
 router = APIRouter(tags=["operations"])
 
-Probe = Callable[[GatewaySettings, grpc.aio.Channel], Awaitable[None]]
+# A probe gets the settings and the app state (which holds each backend's gRPC channel).
+Probe = Callable[[GatewaySettings, State], Awaitable[None]]
+BACKENDS = ("catalog", "quality", "governance")
 
 
-async def check_catalog(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
-    try:
-        reply = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service=""),
-            timeout=settings.health_timeout_seconds,
-        )
-    except grpc.aio.AioRpcError as exc:
-        raise RuntimeError(f"{exc.code().name}: catalog at {settings.catalog_addr}") from exc
-    if reply.status != health_pb2.HealthCheckResponse.SERVING:
-        raise RuntimeError(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+def check_backend(name: str) -> Probe:
+    """Standard grpc.health.v1 check of backend `name` over the gateway's own channel."""
+
+    async def check(settings: GatewaySettings, state: State) -> None:
+        channel: grpc.aio.Channel = getattr(state, f"{name}_channel")
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=""),
+                timeout=settings.health_timeout_seconds,
+            )
+        except grpc.aio.AioRpcError as exc:
+            addr = getattr(settings, f"{name}_addr")
+            raise RuntimeError(f"{exc.code().name}: {name} at {addr}") from exc
+        if reply.status != health_pb2.HealthCheckResponse.SERVING:
+            raise RuntimeError(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+    return check
 
 
-async def check_database(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
+async def check_database(settings: GatewaySettings, state: State) -> None:
     timeout = settings.health_timeout_seconds
     url = to_libpq_url(settings.database_url.get_secret_value())
     conn = await asyncpg.connect(url, timeout=timeout)
@@ -49,7 +59,7 @@ async def _ignore(_exc: Exception) -> None:
     return None
 
 
-async def check_nats(settings: GatewaySettings, channel: grpc.aio.Channel) -> None:
+async def check_nats(settings: GatewaySettings, state: State) -> None:
     nc = await nats.connect(
         settings.nats_url,
         connect_timeout=settings.health_timeout_seconds,
@@ -64,19 +74,17 @@ async def check_nats(settings: GatewaySettings, channel: grpc.aio.Channel) -> No
 
 
 CHECKS: dict[str, Probe] = {
-    "catalog": check_catalog,
+    **{name: check_backend(name) for name in BACKENDS},
     "database": check_database,
     "nats": check_nats,
 }
 
 
-async def run_check(
-    probe: Probe, settings: GatewaySettings, channel: grpc.aio.Channel
-) -> schemas.Check:
+async def run_check(probe: Probe, settings: GatewaySettings, state: State) -> schemas.Check:
     # A little over the probe's own timeouts: a hung connect still ends.
     deadline = settings.health_timeout_seconds * 1.5 + 0.5
     try:
-        await asyncio.wait_for(probe(settings, channel), timeout=deadline)
+        await asyncio.wait_for(probe(settings, state), timeout=deadline)
     except TimeoutError:
         return schemas.Check(status="error", error=f"timed out after {deadline:g}s")
     except Exception as exc:
@@ -92,9 +100,8 @@ async def run_check(
 )
 async def health(request: Request) -> JSONResponse:
     settings: GatewaySettings = request.app.state.settings
-    channel: grpc.aio.Channel = request.app.state.catalog_channel
     results = await asyncio.gather(
-        *(run_check(probe, settings, channel) for probe in CHECKS.values())
+        *(run_check(probe, settings, request.app.state) for probe in CHECKS.values())
     )
     checks = dict(zip(CHECKS, results, strict=True))
     ok = all(c.status == "ok" for c in checks.values())

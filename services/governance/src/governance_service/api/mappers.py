@@ -9,16 +9,9 @@ from google.protobuf import timestamp_pb2
 
 from datacompass.common.v1 import audit_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
+from dckit.protoconv import ts
 from governance_service.application.identity import Principal, Tokens
 from governance_service.db.repository import Row
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
 
 
 def to_datetime(value: timestamp_pb2.Timestamp, present: bool) -> datetime | None:

@@ -27,6 +27,17 @@ class GrpcCatalog:
             raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
         if obj.deleted:
             raise NotFound(f"object {ref!r} no longer exists at its source")
+        try:
+            indexes = await self.stub.ListIndexes(
+                cpb.ListIndexesRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+        leading = frozenset(
+            i.columns[0]
+            for i in indexes.items
+            if i.index_type == "btree" and i.columns and i.columns[0] and not i.predicate
+        )
         return CatalogObject(
             ref=obj.ref,
             urn=obj.urn,
@@ -35,6 +46,7 @@ class GrpcCatalog:
             schema=obj.schema_name,
             name=obj.name,
             columns={c.name: c.data_type for c in obj.columns},
+            range_indexed=leading,
         )
 
     async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:

@@ -121,6 +121,7 @@ class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
                 parallelism=request.parallelism,
                 max_queries_per_second=request.max_queries_per_second,
                 wait=request.wait,
+                days=request.days,
             )
         )
         return await self._run(row)

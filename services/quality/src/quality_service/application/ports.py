@@ -19,6 +19,8 @@ class CatalogObject:
     schema: str
     name: str
     columns: dict[str, str]  # name → data_type
+    # Columns that lead a btree index (a range on them is an index range scan).
+    range_indexed: frozenset[str] = frozenset()
 
 
 class Catalog(Protocol):

@@ -56,6 +56,7 @@ class RunRequest:
     parallelism: int = 0
     max_queries_per_second: float = 0.0
     wait: bool = False
+    days: int = 0
 
 
 @dataclass
@@ -128,7 +129,7 @@ class RunUseCases:
             raise FailedPrecondition(f"the DQ config of {config['object_ref']} is disabled")
         if not expectations:
             raise FailedPrecondition(f"{config['object_ref']} has no enabled expectations")
-        buckets = self._buckets(config, req.start_date, req.end_date)
+        buckets = self._buckets(config, req.start_date, req.end_date, req.days)
         parallelism = min(req.parallelism or self.default_parallelism, self.max_parallelism)
         async with self.db.session() as session:
             repo = QualityRepository(session)
@@ -182,8 +183,13 @@ class RunUseCases:
         self._tasks.pop(run_id, None)
         self._plans.pop(run_id, None)
 
-    def _buckets(self, config: Row, start_text: str, end_text: str) -> list[date]:
+    def _buckets(self, config: Row, start_text: str, end_text: str, days: int) -> list[date]:
         grain, today = config["grain"], self.today(config["timezone"])
+        if days:
+            if start_text or end_text:
+                raise InvalidArgument("give either days or start/end dates, not both")
+            first, last = grains.backfill_range(today, days, grain)
+            return grains.buckets(first, last, grain)
         start = (
             _parse_day(start_text, "start_date")
             if start_text
@@ -307,6 +313,7 @@ class RunUseCases:
                 start=buckets[0],
                 end_exclusive=grains.next_bucket(buckets[-1], config["grain"]),
                 metrics=metrics,
+                date_indexed=config["date_column"] in obj.range_indexed,
             )
             try:
                 got = await measure(executor, spec, plan.limiter)

@@ -1,5 +1,5 @@
 """Threshold strategies: what range a metric value must fall in, given its history.
-The maths of each strategy is documented in docs/dq-thresholds.md; keep the two in step.
+The maths of each strategy is documented in docs/data-quality.md; keep the two in step.
 
 History handed to a strategy holds only earlier buckets that were measured and were not
 breaches: the bucket under test, later buckets and earlier anomalies never train the model
