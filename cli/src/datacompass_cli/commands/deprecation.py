@@ -8,8 +8,8 @@ import typer
 from rich.text import Text
 
 from datacompass_cli.client import segment
-from datacompass_cli.context import handle_errors, state
-from datacompass_cli.output import Col, Field, Format, Output, fmt, fmt_time
+from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.output import Col, Field, fmt, fmt_time
 
 app = typer.Typer(
     help="Deprecation campaigns: deprecate objects with a deadline and a replacement.",
@@ -18,16 +18,6 @@ app = typer.Typer(
 
 RefArg = Annotated[
     str, typer.Argument(help="Object reference: source.schema.name, URN or numeric id.")
-]
-FormatOpt = Annotated[
-    Format | None,
-    typer.Option(
-        "--format",
-        "-o",
-        case_sensitive=False,
-        help="table or json (default: the global --format).",
-        show_default=False,
-    ),
 ]
 STATUSES = ("active", "deadline_passed", "withdrawn")
 STATUS_STYLES = {"active": "yellow", "deadline_passed": "bold red", "withdrawn": "dim"}
@@ -73,10 +63,6 @@ FIELDS: list[Field] = [
 ]
 
 
-def _out(ctx: typer.Context, output_format: Format | None) -> Output:
-    return Output(output_format) if output_format else state(ctx).out
-
-
 @app.command("create")
 @handle_errors
 def create(
@@ -104,7 +90,7 @@ def create(
         body["replacement"] = replacement
     with state(ctx).client() as client:
         dep = client.post("/deprecations", body)
-    out = _out(ctx, output_format)
+    out = output(ctx, output_format)
     out.message(
         f"deprecated {dep['object_ref']}: deadline {dep['deadline']} "
         f"({dep['days_left']} days left)"
@@ -128,7 +114,7 @@ def list_(
         raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
     with state(ctx).client() as client:
         items = list(client.paginate("/deprecations", {"status": status}))
-    _out(ctx, output_format).items(COLUMNS, items, "no deprecations")
+    output(ctx, output_format).items(COLUMNS, items, "no deprecations")
 
 
 @app.command("show")
@@ -137,7 +123,7 @@ def show(ctx: typer.Context, ref: RefArg, output_format: FormatOpt = None) -> No
     """Show an object's deprecation: status, deadline, days left, replacement."""
     with state(ctx).client() as client:
         dep = client.get(f"/deprecations/{segment(ref)}")
-    _out(ctx, output_format).detail(FIELDS, dep)
+    output(ctx, output_format).detail(FIELDS, dep)
 
 
 @app.command("withdraw")
@@ -146,4 +132,4 @@ def withdraw(ctx: typer.Context, ref: RefArg, output_format: FormatOpt = None) -
     """Withdraw an object's deprecation."""
     with state(ctx).client() as client:
         dep = client.delete(f"/deprecations/{segment(ref)}")
-    _out(ctx, output_format).message(f"withdrew the deprecation of {dep['object_ref']}", dep)
+    output(ctx, output_format).message(f"withdrew the deprecation of {dep['object_ref']}", dep)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
 from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
+from dckit.service import in_process
 
 SERVICE = "catalog"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -119,14 +118,6 @@ async def start(service: CatalogService) -> None:
     await service.bus.connect()
 
 
-@asynccontextmanager
-async def running(settings: CatalogSettings) -> AsyncIterator[CatalogService]:
+def running(settings: CatalogSettings) -> AbstractAsyncContextManager[CatalogService]:
     """The whole service in this process (gRPC server, workers) until the block exits."""
-    service = build(settings)
-    await start(service)
-    await service.grpc.start()
-    workers = [asyncio.create_task(w(service.grpc.stop)) for w in service.grpc.workers]
-    try:
-        yield service
-    finally:
-        await service.grpc.shutdown(workers)
+    return in_process(build(settings), start)

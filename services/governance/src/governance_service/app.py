@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
 from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
+from dckit.service import in_process
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
 from governance_service.application.identity import IdentityUseCases
@@ -101,14 +100,6 @@ async def start(service: GovernanceService) -> None:
     await service.bus.connect()
 
 
-@asynccontextmanager
-async def running(settings: GovernanceSettings) -> AsyncIterator[GovernanceService]:
+def running(settings: GovernanceSettings) -> AbstractAsyncContextManager[GovernanceService]:
     """The whole service in this process (gRPC server, workers) until the block exits."""
-    service = build(settings)
-    await start(service)
-    await service.grpc.start()
-    workers = [asyncio.create_task(w(service.grpc.stop)) for w in service.grpc.workers]
-    try:
-        yield service
-    finally:
-        await service.grpc.shutdown(workers)
+    return in_process(build(settings), start)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
 from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
+from dckit.service import in_process
 from quality_service import telemetry
 from quality_service.adapters.catalog_grpc import GrpcCatalog
 from quality_service.adapters.registry import executors
@@ -122,16 +121,8 @@ async def start(service: QualityService) -> None:
     await service.bus.connect()
 
 
-@asynccontextmanager
-async def running(
+def running(
     settings: QualitySettings, executor_factory: ExecutorFactory | None = None
-) -> AsyncIterator[QualityService]:
+) -> AbstractAsyncContextManager[QualityService]:
     """The whole service in this process (gRPC server, workers) until the block exits."""
-    service = build(settings, executor_factory)
-    await start(service)
-    await service.grpc.start()
-    workers = [asyncio.create_task(w(service.grpc.stop)) for w in service.grpc.workers]
-    try:
-        yield service
-    finally:
-        await service.grpc.shutdown(workers)
+    return in_process(build(settings, executor_factory), start)

@@ -14,8 +14,7 @@ import asyncio
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from catalog_service.adapters.base import Progress, SourceError
 from catalog_service.domain.models import (
@@ -25,6 +24,7 @@ from catalog_service.domain.models import (
     ScannedObject,
     Statistics,
 )
+from dckit import source_databricks as dbx
 
 TABLE_TYPES = {
     "MANAGED": "table",
@@ -74,40 +74,6 @@ ORDER BY tc.table_schema, tc.table_name, tc.constraint_name, kcu.ordinal_positio
 """
 
 
-class Cursor(Protocol):
-    @property
-    def description(self) -> Sequence[Sequence[Any]] | None: ...
-
-    def execute(self, operation: str, parameters: Any = None) -> Any: ...
-    def fetchall(self) -> Sequence[Sequence[Any]]: ...
-    def close(self) -> Any: ...
-
-
-class Connection(Protocol):
-    def cursor(self) -> Cursor: ...
-    def close(self) -> Any: ...
-
-
-Connect = Callable[[], Connection]
-
-
-def connector(conn: dict[str, Any]) -> Connect:
-    """A DB-API connection factory over databricks-sql-connector (`databricks.sql`)."""
-
-    def connect() -> Connection:
-        from databricks import sql
-
-        result: Connection = sql.connect(
-            server_hostname=conn["server_hostname"],
-            http_path=conn["http_path"],
-            access_token=conn["access_token"],
-            _socket_timeout=float(conn.get("connect_timeout_seconds", 30)),
-        )
-        return result
-
-    return connect
-
-
 class DatabricksAdapter:
     def __init__(
         self,
@@ -115,7 +81,7 @@ class DatabricksAdapter:
         *,
         statement_timeout_ms: int = 60_000,
         parallelism: int = 4,
-        connect: Connect | None = None,
+        connect: dbx.Connect | None = None,
     ) -> None:
         self.conn = connection
         self.catalog = connection["catalog"]
@@ -123,49 +89,24 @@ class DatabricksAdapter:
             raise SourceError(f"invalid catalog name {self.catalog!r}")
         self.timeout = statement_timeout_ms / 1000
         self.parallelism = max(1, parallelism)
-        self.connect = connect or connector(connection)
+        self.connect = connect or dbx.connector(connection)
 
     @property
     def where(self) -> str:
         return f"{self.conn.get('server_hostname', 'databricks')}/{self.catalog}"
 
-    async def _query(self, connection: Connection, sql: str) -> list[dict[str, Any]]:
-        def run() -> list[dict[str, Any]]:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql)
-                names = [d[0] for d in cursor.description or ()]
-                return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            finally:
-                cursor.close()
+    async def _query(self, connection: dbx.Connection, sql: str) -> list[dict[str, Any]]:
+        return await dbx.query(
+            connection, sql, None, seconds=self.timeout, what=f"metadata query on {self.where}"
+        )
 
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(run), timeout=self.timeout)
-        except TimeoutError as exc:
-            raise SourceError(
-                f"metadata query on {self.where} timed out after {self.timeout:g}s"
-            ) from exc
-        except SourceError:
-            raise
-        except Exception as exc:  # the connector's own error classes vary by version
-            reason = (str(exc) or type(exc).__name__).splitlines()[0][:300]
-            raise SourceError(f"reading metadata from {self.where} failed: {reason}") from exc
-
-    async def _open(self) -> Connection:
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(self.connect), timeout=self.timeout)
-        except TimeoutError as exc:
-            raise SourceError(f"cannot connect to {self.where}: timed out") from exc
-        except SourceError:
-            raise
-        except Exception as exc:
-            reason = (str(exc) or type(exc).__name__).splitlines()[0][:300]
-            raise SourceError(f"cannot connect to {self.where}: {reason}") from exc
+    async def _open(self) -> dbx.Connection:
+        return await dbx.open_connection(self.connect, self.timeout, self.where)
 
     async def scan(self, progress: Progress | None = None) -> list[ScannedObject]:
         report = progress or (lambda done, total: None)
         main = await self._open()
-        pool: list[Connection] = [main]
+        pool: list[dbx.Connection] = [main]
         try:
             q = {"catalog": f"`{self.catalog}`"}
             tables = [t for t in await self._query(main, TABLES_SQL.format(**q)) if self._wanted(t)]
@@ -195,7 +136,7 @@ class DatabricksAdapter:
 
     async def _describe_all(
         self,
-        pool: list[Connection],
+        pool: list[dbx.Connection],
         delta: list[dict[str, Any]],
         report: Progress,
         total: int,
@@ -207,7 +148,7 @@ class DatabricksAdapter:
         details: dict[tuple[str, str], dict[str, Any]] = {}
         done = total - len(delta)  # non-Delta objects need no detail
 
-        async def work(connection: Connection) -> None:
+        async def work(connection: dbx.Connection) -> None:
             nonlocal done
             while not queue.empty():
                 table = queue.get_nowait()

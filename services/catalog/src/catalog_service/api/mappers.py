@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
-
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
 
 from catalog_service.db.repository import Row
 from catalog_service.domain.versions import SchemaDiff
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.common.v1 import refs_pb2
+from dckit.protoconv import from_struct, struct, ts
+
+__all__ = ["from_struct", "struct", "ts"]  # re-exported: the servicer uses them as m.*
 
 SCAN_STATUS = {
     "running": pb.SCAN_STATUS_RUNNING,
@@ -19,24 +19,6 @@ SCAN_STATUS = {
     "failed": pb.SCAN_STATUS_FAILED,
     "cancelled": pb.SCAN_STATUS_CANCELLED,
 }
-
-
-def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if value is None:
-        return None
-    out = timestamp_pb2.Timestamp()
-    out.FromDatetime(value)
-    return out
-
-
-def struct(value: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(value)
-    return out
-
-
-def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
-    return json_format.MessageToDict(value)
 
 
 def ref_string(ref: refs_pb2.ObjectRef) -> str:

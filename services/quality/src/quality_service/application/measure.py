@@ -16,7 +16,7 @@ from quality_service.application.ports import Executor
 from quality_service.domain.evaluation import Measurement, MetricKey
 from quality_service.domain.grain import buckets as bucket_range
 from quality_service.domain.metrics import ZERO_WHEN_EMPTY
-from quality_service.domain.sql import MetricRequest, ScanSpec
+from quality_service.domain.sql import MetricRequest, ScanSpec, unique_metrics
 
 Measured = dict[date, dict[MetricKey, Measurement]]
 
@@ -44,10 +44,6 @@ def _chunk_buckets(spec: ScanSpec) -> list[date]:
     return bucket_range(spec.start, spec.end_exclusive - timedelta(days=1), spec.grain)
 
 
-def _unique(metrics: tuple[MetricRequest, ...]) -> list[MetricRequest]:
-    return list({m.key: m for m in metrics}.values())
-
-
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -55,7 +51,7 @@ def _number(value: Any) -> float | None:
 async def measure(executor: Executor, spec: ScanSpec, limiter: RateLimiter) -> Measured:
     """Values per bucket that has rows, per (metric, column). Buckets without rows are absent
     (evaluation.fill_empty decides what that means). Connection failures propagate."""
-    metrics = _unique(spec.metrics)
+    metrics = unique_metrics(spec.metrics)
     query = executor.dialect.build(replace(spec, metrics=tuple(metrics)))
     await limiter.wait()
     try:

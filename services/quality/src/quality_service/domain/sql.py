@@ -5,6 +5,7 @@ every value (dates, time zone, date format) is a bind parameter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -63,7 +64,18 @@ def _sorts(metrics: tuple[MetricRequest, ...]) -> bool:
     return any(m.metric_type in SORTING_METRICS for m in metrics)
 
 
-def _unique(metrics: tuple[MetricRequest, ...]) -> list[MetricRequest]:
+def _select_list(
+    metrics: tuple[MetricRequest, ...], aggregate: Callable[[MetricRequest], str]
+) -> tuple[dict[str, tuple[str, str]], list[str]]:
+    """One `<aggregate> AS m<i>` per distinct (metric, column), and alias → (metric, column)."""
+    aliases, aggs = {}, []
+    for i, m in enumerate(unique_metrics(metrics)):
+        aliases[f"m{i}"] = m.key
+        aggs.append(f"{aggregate(m)} AS m{i}")
+    return aliases, aggs
+
+
+def unique_metrics(metrics: tuple[MetricRequest, ...]) -> list[MetricRequest]:
     seen: dict[tuple[str, str], MetricRequest] = {}
     for m in metrics:
         seen.setdefault(m.key, m)
@@ -100,11 +112,7 @@ class PostgresDialect:
             local = f"{col}::timestamp"
             where = f"{col} >= $1::date AND {col} < $2::date"
         bucket = f"date_trunc('{unit}', {local})::date"
-        aliases, aggs = {}, []
-        for i, m in enumerate(_unique(spec.metrics)):
-            alias = f"m{i}"
-            aliases[alias] = m.key
-            aggs.append(f"{self._aggregate(m)} AS {alias}")
+        aliases, aggs = _select_list(spec.metrics, self._aggregate)
         table = ".".join(self.quote(part) for part in spec.table)
         select = ", ".join([f"{bucket} AS bucket", *aggs])
         sql = f"SELECT {select} FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1"
@@ -127,11 +135,7 @@ class PostgresDialect:
             lo, hi = "b.bucket::timestamp", "b.next::timestamp"
         else:
             lo, hi = "b.bucket", "b.next"
-        aliases, aggs = {}, []
-        for i, m in enumerate(_unique(spec.metrics)):
-            alias = f"m{i}"
-            aliases[alias] = m.key
-            aggs.append(f"{self._aggregate(m)} AS {alias}")
+        aliases, aggs = _select_list(spec.metrics, self._aggregate)
         table = ".".join(self.quote(part) for part in spec.table)
         sql = (
             "SELECT b.bucket, m.* FROM unnest($1::date[], $2::date[]) AS b(bucket, next) "
@@ -197,11 +201,7 @@ class DatabricksDialect:
             local = f"CAST({col} AS TIMESTAMP)"
             where = f"{col} >= CAST(:start AS DATE) AND {col} < CAST(:end AS DATE)"
         bucket = f"CAST(date_trunc('{unit}', {local}) AS DATE)"
-        aliases, aggs = {}, []
-        for i, m in enumerate(_unique(spec.metrics)):
-            alias = f"m{i}"
-            aliases[alias] = m.key
-            aggs.append(f"{self._aggregate(m)} AS {alias}")
+        aliases, aggs = _select_list(spec.metrics, self._aggregate)
         table = ".".join(self.quote(part) for part in spec.table)
         select = ", ".join([f"{bucket} AS bucket", *aggs])
         sql = f"SELECT {select} FROM {table} WHERE {where} GROUP BY 1 ORDER BY 1"
