@@ -40,7 +40,7 @@ async def test_scan_events_on_jetstream(
     assert ok.status == pb.SCAN_STATUS_SUCCEEDED and failed.status == pb.SCAN_STATUS_FAILED
 
     total = await wait_published(catalog_db)
-    assert total == 6  # 2 source.create + 2 scan.start audits, 2 scan events
+    assert total == 8  # 2 source.create, 2 scan.start, 2 scan outcome audits; 2 scan events
     messages = await stream_messages(nats_url, nats_stream, at_least=total, settle=0.3)
     assert len(messages) == total
     ids = {r["id"] for r in await outbox_rows(catalog_db)}
@@ -73,7 +73,7 @@ async def test_scan_events_on_jetstream(
         record = audit_pb2.AuditRecord()
         assert m.envelope.data.Unpack(record)
         actions.add(record.action)
-    assert actions == {"source.create", "scan.start"}
+    assert actions == {"source.create", "scan.start", "scan.complete", "scan.failed"}
 
 
 async def test_recover_fails_scans_left_running(
@@ -142,7 +142,8 @@ async def test_nats_outage_loses_no_event(
             pending = await catalog_db.fetchval(
                 "SELECT count(*) FROM catalog.outbox WHERE published_at IS NULL"
             )
-            assert pending == 1 + 3 * 2  # source.create, 3 x (scan.start + scan.completed)
+            # source.create, 3 x (scan.start + scan.completed + scan.complete audit)
+            assert pending == 1 + 3 * 3
 
             nats_server.start()
             total = await wait_published(catalog_db, wait=30)

@@ -12,6 +12,7 @@ from catalog_testkit import (
     SOURCE_COLUMNS,
     SOURCE_OBJECTS,
     SourceDb,
+    audit_records,
     create_source,
     outbox_rows,
     silent_server,
@@ -256,12 +257,19 @@ async def test_scan_is_audited(
         pb.StartScanRequest(source_name="shop", wait=True), metadata=[("x-dc-actor", "bob")]
     )
     assert run.triggered_by == "bob"
-    types = [r["event_type"] for r in await outbox_rows(catalog_db)]
+    rows = await outbox_rows(catalog_db)
+    types = [r["event_type"] for r in rows]
     assert types == [
-        "datacompass.audit.recorded",
-        "datacompass.audit.recorded",
+        "datacompass.audit.recorded",  # source.create
+        "datacompass.audit.recorded",  # scan.start
         "datacompass.catalog.scan.completed",
+        "datacompass.audit.recorded",  # scan.complete, with what the scan changed
     ]
+    (outcome,) = audit_records(rows, "scan.complete")
+    assert outcome.actor == "bob" and outcome.entity_id == str(run.id)
+    changes = {c.field: (c.old_json, c.new_json) for c in outcome.changes}
+    assert changes["status"] == ('"running"', '"succeeded"')
+    assert changes["objects_created"] == ("null", str(run.objects_created))
 
 
 async def test_source_deleted_during_scan(stub: Stub, catalog_db: asyncpg.Connection) -> None:

@@ -109,10 +109,29 @@ class ScanUseCases:
                     f"urn:dcs:source:{row['source_name']}",
                     self.event_for(row, row["source_type"]),
                 )
+                with context.bound(context.RequestContext(actor="system")):
+                    await self._audit_outcome(session, row, row["source_name"])
         if rows:
             self.on_commit()
             log.warning("failed %d interrupted scan(s): %s", len(rows), rows[0]["error"])
         return len(rows)
+
+    async def _audit_outcome(self, session: Any, row: Row, source_name: str) -> None:
+        """How a scan ended, with what it changed in the catalog (one record per scan, not
+        one per object: the objects' own history is in their schema versions)."""
+        changed = ("objects_created", "objects_updated", "objects_deleted")
+        await self.outbox.audit(
+            session,
+            action=f"scan.{'complete' if row['status'] == 'succeeded' else row['status']}",
+            entity_type="scan",
+            entity_id=row["id"],
+            entity_urn=f"urn:dcs:source:{source_name}",
+            changes={
+                "status": ("running", row["status"]),
+                **{k: (None, row[k]) for k in changed if row.get(k)},
+                **({"error": (None, row["error"])} if row.get("error") else {}),
+            },
+        )
 
     async def start(self, source_name: str, *, wait: bool) -> Row:
         actor = context.current().actor
@@ -202,6 +221,7 @@ class ScanUseCases:
                     f"urn:dcs:source:{source['name']}",
                     self.event_for(row, source["source_type"]),
                 )
+                await self._audit_outcome(session, row, source["name"])
         except Exception as exc:
             log.exception("storing scan %s failed", scan_id)
             return await self._finish_failed(
@@ -280,6 +300,7 @@ class ScanUseCases:
                 f"urn:dcs:source:{source['name']}",
                 self.event_for(row, source["source_type"]),
             )
+            await self._audit_outcome(session, row, source["name"])
         self.on_commit()
         SCAN_SECONDS.labels(source["source_type"], status).observe(
             asyncio.get_running_loop().time() - started
