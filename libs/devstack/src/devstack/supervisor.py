@@ -8,6 +8,7 @@ SIGTERM stops everything in reverse order; a second Ctrl-C kills what is left.""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -333,8 +334,12 @@ class Supervisor:
         return specs
 
     def migrate(self) -> None:
-        for backend in self.config.backends:
-            self.migrate_one(backend)
+        # Each service migrates its own schema (own advisory lock): all at once, since most of
+        # the time is each process starting Python and Alembic.
+        backends = self.config.backends
+        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, len(backends))) as pool:
+            for future in [pool.submit(self.migrate_one, b) for b in backends]:
+                future.result()
 
     def migrate_one(self, backend: Backend) -> None:
         name = backend.name
