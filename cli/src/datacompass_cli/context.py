@@ -20,6 +20,7 @@ class State:
     token: str | None
     format: Format
     timeout: float
+    format_chosen: bool = False  # --format or DATACOMPASS_FORMAT given (not the default)
 
     def client(self) -> Client:
         return Client(self.url, self.token, self.timeout)

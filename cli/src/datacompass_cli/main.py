@@ -49,15 +49,16 @@ def main(
         ),
     ] = None,
     output_format: Annotated[
-        Format,
+        Format | None,
         typer.Option(
             "--format",
             "-o",
             envvar="DATACOMPASS_FORMAT",
             case_sensitive=False,
-            help="Output format: human-friendly tables or the API's JSON objects.",
+            help="Output format: human-friendly tables (default) or the API's JSON objects.",
+            show_default=False,
         ),
-    ] = Format.table,
+    ] = None,
     timeout: Annotated[
         float,
         typer.Option(
@@ -72,7 +73,13 @@ def main(
     ] = False,
 ) -> None:
     """Data Compass CLI."""
-    ctx.obj = State(url=url, token=token or None, format=output_format, timeout=timeout)
+    ctx.obj = State(
+        url=url,
+        token=token or None,
+        format=output_format or Format.table,
+        timeout=timeout,
+        format_chosen=output_format is not None,
+    )
 
 
 if __name__ == "__main__":

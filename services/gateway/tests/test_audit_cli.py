@@ -51,11 +51,19 @@ async def test_description_change_shows_in_audit_log(secured: Secured) -> None:
     assert event["user"] == "editor-user" and event["request_id"] == "req-done-when"
 
     table = await _cli(
-        secured, "audit", "log", "--entity-type", "object", "--user", "editor-user", token=steward
+        secured,
+        *("--format", "table", "audit", "log", "--entity-type", "object"),
+        *("--user", "editor-user"),
+        token=steward,
     )
     assert table.exit_code == 0, table.output
+    assert not table.stdout.lstrip().startswith("[")
     for text in ("editor-user", "object.update", '"Buyers"', "req-done-when"):
         assert text in table.stdout
+    # Piped without a chosen format (the roadmap's `audit log ... | jq '.[] | .action'`): JSON.
+    piped = await _cli(secured, "audit", "log", "--entity-type", "object", token=steward)
+    assert piped.exit_code == 0, piped.output
+    assert "object.update" in [e["action"] for e in json.loads(piped.stdout)]
 
     denied = await _cli(secured, "audit", "log", token=secured.keys["editor"])
     assert denied.exit_code == 1 and "steward" in denied.stderr
