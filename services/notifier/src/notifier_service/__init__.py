@@ -1,0 +1,1 @@
+"""Notifier service: channels, subscription rules and once-only delivery of notifications."""
