@@ -1,0 +1,193 @@
+"""Run leases over real PostgreSQL: a run left unfinished by a dead process is failed by a live
+replica (event and audit as for any failed run); a live replica's run, heart-beating, is never
+touched by another; shutdown fails the process's own unfinished runs at once; deleting a
+schedule keeps its run history."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, timedelta
+from typing import Any
+
+import grpc
+import pytest
+from scheduler_testkit import (
+    START,
+    Clock,
+    Env,
+    Scheduler,
+    dq_schedule,
+    eventually,
+    flaky_quality,
+    runs_of,
+    start_scheduler,
+)
+
+from datacompass.common.v1 import audit_pb2
+from datacompass.scheduler.v1 import scheduler_pb2 as pb
+from scheduler_service.application.runs import SCHEDULE_DELETED, SHUT_DOWN, STALE
+
+LEASE = {"run_heartbeat_seconds": 0.05, "run_stale_seconds": 0.5}
+DEAD = "dead-host:4242:abcdef"
+
+
+async def insert_run(env: Env, schedule_id: int, minute: int, status: str, age: timedelta) -> int:
+    """A run row as a process that then died left it: its last heartbeat `age` ago."""
+    rows = await env.sql(
+        "INSERT INTO scheduler.schedule_runs (schedule_id, schedule_name, task_type, trigger,"
+        " scheduled_for, status, attempt, worker, heartbeat_at)"
+        " VALUES ($1, 'dq orders', 'dq_run', 'cron', $2, $3, 1, $4, now() - $5::interval)"
+        " RETURNING id",
+        schedule_id, START + timedelta(minutes=minute), status, DEAD, age,
+    )  # fmt: skip
+    return int(rows[0]["id"])
+
+
+async def audits(env: Env, action: str) -> list[audit_pb2.AuditRecord]:
+    found = []
+    for envelope in await env.outbox_events("datacompass.audit.recorded"):
+        record = audit_pb2.AuditRecord()
+        assert envelope.data.Unpack(record)
+        if record.action == action:
+            found.append(record)
+    return found
+
+
+def changes(record: audit_pb2.AuditRecord) -> dict[str, tuple[Any, Any]]:
+    return {
+        c.field: (json.loads(c.old_json or "null"), json.loads(c.new_json or "null"))
+        for c in record.changes
+    }
+
+
+async def failed_events(env: Env) -> list[pb.ScheduleRun]:
+    runs = []
+    for envelope in await env.outbox_events("datacompass.scheduler.run.failed"):
+        run = pb.ScheduleRun()
+        assert envelope.data.Unpack(run)
+        runs.append(run)
+    return runs
+
+
+async def test_runs_of_a_dead_process_are_failed_by_a_live_replica(env: Env, clock: Clock) -> None:
+    async with start_scheduler(env, clock, **LEASE) as s:
+        schedule = await s.stub.CreateSchedule(dq_schedule(enabled=False))
+        running = await insert_run(env, schedule.id, 1, "running", timedelta(hours=1))
+        pending = await insert_run(env, schedule.id, 2, "pending", timedelta(seconds=2))
+        done = await insert_run(env, schedule.id, 3, "succeeded", timedelta(hours=1))
+        runs = await eventually(
+            lambda: runs_of(s, schedule.id),
+            lambda rs: sum(r.status == "failed" for r in rs) == 2,
+        )
+    by_id = {r.id: r for r in runs}
+    assert [(by_id[i].status, by_id[i].error) for i in (running, pending)] == [
+        ("failed", STALE),
+        ("failed", STALE),
+    ]
+    assert by_id[running].finished_at.ToDatetime(UTC) == START  # the scheduler's clock
+    assert (by_id[done].status, by_id[done].error) == ("succeeded", "")
+    events = await failed_events(env)
+    assert sorted(e.id for e in events) == [running, pending]
+    assert {e.error for e in events} == {STALE}
+    finishes = {int(r.entity_id): changes(r) for r in await audits(env, "schedule_run.finish")}
+    assert finishes == {
+        running: {"status": ("running", "failed"), "error": ("", STALE)},
+        pending: {"status": ("pending", "failed"), "error": ("", STALE)},
+    }
+
+
+async def test_a_live_replicas_run_is_never_failed_by_another(env: Env, clock: Clock) -> None:
+    gate = asyncio.Event()
+    async with flaky_quality(gate=gate) as (quality, addr):
+        env.quality_addr = addr
+        async with (
+            start_scheduler(env, clock, **LEASE) as a,
+            start_scheduler(env, clock, **LEASE) as b,
+        ):
+            schedule = await a.stub.CreateSchedule(dq_schedule(enabled=False))
+            run = await a.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id))
+            await eventually(lambda: asyncio.sleep(0, len(quality.requests)), lambda n: n == 1)
+            # Eight stale periods while the dispatch hangs; b sweeps for stale runs all along.
+            for _ in range(8):
+                await asyncio.sleep(LEASE["run_stale_seconds"] / 2)
+                await b.service.runs.recover_stale()
+                rows = await env.sql(
+                    "SELECT status, worker, extract(epoch FROM now() - heartbeat_at) AS age"
+                    " FROM scheduler.schedule_runs WHERE id = $1",
+                    run.id,
+                )
+                assert rows[0]["status"] == "running", rows
+                assert rows[0]["worker"] == a.service.runs.worker_id != b.service.runs.worker_id
+                assert rows[0]["age"] < LEASE["run_stale_seconds"], rows
+            gate.set()
+            runs = await eventually(
+                lambda: runs_of(b, schedule.id), lambda rs: rs[0].status == "succeeded"
+            )
+    assert (runs[0].status, runs[0].error) == ("succeeded", "")
+    assert await failed_events(env) == []
+
+
+async def test_shutdown_fails_the_processs_own_unfinished_runs_at_once(
+    env: Env, clock: Clock
+) -> None:
+    gate = asyncio.Event()  # never opens: the dispatch outlives the shutdown grace
+    async with flaky_quality(gate=gate) as (quality, addr):
+        env.quality_addr = addr
+        # A stale timeout far longer than the test: only the shutdown can fail the run.
+        async with start_scheduler(
+            env, clock, shutdown_grace_seconds=0.3, run_stale_seconds=3600
+        ) as s:
+            schedule = await s.stub.CreateSchedule(dq_schedule(enabled=False))
+            run = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id))
+            await eventually(lambda: asyncio.sleep(0, len(quality.requests)), lambda n: n == 1)
+            began = time.monotonic()
+        assert time.monotonic() - began < 3
+    rows = await env.sql("SELECT status, error FROM scheduler.schedule_runs WHERE id = $1", run.id)
+    assert [(r["status"], r["error"]) for r in rows] == [("failed", SHUT_DOWN)]
+    assert [(e.id, e.error) for e in await failed_events(env)] == [(run.id, SHUT_DOWN)]
+
+
+async def expect_not_found(s: Scheduler, schedule_id: int) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await s.stub.ListRuns(pb.ListRunsRequest(schedule_id=schedule_id))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_deleting_a_schedule_keeps_its_run_history(env: Env, clock: Clock) -> None:
+    gate = asyncio.Event()
+    async with flaky_quality(grpc.StatusCode.UNAVAILABLE, gate=gate) as (quality, addr):
+        env.quality_addr = addr
+        async with start_scheduler(env, clock) as s:
+            schedule = await s.stub.CreateSchedule(dq_schedule(enabled=False))
+            gate.set()
+            quality.failures.clear()
+            done = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
+            assert done.status == "succeeded"
+            # A second run whose first attempt is in flight when the schedule goes: its retry
+            # must not dispatch for a schedule that no longer exists.
+            gate.clear()
+            quality.failures.append(grpc.StatusCode.UNAVAILABLE)
+            clock.advance(seconds=1)
+            retried = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id))
+            await eventually(lambda: asyncio.sleep(0, len(quality.requests)), lambda n: n == 2)
+            await s.stub.DeleteSchedule(pb.DeleteScheduleRequest(id=schedule.id))
+            gate.set()
+            listed = await eventually(
+                lambda: s.stub.ListRuns(pb.ListRunsRequest()),
+                lambda got: got.items[0].status == "failed",
+            )
+            await expect_not_found(s, schedule.id)
+    assert len(quality.requests) == 2  # no dispatch after the deletion
+    got = [(r.id, r.schedule_id, r.schedule_name, r.status, r.error) for r in listed.items]
+    assert got == [
+        (retried.id, 0, "dq orders", "failed", SCHEDULE_DELETED),
+        (done.id, 0, "dq orders", "succeeded", ""),
+    ]
+    rows = await env.sql(
+        "SELECT count(*) AS n FROM scheduler.schedule_runs WHERE schedule_id IS NULL"
+    )
+    assert rows[0]["n"] == 2
+    envelopes = await env.outbox_events("datacompass.scheduler.run.failed")
+    assert [e.subject for e in envelopes] == [f"schedule_run:{retried.id}"]
