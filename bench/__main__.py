@@ -1,7 +1,7 @@
-"""`python -m bench [--tables N] [--objects N] [--rows N] [--only scan|search|dq]`: run every
-benchmark (metadata scan throughput over a generated PostgreSQL database, ranked search latency
-over a generated catalog, a 90-day DQ backfill over a generated table), one JSON object per
-benchmark on stdout, one line each."""
+"""`python -m bench [--tables N] [--objects N] [--rows N] [--only scan|search|dq|notify]`:
+run every benchmark (metadata scan throughput over a generated PostgreSQL database, ranked
+search latency over a generated catalog, a 90-day DQ backfill over a generated table, event →
+webhook notification latency), one JSON object per benchmark on stdout, one line each."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import resource
 import sys
 from typing import Any
 
-from bench import catalog_scan, dq_backfill, search_bench
+from bench import catalog_scan, dq_backfill, notify_latency, search_bench
 from bench.servers import servers
 
 
@@ -35,7 +35,9 @@ def main() -> None:
     parser.add_argument(
         "--soda", action="store_true", help="also time Soda Core in the DQ benchmark (network)"
     )
-    parser.add_argument("--only", choices=["scan", "search", "dq"], help="run just one benchmark")
+    parser.add_argument(
+        "--only", choices=["scan", "search", "dq", "notify"], help="run just one benchmark"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     with servers() as srv:
@@ -53,6 +55,10 @@ def main() -> None:
             print(json.dumps(result), flush=True)
         if args.only in (None, "dq"):
             result = asyncio.run(dq_backfill.run(srv, rows=args.rows, soda=args.soda))
+            result["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(result), flush=True)
+        if args.only in (None, "notify"):
+            result = asyncio.run(notify_latency.run(srv))
             result["peak_rss_mb"] = _peak_rss_mb()
             print(json.dumps(result), flush=True)
 

@@ -17,19 +17,25 @@ PACKAGES = {
     "catalog": "catalog_service",
     "gateway": "gateway_service",
     "governance": "governance_service",
+    "notifier": "notifier_service",
     "quality": "quality_service",
+    "scheduler": "scheduler_service",
 }
 PORTS = {
     "catalog": {50051, 9101},
     "gateway": {8000},
     "governance": {50053, 9103},
+    "notifier": {50054, 9104},
     "quality": {50052, 9102},
+    "scheduler": {50055, 9105},
 }
 # gRPC services: their Docker HEALTHCHECK asks grpc.health.v1 on their own port env.
 GRPC_PORT_ENV = {
     "catalog": "DATACOMPASS_CATALOG_GRPC_PORT",
     "governance": "DATACOMPASS_GOVERNANCE_GRPC_PORT",
+    "notifier": "DATACOMPASS_NOTIFIER_GRPC_PORT",
     "quality": "DATACOMPASS_QUALITY_GRPC_PORT",
+    "scheduler": "DATACOMPASS_SCHEDULER_GRPC_PORT",
 }
 BUILD_TOOLS = re.compile(
     r"\b(apt-get\s+install|apt\s+install|apk\s+add|gcc|g\+\+|clang|make|build-essential|"
@@ -94,7 +100,7 @@ def stages_of(service: str) -> list[Stage]:
 
 
 def test_every_service_has_a_dockerfile() -> None:
-    assert {"catalog", "gateway", "governance", "quality"} <= set(SERVICES)
+    assert set(PACKAGES) <= set(SERVICES)
 
 
 def test_multi_stage_with_pinned_bases(service: str) -> None:

@@ -37,6 +37,7 @@ EXTERNAL: dict[str, dict[tuple[str, str], set[str] | None]] = {
         ("Secret", "datacompass-secrets"): {
             "database-url",
             "catalog-encryption-key",
+            "notifier-encryption-key",
             "bootstrap-admin-key",
             "internal-token",
             "governance-jwt-secret",
@@ -50,19 +51,35 @@ DC_IMAGES = (
     "datacompass/catalog",
     "datacompass/gateway",
     "datacompass/governance",
+    "datacompass/notifier",
     "datacompass/quality",
+    "datacompass/scheduler",
 )
 # Deployment -> its gRPC port (native gRPC readiness probe, TCP liveness/startup).
-GRPC_BACKENDS = {"catalog": 50051, "quality": 50052, "governance": 50053}
-METRICS_PORTS = {"catalog": 9101, "quality": 9102, "governance": 9103}
+GRPC_BACKENDS = {
+    "catalog": 50051,
+    "quality": 50052,
+    "governance": 50053,
+    "notifier": 50054,
+    "scheduler": 50055,
+}
+METRICS_PORTS = {
+    "catalog": 9101,
+    "quality": 9102,
+    "governance": 9103,
+    "notifier": 9104,
+    "scheduler": 9105,
+}
 # Backend -> the only workloads allowed to call it over gRPC (NetworkPolicy).
 GRPC_CLIENTS = {
-    "catalog": {"gateway", "quality"},
-    "quality": {"gateway"},
+    "catalog": {"gateway", "quality", "scheduler"},
+    "quality": {"gateway", "scheduler"},
     "governance": {"gateway"},
+    "notifier": {"gateway"},
+    "scheduler": {"gateway"},
 }
 # Deployments that need the shared internal gRPC credential.
-INTERNAL_TOKEN_USERS = {"catalog", "gateway", "governance", "quality"}
+INTERNAL_TOKEN_USERS = {"catalog", "gateway", "governance", "quality", "notifier", "scheduler"}
 
 overlays = pytest.mark.parametrize("overlay", OVERLAYS)
 
@@ -361,7 +378,7 @@ def test_prod_is_highly_available_and_external() -> None:
         assert any(d.endswith(target) for d in deployments)
         assert 2 <= hpa["spec"]["minReplicas"] < hpa["spec"]["maxReplicas"]
     pdbs = {p["metadata"]["name"] for p in of_kind(resources, "PodDisruptionBudget")}
-    assert {"catalog", "gateway", "governance", "quality"} <= pdbs
+    assert set(GRPC_BACKENDS) | {"gateway"} <= pdbs
 
 
 def test_dev_is_small_with_in_cluster_dependencies() -> None:
@@ -464,6 +481,11 @@ def test_shared_secrets_come_from_the_secret(overlay: str) -> None:
         "datacompass-secrets",
         "governance-jwt-secret",
     )
+    notifier = _secret_env(pod_spec(deps["notifier"])["containers"][0])
+    assert notifier["DATACOMPASS_NOTIFIER_ENCRYPTION_KEY"] == (
+        "datacompass-secrets",
+        "notifier-encryption-key",
+    )
     # No secret value is ever written into a manifest.
     for dep in deps.values():
         for c in pod_spec(dep)["containers"]:
@@ -509,6 +531,30 @@ def test_quality_reaches_the_catalog(overlay: str) -> None:
     jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
     for wl in (quality, jobs["quality-migrate"]):
         assert pod_labels(wl).get("datacompass.io/database-client") == "true", name(wl)
+
+
+@overlays
+def test_scheduler_reaches_catalog_and_quality(overlay: str) -> None:
+    resources = render(overlay)
+    config = next(
+        r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
+    )
+    scheduler = next(
+        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == "scheduler"
+    )
+    env = {e["name"]: e for e in pod_spec(scheduler)["containers"][0]["env"]}
+    for backend in ("catalog", "quality"):
+        key = f"DATACOMPASS_SCHEDULER_{backend.upper()}_ADDR"
+        assert config["data"][key] == f"{backend}:{GRPC_BACKENDS[backend]}"
+        ref = env[key]["valueFrom"]["configMapKeyRef"]
+        assert (ref["name"], ref["key"]) == ("datacompass-config", key)
+    jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
+    deps = {d["metadata"]["name"]: d for d in of_kind(resources, "Deployment")}
+    for service in ("notifier", "scheduler"):
+        for wl in (deps[service], jobs[f"{service}-migrate"]):
+            assert pod_labels(wl).get("datacompass.io/database-client") == "true", name(wl)
+    notifier_env = {e["name"] for e in pod_spec(deps["notifier"])["containers"][0]["env"]}
+    assert {"DATACOMPASS_NATS_URL", "DATACOMPASS_DATABASE_URL"} <= notifier_env
 
 
 @overlays

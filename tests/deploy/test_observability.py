@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 ROOT = Path(__file__).resolve().parents[2]
 OBSERVABILITY = ROOT / "deploy" / "observability"
 PACKAGES = ("dckit", "catalog_service", "gateway_service", "quality_service",
-            "governance_service", "notifier_service")  # fmt: skip
+            "governance_service", "notifier_service", "scheduler_service")  # fmt: skip
 METRIC = re.compile(r"\bdc_[a-z0-9_]+\b")
 SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
 
@@ -81,6 +81,19 @@ def test_quality_metrics_are_watched() -> None:
     for metric in quality:
         assert metric in used, metric
         assert metric in alerts, metric
+
+
+def test_notifier_and_scheduler_metrics_are_watched() -> None:
+    """Notification failures and scheduler run failures are on the dashboard and alerted on."""
+    watched = {"dc_notifications_failed_total", "dc_scheduler_runs_total"}
+    used = " ".join(_dashboard_exprs())
+    alerts = " ".join(rule["expr"] for rule in _rules())
+    for metric in watched:
+        assert metric in used, metric
+        assert metric in alerts, metric
+    for metric in ("dc_notifications_sent_total", "dc_notification_delivery_seconds_bucket",
+                   "dc_scheduler_lag_seconds_bucket"):  # fmt: skip
+        assert metric in used, metric
 
 
 @pytest.mark.parametrize("rule", _rules(), ids=lambda r: r["alert"])

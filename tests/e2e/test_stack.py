@@ -26,6 +26,7 @@ from otlp_sink import OtlpSink, Span
 from devstack import demo
 from devstack.backends import BACKENDS
 from devstack.embedded import free_port
+from devstack.http_sink import Sink, running_sink, verify_signature
 
 READY_TIMEOUT = 180.0
 
@@ -100,7 +101,8 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[
         health = http.get("/health")
         assert health.status_code == 200, health.text
         checks = set(health.json()["checks"])
-        assert {"catalog", "quality", "governance", "database", "nats"} <= checks
+        assert {"catalog", "quality", "governance", "notifier", "scheduler"} <= checks
+        assert {"database", "nats"} <= checks
 
         found = http.get("/api/v1/objects", params={"q": "orders"}).json()["items"]
         refs = {item["ref"] for item in found}
@@ -154,10 +156,91 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[
     assert missing.returncode == 1
     assert "not found" in missing.stderr.lower()
 
-    _check_demo_quality(cli, cli_env, service_env)
+    # The scheduler done-when: a cron schedule runs the demo scan on time (checked last, once
+    # its minute has come; created only now so no cron scan runs during the checks above).
+    with httpx.Client(base_url=stack.base_url, timeout=30, headers=auth) as http:
+        schedule = http.post(
+            "/api/v1/schedules",
+            json={
+                "name": "demo every minute",
+                "cron": "* * * * *",
+                "task_type": "metadata_scan",
+                "params": {"source_name": "demo"},
+            },
+        )
+        assert schedule.status_code == 201, schedule.text
+    with running_sink() as sink:
+        secret = _subscribe_webhook(stack, sink)
+        breaches = _check_demo_quality(cli, cli_env, service_env)
+        # The notifier done-when: exactly one signed POST per breach the DQ run opened.
+        posts = asyncio.run(sink.wait_for("/breaches", breaches, within=30))
+        time.sleep(1.5)  # a duplicate would arrive about now
+        posts = sink.received("/breaches")
+        assert len(posts) == breaches
+        for post in posts:
+            verify_signature(post, secret)
+            assert post.headers["X-DataCompass-Event"] == "datacompass.quality.breach.detected"
+    _check_cron_scan_on_time(stack, cli, cli_env, schedule.json()["id"])
 
 
-def _check_demo_quality(cli: list[str], env: dict[str, str], service_env: dict[str, str]) -> None:
+def _subscribe_webhook(stack: Stack, sink: Sink) -> str:
+    """A webhook channel for every breach of demo.public.orders; returns its signing secret."""
+    auth = {"Authorization": f"Bearer {stack.admin_key}"}
+    with httpx.Client(base_url=f"{stack.base_url}/api/v1", timeout=30, headers=auth) as http:
+        made = http.post(
+            "/notifications/channels",
+            json={
+                "name": "e2e",
+                "channel_type": "webhook",
+                "config": {"url": sink.url("/breaches")},
+            },
+        )
+        assert made.status_code == 201, made.text
+        rule = http.post(
+            "/notifications/rules",
+            json={
+                "name": "orders breaches",
+                "event_types": ["breach_detected"],
+                "object_refs": ["demo.public.orders"],
+                "channel_ids": [made.json()["id"]],
+                "rate_limit_seconds": 0,
+            },
+        )
+        assert rule.status_code == 201, rule.text
+        secret: str = made.json()["generated_secret"]
+        return secret
+
+
+def _check_cron_scan_on_time(
+    stack: Stack, cli: list[str], env: dict[str, str], schedule_id: int
+) -> None:
+    """Within its minute the schedule fired once, on time, and the scan it started succeeded;
+    `datacompass scheduler runs` shows it."""
+    auth = {"Authorization": f"Bearer {stack.admin_key}"}
+    deadline = time.monotonic() + 90
+    with httpx.Client(base_url=f"{stack.base_url}/api/v1", timeout=30, headers=auth) as http:
+        while True:
+            runs = http.get(f"/schedules/{schedule_id}/runs").json()["items"]
+            done = [r for r in runs if r["trigger"] == "cron" and r["status"] == "succeeded"]
+            if done or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert done, runs
+        run = done[-1]
+        due = datetime.fromisoformat(run["scheduled_for"])
+        started = datetime.fromisoformat(run["started_at"])
+        assert due.second == 0 and timedelta(0) <= started - due < timedelta(seconds=10)
+        scan = http.get(f"/scans/{run['target_id']}").json()
+        assert scan["source_name"] == "demo"
+    history = subprocess.run(
+        [*cli, "--format", "json", "scheduler", "runs", str(schedule_id)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert history.returncode == 0, history.stderr
+    assert run["id"] in {r["id"] for r in json.loads(history.stdout)}
+
+
+def _check_demo_quality(cli: list[str], env: dict[str, str], service_env: dict[str, str]) -> int:
     """The DQ done-when: `dq backfill demo.public.orders --days 30` fills 30 days of real
     metrics, and the demo's outage day opens a row_count breach whose event is published."""
     backfill = subprocess.run(
@@ -182,6 +265,7 @@ def _check_demo_quality(cli: list[str], env: dict[str, str], service_env: dict[s
     subjects = asyncio.run(_stream_subjects(service_env))
     prefix = service_env["DATACOMPASS_EVENT_SUBJECT_PREFIX"]
     assert subjects.count(f"{prefix}.quality.breach.detected") == len(breaches)
+    return len(breaches)
 
 
 async def _stream_subjects(service_env: dict[str, str], wait: float = 15.0) -> list[str]:

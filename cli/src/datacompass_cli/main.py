@@ -5,7 +5,17 @@ from typing import Annotated
 import typer
 
 from datacompass_cli import __version__
-from datacompass_cli.commands import audit, auth, catalog, deprecation, dq, metrics, source
+from datacompass_cli.commands import (
+    audit,
+    auth,
+    catalog,
+    deprecation,
+    dq,
+    metrics,
+    notify,
+    scheduler,
+    source,
+)
 from datacompass_cli.context import State
 from datacompass_cli.output import Format
 
@@ -24,6 +34,8 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(audit.app, name="audit")
 app.add_typer(deprecation.app, name="deprecation")
 app.add_typer(dq.app, name="dq")
+app.add_typer(scheduler.app, name="scheduler")
+app.add_typer(notify.app, name="notify")
 app.command("metrics")(metrics.command)
 
 

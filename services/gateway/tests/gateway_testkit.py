@@ -9,6 +9,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,8 +29,12 @@ from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
 from governance_service.app import running as governance_running
 from governance_service.config import GovernanceSettings
+from notifier_service.app import running as notifier_running
+from notifier_service.config import NotifierSettings
 from quality_service.app import running as quality_running
 from quality_service.config import QualitySettings
+from scheduler_service.app import running as scheduler_running
+from scheduler_service.config import SchedulerSettings
 
 ADMIN_KEY = "test-bootstrap-admin-key"
 PASSWORD = "Sup3r-S3cret-Pa55word!"
@@ -71,6 +76,8 @@ class Stack:
     source_database: str
     quality_addr: str = ""
     governance_addr: str = ""
+    scheduler_addr: str = ""
+    notifier_addr: str = ""
 
     def connection(self, **overrides: Any) -> dict[str, Any]:
         url = with_database(self.database_url, self.source_database)
@@ -86,6 +93,8 @@ class Stack:
             "catalog_addr": self.catalog_addr,
             **({"quality_addr": self.quality_addr} if self.quality_addr else {}),
             **({"governance_addr": self.governance_addr} if self.governance_addr else {}),
+            **({"scheduler_addr": self.scheduler_addr} if self.scheduler_addr else {}),
+            **({"notifier_addr": self.notifier_addr} if self.notifier_addr else {}),
             "database_url": self.database_url,
             "nats_url": self.nats_url,
             "bootstrap_admin_key": ADMIN_KEY,
@@ -155,22 +164,40 @@ async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]
             governance_settings = GovernanceSettings(
                 **shared, grpc_port=free_port(), jwt_secret="gateway-test-jwt-0123456789abcdef"
             )
-            async with (
-                quality_running(quality_settings) as quality,
-                governance_running(governance_settings) as governance,
-            ):
-                stack = Stack(
-                    gateway_url="",
+            async with quality_running(quality_settings) as quality:
+                scheduler_settings = SchedulerSettings(
+                    **shared,
+                    grpc_port=free_port(),
                     catalog_addr=catalog_addr,
-                    database_url=database_server_url,
-                    nats_url=nats_url,
-                    source_database=source_db,
                     quality_addr=f"127.0.0.1:{quality.grpc.bound_port}",
-                    governance_addr=f"127.0.0.1:{governance.grpc.bound_port}",
+                    poll_interval_seconds=0.5,
                 )
-                async with serve(stack.gateway_settings()) as url:
-                    stack.gateway_url = url
-                    yield stack
+                notifier_settings = NotifierSettings(
+                    **shared,
+                    grpc_port=free_port(),
+                    encryption_key=SecretBox.generate_key(),
+                    slack_allowed_hosts=["127.0.0.1"],
+                    poll_seconds=0.2,
+                )
+                async with (
+                    governance_running(governance_settings) as governance,
+                    scheduler_running(scheduler_settings) as scheduler,
+                    notifier_running(notifier_settings) as notifier,
+                ):
+                    stack = Stack(
+                        gateway_url="",
+                        catalog_addr=catalog_addr,
+                        database_url=database_server_url,
+                        nats_url=nats_url,
+                        source_database=source_db,
+                        quality_addr=f"127.0.0.1:{quality.grpc.bound_port}",
+                        governance_addr=f"127.0.0.1:{governance.grpc.bound_port}",
+                        scheduler_addr=f"127.0.0.1:{scheduler.grpc.bound_port}",
+                        notifier_addr=f"127.0.0.1:{notifier.grpc.bound_port}",
+                    )
+                    async with serve(stack.gateway_settings()) as url:
+                        stack.gateway_url = url
+                        yield stack
     finally:
         for name in (catalog_db, source_db):
             await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -205,3 +232,49 @@ async def shop(stack: Stack, client: httpx.AsyncClient) -> dict[str, Any]:
     assert resp.status_code == 201, resp.text
     run: dict[str, Any] = resp.json()
     return run
+
+
+@contextlib.asynccontextmanager
+async def visits_source(
+    stack: Stack, client: httpx.AsyncClient, source: str, days: int, spike: int
+) -> AsyncIterator[str]:
+    """Source `source` with `public.visits`: 30 rows a day for `days` days through yesterday,
+    ten times as many on day `spike` (3 NULL pages a day, 30 that day); scanned. Yields the
+    object ref."""
+    name = f"dc_gw_{source}_{uuid.uuid4().hex[:10]}"
+    await admin(stack.database_url, f'CREATE DATABASE "{name}"')
+    url = with_database(stack.database_url, name)
+    first = datetime.now(UTC).date() - timedelta(days=days)
+    await admin(
+        url,
+        "CREATE TABLE public.visits (id bigserial PRIMARY KEY, at timestamptz NOT NULL,"
+        " page text, ms integer);"
+        "INSERT INTO public.visits (at, page, ms) "
+        f"SELECT DATE '{first}' + d * interval '1 day' + g * interval '1 minute',"
+        " CASE WHEN g % 10 = 0 THEN NULL ELSE 'p' || g END, g * 10 "
+        f"FROM generate_series(0, {days - 1}) d, "
+        f"LATERAL generate_series(1, CASE WHEN d = {spike} THEN 300 ELSE 30 END) g",
+    )
+    try:
+        conn = postgres_connection(url, connect_timeout_seconds=3)
+        body = {"name": source, "source_type": "postgres", "connection": conn}
+        resp = await client.post("/sources", json=body)
+        assert resp.status_code == 201, resp.text
+        resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
+        assert resp.status_code == 201, resp.text
+        yield f"{source}.public.visits"
+    finally:
+        await admin(stack.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def cli(stack: Stack, *args: str) -> Any:
+    """The real `datacompass` CLI, as the bootstrap admin, in a thread (it is synchronous and
+    the gateway serves on this event loop)."""
+    from typer.testing import CliRunner
+
+    from datacompass_cli.main import app
+
+    argv = ["--url", stack.gateway_url, *args]
+    return await asyncio.to_thread(
+        CliRunner().invoke, app, argv, env={"DATACOMPASS_TOKEN": ADMIN_KEY}
+    )

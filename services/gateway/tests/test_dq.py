@@ -3,7 +3,6 @@ breach lifecycle, and the 4xx a user gets for bad input (nothing half-written)."
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,9 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, admin
-
-from devstack.urls import postgres_connection, with_database
+from gateway_testkit import Stack, cli, visits_source
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -23,33 +20,8 @@ SPIKE = 10
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def metrics_source(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
-    """Source `dqsrc` with `public.visits`: 30 rows a day for DAYS days, ten times as many on
-    one day; scanned. Yields the object ref."""
-    name = f"dc_gw_dq_{uuid.uuid4().hex[:10]}"
-    await admin(stack.database_url, f'CREATE DATABASE "{name}"')
-    url = with_database(stack.database_url, name)
-    first = datetime.now(UTC).date() - timedelta(days=DAYS)  # through yesterday
-    await admin(
-        url,
-        "CREATE TABLE public.visits (id bigserial PRIMARY KEY, at timestamptz NOT NULL,"
-        " page text, ms integer);"
-        "INSERT INTO public.visits (at, page, ms) "
-        f"SELECT DATE '{first}' + d * interval '1 day' + g * interval '1 minute',"
-        " CASE WHEN g % 10 = 0 THEN NULL ELSE 'p' || g END, g * 10 "
-        f"FROM generate_series(0, {DAYS - 1}) d, "
-        f"LATERAL generate_series(1, CASE WHEN d = {SPIKE} THEN 300 ELSE 30 END) g",
-    )
-    try:
-        conn = postgres_connection(url, connect_timeout_seconds=3)
-        resp = await client.post(
-            "/sources", json={"name": "dqsrc", "source_type": "postgres", "connection": conn}
-        )
-        assert resp.status_code == 201, resp.text
-        resp = await client.post("/sources/dqsrc/scans", params={"wait": "true"})
-        assert resp.status_code == 201, resp.text
-        yield "dqsrc.public.visits"
-    finally:
-        await admin(stack.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with visits_source(stack, client, "dqsrc", DAYS, SPIKE) as ref:
+        yield ref
 
 
 def _error(resp: httpx.Response) -> dict[str, Any]:
@@ -208,33 +180,18 @@ async def test_expectation_update_and_delete(
     assert (await client.get(f"/dq/expectations/{exp_id}")).status_code == 404
 
 
-async def _cli(stack: Stack, *args: str) -> Any:
-    """The real `datacompass` CLI in a thread (it is synchronous; the gateway runs here)."""
-    import asyncio
-
-    from gateway_testkit import ADMIN_KEY
-    from typer.testing import CliRunner
-
-    from datacompass_cli.main import app
-
-    argv = ["--url", stack.gateway_url, *args]
-    return await asyncio.to_thread(
-        CliRunner().invoke, app, argv, env={"DATACOMPASS_TOKEN": ADMIN_KEY}
-    )
-
-
 async def test_cli_backfill_status_and_breaches(stack: Stack, metrics_source: str) -> None:
     import json
 
-    listed = await _cli(stack, "--format", "json", "dq", "config", "show", metrics_source)
+    listed = await cli(stack, "--format", "json", "dq", "config", "show", metrics_source)
     if listed.exit_code != 0:  # this module's earlier tests may have created it already
-        made = await _cli(stack, "dq", "config", "create", metrics_source, "--date-column", "at")
+        made = await cli(stack, "dq", "config", "create", metrics_source, "--date-column", "at")
         assert made.exit_code == 0, made.output
-    added = await _cli(
+    added = await cli(
         stack, "dq", "expectation", "add", metrics_source, "distinct_count", "-c", "page"
     )
     assert added.exit_code in (0, 1), added.output  # 1: already added by an earlier test
-    result = await _cli(
+    result = await cli(
         stack,
         "dq",
         "backfill",
@@ -250,19 +207,19 @@ async def test_cli_backfill_status_and_breaches(stack: Stack, metrics_source: st
     body = json.loads(result.stdout)
     assert body["success"] == 7 and body["failed"] == 0 and len(body["dates"]) == 7
     assert body["run"]["status"] == "succeeded"
-    table = await _cli(
+    table = await cli(
         stack, "dq", "backfill", metrics_source, "--start", "2020-01-01", "--end", "2020-01-03"
     )
     assert table.exit_code == 0, table.output
     assert "2020-01-02" in table.stdout and "3/3 periods measured" in table.stdout
-    status = await _cli(stack, "dq", "status", metrics_source, "--format", "table")
+    status = await cli(stack, "dq", "status", metrics_source, "--format", "table")
     assert status.exit_code == 0, status.output
     assert "row_count" in status.stdout and "open breaches" in status.stdout
-    bad = await _cli(stack, "dq", "backfill", metrics_source, "--start", "2020-01-01")
+    bad = await cli(stack, "dq", "backfill", metrics_source, "--start", "2020-01-01")
     assert bad.exit_code == 2 and "--end" in bad.output
-    missing = await _cli(stack, "dq", "status", "dqsrc.public.nothing")
+    missing = await cli(stack, "dq", "status", "dqsrc.public.nothing")
     assert missing.exit_code == 1 and "has no DQ config" in missing.output
-    breaches = await _cli(
+    breaches = await cli(
         stack, "--format", "json", "dq", "breach", "list", "--object", metrics_source
     )
     assert breaches.exit_code == 0, breaches.output

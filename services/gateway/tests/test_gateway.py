@@ -325,6 +325,8 @@ async def test_health_ok(stack: Stack) -> None:
                 "catalog": {"status": "ok"},
                 "quality": {"status": "ok"},
                 "governance": {"status": "ok"},
+                "notifier": {"status": "ok"},
+                "scheduler": {"status": "ok"},
                 "database": {"status": "ok"},
                 "nats": {"status": "ok"},
             },

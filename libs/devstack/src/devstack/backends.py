@@ -49,6 +49,7 @@ BACKENDS = (
     Backend("quality", "quality_service", 50052, 9102),
     Backend("governance", "governance_service", 50053, 9103),
     Backend("notifier", "notifier_service", 50054, 9104),
+    Backend("scheduler", "scheduler_service", 50055, 9105),
 )
 
 

@@ -95,10 +95,12 @@ class Secrets:
     internal_token: str
     # Key governance signs access tokens (JWTs) with.
     jwt_secret: str
+    # Fernet key the notifier encrypts channel secrets (webhook secrets, SMTP passwords) with.
+    notifier_key: str
 
 
 def _new_value(name: str) -> str:
-    if name == "encryption_key":
+    if name in ("encryption_key", "notifier_key"):
         return SecretBox.generate_key()
     if name == "admin_key":
         return "dc_admin_" + secrets.token_urlsafe(24)

@@ -12,7 +12,9 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
+from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.grpc_client import channel
 from gateway_service import errors, schemas
 from gateway_service.auth import AuthCache, require_auth
@@ -26,8 +28,10 @@ from gateway_service.routers import (
     dq,
     health,
     lineage,
+    notifications,
     objects,
     scans,
+    schedules,
     sources,
 )
 
@@ -65,12 +69,28 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         )
         app.state.quality_channel = quality_channel
         app.state.quality = quality_pb2_grpc.QualityServiceStub(quality_channel)
+        scheduler_channel = channel(
+            settings.scheduler_addr, default_timeout=settings.rpc_timeout_seconds
+        )
+        app.state.scheduler_channel = scheduler_channel
+        app.state.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(scheduler_channel)
+        notifier_channel = channel(
+            settings.notifier_addr, default_timeout=settings.rpc_timeout_seconds
+        )
+        app.state.notifier_channel = notifier_channel
+        app.state.notifier = notifier_pb2_grpc.NotifierServiceStub(notifier_channel)
+        channels = (
+            catalog_channel,
+            governance_channel,
+            quality_channel,
+            scheduler_channel,
+            notifier_channel,
+        )
         try:
             yield
         finally:
-            await catalog_channel.close()
-            await governance_channel.close()
-            await quality_channel.close()
+            for chan in channels:
+                await chan.close()
 
     app = FastAPI(
         title="Data Compass",
@@ -93,6 +113,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api.include_router(audit.router)
     api.include_router(deprecations.router)
     api.include_router(dq.router)
+    api.include_router(schedules.router)
+    api.include_router(notifications.router)
     app.include_router(api)
     # Login and refresh are the only anonymous API routes (they issue the credentials).
     app.include_router(auth.public_router, prefix=API_PREFIX)

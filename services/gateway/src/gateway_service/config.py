@@ -28,6 +28,10 @@ class GatewaySettings(ServiceSettings):
     """host:port of the catalog service's gRPC server."""
     quality_addr: str = "127.0.0.1:50052"
     """host:port of the quality service's gRPC server (DQ configs, runs, breaches)."""
+    notifier_addr: str = "127.0.0.1:50054"
+    """host:port of the notifier service's gRPC server (channels, rules, delivery log)."""
+    scheduler_addr: str = "127.0.0.1:50055"
+    """host:port of the scheduler service's gRPC server (schedules and their runs)."""
     governance_addr: str = "127.0.0.1:50053"
     """host:port of the governance service's gRPC server (users, API keys, audit trail)."""
     auth_cache_seconds: float = 5.0

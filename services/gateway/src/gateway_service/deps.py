@@ -9,7 +9,9 @@ from fastapi import Depends, Query, Request
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
+from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.paging import DEFAULT_LIMIT, MAX_LIMIT
 from gateway_service.config import GatewaySettings
 
@@ -26,6 +28,16 @@ def governance(request: Request) -> governance_pb2_grpc.GovernanceServiceStub:
 
 def quality(request: Request) -> quality_pb2_grpc.QualityServiceStub:
     stub: quality_pb2_grpc.QualityServiceStub = request.app.state.quality
+    return stub
+
+
+def scheduler(request: Request) -> scheduler_pb2_grpc.SchedulerServiceStub:
+    stub: scheduler_pb2_grpc.SchedulerServiceStub = request.app.state.scheduler
+    return stub
+
+
+def notifier(request: Request) -> notifier_pb2_grpc.NotifierServiceStub:
+    stub: notifier_pb2_grpc.NotifierServiceStub = request.app.state.notifier
     return stub
 
 
@@ -54,5 +66,7 @@ def paging(
 Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
 Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
 Quality = Annotated[quality_pb2_grpc.QualityServiceStub, Depends(quality)]
+Scheduler = Annotated[scheduler_pb2_grpc.SchedulerServiceStub, Depends(scheduler)]
+Notifier = Annotated[notifier_pb2_grpc.NotifierServiceStub, Depends(notifier)]
 Settings = Annotated[GatewaySettings, Depends(settings)]
 PageParams = Annotated[Paging, Depends(paging)]

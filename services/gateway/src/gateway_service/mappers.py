@@ -34,6 +34,11 @@ def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
     return json_format.MessageToDict(value)
 
 
+def whole_numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """Struct numbers are doubles: show whole numbers as integers again."""
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
+
+
 def to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
     out = struct_pb2.Struct()
     try:

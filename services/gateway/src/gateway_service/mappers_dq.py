@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from datacompass.quality.v1 import quality_pb2 as pb
 from gateway_service import schemas_dq as s
-from gateway_service.mappers import from_struct, optional, timestamp
-
-
-def _int(value: float) -> Any:
-    # Struct numbers are doubles: show whole numbers as integers again.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+from gateway_service.mappers import from_struct, optional, timestamp, whole_numbers
 
 
 def expectation(msg: pb.Expectation) -> s.Expectation:
@@ -21,7 +15,7 @@ def expectation(msg: pb.Expectation) -> s.Expectation:
         config_id=msg.config_id,
         metric_type=msg.metric_type,
         column=optional(msg.column),
-        threshold={k: _int(v) for k, v in from_struct(msg.threshold).items()},
+        threshold=whole_numbers(from_struct(msg.threshold)),
         priority=msg.priority,
         enabled=msg.enabled,
         created_at=timestamp(msg, "created_at"),

@@ -23,7 +23,7 @@ router = APIRouter(tags=["operations"])
 
 # A probe gets the settings and the app state (which holds each backend's gRPC channel).
 Probe = Callable[[GatewaySettings, State], Awaitable[None]]
-BACKENDS = ("catalog", "quality", "governance")
+BACKENDS = ("catalog", "quality", "governance", "notifier", "scheduler")
 
 
 def check_backend(name: str) -> Probe:

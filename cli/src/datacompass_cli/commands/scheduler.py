@@ -1,0 +1,167 @@
+"""`datacompass scheduler ...`: cron schedules for metadata scans and DQ runs, manual runs,
+run history."""
+
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+from datacompass_cli.client import segment
+from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.output import Col, Field, fmt, fmt_time
+
+app = typer.Typer(help="Schedules: cron-driven scans and DQ runs.", no_args_is_help=True)
+
+IdArg = Annotated[int, typer.Argument(min=1, help="Schedule id.")]
+STYLES = {"succeeded": "green", "failed": "bold red", "running": "cyan", "pending": "cyan"}
+
+
+def _params(s: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (s.get("params") or {}).items()) or "-"
+
+
+COLUMNS = [
+    Col("ID", lambda s: fmt(s.get("id")), "right"),
+    Col("NAME", lambda s: fmt(s.get("name"))),
+    Col("CRON", lambda s: f"{s.get('cron')} ({s.get('timezone')})"),
+    Col("TASK", lambda s: fmt(s.get("task_type"))),
+    Col("PARAMS", _params),
+    Col("ENABLED", lambda s: fmt(s.get("enabled"))),
+    Col("NEXT RUN", lambda s: fmt_time(s.get("next_run_at"))),
+    Col("LAST RUN", lambda s: fmt_time(s.get("last_run_at"))),
+]
+FIELDS: list[Field] = [
+    ("id", lambda s: fmt(s.get("id"))),
+    ("name", lambda s: fmt(s.get("name"))),
+    ("cron", lambda s: f"{s.get('cron')} ({s.get('timezone')})"),
+    ("task", lambda s: fmt(s.get("task_type"))),
+    ("params", _params),
+    ("enabled", lambda s: fmt(s.get("enabled"))),
+    ("next run", lambda s: fmt_time(s.get("next_run_at"))),
+    ("misfire grace", lambda s: f"{s.get('misfire_grace_seconds')} s"),
+    ("max attempts", lambda s: fmt(s.get("max_attempts"))),
+    ("created by", lambda s: fmt(s.get("created_by"))),
+]
+RUN_COLUMNS = [
+    Col("ID", lambda r: fmt(r.get("id")), "right"),
+    Col("SCHEDULE", lambda r: fmt(r.get("schedule_name"))),
+    Col("TRIGGER", lambda r: f"{r.get('trigger')} ({r.get('triggered_by')})"),
+    Col("DUE", lambda r: fmt_time(r.get("scheduled_for"))),
+    Col("STATUS", lambda r: Text(fmt(r.get("status")), style=STYLES.get(str(r.get("status")), ""))),
+    Col("ATTEMPT", lambda r: fmt(r.get("attempt")), "right"),
+    Col("STARTED", lambda r: fmt_time(r.get("started_at"))),
+    Col("TARGET", lambda r: fmt(r.get("target_id"))),
+    Col("ERROR", lambda r: fmt(r.get("error")), max_width=60),
+]
+
+
+@app.command("list")
+@handle_errors
+def list_(ctx: typer.Context, output_format: FormatOpt = None) -> None:
+    """List schedules."""
+    with state(ctx).client() as client:
+        items = list(client.paginate("/schedules"))
+    output(ctx, output_format).items(COLUMNS, items, "no schedules")
+
+
+@app.command("create")
+@handle_errors
+def create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A name for people.")],
+    cron: Annotated[str, typer.Option("--cron", help='5-field cron, e.g. "0 2 * * *".')],
+    scan: Annotated[
+        str | None, typer.Option("--scan", help="Metadata scan of this source.")
+    ] = None,
+    dq: Annotated[str | None, typer.Option("--dq", help="DQ run of this object ref.")] = None,
+    days: Annotated[int | None, typer.Option("--days", min=1, help="DQ: last N days.")] = None,
+    timezone: Annotated[str, typer.Option("--timezone", help="IANA zone of the cron.")] = "UTC",
+    output_format: FormatOpt = None,
+) -> None:
+    """Create a schedule for a metadata scan (--scan SOURCE) or a DQ run (--dq OBJECT)."""
+    if bool(scan) == bool(dq):
+        raise typer.BadParameter("give exactly one of --scan and --dq")
+    body: dict[str, Any] = {"name": name, "cron": cron, "timezone": timezone}
+    if scan:
+        body |= {"task_type": "metadata_scan", "params": {"source_name": scan}}
+    else:
+        params: dict[str, Any] = {"object_ref": dq, **({"days": days} if days else {})}
+        body |= {"task_type": "dq_run", "params": params}
+    with state(ctx).client() as client:
+        schedule = client.post("/schedules", body)
+    output(ctx, output_format).detail(FIELDS, schedule)
+
+
+@app.command("show")
+@handle_errors
+def show(ctx: typer.Context, schedule_id: IdArg, output_format: FormatOpt = None) -> None:
+    """Show one schedule."""
+    with state(ctx).client() as client:
+        schedule = client.get(f"/schedules/{segment(schedule_id)}")
+    output(ctx, output_format).detail(FIELDS, schedule)
+
+
+@app.command("run-once")
+@handle_errors
+def run_once(
+    ctx: typer.Context,
+    schedule_id: IdArg,
+    wait: Annotated[
+        bool, typer.Option("--wait/--no-wait", help="Wait until the task is dispatched.")
+    ] = True,
+    output_format: FormatOpt = None,
+) -> None:
+    """Run a schedule's task now (kept in its history as a manual run)."""
+    with state(ctx).client() as client:
+        run = client.post(f"/schedules/{segment(schedule_id)}/run", params={"wait": wait})
+    output(ctx, output_format).items(RUN_COLUMNS, [run], "")
+    if run.get("status") == "failed":
+        raise typer.Exit(1)
+
+
+@app.command("runs")
+@handle_errors
+def runs(
+    ctx: typer.Context,
+    schedule_id: Annotated[int | None, typer.Argument(min=1, help="Only this schedule.")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only runs in this status.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most N runs.")] = 50,
+    output_format: FormatOpt = None,
+) -> None:
+    """Run history, newest first."""
+    params = {"schedule_id": schedule_id, "status": status}
+    with state(ctx).client() as client:
+        items = list(client.paginate("/schedules/runs", params, max_items=limit))
+    output(ctx, output_format).items(RUN_COLUMNS, items, "no runs")
+
+
+def _set_enabled(ctx: typer.Context, schedule_id: int, enabled: bool, fmt_: Any) -> None:
+    with state(ctx).client() as client:
+        schedule = client.patch(f"/schedules/{segment(schedule_id)}", {"enabled": enabled})
+    word = "enabled" if enabled else "disabled"
+    output(ctx, fmt_).message(f"schedule {schedule['id']} {word}", schedule)
+
+
+@app.command("enable")
+@handle_errors
+def enable(ctx: typer.Context, schedule_id: IdArg, output_format: FormatOpt = None) -> None:
+    """Enable a schedule."""
+    _set_enabled(ctx, schedule_id, True, output_format)
+
+
+@app.command("disable")
+@handle_errors
+def disable(ctx: typer.Context, schedule_id: IdArg, output_format: FormatOpt = None) -> None:
+    """Disable a schedule (it keeps its history)."""
+    _set_enabled(ctx, schedule_id, False, output_format)
+
+
+@app.command("delete")
+@handle_errors
+def delete(ctx: typer.Context, schedule_id: IdArg) -> None:
+    """Delete a schedule."""
+    with state(ctx).client() as client:
+        client.delete(f"/schedules/{segment(schedule_id)}")
+    state(ctx).out.message(f"schedule {schedule_id} deleted", {"id": schedule_id, "deleted": True})

@@ -1,0 +1,124 @@
+"""Schedules: cron-driven metadata scans and DQ runs, manual runs, run history
+(`/api/v1/schedules`). Only translates between REST and the scheduler service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from datacompass.scheduler.v1 import scheduler_pb2 as pb
+from gateway_service import mappers as m
+from gateway_service import mappers_scheduler as sm
+from gateway_service import schemas_scheduler as s
+from gateway_service.deps import PageParams, Scheduler
+from gateway_service.errors import ApiError
+
+router = APIRouter(prefix="/schedules", tags=["schedules"])
+Id = Annotated[int, Path(ge=1, le=m.INT64_MAX)]
+
+
+@router.post("", response_model=s.Schedule, status_code=201, summary="Create a schedule")
+async def create_schedule(body: s.ScheduleCreate, scheduler: Scheduler) -> s.Schedule:
+    req = pb.CreateScheduleRequest(
+        name=body.name,
+        cron=body.cron,
+        timezone=body.timezone,
+        task_type=body.task_type,
+        params=m.to_struct(body.params),
+        enabled=body.enabled,
+        misfire_grace_seconds=body.misfire_grace_seconds,
+        max_attempts=body.max_attempts,
+    )
+    return sm.schedule(await scheduler.CreateSchedule(req))
+
+
+@router.get("", response_model=s.SchedulePage, summary="List schedules")
+async def list_schedules(
+    scheduler: Scheduler,
+    page: PageParams,
+    task_type: Annotated[s.TaskType | None, Query()] = None,
+) -> s.SchedulePage:
+    resp = await scheduler.ListSchedules(
+        pb.ListSchedulesRequest(
+            task_type=task_type or "", page=m.page_request(page.limit, page.cursor)
+        )
+    )
+    return s.SchedulePage(
+        items=[sm.schedule(x) for x in resp.items], next_cursor=m.next_cursor(resp.page)
+    )
+
+
+@router.get("/runs", response_model=s.ScheduleRunPage, summary="Run history, newest first")
+async def list_runs(
+    scheduler: Scheduler,
+    page: PageParams,
+    schedule_id: Annotated[int | None, Query(ge=1, le=m.INT64_MAX)] = None,
+    status: Annotated[str | None, Query()] = None,
+) -> s.ScheduleRunPage:
+    resp = await scheduler.ListRuns(
+        pb.ListRunsRequest(
+            schedule_id=schedule_id or 0,
+            status=status or "",
+            page=m.page_request(page.limit, page.cursor),
+        )
+    )
+    return s.ScheduleRunPage(
+        items=[sm.run(r) for r in resp.items], next_cursor=m.next_cursor(resp.page)
+    )
+
+
+@router.get("/runs/{run_id}", response_model=s.ScheduleRun, summary="Get a run")
+async def get_run(run_id: Id, scheduler: Scheduler) -> s.ScheduleRun:
+    return sm.run(await scheduler.GetRun(pb.GetRunRequest(id=run_id)))
+
+
+@router.get("/{schedule_id}", response_model=s.Schedule, summary="Get a schedule")
+async def get_schedule(schedule_id: Id, scheduler: Scheduler) -> s.Schedule:
+    return sm.schedule(await scheduler.GetSchedule(pb.GetScheduleRequest(id=schedule_id)))
+
+
+@router.patch("/{schedule_id}", response_model=s.Schedule, summary="Change a schedule")
+async def update_schedule(
+    schedule_id: Id, body: s.ScheduleUpdate, scheduler: Scheduler
+) -> s.Schedule:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes or any(v is None for v in changes.values()):
+        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change, not null")
+    req = pb.UpdateScheduleRequest(id=schedule_id)
+    for field, value in changes.items():
+        if field == "params":
+            req.params.CopyFrom(m.to_struct(value))
+        else:
+            setattr(req, field, value)
+    return sm.schedule(await scheduler.UpdateSchedule(req))
+
+
+@router.delete("/{schedule_id}", status_code=204, summary="Delete a schedule")
+async def delete_schedule(schedule_id: Id, scheduler: Scheduler) -> Response:
+    await scheduler.DeleteSchedule(pb.DeleteScheduleRequest(id=schedule_id))
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{schedule_id}/run",
+    response_model=s.ScheduleRun,
+    status_code=202,
+    summary="Run a schedule's task now (recorded in its history as a manual run)",
+)
+async def run_now(
+    schedule_id: Id,
+    scheduler: Scheduler,
+    response: Response,
+    wait: Annotated[bool, Query(description="return once the task was dispatched")] = False,
+) -> s.ScheduleRun:
+    run = await scheduler.RunNow(pb.RunNowRequest(schedule_id=schedule_id, wait=wait))
+    response.status_code = 201 if wait else 202
+    return sm.run(run)
+
+
+@router.get("/{schedule_id}/runs", response_model=s.ScheduleRunPage, summary="A schedule's runs")
+async def schedule_runs(
+    schedule_id: Id, scheduler: Scheduler, page: PageParams
+) -> s.ScheduleRunPage:
+    return await list_runs(scheduler, page, schedule_id=schedule_id)
