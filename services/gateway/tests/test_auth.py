@@ -47,6 +47,15 @@ EXPECTED = {
     ("GET", "/api/v1/auth/me"): "viewer",
     ("POST", "/api/v1/auth/api-keys"): "viewer",
     ("DELETE", "/api/v1/auth/api-keys/{key_id}"): "viewer",
+    ("GET", "/api/v1/dq/breaches"): "viewer",
+    ("PATCH", "/api/v1/dq/breaches/{breach_id}"): "editor",
+    ("POST", "/api/v1/dq/runs"): "editor",
+    ("GET", "/api/v1/notifications/channels"): "viewer",
+    ("POST", "/api/v1/notifications/channels"): "admin",
+    ("POST", "/api/v1/notifications/channels/{channel_id}/test"): "admin",
+    ("POST", "/api/v1/notifications/rules"): "editor",
+    ("POST", "/api/v1/schedules"): "editor",
+    ("POST", "/api/v1/schedules/{schedule_id}/run"): "editor",
 }
 
 
