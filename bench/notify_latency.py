@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import secrets
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -50,6 +46,7 @@ from dckit.crypto import SecretBox
 from dckit.events import make_envelope, nats_subject
 from dckit.grpc_client import channel
 from devstack.embedded import free_port
+from devstack.http_sink import Request, Sink, running_sink, signature_ok
 from devstack.urls import with_database
 from notifier_service.app import running
 from notifier_service.config import NotifierSettings
@@ -86,60 +83,33 @@ async def _paced(count: int, interval_s: float, send: Callable[[int], Awaitable[
 # --- the webhook receiver ----------------------------------------------------------------------
 @dataclass
 class Receiver:
-    port: int
+    """The shared test sink, read as a receiver that only accepts valid signatures."""
+
+    sink: Sink
     secret: str
-    arrivals: list[tuple[str, float]] = field(default_factory=list)  # (event id, wall clock)
-    bad_signatures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    path: str = "/hook"
+
+    @property
+    def url(self) -> str:
+        return self.sink.url(self.path)
+
+    def accepted(self) -> list[Request]:
+        return [r for r in self.sink.received(self.path) if signature_ok(r, self.secret)]
 
     def count(self) -> int:
-        with self.lock:
-            return len(self.arrivals)
+        return len(self.accepted())
 
     def ids(self) -> set[str]:
-        with self.lock:
-            return {event_id for event_id, _ in self.arrivals}
+        return {r.json()["event_id"] for r in self.accepted()}
 
-    def verify(self, headers: Any, body: bytes) -> bool:
-        """What a receiver does: recompute the HMAC over "<timestamp>.<body>", reject stale."""
-        timestamp = headers.get("X-DataCompass-Timestamp", "")
-        expected = hmac.new(
-            self.secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256
-        ).hexdigest()
-        signature = headers.get("X-DataCompass-Signature", "")
-        fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) < 300
-        return fresh and hmac.compare_digest(signature, f"sha256={expected}")
+    def bad_signatures(self) -> int:
+        return len(self.sink.received(self.path)) - self.count()
 
 
 @contextmanager
 def _receiver() -> Iterator[Receiver]:
-    state = Receiver(free_port(), secrets.token_urlsafe(32))
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            at = time.time()
-            ok = state.verify(self.headers, body)
-            with state.lock:
-                if ok:
-                    state.arrivals.append((json.loads(body)["event_id"], at))
-                else:
-                    state.bad_signatures += 1
-            self.send_response(200 if ok else 401)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", state.port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running_sink() as sink:
+        yield Receiver(sink, secrets.token_urlsafe(32))
 
 
 # --- baseline: bare JetStream publish → pull-subscriber receive -------------------------------
@@ -228,9 +198,7 @@ async def _notifier(
                 chan = channel(f"127.0.0.1:{settings.grpc_port}", default_timeout=30)
                 stub = notifier_pb2_grpc.NotifierServiceStub(chan)
                 config = struct_pb2.Struct()
-                config.update(
-                    {"url": f"http://127.0.0.1:{receiver.port}/hook", "secret": receiver.secret}
-                )
+                config.update({"url": receiver.url, "secret": receiver.secret})
                 created = await stub.CreateChannel(
                     pb.CreateChannelRequest(name="bench", channel_type="webhook", config=config)
                 )
@@ -270,9 +238,8 @@ async def _notifier(
                     if receiver.count() == settled:
                         break
                     settled = receiver.count()
-            with receiver.lock:
-                arrivals = list(receiver.arrivals)
-                bad = receiver.bad_signatures
+            arrivals = [(r.json()["event_id"], r.at) for r in receiver.accepted()]
+            bad = receiver.bad_signatures()
         js = await publisher.jetstream()
         await js.delete_stream(publisher.stream)
     finally:

@@ -1,17 +1,26 @@
-"""What every backend service does the same way: its `python -m <name>_service serve|migrate`
-entry point, and running the whole service in this process (tests, benchmarks)."""
+"""What every backend service does the same way: its database/bus/outbox foundation and gRPC
+server, its `python -m <name>_service serve|migrate` entry point, and running the whole
+service in this process (tests, benchmarks)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+import grpc
+from sqlalchemy import Table
+
 from dckit import logging as dclogging
-from dckit.grpc_server import GrpcApp
+from dckit.bus import EventBus
+from dckit.db import Database
+from dckit.grpc_server import GrpcApp, Worker
+from dckit.outbox import Outbox
+from dckit.relay import OutboxRelay
 from dckit.settings import BackendSettings
 from dckit.telemetry import setup_tracing, start_metrics_server
 
@@ -64,3 +73,61 @@ async def in_process(service: T, start: Callable[[T], Awaitable[None]]) -> Async
         yield service
     finally:
         await service.grpc.shutdown(workers)
+
+
+@dataclass
+class Foundation:
+    """The parts every backend builds the same way from its settings: its database, its event
+    bus, the outbox its use cases write to and the relay that publishes it."""
+
+    settings: BackendSettings
+    name: str
+    db: Database
+    bus: EventBus
+    outbox: Outbox
+    relay: OutboxRelay
+
+
+def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Foundation:
+    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+    bus = EventBus(
+        settings.nats_url,
+        settings.nats_stream,
+        settings.event_subject_prefix,
+        name,
+        replicas=settings.nats_stream_replicas,
+    )
+    relay = OutboxRelay(db, outbox_table, bus, name)
+    return Foundation(settings, name, db, bus, Outbox(outbox_table, name), relay)
+
+
+def grpc_app(
+    base: Foundation,
+    service_name: str,
+    register: Callable[[grpc.aio.Server], None],
+    *,
+    workers: Sequence[Worker] = (),
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> GrpcApp:
+    """The service's gRPC server: health/readiness on its database, the relay and `workers`
+    running beside it; on shutdown `on_shutdown` first, then the bus and the database."""
+
+    async def close() -> None:
+        for step in on_shutdown:
+            await step()
+        await base.bus.close()
+        await base.db.dispose()
+
+    s = base.settings
+    return GrpcApp(
+        base.name,
+        host=s.grpc_host,
+        port=s.grpc_port,
+        service_names=[service_name],
+        register=register,
+        workers=[base.relay.run, *workers],
+        readiness=base.db.ping,
+        on_shutdown=[close],
+        grace_seconds=s.shutdown_grace_seconds,
+        internal_token=s.internal_token.get_secret_value(),
+    )

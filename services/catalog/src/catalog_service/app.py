@@ -27,9 +27,8 @@ from dckit.crypto import SecretBox
 from dckit.db import Database
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
-from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
-from dckit.service import in_process
+from dckit.service import foundation, grpc_app, in_process
 
 SERVICE = "catalog"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -52,17 +51,10 @@ async def migrate(settings: CatalogSettings) -> None:
 
 
 def build(settings: CatalogSettings) -> CatalogService:
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    bus = EventBus(
-        settings.nats_url,
-        settings.nats_stream,
-        settings.event_subject_prefix,
-        SERVICE,
-        replicas=settings.nats_stream_replicas,
-    )
-    relay = OutboxRelay(db, outbox, bus, SERVICE)
+    base = foundation(settings, SERVICE, outbox)
+    db, bus, relay = base.db, base.bus, base.relay
     box = SecretBox(settings.encryption_key.get_secret_value())
-    events = Outbox(outbox, SERVICE)
+    events = base.outbox
     scans = ScanUseCases(
         db,
         events,
@@ -94,19 +86,13 @@ def build(settings: CatalogSettings) -> CatalogService:
 
     async def close() -> None:
         await scans.drain(settings.shutdown_grace_seconds)
-        await bus.close()
-        await db.dispose()
 
-    app = GrpcApp(
-        SERVICE,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-        service_names=[SERVICE_NAME],
-        register=register,
-        workers=[relay.run, scans.keep_leases, deprecations.run],
-        readiness=db.ping,
+    app = grpc_app(
+        base,
+        SERVICE_NAME,
+        register,
+        workers=[scans.keep_leases, deprecations.run],
         on_shutdown=[close],
-        grace_seconds=settings.shutdown_grace_seconds,
     )
     return CatalogService(settings, db, bus, relay, scans, app, deprecations)
 

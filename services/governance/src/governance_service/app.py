@@ -15,9 +15,8 @@ from dckit.db import Database
 from dckit.events import AUDIT_RECORDED
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
-from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
-from dckit.service import in_process
+from dckit.service import foundation, grpc_app, in_process
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
 from governance_service.application.identity import IdentityUseCases
@@ -46,15 +45,8 @@ async def migrate(settings: GovernanceSettings) -> None:
 
 
 def build(settings: GovernanceSettings) -> GovernanceService:
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    bus = EventBus(
-        settings.nats_url,
-        settings.nats_stream,
-        settings.event_subject_prefix,
-        SERVICE,
-        replicas=settings.nats_stream_replicas,
-    )
-    relay = OutboxRelay(db, outbox, bus, SERVICE)
+    base = foundation(settings, SERVICE, outbox)
+    db, bus, relay = base.db, base.bus, base.relay
     signer = TokenSigner(
         settings.jwt_secret.get_secret_value(),
         settings.access_token_seconds,
@@ -70,27 +62,12 @@ def build(settings: GovernanceSettings) -> GovernanceService:
         event_type=AUDIT_RECORDED,
         handler=audit.store,
     )
-    servicer = GovernanceServicer(IdentityUseCases(db, Outbox(outbox, SERVICE), signer), audit)
+    servicer = GovernanceServicer(IdentityUseCases(db, base.outbox, signer), audit)
 
     def register(server: grpc.aio.Server) -> None:
         governance_pb2_grpc.add_GovernanceServiceServicer_to_server(servicer, server)
 
-    async def close() -> None:
-        await bus.close()
-        await db.dispose()
-
-    app = GrpcApp(
-        SERVICE,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-        service_names=[SERVICE_NAME],
-        register=register,
-        workers=[relay.run, consumer.run],
-        readiness=db.ping,
-        on_shutdown=[close],
-        grace_seconds=settings.shutdown_grace_seconds,
-        internal_token=settings.internal_token.get_secret_value(),
-    )
+    app = grpc_app(base, SERVICE_NAME, register, workers=[consumer.run])
     return GovernanceService(settings, db, bus, relay, consumer, app)
 
 

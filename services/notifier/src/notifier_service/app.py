@@ -16,9 +16,8 @@ from dckit.crypto import SecretBox
 from dckit.db import Database
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
-from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
-from dckit.service import in_process
+from dckit.service import foundation, grpc_app, in_process
 from notifier_service.adapters.events import DECODERS
 from notifier_service.adapters.senders import Senders
 from notifier_service.api.servicer import NotifierServicer
@@ -55,23 +54,16 @@ def consumer_name(event_type: str) -> str:
 
 
 def build(settings: NotifierSettings) -> NotifierService:
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    bus = EventBus(
-        settings.nats_url,
-        settings.nats_stream,
-        settings.event_subject_prefix,
-        SERVICE,
-        replicas=settings.nats_stream_replicas,
-    )
-    relay = OutboxRelay(db, outbox, bus, SERVICE)
+    base = foundation(settings, SERVICE, outbox)
+    db, bus, relay = base.db, base.bus, base.relay
     box = SecretBox(settings.encryption_key.get_secret_value())
     senders = Senders(settings.send_timeout_seconds)
     wake = asyncio.Event()
     channels = ChannelUseCases(
-        db, Outbox(outbox, SERVICE), box, senders, settings.slack_allowed_hosts,
+        db, base.outbox, box, senders, settings.slack_allowed_hosts,
         settings.public_url,
     )  # fmt: skip
-    rules = RuleUseCases(db, Outbox(outbox, SERVICE))
+    rules = RuleUseCases(db, base.outbox)
     planner = Planner(settings.public_url, wake)
     consumers = [
         IdempotentConsumer(
@@ -92,20 +84,13 @@ def build(settings: NotifierSettings) -> NotifierService:
 
     async def close() -> None:
         await senders.close()
-        await bus.close()
-        await db.dispose()
 
-    app = GrpcApp(
-        SERVICE,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-        service_names=[SERVICE_NAME],
-        register=register,
-        workers=[relay.run, sender.run, *(c.run for c in consumers)],
-        readiness=db.ping,
+    app = grpc_app(
+        base,
+        SERVICE_NAME,
+        register,
+        workers=[sender.run, *(c.run for c in consumers)],
         on_shutdown=[close],
-        grace_seconds=settings.shutdown_grace_seconds,
-        internal_token=settings.internal_token.get_secret_value(),
     )
     return NotifierService(settings, db, bus, relay, consumers, sender, app)
 

@@ -18,9 +18,8 @@ from dckit.db import Database
 from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
-from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
-from dckit.service import in_process
+from dckit.service import foundation, grpc_app, in_process
 from quality_service import telemetry
 from quality_service.adapters.catalog_grpc import GrpcCatalog
 from quality_service.adapters.registry import executors
@@ -56,16 +55,9 @@ async def migrate(settings: QualitySettings) -> None:
 def build(
     settings: QualitySettings, executor_factory: ExecutorFactory | None = None
 ) -> QualityService:
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    bus = EventBus(
-        settings.nats_url,
-        settings.nats_stream,
-        settings.event_subject_prefix,
-        SERVICE,
-        replicas=settings.nats_stream_replicas,
-    )
-    relay = OutboxRelay(db, outbox, bus, SERVICE)
-    events = Outbox(outbox, SERVICE)
+    base = foundation(settings, SERVICE, outbox)
+    db, bus, relay = base.db, base.bus, base.relay
+    events = base.outbox
     catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
     catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
     runs = RunUseCases(
@@ -97,20 +89,13 @@ def build(
     async def close() -> None:
         await runs.drain()
         await catalog_channel.close()
-        await bus.close()
-        await db.dispose()
 
-    app = GrpcApp(
-        SERVICE,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-        service_names=[SERVICE_NAME],
-        register=register,
-        workers=[relay.run, runs.recover_stale, telemetry.breach_gauge_worker(db)],
-        readiness=db.ping,
+    app = grpc_app(
+        base,
+        SERVICE_NAME,
+        register,
+        workers=[runs.recover_stale, telemetry.breach_gauge_worker(db)],
         on_shutdown=[close],
-        grace_seconds=settings.shutdown_grace_seconds,
-        internal_token=settings.internal_token.get_secret_value(),
     )
     return QualityService(settings, db, bus, relay, runs, app)
 

@@ -20,9 +20,8 @@ from dckit.db import Database
 from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
-from dckit.outbox import Outbox
 from dckit.relay import OutboxRelay
-from dckit.service import in_process
+from dckit.service import foundation, grpc_app, in_process
 from scheduler_service import telemetry
 from scheduler_service.adapters.grpc_dispatch import GrpcDispatcher
 from scheduler_service.api import mappers
@@ -59,16 +58,9 @@ async def migrate(settings: SchedulerSettings) -> None:
 
 def build(settings: SchedulerSettings, clock: Clock = utc_now) -> SchedulerService:
     """`clock` is the seam tests use to control time (every other part is real)."""
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
-    bus = EventBus(
-        settings.nats_url,
-        settings.nats_stream,
-        settings.event_subject_prefix,
-        SERVICE,
-        replicas=settings.nats_stream_replicas,
-    )
-    relay = OutboxRelay(db, outbox, bus, SERVICE)
-    events = Outbox(outbox, SERVICE)
+    base = foundation(settings, SERVICE, outbox)
+    db, bus, relay = base.db, base.bus, base.relay
+    events = base.outbox
     # One attempt per call: the run's own retry policy (attempts recorded, backoff with
     # jitter, max_attempts per schedule) governs, not the channel's hidden retries.
     timeout = settings.rpc_timeout_seconds
@@ -107,20 +99,9 @@ def build(settings: SchedulerSettings, clock: Clock = utc_now) -> SchedulerServi
         await runs.drain(settings.shutdown_grace_seconds)
         await catalog_channel.close()
         await quality_channel.close()
-        await bus.close()
-        await db.dispose()
 
-    app = GrpcApp(
-        SERVICE,
-        host=settings.grpc_host,
-        port=settings.grpc_port,
-        service_names=[SERVICE_NAME],
-        register=register,
-        workers=[relay.run, runs.worker, runs.keep_leases],
-        readiness=db.ping,
-        on_shutdown=[close],
-        grace_seconds=settings.shutdown_grace_seconds,
-        internal_token=settings.internal_token.get_secret_value(),
+    app = grpc_app(
+        base, SERVICE_NAME, register, workers=[runs.worker, runs.keep_leases], on_shutdown=[close]
     )
     return SchedulerService(settings, db, bus, relay, schedules, runs, app)
 
