@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -16,8 +19,20 @@ import pytest
 from devstack.embedded import EmbeddedError, EmbeddedNats, EmbeddedPostgres, port_open
 
 
-async def test_embedded_postgres_serves_sql_and_stops(tmp_path: Path) -> None:
-    with EmbeddedPostgres(tmp_path / "pg") as pg:
+@pytest.fixture
+def pg_root() -> Iterator[Path]:
+    """A data directory outside pytest's basetemp: another pytest session on the machine resets
+    that tree to mode 0700, locking out the unprivileged user PostgreSQL runs as under root
+    (the same reason devstack.testing keeps its server in tempfile.mkdtemp)."""
+    root = Path(tempfile.mkdtemp(prefix="dc-test-embedded-"))
+    try:
+        yield root / "pg"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_embedded_postgres_serves_sql_and_stops(pg_root: Path) -> None:
+    with EmbeddedPostgres(pg_root) as pg:
         conn = await asyncpg.connect(pg.url())
         try:
             assert await conn.fetchval("select current_setting('listen_addresses')") == "127.0.0.1"
@@ -28,8 +43,8 @@ async def test_embedded_postgres_serves_sql_and_stops(tmp_path: Path) -> None:
     assert not port_open(pg.port)
 
 
-async def test_embedded_postgres_keeps_data_across_restarts(tmp_path: Path) -> None:
-    root = tmp_path / "pg"
+async def test_embedded_postgres_keeps_data_across_restarts(pg_root: Path) -> None:
+    root = pg_root
     with EmbeddedPostgres(root) as pg:
         conn = await asyncpg.connect(pg.url())
         await conn.execute("create table kept(x int); insert into kept values (7)")
@@ -53,14 +68,14 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
         EmbeddedNats(tmp_path / "b", port=first.port).start()
 
 
-def test_servers_die_with_a_killed_parent(tmp_path: Path) -> None:
+def test_servers_die_with_a_killed_parent(tmp_path: Path, pg_root: Path) -> None:
     """SIGKILL of the owning process must not orphan postgres or nats-server."""
     script = textwrap.dedent(
         f"""
         import sys, time
         from pathlib import Path
         from devstack.embedded import EmbeddedNats, EmbeddedPostgres
-        pg = EmbeddedPostgres(Path({str(tmp_path / "pg")!r})); pg.start()
+        pg = EmbeddedPostgres(Path({str(pg_root)!r})); pg.start()
         nt = EmbeddedNats(Path({str(tmp_path / "nats")!r})); nt.start()
         print(pg.pid, nt.pid, flush=True)
         time.sleep(600)
