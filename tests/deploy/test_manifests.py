@@ -72,7 +72,7 @@ METRICS_PORTS = {
 }
 # Backend -> the only workloads allowed to call it over gRPC (NetworkPolicy).
 GRPC_CLIENTS = {
-    "catalog": {"gateway", "quality", "scheduler"},
+    "catalog": {"gateway", "governance", "quality", "scheduler"},
     "quality": {"gateway", "scheduler"},
     "governance": {"gateway"},
     "notifier": {"gateway"},
@@ -513,23 +513,26 @@ def test_gateway_reaches_its_backends(overlay: str) -> None:
 
 
 @overlays
-def test_quality_reaches_the_catalog(overlay: str) -> None:
+@pytest.mark.parametrize("caller", ["quality", "governance"])
+def test_catalog_callers_reach_the_catalog(overlay: str, caller: str) -> None:
+    """Services that call the catalog have its address from the ConfigMap and the label its
+    NetworkPolicy admits."""
     resources = render(overlay)
     config = next(
         r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
     )
-    assert (
-        config["data"]["DATACOMPASS_QUALITY_CATALOG_ADDR"] == f"catalog:{GRPC_BACKENDS['catalog']}"
+    key = f"DATACOMPASS_{caller.upper()}_CATALOG_ADDR"
+    assert config["data"][key] == f"catalog:{GRPC_BACKENDS['catalog']}"
+    deployment = next(
+        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == caller
     )
-    quality = next(
-        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == "quality"
-    )
-    env = {e["name"]: e for e in pod_spec(quality)["containers"][0]["env"]}
-    ref = env["DATACOMPASS_QUALITY_CATALOG_ADDR"]["valueFrom"]["configMapKeyRef"]
-    assert (ref["name"], ref["key"]) == ("datacompass-config", "DATACOMPASS_QUALITY_CATALOG_ADDR")
+    env = {e["name"]: e for e in pod_spec(deployment)["containers"][0]["env"]}
+    ref = env[key]["valueFrom"]["configMapKeyRef"]
+    assert (ref["name"], ref["key"]) == ("datacompass-config", key)
+    assert pod_labels(deployment).get("datacompass.io/catalog-client") == "true"
     # Its migration Job and Deployment reach PostgreSQL (dev NetworkPolicy on the database).
     jobs = {j["metadata"]["name"]: j for j in of_kind(resources, "Job")}
-    for wl in (quality, jobs["quality-migrate"]):
+    for wl in (deployment, jobs[f"{caller}-migrate"]):
         assert pod_labels(wl).get("datacompass.io/database-client") == "true", name(wl)
 
 

@@ -130,11 +130,16 @@ class Client:
         *,
         params: Params | None = None,
         json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one request (`path` relative to the API base, or an absolute URL); raise
-        `CliError` for transport failures and `ApiError` for error statuses."""
+        `CliError` for transport failures and `ApiError` for error statuses. `content` (with
+        its Content-Type in `headers`) sends a non-JSON body."""
         query = {k: _query_value(v) for k, v in (params or {}).items() if v is not None}
-        request = self._http.build_request(method, path, params=query, json=json)
+        request = self._http.build_request(
+            method, path, params=query, json=json, content=content, headers=headers
+        )
         response = self._transmit(request)
         if response.status_code >= 400:
             raise ApiError.from_response(response)

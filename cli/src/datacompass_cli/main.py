@@ -9,6 +9,7 @@ from datacompass_cli.commands import (
     audit,
     auth,
     catalog,
+    classify,
     deprecation,
     dq,
     metrics,
@@ -36,6 +37,7 @@ app.add_typer(deprecation.app, name="deprecation")
 app.add_typer(dq.app, name="dq")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(notify.app, name="notify")
+app.add_typer(classify.app, name="classify")
 app.command("metrics")(metrics.command)
 
 

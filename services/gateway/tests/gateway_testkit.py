@@ -162,7 +162,10 @@ async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]
                 **shared, grpc_port=free_port(), catalog_addr=catalog_addr
             )
             governance_settings = GovernanceSettings(
-                **shared, grpc_port=free_port(), jwt_secret="gateway-test-jwt-0123456789abcdef"
+                **shared,
+                grpc_port=free_port(),
+                jwt_secret="gateway-test-jwt-0123456789abcdef",
+                catalog_addr=catalog_addr,
             )
             async with quality_running(quality_settings) as quality:
                 scheduler_settings = SchedulerSettings(

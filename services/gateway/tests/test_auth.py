@@ -56,6 +56,9 @@ EXPECTED = {
     ("POST", "/api/v1/notifications/rules"): "editor",
     ("POST", "/api/v1/schedules"): "editor",
     ("POST", "/api/v1/schedules/{schedule_id}/run"): "editor",
+    ("GET", "/api/v1/classification/objects/{ref}"): "viewer",
+    ("PUT", "/api/v1/classification/objects/{ref}"): "steward",
+    ("POST", "/api/v1/classification/rules/apply"): "steward",
 }
 
 

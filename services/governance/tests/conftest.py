@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from governance_testkit import governance
+from governance_testkit import catalogued, governance
 
-__all__ = ["governance"]
+__all__ = ["catalogued", "governance"]

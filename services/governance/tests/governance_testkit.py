@@ -4,18 +4,27 @@ PostgreSQL and NATS, a gRPC stub that carries the internal credential, and polli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
 import pytest_asyncio
+from google.protobuf import struct_pb2
 
+from catalog_service.app import running as catalog_running
+from catalog_service.config import CatalogSettings
+from datacompass.catalog.v1 import catalog_pb2 as cpb
+from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
+from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
-from devstack.urls import plain
+from devstack.embedded import free_port as find_free_port
+from devstack.urls import plain, postgres_connection, with_database
 from governance_service.app import GovernanceService, running
 from governance_service.config import GovernanceSettings
 
@@ -94,3 +103,97 @@ async def governance(
             yield Governance(service, stub, fresh_database)
         finally:
             await chan.close()
+
+
+# ---------------------------------------------------------------- with a catalog
+
+SOURCE = "demo"
+SOURCE_SQL = """
+CREATE TABLE public.customers (
+    id bigint PRIMARY KEY, email text, ssn text, phone text, name text
+);
+CREATE SCHEMA finance;
+CREATE TABLE finance.invoices (id bigint PRIMARY KEY, amount numeric(12, 2));
+CREATE TABLE public.products (id bigint PRIMARY KEY, title text);
+"""
+
+
+@dataclass
+class Catalogued(Governance):
+    catalog: catalog_pb2_grpc.CatalogServiceStub
+    source_url: str
+
+    async def scan(self, source: str = SOURCE) -> None:
+        await self.catalog.StartScan(cpb.StartScanRequest(source_name=source, wait=True))
+
+    async def add_source(self, name: str, url: str) -> None:
+        connection = struct_pb2.Struct()
+        connection.update(postgres_connection(url, connect_timeout_seconds=5))
+        await self.catalog.CreateSource(
+            cpb.CreateSourceRequest(name=name, source_type="postgres", connection=connection)
+        )
+
+
+async def admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def source_database(server_url: str, sql: str) -> AsyncIterator[str]:
+    name = f"dc_govsrc_{uuid.uuid4().hex[:10]}"
+    await admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = with_database(server_url, name)
+        await admin(url, sql)
+        yield url
+    finally:
+        await admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture
+async def catalogued(
+    database_server_url: str,
+    fresh_database: str,
+    nats_url: str,
+    nats_stream: str,
+    event_subject_prefix: str,
+) -> AsyncIterator[Catalogued]:
+    """Governance and a real catalog (same database, own schemas) with source `demo` created
+    but not scanned yet."""
+    async with source_database(database_server_url, SOURCE_SQL) as source_url:
+        catalog_settings = CatalogSettings(
+            database_url=fresh_database,
+            nats_url=nats_url,
+            nats_stream=nats_stream,
+            event_subject_prefix=event_subject_prefix,
+            grpc_port=find_free_port(),
+            metrics_port=0,
+            shutdown_grace_seconds=3,
+            encryption_key=SecretBox.generate_key(),
+        )
+        async with catalog_running(catalog_settings) as catalog:
+            catalog_addr = f"127.0.0.1:{catalog.grpc.bound_port}"
+            settings = settings_for(
+                fresh_database, nats_url, nats_stream, event_subject_prefix,
+                catalog_addr=catalog_addr,
+            )  # fmt: skip
+            async with running(settings) as service:
+                gchan = channel(f"127.0.0.1:{service.grpc.bound_port}", max_attempts=1)
+                cchan = channel(catalog_addr, max_attempts=1)
+                try:
+                    stack = Catalogued(
+                        service,
+                        governance_pb2_grpc.GovernanceServiceStub(gchan),
+                        fresh_database,
+                        catalog_pb2_grpc.CatalogServiceStub(cchan),
+                        source_url,
+                    )
+                    await stack.add_source(SOURCE, source_url)
+                    yield stack
+                finally:
+                    await gchan.close()
+                    await cchan.close()

@@ -24,6 +24,7 @@ from gateway_service.routers import (
     audit,
     auth,
     capsules,
+    classification,
     deprecations,
     dq,
     health,
@@ -115,6 +116,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api.include_router(dq.router)
     api.include_router(schedules.router)
     api.include_router(notifications.router)
+    api.include_router(classification.router)
     app.include_router(api)
     # Login and refresh are the only anonymous API routes (they issue the credentials).
     app.include_router(auth.public_router, prefix=API_PREFIX)

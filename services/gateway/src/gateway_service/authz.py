@@ -29,6 +29,8 @@ RULES: tuple[Rule, ...] = (
     Rule("/api/v1/auth/users", ALL, "admin"),
     # The audit trail tells who did what: stewards and admins read it.
     Rule("/api/v1/audit", ALL, "steward"),
+    # Classifications decide how data is protected: data stewards set them and their rules.
+    Rule("/api/v1/classification", WRITES, "steward"),
     # Notification channels hold secrets (webhook URLs, SMTP passwords, signing keys).
     Rule("/api/v1/notifications/channels", WRITES, "admin"),
     # Sources hold connection credentials.

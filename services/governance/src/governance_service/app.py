@@ -7,18 +7,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from datacompass.common.v1 import events_pb2
 from datacompass.governance.v1 import governance_pb2, governance_pb2_grpc
 from dckit.bus import EventBus
 from dckit.consumer import IdempotentConsumer
 from dckit.db import Database
 from dckit.events import AUDIT_RECORDED
+from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
 from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
+from governance_service.adapters.catalog_grpc import GrpcCatalog
+from governance_service.api.classification_mappers import classification
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
+from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
 from governance_service.config import GovernanceSettings
 from governance_service.db.tables import SCHEMA, outbox, processed_events
@@ -26,6 +33,8 @@ from governance_service.domain.credentials import TokenSigner
 
 SERVICE = "governance"
 AUDIT_CONSUMER = "governance-audit"
+SCAN_CONSUMER = "governance-classify-scans"
+SCAN_COMPLETED = "datacompass.catalog.scan.completed"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = governance_pb2.DESCRIPTOR.services_by_name["GovernanceService"].full_name
 
@@ -37,6 +46,8 @@ class GovernanceService:
     bus: EventBus
     relay: OutboxRelay
     audit_consumer: IdempotentConsumer
+    scan_consumer: IdempotentConsumer
+    classification: ClassificationUseCases
     grpc: GrpcApp
 
 
@@ -62,13 +73,35 @@ def build(settings: GovernanceSettings) -> GovernanceService:
         event_type=AUDIT_RECORDED,
         handler=audit.store,
     )
-    servicer = GovernanceServicer(IdentityUseCases(db, base.outbox, signer), audit)
+    catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
+    catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
+    classes = ClassificationUseCases(db, base.outbox, catalog, classification)
+
+    async def classify_scanned(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
+        # Rules run in their own transactions (they call the catalog); applying is idempotent, so
+        # a redelivery after a failure just applies again.
+        del session
+        finished = catalog_pb2.ScanFinished()
+        envelope.data.Unpack(finished)
+        report = await classes.apply(finished.scan.source_name)
+        if report.classified or report.errors:
+            relay.wake()
+
+    scan_consumer = IdempotentConsumer(
+        bus,
+        db,
+        processed_events,
+        durable=SCAN_CONSUMER,
+        event_type=SCAN_COMPLETED,
+        handler=classify_scanned,
+    )
+    servicer = GovernanceServicer(IdentityUseCases(db, base.outbox, signer), audit, classes)
 
     def register(server: grpc.aio.Server) -> None:
         governance_pb2_grpc.add_GovernanceServiceServicer_to_server(servicer, server)
 
-    app = grpc_app(base, SERVICE_NAME, register, workers=[consumer.run])
-    return GovernanceService(settings, db, bus, relay, consumer, app)
+    app = grpc_app(base, SERVICE_NAME, register, workers=[consumer.run, scan_consumer.run])
+    return GovernanceService(settings, db, bus, relay, consumer, scan_consumer, classes, app)
 
 
 async def start(service: GovernanceService) -> None:

@@ -25,3 +25,7 @@ class GovernanceSettings(BackendSettings):
     """Lifetime of an access token issued by login or refresh."""
     refresh_token_seconds: int = 7 * 24 * 3600
     """Lifetime of a refresh token."""
+    catalog_addr: str = "127.0.0.1:50051"
+    """The catalog service's gRPC address (objects to classify, their columns and tags)."""
+    rpc_timeout_seconds: float = 10.0
+    """Deadline of calls to the catalog."""

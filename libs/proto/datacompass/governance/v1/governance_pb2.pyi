@@ -552,3 +552,465 @@ class ListAuditEventsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAuditEventsResponse: _TypeAlias = ListAuditEventsResponse  # noqa: Y015
+
+@_typing.final
+class Classification(_message.Message):
+    """---------------------------------------------------------------- classification"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    RULE_NAME_FIELD_NUMBER: _builtins.int
+    CLASSIFIED_BY_FIELD_NUMBER: _builtins.int
+    CLASSIFIED_AT_FIELD_NUMBER: _builtins.int
+    SOURCE_NAME_FIELD_NUMBER: _builtins.int
+    object_ref: _builtins.str
+    """source.schema.name"""
+    object_urn: _builtins.str
+    column: _builtins.str
+    """empty = the object itself"""
+    level: _builtins.str
+    """public < internal < confidential < restricted < secret"""
+    source: _builtins.str
+    """manual | rule | inherited"""
+    rule_name: _builtins.str
+    """set when source = rule"""
+    classified_by: _builtins.str
+    source_name: _builtins.str
+    @_builtins.property
+    def compliance(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """gdpr | hipaa | pci_dss | sox | ccpa"""
+
+    @_builtins.property
+    def classified_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        object_ref: _builtins.str = ...,
+        object_urn: _builtins.str = ...,
+        column: _builtins.str = ...,
+        level: _builtins.str = ...,
+        compliance: _abc.Iterable[_builtins.str] | None = ...,
+        source: _builtins.str = ...,
+        rule_name: _builtins.str = ...,
+        classified_by: _builtins.str = ...,
+        classified_at: _timestamp_pb2.Timestamp | None = ...,
+        source_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["classified_at", b"classified_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["classified_at", b"classified_at", "classified_by", b"classified_by", "column", b"column", "compliance", b"compliance", "level", b"level", "object_ref", b"object_ref", "object_urn", b"object_urn", "rule_name", b"rule_name", "source", b"source", "source_name", b"source_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Classification: _TypeAlias = Classification  # noqa: Y015
+
+@_typing.final
+class ObjectClassification(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_FIELD_NUMBER: _builtins.int
+    OWN_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    object_ref: _builtins.str
+    object_urn: _builtins.str
+    @_builtins.property
+    def effective(self) -> Global___Classification:
+        """The object's own classification, else the highest of its columns (source "inherited");
+        unset when neither the object nor any column is classified.
+        """
+
+    @_builtins.property
+    def own(self) -> Global___Classification:
+        """unset when the object has none of its own"""
+
+    @_builtins.property
+    def columns(self) -> _containers.RepeatedCompositeFieldContainer[Global___Classification]: ...
+    def __init__(
+        self,
+        *,
+        object_ref: _builtins.str = ...,
+        object_urn: _builtins.str = ...,
+        effective: Global___Classification | None = ...,
+        own: Global___Classification | None = ...,
+        columns: _abc.Iterable[Global___Classification] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective", b"effective", "own", b"own"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "effective", b"effective", "object_ref", b"object_ref", "object_urn", b"object_urn", "own", b"own"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ObjectClassification: _TypeAlias = ObjectClassification  # noqa: Y015
+
+@_typing.final
+class SetClassificationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_FIELD_NUMBER: _builtins.int
+    object: _builtins.str
+    """ref or URN"""
+    column: _builtins.str
+    """empty = the object itself"""
+    level: _builtins.str
+    @_builtins.property
+    def compliance(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        object: _builtins.str = ...,
+        column: _builtins.str = ...,
+        level: _builtins.str = ...,
+        compliance: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "compliance", b"compliance", "level", b"level", "object", b"object"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetClassificationRequest: _TypeAlias = SetClassificationRequest  # noqa: Y015
+
+@_typing.final
+class GetClassificationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_FIELD_NUMBER: _builtins.int
+    object: _builtins.str
+    """ref or URN"""
+    def __init__(
+        self,
+        *,
+        object: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetClassificationRequest: _TypeAlias = GetClassificationRequest  # noqa: Y015
+
+@_typing.final
+class ListClassificationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LEVEL_FIELD_NUMBER: _builtins.int
+    SOURCE_NAME_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    level: _builtins.str
+    """only this level"""
+    source_name: _builtins.str
+    """only this catalog source"""
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        level: _builtins.str = ...,
+        source_name: _builtins.str = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["level", b"level", "page", b"page", "source_name", b"source_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClassificationsRequest: _TypeAlias = ListClassificationsRequest  # noqa: Y015
+
+@_typing.final
+class ListClassificationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Classification]: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___Classification] | None = ...,
+        page: _paging_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClassificationsResponse: _TypeAlias = ListClassificationsResponse  # noqa: Y015
+
+@_typing.final
+class ClassificationRule(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    ENABLED_FIELD_NUMBER: _builtins.int
+    COLUMN_NAME_PATTERN_FIELD_NUMBER: _builtins.int
+    SCHEMA_PATTERN_FIELD_NUMBER: _builtins.int
+    OBJECT_NAME_PATTERN_FIELD_NUMBER: _builtins.int
+    TAGS_FIELD_NUMBER: _builtins.int
+    LEVEL_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    name: _builtins.str
+    priority: _builtins.int
+    """higher wins when several rules match one target"""
+    enabled: _builtins.bool
+    column_name_pattern: _builtins.str
+    """RE2 syntax, searched anywhere in the name"""
+    schema_pattern: _builtins.str
+    object_name_pattern: _builtins.str
+    level: _builtins.str
+    created_by: _builtins.str
+    @_builtins.property
+    def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """the object carries at least one of them"""
+
+    @_builtins.property
+    def compliance(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        priority: _builtins.int = ...,
+        enabled: _builtins.bool = ...,
+        column_name_pattern: _builtins.str = ...,
+        schema_pattern: _builtins.str = ...,
+        object_name_pattern: _builtins.str = ...,
+        tags: _abc.Iterable[_builtins.str] | None = ...,
+        level: _builtins.str = ...,
+        compliance: _abc.Iterable[_builtins.str] | None = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column_name_pattern", b"column_name_pattern", "compliance", b"compliance", "created_at", b"created_at", "created_by", b"created_by", "enabled", b"enabled", "id", b"id", "level", b"level", "name", b"name", "object_name_pattern", b"object_name_pattern", "priority", b"priority", "schema_pattern", b"schema_pattern", "tags", b"tags", "updated_at", b"updated_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ClassificationRule: _TypeAlias = ClassificationRule  # noqa: Y015
+
+@_typing.final
+class CreateClassificationRuleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rule(self) -> Global___ClassificationRule:
+        """id and timestamps ignored"""
+
+    def __init__(
+        self,
+        *,
+        rule: Global___ClassificationRule | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateClassificationRuleRequest: _TypeAlias = CreateClassificationRuleRequest  # noqa: Y015
+
+@_typing.final
+class ListClassificationRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClassificationRulesRequest: _TypeAlias = ListClassificationRulesRequest  # noqa: Y015
+
+@_typing.final
+class ListClassificationRulesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ClassificationRule]: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___ClassificationRule] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListClassificationRulesResponse: _TypeAlias = ListClassificationRulesResponse  # noqa: Y015
+
+@_typing.final
+class UpdateClassificationRuleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Fields to change: any of ClassificationRule's editable field names."""
+
+    @_builtins.property
+    def rule(self) -> Global___ClassificationRule: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+        rule: Global___ClassificationRule | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "id", b"id", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateClassificationRuleRequest: _TypeAlias = UpdateClassificationRuleRequest  # noqa: Y015
+
+@_typing.final
+class DeleteClassificationRuleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteClassificationRuleRequest: _TypeAlias = DeleteClassificationRuleRequest  # noqa: Y015
+
+@_typing.final
+class DeleteClassificationRuleResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteClassificationRuleResponse: _TypeAlias = DeleteClassificationRuleResponse  # noqa: Y015
+
+@_typing.final
+class ImportClassificationRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    YAML_FIELD_NUMBER: _builtins.int
+    yaml: _builtins.str
+    def __init__(
+        self,
+        *,
+        yaml: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["yaml", b"yaml"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ImportClassificationRulesRequest: _TypeAlias = ImportClassificationRulesRequest  # noqa: Y015
+
+@_typing.final
+class ApplyClassificationRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SOURCE_NAME_FIELD_NUMBER: _builtins.int
+    source_name: _builtins.str
+    """empty = every source"""
+    def __init__(
+        self,
+        *,
+        source_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["source_name", b"source_name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyClassificationRulesRequest: _TypeAlias = ApplyClassificationRulesRequest  # noqa: Y015
+
+@_typing.final
+class ApplyResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECTS_FIELD_NUMBER: _builtins.int
+    CLASSIFIED_FIELD_NUMBER: _builtins.int
+    UNCHANGED_FIELD_NUMBER: _builtins.int
+    SKIPPED_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    ERROR_MESSAGES_FIELD_NUMBER: _builtins.int
+    objects: _builtins.int
+    """objects examined"""
+    classified: _builtins.int
+    """targets newly classified or changed by a rule"""
+    unchanged: _builtins.int
+    """targets a rule had already classified the same way"""
+    skipped: _builtins.int
+    """targets left alone: classified manually"""
+    errors: _builtins.int
+    """objects that could not be read from the catalog"""
+    @_builtins.property
+    def error_messages(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        objects: _builtins.int = ...,
+        classified: _builtins.int = ...,
+        unchanged: _builtins.int = ...,
+        skipped: _builtins.int = ...,
+        errors: _builtins.int = ...,
+        error_messages: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["classified", b"classified", "error_messages", b"error_messages", "errors", b"errors", "objects", b"objects", "skipped", b"skipped", "unchanged", b"unchanged"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyResult: _TypeAlias = ApplyResult  # noqa: Y015

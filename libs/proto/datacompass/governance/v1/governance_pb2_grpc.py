@@ -86,6 +86,51 @@ class GovernanceServiceStub:
                 request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListAuditEventsRequest.SerializeToString,
                 response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.SetClassification = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/SetClassification',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.SetClassificationRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Classification.FromString,
+                _registered_method=True)
+        self.GetClassification = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/GetClassification',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetClassificationRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectClassification.FromString,
+                _registered_method=True)
+        self.ListClassifications = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListClassifications',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationsResponse.FromString,
+                _registered_method=True)
+        self.CreateClassificationRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/CreateClassificationRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CreateClassificationRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ClassificationRule.FromString,
+                _registered_method=True)
+        self.ListClassificationRules = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListClassificationRules',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesResponse.FromString,
+                _registered_method=True)
+        self.UpdateClassificationRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/UpdateClassificationRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdateClassificationRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ClassificationRule.FromString,
+                _registered_method=True)
+        self.DeleteClassificationRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/DeleteClassificationRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteClassificationRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteClassificationRuleResponse.FromString,
+                _registered_method=True)
+        self.ImportClassificationRules = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ImportClassificationRules',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ImportClassificationRulesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesResponse.FromString,
+                _registered_method=True)
+        self.ApplyClassificationRules = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ApplyClassificationRules',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyClassificationRulesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyResult.FromString,
+                _registered_method=True)
 
 
 class GovernanceServiceServicer:
@@ -157,6 +202,65 @@ class GovernanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetClassification(self, request, context):
+        """Classification of catalog objects and columns (objects named by ref or URN).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetClassification(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClassifications(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateClassificationRule(self, request, context):
+        """Auto-classification rules.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClassificationRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateClassificationRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteClassificationRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportClassificationRules(self, request, context):
+        """Creates or replaces (by name) the rules of a classification-rules.yaml document.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyClassificationRules(self, request, context):
+        """Runs the enabled rules over every cataloged object, or one source's; never overrides a
+        manual classification.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GovernanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -209,6 +313,51 @@ def add_GovernanceServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEvents,
                     request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListAuditEventsRequest.FromString,
                     response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'SetClassification': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetClassification,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.SetClassificationRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Classification.SerializeToString,
+            ),
+            'GetClassification': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetClassification,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetClassificationRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectClassification.SerializeToString,
+            ),
+            'ListClassifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClassifications,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationsRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationsResponse.SerializeToString,
+            ),
+            'CreateClassificationRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateClassificationRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CreateClassificationRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ClassificationRule.SerializeToString,
+            ),
+            'ListClassificationRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClassificationRules,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesResponse.SerializeToString,
+            ),
+            'UpdateClassificationRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateClassificationRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdateClassificationRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ClassificationRule.SerializeToString,
+            ),
+            'DeleteClassificationRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteClassificationRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteClassificationRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteClassificationRuleResponse.SerializeToString,
+            ),
+            'ImportClassificationRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportClassificationRules,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ImportClassificationRulesRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesResponse.SerializeToString,
+            ),
+            'ApplyClassificationRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyClassificationRules,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyClassificationRulesRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyResult.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -483,6 +632,249 @@ class GovernanceService:
             '/datacompass.governance.v1.GovernanceService/ListAuditEvents',
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ListAuditEventsRequest.SerializeToString,
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetClassification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/SetClassification',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.SetClassificationRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Classification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetClassification(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/GetClassification',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.GetClassificationRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectClassification.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClassifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListClassifications',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationsRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateClassificationRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/CreateClassificationRule',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.CreateClassificationRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ClassificationRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClassificationRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListClassificationRules',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateClassificationRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/UpdateClassificationRule',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdateClassificationRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ClassificationRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteClassificationRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/DeleteClassificationRule',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteClassificationRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteClassificationRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportClassificationRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ImportClassificationRules',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ImportClassificationRulesRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListClassificationRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyClassificationRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ApplyClassificationRules',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyClassificationRulesRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyResult.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,21 @@ class GovernanceServiceStub:
     RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_governance_pb2.RevokeApiKeyRequest, _governance_pb2.ApiKey]
     ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListAuditEventsRequest, _governance_pb2.ListAuditEventsResponse]
     """The audit trail is append-only: there is no update or delete RPC."""
+    SetClassification: _grpc.UnaryUnaryMultiCallable[_governance_pb2.SetClassificationRequest, _governance_pb2.Classification]
+    """Classification of catalog objects and columns (objects named by ref or URN)."""
+    GetClassification: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetClassificationRequest, _governance_pb2.ObjectClassification]
+    ListClassifications: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListClassificationsRequest, _governance_pb2.ListClassificationsResponse]
+    CreateClassificationRule: _grpc.UnaryUnaryMultiCallable[_governance_pb2.CreateClassificationRuleRequest, _governance_pb2.ClassificationRule]
+    """Auto-classification rules."""
+    ListClassificationRules: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListClassificationRulesRequest, _governance_pb2.ListClassificationRulesResponse]
+    UpdateClassificationRule: _grpc.UnaryUnaryMultiCallable[_governance_pb2.UpdateClassificationRuleRequest, _governance_pb2.ClassificationRule]
+    DeleteClassificationRule: _grpc.UnaryUnaryMultiCallable[_governance_pb2.DeleteClassificationRuleRequest, _governance_pb2.DeleteClassificationRuleResponse]
+    ImportClassificationRules: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ImportClassificationRulesRequest, _governance_pb2.ListClassificationRulesResponse]
+    """Creates or replaces (by name) the rules of a classification-rules.yaml document."""
+    ApplyClassificationRules: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ApplyClassificationRulesRequest, _governance_pb2.ApplyResult]
+    """Runs the enabled rules over every cataloged object, or one source's; never overrides a
+    manual classification.
+    """
 
 @_typing.type_check_only
 class GovernanceServiceAsyncStub(GovernanceServiceStub):
@@ -71,6 +86,21 @@ class GovernanceServiceAsyncStub(GovernanceServiceStub):
     RevokeApiKey: _aio.UnaryUnaryMultiCallable[_governance_pb2.RevokeApiKeyRequest, _governance_pb2.ApiKey]  # type: ignore[assignment]
     ListAuditEvents: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListAuditEventsRequest, _governance_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
     """The audit trail is append-only: there is no update or delete RPC."""
+    SetClassification: _aio.UnaryUnaryMultiCallable[_governance_pb2.SetClassificationRequest, _governance_pb2.Classification]  # type: ignore[assignment]
+    """Classification of catalog objects and columns (objects named by ref or URN)."""
+    GetClassification: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetClassificationRequest, _governance_pb2.ObjectClassification]  # type: ignore[assignment]
+    ListClassifications: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListClassificationsRequest, _governance_pb2.ListClassificationsResponse]  # type: ignore[assignment]
+    CreateClassificationRule: _aio.UnaryUnaryMultiCallable[_governance_pb2.CreateClassificationRuleRequest, _governance_pb2.ClassificationRule]  # type: ignore[assignment]
+    """Auto-classification rules."""
+    ListClassificationRules: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListClassificationRulesRequest, _governance_pb2.ListClassificationRulesResponse]  # type: ignore[assignment]
+    UpdateClassificationRule: _aio.UnaryUnaryMultiCallable[_governance_pb2.UpdateClassificationRuleRequest, _governance_pb2.ClassificationRule]  # type: ignore[assignment]
+    DeleteClassificationRule: _aio.UnaryUnaryMultiCallable[_governance_pb2.DeleteClassificationRuleRequest, _governance_pb2.DeleteClassificationRuleResponse]  # type: ignore[assignment]
+    ImportClassificationRules: _aio.UnaryUnaryMultiCallable[_governance_pb2.ImportClassificationRulesRequest, _governance_pb2.ListClassificationRulesResponse]  # type: ignore[assignment]
+    """Creates or replaces (by name) the rules of a classification-rules.yaml document."""
+    ApplyClassificationRules: _aio.UnaryUnaryMultiCallable[_governance_pb2.ApplyClassificationRulesRequest, _governance_pb2.ApplyResult]  # type: ignore[assignment]
+    """Runs the enabled rules over every cataloged object, or one source's; never overrides a
+    manual classification.
+    """
 
 class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
     """The governance service: users, roles, API keys and the audit trail.
@@ -150,5 +180,74 @@ class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_governance_pb2.ListAuditEventsResponse, _abc.Awaitable[_governance_pb2.ListAuditEventsResponse]]:
         """The audit trail is append-only: there is no update or delete RPC."""
+
+    @_abc_1.abstractmethod
+    def SetClassification(
+        self,
+        request: _governance_pb2.SetClassificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Classification, _abc.Awaitable[_governance_pb2.Classification]]:
+        """Classification of catalog objects and columns (objects named by ref or URN)."""
+
+    @_abc_1.abstractmethod
+    def GetClassification(
+        self,
+        request: _governance_pb2.GetClassificationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ObjectClassification, _abc.Awaitable[_governance_pb2.ObjectClassification]]: ...
+
+    @_abc_1.abstractmethod
+    def ListClassifications(
+        self,
+        request: _governance_pb2.ListClassificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListClassificationsResponse, _abc.Awaitable[_governance_pb2.ListClassificationsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateClassificationRule(
+        self,
+        request: _governance_pb2.CreateClassificationRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ClassificationRule, _abc.Awaitable[_governance_pb2.ClassificationRule]]:
+        """Auto-classification rules."""
+
+    @_abc_1.abstractmethod
+    def ListClassificationRules(
+        self,
+        request: _governance_pb2.ListClassificationRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListClassificationRulesResponse, _abc.Awaitable[_governance_pb2.ListClassificationRulesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateClassificationRule(
+        self,
+        request: _governance_pb2.UpdateClassificationRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ClassificationRule, _abc.Awaitable[_governance_pb2.ClassificationRule]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteClassificationRule(
+        self,
+        request: _governance_pb2.DeleteClassificationRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.DeleteClassificationRuleResponse, _abc.Awaitable[_governance_pb2.DeleteClassificationRuleResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ImportClassificationRules(
+        self,
+        request: _governance_pb2.ImportClassificationRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListClassificationRulesResponse, _abc.Awaitable[_governance_pb2.ListClassificationRulesResponse]]:
+        """Creates or replaces (by name) the rules of a classification-rules.yaml document."""
+
+    @_abc_1.abstractmethod
+    def ApplyClassificationRules(
+        self,
+        request: _governance_pb2.ApplyClassificationRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ApplyResult, _abc.Awaitable[_governance_pb2.ApplyResult]]:
+        """Runs the enabled rules over every cataloged object, or one source's; never overrides a
+        manual classification.
+        """
 
 def add_GovernanceServiceServicer_to_server(servicer: GovernanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

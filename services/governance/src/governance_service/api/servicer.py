@@ -9,8 +9,10 @@ import grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
+from governance_service.api import classification_mappers as cm
 from governance_service.api import mappers as m
 from governance_service.application.audit import AuditTrail
+from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
 from governance_service.db.repository import AuditFilter
 
@@ -22,8 +24,13 @@ def _page(cursor: str) -> paging_pb2.PageResponse:
 
 
 class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
-    def __init__(self, identity: IdentityUseCases, audit: AuditTrail) -> None:
-        self.identity, self.audit = identity, audit
+    def __init__(
+        self,
+        identity: IdentityUseCases,
+        audit: AuditTrail,
+        classification: ClassificationUseCases,
+    ) -> None:
+        self.identity, self.audit, self.classes = identity, audit, classification
 
     async def Login(self, request: pb.LoginRequest, context: Ctx) -> pb.Tokens:
         return m.tokens(await self.identity.login(request.username, request.password))
@@ -87,3 +94,63 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         return pb.ListAuditEventsResponse(
             items=[m.audit_event(r) for r in rows], page=_page(cursor)
         )
+
+    # ------------------------------------------------------------ classification
+    async def SetClassification(
+        self, request: pb.SetClassificationRequest, context: Ctx
+    ) -> pb.Classification:
+        row = await self.classes.set(
+            request.object, request.column, request.level, list(request.compliance)
+        )
+        return cm.classification(row)
+
+    async def GetClassification(
+        self, request: pb.GetClassificationRequest, context: Ctx
+    ) -> pb.ObjectClassification:
+        return cm.object_view(await self.classes.get(request.object))
+
+    async def ListClassifications(
+        self, request: pb.ListClassificationsRequest, context: Ctx
+    ) -> pb.ListClassificationsResponse:
+        rows, cursor = await self.classes.page(
+            request.level, request.source_name, request.page.limit, request.page.cursor
+        )
+        return pb.ListClassificationsResponse(
+            items=[cm.classification(r) for r in rows], page=_page(cursor)
+        )
+
+    async def CreateClassificationRule(
+        self, request: pb.CreateClassificationRuleRequest, context: Ctx
+    ) -> pb.ClassificationRule:
+        return cm.rule(await self.classes.create_rule(cm.rule_spec(request.rule)))
+
+    async def ListClassificationRules(
+        self, request: pb.ListClassificationRulesRequest, context: Ctx
+    ) -> pb.ListClassificationRulesResponse:
+        rows = await self.classes.list_rules()
+        return pb.ListClassificationRulesResponse(items=[cm.rule(r) for r in rows])
+
+    async def UpdateClassificationRule(
+        self, request: pb.UpdateClassificationRuleRequest, context: Ctx
+    ) -> pb.ClassificationRule:
+        row = await self.classes.update_rule(
+            request.id, list(request.fields), cm.rule_spec(request.rule)
+        )
+        return cm.rule(row)
+
+    async def DeleteClassificationRule(
+        self, request: pb.DeleteClassificationRuleRequest, context: Ctx
+    ) -> pb.DeleteClassificationRuleResponse:
+        await self.classes.delete_rule(request.id)
+        return pb.DeleteClassificationRuleResponse()
+
+    async def ImportClassificationRules(
+        self, request: pb.ImportClassificationRulesRequest, context: Ctx
+    ) -> pb.ListClassificationRulesResponse:
+        rows = await self.classes.import_yaml(request.yaml)
+        return pb.ListClassificationRulesResponse(items=[cm.rule(r) for r in rows])
+
+    async def ApplyClassificationRules(
+        self, request: pb.ApplyClassificationRulesRequest, context: Ctx
+    ) -> pb.ApplyResult:
+        return cm.apply_result(await self.classes.apply(request.source_name))

@@ -9,10 +9,12 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -73,6 +75,47 @@ Index("ix_audit_user", audit_events.c.user_id)
 Index("ix_audit_entity", audit_events.c.entity_type, audit_events.c.entity_id)
 Index("ix_audit_timestamp", audit_events.c.timestamp)
 Index("ix_audit_urn", audit_events.c.entity_urn)
+
+# One row per classified object (column_name = "") or column; objects are the catalog's, known
+# here only by URN and ref (governance never reads the catalog's tables).
+classifications = Table(
+    "classifications",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_urn", Text, nullable=False),
+    Column("object_ref", Text, nullable=False),
+    Column("source_name", String(255), nullable=False),
+    Column("column_name", String(255), nullable=False, server_default=""),
+    Column("column_urn", Text, nullable=False, server_default=""),
+    Column("level", String(16), nullable=False),
+    Column("compliance", JSONB, nullable=False, server_default="[]"),
+    Column("source", String(16), nullable=False),  # manual | rule
+    Column("rule_id", BigInteger, ForeignKey("classification_rules.id", ondelete="SET NULL")),
+    Column("rule_name", String(200), nullable=False, server_default=""),
+    Column("classified_by", String(255), nullable=False),
+    Column("classified_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("object_urn", "column_name", name="uq_classifications_target"),
+)
+Index("ix_classifications_ref", classifications.c.object_ref)
+Index("ix_classifications_source", classifications.c.source_name)
+
+classification_rules = Table(
+    "classification_rules",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    Column("column_name_pattern", Text, nullable=False, server_default=""),
+    Column("schema_pattern", Text, nullable=False, server_default=""),
+    Column("object_name_pattern", Text, nullable=False, server_default=""),
+    Column("tags", JSONB, nullable=False, server_default="[]"),
+    Column("level", String(16), nullable=False),
+    Column("compliance", JSONB, nullable=False, server_default="[]"),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)

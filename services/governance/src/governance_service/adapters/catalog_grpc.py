@@ -1,0 +1,83 @@
+"""The catalog, as governance sees it, over the catalog's gRPC API (never its tables)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import grpc
+
+from datacompass.catalog.v1 import catalog_pb2 as cpb
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.common.v1 import paging_pb2, refs_pb2
+from dckit.errors import NotFound, Unavailable
+
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class CatalogColumn:
+    name: str
+    urn: str
+
+
+@dataclass(frozen=True)
+class CatalogObject:
+    ref: str
+    urn: str
+    source_name: str
+    schema: str
+    name: str
+    tags: frozenset[str]
+    columns: tuple[CatalogColumn, ...]
+
+
+def object_ref(value: str) -> refs_pb2.ObjectRef:
+    if value.startswith("urn:"):
+        return refs_pb2.ObjectRef(urn=value)
+    return refs_pb2.ObjectRef(qualified_name=value)
+
+
+class GrpcCatalog:
+    def __init__(self, stub: catalog_pb2_grpc.CatalogServiceStub) -> None:
+        self.stub = stub
+
+    async def get(self, ref: str) -> CatalogObject:
+        try:
+            obj = await self.stub.GetObject(cpb.GetObjectRequest(ref=object_ref(ref)))
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+        return CatalogObject(
+            ref=obj.ref,
+            urn=obj.urn,
+            source_name=obj.source_name,
+            schema=obj.schema_name,
+            name=obj.name,
+            tags=frozenset(t.lower() for t in obj.tags),
+            columns=tuple(CatalogColumn(c.name, c.urn) for c in obj.columns),
+        )
+
+    async def refs(self, source_name: str = "") -> AsyncIterator[str]:
+        """Every live object's ref, one page at a time."""
+        cursor = ""
+        while True:
+            try:
+                page = await self.stub.ListObjects(
+                    cpb.ListObjectsRequest(
+                        source_name=source_name,
+                        page=paging_pb2.PageRequest(limit=PAGE, cursor=cursor),
+                    )
+                )
+            except grpc.aio.AioRpcError as exc:
+                raise _translate(exc, f"source {source_name!r} is not in the catalog") from exc
+            for item in page.items:
+                yield item.ref
+            cursor = page.page.next_cursor
+            if not cursor:
+                return
+
+
+def _translate(exc: grpc.aio.AioRpcError, not_found: str) -> Exception:
+    if exc.code() == grpc.StatusCode.NOT_FOUND:
+        return NotFound(not_found)
+    return Unavailable(f"the catalog service is unavailable: {exc.details() or exc.code().name}")
