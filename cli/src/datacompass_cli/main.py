@@ -11,9 +11,11 @@ from datacompass_cli.commands import (
     catalog,
     classify,
     deprecation,
+    domain,
     dq,
     metrics,
     notify,
+    owner,
     scheduler,
     source,
 )
@@ -38,6 +40,9 @@ app.add_typer(dq.app, name="dq")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(notify.app, name="notify")
 app.add_typer(classify.app, name="classify")
+app.add_typer(owner.app, name="owner")
+app.add_typer(owner.steward_app, name="steward")
+app.add_typer(domain.app, name="domain")
 app.command("metrics")(metrics.command)
 
 

@@ -94,6 +94,8 @@ async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secu
             database_url=with_database(database_server_url, dbs["governance"]),
             grpc_port=free_port(),
             jwt_secret="gateway-test-jwt-secret-0123456789abcdef",
+            # Object rights (owners, stewards) resolve objects through the catalog.
+            catalog_addr=f"127.0.0.1:{catalog_settings.grpc_port}",
             **shared,
         )
         async with (

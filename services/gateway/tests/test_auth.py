@@ -59,6 +59,15 @@ EXPECTED = {
     ("GET", "/api/v1/classification/objects/{ref}"): "viewer",
     ("PUT", "/api/v1/classification/objects/{ref}"): "steward",
     ("POST", "/api/v1/classification/rules/apply"): "steward",
+    ("GET", "/api/v1/ownership/my-objects"): "viewer",
+    ("GET", "/api/v1/ownership/objects/{ref}"): "viewer",
+    ("POST", "/api/v1/ownership/objects/{ref}"): "steward",
+    ("DELETE", "/api/v1/ownership/objects/{ref}/{user}"): "steward",
+    ("GET", "/api/v1/ownership/domains"): "viewer",
+    ("POST", "/api/v1/ownership/domains"): "steward",
+    ("PATCH", "/api/v1/ownership/domains/{domain}"): "steward",
+    ("DELETE", "/api/v1/ownership/domains/{domain}"): "steward",
+    ("POST", "/api/v1/ownership/domains/{domain}/objects/{ref}"): "steward",
 }
 
 

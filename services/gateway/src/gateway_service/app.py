@@ -31,6 +31,7 @@ from gateway_service.routers import (
     lineage,
     notifications,
     objects,
+    ownership,
     scans,
     schedules,
     sources,
@@ -117,6 +118,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api.include_router(schedules.router)
     api.include_router(notifications.router)
     api.include_router(classification.router)
+    api.include_router(ownership.router)
     app.include_router(api)
     # Login and refresh are the only anonymous API routes (they issue the credentials).
     app.include_router(auth.public_router, prefix=API_PREFIX)

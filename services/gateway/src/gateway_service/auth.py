@@ -147,7 +147,9 @@ async def require_auth(
     context.bind_actor(principal.username)
     request.state.principal = principal
     required = authz.required_role(request.method, route_template(request))
-    if not authz.allows(principal.role, required):
+    if not authz.allows(principal.role, required) and not await _object_rights(
+        request, principal, required
+    ):
         raise ApiError(
             403,
             "PERMISSION_DENIED",
@@ -155,6 +157,23 @@ async def require_auth(
             f"{principal.username!r} has {principal.role!r}",
         )
     return principal
+
+
+async def _object_rights(request: Request, principal: Principal, required: str) -> bool:
+    """Whether the caller owns or stewards the object the route names (authz.OBJECT_ROUTES)."""
+    param = authz.object_param(request.method, route_template(request), required)
+    ref = request.path_params.get(param) if param else None
+    if not ref:
+        return False
+    try:
+        rights = await request.app.state.governance.GetObjectRights(
+            gpb.GetObjectRightsRequest(username=principal.username, object=ref)
+        )
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            return False  # no such object: no rights on it (the role check answers 403)
+        raise
+    return bool(rights.can_edit)
 
 
 def route_template(request: Request) -> str:

@@ -31,12 +31,35 @@ RULES: tuple[Rule, ...] = (
     Rule("/api/v1/audit", ALL, "steward"),
     # Classifications decide how data is protected: data stewards set them and their rules.
     Rule("/api/v1/classification", WRITES, "steward"),
+    # Owners, stewards and domains are governance decisions too.
+    Rule("/api/v1/ownership", WRITES, "steward"),
     # Notification channels hold secrets (webhook URLs, SMTP passwords, signing keys).
     Rule("/api/v1/notifications/channels", WRITES, "admin"),
     # Sources hold connection credentials.
     Rule("/api/v1/sources/{name}/scans", WRITES, "editor"),
     Rule("/api/v1/sources", WRITES, "admin"),
 )
+
+
+# Routes on one cataloged object that its owners and stewards may use whatever their role
+# (method, path template, path parameter naming the object). Only these: object rights widen
+# the role rules for the object itself, never for sources, users or rules.
+OBJECT_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("PATCH", "/api/v1/objects/{ref}", "ref"),
+    ("POST", "/api/v1/capsules/{urn}/constraints", "urn"),
+    ("POST", "/api/v1/capsules/{urn}/transformation-code", "urn"),
+    ("PUT", "/api/v1/classification/objects/{ref}", "ref"),
+    ("PUT", "/api/v1/classification/objects/{ref}/columns/{column}", "ref"),
+)
+# The most an owner or steward gains on their object (never admin).
+OBJECT_RIGHTS_UP_TO = "steward"
+
+
+def object_param(method: str, template: str, required: str) -> str | None:
+    """The path parameter naming the object when owning or stewarding it is enough."""
+    if not allows(OBJECT_RIGHTS_UP_TO, required):
+        return None
+    return next((p for m, t, p in OBJECT_ROUTES if m == method and t == template), None)
 
 
 def required_role(method: str, template: str) -> str:

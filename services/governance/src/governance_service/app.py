@@ -23,10 +23,12 @@ from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
 from governance_service.adapters.catalog_grpc import GrpcCatalog
 from governance_service.api.classification_mappers import classification
+from governance_service.api.ownership_mappers import EVENTS as OWNERSHIP_EVENTS
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
+from governance_service.application.ownership import OwnershipUseCases
 from governance_service.config import GovernanceSettings
 from governance_service.db.tables import SCHEMA, outbox, processed_events
 from governance_service.domain.credentials import TokenSigner
@@ -95,7 +97,8 @@ def build(settings: GovernanceSettings) -> GovernanceService:
         event_type=SCAN_COMPLETED,
         handler=classify_scanned,
     )
-    servicer = GovernanceServicer(IdentityUseCases(db, base.outbox, signer), audit, classes)
+    owners = OwnershipUseCases(db, base.outbox, catalog, OWNERSHIP_EVENTS)
+    servicer = GovernanceServicer(IdentityUseCases(db, base.outbox, signer), audit, classes, owners)
 
     def register(server: grpc.aio.Server) -> None:
         governance_pb2_grpc.add_GovernanceServiceServicer_to_server(servicer, server)

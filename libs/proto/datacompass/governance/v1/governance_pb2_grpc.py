@@ -131,6 +131,66 @@ class GovernanceServiceStub:
                 request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyClassificationRulesRequest.SerializeToString,
                 response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyResult.FromString,
                 _registered_method=True)
+        self.AssignOwner = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/AssignOwner',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.AssignOwnerRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Ownership.FromString,
+                _registered_method=True)
+        self.RemoveOwner = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/RemoveOwner',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.RemoveOwnerRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.RemoveOwnerResponse.FromString,
+                _registered_method=True)
+        self.ListOwners = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListOwners',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnersRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectOwners.FromString,
+                _registered_method=True)
+        self.ListOwnedObjects = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListOwnedObjects',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsResponse.FromString,
+                _registered_method=True)
+        self.GetObjectRights = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/GetObjectRights',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetObjectRightsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectRights.FromString,
+                _registered_method=True)
+        self.CreateDomain = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/CreateDomain',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CreateDomainRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.FromString,
+                _registered_method=True)
+        self.ListDomains = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListDomains',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainsResponse.FromString,
+                _registered_method=True)
+        self.GetDomain = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/GetDomain',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetDomainRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.FromString,
+                _registered_method=True)
+        self.UpdateDomain = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/UpdateDomain',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdateDomainRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.FromString,
+                _registered_method=True)
+        self.DeleteDomain = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/DeleteDomain',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteDomainRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteDomainResponse.FromString,
+                _registered_method=True)
+        self.AssignDomain = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/AssignDomain',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.AssignDomainRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DomainObject.FromString,
+                _registered_method=True)
+        self.ListDomainObjects = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListDomainObjects',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsResponse.FromString,
+                _registered_method=True)
 
 
 class GovernanceServiceServicer:
@@ -261,6 +321,83 @@ class GovernanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AssignOwner(self, request, context):
+        """Ownership: owner, steward and delegate assignments per cataloged object.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveOwner(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOwners(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOwnedObjects(self, request, context):
+        """The objects a user owns, stewards or is delegate of.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetObjectRights(self, request, context):
+        """Whether a user owns or stewards an object (the gateway grants them edit rights on it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDomain(self, request, context):
+        """Business domains: a hierarchy (cycles refused) that cataloged objects belong to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDomains(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDomain(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateDomain(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteDomain(self, request, context):
+        """Refused (FAILED_PRECONDITION) while the domain has children or objects.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignDomain(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDomainObjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GovernanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -358,6 +495,66 @@ def add_GovernanceServiceServicer_to_server(servicer, server):
                     servicer.ApplyClassificationRules,
                     request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyClassificationRulesRequest.FromString,
                     response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyResult.SerializeToString,
+            ),
+            'AssignOwner': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignOwner,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.AssignOwnerRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Ownership.SerializeToString,
+            ),
+            'RemoveOwner': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveOwner,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.RemoveOwnerRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.RemoveOwnerResponse.SerializeToString,
+            ),
+            'ListOwners': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwners,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnersRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectOwners.SerializeToString,
+            ),
+            'ListOwnedObjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOwnedObjects,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsResponse.SerializeToString,
+            ),
+            'GetObjectRights': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetObjectRights,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetObjectRightsRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectRights.SerializeToString,
+            ),
+            'CreateDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDomain,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CreateDomainRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.SerializeToString,
+            ),
+            'ListDomains': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDomains,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainsRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainsResponse.SerializeToString,
+            ),
+            'GetDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDomain,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetDomainRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.SerializeToString,
+            ),
+            'UpdateDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDomain,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdateDomainRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.SerializeToString,
+            ),
+            'DeleteDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteDomain,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteDomainRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteDomainResponse.SerializeToString,
+            ),
+            'AssignDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignDomain,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.AssignDomainRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DomainObject.SerializeToString,
+            ),
+            'ListDomainObjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDomainObjects,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -875,6 +1072,330 @@ class GovernanceService:
             '/datacompass.governance.v1.GovernanceService/ApplyClassificationRules',
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyClassificationRulesRequest.SerializeToString,
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ApplyResult.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignOwner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/AssignOwner',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.AssignOwnerRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Ownership.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveOwner(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/RemoveOwner',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.RemoveOwnerRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.RemoveOwnerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListOwners',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnersRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectOwners.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOwnedObjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListOwnedObjects',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetObjectRights(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/GetObjectRights',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.GetObjectRightsRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectRights.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/CreateDomain',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.CreateDomainRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDomains(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListDomains',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainsRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/GetDomain',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.GetDomainRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/UpdateDomain',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdateDomainRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Domain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/DeleteDomain',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteDomainRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DeleteDomainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/AssignDomain',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.AssignDomainRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DomainObject.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDomainObjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListDomainObjects',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -64,6 +64,23 @@ class GovernanceServiceStub:
     """Runs the enabled rules over every cataloged object, or one source's; never overrides a
     manual classification.
     """
+    AssignOwner: _grpc.UnaryUnaryMultiCallable[_governance_pb2.AssignOwnerRequest, _governance_pb2.Ownership]
+    """Ownership: owner, steward and delegate assignments per cataloged object."""
+    RemoveOwner: _grpc.UnaryUnaryMultiCallable[_governance_pb2.RemoveOwnerRequest, _governance_pb2.RemoveOwnerResponse]
+    ListOwners: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListOwnersRequest, _governance_pb2.ObjectOwners]
+    ListOwnedObjects: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListOwnedObjectsRequest, _governance_pb2.ListOwnedObjectsResponse]
+    """The objects a user owns, stewards or is delegate of."""
+    GetObjectRights: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetObjectRightsRequest, _governance_pb2.ObjectRights]
+    """Whether a user owns or stewards an object (the gateway grants them edit rights on it)."""
+    CreateDomain: _grpc.UnaryUnaryMultiCallable[_governance_pb2.CreateDomainRequest, _governance_pb2.Domain]
+    """Business domains: a hierarchy (cycles refused) that cataloged objects belong to."""
+    ListDomains: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListDomainsRequest, _governance_pb2.ListDomainsResponse]
+    GetDomain: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetDomainRequest, _governance_pb2.Domain]
+    UpdateDomain: _grpc.UnaryUnaryMultiCallable[_governance_pb2.UpdateDomainRequest, _governance_pb2.Domain]
+    DeleteDomain: _grpc.UnaryUnaryMultiCallable[_governance_pb2.DeleteDomainRequest, _governance_pb2.DeleteDomainResponse]
+    """Refused (FAILED_PRECONDITION) while the domain has children or objects."""
+    AssignDomain: _grpc.UnaryUnaryMultiCallable[_governance_pb2.AssignDomainRequest, _governance_pb2.DomainObject]
+    ListDomainObjects: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListDomainObjectsRequest, _governance_pb2.ListDomainObjectsResponse]
 
 @_typing.type_check_only
 class GovernanceServiceAsyncStub(GovernanceServiceStub):
@@ -101,6 +118,23 @@ class GovernanceServiceAsyncStub(GovernanceServiceStub):
     """Runs the enabled rules over every cataloged object, or one source's; never overrides a
     manual classification.
     """
+    AssignOwner: _aio.UnaryUnaryMultiCallable[_governance_pb2.AssignOwnerRequest, _governance_pb2.Ownership]  # type: ignore[assignment]
+    """Ownership: owner, steward and delegate assignments per cataloged object."""
+    RemoveOwner: _aio.UnaryUnaryMultiCallable[_governance_pb2.RemoveOwnerRequest, _governance_pb2.RemoveOwnerResponse]  # type: ignore[assignment]
+    ListOwners: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListOwnersRequest, _governance_pb2.ObjectOwners]  # type: ignore[assignment]
+    ListOwnedObjects: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListOwnedObjectsRequest, _governance_pb2.ListOwnedObjectsResponse]  # type: ignore[assignment]
+    """The objects a user owns, stewards or is delegate of."""
+    GetObjectRights: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetObjectRightsRequest, _governance_pb2.ObjectRights]  # type: ignore[assignment]
+    """Whether a user owns or stewards an object (the gateway grants them edit rights on it)."""
+    CreateDomain: _aio.UnaryUnaryMultiCallable[_governance_pb2.CreateDomainRequest, _governance_pb2.Domain]  # type: ignore[assignment]
+    """Business domains: a hierarchy (cycles refused) that cataloged objects belong to."""
+    ListDomains: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListDomainsRequest, _governance_pb2.ListDomainsResponse]  # type: ignore[assignment]
+    GetDomain: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetDomainRequest, _governance_pb2.Domain]  # type: ignore[assignment]
+    UpdateDomain: _aio.UnaryUnaryMultiCallable[_governance_pb2.UpdateDomainRequest, _governance_pb2.Domain]  # type: ignore[assignment]
+    DeleteDomain: _aio.UnaryUnaryMultiCallable[_governance_pb2.DeleteDomainRequest, _governance_pb2.DeleteDomainResponse]  # type: ignore[assignment]
+    """Refused (FAILED_PRECONDITION) while the domain has children or objects."""
+    AssignDomain: _aio.UnaryUnaryMultiCallable[_governance_pb2.AssignDomainRequest, _governance_pb2.DomainObject]  # type: ignore[assignment]
+    ListDomainObjects: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListDomainObjectsRequest, _governance_pb2.ListDomainObjectsResponse]  # type: ignore[assignment]
 
 class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
     """The governance service: users, roles, API keys and the audit trail.
@@ -249,5 +283,94 @@ class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
         """Runs the enabled rules over every cataloged object, or one source's; never overrides a
         manual classification.
         """
+
+    @_abc_1.abstractmethod
+    def AssignOwner(
+        self,
+        request: _governance_pb2.AssignOwnerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Ownership, _abc.Awaitable[_governance_pb2.Ownership]]:
+        """Ownership: owner, steward and delegate assignments per cataloged object."""
+
+    @_abc_1.abstractmethod
+    def RemoveOwner(
+        self,
+        request: _governance_pb2.RemoveOwnerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.RemoveOwnerResponse, _abc.Awaitable[_governance_pb2.RemoveOwnerResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListOwners(
+        self,
+        request: _governance_pb2.ListOwnersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ObjectOwners, _abc.Awaitable[_governance_pb2.ObjectOwners]]: ...
+
+    @_abc_1.abstractmethod
+    def ListOwnedObjects(
+        self,
+        request: _governance_pb2.ListOwnedObjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListOwnedObjectsResponse, _abc.Awaitable[_governance_pb2.ListOwnedObjectsResponse]]:
+        """The objects a user owns, stewards or is delegate of."""
+
+    @_abc_1.abstractmethod
+    def GetObjectRights(
+        self,
+        request: _governance_pb2.GetObjectRightsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ObjectRights, _abc.Awaitable[_governance_pb2.ObjectRights]]:
+        """Whether a user owns or stewards an object (the gateway grants them edit rights on it)."""
+
+    @_abc_1.abstractmethod
+    def CreateDomain(
+        self,
+        request: _governance_pb2.CreateDomainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Domain, _abc.Awaitable[_governance_pb2.Domain]]:
+        """Business domains: a hierarchy (cycles refused) that cataloged objects belong to."""
+
+    @_abc_1.abstractmethod
+    def ListDomains(
+        self,
+        request: _governance_pb2.ListDomainsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListDomainsResponse, _abc.Awaitable[_governance_pb2.ListDomainsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetDomain(
+        self,
+        request: _governance_pb2.GetDomainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Domain, _abc.Awaitable[_governance_pb2.Domain]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateDomain(
+        self,
+        request: _governance_pb2.UpdateDomainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Domain, _abc.Awaitable[_governance_pb2.Domain]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteDomain(
+        self,
+        request: _governance_pb2.DeleteDomainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.DeleteDomainResponse, _abc.Awaitable[_governance_pb2.DeleteDomainResponse]]:
+        """Refused (FAILED_PRECONDITION) while the domain has children or objects."""
+
+    @_abc_1.abstractmethod
+    def AssignDomain(
+        self,
+        request: _governance_pb2.AssignDomainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.DomainObject, _abc.Awaitable[_governance_pb2.DomainObject]]: ...
+
+    @_abc_1.abstractmethod
+    def ListDomainObjects(
+        self,
+        request: _governance_pb2.ListDomainObjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListDomainObjectsResponse, _abc.Awaitable[_governance_pb2.ListDomainObjectsResponse]]: ...
 
 def add_GovernanceServiceServicer_to_server(servicer: GovernanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -11,9 +11,11 @@ from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from governance_service.api import classification_mappers as cm
 from governance_service.api import mappers as m
+from governance_service.api import ownership_mappers as om
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
+from governance_service.application.ownership import OwnershipUseCases
 from governance_service.db.repository import AuditFilter
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -29,8 +31,10 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         identity: IdentityUseCases,
         audit: AuditTrail,
         classification: ClassificationUseCases,
+        ownership: OwnershipUseCases,
     ) -> None:
         self.identity, self.audit, self.classes = identity, audit, classification
+        self.owners = ownership
 
     async def Login(self, request: pb.LoginRequest, context: Ctx) -> pb.Tokens:
         return m.tokens(await self.identity.login(request.username, request.password))
@@ -154,3 +158,76 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         self, request: pb.ApplyClassificationRulesRequest, context: Ctx
     ) -> pb.ApplyResult:
         return cm.apply_result(await self.classes.apply(request.source_name))
+
+    # ------------------------------------------------------------ ownership
+    async def AssignOwner(self, request: pb.AssignOwnerRequest, context: Ctx) -> pb.Ownership:
+        return om.ownership(await self.owners.assign(request.object, request.user, request.role))
+
+    async def RemoveOwner(
+        self, request: pb.RemoveOwnerRequest, context: Ctx
+    ) -> pb.RemoveOwnerResponse:
+        removed = await self.owners.remove(request.object, request.user, request.role)
+        return pb.RemoveOwnerResponse(removed=removed)
+
+    async def ListOwners(self, request: pb.ListOwnersRequest, context: Ctx) -> pb.ObjectOwners:
+        return om.object_owners(await self.owners.owners(request.object))
+
+    async def ListOwnedObjects(
+        self, request: pb.ListOwnedObjectsRequest, context: Ctx
+    ) -> pb.ListOwnedObjectsResponse:
+        rows, cursor = await self.owners.owned_by(
+            request.user, request.role, request.page.limit, request.page.cursor
+        )
+        return pb.ListOwnedObjectsResponse(
+            items=[om.ownership(r) for r in rows], page=_page(cursor)
+        )
+
+    async def GetObjectRights(
+        self, request: pb.GetObjectRightsRequest, context: Ctx
+    ) -> pb.ObjectRights:
+        return om.rights(await self.owners.rights(request.username, request.object))
+
+    # ------------------------------------------------------------ domains
+    async def CreateDomain(self, request: pb.CreateDomainRequest, context: Ctx) -> pb.Domain:
+        view = await self.owners.create_domain(request.name, request.description, request.parent)
+        return om.domain(view)
+
+    async def ListDomains(
+        self, request: pb.ListDomainsRequest, context: Ctx
+    ) -> pb.ListDomainsResponse:
+        return pb.ListDomainsResponse(
+            items=[om.domain(v) for v in await self.owners.list_domains()]
+        )
+
+    async def GetDomain(self, request: pb.GetDomainRequest, context: Ctx) -> pb.Domain:
+        return om.domain(await self.owners.get_domain(request.domain))
+
+    async def UpdateDomain(self, request: pb.UpdateDomainRequest, context: Ctx) -> pb.Domain:
+        view = await self.owners.update_domain(
+            request.domain,
+            list(request.fields),
+            request.name,
+            request.description,
+            request.parent,
+        )
+        return om.domain(view)
+
+    async def DeleteDomain(
+        self, request: pb.DeleteDomainRequest, context: Ctx
+    ) -> pb.DeleteDomainResponse:
+        await self.owners.delete_domain(request.domain)
+        return pb.DeleteDomainResponse()
+
+    async def AssignDomain(self, request: pb.AssignDomainRequest, context: Ctx) -> pb.DomainObject:
+        row, name = await self.owners.assign_domain(request.object, request.domain)
+        return om.domain_object(row, name)
+
+    async def ListDomainObjects(
+        self, request: pb.ListDomainObjectsRequest, context: Ctx
+    ) -> pb.ListDomainObjectsResponse:
+        name, rows, cursor = await self.owners.domain_objects(
+            request.domain, request.page.limit, request.page.cursor
+        )
+        return pb.ListDomainObjectsResponse(
+            items=[om.domain_object(r, name) for r in rows], page=_page(cursor)
+        )

@@ -119,3 +119,45 @@ classification_rules = Table(
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+
+# Ownership and domains: objects again known only by URN and ref.
+domains = Table(
+    "domains",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, server_default=""),
+    # RESTRICT: a domain with children cannot go (the use case says so first, with names).
+    Column("parent_id", BigInteger, ForeignKey("domains.id", ondelete="RESTRICT")),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_domains_parent", domains.c.parent_id)
+
+object_owners = Table(
+    "object_owners",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_urn", Text, nullable=False),
+    Column("object_ref", Text, nullable=False),
+    Column("source_name", String(255), nullable=False),
+    Column("user_id", String(255), nullable=False),  # username or (lower-case) email
+    Column("role", String(16), nullable=False),  # owner | steward | delegate
+    Column("assigned_by", String(255), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("object_urn", "user_id", "role", name="uq_object_owners_assignment"),
+)
+Index("ix_object_owners_user", object_owners.c.user_id)
+
+object_domains = Table(
+    "object_domains",
+    metadata,
+    Column("object_urn", Text, primary_key=True),  # an object is in at most one domain
+    Column("object_ref", Text, nullable=False),
+    Column("source_name", String(255), nullable=False),
+    Column("domain_id", BigInteger, ForeignKey("domains.id", ondelete="RESTRICT"), nullable=False),
+    Column("assigned_by", String(255), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_object_domains_domain", object_domains.c.domain_id)
