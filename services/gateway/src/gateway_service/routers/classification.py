@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service import mappers as m
 from gateway_service import mappers_classification as cm
+from gateway_service import patching
 from gateway_service import schemas_classification as s
 from gateway_service.deps import Governance, PageParams
 from gateway_service.errors import ApiError
@@ -94,9 +95,7 @@ async def import_rules(request: Request, governance: Governance) -> s.Classifica
 async def update_rule(
     rule_id: Id, body: s.ClassificationRuleUpdate, governance: Governance
 ) -> s.ClassificationRule:
-    changes = body.model_dump(exclude_unset=True)
-    if not changes or any(v is None for v in changes.values()):
-        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change, not null")
+    changes = patching.changes(body)
     req = pb.UpdateClassificationRuleRequest(
         id=rule_id, fields=sorted(changes), rule=cm.rule_message(changes)
     )

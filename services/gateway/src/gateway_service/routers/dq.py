@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query, Response
 from datacompass.quality.v1 import quality_pb2 as pb
 from gateway_service import mappers as m
 from gateway_service import mappers_dq as dm
+from gateway_service import patching
 from gateway_service import schemas_dq as s
 from gateway_service.deps import PageParams, Quality, Settings
 from gateway_service.errors import ApiError
@@ -56,9 +57,7 @@ async def get_config(config_id: Id, quality: Quality) -> s.DqConfig:
 
 @router.patch("/configs/{config_id}", response_model=s.DqConfig, summary="Change a DQ config")
 async def update_config(config_id: Id, body: s.DqConfigUpdate, quality: Quality) -> s.DqConfig:
-    changes = body.model_dump(exclude_unset=True)
-    if not changes or any(v is None for k, v in changes.items() if k != "date_format"):
-        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change, not null")
+    changes = patching.changes(body, nullable={"date_format"})
     if "date_format" in changes:
         changes["date_format"] = changes["date_format"] or ""
     return dm.config(await quality.UpdateConfig(pb.UpdateConfigRequest(id=config_id, **changes)))
@@ -121,9 +120,7 @@ async def update_expectation(
     expectation_id: Id, body: s.ExpectationUpdate, quality: Quality
 ) -> s.Expectation:
     req = pb.UpdateExpectationRequest(id=expectation_id)
-    changes = body.model_dump(exclude_unset=True)
-    if not changes or any(v is None for v in changes.values()):
-        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change, not null")
+    changes = patching.changes(body)
     if "threshold" in changes:
         req.threshold.CopyFrom(m.to_struct(changes["threshold"]))
     if "priority" in changes:

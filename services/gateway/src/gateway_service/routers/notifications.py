@@ -10,19 +10,12 @@ from fastapi import APIRouter, Path, Query, Response
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from gateway_service import mappers as m
 from gateway_service import mappers_notify as nm
+from gateway_service import patching
 from gateway_service import schemas_notify as s
 from gateway_service.deps import Notifier, PageParams
-from gateway_service.errors import ApiError
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 Id = Annotated[int, Path(ge=1, le=m.INT64_MAX)]
-
-
-def _changes(body: s.ChannelUpdate | s.RuleUpdate) -> dict[str, object]:
-    changes = body.model_dump(exclude_unset=True)
-    if not changes or any(v is None for v in changes.values()):
-        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change, not null")
-    return changes
 
 
 # ---------------------------------------------------------------- channels
@@ -62,7 +55,7 @@ async def get_channel(channel_id: Id, notifier: Notifier) -> s.Channel:
 
 @router.patch("/channels/{channel_id}", response_model=s.Channel, summary="Change a channel")
 async def update_channel(channel_id: Id, body: s.ChannelUpdate, notifier: Notifier) -> s.Channel:
-    changes = _changes(body)
+    changes = patching.changes(body)
     req = pb.UpdateChannelRequest(id=channel_id)
     if "name" in changes:
         req.name = str(changes["name"])
@@ -126,7 +119,7 @@ async def get_rule(rule_id: Id, notifier: Notifier) -> s.Rule:
 
 @router.patch("/rules/{rule_id}", response_model=s.Rule, summary="Change a rule")
 async def update_rule(rule_id: Id, body: s.RuleUpdate, notifier: Notifier) -> s.Rule:
-    changes = _changes(body)
+    changes = patching.changes(body)
     rule = pb.Rule(**changes)
     req = pb.UpdateRuleRequest(id=rule_id, rule=rule, update_fields=list(changes))
     return nm.rule(await notifier.UpdateRule(req))

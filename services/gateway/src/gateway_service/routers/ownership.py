@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service import mappers as m
 from gateway_service import mappers_ownership as om
+from gateway_service import patching
 from gateway_service import schemas_ownership as s
 from gateway_service.auth import Principal, current_principal
 from gateway_service.deps import Governance, PageParams
-from gateway_service.errors import ApiError
 
 router = APIRouter(prefix="/ownership", tags=["ownership"])
 Caller = Annotated[Principal, Depends(current_principal)]
@@ -148,9 +148,9 @@ async def get_domain(domain: str, governance: Governance) -> s.Domain:
     description=f"{DOMAIN_DOC} A parent that would make a cycle is refused (400).",
 )
 async def update_domain(domain: str, body: s.DomainUpdate, governance: Governance) -> s.Domain:
-    changes = body.model_dump(exclude_unset=True)
-    if not changes or any(changes[f] is None for f in ("name", "description") if f in changes):
-        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change")
+    changes = patching.changes(
+        body, nullable=set(type(body).model_fields) - {"name", "description"}
+    )
     req = pb.UpdateDomainRequest(
         domain=domain,
         fields=sorted(changes),

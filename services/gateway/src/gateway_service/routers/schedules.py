@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path, Query, Response
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from gateway_service import mappers as m
 from gateway_service import mappers_scheduler as sm
+from gateway_service import patching
 from gateway_service import schemas_scheduler as s
 from gateway_service.deps import PageParams, Scheduler
-from gateway_service.errors import ApiError
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 Id = Annotated[int, Path(ge=1, le=m.INT64_MAX)]
@@ -82,9 +82,7 @@ async def get_schedule(schedule_id: Id, scheduler: Scheduler) -> s.Schedule:
 async def update_schedule(
     schedule_id: Id, body: s.ScheduleUpdate, scheduler: Scheduler
 ) -> s.Schedule:
-    changes = body.model_dump(exclude_unset=True)
-    if not changes or any(v is None for v in changes.values()):
-        raise ApiError(400, "INVALID_ARGUMENT", "give at least one field to change, not null")
+    changes = patching.changes(body)
     req = pb.UpdateScheduleRequest(id=schedule_id)
     for field, value in changes.items():
         if field == "params":
