@@ -27,6 +27,7 @@ from devstack import demo
 from devstack.backends import BACKENDS
 from devstack.embedded import free_port
 from devstack.http_sink import Sink, running_sink, verify_signature
+from devstack.testing import repo_root
 
 READY_TIMEOUT = 180.0
 
@@ -180,7 +181,38 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[
         for post in posts:
             verify_signature(post, secret)
             assert post.headers["X-DataCompass-Event"] == "datacompass.quality.breach.detected"
+    _check_demo_governance(cli, cli_env)
     _check_cron_scan_on_time(stack, cli, cli_env, schedule.json()["id"])
+
+
+def _check_demo_governance(cli: list[str], env: dict[str, str]) -> None:
+    """The governance done-when: the roadmap's rules file classifies the demo's PII columns,
+    and an owner assignment is in the audit log."""
+    rules = repo_root() / "docs/examples/classification-rules.yaml"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*cli, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+
+    applied = run("classify", "rules", "apply", "--config", str(rules))
+    assert applied.returncode == 0, applied.stderr
+    shown = run("--format", "json", "classify", "show", "demo.public.customers")
+    assert shown.returncode == 0, shown.stderr
+    columns = {c["column"]: c for c in json.loads(shown.stdout)["columns"]}
+    assert columns["email"]["level"] == "confidential" and "gdpr" in columns["email"]["compliance"]
+    assert columns["national_id"]["level"] == "restricted"
+    assert columns["phone"]["level"] == "confidential"
+    assigned = run("owner", "assign", "demo.public.customers", "--email", "data-team@company.com")
+    assert assigned.returncode == 0, assigned.stderr
+    deadline = time.monotonic() + 20
+    while True:  # the audit trail is fed asynchronously (outbox → NATS → governance)
+        log = run("--format", "json", "audit", "log", "--action", "ownership.assign")
+        assert log.returncode == 0, log.stderr
+        if any("customers" in e["entity_urn"] for e in json.loads(log.stdout)):
+            break
+        assert time.monotonic() < deadline, log.stdout
+        time.sleep(0.5)
 
 
 def _subscribe_webhook(stack: Stack, sink: Sink) -> str:

@@ -12,9 +12,12 @@ import httpx
 import pytest
 from gateway_testkit import Stack, cli
 
+from devstack.testing import repo_root
+
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-ROADMAP_YAML = (Path(__file__).parent / "classification-rules.yaml").read_text()
+# The roadmap's example, verbatim (docs/examples/classification-rules.yaml).
+ROADMAP_YAML = (repo_root() / "docs/examples/classification-rules.yaml").read_text()
 CUSTOMERS = "shop.sales.customers"
 
 

@@ -4,16 +4,17 @@ scanning a real source database."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import grpc
 import pytest
 from governance_testkit import Catalogued, eventually
 
 from datacompass.governance.v1 import governance_pb2 as pb
+from devstack.testing import repo_root
 from governance_service.app import SCAN_CONSUMER
 
-ROADMAP_YAML = (Path(__file__).parent / "classification-rules.yaml").read_text()
+# The roadmap's example, verbatim (docs/examples/classification-rules.yaml).
+ROADMAP_YAML = (repo_root() / "docs/examples/classification-rules.yaml").read_text()
 CUSTOMERS = "demo.public.customers"
 
 

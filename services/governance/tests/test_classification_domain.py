@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
 from dckit.errors import InvalidArgument
+from devstack.testing import repo_root
 from governance_service.domain import classification as dom
 from governance_service.domain import rules as rdom
 
-ROADMAP_YAML = (Path(__file__).parent / "classification-rules.yaml").read_text()
+# The roadmap's example, verbatim (docs/examples/classification-rules.yaml).
+ROADMAP_YAML = (repo_root() / "docs/examples/classification-rules.yaml").read_text()
 
 
 def test_levels_are_ordered_from_public_to_secret() -> None:
