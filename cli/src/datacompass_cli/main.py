@@ -16,6 +16,7 @@ from datacompass_cli.commands import (
     metrics,
     notify,
     owner,
+    policy,
     scheduler,
     source,
 )
@@ -43,6 +44,7 @@ app.add_typer(classify.app, name="classify")
 app.add_typer(owner.app, name="owner")
 app.add_typer(owner.steward_app, name="steward")
 app.add_typer(domain.app, name="domain")
+app.add_typer(policy.app, name="policy")
 app.command("metrics")(metrics.command)
 
 

@@ -68,6 +68,12 @@ EXPECTED = {
     ("PATCH", "/api/v1/ownership/domains/{domain}"): "steward",
     ("DELETE", "/api/v1/ownership/domains/{domain}"): "steward",
     ("POST", "/api/v1/ownership/domains/{domain}/objects/{ref}"): "steward",
+    ("GET", "/api/v1/capsules/{urn}/policies"): "viewer",
+    ("POST", "/api/v1/capsules/{urn}/policies"): "steward",
+    ("GET", "/api/v1/policies"): "viewer",
+    ("GET", "/api/v1/policies/{policy_id}"): "viewer",
+    ("PATCH", "/api/v1/policies/{policy_id}"): "steward",
+    ("DELETE", "/api/v1/policies/{policy_id}"): "steward",
 }
 
 

@@ -32,6 +32,7 @@ from gateway_service.routers import (
     notifications,
     objects,
     ownership,
+    policies,
     scans,
     schedules,
     sources,
@@ -110,6 +111,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api.include_router(scans.router)
     api.include_router(lineage.router)  # before objects: /objects/{ref}/lineage
     api.include_router(objects.router)
+    api.include_router(policies.router)  # before capsules: /capsules/{urn}/policies
     api.include_router(capsules.router)
     api.include_router(auth.router)
     api.include_router(audit.router)

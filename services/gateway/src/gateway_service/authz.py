@@ -33,6 +33,9 @@ RULES: tuple[Rule, ...] = (
     Rule("/api/v1/classification", WRITES, "steward"),
     # Owners, stewards and domains are governance decisions too.
     Rule("/api/v1/ownership", WRITES, "steward"),
+    # Data policies (retention, residency, access, review cycles) likewise.
+    Rule("/api/v1/capsules/{urn}/policies", WRITES, "steward"),
+    Rule("/api/v1/policies", WRITES, "steward"),
     # Notification channels hold secrets (webhook URLs, SMTP passwords, signing keys).
     Rule("/api/v1/notifications/channels", WRITES, "admin"),
     # Sources hold connection credentials.

@@ -24,11 +24,13 @@ from dckit.service import foundation, grpc_app, in_process
 from governance_service.adapters.catalog_grpc import GrpcCatalog
 from governance_service.api.classification_mappers import classification
 from governance_service.api.ownership_mappers import EVENTS as OWNERSHIP_EVENTS
+from governance_service.api.policy_mappers import changed as policy_changed
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
 from governance_service.application.ownership import OwnershipUseCases
+from governance_service.application.policies import PolicyUseCases
 from governance_service.config import GovernanceSettings
 from governance_service.db.tables import SCHEMA, outbox, processed_events
 from governance_service.domain.credentials import TokenSigner
@@ -98,7 +100,10 @@ def build(settings: GovernanceSettings) -> GovernanceService:
         handler=classify_scanned,
     )
     owners = OwnershipUseCases(db, base.outbox, catalog, OWNERSHIP_EVENTS)
-    servicer = GovernanceServicer(IdentityUseCases(db, base.outbox, signer), audit, classes, owners)
+    policies = PolicyUseCases(db, base.outbox, catalog, policy_changed)
+    servicer = GovernanceServicer(
+        IdentityUseCases(db, base.outbox, signer), audit, classes, owners, policies
+    )
 
     def register(server: grpc.aio.Server) -> None:
         governance_pb2_grpc.add_GovernanceServiceServicer_to_server(servicer, server)

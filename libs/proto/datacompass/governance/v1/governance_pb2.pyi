@@ -1597,3 +1597,336 @@ class ListDomainObjectsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListDomainObjectsResponse: _TypeAlias = ListDomainObjectsResponse  # noqa: Y015
+
+@_typing.final
+class PolicySpec(_message.Message):
+    """---------------------------------------------------------------- data policies
+
+    What a policy says; on create every field counts, on update only those named in `fields`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SENSITIVITY_FIELD_NUMBER: _builtins.int
+    RETENTION_DAYS_FIELD_NUMBER: _builtins.int
+    RETENTION_START_FIELD_NUMBER: _builtins.int
+    DELETION_ACTION_FIELD_NUMBER: _builtins.int
+    LEGAL_HOLD_FIELD_NUMBER: _builtins.int
+    ALLOWED_REGIONS_FIELD_NUMBER: _builtins.int
+    RESTRICTED_REGIONS_FIELD_NUMBER: _builtins.int
+    RESIDENCY_FIELD_NUMBER: _builtins.int
+    MIN_ROLE_FIELD_NUMBER: _builtins.int
+    ALLOWED_ROLES_FIELD_NUMBER: _builtins.int
+    DENIED_ROLES_FIELD_NUMBER: _builtins.int
+    PURPOSES_FIELD_NUMBER: _builtins.int
+    MASKING_REQUIRED_FIELD_NUMBER: _builtins.int
+    ENCRYPTION_REQUIRED_FIELD_NUMBER: _builtins.int
+    COMPLIANCE_FIELD_NUMBER: _builtins.int
+    REVIEW_CYCLE_DAYS_FIELD_NUMBER: _builtins.int
+    LAST_REVIEWED_ON_FIELD_NUMBER: _builtins.int
+    sensitivity: _builtins.str
+    """a classification level"""
+    retention_days: _builtins.int
+    """0 = no retention period"""
+    retention_start: _builtins.str
+    """created | last_modified | event_date"""
+    deletion_action: _builtins.str
+    """delete | archive | anonymize"""
+    legal_hold: _builtins.bool
+    residency: _builtins.str
+    """region the data must stay in; empty = none"""
+    min_role: _builtins.str
+    """viewer | editor | steward | admin; empty = none"""
+    masking_required: _builtins.bool
+    encryption_required: _builtins.bool
+    review_cycle_days: _builtins.int
+    """0 = no review cycle"""
+    last_reviewed_on: _builtins.str
+    """YYYY-MM-DD; empty = never (counts from creation)"""
+    @_builtins.property
+    def allowed_regions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def restricted_regions(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def allowed_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def denied_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def purposes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def compliance(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """gdpr | hipaa | pci_dss | sox | ccpa"""
+
+    def __init__(
+        self,
+        *,
+        sensitivity: _builtins.str = ...,
+        retention_days: _builtins.int = ...,
+        retention_start: _builtins.str = ...,
+        deletion_action: _builtins.str = ...,
+        legal_hold: _builtins.bool = ...,
+        allowed_regions: _abc.Iterable[_builtins.str] | None = ...,
+        restricted_regions: _abc.Iterable[_builtins.str] | None = ...,
+        residency: _builtins.str = ...,
+        min_role: _builtins.str = ...,
+        allowed_roles: _abc.Iterable[_builtins.str] | None = ...,
+        denied_roles: _abc.Iterable[_builtins.str] | None = ...,
+        purposes: _abc.Iterable[_builtins.str] | None = ...,
+        masking_required: _builtins.bool = ...,
+        encryption_required: _builtins.bool = ...,
+        compliance: _abc.Iterable[_builtins.str] | None = ...,
+        review_cycle_days: _builtins.int = ...,
+        last_reviewed_on: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["allowed_regions", b"allowed_regions", "allowed_roles", b"allowed_roles", "compliance", b"compliance", "deletion_action", b"deletion_action", "denied_roles", b"denied_roles", "encryption_required", b"encryption_required", "last_reviewed_on", b"last_reviewed_on", "legal_hold", b"legal_hold", "masking_required", b"masking_required", "min_role", b"min_role", "purposes", b"purposes", "residency", b"residency", "restricted_regions", b"restricted_regions", "retention_days", b"retention_days", "retention_start", b"retention_start", "review_cycle_days", b"review_cycle_days", "sensitivity", b"sensitivity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PolicySpec: _TypeAlias = PolicySpec  # noqa: Y015
+
+@_typing.final
+class Policy(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    SOURCE_NAME_FIELD_NUMBER: _builtins.int
+    SPEC_FIELD_NUMBER: _builtins.int
+    NEXT_REVIEW_DATE_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    CREATED_BY_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UPDATED_BY_FIELD_NUMBER: _builtins.int
+    UPDATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    object_ref: _builtins.str
+    object_urn: _builtins.str
+    column: _builtins.str
+    """empty for an object-level policy"""
+    source_name: _builtins.str
+    next_review_date: _builtins.str
+    """YYYY-MM-DD; empty without a review cycle"""
+    overdue: _builtins.bool
+    """next review date has passed"""
+    created_by: _builtins.str
+    updated_by: _builtins.str
+    @_builtins.property
+    def spec(self) -> Global___PolicySpec: ...
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        object_ref: _builtins.str = ...,
+        object_urn: _builtins.str = ...,
+        column: _builtins.str = ...,
+        source_name: _builtins.str = ...,
+        spec: Global___PolicySpec | None = ...,
+        next_review_date: _builtins.str = ...,
+        overdue: _builtins.bool = ...,
+        created_by: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        updated_by: _builtins.str = ...,
+        updated_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "spec", b"spec", "updated_at", b"updated_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "created_at", b"created_at", "created_by", b"created_by", "id", b"id", "next_review_date", b"next_review_date", "object_ref", b"object_ref", "object_urn", b"object_urn", "overdue", b"overdue", "source_name", b"source_name", "spec", b"spec", "updated_at", b"updated_at", "updated_by", b"updated_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Policy: _TypeAlias = Policy  # noqa: Y015
+
+@_typing.final
+class CreatePolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_FIELD_NUMBER: _builtins.int
+    COLUMN_FIELD_NUMBER: _builtins.int
+    SPEC_FIELD_NUMBER: _builtins.int
+    object: _builtins.str
+    """ref or URN"""
+    column: _builtins.str
+    """empty = the object itself"""
+    @_builtins.property
+    def spec(self) -> Global___PolicySpec: ...
+    def __init__(
+        self,
+        *,
+        object: _builtins.str = ...,
+        column: _builtins.str = ...,
+        spec: Global___PolicySpec | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["spec", b"spec"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object", b"object", "spec", b"spec"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreatePolicyRequest: _TypeAlias = CreatePolicyRequest  # noqa: Y015
+
+@_typing.final
+class GetPolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPolicyRequest: _TypeAlias = GetPolicyRequest  # noqa: Y015
+
+@_typing.final
+class ListPoliciesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_FIELD_NUMBER: _builtins.int
+    OVERDUE_ONLY_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    object: _builtins.str
+    """ref or URN; empty = every object"""
+    overdue_only: _builtins.bool
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageRequest: ...
+    def __init__(
+        self,
+        *,
+        object: _builtins.str = ...,
+        overdue_only: _builtins.bool = ...,
+        page: _paging_pb2.PageRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "overdue_only", b"overdue_only", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPoliciesRequest: _TypeAlias = ListPoliciesRequest  # noqa: Y015
+
+@_typing.final
+class ListPoliciesResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___Policy]: ...
+    @_builtins.property
+    def page(self) -> _paging_pb2.PageResponse: ...
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___Policy] | None = ...,
+        page: _paging_pb2.PageResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "page", b"page"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPoliciesResponse: _TypeAlias = ListPoliciesResponse  # noqa: Y015
+
+@_typing.final
+class UpdatePolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    FIELDS_FIELD_NUMBER: _builtins.int
+    SPEC_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    @_builtins.property
+    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """names of PolicySpec fields to change"""
+
+    @_builtins.property
+    def spec(self) -> Global___PolicySpec: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        fields: _abc.Iterable[_builtins.str] | None = ...,
+        spec: Global___PolicySpec | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["spec", b"spec"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "id", b"id", "spec", b"spec"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdatePolicyRequest: _TypeAlias = UpdatePolicyRequest  # noqa: Y015
+
+@_typing.final
+class DeletePolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeletePolicyRequest: _TypeAlias = DeletePolicyRequest  # noqa: Y015
+
+@_typing.final
+class DeletePolicyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeletePolicyResponse: _TypeAlias = DeletePolicyResponse  # noqa: Y015
+
+@_typing.final
+class PolicyChanged(_message.Message):
+    """Payload of datacompass.governance.policy.changed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    POLICY_FIELD_NUMBER: _builtins.int
+    change: _builtins.str
+    """created | updated | deleted"""
+    @_builtins.property
+    def policy(self) -> Global___Policy: ...
+    def __init__(
+        self,
+        *,
+        change: _builtins.str = ...,
+        policy: Global___Policy | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "policy", b"policy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PolicyChanged: _TypeAlias = PolicyChanged  # noqa: Y015

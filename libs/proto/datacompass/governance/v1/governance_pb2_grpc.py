@@ -191,6 +191,31 @@ class GovernanceServiceStub:
                 request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsRequest.SerializeToString,
                 response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsResponse.FromString,
                 _registered_method=True)
+        self.CreatePolicy = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/CreatePolicy',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CreatePolicyRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.FromString,
+                _registered_method=True)
+        self.GetPolicy = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/GetPolicy',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetPolicyRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.FromString,
+                _registered_method=True)
+        self.ListPolicies = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListPolicies',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListPoliciesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListPoliciesResponse.FromString,
+                _registered_method=True)
+        self.UpdatePolicy = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/UpdatePolicy',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdatePolicyRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.FromString,
+                _registered_method=True)
+        self.DeletePolicy = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/DeletePolicy',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyResponse.FromString,
+                _registered_method=True)
 
 
 class GovernanceServiceServicer:
@@ -398,6 +423,37 @@ class GovernanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePolicy(self, request, context):
+        """Data policies (capsule spec 5.2.1) on an object or one of its columns.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPolicies(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePolicy(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GovernanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -555,6 +611,31 @@ def add_GovernanceServiceServicer_to_server(servicer, server):
                     servicer.ListDomainObjects,
                     request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsRequest.FromString,
                     response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsResponse.SerializeToString,
+            ),
+            'CreatePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePolicy,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CreatePolicyRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.SerializeToString,
+            ),
+            'GetPolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPolicy,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetPolicyRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.SerializeToString,
+            ),
+            'ListPolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPolicies,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListPoliciesRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListPoliciesResponse.SerializeToString,
+            ),
+            'UpdatePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePolicy,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdatePolicyRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.SerializeToString,
+            ),
+            'DeletePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePolicy,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1396,6 +1477,141 @@ class GovernanceService:
             '/datacompass.governance.v1.GovernanceService/ListDomainObjects',
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsRequest.SerializeToString,
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ListDomainObjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreatePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/CreatePolicy',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.CreatePolicyRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/GetPolicy',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.GetPolicyRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListPolicies',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListPoliciesRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.ListPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdatePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/UpdatePolicy',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.UpdatePolicyRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.Policy.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeletePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/DeletePolicy',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -81,6 +81,12 @@ class GovernanceServiceStub:
     """Refused (FAILED_PRECONDITION) while the domain has children or objects."""
     AssignDomain: _grpc.UnaryUnaryMultiCallable[_governance_pb2.AssignDomainRequest, _governance_pb2.DomainObject]
     ListDomainObjects: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListDomainObjectsRequest, _governance_pb2.ListDomainObjectsResponse]
+    CreatePolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.CreatePolicyRequest, _governance_pb2.Policy]
+    """Data policies (capsule spec 5.2.1) on an object or one of its columns."""
+    GetPolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetPolicyRequest, _governance_pb2.Policy]
+    ListPolicies: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListPoliciesRequest, _governance_pb2.ListPoliciesResponse]
+    UpdatePolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.UpdatePolicyRequest, _governance_pb2.Policy]
+    DeletePolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.DeletePolicyRequest, _governance_pb2.DeletePolicyResponse]
 
 @_typing.type_check_only
 class GovernanceServiceAsyncStub(GovernanceServiceStub):
@@ -135,6 +141,12 @@ class GovernanceServiceAsyncStub(GovernanceServiceStub):
     """Refused (FAILED_PRECONDITION) while the domain has children or objects."""
     AssignDomain: _aio.UnaryUnaryMultiCallable[_governance_pb2.AssignDomainRequest, _governance_pb2.DomainObject]  # type: ignore[assignment]
     ListDomainObjects: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListDomainObjectsRequest, _governance_pb2.ListDomainObjectsResponse]  # type: ignore[assignment]
+    CreatePolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.CreatePolicyRequest, _governance_pb2.Policy]  # type: ignore[assignment]
+    """Data policies (capsule spec 5.2.1) on an object or one of its columns."""
+    GetPolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetPolicyRequest, _governance_pb2.Policy]  # type: ignore[assignment]
+    ListPolicies: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListPoliciesRequest, _governance_pb2.ListPoliciesResponse]  # type: ignore[assignment]
+    UpdatePolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.UpdatePolicyRequest, _governance_pb2.Policy]  # type: ignore[assignment]
+    DeletePolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.DeletePolicyRequest, _governance_pb2.DeletePolicyResponse]  # type: ignore[assignment]
 
 class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
     """The governance service: users, roles, API keys and the audit trail.
@@ -372,5 +384,41 @@ class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _governance_pb2.ListDomainObjectsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_governance_pb2.ListDomainObjectsResponse, _abc.Awaitable[_governance_pb2.ListDomainObjectsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreatePolicy(
+        self,
+        request: _governance_pb2.CreatePolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Policy, _abc.Awaitable[_governance_pb2.Policy]]:
+        """Data policies (capsule spec 5.2.1) on an object or one of its columns."""
+
+    @_abc_1.abstractmethod
+    def GetPolicy(
+        self,
+        request: _governance_pb2.GetPolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Policy, _abc.Awaitable[_governance_pb2.Policy]]: ...
+
+    @_abc_1.abstractmethod
+    def ListPolicies(
+        self,
+        request: _governance_pb2.ListPoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.ListPoliciesResponse, _abc.Awaitable[_governance_pb2.ListPoliciesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdatePolicy(
+        self,
+        request: _governance_pb2.UpdatePolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.Policy, _abc.Awaitable[_governance_pb2.Policy]]: ...
+
+    @_abc_1.abstractmethod
+    def DeletePolicy(
+        self,
+        request: _governance_pb2.DeletePolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.DeletePolicyResponse, _abc.Awaitable[_governance_pb2.DeletePolicyResponse]]: ...
 
 def add_GovernanceServiceServicer_to_server(servicer: GovernanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -12,10 +12,12 @@ from datacompass.governance.v1 import governance_pb2_grpc
 from governance_service.api import classification_mappers as cm
 from governance_service.api import mappers as m
 from governance_service.api import ownership_mappers as om
+from governance_service.api import policy_mappers as pm
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
 from governance_service.application.ownership import OwnershipUseCases
+from governance_service.application.policies import PolicyUseCases
 from governance_service.db.repository import AuditFilter
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -32,9 +34,10 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         audit: AuditTrail,
         classification: ClassificationUseCases,
         ownership: OwnershipUseCases,
+        policies: PolicyUseCases,
     ) -> None:
         self.identity, self.audit, self.classes = identity, audit, classification
-        self.owners = ownership
+        self.owners, self.policies = ownership, policies
 
     async def Login(self, request: pb.LoginRequest, context: Ctx) -> pb.Tokens:
         return m.tokens(await self.identity.login(request.username, request.password))
@@ -231,3 +234,31 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         return pb.ListDomainObjectsResponse(
             items=[om.domain_object(r, name) for r in rows], page=_page(cursor)
         )
+
+    # ------------------------------------------------------------ data policies
+    async def CreatePolicy(self, request: pb.CreatePolicyRequest, context: Ctx) -> pb.Policy:
+        row = await self.policies.create(request.object, request.column, pm.spec_from(request.spec))
+        return pm.policy(row)
+
+    async def GetPolicy(self, request: pb.GetPolicyRequest, context: Ctx) -> pb.Policy:
+        return pm.policy(await self.policies.get(request.id))
+
+    async def ListPolicies(
+        self, request: pb.ListPoliciesRequest, context: Ctx
+    ) -> pb.ListPoliciesResponse:
+        rows, cursor = await self.policies.page(
+            request.object, request.overdue_only, request.page.limit, request.page.cursor
+        )
+        return pb.ListPoliciesResponse(items=[pm.policy(r) for r in rows], page=_page(cursor))
+
+    async def UpdatePolicy(self, request: pb.UpdatePolicyRequest, context: Ctx) -> pb.Policy:
+        row = await self.policies.update(
+            request.id, list(request.fields), pm.spec_from(request.spec)
+        )
+        return pm.policy(row)
+
+    async def DeletePolicy(
+        self, request: pb.DeletePolicyRequest, context: Ctx
+    ) -> pb.DeletePolicyResponse:
+        await self.policies.delete(request.id)
+        return pb.DeletePolicyResponse()

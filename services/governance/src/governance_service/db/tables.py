@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -161,3 +162,40 @@ object_domains = Table(
     Column("assigned_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_object_domains_domain", object_domains.c.domain_id)
+
+# Data policies (capsule spec 5.2.1) on an object (column == "") or one of its columns. Several
+# policies may cover one target; lists are JSON arrays of normalized strings.
+data_policies = Table(
+    "data_policies",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_urn", Text, nullable=False),
+    Column("object_ref", Text, nullable=False),
+    Column("source_name", String(255), nullable=False),
+    Column("column_name", Text, nullable=False, server_default=""),
+    Column("sensitivity", String(16), nullable=False),
+    Column("retention_days", Integer, nullable=False, server_default="0"),
+    Column("retention_start", String(16), nullable=False, server_default=""),
+    Column("deletion_action", String(16), nullable=False, server_default=""),
+    Column("legal_hold", Boolean, nullable=False, server_default="false"),
+    Column("allowed_regions", JSONB, nullable=False, server_default="[]"),
+    Column("restricted_regions", JSONB, nullable=False, server_default="[]"),
+    Column("residency", String(100), nullable=False, server_default=""),
+    Column("min_role", String(16), nullable=False, server_default=""),
+    Column("allowed_roles", JSONB, nullable=False, server_default="[]"),
+    Column("denied_roles", JSONB, nullable=False, server_default="[]"),
+    Column("purposes", JSONB, nullable=False, server_default="[]"),
+    Column("masking_required", Boolean, nullable=False, server_default="false"),
+    Column("encryption_required", Boolean, nullable=False, server_default="false"),
+    Column("compliance", JSONB, nullable=False, server_default="[]"),
+    Column("review_cycle_days", Integer, nullable=False, server_default="0"),
+    Column("last_reviewed_on", Date),
+    # Derived from the two above, stored so the overdue listing is one indexed query.
+    Column("next_review_date", Date),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_data_policies_object", data_policies.c.object_urn)
+Index("ix_data_policies_next_review", data_policies.c.next_review_date)
