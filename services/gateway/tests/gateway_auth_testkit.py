@@ -4,11 +4,9 @@ one user and API key per role."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -53,19 +51,6 @@ class Secured:
 
 async def sql(url: str, query: str) -> None:
     await admin(url, query)
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], within: float = 15.0, interval: float = 0.1
-) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(interval)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

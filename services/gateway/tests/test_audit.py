@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_auth_testkit import PASSWORD, Secured, eventually
+from gateway_auth_testkit import PASSWORD, Secured
+
+from devstack.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_auth_testkit import PASSWORD, Secured, eventually
+from gateway_auth_testkit import PASSWORD, Secured
 from typer.testing import CliRunner, Result
 
 from datacompass_cli.main import app
+from devstack.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
-from gateway_auth_testkit import Secured, eventually
+from gateway_auth_testkit import Secured
 
+from devstack.testing import eventually
 from devstack.urls import with_database
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -15,13 +15,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from gateway_auth_testkit import PASSWORD, Secured, eventually, sql
+from gateway_auth_testkit import PASSWORD, Secured, sql
 from gateway_testkit import ADMIN_KEY
 from typer.testing import CliRunner, Result
 
 from datacompass_cli import config
 from datacompass_cli.main import app as cli_app
 from devstack.embedded import free_port
+from devstack.testing import eventually
 from gateway_service.__main__ import server_options
 from gateway_service.authz import ROLES, allows, required_role
 from gateway_service.config import GatewaySettings

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_auth_testkit import eventually
 from gateway_testkit import Stack, cli
+
+from devstack.testing import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

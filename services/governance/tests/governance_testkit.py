@@ -3,11 +3,9 @@ PostgreSQL and NATS, a gRPC stub that carries the internal credential, and polli
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -75,20 +73,6 @@ class Governance:
         return await self.sql(
             "SELECT * FROM governance.audit_events WHERE action = $1 ORDER BY id", action
         )
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], within: float = 15.0, interval: float = 0.1
-) -> T:
-    """Poll `probe` until it returns something truthy (events arrive asynchronously)."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(interval)
 
 
 @pytest_asyncio.fixture

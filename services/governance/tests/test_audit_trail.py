@@ -15,13 +15,14 @@ import nats
 import pytest
 import pytest_asyncio
 from google.protobuf import timestamp_pb2
-from governance_testkit import PASSWORD, Governance, eventually, settings_for
+from governance_testkit import PASSWORD, Governance, settings_for
 
 from datacompass.common.v1 import audit_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
 from dckit import context
 from dckit.events import AUDIT_RECORDED, make_envelope, nats_subject
 from devstack.embedded import EmbeddedNats
+from devstack.testing import eventually
 from governance_service.app import running
 
 META = [("x-dc-actor", "root-admin"), ("x-request-id", "req-42"), ("x-dc-client-ip", "10.1.2.3")]

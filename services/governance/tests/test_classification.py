@@ -7,10 +7,10 @@ import json
 
 import grpc
 import pytest
-from governance_testkit import Catalogued, eventually
+from governance_testkit import Catalogued
 
 from datacompass.governance.v1 import governance_pb2 as pb
-from devstack.testing import repo_root
+from devstack.testing import eventually, repo_root
 from governance_service.app import SCAN_CONSUMER
 
 # The roadmap's example, verbatim (docs/examples/classification-rules.yaml).

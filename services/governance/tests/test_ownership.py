@@ -8,9 +8,10 @@ from typing import Any
 
 import grpc
 import pytest
-from governance_testkit import Catalogued, eventually
+from governance_testkit import Catalogued
 
 from datacompass.governance.v1 import governance_pb2 as pb
+from devstack.testing import eventually
 
 CUSTOMERS = "demo.public.customers"
 INVOICES = "demo.finance.invoices"

@@ -9,10 +9,11 @@ from typing import Any
 
 import grpc
 import pytest
-from governance_testkit import Catalogued, eventually
+from governance_testkit import Catalogued
 
 from datacompass.common.v1 import events_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
+from devstack.testing import eventually
 
 CUSTOMERS = "demo.public.customers"
 INVOICES = "demo.finance.invoices"

@@ -31,6 +31,7 @@ from dckit.grpc_client import channel
 from dckit.settings import to_libpq_url
 from devstack.embedded import free_port as find_free_port
 from devstack.http_sink import Sink, running_sink
+from devstack.testing import eventually as shared_eventually
 from notifier_service.app import NotifierService, build, start
 from notifier_service.config import NotifierSettings
 
@@ -182,12 +183,7 @@ def breach(breach_id: int, ref: str = "shop.sales.orders", **kw: Any) -> qpb.Bre
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
+    await shared_eventually(check, within=within, interval=0.05)
 
 
 @pytest.fixture

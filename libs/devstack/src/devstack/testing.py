@@ -12,8 +12,9 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -156,3 +157,18 @@ def service_env(
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[4]
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], within: float = 15.0, interval: float = 0.1
+) -> T:
+    """Poll `probe` until it returns something truthy and return that (events, audit records
+    and deliveries arrive asynchronously); fail the test after `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(interval)
