@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,8 @@ from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import audit_pb2, events_pb2
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
-from devstack.urls import postgres_connection, with_database
+from devstack.testing import scratch_database
+from devstack.urls import database_of, postgres_connection
 
 # The password given to every scanned source. The test servers use trust auth, so any
 # password connects; the point is that this exact string never shows up in the catalog.
@@ -88,26 +88,12 @@ class SourceDb:
             await conn.close()
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 async def source_db(database_server_url: str) -> AsyncIterator[SourceDb]:
     """A PostgreSQL database to scan (separate from the catalog's), with tables, a view, a
     materialized view, comments and a foreign key."""
-    name = f"dc_src_{uuid.uuid4().hex[:12]}"
-    await _admin(database_server_url, f'CREATE DATABASE "{name}"')
-    db = SourceDb(with_database(database_server_url, name), name)
-    try:
-        await db.execute(SOURCE_SQL)
-        yield db
-    finally:
-        await _admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with scratch_database(database_server_url, SOURCE_SQL, "dc_src") as url:
+        yield SourceDb(url, database_of(url))
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 import nats
 import pytest_asyncio
@@ -24,6 +23,8 @@ from catalog_service.app import running
 from catalog_service.config import CatalogSettings
 from dckit.crypto import SecretBox
 from devstack.embedded import free_port
+from devstack.testing import execute as admin
+from devstack.testing import scratch_database
 from devstack.urls import postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
@@ -57,14 +58,6 @@ COMMENT ON TABLE sales.orders IS 'Customer orders';
 COMMENT ON COLUMN sales.orders.amount IS 'Order total';
 CREATE VIEW sales."big.orders" AS SELECT id, amount FROM sales.orders WHERE amount > 100;
 """
-
-
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @dataclass
@@ -244,21 +237,17 @@ async def visits_source(
     """Source `source` with `public.visits`: 30 rows a day for `days` days through yesterday,
     ten times as many on day `spike` (3 NULL pages a day, 30 that day); scanned. Yields the
     object ref."""
-    name = f"dc_gw_{source}_{uuid.uuid4().hex[:10]}"
-    await admin(stack.database_url, f'CREATE DATABASE "{name}"')
-    url = with_database(stack.database_url, name)
     first = datetime.now(UTC).date() - timedelta(days=days)
-    await admin(
-        url,
+    sql = (
         "CREATE TABLE public.visits (id bigserial PRIMARY KEY, at timestamptz NOT NULL,"
         " page text, ms integer);"
         "INSERT INTO public.visits (at, page, ms) "
         f"SELECT DATE '{first}' + d * interval '1 day' + g * interval '1 minute',"
         " CASE WHEN g % 10 = 0 THEN NULL ELSE 'p' || g END, g * 10 "
         f"FROM generate_series(0, {days - 1}) d, "
-        f"LATERAL generate_series(1, CASE WHEN d = {spike} THEN 300 ELSE 30 END) g",
+        f"LATERAL generate_series(1, CASE WHEN d = {spike} THEN 300 ELSE 30 END) g"
     )
-    try:
+    async with scratch_database(stack.database_url, sql, f"dc_gw_{source}") as url:
         conn = postgres_connection(url, connect_timeout_seconds=3)
         body = {"name": source, "source_type": "postgres", "connection": conn}
         resp = await client.post("/sources", json=body)
@@ -266,8 +255,6 @@ async def visits_source(
         resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
         assert resp.status_code == 201, resp.text
         yield f"{source}.public.visits"
-    finally:
-        await admin(stack.database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def cli(stack: Stack, *args: str) -> Any:

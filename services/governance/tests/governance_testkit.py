@@ -3,8 +3,6 @@ PostgreSQL and NATS, a gRPC stub that carries the internal credential, and polli
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,7 +20,8 @@ from datacompass.governance.v1 import governance_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from devstack.embedded import free_port as find_free_port
-from devstack.urls import plain, postgres_connection, with_database
+from devstack.testing import scratch_database
+from devstack.urls import plain, postgres_connection
 from governance_service.app import GovernanceService, running
 from governance_service.config import GovernanceSettings
 
@@ -118,26 +117,6 @@ class Catalogued(Governance):
         )
 
 
-async def admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.asynccontextmanager
-async def source_database(server_url: str, sql: str) -> AsyncIterator[str]:
-    name = f"dc_govsrc_{uuid.uuid4().hex[:10]}"
-    await admin(server_url, f'CREATE DATABASE "{name}"')
-    try:
-        url = with_database(server_url, name)
-        await admin(url, sql)
-        yield url
-    finally:
-        await admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest_asyncio.fixture
 async def catalogued(
     database_server_url: str,
@@ -148,7 +127,7 @@ async def catalogued(
 ) -> AsyncIterator[Catalogued]:
     """Governance and a real catalog (same database, own schemas) with source `demo` created
     but not scanned yet."""
-    async with source_database(database_server_url, SOURCE_SQL) as source_url:
+    async with scratch_database(database_server_url, SOURCE_SQL, "dc_govsrc") as source_url:
         catalog_settings = CatalogSettings(
             database_url=fresh_database,
             nats_url=nats_url,

@@ -5,7 +5,6 @@ NATS; plus the rows themselves so tests can compute every metric independently."
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -25,7 +24,8 @@ from datacompass.quality.v1 import quality_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from devstack.embedded import free_port as find_free_port
-from devstack.urls import postgres_connection, with_database
+from devstack.testing import scratch_database
+from devstack.urls import postgres_connection
 from quality_service.app import QualityService
 from quality_service.app import running as quality_running
 from quality_service.application.ports import ExecutorFactory
@@ -146,14 +146,6 @@ def struct(value: dict[str, Any]) -> struct_pb2.Struct:
     return out
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def base_date() -> date:
     """Rows end a few days before today, so every bucket is complete (runs refuse the future)."""
     return datetime.now(UTC).date() - timedelta(days=DAYS + 3)
@@ -168,14 +160,10 @@ async def start_stack(
     executor_factory: ExecutorFactory | None = None,
     **quality_overrides: Any,
 ) -> AsyncIterator[Stack]:
-    name = f"dc_dqsrc_{uuid.uuid4().hex[:10]}"
-    await _admin(database_server_url, f'CREATE DATABASE "{name}"')
-    source_url = with_database(database_server_url, name)
     rows = generate(base_date())
-    try:
+    async with scratch_database(database_server_url, SOURCE_SQL, "dc_dqsrc") as source_url:
         conn = await asyncpg.connect(source_url)
         try:
-            await conn.execute(SOURCE_SQL)
             await conn.copy_records_to_table(
                 "events", schema_name="sales", records=rows.rows,
                 columns=["id", "created_at", "day", "day_text", "amount", "name", "category",
@@ -228,8 +216,6 @@ async def start_stack(
                 finally:
                     await cchan.close()
                     await qchan.close()
-    finally:
-        await _admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,7 +29,8 @@ from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from dckit.protoconv import struct
 from devstack.embedded import free_port as find_free_port
-from devstack.urls import postgres_connection, with_database
+from devstack.testing import scratch_database
+from devstack.urls import postgres_connection
 from scheduler_service.app import SchedulerService
 from scheduler_service.app import running as scheduler_running
 from scheduler_service.config import SchedulerSettings
@@ -161,22 +161,11 @@ class Catalog:
         return scans
 
 
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 async def catalog(database_server_url: str, env: Env) -> AsyncIterator[Catalog]:
     """The catalog service (its own schema in the test database) with one small source."""
-    name = f"dc_schedsrc_{uuid.uuid4().hex[:10]}"
-    await _admin(database_server_url, f'CREATE DATABASE "{name}"')
-    source_url = with_database(database_server_url, name)
-    try:
-        await _admin(source_url, "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int)")
+    source_sql = "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int)"
+    async with scratch_database(database_server_url, source_sql, "dc_schedsrc") as source_url:
         settings = CatalogSettings(
             database_url=env.database_url,
             nats_url=env.nats_url,
@@ -202,8 +191,6 @@ async def catalog(database_server_url: str, env: Env) -> AsyncIterator[Catalog]:
                 yield Catalog(stub, addr)
             finally:
                 await chan.close()
-    finally:
-        await _admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---------------------------------------------------------------- a quality stand-in

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -96,15 +96,16 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def fresh_database(database_server_url: str) -> Iterator[str]:
     """A new empty database for this test (dropped afterwards); yields its postgresql:// URL."""
     name = f"dc_test_{uuid.uuid4().hex[:12]}"
-    run_sync(lambda: _admin(database_server_url, f'CREATE DATABASE "{name}"'))
+    run_sync(lambda: execute(database_server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield with_database(database_server_url, name)
     finally:
         drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
-        run_sync(lambda: _admin(database_server_url, drop))
+        run_sync(lambda: execute(database_server_url, drop))
 
 
-async def _admin(url: str, sql: str) -> None:
+async def execute(url: str, sql: str) -> None:
+    """Run `sql` (one or more statements) on the database at `url` in its own connection."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(sql)
@@ -172,3 +173,20 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(
+    server_url: str, sql: str = "", prefix: str = "dc_scratch"
+) -> AsyncIterator[str]:
+    """A database of its own on the test server (a data source to scan, say), set up with
+    `sql` and dropped afterwards; yields its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await execute(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = with_database(server_url, name)
+        if sql:
+            await execute(url, sql)
+        yield url
+    finally:
+        await execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
