@@ -41,6 +41,7 @@ EXTERNAL: dict[str, dict[tuple[str, str], set[str] | None]] = {
             "bootstrap-admin-key",
             "internal-token",
             "governance-jwt-secret",
+            "governance-masking-key",
         },
         ("Secret", "datacompass-tls"): None,
     },
@@ -74,7 +75,7 @@ METRICS_PORTS = {
 GRPC_CLIENTS = {
     "catalog": {"gateway", "governance", "quality", "scheduler"},
     "quality": {"gateway", "scheduler"},
-    "governance": {"gateway"},
+    "governance": {"gateway", "quality"},
     "notifier": {"gateway"},
     "scheduler": {"gateway"},
 }
@@ -480,6 +481,10 @@ def test_shared_secrets_come_from_the_secret(overlay: str) -> None:
     assert governance["DATACOMPASS_GOVERNANCE_JWT_SECRET"] == (
         "datacompass-secrets",
         "governance-jwt-secret",
+    )
+    assert governance["DATACOMPASS_GOVERNANCE_MASKING_KEY"] == (
+        "datacompass-secrets",
+        "governance-masking-key",
     )
     notifier = _secret_env(pod_spec(deps["notifier"])["containers"][0])
     assert notifier["DATACOMPASS_NOTIFIER_ENCRYPTION_KEY"] == (

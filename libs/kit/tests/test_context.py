@@ -8,7 +8,11 @@ from dckit.context import RequestContext
 
 def test_metadata_round_trip() -> None:
     ctx = RequestContext(
-        request_id="req-1", actor="alice", client_ip="10.0.0.7", user_agent="dc-cli/1.0"
+        request_id="req-1",
+        actor="alice",
+        client_ip="10.0.0.7",
+        user_agent="dc-cli/1.0",
+        role="steward",
     )
     md = ctx.to_metadata()
     assert all(k == k.lower() for k, _ in md)

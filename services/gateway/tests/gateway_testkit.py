@@ -151,12 +151,17 @@ async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]
         }
         async with running(catalog_settings) as catalog:
             catalog_addr = f"127.0.0.1:{catalog.grpc.bound_port}"
+            # Quality masks sample values through governance, which starts after it.
+            governance_port = free_port()
             quality_settings = QualitySettings(
-                **shared, grpc_port=free_port(), catalog_addr=catalog_addr
+                **shared,
+                grpc_port=free_port(),
+                catalog_addr=catalog_addr,
+                governance_addr=f"127.0.0.1:{governance_port}",
             )
             governance_settings = GovernanceSettings(
                 **shared,
-                grpc_port=free_port(),
+                grpc_port=governance_port,
                 jwt_secret="gateway-test-jwt-0123456789abcdef",
                 catalog_addr=catalog_addr,
             )

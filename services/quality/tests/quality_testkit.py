@@ -5,7 +5,7 @@ NATS; plus the rows themselves so tests can compute every metric independently."
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -107,6 +107,7 @@ class Stack:
     source_url: str
     rows: Rows
     database_url: str
+    masker: RoleMasker
 
     async def source_sql(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(self.source_url)
@@ -140,6 +141,26 @@ class Stack:
         await self.catalog.StartScan(cpb.StartScanRequest(source_name=SOURCE, wait=True))
 
 
+@dataclass
+class RoleMasker:
+    """The masking port as governance answers it, without governance: `rules` maps a column to
+    its exempt roles; other roles see its values as "****". Records every call."""
+
+    rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    calls: list[tuple[str, str, dict[str, list[Any]]]] = field(default_factory=list)
+
+    async def mask(
+        self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
+    ) -> tuple[dict[str, list[Any]], set[str]]:
+        self.calls.append((object_ref, role, {c: list(v) for c, v in columns.items()}))
+        masked = {c for c in columns if c in self.rules and role not in self.rules[c]}
+        shown = {
+            c: ["****" if c in masked and v is not None else v for v in values]
+            for c, values in columns.items()
+        }
+        return shown, masked
+
+
 def struct(value: dict[str, Any]) -> struct_pb2.Struct:
     out = struct_pb2.Struct()
     out.update(value)
@@ -158,6 +179,7 @@ async def start_stack(
     nats_stream: str,
     event_subject_prefix: str,
     executor_factory: ExecutorFactory | None = None,
+    masker: RoleMasker | None = None,
     **quality_overrides: Any,
 ) -> AsyncIterator[Stack]:
     rows = generate(base_date())
@@ -192,7 +214,8 @@ async def start_stack(
                 run_heartbeat_seconds=0.5,
                 **quality_overrides,
             )
-            async with quality_running(quality_settings, executor_factory) as quality:
+            masker = masker or RoleMasker()
+            async with quality_running(quality_settings, executor_factory, masker) as quality:
                 cchan = channel(catalog_addr, max_attempts=1)
                 qchan = channel(f"127.0.0.1:{quality.grpc.bound_port}", max_attempts=1)
                 try:
@@ -210,6 +233,7 @@ async def start_stack(
                         source_url,
                         rows,
                         fresh_database,
+                        masker,
                     )
                     await stack.rescan()
                     yield stack

@@ -13,6 +13,9 @@ REQUEST_ID = "x-request-id"
 ACTOR = "x-dc-actor"
 CLIENT_IP = "x-dc-client-ip"
 USER_AGENT = "x-dc-user-agent"
+# The caller's role, set by the gateway once authenticated: services use it to decide what a
+# caller may see (masked sample values), never to authorize writes (the gateway does that).
+ROLE = "x-dc-role"
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class RequestContext:
     actor: str = "system"
     client_ip: str = ""
     user_agent: str = ""
+    role: str = ""
 
     def to_metadata(self) -> list[tuple[str, str]]:
         pairs = [
@@ -28,6 +32,7 @@ class RequestContext:
             (ACTOR, self.actor),
             (CLIENT_IP, self.client_ip),
             (USER_AGENT, self.user_agent),
+            (ROLE, self.role),
         ]
         return [(k, v) for k, v in pairs if v]
 
@@ -41,10 +46,11 @@ class RequestContext:
             actor=values.get(ACTOR) or "anonymous",
             client_ip=values.get(CLIENT_IP, ""),
             user_agent=values.get(USER_AGENT, ""),
+            role=values.get(ROLE, ""),
         )
 
-    def with_actor(self, actor: str) -> RequestContext:
-        return replace(self, actor=actor)
+    def with_actor(self, actor: str, role: str = "") -> RequestContext:
+        return replace(self, actor=actor, role=role)
 
 
 _DEFAULT = RequestContext()
@@ -70,7 +76,7 @@ def bound(ctx: RequestContext) -> Iterator[RequestContext]:
         _current.reset(token)
 
 
-def bind_actor(actor: str) -> None:
+def bind_actor(actor: str, role: str = "") -> None:
     """Set the actor of the current context (the gateway, once it has authenticated the caller);
     the enclosing `bound()` restores the previous context when the request ends."""
-    _current.set(current().with_actor(actor))
+    _current.set(current().with_actor(actor, role))

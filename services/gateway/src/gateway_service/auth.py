@@ -144,7 +144,7 @@ async def require_auth(
             raise unauthenticated("malformed Authorization header (expected: Bearer <token>)")
         raise unauthenticated("missing bearer token (Authorization: Bearer <token>)")
     principal = await authenticate(request, token)
-    context.bind_actor(principal.username)
+    context.bind_actor(principal.username, principal.role)
     request.state.principal = principal
     required = authz.required_role(request.method, route_template(request))
     if not authz.allows(principal.role, required) and not await _object_rights(

@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.quality.v1 import quality_pb2, quality_pb2_grpc
 from dckit.bus import EventBus
 from dckit.db import Database
@@ -22,12 +23,16 @@ from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
 from quality_service import telemetry
 from quality_service.adapters.catalog_grpc import GrpcCatalog
+from quality_service.adapters.governance_grpc import GrpcMasker
 from quality_service.adapters.registry import executors
-from quality_service.api import mappers
+from quality_service.api import check_mappers, mappers
 from quality_service.api.servicer import QualityServicer
 from quality_service.application.breaches import BreachUseCases
+from quality_service.application.check_runs import CheckRunUseCases
 from quality_service.application.configs import ConfigUseCases
-from quality_service.application.ports import ExecutorFactory
+from quality_service.application.ports import ExecutorFactory, SampleMasker
+from quality_service.application.profile_runs import ProfileUseCases
+from quality_service.application.quality_rules import QualityRuleUseCases
 from quality_service.application.runs import RunEvents, RunUseCases
 from quality_service.config import QualitySettings
 from quality_service.db.repository import Row
@@ -53,18 +58,26 @@ async def migrate(settings: QualitySettings) -> None:
 
 
 def build(
-    settings: QualitySettings, executor_factory: ExecutorFactory | None = None
+    settings: QualitySettings,
+    executor_factory: ExecutorFactory | None = None,
+    masker: SampleMasker | None = None,
 ) -> QualityService:
     base = foundation(settings, SERVICE, outbox)
     db, bus, relay = base.db, base.bus, base.relay
     events = base.outbox
     catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
     catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
+    factory = executor_factory or executors(settings.statement_timeout_ms)
+    governance_channel = channel(
+        settings.governance_addr, default_timeout=settings.rpc_timeout_seconds
+    )
+    if masker is None:
+        masker = GrpcMasker(governance_pb2_grpc.GovernanceServiceStub(governance_channel))
     runs = RunUseCases(
         db,
         events,
         catalog,
-        executor_factory or executors(settings.statement_timeout_ms),
+        factory,
         RunEvents(mappers.breach_detected, mappers.breach_bulk, mappers.run_finished),
         worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
         default_parallelism=settings.default_parallelism,
@@ -79,8 +92,27 @@ def build(
         relay.wake()
 
     runs.on_finished = finished
+    rules = QualityRuleUseCases(db, events, catalog)
+    checks = CheckRunUseCases(
+        db,
+        events,
+        catalog,
+        factory,
+        masker,
+        rules,
+        check_mappers.run_finished,
+        default_sample_limit=settings.check_sample_limit,
+    )
+    profiles = ProfileUseCases(
+        db, catalog, factory, masker, rules, stale_seconds=settings.profile_stale_seconds
+    )
     servicer = QualityServicer(
-        ConfigUseCases(db, events, catalog), runs, BreachUseCases(db, events)
+        ConfigUseCases(db, events, catalog),
+        runs,
+        BreachUseCases(db, events),
+        rules,
+        checks,
+        profiles,
     )
 
     def register(server: grpc.aio.Server) -> None:
@@ -88,13 +120,15 @@ def build(
 
     async def close() -> None:
         await runs.drain()
+        await profiles.drain()
         await catalog_channel.close()
+        await governance_channel.close()
 
     app = grpc_app(
         base,
         SERVICE_NAME,
         register,
-        workers=[runs.recover_stale, telemetry.breach_gauge_worker(db)],
+        workers=[runs.recover_stale, profiles.recover_stale, telemetry.breach_gauge_worker(db)],
         on_shutdown=[close],
     )
     return QualityService(settings, db, bus, relay, runs, app)
@@ -107,7 +141,9 @@ async def start(service: QualityService) -> None:
 
 
 def running(
-    settings: QualitySettings, executor_factory: ExecutorFactory | None = None
+    settings: QualitySettings,
+    executor_factory: ExecutorFactory | None = None,
+    masker: SampleMasker | None = None,
 ) -> AbstractAsyncContextManager[QualityService]:
     """The whole service in this process (gRPC server, workers) until the block exits."""
-    return in_process(build(settings, executor_factory), start)
+    return in_process(build(settings, executor_factory, masker), start)

@@ -32,3 +32,9 @@ class QualitySettings(BackendSettings):
     """How often a running DQ run proves its process is alive."""
     run_stale_seconds: float = 60.0
     """A run without a heartbeat for this long is failed (its process died)."""
+    governance_addr: str = "127.0.0.1:50053"
+    """The governance service's gRPC address (masking rules applied to sample values)."""
+    check_sample_limit: int = 10
+    """Failing rows kept per check when the request does not say (at most 100)."""
+    profile_stale_seconds: float = 600.0
+    """A profile run without progress for this long is failed (its process died)."""

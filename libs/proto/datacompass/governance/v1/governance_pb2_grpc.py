@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from datacompass.governance.v1 import governance_pb2 as datacompass_dot_governance_dot_v1_dot_governance__pb2
+from datacompass.governance.v1 import masking_pb2 as datacompass_dot_governance_dot_v1_dot_masking__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -215,6 +216,41 @@ class GovernanceServiceStub:
                 '/datacompass.governance.v1.GovernanceService/DeletePolicy',
                 request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyRequest.SerializeToString,
                 response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyResponse.FromString,
+                _registered_method=True)
+        self.CreateMaskingRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/CreateMaskingRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.CreateMaskingRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.FromString,
+                _registered_method=True)
+        self.ListMaskingRules = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/ListMaskingRules',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.ListMaskingRulesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.ListMaskingRulesResponse.FromString,
+                _registered_method=True)
+        self.GetMaskingRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/GetMaskingRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.GetMaskingRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.FromString,
+                _registered_method=True)
+        self.UpdateMaskingRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/UpdateMaskingRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.UpdateMaskingRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.FromString,
+                _registered_method=True)
+        self.DeleteMaskingRule = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/DeleteMaskingRule',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.DeleteMaskingRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.DeleteMaskingRuleResponse.FromString,
+                _registered_method=True)
+        self.PreviewMaskingSql = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/PreviewMaskingSql',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.PreviewMaskingSqlRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingSqlPreview.FromString,
+                _registered_method=True)
+        self.MaskValues = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/MaskValues',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskValuesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskValuesResponse.FromString,
                 _registered_method=True)
 
 
@@ -454,6 +490,51 @@ class GovernanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateMaskingRule(self, request, context):
+        """Masking rules per column (messages in masking.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMaskingRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMaskingRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMaskingRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMaskingRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PreviewMaskingSql(self, request, context):
+        """The SQL that would enforce the object's rules at its source (a preview; nothing runs).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MaskValues(self, request, context):
+        """Internal: sample values masked for a role (called by services that show samples).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GovernanceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -636,6 +717,41 @@ def add_GovernanceServiceServicer_to_server(servicer, server):
                     servicer.DeletePolicy,
                     request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyRequest.FromString,
                     response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyResponse.SerializeToString,
+            ),
+            'CreateMaskingRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMaskingRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.CreateMaskingRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.SerializeToString,
+            ),
+            'ListMaskingRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMaskingRules,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.ListMaskingRulesRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.ListMaskingRulesResponse.SerializeToString,
+            ),
+            'GetMaskingRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMaskingRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.GetMaskingRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.SerializeToString,
+            ),
+            'UpdateMaskingRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMaskingRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.UpdateMaskingRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.SerializeToString,
+            ),
+            'DeleteMaskingRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMaskingRule,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.DeleteMaskingRuleRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.DeleteMaskingRuleResponse.SerializeToString,
+            ),
+            'PreviewMaskingSql': grpc.unary_unary_rpc_method_handler(
+                    servicer.PreviewMaskingSql,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.PreviewMaskingSqlRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingSqlPreview.SerializeToString,
+            ),
+            'MaskValues': grpc.unary_unary_rpc_method_handler(
+                    servicer.MaskValues,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskValuesRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskValuesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1612,6 +1728,195 @@ class GovernanceService:
             '/datacompass.governance.v1.GovernanceService/DeletePolicy',
             datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyRequest.SerializeToString,
             datacompass_dot_governance_dot_v1_dot_governance__pb2.DeletePolicyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMaskingRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/CreateMaskingRule',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.CreateMaskingRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMaskingRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/ListMaskingRules',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.ListMaskingRulesRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.ListMaskingRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMaskingRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/GetMaskingRule',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.GetMaskingRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMaskingRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/UpdateMaskingRule',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.UpdateMaskingRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMaskingRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/DeleteMaskingRule',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.DeleteMaskingRuleRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.DeleteMaskingRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PreviewMaskingSql(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/PreviewMaskingSql',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.PreviewMaskingSqlRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskingSqlPreview.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MaskValues(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/MaskValues',
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskValuesRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_masking__pb2.MaskValuesResponse.FromString,
             options,
             channel_credentials,
             insecure,

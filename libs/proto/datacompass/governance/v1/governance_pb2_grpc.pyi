@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from datacompass.governance.v1 import governance_pb2 as _governance_pb2
+from datacompass.governance.v1 import masking_pb2 as _masking_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
@@ -87,6 +88,16 @@ class GovernanceServiceStub:
     ListPolicies: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListPoliciesRequest, _governance_pb2.ListPoliciesResponse]
     UpdatePolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.UpdatePolicyRequest, _governance_pb2.Policy]
     DeletePolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.DeletePolicyRequest, _governance_pb2.DeletePolicyResponse]
+    CreateMaskingRule: _grpc.UnaryUnaryMultiCallable[_masking_pb2.CreateMaskingRuleRequest, _masking_pb2.MaskingRule]
+    """Masking rules per column (messages in masking.proto)."""
+    ListMaskingRules: _grpc.UnaryUnaryMultiCallable[_masking_pb2.ListMaskingRulesRequest, _masking_pb2.ListMaskingRulesResponse]
+    GetMaskingRule: _grpc.UnaryUnaryMultiCallable[_masking_pb2.GetMaskingRuleRequest, _masking_pb2.MaskingRule]
+    UpdateMaskingRule: _grpc.UnaryUnaryMultiCallable[_masking_pb2.UpdateMaskingRuleRequest, _masking_pb2.MaskingRule]
+    DeleteMaskingRule: _grpc.UnaryUnaryMultiCallable[_masking_pb2.DeleteMaskingRuleRequest, _masking_pb2.DeleteMaskingRuleResponse]
+    PreviewMaskingSql: _grpc.UnaryUnaryMultiCallable[_masking_pb2.PreviewMaskingSqlRequest, _masking_pb2.MaskingSqlPreview]
+    """The SQL that would enforce the object's rules at its source (a preview; nothing runs)."""
+    MaskValues: _grpc.UnaryUnaryMultiCallable[_masking_pb2.MaskValuesRequest, _masking_pb2.MaskValuesResponse]
+    """Internal: sample values masked for a role (called by services that show samples)."""
 
 @_typing.type_check_only
 class GovernanceServiceAsyncStub(GovernanceServiceStub):
@@ -147,6 +158,16 @@ class GovernanceServiceAsyncStub(GovernanceServiceStub):
     ListPolicies: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListPoliciesRequest, _governance_pb2.ListPoliciesResponse]  # type: ignore[assignment]
     UpdatePolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.UpdatePolicyRequest, _governance_pb2.Policy]  # type: ignore[assignment]
     DeletePolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.DeletePolicyRequest, _governance_pb2.DeletePolicyResponse]  # type: ignore[assignment]
+    CreateMaskingRule: _aio.UnaryUnaryMultiCallable[_masking_pb2.CreateMaskingRuleRequest, _masking_pb2.MaskingRule]  # type: ignore[assignment]
+    """Masking rules per column (messages in masking.proto)."""
+    ListMaskingRules: _aio.UnaryUnaryMultiCallable[_masking_pb2.ListMaskingRulesRequest, _masking_pb2.ListMaskingRulesResponse]  # type: ignore[assignment]
+    GetMaskingRule: _aio.UnaryUnaryMultiCallable[_masking_pb2.GetMaskingRuleRequest, _masking_pb2.MaskingRule]  # type: ignore[assignment]
+    UpdateMaskingRule: _aio.UnaryUnaryMultiCallable[_masking_pb2.UpdateMaskingRuleRequest, _masking_pb2.MaskingRule]  # type: ignore[assignment]
+    DeleteMaskingRule: _aio.UnaryUnaryMultiCallable[_masking_pb2.DeleteMaskingRuleRequest, _masking_pb2.DeleteMaskingRuleResponse]  # type: ignore[assignment]
+    PreviewMaskingSql: _aio.UnaryUnaryMultiCallable[_masking_pb2.PreviewMaskingSqlRequest, _masking_pb2.MaskingSqlPreview]  # type: ignore[assignment]
+    """The SQL that would enforce the object's rules at its source (a preview; nothing runs)."""
+    MaskValues: _aio.UnaryUnaryMultiCallable[_masking_pb2.MaskValuesRequest, _masking_pb2.MaskValuesResponse]  # type: ignore[assignment]
+    """Internal: sample values masked for a role (called by services that show samples)."""
 
 class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
     """The governance service: users, roles, API keys and the audit trail.
@@ -420,5 +441,57 @@ class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _governance_pb2.DeletePolicyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_governance_pb2.DeletePolicyResponse, _abc.Awaitable[_governance_pb2.DeletePolicyResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateMaskingRule(
+        self,
+        request: _masking_pb2.CreateMaskingRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.MaskingRule, _abc.Awaitable[_masking_pb2.MaskingRule]]:
+        """Masking rules per column (messages in masking.proto)."""
+
+    @_abc_1.abstractmethod
+    def ListMaskingRules(
+        self,
+        request: _masking_pb2.ListMaskingRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.ListMaskingRulesResponse, _abc.Awaitable[_masking_pb2.ListMaskingRulesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetMaskingRule(
+        self,
+        request: _masking_pb2.GetMaskingRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.MaskingRule, _abc.Awaitable[_masking_pb2.MaskingRule]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateMaskingRule(
+        self,
+        request: _masking_pb2.UpdateMaskingRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.MaskingRule, _abc.Awaitable[_masking_pb2.MaskingRule]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteMaskingRule(
+        self,
+        request: _masking_pb2.DeleteMaskingRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.DeleteMaskingRuleResponse, _abc.Awaitable[_masking_pb2.DeleteMaskingRuleResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def PreviewMaskingSql(
+        self,
+        request: _masking_pb2.PreviewMaskingSqlRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.MaskingSqlPreview, _abc.Awaitable[_masking_pb2.MaskingSqlPreview]]:
+        """The SQL that would enforce the object's rules at its source (a preview; nothing runs)."""
+
+    @_abc_1.abstractmethod
+    def MaskValues(
+        self,
+        request: _masking_pb2.MaskValuesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_masking_pb2.MaskValuesResponse, _abc.Awaitable[_masking_pb2.MaskValuesResponse]]:
+        """Internal: sample values masked for a role (called by services that show samples)."""
 
 def add_GovernanceServiceServicer_to_server(servicer: GovernanceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

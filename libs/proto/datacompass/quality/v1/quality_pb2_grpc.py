@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from datacompass.quality.v1 import checks_pb2 as datacompass_dot_quality_dot_v1_dot_checks__pb2
 from datacompass.quality.v1 import quality_pb2 as datacompass_dot_quality_dot_v1_dot_quality__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -132,6 +133,86 @@ class QualityServiceStub:
                 request_serializer=datacompass_dot_quality_dot_v1_dot_quality__pb2.UpdateBreachRequest.SerializeToString,
                 response_deserializer=datacompass_dot_quality_dot_v1_dot_quality__pb2.Breach.FromString,
                 _registered_method=True)
+        self.CreateQualityRule = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/CreateQualityRule',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.CreateQualityRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.FromString,
+                _registered_method=True)
+        self.ListQualityRules = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/ListQualityRules',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListQualityRulesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListQualityRulesResponse.FromString,
+                _registered_method=True)
+        self.GetQualityRule = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/GetQualityRule',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetQualityRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.FromString,
+                _registered_method=True)
+        self.UpdateQualityRule = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/UpdateQualityRule',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.UpdateQualityRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.FromString,
+                _registered_method=True)
+        self.DeleteQualityRule = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/DeleteQualityRule',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.DeleteQualityRuleRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.DeleteQualityRuleResponse.FromString,
+                _registered_method=True)
+        self.RunChecks = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/RunChecks',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.RunChecksRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.CheckRun.FromString,
+                _registered_method=True)
+        self.GetCheckRun = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/GetCheckRun',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetCheckRunRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.CheckRun.FromString,
+                _registered_method=True)
+        self.ListCheckRuns = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/ListCheckRuns',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListCheckRunsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListCheckRunsResponse.FromString,
+                _registered_method=True)
+        self.GetQualityScore = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/GetQualityScore',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetQualityScoreRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityScore.FromString,
+                _registered_method=True)
+        self.StartProfile = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/StartProfile',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.StartProfileRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.FromString,
+                _registered_method=True)
+        self.GetProfileRun = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/GetProfileRun',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetProfileRunRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.FromString,
+                _registered_method=True)
+        self.GetObjectProfile = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/GetObjectProfile',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetObjectProfileRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.FromString,
+                _registered_method=True)
+        self.GetColumnProfile = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/GetColumnProfile',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetColumnProfileRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ColumnProfile.FromString,
+                _registered_method=True)
+        self.ListColumnProfiles = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/ListColumnProfiles',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListColumnProfilesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListColumnProfilesResponse.FromString,
+                _registered_method=True)
+        self.SuggestRules = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/SuggestRules',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.SuggestRulesRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.SuggestRulesResponse.FromString,
+                _registered_method=True)
+        self.AcceptSuggestions = channel.unary_unary(
+                '/datacompass.quality.v1.QualityService/AcceptSuggestions',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.AcceptSuggestionsRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.AcceptSuggestionsResponse.FromString,
+                _registered_method=True)
 
 
 class QualityServiceServicer:
@@ -255,6 +336,104 @@ class QualityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateQualityRule(self, request, context):
+        """Quality rules, checks, profiles and suggestions (messages in checks.proto).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListQualityRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQualityRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateQualityRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteQualityRule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunChecks(self, request, context):
+        """Runs the object's rules now and returns the finished run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCheckRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCheckRuns(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQualityScore(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def StartProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProfileRun(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetObjectProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetColumnProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListColumnProfiles(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuggestRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AcceptSuggestions(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QualityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -352,6 +531,86 @@ def add_QualityServiceServicer_to_server(servicer, server):
                     servicer.UpdateBreach,
                     request_deserializer=datacompass_dot_quality_dot_v1_dot_quality__pb2.UpdateBreachRequest.FromString,
                     response_serializer=datacompass_dot_quality_dot_v1_dot_quality__pb2.Breach.SerializeToString,
+            ),
+            'CreateQualityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateQualityRule,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.CreateQualityRuleRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.SerializeToString,
+            ),
+            'ListQualityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQualityRules,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListQualityRulesRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListQualityRulesResponse.SerializeToString,
+            ),
+            'GetQualityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQualityRule,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetQualityRuleRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.SerializeToString,
+            ),
+            'UpdateQualityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateQualityRule,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.UpdateQualityRuleRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.SerializeToString,
+            ),
+            'DeleteQualityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteQualityRule,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.DeleteQualityRuleRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.DeleteQualityRuleResponse.SerializeToString,
+            ),
+            'RunChecks': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunChecks,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.RunChecksRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.CheckRun.SerializeToString,
+            ),
+            'GetCheckRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCheckRun,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetCheckRunRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.CheckRun.SerializeToString,
+            ),
+            'ListCheckRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckRuns,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListCheckRunsRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListCheckRunsResponse.SerializeToString,
+            ),
+            'GetQualityScore': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQualityScore,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetQualityScoreRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityScore.SerializeToString,
+            ),
+            'StartProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartProfile,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.StartProfileRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.SerializeToString,
+            ),
+            'GetProfileRun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProfileRun,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetProfileRunRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.SerializeToString,
+            ),
+            'GetObjectProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetObjectProfile,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetObjectProfileRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.SerializeToString,
+            ),
+            'GetColumnProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetColumnProfile,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.GetColumnProfileRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ColumnProfile.SerializeToString,
+            ),
+            'ListColumnProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListColumnProfiles,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListColumnProfilesRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.ListColumnProfilesResponse.SerializeToString,
+            ),
+            'SuggestRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuggestRules,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.SuggestRulesRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.SuggestRulesResponse.SerializeToString,
+            ),
+            'AcceptSuggestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AcceptSuggestions,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.AcceptSuggestionsRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_checks__pb2.AcceptSuggestionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -870,6 +1129,438 @@ class QualityService:
             '/datacompass.quality.v1.QualityService/UpdateBreach',
             datacompass_dot_quality_dot_v1_dot_quality__pb2.UpdateBreachRequest.SerializeToString,
             datacompass_dot_quality_dot_v1_dot_quality__pb2.Breach.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateQualityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/CreateQualityRule',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.CreateQualityRuleRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListQualityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/ListQualityRules',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ListQualityRulesRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ListQualityRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQualityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/GetQualityRule',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.GetQualityRuleRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateQualityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/UpdateQualityRule',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.UpdateQualityRuleRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityRule.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteQualityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/DeleteQualityRule',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.DeleteQualityRuleRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.DeleteQualityRuleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunChecks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/RunChecks',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.RunChecksRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.CheckRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCheckRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/GetCheckRun',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.GetCheckRunRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.CheckRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCheckRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/ListCheckRuns',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ListCheckRunsRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ListCheckRunsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQualityScore(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/GetQualityScore',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.GetQualityScoreRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.QualityScore.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/StartProfile',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.StartProfileRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProfileRun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/GetProfileRun',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.GetProfileRunRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetObjectProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/GetObjectProfile',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.GetObjectProfileRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ProfileRun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetColumnProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/GetColumnProfile',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.GetColumnProfileRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ColumnProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListColumnProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/ListColumnProfiles',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ListColumnProfilesRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.ListColumnProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuggestRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/SuggestRules',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.SuggestRulesRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.SuggestRulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AcceptSuggestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityService/AcceptSuggestions',
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.AcceptSuggestionsRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_checks__pb2.AcceptSuggestionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

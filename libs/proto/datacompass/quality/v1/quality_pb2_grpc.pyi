@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from datacompass.quality.v1 import checks_pb2 as _checks_pb2
 from datacompass.quality.v1 import quality_pb2 as _quality_pb2
 from grpc import aio as _aio
 import abc as _abc_1
@@ -56,6 +57,24 @@ class QualityServiceStub:
     ListBreaches: _grpc.UnaryUnaryMultiCallable[_quality_pb2.ListBreachesRequest, _quality_pb2.ListBreachesResponse]
     GetBreach: _grpc.UnaryUnaryMultiCallable[_quality_pb2.GetBreachRequest, _quality_pb2.Breach]
     UpdateBreach: _grpc.UnaryUnaryMultiCallable[_quality_pb2.UpdateBreachRequest, _quality_pb2.Breach]
+    CreateQualityRule: _grpc.UnaryUnaryMultiCallable[_checks_pb2.CreateQualityRuleRequest, _checks_pb2.QualityRule]
+    """Quality rules, checks, profiles and suggestions (messages in checks.proto)."""
+    ListQualityRules: _grpc.UnaryUnaryMultiCallable[_checks_pb2.ListQualityRulesRequest, _checks_pb2.ListQualityRulesResponse]
+    GetQualityRule: _grpc.UnaryUnaryMultiCallable[_checks_pb2.GetQualityRuleRequest, _checks_pb2.QualityRule]
+    UpdateQualityRule: _grpc.UnaryUnaryMultiCallable[_checks_pb2.UpdateQualityRuleRequest, _checks_pb2.QualityRule]
+    DeleteQualityRule: _grpc.UnaryUnaryMultiCallable[_checks_pb2.DeleteQualityRuleRequest, _checks_pb2.DeleteQualityRuleResponse]
+    RunChecks: _grpc.UnaryUnaryMultiCallable[_checks_pb2.RunChecksRequest, _checks_pb2.CheckRun]
+    """Runs the object's rules now and returns the finished run."""
+    GetCheckRun: _grpc.UnaryUnaryMultiCallable[_checks_pb2.GetCheckRunRequest, _checks_pb2.CheckRun]
+    ListCheckRuns: _grpc.UnaryUnaryMultiCallable[_checks_pb2.ListCheckRunsRequest, _checks_pb2.ListCheckRunsResponse]
+    GetQualityScore: _grpc.UnaryUnaryMultiCallable[_checks_pb2.GetQualityScoreRequest, _checks_pb2.QualityScore]
+    StartProfile: _grpc.UnaryUnaryMultiCallable[_checks_pb2.StartProfileRequest, _checks_pb2.ProfileRun]
+    GetProfileRun: _grpc.UnaryUnaryMultiCallable[_checks_pb2.GetProfileRunRequest, _checks_pb2.ProfileRun]
+    GetObjectProfile: _grpc.UnaryUnaryMultiCallable[_checks_pb2.GetObjectProfileRequest, _checks_pb2.ProfileRun]
+    GetColumnProfile: _grpc.UnaryUnaryMultiCallable[_checks_pb2.GetColumnProfileRequest, _checks_pb2.ColumnProfile]
+    ListColumnProfiles: _grpc.UnaryUnaryMultiCallable[_checks_pb2.ListColumnProfilesRequest, _checks_pb2.ListColumnProfilesResponse]
+    SuggestRules: _grpc.UnaryUnaryMultiCallable[_checks_pb2.SuggestRulesRequest, _checks_pb2.SuggestRulesResponse]
+    AcceptSuggestions: _grpc.UnaryUnaryMultiCallable[_checks_pb2.AcceptSuggestionsRequest, _checks_pb2.AcceptSuggestionsResponse]
 
 @_typing.type_check_only
 class QualityServiceAsyncStub(QualityServiceStub):
@@ -85,6 +104,24 @@ class QualityServiceAsyncStub(QualityServiceStub):
     ListBreaches: _aio.UnaryUnaryMultiCallable[_quality_pb2.ListBreachesRequest, _quality_pb2.ListBreachesResponse]  # type: ignore[assignment]
     GetBreach: _aio.UnaryUnaryMultiCallable[_quality_pb2.GetBreachRequest, _quality_pb2.Breach]  # type: ignore[assignment]
     UpdateBreach: _aio.UnaryUnaryMultiCallable[_quality_pb2.UpdateBreachRequest, _quality_pb2.Breach]  # type: ignore[assignment]
+    CreateQualityRule: _aio.UnaryUnaryMultiCallable[_checks_pb2.CreateQualityRuleRequest, _checks_pb2.QualityRule]  # type: ignore[assignment]
+    """Quality rules, checks, profiles and suggestions (messages in checks.proto)."""
+    ListQualityRules: _aio.UnaryUnaryMultiCallable[_checks_pb2.ListQualityRulesRequest, _checks_pb2.ListQualityRulesResponse]  # type: ignore[assignment]
+    GetQualityRule: _aio.UnaryUnaryMultiCallable[_checks_pb2.GetQualityRuleRequest, _checks_pb2.QualityRule]  # type: ignore[assignment]
+    UpdateQualityRule: _aio.UnaryUnaryMultiCallable[_checks_pb2.UpdateQualityRuleRequest, _checks_pb2.QualityRule]  # type: ignore[assignment]
+    DeleteQualityRule: _aio.UnaryUnaryMultiCallable[_checks_pb2.DeleteQualityRuleRequest, _checks_pb2.DeleteQualityRuleResponse]  # type: ignore[assignment]
+    RunChecks: _aio.UnaryUnaryMultiCallable[_checks_pb2.RunChecksRequest, _checks_pb2.CheckRun]  # type: ignore[assignment]
+    """Runs the object's rules now and returns the finished run."""
+    GetCheckRun: _aio.UnaryUnaryMultiCallable[_checks_pb2.GetCheckRunRequest, _checks_pb2.CheckRun]  # type: ignore[assignment]
+    ListCheckRuns: _aio.UnaryUnaryMultiCallable[_checks_pb2.ListCheckRunsRequest, _checks_pb2.ListCheckRunsResponse]  # type: ignore[assignment]
+    GetQualityScore: _aio.UnaryUnaryMultiCallable[_checks_pb2.GetQualityScoreRequest, _checks_pb2.QualityScore]  # type: ignore[assignment]
+    StartProfile: _aio.UnaryUnaryMultiCallable[_checks_pb2.StartProfileRequest, _checks_pb2.ProfileRun]  # type: ignore[assignment]
+    GetProfileRun: _aio.UnaryUnaryMultiCallable[_checks_pb2.GetProfileRunRequest, _checks_pb2.ProfileRun]  # type: ignore[assignment]
+    GetObjectProfile: _aio.UnaryUnaryMultiCallable[_checks_pb2.GetObjectProfileRequest, _checks_pb2.ProfileRun]  # type: ignore[assignment]
+    GetColumnProfile: _aio.UnaryUnaryMultiCallable[_checks_pb2.GetColumnProfileRequest, _checks_pb2.ColumnProfile]  # type: ignore[assignment]
+    ListColumnProfiles: _aio.UnaryUnaryMultiCallable[_checks_pb2.ListColumnProfilesRequest, _checks_pb2.ListColumnProfilesResponse]  # type: ignore[assignment]
+    SuggestRules: _aio.UnaryUnaryMultiCallable[_checks_pb2.SuggestRulesRequest, _checks_pb2.SuggestRulesResponse]  # type: ignore[assignment]
+    AcceptSuggestions: _aio.UnaryUnaryMultiCallable[_checks_pb2.AcceptSuggestionsRequest, _checks_pb2.AcceptSuggestionsResponse]  # type: ignore[assignment]
 
 class QualityServiceServicer(metaclass=_abc_1.ABCMeta):
     """The quality service: DQ configs and expectations per catalog object, metric runs and
@@ -225,5 +262,119 @@ class QualityServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _quality_pb2.UpdateBreachRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_quality_pb2.Breach, _abc.Awaitable[_quality_pb2.Breach]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateQualityRule(
+        self,
+        request: _checks_pb2.CreateQualityRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.QualityRule, _abc.Awaitable[_checks_pb2.QualityRule]]:
+        """Quality rules, checks, profiles and suggestions (messages in checks.proto)."""
+
+    @_abc_1.abstractmethod
+    def ListQualityRules(
+        self,
+        request: _checks_pb2.ListQualityRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ListQualityRulesResponse, _abc.Awaitable[_checks_pb2.ListQualityRulesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetQualityRule(
+        self,
+        request: _checks_pb2.GetQualityRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.QualityRule, _abc.Awaitable[_checks_pb2.QualityRule]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateQualityRule(
+        self,
+        request: _checks_pb2.UpdateQualityRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.QualityRule, _abc.Awaitable[_checks_pb2.QualityRule]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteQualityRule(
+        self,
+        request: _checks_pb2.DeleteQualityRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.DeleteQualityRuleResponse, _abc.Awaitable[_checks_pb2.DeleteQualityRuleResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RunChecks(
+        self,
+        request: _checks_pb2.RunChecksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.CheckRun, _abc.Awaitable[_checks_pb2.CheckRun]]:
+        """Runs the object's rules now and returns the finished run."""
+
+    @_abc_1.abstractmethod
+    def GetCheckRun(
+        self,
+        request: _checks_pb2.GetCheckRunRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.CheckRun, _abc.Awaitable[_checks_pb2.CheckRun]]: ...
+
+    @_abc_1.abstractmethod
+    def ListCheckRuns(
+        self,
+        request: _checks_pb2.ListCheckRunsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ListCheckRunsResponse, _abc.Awaitable[_checks_pb2.ListCheckRunsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetQualityScore(
+        self,
+        request: _checks_pb2.GetQualityScoreRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.QualityScore, _abc.Awaitable[_checks_pb2.QualityScore]]: ...
+
+    @_abc_1.abstractmethod
+    def StartProfile(
+        self,
+        request: _checks_pb2.StartProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ProfileRun, _abc.Awaitable[_checks_pb2.ProfileRun]]: ...
+
+    @_abc_1.abstractmethod
+    def GetProfileRun(
+        self,
+        request: _checks_pb2.GetProfileRunRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ProfileRun, _abc.Awaitable[_checks_pb2.ProfileRun]]: ...
+
+    @_abc_1.abstractmethod
+    def GetObjectProfile(
+        self,
+        request: _checks_pb2.GetObjectProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ProfileRun, _abc.Awaitable[_checks_pb2.ProfileRun]]: ...
+
+    @_abc_1.abstractmethod
+    def GetColumnProfile(
+        self,
+        request: _checks_pb2.GetColumnProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ColumnProfile, _abc.Awaitable[_checks_pb2.ColumnProfile]]: ...
+
+    @_abc_1.abstractmethod
+    def ListColumnProfiles(
+        self,
+        request: _checks_pb2.ListColumnProfilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.ListColumnProfilesResponse, _abc.Awaitable[_checks_pb2.ListColumnProfilesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SuggestRules(
+        self,
+        request: _checks_pb2.SuggestRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.SuggestRulesResponse, _abc.Awaitable[_checks_pb2.SuggestRulesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AcceptSuggestions(
+        self,
+        request: _checks_pb2.AcceptSuggestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_checks_pb2.AcceptSuggestionsResponse, _abc.Awaitable[_checks_pb2.AcceptSuggestionsResponse]]: ...
 
 def add_QualityServiceServicer_to_server(servicer: QualityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -11,8 +11,12 @@ from datacompass.quality.v1 import quality_pb2 as pb
 from datacompass.quality.v1 import quality_pb2_grpc
 from dckit.protoconv import from_struct
 from quality_service.api import mappers as m
+from quality_service.api.checks_servicer import ChecksServicerMixin
 from quality_service.application.breaches import BreachUseCases, since_date
+from quality_service.application.check_runs import CheckRunUseCases
 from quality_service.application.configs import ConfigUseCases
+from quality_service.application.profile_runs import ProfileUseCases
+from quality_service.application.quality_rules import QualityRuleUseCases
 from quality_service.application.runs import RunRequest, RunUseCases
 from quality_service.db.repository import BreachFilter
 
@@ -27,11 +31,18 @@ def _enabled(request: pb.CreateConfigRequest | pb.CreateExpectationRequest) -> b
     return request.enabled if request.HasField("enabled") else True
 
 
-class QualityServicer(quality_pb2_grpc.QualityServiceServicer):
+class QualityServicer(ChecksServicerMixin, quality_pb2_grpc.QualityServiceServicer):
     def __init__(
-        self, configs: ConfigUseCases, runs: RunUseCases, breaches: BreachUseCases
+        self,
+        configs: ConfigUseCases,
+        runs: RunUseCases,
+        breaches: BreachUseCases,
+        rules: QualityRuleUseCases,
+        checks: CheckRunUseCases,
+        profiles: ProfileUseCases,
     ) -> None:
         self.configs, self.runs, self.breaches = configs, runs, breaches
+        self.rules, self.checks, self.profiles = rules, checks, profiles
 
     # ------------------------------------------------------------ configs
     async def CreateConfig(self, request: pb.CreateConfigRequest, context: Ctx) -> pb.DqConfig:

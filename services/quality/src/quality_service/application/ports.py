@@ -3,7 +3,7 @@ columns, source connection) and a query executor on a data source."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,3 +48,13 @@ class Executor(Protocol):
 
 
 ExecutorFactory = Callable[[str, Mapping[str, Any]], Executor]
+
+
+class SampleMasker(Protocol):
+    async def mask(
+        self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
+    ) -> tuple[dict[str, list[Any]], set[str]]:
+        """Each column's values as `role` may see them (same order and length), and which
+        columns were masked. Raises dckit.errors.Unavailable when masking cannot be decided:
+        callers must then show nothing rather than clear values."""
+        ...

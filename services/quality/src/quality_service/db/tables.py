@@ -146,4 +146,140 @@ dq_breaches = Table(
 Index("ix_dq_breaches_status", dq_breaches.c.status, dq_breaches.c.priority)
 Index("ix_dq_breaches_config", dq_breaches.c.config_id, dq_breaches.c.bucket)
 
+# ---------------------------------------------------------------- quality rules and checks
+quality_rules = Table(
+    "quality_rules",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_ref", Text, nullable=False),
+    Column("object_urn", Text, nullable=False, server_default=""),
+    Column("source_name", String(100), nullable=False),
+    Column("column_name", Text, nullable=False, server_default=""),  # '' = capsule-level
+    Column("name", String(255), nullable=False),
+    Column("rule_type", String(50), nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("config", JSONB, nullable=False),
+    Column("severity", String(16), nullable=False, server_default="warning"),
+    Column("blocking", Boolean, nullable=False, server_default="false"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_by", String(255), nullable=False, server_default=""),
+    *_timestamps(),
+    UniqueConstraint("object_ref", "name", name="uq_quality_rule_name"),
+)
+Index("ix_quality_rules_object", quality_rules.c.object_ref, quality_rules.c.column_name)
+
+quality_check_runs = Table(
+    "quality_check_runs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_ref", Text, nullable=False),
+    Column("object_urn", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),  # running | passed | warning | failed | error
+    Column("passed", Integer, nullable=False, server_default="0"),
+    Column("failed", Integer, nullable=False, server_default="0"),
+    Column("warnings", Integer, nullable=False, server_default="0"),
+    Column("errors", Integer, nullable=False, server_default="0"),
+    Column("skipped", Integer, nullable=False, server_default="0"),
+    Column("quality_score", Float),
+    Column("dimension_scores", JSONB, nullable=False, server_default="{}"),
+    Column("triggered_by", String(255), nullable=False, server_default="system"),
+    Column("execution_context", JSONB, nullable=False, server_default="{}"),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("duration_ms", Integer, nullable=False, server_default="0"),
+)
+Index(
+    "ix_quality_check_runs_object", quality_check_runs.c.object_ref, quality_check_runs.c.id.desc()
+)
+
+# One row per rule per run. The rule's identity is copied so history survives its deletion.
+quality_checks = Table(
+    "quality_checks",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "run_id",
+        BigInteger,
+        ForeignKey("quality_check_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("rule_id", BigInteger, ForeignKey("quality_rules.id", ondelete="SET NULL")),
+    Column("rule_name", String(255), nullable=False),
+    Column("rule_type", String(50), nullable=False),
+    Column("category", String(50), nullable=False),
+    Column("column_name", Text, nullable=False, server_default=""),
+    Column("severity", String(16), nullable=False),
+    Column("blocking", Boolean, nullable=False),
+    Column("status", String(16), nullable=False),  # passed | failed | warning | error | skipped
+    Column("measured_value", Float),
+    Column("expected_value", Text, nullable=False, server_default=""),
+    Column("threshold_value", Float),
+    Column("failure_count", BigInteger),
+    Column("failure_percentage", Float),
+    Column("total_count", BigInteger),
+    # Clear values: masked for each viewer when read (governance masking rules).
+    Column("sample_failures", JSONB, nullable=False, server_default="[]"),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("duration_ms", Integer, nullable=False, server_default="0"),
+    Column("details", JSONB, nullable=False, server_default="{}"),
+    Column("checked_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_quality_checks_run", quality_checks.c.run_id)
+Index("ix_quality_checks_rule", quality_checks.c.rule_id, quality_checks.c.id.desc())
+
+# ---------------------------------------------------------------- column profiles
+profile_runs = Table(
+    "profile_runs",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_ref", Text, nullable=False),
+    Column("object_urn", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False),  # running | succeeded | failed
+    Column("columns", JSONB, nullable=False, server_default="[]"),  # asked for; [] = all
+    Column("sample_rows", BigInteger),
+    Column("steps_total", Integer, nullable=False, server_default="0"),
+    Column("steps_done", Integer, nullable=False, server_default="0"),
+    Column("row_count", BigInteger),
+    Column("sampled", Boolean, nullable=False, server_default="false"),
+    Column("sample_size", BigInteger),
+    Column("sample_percentage", Float),
+    Column("error", Text, nullable=False, server_default=""),
+    Column("triggered_by", String(255), nullable=False, server_default="system"),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("duration_ms", Integer, nullable=False, server_default="0"),
+)
+Index("ix_profile_runs_object", profile_runs.c.object_ref, profile_runs.c.id.desc())
+
+# One row per column per profile run (the history).
+column_profiles = Table(
+    "column_profiles",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column(
+        "profile_run_id",
+        BigInteger,
+        ForeignKey("profile_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("object_ref", Text, nullable=False),
+    Column("column_name", Text, nullable=False),
+    Column("data_type", Text, nullable=False, server_default=""),
+    Column("stats", JSONB, nullable=False),  # clear values: masked per viewer when read
+    Column("sampled", Boolean, nullable=False, server_default="false"),
+    Column("sample_size", BigInteger),
+    Column("sample_percentage", Float),
+    Column("profiled_by", String(255), nullable=False, server_default=""),
+    Column("profiled_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index(
+    "ix_column_profiles_latest",
+    column_profiles.c.object_ref,
+    column_profiles.c.column_name,
+    column_profiles.c.id.desc(),
+)
+
 outbox = outbox_table(metadata)

@@ -1,0 +1,324 @@
+"""Column profiles: a profile run reads an object's columns on its source in the background
+(application/profiling.py does the reading), reports progress step by step, and stores one
+profile row per column (the history). Rule suggestions are derived from the latest profile and
+accepted into rules. Every value shown to a viewer is masked for their role first."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dckit.db import Database
+from dckit.errors import AlreadyExists, InvalidArgument, NotFound
+from quality_service.application.ports import Catalog, ExecutorFactory, SampleMasker
+from quality_service.application.profiling import profile_object
+from quality_service.application.quality_rules import QualityRuleUseCases
+from quality_service.application.samples import Samples
+from quality_service.db.checks_repo import ChecksRepository
+from quality_service.db.repository import Row
+from quality_service.domain.profiling import ColumnProfile, ObjectProfile
+from quality_service.domain.suggestions import Suggestion, suggest_all
+
+log = logging.getLogger(__name__)
+MAX_HISTORY = 200
+HEARTBEAT_SECONDS = 30.0
+PROFILE_FIELDS = frozenset(f.name for f in dataclasses.fields(ColumnProfile))
+
+
+@dataclass(frozen=True)
+class ProfileRunView:
+    run: Row
+    columns: Sequence[dict[str, Any]]  # column profile rows, stats masked for the viewer
+    masked: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    suggestion: Suggestion
+    exists: bool
+
+
+class ProfileUseCases:
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        executors: ExecutorFactory,
+        masker: SampleMasker,
+        rules: QualityRuleUseCases,
+        *,
+        stale_seconds: float = 600.0,
+        profiled_by: str = "datacompass-quality",
+    ) -> None:
+        self.db, self.catalog, self.executors = db, catalog, executors
+        self.masker, self.rules = masker, rules
+        self.stale_seconds, self.profiled_by = stale_seconds, profiled_by
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    async def start(
+        self,
+        object_ref: str,
+        columns: Sequence[str],
+        *,
+        sample_rows: int,
+        wait: bool,
+        actor: str,
+        role: str,
+    ) -> ProfileRunView:
+        if not object_ref:
+            raise InvalidArgument("capsule: an object ref or URN is required")
+        if sample_rows < 0:
+            raise InvalidArgument("sample_rows: must be 0 (full scan) or more")
+        obj = await self.catalog.object(object_ref)
+        unknown = [c for c in columns if c not in obj.columns]
+        if unknown:
+            raise InvalidArgument(
+                f"columns: {', '.join(map(repr, unknown))} not in the catalog for {obj.ref}"
+            )
+        async with self.db.session() as session:
+            run = await ChecksRepository(session).insert_profile_run(
+                {
+                    "object_ref": obj.ref,
+                    "object_urn": obj.urn,
+                    "status": "running",
+                    "columns": list(dict.fromkeys(columns)),
+                    "sample_rows": sample_rows or None,
+                    "triggered_by": actor,
+                }
+            )
+        task = asyncio.create_task(self._execute(run), name=f"profile-{run['id']}")
+        self._tasks[run["id"]] = task
+        task.add_done_callback(lambda _: self._tasks.pop(run["id"], None))
+        if wait:
+            await asyncio.shield(task)
+        return await self.get_run(run["id"], role)
+
+    async def _execute(self, run: Row) -> None:
+        run_id = run["id"]
+        loop = asyncio.get_running_loop()
+        pending: set[asyncio.Task[None]] = set()
+
+        async def record(done: int, total: int) -> None:
+            async with self.db.session() as session:
+                await ChecksRepository(session).progress(run_id, done, total)
+
+        def progress(done: int, total: int) -> None:
+            task = loop.create_task(record(done, total))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        heart = asyncio.create_task(self._heartbeat(run_id))
+        try:
+            obj = await self.catalog.object(run["object_ref"])
+            source_type, connection = await self.catalog.connection(obj.source_name)
+            executor = self.executors(source_type, connection)
+            try:
+                profile = await profile_object(
+                    executor,
+                    obj,
+                    run["columns"] or None,
+                    sample_rows=run["sample_rows"],
+                    progress=progress,
+                )
+            finally:
+                await executor.close()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await self._store(run, profile)
+        except Exception as exc:  # any failure ends the run with its reason
+            if not isinstance(exc, (InvalidArgument, NotFound)):
+                log.warning("profile run %s failed: %s", run_id, exc)
+            await asyncio.gather(*pending, return_exceptions=True)
+            async with self.db.session() as session:
+                await ChecksRepository(session).finish_profile_run(
+                    run_id, {"status": "failed", "error": str(exc)[:1000]}
+                )
+        finally:
+            heart.cancel()
+
+    async def _store(self, run: Row, profile: ObjectProfile) -> None:
+        async with self.db.session() as session:
+            repo = ChecksRepository(session)
+            await repo.insert_profiles(
+                [
+                    {
+                        "profile_run_id": run["id"],
+                        "object_ref": run["object_ref"],
+                        "column_name": c.column,
+                        "data_type": c.data_type,
+                        "stats": c.to_dict(),
+                        "sampled": profile.sampled,
+                        "sample_size": profile.sample_size,
+                        "sample_percentage": profile.sample_percentage,
+                        "profiled_by": self.profiled_by,
+                    }
+                    for c in profile.columns
+                ]
+            )
+            await repo.finish_profile_run(
+                run["id"],
+                {
+                    "status": "succeeded",
+                    "row_count": profile.row_count,
+                    "sampled": profile.sampled,
+                    "sample_size": profile.sample_size,
+                    "sample_percentage": profile.sample_percentage,
+                    "duration_ms": profile.duration_ms,
+                },
+            )
+
+    async def recover_stale(self, stop: asyncio.Event) -> None:
+        """Worker: runs whose process died would stay 'running' forever otherwise (a live run
+        beats its heart every `HEARTBEAT_SECONDS`, even inside one long query)."""
+        while not stop.is_set():
+            try:
+                async with self.db.session() as session:
+                    repo = ChecksRepository(session)
+                    failed = await repo.fail_stale_profile_runs(self.stale_seconds)
+                if failed:
+                    log.warning("failed %d interrupted profile run(s)", failed)
+            except Exception:  # keep the worker alive through database hiccups
+                log.exception("stale profile run check failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=min(60.0, self.stale_seconds / 2))
+
+    async def _heartbeat(self, run_id: int) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            async with self.db.session() as session:
+                await ChecksRepository(session).heartbeat(run_id)
+
+    async def drain(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        for task in list(self._tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # ------------------------------------------------------------ reads
+    async def get_run(self, run_id: int, role: str) -> ProfileRunView:
+        async with self.db.session() as session:
+            repo = ChecksRepository(session)
+            run = await repo.get_profile_run(run_id)
+            if run is None:
+                raise NotFound(f"profile run {run_id} does not exist")
+            columns = await repo.profiles_of(run_id)
+        return await self._shown(run, columns, role)
+
+    async def latest(self, object_ref: str, role: str) -> ProfileRunView:
+        obj = await self.catalog.object(object_ref)
+        async with self.db.session() as session:
+            repo = ChecksRepository(session)
+            run = await repo.latest_profile_run(obj.ref)
+            if run is None:
+                raise NotFound(f"{obj.ref} has not been profiled yet")
+            columns = await repo.profiles_of(run["id"])
+        return await self._shown(run, columns, role)
+
+    async def column(
+        self, object_ref: str, column: str, role: str, limit: int = 1
+    ) -> ProfileRunView:
+        """The column's newest `limit` profiles (newest first), wrapped with the run of the
+        newest."""
+        obj = await self.catalog.object(object_ref)
+        if column not in obj.columns:
+            raise NotFound(f"column {column!r} is not in the catalog for {obj.ref}")
+        limit = max(1, min(limit or 20, MAX_HISTORY))
+        async with self.db.session() as session:
+            repo = ChecksRepository(session)
+            rows = await repo.column_history(obj.ref, column, limit)
+            if not rows:
+                raise NotFound(f"{obj.ref}.{column} has not been profiled yet")
+            run = await repo.get_profile_run(rows[0]["profile_run_id"])
+        assert run is not None  # the FK cascades: a profile row always has its run
+        return await self._shown(run, rows, role)
+
+    async def _shown(self, run: Row, rows: Sequence[Row], role: str) -> ProfileRunView:
+        columns = [{**r, "stats": dict(r["stats"])} for r in rows]
+        samples = Samples()
+        for c in columns:
+            samples.add_profile(c["column_name"], c["stats"])
+        masked = await samples.reveal(self.masker, run["object_ref"], role)
+        return ProfileRunView(run, columns, frozenset(masked))
+
+    # ------------------------------------------------------------ suggestions
+    async def suggestions(self, object_ref: str, role: str) -> tuple[list[SuggestionView], int]:
+        view, suggestions = await self._suggest(object_ref)
+        existing = await self._existing(view.run["object_ref"])
+        items = [SuggestionView(s, (s.column, s.rule_type) in existing) for s in suggestions]
+        samples = Samples()
+        for s in suggestions:
+            samples.add_rule_config(s.column, s.rule_config)
+        await samples.reveal(self.masker, view.run["object_ref"], role)
+        return items, view.run["id"]
+
+    async def accept(
+        self, object_ref: str, keys: Sequence[str], *, actor: str, role: str
+    ) -> tuple[list[Row], list[str]]:
+        view, suggestions = await self._suggest(object_ref)
+        by_key = {s.key: s for s in suggestions}
+        unknown = [k for k in keys if k not in by_key]
+        if unknown:
+            raise InvalidArgument(
+                f"keys: {', '.join(map(repr, unknown))} are not suggestions for "
+                f"{view.run['object_ref']} (list them first)"
+            )
+        chosen = [by_key[k] for k in dict.fromkeys(keys)] if keys else suggestions
+        existing = await self._existing(view.run["object_ref"])
+        created: list[Row] = []
+        skipped: list[str] = []
+        for s in chosen:
+            if (s.column, s.rule_type) in existing:
+                skipped.append(s.key)
+                continue
+            try:
+                created.append(
+                    await self.rules.create(
+                        view.run["object_ref"],
+                        s.column,
+                        name="",
+                        rule_type=s.rule_type,
+                        config=s.rule_config,
+                        severity=s.severity,
+                        blocking=False,
+                        enabled=True,
+                        description=f"Suggested from profile run {view.run['id']}: {s.reason}",
+                        actor=actor,
+                        role=role,
+                    )
+                )
+            except AlreadyExists:
+                skipped.append(s.key)
+        return created, skipped
+
+    async def _suggest(self, object_ref: str) -> tuple[ProfileRunView, list[Suggestion]]:
+        obj = await self.catalog.object(object_ref)
+        async with self.db.session() as session:
+            repo = ChecksRepository(session)
+            run = await repo.latest_profile_run(obj.ref)
+            if run is None:
+                raise NotFound(f"{obj.ref} has not been profiled yet: profile it first")
+            rows = await repo.profiles_of(run["id"])
+        columns = [
+            ColumnProfile(**{k: v for k, v in r["stats"].items() if k in PROFILE_FIELDS})
+            for r in rows
+            if r["column_name"] in obj.columns  # a column dropped since is not suggested
+        ]
+        profile = ObjectProfile(
+            row_count=run["row_count"] or 0,
+            sampled=run["sampled"],
+            sample_size=run["sample_size"] or 0,
+            sample_percentage=run["sample_percentage"] or 100.0,
+            duration_ms=run["duration_ms"],
+            columns=columns,
+        )
+        return ProfileRunView(run, [dict(r) for r in rows]), suggest_all(profile)
+
+    async def _existing(self, object_ref: str) -> set[tuple[str, str]]:
+        async with self.db.session() as session:
+            rules = await ChecksRepository(session).rules(object_ref)
+        return {(r["column_name"], r["rule_type"]) for r in rules}

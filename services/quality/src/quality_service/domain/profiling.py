@@ -1,0 +1,414 @@
+"""Column profiling: the SQL that measures a table's columns (PostgreSQL and Databricks) and the
+shaping of its results into profiles. Pure: no I/O. Identifiers are quoted by the dialects'
+quote(); values (regexes, bounds, limits, sample rate) are bind parameters, except where
+Databricks' grammar only takes a literal (TABLESAMPLE), which is then a number we formatted."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from quality_service.domain.metrics import type_family
+from quality_service.domain.sql import DatabricksDialect, PostgresDialect, Query
+
+# Well-known formats, as POSIX ERE (no \d, \s, lookarounds): they run unchanged in PostgreSQL
+# `~`, Databricks `rlike` (Java), RE2 and Python `re`. Shared with the format_valid rule.
+_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+FORMATS: dict[str, str] = {
+    "email": "^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$",
+    "uuid": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
+    "url": "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#][^ ]*)?$",
+    "ipv4": f"^({_OCTET}\\.){{3}}{_OCTET}$",
+    "iso_date": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+    "e164_phone": "^\\+[1-9][0-9]{1,14}$",
+}
+
+HISTOGRAM_BUCKETS = 10
+PATTERN_LIMIT = 5
+VALIDITY_DOMINANCE = 0.5  # a format must cover this share of values to define validity
+_PERCENTILES = (0.25, 0.5, 0.75)
+_FLOAT_TYPES = frozenset({"real", "double", "double precision", "float", "float4", "float8"})
+
+
+def is_float_type(data_type: str) -> bool:
+    return data_type.lower().split("(")[0].strip() in _FLOAT_TYPES
+
+
+@dataclass
+class ColumnProfile:
+    column: str
+    data_type: str
+    family: str  # see metrics.type_family
+    total_count: int = 0  # rows profiled (the sample when sampled)
+    null_count: int = 0
+    null_percentage: float | None = None
+    distinct_count: int = 0
+    unique_percentage: float | None = None  # distinct / non-null
+    min_value: float | None = None
+    max_value: float | None = None
+    mean_value: float | None = None
+    median_value: float | None = None
+    std_dev: float | None = None
+    variance: float | None = None
+    percentile_25: float | None = None
+    percentile_75: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    avg_length: float | None = None
+    earliest: str | None = None
+    latest: str | None = None
+    most_common_values: list[dict[str, Any]] = field(default_factory=list)
+    histogram: list[dict[str, Any]] = field(default_factory=list)
+    detected_patterns: list[dict[str, Any]] = field(default_factory=list)
+    formats: dict[str, int] = field(default_factory=dict)
+    completeness_score: float | None = None
+    validity_score: float | None = None
+    uniqueness_score: float | None = None
+
+    @property
+    def non_null_count(self) -> int:
+        return self.total_count - self.null_count
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ObjectProfile:
+    row_count: int  # rows in the table (not the sample)
+    sampled: bool
+    sample_size: int  # rows profiled: row_count when not sampled
+    sample_percentage: float  # 100.0 when not sampled
+    duration_ms: int
+    columns: list[ColumnProfile] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Read `percentage` % of the rows; the same seed in every query of one profile makes
+    them all see the same rows."""
+
+    percentage: float
+    seed: int
+
+
+def sample_for(row_count: int, sample_rows: int | None, seed: int) -> Sample | None:
+    if sample_rows is None or row_count <= sample_rows:
+        return None
+    return Sample(percentage=max(sample_rows / row_count * 100.0, 1e-6), seed=seed)
+
+
+_QUOTE = {"postgres": PostgresDialect.quote, "databricks": DatabricksDialect.quote}
+
+
+class _Params:
+    """Bind parameters in the dialect's style: $n (list) or :name (dict)."""
+
+    def __init__(self, pg: bool) -> None:
+        self.pg = pg
+        self.values: list[Any] = []
+
+    def add(self, value: Any, pg_cast: str = "") -> str:
+        self.values.append(value)
+        n = len(self.values)
+        if self.pg:
+            return f"${n}::{pg_cast}" if pg_cast else f"${n}"
+        return f":p{n}"
+
+    def bound(self) -> Any:
+        return list(self.values) if self.pg else {f"p{i + 1}": v for i, v in enumerate(self.values)}
+
+
+class ProfileSql:
+    """Builds the profile's queries for one table. `columns`: name → data_type."""
+
+    def __init__(
+        self,
+        dialect_name: str,
+        table: Sequence[str],
+        columns: Mapping[str, str],
+        sample: Sample | None = None,
+    ) -> None:
+        if dialect_name not in _QUOTE:
+            raise ValueError(f"no profiling SQL for dialect {dialect_name!r}")
+        self.pg = dialect_name == "postgres"
+        self.q = _QUOTE[dialect_name]
+        self.table = ".".join(self.q(part) for part in table)
+        self.columns = dict(columns)
+        self.sample = sample
+
+    # -- fragments ---------------------------------------------------------------------------
+
+    def _from(self, p: _Params) -> str:
+        if self.sample is None:
+            return self.table
+        if self.pg:
+            rate = p.add(self.sample.percentage, "float4")
+            seed = p.add(float(self.sample.seed), "float8")
+            return f"{self.table} TABLESAMPLE BERNOULLI ({rate}) REPEATABLE ({seed})"
+        # Spark's grammar takes only number literals here; both are numbers we made.
+        pct = f"{float(self.sample.percentage):.6f}"
+        return f"{self.table} TABLESAMPLE ({pct} PERCENT) REPEATABLE ({int(self.sample.seed)})"
+
+    def _float(self, expr: str) -> str:
+        return f"({expr})::float8" if self.pg else f"CAST({expr} AS DOUBLE)"
+
+    def _text(self, expr: str) -> str:
+        return f"({expr})::text" if self.pg else f"CAST({expr} AS STRING)"
+
+    def _count_matching(self, expr: str, regex_param: str) -> str:
+        if self.pg:
+            return f"count(*) FILTER (WHERE {expr} ~ {regex_param})"
+        return f"count_if({expr} RLIKE {regex_param})"
+
+    def _family(self, column: str) -> str:
+        return type_family(self.columns[column])
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def count(self) -> Query:
+        return Query(f"SELECT count(*) AS n FROM {self.table}", [] if self.pg else {}, {})
+
+    def scalar(self, columns: Sequence[str]) -> Query:
+        """One statement for every column's scalar statistics. Aliases map to (stat, column)."""
+        p = _Params(self.pg)
+        aliases: dict[str, tuple[str, str]] = {"n": ("total", "")}
+        select = ["count(*) AS n"]
+        fmt_params: dict[str, str] = {}
+
+        def put(i: int, stat: str, column: str, expr: str) -> None:
+            alias = f"c{i}_{stat}"
+            aliases[alias] = (stat, column)
+            select.append(f"{expr} AS {alias}")
+
+        for i, column in enumerate(columns):
+            c = self.q(column)
+            family = self._family(column)
+            put(i, "non_null", column, f"count({c})")
+            put(
+                i,
+                "distinct",
+                column,
+                f"count(DISTINCT {self._text(c) if family == 'other' else c})",
+            )
+            if family == "numeric":
+                x = self._float(c)
+                put(i, "min", column, f"min({x})")
+                put(i, "max", column, f"max({x})")
+                put(i, "mean", column, self._float(f"avg({x})"))
+                put(i, "std_dev", column, self._float(f"stddev_samp({x})"))
+                put(i, "variance", column, self._float(f"var_samp({x})"))
+                fractions = ", ".join(str(f) for f in _PERCENTILES)
+                if self.pg:
+                    pct = f"percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {x})"
+                else:  # Spark's percentile is exact and interpolates like percentile_cont
+                    pct = f"percentile({x}, array({fractions}))"
+                put(i, "percentiles", column, pct)
+            elif family == "text":
+                length = f"length({c})"
+                put(i, "min_length", column, f"min({length})")
+                put(i, "max_length", column, f"max({length})")
+                put(i, "avg_length", column, self._float(f"avg({length})"))
+                for name, regex in FORMATS.items():
+                    if name not in fmt_params:
+                        fmt_params[name] = p.add(regex, "text")
+                    put(i, f"fmt_{name}", column, self._count_matching(c, fmt_params[name]))
+            elif family in ("date", "timestamp", "timestamptz"):
+                put(i, "earliest", column, f"min({c})")
+                put(i, "latest", column, f"max({c})")
+        sql = f"SELECT {', '.join(select)} FROM {self._from(p)}"
+        return Query(sql, p.bound(), aliases)
+
+    def top_values(self, column: str, limit: int) -> Query:
+        """The `limit` most frequent values as text (NULL included), most frequent first,
+        ties by value in binary order."""
+        p = _Params(self.pg)
+        v = self._text(self.q(column))
+        source = self._from(p)
+        lim = p.add(int(limit), "int8")
+        order = f'{v} COLLATE "C"' if self.pg else v
+        sql = (
+            f"SELECT {v} AS value, count(*) AS n FROM {source} GROUP BY {v} "
+            f"ORDER BY n DESC, {order} NULLS LAST LIMIT {lim}"
+        )
+        return Query(sql, p.bound(), {})
+
+    def histogram(self, column: str, low: float, high: float) -> Query:
+        """Counts per equal-width bucket (1..HISTOGRAM_BUCKETS) between low and high (the
+        column's min and max: the max itself belongs to the last bucket)."""
+        p = _Params(self.pg)
+        x = self._float(self.q(column))
+        source = self._from(p)
+        lo, hi = p.add(float(low), "float8"), p.add(float(high), "float8")
+        n = p.add(HISTOGRAM_BUCKETS, "int4")
+        bucket = f"least(width_bucket({x}, {lo}, {hi}, {n}), {n})"
+        sql = (
+            f"SELECT {bucket} AS bucket, count(*) AS n FROM {source} "
+            f"WHERE {self.q(column)} IS NOT NULL GROUP BY 1 ORDER BY 1"
+        )
+        return Query(sql, p.bound(), {})
+
+    def patterns(self, column: str, limit: int = PATTERN_LIMIT) -> Query:
+        """The most frequent value shapes (upper → A, lower → a, digit → 9)."""
+        p = _Params(self.pg)
+        c = self.q(column)
+        source = self._from(p)
+        shape = self._text(c)
+        for cls, repl in (("[A-Z]", "A"), ("[a-z]", "a"), ("[0-9]", "9")):
+            rx, rp = p.add(cls, "text"), p.add(repl, "text")
+            shape = (
+                f"regexp_replace({shape}, {rx}, {rp}, 'g')"
+                if self.pg
+                else (f"regexp_replace({shape}, {rx}, {rp})")
+            )
+        lim = p.add(int(limit), "int8")
+        order = 'shape COLLATE "C"' if self.pg else "shape"
+        sql = (
+            f"SELECT shape, count(*) AS n FROM (SELECT {shape} AS shape FROM {source} "
+            f"WHERE {c} IS NOT NULL) s GROUP BY shape ORDER BY n DESC, {order} LIMIT {lim}"
+        )
+        return Query(sql, p.bound(), {})
+
+
+# -- result shaping --------------------------------------------------------------------------
+
+_SHAPE_CLASS = {"A": "[A-Z]", "a": "[a-z]", "9": "[0-9]"}
+_REGEX_SPECIAL = set(".^$*+?()[]{}|\\/")
+
+
+def shape_regex(shape: str) -> str:
+    """'AAA-9999' → '^[A-Z]{3}-[0-9]{4}$': runs of one character collapse into {n}."""
+    out = ["^"]
+    i = 0
+    while i < len(shape):
+        ch = shape[i]
+        j = i
+        while j < len(shape) and shape[j] == ch:
+            j += 1
+        token = _SHAPE_CLASS.get(ch) or ("\\" + ch if ch in _REGEX_SPECIAL else ch)
+        run = j - i
+        out.append(token if run == 1 else f"{token}{{{run}}}")
+        i = j
+    out.append("$")
+    return "".join(out)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return part / whole * 100.0 if whole else None
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    f = float(value)
+    return f if math.isfinite(f) else None
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def column_profiles(
+    row: Mapping[str, Any], query: Query, columns: Mapping[str, str]
+) -> tuple[int, dict[str, ColumnProfile]]:
+    """(rows profiled, column → profile with its scalar stats and scores) from the scalar
+    query's row."""
+    total = int(row["n"])
+    profiles = {
+        name: ColumnProfile(name, data_type, type_family(data_type), total_count=total)
+        for name, data_type in columns.items()
+    }
+    for alias, (stat, column) in query.aliases.items():
+        if not column:
+            continue
+        prof, value = profiles[column], row[alias]
+        if stat == "non_null":
+            prof.null_count = total - int(value)
+        elif stat == "distinct":
+            prof.distinct_count = int(value)
+        elif stat in ("min", "max", "mean", "std_dev", "variance"):
+            target = {"min": "min_value", "max": "max_value", "mean": "mean_value"}.get(stat, stat)
+            setattr(prof, target, _num(value))
+        elif stat == "percentiles":
+            p25, p50, p75 = list(value) if value is not None else (None, None, None)
+            prof.percentile_25, prof.median_value, prof.percentile_75 = (
+                _num(p25),
+                _num(p50),
+                _num(p75),
+            )
+        elif stat in ("min_length", "max_length"):
+            setattr(prof, stat, None if value is None else int(value))
+        elif stat == "avg_length":
+            prof.avg_length = _num(value)
+        elif stat.startswith("fmt_"):
+            prof.formats[stat[4:]] = int(value or 0)
+        elif stat in ("earliest", "latest"):
+            setattr(prof, stat, _iso(value))
+    for prof in profiles.values():
+        score(prof)
+    return total, profiles
+
+
+def score(prof: ColumnProfile) -> None:
+    """Percentages and 0-100 scores from the counts."""
+    non_null = prof.non_null_count
+    prof.null_percentage = _pct(prof.null_count, prof.total_count)
+    prof.completeness_score = _pct(non_null, prof.total_count)
+    prof.unique_percentage = prof.uniqueness_score = _pct(prof.distinct_count, non_null)
+    prof.validity_score = None
+    if prof.formats and non_null:
+        best = max(prof.formats.values())
+        if best >= VALIDITY_DOMINANCE * non_null:
+            prof.validity_score = best / non_null * 100.0
+
+
+def most_common_values(rows: Sequence[Mapping[str, Any]], total: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [
+        {
+            "value": None if r["value"] is None else str(r["value"]),
+            "count": int(r["n"]),
+            "percentage": _pct(int(r["n"]), total) or 0.0,
+        }
+        for r in rows
+    ]
+    # Same order on every engine: count desc, then value (binary), NULL last.
+    out.sort(key=lambda v: (-v["count"], v["value"] is None, v["value"] or ""))
+    return out
+
+
+def histogram(
+    rows: Sequence[Mapping[str, Any]], low: float, high: float, non_null: int
+) -> list[dict[str, Any]]:
+    if high == low:  # one value: one bucket holding it
+        return [{"low": low, "high": high, "count": non_null}] if non_null else []
+    counts = {int(r["bucket"]): int(r["n"]) for r in rows}
+    width = (high - low) / HISTOGRAM_BUCKETS
+    return [
+        {
+            "low": low + (b - 1) * width,
+            "high": high if b == HISTOGRAM_BUCKETS else low + b * width,
+            "count": counts.get(b, 0),
+        }
+        for b in range(1, HISTOGRAM_BUCKETS + 1)
+    ]
+
+
+def detected_patterns(rows: Sequence[Mapping[str, Any]], non_null: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "pattern": shape_regex(str(r["shape"])),
+            "match_count": int(r["n"]),
+            "percentage": _pct(int(r["n"]), non_null) or 0.0,
+        }
+        for r in rows
+    ]

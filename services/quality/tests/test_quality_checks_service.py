@@ -1,0 +1,246 @@
+"""Quality rules, check runs, profiles and suggestions through the quality service's gRPC API
+on a real source: what is stored, what each role sees (masking port), what is announced, and
+the errors a caller can hit. Rule-by-rule correctness is in test_rule_checks.py."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from quality_testkit import REF, Stack, outbox_events, struct
+
+from datacompass.quality.v1 import checks_pb2 as cpb
+from datacompass.quality.v1 import quality_pb2 as pb  # noqa: F401  (the stub's package)
+from devstack.testing import eventually
+from quality_service.domain import scoring
+
+VIEWER = (("x-dc-role", "viewer"), ("x-dc-actor", "vera"))
+EDITOR = (("x-dc-role", "editor"), ("x-dc-actor", "ed"))
+ADMIN = (("x-dc-role", "admin"), ("x-dc-actor", "ada"))
+CATEGORY = 6
+QTY = 7
+
+
+async def add(stack: Stack, rule_type: str, column: str = "", meta=EDITOR, **kw) -> cpb.QualityRule:  # type: ignore[no-untyped-def]
+    config = kw.pop("config", {})
+    return await stack.quality.CreateQualityRule(
+        cpb.CreateQualityRuleRequest(
+            object_ref=REF, column=column, rule_type=rule_type, config=struct(config), **kw
+        ),
+        metadata=meta,
+    )
+
+
+async def test_a_check_run_records_passed_and_failed_checks_with_samples(stack: Stack) -> None:
+    rows = stack.rows.rows
+    null_qty = sum(1 for r in rows if r[QTY] is None)
+    not_abc = sum(1 for r in rows if r[CATEGORY] not in ("a", "b", "c"))
+    assert null_qty and not_abc  # the generated data has both defects
+
+    ids = await add(stack, "not_null", "id", severity="error")
+    qty = await add(stack, "not_null", "qty", severity="error")
+    cat = await add(
+        stack, "value_in_set", "category", config={"allowed_values": ["a", "b", "c"]},
+        severity="critical", blocking=True,
+    )  # fmt: skip
+    assert cat.category == "validity" and cat.created_by == "ed" and cat.expected
+
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    by_rule = {c.rule_id: c for c in run.checks}
+    assert by_rule[ids.id].status == "passed"
+    assert by_rule[ids.id].failure_count == 0
+    assert by_rule[qty.id].status == "failed"
+    assert by_rule[qty.id].failure_count == null_qty
+    assert by_rule[qty.id].total_count == len(rows)
+    assert by_rule[qty.id].failure_percentage == pytest.approx(100 * null_qty / len(rows), 0.01)
+    assert by_rule[cat.id].failure_count == not_abc
+    samples = list(by_rule[cat.id].sample_failures)
+    assert 0 < len(samples) <= 10
+    assert all(s["values"]["category"] == "d" for s in samples)
+    # A blocking rule failed: the run failed, and both events went out with the run.
+    assert run.status == "failed"
+    assert (run.passed, run.failed) == (1, 2)
+    completed = await outbox_events(stack, "datacompass.quality.check.completed")
+    failed = await outbox_events(stack, "datacompass.quality.check.failed")
+    assert len(completed) == 1 and len(failed) == 1
+    announced = cpb.CheckRunFinished()
+    failed[0].data.Unpack(announced)
+    assert announced.run.id == run.id
+    # Events carry outcomes, never sample values.
+    assert all(len(c.sample_failures) == 0 for c in announced.run.checks)
+
+    # The score: the latest check of every rule, per dimension, weighted.
+    got = await stack.quality.GetQualityScore(cpb.GetQualityScoreRequest(object_ref=REF))
+    completeness = (100.0 + (100.0 - 100 * null_qty / len(rows))) / 2
+    validity = 100.0 - 100 * not_abc / len(rows)
+    w = scoring.WEIGHTS
+    expected = (completeness * w["completeness"] + validity * w["validity"]) / (
+        w["completeness"] + w["validity"]
+    )
+    assert got.score == pytest.approx(expected, abs=0.02)
+    assert got.dimensions["completeness"] == pytest.approx(completeness, abs=0.01)
+    assert got.checks_counted == 3 and got.run_id == run.id
+    assert run.quality_score == pytest.approx(got.score)
+
+
+async def test_sample_values_are_masked_for_roles_that_are_not_exempt(stack: Stack) -> None:
+    stack.masker.rules["category"] = ("steward", "admin")
+    await add(stack, "value_in_set", "category", config={"allowed_values": ["a"]})
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    assert {s["values"]["category"] for s in run.checks[0].sample_failures} <= {"b", "c", "d"}
+
+    seen = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
+    assert {s["values"]["category"] for s in seen.checks[0].sample_failures} == {"****"}
+    # Stored clear: an exempt role reading later sees the values.
+    clear = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
+    assert "****" not in {s["values"]["category"] for s in clear.checks[0].sample_failures}
+
+    profile = await stack.quality.StartProfile(
+        cpb.StartProfileRequest(object_ref=REF, columns=["category", "qty"], wait=True),
+        metadata=VIEWER,
+    )
+    cols = {c.column: c for c in profile.columns}
+    assert {v["value"] for v in cols["category"].stats["most_common_values"]} == {"****"}
+    assert "most_common_values" in cols["category"].masked
+    assert not cols["qty"].masked
+    assert cols["qty"].stats["max_value"] == max(r[QTY] for r in stack.rows.rows if r[QTY])
+    steward = (("x-dc-role", "steward"),)
+    col = await stack.quality.GetColumnProfile(
+        cpb.GetColumnProfileRequest(object_ref=REF, column="category"), metadata=steward
+    )
+    assert {v["value"] for v in col.stats["most_common_values"]} == {"a", "b", "c", "d"}
+    # Without a role (no gateway in front), values are masked: fail closed.
+    anonymous = await stack.quality.GetColumnProfile(
+        cpb.GetColumnProfileRequest(object_ref=REF, column="category")
+    )
+    assert {v["value"] for v in anonymous.stats["most_common_values"]} == {"****"}
+
+
+async def test_profile_history_suggestions_and_accepting_them(stack: Stack) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.quality.GetObjectProfile(cpb.GetObjectProfileRequest(object_ref=REF))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
+    assert "profile it first" in (err.value.details() or "")
+
+    started = await stack.quality.StartProfile(
+        cpb.StartProfileRequest(object_ref=REF, wait=False), metadata=EDITOR
+    )
+    assert started.status in ("running", "succeeded")
+
+    async def first_done() -> bool:
+        got = await stack.quality.GetProfileRun(cpb.GetProfileRunRequest(id=started.id))
+        return got.status == "succeeded"
+
+    await eventually(first_done)
+    done = await stack.quality.StartProfile(
+        cpb.StartProfileRequest(object_ref=REF, sample_rows=200, wait=True), metadata=EDITOR
+    )
+    assert done.status == "succeeded", done.error
+    assert done.sampled and 0 < done.sample_size <= len(stack.rows.rows)
+    assert done.steps_done == done.steps_total > 0
+    assert done.row_count == len(stack.rows.rows)
+
+    history = await stack.quality.ListColumnProfiles(
+        cpb.ListColumnProfilesRequest(object_ref=REF, column="qty")
+    )
+    assert len(history.items) == 2  # one row per profile run, newest first
+    assert history.items[0].profile_run_id == done.id
+
+    suggested = await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
+    keys = {s.key for s in suggested.items}
+    assert "id:not_null" in keys and "id:unique" in keys
+    assert "category:value_in_set" in keys
+    assert suggested.profile_run_id == done.id
+
+    accepted = await stack.quality.AcceptSuggestions(
+        cpb.AcceptSuggestionsRequest(object_ref=REF, keys=["id:not_null", "id:unique"]),
+        metadata=EDITOR,
+    )
+    assert sorted(r.rule_type for r in accepted.created) == ["not_null", "unique"]
+    again = await stack.quality.AcceptSuggestions(
+        cpb.AcceptSuggestionsRequest(object_ref=REF, keys=["id:not_null"]), metadata=EDITOR
+    )
+    assert list(again.skipped) == ["id:not_null"] and not again.created
+    listed = await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
+    assert {s.key for s in listed.items if s.exists} == {"id:not_null", "id:unique"}
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=EDITOR)
+    assert run.status == "passed" and run.passed == 2
+
+
+async def test_errors_a_caller_can_hit(stack: Stack) -> None:
+    async def code_of(call) -> tuple[grpc.StatusCode, str]:  # type: ignore[no-untyped-def]
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await call
+        return err.value.code(), err.value.details() or ""
+
+    code, text = await code_of(add(stack, "value_in_set", "category", config={"allowed": [1]}))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "rule_config." in text
+    code, text = await code_of(add(stack, "not_null", "no_such_column"))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "no_such_column" in text
+    code, _ = await code_of(
+        stack.quality.CreateQualityRule(
+            cpb.CreateQualityRuleRequest(
+                object_ref="shop.sales.nope", column="id", rule_type="not_null"
+            )
+        )
+    )
+    assert code == grpc.StatusCode.NOT_FOUND
+    sql = {"sql": "SELECT * FROM sales.events WHERE qty > 8"}
+    code, text = await code_of(add(stack, "custom_sql", config=sql, meta=EDITOR))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "admin" in text
+    custom = await add(stack, "custom_sql", config=sql, meta=ADMIN)
+    code, _ = await code_of(
+        stack.quality.DeleteQualityRule(cpb.DeleteQualityRuleRequest(id=custom.id), metadata=EDITOR)
+    )
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    await stack.quality.DeleteQualityRule(
+        cpb.DeleteQualityRuleRequest(id=custom.id), metadata=ADMIN
+    )
+    # Nothing half-written: the refused rules do not exist.
+    listed = await stack.quality.ListQualityRules(cpb.ListQualityRulesRequest(object_ref=REF))
+    assert list(listed.items) == []
+    code, text = await code_of(stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF)))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "no enabled quality rules" in text
+    code, _ = await code_of(
+        stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF, rule_ids=[424242]))
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    code, _ = await code_of(
+        stack.quality.StartProfile(cpb.StartProfileRequest(object_ref=REF, columns=["nope"]))
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    dup = await add(stack, "not_null", "id", name="ids present")
+    code, _ = await code_of(add(stack, "not_null", "qty", name="ids present"))
+    assert code == grpc.StatusCode.ALREADY_EXISTS
+    code, text = await code_of(
+        stack.quality.UpdateQualityRule(
+            cpb.UpdateQualityRuleRequest(id=dup.id, severity="catastrophic")
+        )
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "severity" in text
+
+
+async def test_updates_are_audited_and_a_rule_whose_column_is_gone_is_skipped(
+    stack: Stack,
+) -> None:
+    rule = await add(stack, "not_null", "name")
+    other = await add(stack, "not_null", "id")
+    updated = await stack.quality.UpdateQualityRule(
+        cpb.UpdateQualityRuleRequest(id=rule.id, severity="critical", enabled=True),
+        metadata=EDITOR,
+    )
+    assert updated.severity == "critical"
+    audits = await stack.own_sql(
+        "SELECT event_type FROM quality.outbox WHERE event_type LIKE 'datacompass.audit%'"
+    )
+    assert len(audits) == 3  # two creations and one update
+
+    await stack.source_sql("ALTER TABLE sales.events DROP COLUMN name")
+    await stack.rescan()
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF))
+    by_rule = {c.rule_id: c for c in run.checks}
+    assert by_rule[rule.id].status == "skipped"
+    assert "name" in by_rule[rule.id].error
+    assert by_rule[other.id].status == "passed"
+    assert run.status == "passed" and run.skipped == 1
