@@ -244,3 +244,16 @@ async def test_updates_are_audited_and_a_rule_whose_column_is_gone_is_skipped(
     assert "name" in by_rule[rule.id].error
     assert by_rule[other.id].status == "passed"
     assert run.status == "passed" and run.skipped == 1
+
+
+async def test_rule_configs_holding_values_are_masked_like_samples(stack: Stack) -> None:
+    stack.masker.rules["category"] = ("admin",)
+    made = await add(stack, "value_in_set", "category", config={"allowed_values": ["a", "b"]})
+    seen = await stack.quality.GetQualityRule(
+        cpb.GetQualityRuleRequest(id=made.id), metadata=VIEWER
+    )
+    assert list(seen.config["allowed_values"]) == ["****", "****"]
+    listed = await stack.quality.ListQualityRules(
+        cpb.ListQualityRulesRequest(object_ref=REF), metadata=ADMIN
+    )
+    assert list(listed.items[0].config["allowed_values"]) == ["a", "b"]

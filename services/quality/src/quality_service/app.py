@@ -92,7 +92,7 @@ def build(
         relay.wake()
 
     runs.on_finished = finished
-    rules = QualityRuleUseCases(db, events, catalog)
+    rules = QualityRuleUseCases(db, events, catalog, masker)
     checks = CheckRunUseCases(
         db,
         events,

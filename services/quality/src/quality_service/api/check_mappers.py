@@ -28,7 +28,7 @@ def _list(values: Sequence[Any]) -> struct_pb2.ListValue:
     return out
 
 
-def rule(row: Row) -> cpb.QualityRule:
+def rule(row: Mapping[Any, Any]) -> cpb.QualityRule:
     return cpb.QualityRule(
         id=row["id"],
         object_ref=row["object_ref"],
@@ -49,7 +49,7 @@ def rule(row: Row) -> cpb.QualityRule:
     )
 
 
-def _expected(row: Row) -> str:
+def _expected(row: Mapping[Any, Any]) -> str:
     spec = rule_domain.RuleSpec(
         row["rule_type"], row["category"], row["column_name"], dict(row["config"])
     )

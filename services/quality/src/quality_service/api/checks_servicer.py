@@ -53,13 +53,13 @@ class ChecksServicerMixin:
     async def ListQualityRules(
         self, request: cpb.ListQualityRulesRequest, context: Ctx
     ) -> cpb.ListQualityRulesResponse:
-        rows = await self.rules.list(request.object_ref, request.column)
+        rows = await self.rules.list(request.object_ref, request.column, _caller()[1])
         return cpb.ListQualityRulesResponse(items=[m.rule(r) for r in rows])
 
     async def GetQualityRule(
         self, request: cpb.GetQualityRuleRequest, context: Ctx
     ) -> cpb.QualityRule:
-        return m.rule(await self.rules.get(request.id))
+        return m.rule(await self.rules.get(request.id, _caller()[1]))
 
     async def UpdateQualityRule(
         self, request: cpb.UpdateQualityRuleRequest, context: Ctx

@@ -10,7 +10,8 @@ from typing import Any
 from dckit.db import Database
 from dckit.errors import InvalidArgument, NotFound, PermissionDenied
 from dckit.outbox import Outbox, diff
-from quality_service.application.ports import Catalog, CatalogObject
+from quality_service.application.ports import Catalog, CatalogObject, SampleMasker
+from quality_service.application.samples import Samples
 from quality_service.db.checks_repo import ChecksRepository
 from quality_service.db.repository import Row
 from quality_service.domain import rules as rule_domain
@@ -28,8 +29,10 @@ def default_name(rule_type: str, column: str) -> str:
 
 
 class QualityRuleUseCases:
-    def __init__(self, db: Database, outbox: Outbox, catalog: Catalog) -> None:
-        self.db, self.outbox, self.catalog = db, outbox, catalog
+    def __init__(
+        self, db: Database, outbox: Outbox, catalog: Catalog, masker: SampleMasker
+    ) -> None:
+        self.db, self.outbox, self.catalog, self.masker = db, outbox, catalog, masker
 
     async def references(self, rule_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
         """The catalog objects a rule's config names (referential integrity)."""
@@ -113,14 +116,26 @@ class QualityRuleUseCases:
             )
         return row
 
-    async def get(self, rule_id: int) -> Row:
+    async def get(self, rule_id: int, role: str) -> Mapping[str, Any]:
         async with self.db.session() as session:
-            return await _rule(ChecksRepository(session), rule_id)
+            row = await _rule(ChecksRepository(session), rule_id)
+        return (await self._shown([row], role))[0]
 
-    async def list(self, object_ref: str, column: str = "") -> Sequence[Row]:
+    async def list(self, object_ref: str, column: str, role: str) -> Sequence[Mapping[str, Any]]:
         obj = await self.catalog.object(object_ref)
         async with self.db.session() as session:
-            return await ChecksRepository(session).rules(obj.ref, column)
+            rows = await ChecksRepository(session).rules(obj.ref, column)
+        return await self._shown(rows, role)
+
+    async def _shown(self, rows: Sequence[Row], role: str) -> Sequence[Mapping[str, Any]]:
+        """Rule configs hold column values (value sets, bounds): masked like samples."""
+        shown = [{**r, "config": dict(r["config"])} for r in rows]
+        samples = Samples()
+        for r in shown:
+            samples.add_rule_config(r["column_name"], r["config"])
+        if shown:
+            await samples.reveal(self.masker, shown[0]["object_ref"], role)
+        return shown
 
     async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Row:
         async with self.db.session() as session:
