@@ -137,6 +137,8 @@ def test_service_env_carries_secrets_and_ports(tmp_path: Path) -> None:
     assert "DATACOMPASS_GATEWAY_ANONYMOUS_READ" not in env  # every API call needs a token
     assert env["DATACOMPASS_INTERNAL_TOKEN"] == supervisor.secrets.internal_token
     assert env["DATACOMPASS_GOVERNANCE_JWT_SECRET"] == supervisor.secrets.jwt_secret
+    assert env["DATACOMPASS_GOVERNANCE_MASKING_KEY"] == supervisor.secrets.masking_key
+    assert len(supervisor.secrets.masking_key) >= 16  # what governance's MaskingKeys requires
     assert len({supervisor.secrets.internal_token, supervisor.secrets.admin_key}) == 2
     assert env["DATACOMPASS_DATABASE_URL"].endswith("/datacompass")
 

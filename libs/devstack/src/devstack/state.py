@@ -95,6 +95,9 @@ class Secrets:
     internal_token: str
     # Key governance signs access tokens (JWTs) with.
     jwt_secret: str
+    # Secret governance derives its masking keys from (hash salt, tokens, pseudonyms): changing
+    # it changes every masked value and makes issued tokens undecryptable.
+    masking_key: str
     # Fernet key the notifier encrypts channel secrets (webhook secrets, SMTP passwords) with.
     notifier_key: str
 

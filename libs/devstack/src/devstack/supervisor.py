@@ -305,6 +305,7 @@ class Supervisor:
                 "DATACOMPASS_BOOTSTRAP_ADMIN_KEY": self.secrets.admin_key,
                 "DATACOMPASS_INTERNAL_TOKEN": self.secrets.internal_token,
                 "DATACOMPASS_GOVERNANCE_JWT_SECRET": self.secrets.jwt_secret,
+                "DATACOMPASS_GOVERNANCE_MASKING_KEY": self.secrets.masking_key,
                 "DATACOMPASS_NOTIFIER_ENCRYPTION_KEY": self.secrets.notifier_key,
                 "DATACOMPASS_NOTIFIER_PUBLIC_URL": cfg.base_url,
                 "PYTHONUNBUFFERED": "1",

@@ -23,17 +23,20 @@ from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
 from governance_service.adapters.catalog_grpc import GrpcCatalog
 from governance_service.api.classification_mappers import classification
+from governance_service.api.masking_mappers import changed as masking_rule_changed
 from governance_service.api.ownership_mappers import EVENTS as OWNERSHIP_EVENTS
 from governance_service.api.policy_mappers import changed as policy_changed
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
+from governance_service.application.masking_rules import MaskingRuleUseCases
 from governance_service.application.ownership import OwnershipUseCases
 from governance_service.application.policies import PolicyUseCases
 from governance_service.config import GovernanceSettings
 from governance_service.db.tables import SCHEMA, outbox, processed_events
 from governance_service.domain.credentials import TokenSigner
+from governance_service.domain.masking import Masker, MaskingKeys
 
 SERVICE = "governance"
 AUDIT_CONSUMER = "governance-audit"
@@ -101,8 +104,10 @@ def build(settings: GovernanceSettings) -> GovernanceService:
     )
     owners = OwnershipUseCases(db, base.outbox, catalog, OWNERSHIP_EVENTS)
     policies = PolicyUseCases(db, base.outbox, catalog, policy_changed)
+    masker = Masker(MaskingKeys.derive(settings.masking_key.get_secret_value()))
+    masking = MaskingRuleUseCases(db, base.outbox, catalog, masker, masking_rule_changed)
     servicer = GovernanceServicer(
-        IdentityUseCases(db, base.outbox, signer), audit, classes, owners, policies
+        IdentityUseCases(db, base.outbox, signer), audit, classes, owners, policies, masking
     )
 
     def register(server: grpc.aio.Server) -> None:

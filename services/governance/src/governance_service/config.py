@@ -21,6 +21,10 @@ class GovernanceSettings(BackendSettings):
     """Prometheus metrics port."""
     jwt_secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     """Key signing access tokens (JWT HS256), same on every replica; unset = random per process."""
+    masking_key: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
+    """Secret the masking keys (hash salt, token and format-preserving encryption keys) derive
+    from, at least 16 characters; the same on every replica and kept: changing it changes every
+    hash and pseudonym and makes issued tokens undecryptable. Unset = random per process."""
     access_token_seconds: int = 900
     """Lifetime of an access token issued by login or refresh."""
     refresh_token_seconds: int = 7 * 24 * 3600

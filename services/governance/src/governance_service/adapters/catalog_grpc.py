@@ -19,6 +19,7 @@ PAGE = 200
 class CatalogColumn:
     name: str
     urn: str
+    data_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class CatalogObject:
     name: str
     tags: frozenset[str]
     columns: tuple[CatalogColumn, ...]
+    source_type: str = ""  # postgres | databricks | dbt
 
 
 def object_ref(value: str) -> refs_pb2.ObjectRef:
@@ -54,7 +56,8 @@ class GrpcCatalog:
             schema=obj.schema_name,
             name=obj.name,
             tags=frozenset(t.lower() for t in obj.tags),
-            columns=tuple(CatalogColumn(c.name, c.urn) for c in obj.columns),
+            columns=tuple(CatalogColumn(c.name, c.urn, c.data_type) for c in obj.columns),
+            source_type=obj.source_type,
         )
 
     async def refs(self, source_name: str = "") -> AsyncIterator[str]:

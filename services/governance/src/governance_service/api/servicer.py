@@ -9,13 +9,16 @@ import grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
+from datacompass.governance.v1 import masking_pb2 as mpb
 from governance_service.api import classification_mappers as cm
 from governance_service.api import mappers as m
+from governance_service.api import masking_mappers as mm
 from governance_service.api import ownership_mappers as om
 from governance_service.api import policy_mappers as pm
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
+from governance_service.application.masking_rules import MaskingRuleUseCases
 from governance_service.application.ownership import OwnershipUseCases
 from governance_service.application.policies import PolicyUseCases
 from governance_service.db.repository import AuditFilter
@@ -35,9 +38,10 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         classification: ClassificationUseCases,
         ownership: OwnershipUseCases,
         policies: PolicyUseCases,
+        masking: MaskingRuleUseCases,
     ) -> None:
         self.identity, self.audit, self.classes = identity, audit, classification
-        self.owners, self.policies = ownership, policies
+        self.owners, self.policies, self.masking = ownership, policies, masking
 
     async def Login(self, request: pb.LoginRequest, context: Ctx) -> pb.Tokens:
         return m.tokens(await self.identity.login(request.username, request.password))
@@ -262,3 +266,45 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     ) -> pb.DeletePolicyResponse:
         await self.policies.delete(request.id)
         return pb.DeletePolicyResponse()
+
+    # ------------------------------------------------------------ masking rules
+    async def CreateMaskingRule(
+        self, request: mpb.CreateMaskingRuleRequest, context: Ctx
+    ) -> mpb.MaskingRule:
+        row = await self.masking.create(request.object, request.column, mm.spec_from(request))
+        return mm.rule(row)
+
+    async def ListMaskingRules(
+        self, request: mpb.ListMaskingRulesRequest, context: Ctx
+    ) -> mpb.ListMaskingRulesResponse:
+        rows = await self.masking.rules(request.object, request.column)
+        return mpb.ListMaskingRulesResponse(items=[mm.rule(r) for r in rows])
+
+    async def GetMaskingRule(
+        self, request: mpb.GetMaskingRuleRequest, context: Ctx
+    ) -> mpb.MaskingRule:
+        return mm.rule(await self.masking.get(request.id))
+
+    async def UpdateMaskingRule(
+        self, request: mpb.UpdateMaskingRuleRequest, context: Ctx
+    ) -> mpb.MaskingRule:
+        return mm.rule(await self.masking.update(request.id, mm.changes_from(request)))
+
+    async def DeleteMaskingRule(
+        self, request: mpb.DeleteMaskingRuleRequest, context: Ctx
+    ) -> mpb.DeleteMaskingRuleResponse:
+        await self.masking.delete(request.id)
+        return mpb.DeleteMaskingRuleResponse()
+
+    async def PreviewMaskingSql(
+        self, request: mpb.PreviewMaskingSqlRequest, context: Ctx
+    ) -> mpb.MaskingSqlPreview:
+        return mm.preview(*await self.masking.preview_sql(request.object, request.dialect))
+
+    async def MaskValues(
+        self, request: mpb.MaskValuesRequest, context: Ctx
+    ) -> mpb.MaskValuesResponse:
+        columns, names = await self.masking.mask_values(
+            request.object, request.role, mm.columns_from(request)
+        )
+        return mm.masked(columns, names)

@@ -199,3 +199,37 @@ data_policies = Table(
 )
 Index("ix_data_policies_object", data_policies.c.object_urn)
 Index("ix_data_policies_next_review", data_policies.c.next_review_date)
+
+# Masking rules (capsule spec 5.2.2) on one column each; config is the method's settings as
+# checked by domain.masking.validate_config. Disabled rules are kept (history, quick re-enable).
+masking_rules = Table(
+    "masking_rules",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("object_urn", Text, nullable=False),
+    Column("object_ref", Text, nullable=False),
+    Column("source_name", String(255), nullable=False),
+    Column("column", Text, nullable=False),
+    Column("column_urn", Text, nullable=False, server_default=""),
+    Column("name", String(200), nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("config", JSONB, nullable=False, server_default="{}"),
+    Column("exempt_roles", JSONB, nullable=False, server_default="[]"),
+    Column("preserve_null", Boolean, nullable=False, server_default="true"),
+    Column("enabled", Boolean, nullable=False, server_default="true"),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_by", String(255), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_masking_rules_object", masking_rules.c.object_urn)
+# One enabled rule per column: two would leave which one masks undefined.
+ONE_ENABLED_RULE = "uq_masking_rules_enabled_column"
+Index(
+    ONE_ENABLED_RULE,
+    masking_rules.c.object_ref,
+    masking_rules.c.column,
+    unique=True,
+    postgresql_where=masking_rules.c.enabled,
+)
