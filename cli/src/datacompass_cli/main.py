@@ -13,10 +13,12 @@ from datacompass_cli.commands import (
     deprecation,
     domain,
     dq,
+    mask,
     metrics,
     notify,
     owner,
     policy,
+    quality,
     scheduler,
     source,
 )
@@ -38,6 +40,7 @@ app.add_typer(auth.app, name="auth")
 app.add_typer(audit.app, name="audit")
 app.add_typer(deprecation.app, name="deprecation")
 app.add_typer(dq.app, name="dq")
+app.add_typer(quality.app, name="quality")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(notify.app, name="notify")
 app.add_typer(classify.app, name="classify")
@@ -45,6 +48,7 @@ app.add_typer(owner.app, name="owner")
 app.add_typer(owner.steward_app, name="steward")
 app.add_typer(domain.app, name="domain")
 app.add_typer(policy.app, name="policy")
+app.add_typer(mask.app, name="mask")
 app.command("metrics")(metrics.command)
 
 

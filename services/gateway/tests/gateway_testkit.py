@@ -236,6 +236,40 @@ async def shop(stack: Stack, client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
+async def table_source(
+    stack: Stack, client: httpx.AsyncClient, source: str, sql: str
+) -> AsyncIterator[None]:
+    """Source `source` on a scratch database set up with `sql`, scanned."""
+    async with scratch_database(stack.database_url, sql, f"dc_gw_{source}") as url:
+        conn = postgres_connection(url, connect_timeout_seconds=3)
+        body = {"name": source, "source_type": "postgres", "connection": conn}
+        resp = await client.post("/sources", json=body)
+        assert resp.status_code == 201, resp.text
+        resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
+        assert resp.status_code == 201, resp.text
+        yield
+
+
+@contextlib.asynccontextmanager
+async def user_client(
+    client: httpx.AsyncClient, username: str, role: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in with the API key of a new user `username` with `role`."""
+    password = "a password long enough"
+    resp = await client.post(
+        "/auth/users", json={"username": username, "password": password, "role": role}
+    )
+    assert resp.status_code == 201, resp.text
+    resp = await client.post("/auth/api-keys", json={"name": "tests", "user": username})
+    assert resp.status_code == 201, resp.text
+    headers = {"Authorization": f"Bearer {resp.json()['key']}"}
+    async with httpx.AsyncClient(
+        base_url=str(client.base_url), headers=headers, timeout=30
+    ) as http:
+        yield http
+
+
+@contextlib.asynccontextmanager
 async def visits_source(
     stack: Stack, client: httpx.AsyncClient, source: str, days: int, spike: int
 ) -> AsyncIterator[str]:
@@ -252,13 +286,7 @@ async def visits_source(
         f"FROM generate_series(0, {days - 1}) d, "
         f"LATERAL generate_series(1, CASE WHEN d = {spike} THEN 300 ELSE 30 END) g"
     )
-    async with scratch_database(stack.database_url, sql, f"dc_gw_{source}") as url:
-        conn = postgres_connection(url, connect_timeout_seconds=3)
-        body = {"name": source, "source_type": "postgres", "connection": conn}
-        resp = await client.post("/sources", json=body)
-        assert resp.status_code == 201, resp.text
-        resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
-        assert resp.status_code == 201, resp.text
+    async with table_source(stack, client, source, sql):
         yield f"{source}.public.visits"
 
 

@@ -29,10 +29,13 @@ from gateway_service.routers import (
     dq,
     health,
     lineage,
+    masking,
     notifications,
     objects,
     ownership,
     policies,
+    profiles,
+    quality_rules,
     scans,
     schedules,
     sources,
@@ -112,6 +115,9 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api.include_router(lineage.router)  # before objects: /objects/{ref}/lineage
     api.include_router(objects.router)
     api.include_router(policies.router)  # before capsules: /capsules/{urn}/policies
+    api.include_router(masking.router)  # before capsules: /capsules/{urn}/masking-sql
+    api.include_router(quality_rules.router)  # /capsules/{urn}/quality-rules, ...
+    api.include_router(profiles.router)  # /capsules/{urn}/profile, /columns/{urn}/profile
     api.include_router(capsules.router)
     api.include_router(auth.router)
     api.include_router(audit.router)

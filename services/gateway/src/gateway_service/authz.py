@@ -36,6 +36,9 @@ RULES: tuple[Rule, ...] = (
     # Data policies (retention, residency, access, review cycles) likewise.
     Rule("/api/v1/capsules/{urn}/policies", WRITES, "steward"),
     Rule("/api/v1/policies", WRITES, "steward"),
+    # Masking rules decide who sees clear values.
+    Rule("/api/v1/columns/{urn}/masking-rules", WRITES, "steward"),
+    Rule("/api/v1/masking-rules", WRITES, "steward"),
     # Notification channels hold secrets (webhook URLs, SMTP passwords, signing keys).
     Rule("/api/v1/notifications/channels", WRITES, "admin"),
     # Sources hold connection credentials.
@@ -51,6 +54,9 @@ OBJECT_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("PATCH", "/api/v1/objects/{ref}", "ref"),
     ("POST", "/api/v1/capsules/{urn}/constraints", "urn"),
     ("POST", "/api/v1/capsules/{urn}/transformation-code", "urn"),
+    ("POST", "/api/v1/capsules/{urn}/quality-rules", "urn"),
+    ("POST", "/api/v1/capsules/{urn}/quality-rules/suggestions/accept", "urn"),
+    ("POST", "/api/v1/capsules/{urn}/profile", "urn"),
     ("PUT", "/api/v1/classification/objects/{ref}", "ref"),
     ("PUT", "/api/v1/classification/objects/{ref}/columns/{column}", "ref"),
 )

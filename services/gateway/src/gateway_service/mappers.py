@@ -148,6 +148,20 @@ def catalog_object(msg: pb.CatalogObject, *, with_columns: bool = False) -> sche
     return schemas.CatalogObject(**fields)
 
 
+def split_column_ref(urn: str) -> tuple[str, str]:
+    """A column URN (`<object urn>.<column>`) or ref (`source.schema.table.column`) as (object
+    ref or URN, column), split at the last '.' (column names with a '.' cannot be named this
+    way); 400 when there is no '.'."""
+    obj, dot, column = urn.strip().rpartition(".")
+    if not dot or not obj or not column:
+        raise ApiError(
+            400,
+            "INVALID_ARGUMENT",
+            f"column: {urn!r} is not <object urn or ref>.<column>",
+        )
+    return obj, column
+
+
 def object_ref(ref: str) -> refs_pb2.ObjectRef:
     """`source.schema.name`, a URN (`urn:dcs:...`) or a numeric id; the catalog validates the
     qualified name and the URN."""

@@ -206,3 +206,8 @@ class CatalogObjectWithDeprecation(CatalogObject):
     deprecation: Deprecation | None = Field(
         None, description="The object's open (not withdrawn) deprecation, if any."
     )
+    quality_score: float | None = Field(
+        None,
+        description="0-100 from the latest check of each enabled quality rule (GET only; null "
+        "before any check, or when the quality service cannot answer).",
+    )

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import grpc
 from fastapi import APIRouter, Query
 from google.protobuf import field_mask_pb2
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
+from datacompass.quality.v1 import checks_pb2 as qpb
+from datacompass.quality.v1.quality_pb2_grpc import QualityServiceStub as QualityStub
 from gateway_service import mappers as m
 from gateway_service import mappers_catalog_depth as md
 from gateway_service import schemas
 from gateway_service import schemas_catalog_depth as s
-from gateway_service.deps import Catalog, PageParams
+from gateway_service.deps import Catalog, PageParams, Quality
 
 router = APIRouter(prefix="/objects", tags=["objects"])
+SCORE_TIMEOUT_SECONDS = 2.0
 
 REF_DOC = "`source.schema.name`, URN (`urn:dcs:...`) or numeric id"
 
@@ -85,9 +89,24 @@ async def list_columns(ref: str, catalog: Catalog, page: PageParams) -> schemas.
     summary="Get an object with its columns and deprecation",
     description=f"`ref`: {REF_DOC}.",
 )
-async def get_object(ref: str, catalog: Catalog) -> s.CatalogObjectWithDeprecation:
+async def get_object(
+    ref: str, catalog: Catalog, quality: Quality
+) -> s.CatalogObjectWithDeprecation:
     obj = await catalog.GetObject(pb.GetObjectRequest(ref=m.object_ref(ref)))
-    return md.catalog_object(obj)
+    out = md.catalog_object(obj)
+    out.quality_score = await _quality_score(quality, obj.ref)
+    return out
+
+
+async def _quality_score(quality: QualityStub, ref: str) -> float | None:
+    """The object is served even when the quality service is down: the score is optional."""
+    try:
+        got = await quality.GetQualityScore(
+            qpb.GetQualityScoreRequest(object_ref=ref), timeout=SCORE_TIMEOUT_SECONDS
+        )
+    except grpc.aio.AioRpcError:
+        return None
+    return got.score if got.HasField("score") else None
 
 
 @router.patch(
