@@ -56,6 +56,9 @@ async def test_a_check_run_records_passed_and_failed_checks_with_samples(stack: 
     samples = list(by_rule[cat.id].sample_failures)
     assert 0 < len(samples) <= 10
     assert all(s["values"]["category"] == "d" for s in samples)
+    # Each failing row comes with its primary key, so it can be found.
+    ids_of_d = {r[0] for r in rows if r[CATEGORY] == "d"}
+    assert all(int(s["values"]["id"]) in ids_of_d for s in samples)
     # A blocking rule failed: the run failed, and both events went out with the run.
     assert run.status == "failed"
     assert (run.passed, run.failed) == (1, 2)
@@ -147,11 +150,15 @@ async def test_profile_history_suggestions_and_accepting_them(stack: Stack) -> N
     assert len(history.items) == 2  # one row per profile run, newest first
     assert history.items[0].profile_run_id == done.id
 
+    # A later profile of one column: suggestions still cover every column's newest profile.
+    await stack.quality.StartProfile(
+        cpb.StartProfileRequest(object_ref=REF, columns=["qty"], wait=True), metadata=EDITOR
+    )
     suggested = await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
     keys = {s.key for s in suggested.items}
     assert "id:not_null" in keys and "id:unique" in keys
     assert "category:value_in_set" in keys
-    assert suggested.profile_run_id == done.id
+    assert suggested.profile_run_id == done.id + 1
 
     accepted = await stack.quality.AcceptSuggestions(
         cpb.AcceptSuggestionsRequest(object_ref=REF, keys=["id:not_null", "id:unique"]),

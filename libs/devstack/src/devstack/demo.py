@@ -80,6 +80,30 @@ def _words(text: str) -> list[str]:
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "refunded")
 
+# Quality rules on the demo: `datacompass quality check demo.public.customers` passes the
+# e-mail and country rules and fails `not_null` on phone (NULL_PHONE_RATE of rows), with
+# samples. Keys: (object below the source, column, rule type, config, severity).
+QUALITY_RULES: list[tuple[str, str, str, dict[str, Any], str]] = [
+    ("public.customers", "email", "format_valid", {"format": "email"}, "error"),
+    ("public.customers", "phone", "not_null", {}, "error"),
+    ("public.customers", "country", "pattern_match", {"pattern": "^[A-Z]{2}$"}, "warning"),
+    ("public.customers", "id", "unique", {}, "critical"),
+    ("public.orders", "status", "value_in_set", {"allowed_values": list(STATUSES)}, "error"),
+]
+# Masking rules on the demo's personal data: stewards see the values, everyone else masked
+# ones (in profiles, failing-row samples, suggested value sets).
+MASKING_RULES: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("public.customers", "email", "partial_redaction", {}),
+    (
+        "public.customers",
+        "national_id",
+        "redaction",
+        {"full_redaction": False, "preserve_suffix": 4},
+    ),
+    ("public.customers", "phone", "hashing", {"truncate": 12}),
+]
+MASKING_EXEMPT_ROLES = ["steward"]
+
 FIRST_NAMES = _words(
     "Olivia Liam Emma Noah Ava Elijah Sophia Lucas Mia Mateo Amelia Levi Harper Ethan Aria "
     "James Chloe Hiroshi Ingrid Kwame Leila Ana Jonas Priya Diego Fatima Sven Yuki Omar Nora "

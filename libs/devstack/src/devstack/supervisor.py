@@ -482,6 +482,9 @@ class Supervisor:
             if any(b.name == "quality" for b in self.config.backends):
                 with self._step("demo DQ", "{detail}") as step:
                     step["detail"] = _demo_dq(client, api)
+                if any(b.name == "governance" for b in self.config.backends):
+                    with self._step("demo rules", "{detail}") as step:
+                        step["detail"] = _demo_rules(client, api)
 
     # ------------------------------------------------------------------ running
 
@@ -620,6 +623,8 @@ class Supervisor:
                 [
                     f"  .venv/bin/datacompass dq backfill {DEMO_SOURCE}.{demo.DQ_OBJECT} --days 30",
                     f"  .venv/bin/datacompass dq status {DEMO_SOURCE}.{demo.DQ_OBJECT}",
+                    f"  .venv/bin/datacompass quality profile {DEMO_SOURCE}.public.customers",
+                    f"  .venv/bin/datacompass quality check {DEMO_SOURCE}.public.customers",
                 ]
                 if self.demo_info and any(b.name == "quality" for b in self.config.backends)
                 else []
@@ -675,6 +680,34 @@ def _demo_dq(client: httpx.Client, api: str) -> str:
         )
         _expect(response, f"add a {expectation['metric_type']} expectation to {ref}")
     return f"{ref}: {len(demo.DQ_EXPECTATIONS)} expectations"
+
+
+def _demo_rules(client: httpx.Client, api: str) -> str:
+    """The demo's quality and masking rules, each created only where its column has none of
+    that kind yet (a restart keeps what people changed)."""
+    added = 0
+    for obj, column, rule_type, config, severity in demo.QUALITY_RULES:
+        ref = f"{DEMO_SOURCE}.{obj}"
+        found = _expect(
+            client.get(f"{api}/capsules/{ref}/quality-rules", params={"column": column}),
+            f"read the quality rules of {ref}",
+        )
+        if any(r["rule_type"] == rule_type for r in found.get("items", [])):
+            continue
+        body = {"column": column, "rule_type": rule_type, "rule_config": config,
+                "severity": severity}  # fmt: skip
+        response = client.post(f"{api}/capsules/{ref}/quality-rules", json=body)
+        _expect(response, f"add a {rule_type} rule to {ref}.{column}")
+        added += 1
+    masked = 0
+    for obj, column, method, config in demo.MASKING_RULES:
+        path = f"{api}/columns/{DEMO_SOURCE}.{obj}.{column}/masking-rules"
+        if _expect(client.get(path), f"read the masking rules of {obj}.{column}").get("items"):
+            continue
+        body = {"method": method, "config": config, "exempt_roles": demo.MASKING_EXEMPT_ROLES}
+        _expect(client.post(path, json=body), f"mask {obj}.{column}")
+        masked += 1
+    return f"{added} quality rules, {masked} masking rules added"
 
 
 def _expect(response: httpx.Response, what: str) -> dict[str, Any]:

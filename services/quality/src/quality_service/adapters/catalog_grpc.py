@@ -33,6 +33,16 @@ class GrpcCatalog:
             )
         except grpc.aio.AioRpcError as exc:
             raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+        try:
+            constraints = await self.stub.ListConstraints(
+                cpb.ListConstraintsRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+        primary_key = next(
+            (tuple(c.columns) for c in constraints.items if c.constraint_type == "primary_key"),
+            (),
+        )
         leading = frozenset(
             i.columns[0]
             for i in indexes.items
@@ -47,6 +57,7 @@ class GrpcCatalog:
             name=obj.name,
             columns={c.name: c.data_type for c in obj.columns},
             range_indexed=leading,
+            primary_key=primary_key,
         )
 
     async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:

@@ -168,7 +168,15 @@ async def evaluate(
         await asyncio.gather(
             *(
                 _sample(
-                    executor, dialect, table, rule.spec, outcome, columns, ref_tables, sample_limit
+                    executor,
+                    dialect,
+                    table,
+                    rule.spec,
+                    outcome,
+                    columns,
+                    ref_tables,
+                    sample_limit,
+                    obj.primary_key,
                 )
                 for rule, outcome in zip(rules, outcomes, strict=True)
                 if outcome.status in ("failed", "warning")
@@ -186,9 +194,10 @@ async def _sample(
     columns: Mapping[str, str],
     ref_tables: Mapping[str, tuple[str, ...]],
     limit: int,
+    key_columns: Sequence[str],
 ) -> None:
     ref_table = ref_tables.get(spec.config.get("reference", "")) if spec.config else None
-    query = sample_query(dialect, table, spec, columns, limit, ref_table)
+    query = sample_query(dialect, table, spec, columns, limit, ref_table, key_columns)
     if query is None:
         return
     started = time.monotonic()

@@ -21,6 +21,8 @@ class CatalogObject:
     columns: dict[str, str]  # name → data_type
     # Columns that lead a btree index (a range on them is an index range scan).
     range_indexed: frozenset[str] = frozenset()
+    # The primary key's columns (failing-row samples show them, so a row can be found).
+    primary_key: tuple[str, ...] = ()
 
 
 class Catalog(Protocol):

@@ -298,11 +298,13 @@ class ProfileUseCases:
     async def _suggest(self, object_ref: str) -> tuple[ProfileRunView, list[Suggestion]]:
         obj = await self.catalog.object(object_ref)
         async with self.db.session() as session:
+            # Each column's newest profile: a later run may have profiled only some columns.
             repo = ChecksRepository(session)
-            run = await repo.latest_profile_run(obj.ref)
-            if run is None:
+            rows = await repo.latest_column_profiles(obj.ref)
+            if not rows:
                 raise NotFound(f"{obj.ref} has not been profiled yet: profile it first")
-            rows = await repo.profiles_of(run["id"])
+            run = await repo.get_profile_run(max(r["profile_run_id"] for r in rows))
+        assert run is not None  # the FK cascades: a profile row always has its run
         columns = [
             ColumnProfile(**{k: v for k, v in r["stats"].items() if k in PROFILE_FIELDS})
             for r in rows

@@ -209,6 +209,20 @@ class ChecksRepository:
         )
         return (await self.s.execute(query)).mappings().all()
 
+    async def latest_column_profiles(self, object_ref: str) -> Sequence[Row]:
+        """The newest profile of each column, whichever run it came from."""
+        query = (
+            select(column_profiles)
+            .where(column_profiles.c.object_ref == object_ref)
+            .distinct(column_profiles.c.column_name)
+            .order_by(
+                column_profiles.c.column_name,
+                column_profiles.c.profile_run_id.desc(),
+                column_profiles.c.id.desc(),
+            )
+        )
+        return (await self.s.execute(query)).mappings().all()
+
     async def column_history(self, object_ref: str, column: str, limit: int) -> Sequence[Row]:
         query = (
             select(column_profiles)

@@ -396,18 +396,21 @@ def sample_query(
     columns: Mapping[str, str],
     limit: int,
     reference_table: Sequence[str] | None = None,
+    key_columns: Sequence[str] = (),
 ) -> Query | None:
-    """Up to `limit` failing rows of one rule (its columns only, aliased c0.. → Query.aliases
-    maps alias → ('column', name)), or for duplicate rules the duplicated values with their
-    count (alias `n`). None for rules about the whole object (no failing rows to show).
-    custom_sql samples are the admin's own columns (no aliases)."""
+    """Up to `limit` failing rows of one rule (its columns, then `key_columns` so a reader can
+    find the row, aliased c0.. → Query.aliases maps alias → ('column', name)), or for duplicate
+    rules the duplicated values with their count (alias `n`). None for rules about the whole
+    object (no failing rows to show). custom_sql samples are the admin's own columns (no
+    aliases)."""
     q, b = _Sql(dialect), Binder(dialect)
     tbl = q.table(table)
     limit = int(limit)
     t = spec.rule_type
     cols = spec.columns()
-    select = ", ".join(f"a.{q.quote(name)} AS c{i}" for i, name in enumerate(cols))
-    aliases = {f"c{i}": ("column", name) for i, name in enumerate(cols)}
+    shown = list(dict.fromkeys([*cols, *key_columns])) if t not in GROUP_SAMPLES else cols
+    select = ", ".join(f"a.{q.quote(name)} AS c{i}" for i, name in enumerate(shown))
+    aliases = {f"c{i}": ("column", name) for i, name in enumerate(shown)}
     if t in PREDICATE_RULES:
         where = failing_predicate(spec, dialect, b, columns, prefix="a.")
         sql = f"SELECT {select} FROM {tbl} a WHERE {where} LIMIT {limit}"
