@@ -182,6 +182,7 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[
             verify_signature(post, secret)
             assert post.headers["X-DataCompass-Event"] == "datacompass.quality.breach.detected"
     _check_demo_governance(cli, cli_env)
+    _check_demo_quality_and_masking(stack, cli, cli_env)
     _check_cron_scan_on_time(stack, cli, cli_env, schedule.json()["id"])
 
 
@@ -213,6 +214,62 @@ def _check_demo_governance(cli: list[str], env: dict[str, str]) -> None:
             break
         assert time.monotonic() < deadline, log.stdout
         time.sleep(0.5)
+
+
+def _check_demo_quality_and_masking(stack: Stack, cli: list[str], env: dict[str, str]) -> None:
+    """The quality-rules done-when (profile, accepted suggestions, a check run with passed and
+    failed checks and failing rows) and the masking one: a viewer sees the demo's e-mails
+    masked in a profile, a steward (exempt) sees them clear."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*cli, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+
+    customers = "demo.public.customers"
+    profiled = run("quality", "profile", customers)
+    assert profiled.returncode == 0, profiled.stderr
+    assert "succeeded" in profiled.stdout and "national_id" in profiled.stdout
+    suggested = run("--format", "json", "quality", "rules", "suggest", customers)
+    assert suggested.returncode == 0, suggested.stderr
+    keys = {s["key"] for s in json.loads(suggested.stdout)["items"]}
+    assert "email:not_null" in keys
+    accepted = run("--format", "json", "quality", "rules", "suggest", customers,
+                   "--accept", "email:not_null")  # fmt: skip
+    assert accepted.returncode == 0, accepted.stderr
+    assert [r["rule_type"] for r in json.loads(accepted.stdout)["created"]] == ["not_null"]
+    checked = run("--format", "json", "quality", "check", customers)
+    assert checked.returncode == 0, checked.stderr  # the demo's failing rule is not blocking
+    checks = {c["rule_name"]: c for c in json.loads(checked.stdout)["checks"]}
+    assert checks["email_not_null"]["status"] == "passed"
+    phone = checks["phone_not_null"]
+    assert phone["status"] == "failed" and phone["failure_count"] > 0
+    assert phone["sample_failures"] and all("id" in s["values"] for s in phone["sample_failures"])
+
+    auth = {"Authorization": f"Bearer {stack.admin_key}"}
+    with httpx.Client(base_url=f"{stack.base_url}/api/v1", timeout=30, headers=auth) as http:
+        keys_by_role = {}
+        for role in ("viewer", "steward"):
+            made = http.post(
+                "/auth/users",
+                json={"username": f"e2e-{role}", "password": "long enough password", "role": role},
+            )
+            assert made.status_code == 201, made.text
+            key = http.post("/auth/api-keys", json={"name": "e2e", "user": f"e2e-{role}"})
+            assert key.status_code == 201, key.text
+            keys_by_role[role] = key.json()["key"]
+        seen = {}
+        for role, key in keys_by_role.items():
+            got = http.get(
+                f"/columns/{customers}.email/profile", headers={"Authorization": f"Bearer {key}"}
+            )
+            assert got.status_code == 200, got.text
+            seen[role] = [v["value"] for v in got.json()["stats"]["most_common_values"]]
+    assert seen["viewer"] and all("*" in v and "@" in v for v in seen["viewer"])
+    assert seen["steward"] and not any("*" in v for v in seen["steward"])
+    # The same rows, in the same order: masking hides, it does not reorder or drop.
+    for masked, clear in zip(seen["viewer"], seen["steward"], strict=True):
+        assert masked.split("@")[1] == clear.split("@")[1] and masked[:2] == clear[:2]
 
 
 def _subscribe_webhook(stack: Stack, sink: Sink) -> str:

@@ -381,7 +381,8 @@ def check(
         typer.Option("--rule", "-r", min=1, help="Only this rule id (repeatable)."),
     ] = None,
     sample_limit: Annotated[
-        int | None, typer.Option("--sample-limit", min=1, max=1000, help="Failing rows kept.")
+        int | None,
+        typer.Option("--sample-limit", min=1, max=100, help="Failing rows kept per check."),
     ] = None,
     output_format: FormatOpt = None,
 ) -> None:
