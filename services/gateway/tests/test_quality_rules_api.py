@@ -441,3 +441,31 @@ async def test_owner_with_viewer_role_manages_rules_of_their_object(
         assert resp.status_code == 403, resp.text
         assert (await owner.get(f"/quality-rules/{rule['id']}")).status_code == 200
     await _clear_rules(client, people)
+
+
+async def test_a_schedule_runs_the_quality_check(
+    stack: Stack, client: httpx.AsyncClient, people: str
+) -> None:
+    await _clear_rules(client, people)
+    await _add(client, people, column="id", rule_type="not_null")
+    made = await cli(
+        stack, "--format", "json", "scheduler", "create", "people checks",
+        "--cron", "0 4 * * *", "--check", people,
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    schedule = json.loads(made.stdout)
+    assert schedule["task_type"] == "quality_check"
+    run = await client.post(f"/schedules/{schedule['id']}/run", params={"wait": "true"})
+    assert run.status_code == 201, run.text
+    body = run.json()
+    assert body["status"] == "succeeded", body
+    checked = (await client.get(f"/quality-checks/{body['target_id']}")).json()
+    assert checked["object_ref"] == people and checked["status"] == "passed"
+    assert checked["execution_context"] == {"trigger": "schedule"}
+    assert body["result"]["check_run_id"] == checked["id"]
+    bad = await client.post(
+        "/schedules",
+        json={"name": "x", "cron": "0 4 * * *", "task_type": "quality_check",
+              "params": {"object_ref": people, "days": 3}},
+    )  # fmt: skip
+    assert bad.status_code == 400 and "params.days" in bad.text

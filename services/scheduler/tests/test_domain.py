@@ -53,6 +53,8 @@ def spec(**kw: Any) -> ScheduleSpec:
         ({"params": {"source_name": 3}}, "params.source_name:"),
         ({"params": {"source_name": "a", "extra": 1}}, "params.extra:"),
         ({"task_type": "dq_run", "params": {}}, "params.object_ref:"),
+        ({"task_type": "quality_check", "params": {}}, "params.object_ref:"),
+        ({"task_type": "quality_check", "params": {"object_ref": "a.b"}}, "params.object_ref:"),
         ({"task_type": "dq_run", "params": {"object_ref": "a.b"}}, "params.object_ref:"),
         ({"task_type": "dq_run", "params": {"object_ref": "a..c"}}, "params.object_ref:"),
         ({"task_type": "dq_run", "params": {"object_ref": "a.b.c", "days": 1.5}}, "params.days:"),

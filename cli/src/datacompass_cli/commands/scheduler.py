@@ -75,15 +75,21 @@ def create(
     ] = None,
     dq: Annotated[str | None, typer.Option("--dq", help="DQ run of this object ref.")] = None,
     days: Annotated[int | None, typer.Option("--days", min=1, help="DQ: last N days.")] = None,
+    check: Annotated[
+        str | None, typer.Option("--check", help="Quality check (its rules) of this object ref.")
+    ] = None,
     timezone: Annotated[str, typer.Option("--timezone", help="IANA zone of the cron.")] = "UTC",
     output_format: FormatOpt = None,
 ) -> None:
-    """Create a schedule for a metadata scan (--scan SOURCE) or a DQ run (--dq OBJECT)."""
-    if bool(scan) == bool(dq):
-        raise typer.BadParameter("give exactly one of --scan and --dq")
+    """Create a schedule for a metadata scan (--scan SOURCE), a DQ run (--dq OBJECT) or a
+    quality check (--check OBJECT)."""
+    if sum(1 for task in (scan, dq, check) if task) != 1:
+        raise typer.BadParameter("give exactly one of --scan, --dq and --check")
     body: dict[str, Any] = {"name": name, "cron": cron, "timezone": timezone}
     if scan:
         body |= {"task_type": "metadata_scan", "params": {"source_name": scan}}
+    elif check:
+        body |= {"task_type": "quality_check", "params": {"object_ref": check}}
     else:
         params: dict[str, Any] = {"object_ref": dq, **({"days": days} if days else {})}
         body |= {"task_type": "dq_run", "params": params}

@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field
 
 from gateway_service.schemas import Page, Request
 
-TaskType = Literal["metadata_scan", "dq_run"]
+TaskType = Literal["metadata_scan", "dq_run", "quality_check"]
 PARAMS_DOC = (
     'metadata_scan: {"source_name"}; dq_run: {"object_ref", "days"?} (the last N days, '
-    "default the last complete period)"
+    'default the last complete period); quality_check: {"object_ref"} (its enabled rules)'
 )
 
 

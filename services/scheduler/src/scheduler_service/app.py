@@ -72,6 +72,7 @@ def build(settings: SchedulerSettings, clock: Clock = utc_now) -> SchedulerServi
         GrpcDispatcher(
             catalog_pb2_grpc.CatalogServiceStub(catalog_channel),
             quality_pb2_grpc.QualityServiceStub(quality_channel),
+            check_timeout_seconds=settings.check_timeout_seconds,
         ),
         mappers.run,
         clock=clock,

@@ -22,6 +22,8 @@ class SchedulerSettings(BackendSettings):
     """The quality service's gRPC address (dq_run runs start DQ runs there)."""
     rpc_timeout_seconds: float = 10.0
     """Deadline of one dispatch call to the owning service."""
+    check_timeout_seconds: float = 600.0
+    """Deadline of a scheduled quality check (it answers once every rule has run)."""
     poll_interval_seconds: float = 5.0
     """How often every replica looks for due schedules (a run fires at most this late)."""
     claim_batch_size: int = 50

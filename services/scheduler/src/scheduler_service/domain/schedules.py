@@ -16,7 +16,8 @@ from dckit.errors import InvalidArgument
 
 METADATA_SCAN = "metadata_scan"
 DQ_RUN = "dq_run"
-TASK_TYPES = (METADATA_SCAN, DQ_RUN)
+QUALITY_CHECK = "quality_check"
+TASK_TYPES = (METADATA_SCAN, DQ_RUN, QUALITY_CHECK)
 
 DEFAULT_MISFIRE_GRACE = 300
 DEFAULT_MAX_ATTEMPTS = 3
@@ -88,12 +89,12 @@ def validate_params(task_type: str, params: Mapping[str, Any]) -> dict[str, Any]
     if task_type == METADATA_SCAN:
         _only(params, {"source_name"})
         return {"source_name": _required_text(params, "source_name")}
+    if task_type == QUALITY_CHECK:
+        _only(params, {"object_ref"})
+        return {"object_ref": _object_ref(params)}
     if task_type == DQ_RUN:
         _only(params, {"object_ref", "days"})
-        ref = _required_text(params, "object_ref")
-        if len(ref.split(".")) != 3 or not all(ref.split(".")):
-            raise InvalidArgument(f"params.object_ref: {ref!r} is not source.schema.name")
-        out: dict[str, Any] = {"object_ref": ref}
+        out: dict[str, Any] = {"object_ref": _object_ref(params)}
         if params.get("days") is not None:
             days = params["days"]
             # Struct numbers arrive as floats: accept 7.0, refuse 7.5 and true.
@@ -114,6 +115,13 @@ def validate_params(task_type: str, params: Mapping[str, Any]) -> dict[str, Any]
         if task_type
         else f"task_type: required (one of {', '.join(TASK_TYPES)})"
     )
+
+
+def _object_ref(params: Mapping[str, Any]) -> str:
+    ref = _required_text(params, "object_ref")
+    if len(ref.split(".")) != 3 or not all(ref.split(".")):
+        raise InvalidArgument(f"params.object_ref: {ref!r} is not source.schema.name")
+    return ref
 
 
 def _only(params: Mapping[str, Any], allowed: set[str]) -> None:
