@@ -22,6 +22,7 @@ from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.quality.v1 import quality_pb2 as pb
 from datacompass.quality.v1 import quality_pb2_grpc
 from dckit.crypto import SecretBox
+from dckit.errors import Unavailable
 from dckit.grpc_client import channel
 from devstack.embedded import free_port as find_free_port
 from devstack.testing import scratch_database
@@ -148,11 +149,14 @@ class RoleMasker:
 
     rules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calls: list[tuple[str, str, dict[str, list[Any]]]] = field(default_factory=list)
+    down: bool = False  # answer as an unreachable governance service does
 
     async def mask(
         self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
     ) -> tuple[dict[str, list[Any]], set[str]]:
         self.calls.append((object_ref, role, {c: list(v) for c, v in columns.items()}))
+        if self.down:
+            raise Unavailable("sample values are withheld: governance is down (test)")
         masked = {c for c in columns if c in self.rules and role not in self.rules[c]}
         shown = {
             c: ["****" if c in masked and v is not None else v for v in values]

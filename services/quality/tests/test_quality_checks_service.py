@@ -11,6 +11,7 @@ from quality_testkit import REF, Stack, outbox_events, struct
 from datacompass.quality.v1 import checks_pb2 as cpb
 from datacompass.quality.v1 import quality_pb2 as pb  # noqa: F401  (the stub's package)
 from devstack.testing import eventually
+from quality_service.db.checks_repo import ChecksRepository
 from quality_service.domain import scoring
 
 VIEWER = (("x-dc-role", "viewer"), ("x-dc-actor", "vera"))
@@ -264,3 +265,100 @@ async def test_rule_configs_holding_values_are_masked_like_samples(stack: Stack)
         cpb.ListQualityRulesRequest(object_ref=REF), metadata=ADMIN
     )
     assert list(listed.items[0].config["allowed_values"]) == ["a", "b"]
+
+
+async def test_values_quoted_by_checks_are_masked_and_never_in_events(stack: Stack) -> None:
+    stack.masker.rules["category"] = ("admin",)
+    stack.masker.rules["amount"] = ("admin",)
+    in_set = await add(stack, "value_in_set", "category", config={"allowed_values": ["a", "b"]})
+    mean = await add(
+        stack, "statistical_threshold", "amount", config={"statistic": "mean", "max": 1.0}
+    )
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=VIEWER)
+    by_rule = {c.rule_id: c for c in run.checks}
+    assert by_rule[in_set.id].expected_value == "****"
+    assert by_rule[mean.id].status == "warning"
+    assert not by_rule[mean.id].HasField("measured_value")  # the mean of a masked column
+    assert by_rule[in_set.id].failure_count > 0  # counts are not values: shown
+    clear = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
+    by_rule = {c.rule_id: c for c in clear.checks}
+    assert "a" in by_rule[in_set.id].expected_value
+    amounts = [r[4] for r in stack.rows.rows if r[4] is not None]
+    assert by_rule[mean.id].measured_value == pytest.approx(
+        float(sum(amounts) / len(amounts)), rel=1e-9
+    )
+    (event,) = await outbox_events(stack, "datacompass.quality.check.completed")
+    announced = cpb.CheckRunFinished()
+    event.data.Unpack(announced)
+    for check in announced.run.checks:
+        assert not check.expected_value and not check.details and not check.sample_failures
+    assert not {c.rule_id: c for c in announced.run.checks}[mean.id].HasField("measured_value")
+    # A PATCH answers with the rule as the caller may see it.
+    patched = await stack.quality.UpdateQualityRule(
+        cpb.UpdateQualityRuleRequest(id=in_set.id, description="x"), metadata=EDITOR
+    )
+    assert list(patched.config["allowed_values"]) == ["****", "****"]
+
+
+async def test_custom_sql_samples_are_for_admins_and_masking_outages_withhold_values(
+    stack: Stack,
+) -> None:
+    sql = {"sql": "SELECT id, category FROM sales.events WHERE category = 'd'"}
+    custom = await add(stack, "custom_sql", config=sql, meta=ADMIN)
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    assert run.checks[0].sample_failures
+    seen = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
+    assert seen.checks[0].rule_id == custom.id and not seen.checks[0].sample_failures
+
+    stack.masker.down = True
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    # A new run is recorded and answered, its values withheld rather than failing the call
+    # (a scheduler would otherwise run it again).
+    again = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    assert again.status == "warning" and again.checks[0].failure_count > 0
+    assert not again.checks[0].sample_failures
+    assert "withheld" in again.checks[0].details["values_withheld"]
+
+
+async def test_a_run_of_some_rules_scores_every_enabled_rule_and_stale_runs_end(
+    stack: Stack,
+) -> None:
+    good = await add(stack, "not_null", "id")
+    await add(stack, "not_null", "qty")
+    full = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF))
+    part = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF, rule_ids=[good.id]))
+    assert part.status == "passed"
+    assert part.quality_score == pytest.approx(full.quality_score)  # qty's failure still counts
+
+    await stack.own_sql(
+        "INSERT INTO quality.quality_check_runs (object_ref, status, started_at)"
+        " VALUES ($1, 'running', now() - interval '2 hours')",
+        REF,
+    )
+    async with stack.service.db.session() as session:
+        assert await ChecksRepository(session).fail_stale_check_runs(3600) == 1
+    listed = await stack.quality.ListCheckRuns(cpb.ListCheckRunsRequest(object_ref=REF))
+    assert listed.items[0].status == "error" and "interrupted" in listed.items[0].error
+
+
+async def test_custom_sql_cannot_switch_the_session_to_writing(stack: Stack) -> None:
+    """set_config() may change the session's defaults, but each statement runs in a read-only
+    transaction of its own: the next statement still cannot write."""
+    unlock = {"sql": "SELECT set_config('default_transaction_read_only', 'off', false) AS x"}
+    # A function that writes: the only way a SELECT can (a data-modifying WITH is refused
+    # inside the subquery every custom SQL is wrapped in).
+    await stack.source_sql(
+        "CREATE FUNCTION sales.purge() RETURNS bigint LANGUAGE sql AS "
+        "'DELETE FROM sales.events WHERE id = 1 RETURNING id'"
+    )
+    write = {"sql": "SELECT sales.purge() AS purged"}
+    await add(stack, "custom_sql", config=unlock, meta=ADMIN, name="unlock")
+    await add(stack, "custom_sql", config=write, meta=ADMIN, name="write")
+    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    by_name = {c.rule_name: c for c in run.checks}
+    assert by_name["write"].status == "error" and "read-only" in by_name["write"].error
+    assert (await stack.source_sql("SELECT count(*) AS n FROM sales.events WHERE id = 1"))[0][
+        "n"
+    ] == 1

@@ -13,8 +13,10 @@ REQUEST_ID = "x-request-id"
 ACTOR = "x-dc-actor"
 CLIENT_IP = "x-dc-client-ip"
 USER_AGENT = "x-dc-user-agent"
-# The caller's role, set by the gateway once authenticated: services use it to decide what a
-# caller may see (masked sample values), never to authorize writes (the gateway does that).
+# The caller's role, set by the gateway once authenticated (callers are authenticated by the
+# internal token, so services trust it): it decides what a caller may see (masked sample
+# values) and the few checks the gateway cannot make from the route alone (custom SQL rules
+# are for admins).
 ROLE = "x-dc-role"
 
 

@@ -102,6 +102,7 @@ def build(
         rules,
         check_mappers.run_finished,
         default_sample_limit=settings.check_sample_limit,
+        stale_seconds=settings.check_stale_seconds,
     )
     profiles = ProfileUseCases(
         db, catalog, factory, masker, rules, stale_seconds=settings.profile_stale_seconds
@@ -128,7 +129,12 @@ def build(
         base,
         SERVICE_NAME,
         register,
-        workers=[runs.recover_stale, profiles.recover_stale, telemetry.breach_gauge_worker(db)],
+        workers=[
+            runs.recover_stale,
+            profiles.recover_stale,
+            checks.recover_stale,
+            telemetry.breach_gauge_worker(db),
+        ],
         on_shutdown=[close],
     )
     return QualityService(settings, db, bus, relay, runs, app)

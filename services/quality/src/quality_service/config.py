@@ -36,5 +36,7 @@ class QualitySettings(BackendSettings):
     """The governance service's gRPC address (masking rules applied to sample values)."""
     check_sample_limit: int = 10
     """Failing rows kept per check when the request does not say (at most 100)."""
+    check_stale_seconds: float = 3600.0
+    """A check run still running after this long is failed (its process died)."""
     profile_stale_seconds: float = 600.0
     """A profile run without progress for this long is failed (its process died)."""

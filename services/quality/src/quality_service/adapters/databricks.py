@@ -45,7 +45,7 @@ class DatabricksExecutor:
                 query.sql,
                 query.params,
                 seconds=self.timeout,
-                what=f"metric query on {dbx.where(self.conn)}",
+                what=f"query on {dbx.where(self.conn)}",
             )
         except SourceError as exc:
             raise QueryFailed(str(exc)) from exc

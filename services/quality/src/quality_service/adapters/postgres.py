@@ -1,5 +1,6 @@
-"""Runs metric queries on a PostgreSQL source: a small pool of read-only sessions (one per
-parallel chunk), each statement bounded by the configured timeout."""
+"""Runs metric, rule and profile queries on a PostgreSQL source: a small pool of read-only
+sessions (one per concurrent query), each statement in a read-only transaction bounded by the
+configured timeout."""
 
 from __future__ import annotations
 
@@ -42,14 +43,21 @@ class PostgresExecutor:
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         conn = await self._acquire()
         try:
-            rows = await conn.fetch(query.sql, *query.params)
+            # Every statement in its own READ ONLY transaction with its own timeout: a
+            # statement (an admin's custom SQL) could switch the session's defaults off with
+            # set_config(), but cannot make a read-only transaction write.
+            async with conn.transaction(readonly=True):
+                await conn.execute(
+                    f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}"
+                )
+                rows = await conn.fetch(query.sql, *query.params)
         except asyncpg.QueryCanceledError as exc:
             raise QueryFailed(
-                f"metric query on {where(self.conn)} exceeded the statement timeout "
+                f"query on {where(self.conn)} exceeded the statement timeout "
                 f"({self.statement_timeout_ms} ms)"
             ) from exc
         except asyncpg.PostgresError as exc:
-            raise QueryFailed(f"metric query on {where(self.conn)} failed: {reason(exc)}") from exc
+            raise QueryFailed(f"query on {where(self.conn)} failed: {reason(exc)}") from exc
         except (OSError, asyncpg.InterfaceError) as exc:
             raise SourceError(f"lost the connection to {where(self.conn)}: {reason(exc)}") from exc
         async with self._lock:

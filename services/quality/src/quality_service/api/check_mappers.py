@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,14 +16,9 @@ from quality_service.db.repository import Row
 from quality_service.domain import rules as rule_domain
 
 
-def _jsonable(value: Any) -> Any:
-    """Struct holds JSON only: anything else (a stray Decimal, a date) as its JSON text."""
-    return json.loads(json.dumps(value, default=str))
-
-
 def _list(values: Sequence[Any]) -> struct_pb2.ListValue:
     out = struct_pb2.ListValue()
-    out.extend(_jsonable(list(values)))
+    out.extend(rule_domain.json_safe(list(values)))
     return out
 
 
@@ -37,7 +31,7 @@ def rule(row: Mapping[Any, Any]) -> cpb.QualityRule:
         name=row["name"],
         rule_type=row["rule_type"],
         category=row["category"],
-        config=struct(_jsonable(row["config"])),
+        config=struct(rule_domain.json_safe(row["config"])),
         severity=row["severity"],
         blocking=row["blocking"],
         enabled=row["enabled"],
@@ -80,7 +74,7 @@ def check(row: Mapping[Any, Any]) -> cpb.QualityCheck:
         sample_failures=_list(row["sample_failures"] or []),
         error=row["error"],
         duration_ms=row["duration_ms"],
-        details=struct(_jsonable(row["details"] or {})),
+        details=struct(rule_domain.json_safe(row["details"] or {})),
         checked_at=ts(row["checked_at"]),
     )
 
@@ -99,7 +93,7 @@ def check_run(view: CheckRunView) -> cpb.CheckRun:
         skipped=run["skipped"],
         quality_score=run["quality_score"],
         triggered_by=run["triggered_by"],
-        execution_context=struct(_jsonable(run["execution_context"] or {})),
+        execution_context=struct(rule_domain.json_safe(run["execution_context"] or {})),
         checks=[check(c) for c in view.checks],
         error=run["error"],
         started_at=ts(run["started_at"]),
@@ -131,7 +125,7 @@ def column_profile(row: Mapping[Any, Any], masked: frozenset[str]) -> cpb.Column
         object_ref=row["object_ref"],
         column=column,
         data_type=row["data_type"],
-        stats=struct(_jsonable(row["stats"])),
+        stats=struct(rule_domain.json_safe(row["stats"])),
         sampled=row["sampled"],
         sample_size=row["sample_size"] or 0,
         sample_percentage=row["sample_percentage"] or 0.0,
@@ -174,8 +168,8 @@ def suggestion(view: SuggestionView) -> cpb.RuleSuggestion:
         key=s.key,
         column=s.column,
         rule_type=s.rule_type,
-        config=struct(_jsonable(s.rule_config)),
+        config=struct(rule_domain.json_safe(view.shown.get("rule_config", s.rule_config))),
         severity=s.severity,
-        reason=s.reason,
+        reason=view.shown.get("reason", s.reason),
         exists=view.exists,
     )

@@ -6,6 +6,9 @@ viewer (application/samples.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,20 +17,21 @@ from typing import Any
 from google.protobuf.message import Message
 
 from dckit.db import Database
-from dckit.errors import InvalidArgument, NotFound, Unavailable
+from dckit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from dckit.outbox import Outbox
 from dckit.paging import clamp_limit, decode_cursor, next_cursor
 from dckit.source_postgres import SourceError
 from quality_service.application.checks import evaluate
 from quality_service.application.ports import Catalog, CatalogObject, ExecutorFactory, SampleMasker
 from quality_service.application.quality_rules import QualityRuleUseCases
-from quality_service.application.samples import Samples
+from quality_service.application.samples import VALUE_MEASURES, Samples
 from quality_service.db.checks_repo import ChecksRepository
 from quality_service.db.repository import Row
 from quality_service.domain import rules as rule_domain
 from quality_service.domain import scoring
 
 MAX_SAMPLES = 100
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,13 @@ class CheckRunUseCases:
         finished_event: Callable[[Row, Sequence[Mapping[Any, Any]]], Message],
         *,
         default_sample_limit: int = 10,
+        stale_seconds: float = 3600.0,
     ) -> None:
         self.db, self.outbox, self.catalog = db, outbox, catalog
         self.executors, self.masker, self.rules = executors, masker, rules
         self.finished_event = finished_event
         self.default_sample_limit = default_sample_limit
+        self.stale_seconds = stale_seconds
 
     async def run(
         self,
@@ -102,6 +108,27 @@ class CheckRunUseCases:
                     "execution_context": dict(execution_context),
                 }
             )
+        try:
+            view = await self._finish(run, obj, rows, sample_limit, started)
+        except BaseException as exc:
+            # Whatever stopped the run (a cancelled call, an unexpected error), it must not
+            # stay "running": record it as an error, then let the cause propagate.
+            await self._abandon(run["id"], exc, started)
+            raise
+        try:
+            return await self._shown(view, role)
+        except Unavailable as exc:
+            # The run is recorded; failing the call now would make a scheduler run it again.
+            return CheckRunView(view.run, [_withheld(c, str(exc)) for c in view.checks])
+
+    async def _finish(
+        self,
+        run: Row,
+        obj: CatalogObject,
+        rows: Sequence[Row],
+        sample_limit: int,
+        started: float,
+    ) -> CheckRunView:
         outcomes, error = await self._evaluate(obj, rows, sample_limit or self.default_sample_limit)
         missing = rule_domain.CheckOutcome(0, "error", error="the engine returned no outcome")
         checks = [_check_row(run["id"], row, outcomes.get(row["id"], missing)) for row in rows]
@@ -109,8 +136,9 @@ class CheckRunUseCases:
         async with self.db.session() as session:
             repo = ChecksRepository(session)
             stored = await repo.insert_checks(checks)
-            latest = await repo.latest_checks([r["id"] for r in rows if r["enabled"]])
-            score = scoring.score(latest)
+            # The score reflects every enabled rule, also when this run checked only some.
+            enabled = await repo.rules(obj.ref, enabled_only=True)
+            score = scoring.score(await repo.latest_checks([r["id"] for r in enabled]))
             counts = {s: sum(1 for c in checks if c["status"] == s) for s in scoring.STATUSES}
             finished = await repo.finish_run(
                 run["id"],
@@ -127,8 +155,8 @@ class CheckRunUseCases:
                     "duration_ms": int((time.monotonic() - started) * 1000),
                 },
             )
-            # Events carry no sample values (subscribers are not viewers with a role).
-            event = self.finished_event(finished, [_without_samples(c) for c in stored])
+            # Events carry outcomes, no values (subscribers are not viewers with a role).
+            event = self.finished_event(finished, [_without_values(c) for c in stored])
             subject = obj.urn or obj.ref
             await self.outbox.publish(
                 session, "datacompass.quality.check.completed", subject, event
@@ -137,7 +165,36 @@ class CheckRunUseCases:
                 await self.outbox.publish(
                     session, "datacompass.quality.check.failed", subject, event
                 )
-        return await self._shown(CheckRunView(finished, stored), role)
+        return CheckRunView(finished, stored)
+
+    async def _abandon(self, run_id: int, exc: BaseException, started: float) -> None:
+        reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else str(exc)[:500]
+        with contextlib.suppress(Exception):
+            async with self.db.session() as session:
+                await ChecksRepository(session).finish_run(
+                    run_id,
+                    {
+                        "status": "error",
+                        "error": f"the run stopped: {reason or type(exc).__name__}",
+                        "duration_ms": int((time.monotonic() - started) * 1000),
+                    },
+                )
+
+    async def recover_stale(self, stop: asyncio.Event) -> None:
+        """Worker: a run whose process died mid-run stays "running"; fail it once it is older
+        than any run can last (the source's statement timeout bounds each statement)."""
+        while not stop.is_set():
+            try:
+                async with self.db.session() as session:
+                    failed = await ChecksRepository(session).fail_stale_check_runs(
+                        self.stale_seconds
+                    )
+                if failed:
+                    log.warning("failed %d interrupted quality check run(s)", failed)
+            except Exception:  # keep the worker alive through database hiccups
+                log.exception("stale check run upkeep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=60.0)
 
     async def _evaluate(
         self, obj: CatalogObject, rows: Sequence[Row], sample_limit: int
@@ -163,6 +220,9 @@ class CheckRunUseCases:
                     row["id"], "skipped", error=f"rule no longer applies: {exc}"
                 )
                 continue
+            except Unavailable as exc:
+                outcomes[row["id"]] = rule_domain.CheckOutcome(row["id"], "error", error=str(exc))
+                continue
             references.update(refs)
             runnable.append(rule_domain.Rule(row["id"], row["name"], spec))
         if not runnable:
@@ -170,7 +230,7 @@ class CheckRunUseCases:
         try:
             source_type, connection = await self.catalog.connection(obj.source_name)
             executor = self.executors(source_type, connection)
-        except (SourceError, Unavailable, NotFound) as exc:
+        except (SourceError, Unavailable, NotFound, FailedPrecondition) as exc:
             return _all_errors(outcomes, runnable, str(exc)), str(exc)
         try:
             for outcome in await evaluate(
@@ -206,7 +266,7 @@ class CheckRunUseCases:
             checks = await repo.checks_of([r["id"] for r in page])
         by_run: dict[int, list[Mapping[Any, Any]]] = {}
         for c in checks:
-            by_run.setdefault(c["run_id"], []).append(_without_samples(c))
+            by_run.setdefault(c["run_id"], []).append(_without_values(c))
         views = [CheckRunView(r, by_run.get(r["id"], [])) for r in page]
         return views, next_cursor(offset, limit, len(page), len(rows) > limit)
 
@@ -225,12 +285,39 @@ class CheckRunUseCases:
         )
 
     async def _shown(self, view: CheckRunView, role: str) -> CheckRunView:
-        checks = [{**c, "sample_failures": list(c["sample_failures"] or [])} for c in view.checks]
+        checks = [_copy(c) for c in view.checks]
         samples = Samples()
         for c in checks:
+            if c["rule_type"] in ADMIN_SAMPLES and role != "admin":
+                # An admin's SQL may return any column under any name: no mask can follow it.
+                c.update(sample_failures=[], details={})
+                continue
             samples.add_failing_rows(c["sample_failures"])
+            samples.add_check_values(c["column_name"], c)
         await samples.reveal(self.masker, view.run["object_ref"], role)
+        for c in checks:
+            for key in ("measured_value", "threshold_value"):
+                if not isinstance(c[key], int | float):  # masked into text: not a number
+                    c[key] = None
         return CheckRunView(view.run, checks)
+
+
+# Rules whose samples are whatever the admin's SQL selects.
+ADMIN_SAMPLES = frozenset({"custom_sql"})
+
+
+def _copy(check: Mapping[Any, Any]) -> dict[str, Any]:
+    return {
+        **check,
+        "sample_failures": [
+            {**s, "values": dict(s.get("values") or {})} for s in check["sample_failures"] or []
+        ],
+        "details": dict(check["details"] or {}),
+    }
+
+
+def _withheld(check: Mapping[Any, Any], reason: str) -> dict[str, Any]:
+    return {**_without_values(check), "details": {"values_withheld": reason}}
 
 
 def _all_errors(
@@ -241,8 +328,18 @@ def _all_errors(
     return outcomes
 
 
-def _without_samples(check: Mapping[Any, Any]) -> dict[str, Any]:
-    return {**check, "sample_failures": []}
+def _without_values(check: Mapping[Any, Any]) -> dict[str, Any]:
+    """The outcome without anything read from the column (samples, details, the expected
+    text that may quote a value set)."""
+    value_measure = check["rule_type"] in VALUE_MEASURES
+    return {
+        **check,
+        "sample_failures": [],
+        "details": {},
+        "expected_value": "",
+        "measured_value": None if value_measure else check["measured_value"],
+        "threshold_value": None if value_measure else check["threshold_value"],
+    }
 
 
 def _check_row(run_id: int, rule: Row, outcome: rule_domain.CheckOutcome) -> dict[str, Any]:

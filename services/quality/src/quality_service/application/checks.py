@@ -93,6 +93,10 @@ async def _run_split(
             out.values[key] = {"v1": row["v1"], "v2": row["v2"], "v3": row["v3"]}
 
 
+# Rules judged on a share of all rows (besides the row-level ones).
+TOTAL_RULES = frozenset({"completeness_threshold", "duplicate_threshold", "outlier_detection"})
+
+
 async def evaluate(
     executor: Executor,
     obj: CatalogObject,
@@ -157,6 +161,9 @@ async def evaluate(
             outcome.status, outcome.error = "skipped", skipped[key]
         elif key in results.errors:
             outcome.error = results.errors[key]
+        elif key in results.values and results.total is None and _needs_total(spec):
+            # The shared scan carrying count(*) failed: no percentage, so no verdict.
+            outcome.error = "the row count (shared scan) failed: percentages cannot be judged"
         elif key in results.values:
             _judge(outcome, spec, results.values[key], results.total, columns, now)
         else:  # only when the shared scan failed as a whole (no rule of its own to blame)
@@ -230,6 +237,10 @@ def _percent(part: float, total: int | None) -> float | None:
     if total is None:
         return None
     return part / total * 100.0 if total else 0.0
+
+
+def _needs_total(spec: RuleSpec) -> bool:
+    return spec.row_level or spec.rule_type in TOTAL_RULES
 
 
 def _judge(

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ class ProfileRunView:
 class SuggestionView:
     suggestion: Suggestion
     exists: bool
+    # As the viewer may see them (the reason quotes observed values, the config holds them).
+    shown: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class ProfileUseCases:
@@ -249,16 +252,24 @@ class ProfileUseCases:
     async def suggestions(self, object_ref: str, role: str) -> tuple[list[SuggestionView], int]:
         view, suggestions = await self._suggest(object_ref)
         existing = await self._existing(view.run["object_ref"])
-        items = [SuggestionView(s, (s.column, s.rule_type) in existing) for s in suggestions]
+        items = [
+            SuggestionView(
+                s,
+                (s.column, s.rule_type) in existing,
+                {"reason": s.reason, "rule_config": copy.deepcopy(s.rule_config)},
+            )
+            for s in suggestions
+        ]
         samples = Samples()
-        for s in suggestions:
-            samples.add_rule_config(s.column, s.rule_config)
+        for item in items:
+            samples.add_rule_config(item.suggestion.column, item.shown["rule_config"])
+            samples.add(item.suggestion.column, item.shown, "reason")
         await samples.reveal(self.masker, view.run["object_ref"], role)
         return items, view.run["id"]
 
     async def accept(
         self, object_ref: str, keys: Sequence[str], *, actor: str, role: str
-    ) -> tuple[list[Row], list[str]]:
+    ) -> tuple[list[Mapping[str, Any]], list[str]]:
         view, suggestions = await self._suggest(object_ref)
         by_key = {s.key: s for s in suggestions}
         unknown = [k for k in keys if k not in by_key]
@@ -269,7 +280,7 @@ class ProfileUseCases:
             )
         chosen = [by_key[k] for k in dict.fromkeys(keys)] if keys else suggestions
         existing = await self._existing(view.run["object_ref"])
-        created: list[Row] = []
+        created: list[Mapping[str, Any]] = []
         skipped: list[str] = []
         for s in chosen:
             if (s.column, s.rule_type) in existing:
@@ -286,7 +297,9 @@ class ProfileUseCases:
                         severity=s.severity,
                         blocking=False,
                         enabled=True,
-                        description=f"Suggested from profile run {view.run['id']}: {s.reason}",
+                        # Not the reason: it quotes observed values, and descriptions are
+                        # shown unmasked.
+                        description=f"Suggested from profile run {view.run['id']}",
                         actor=actor,
                         role=role,
                     )

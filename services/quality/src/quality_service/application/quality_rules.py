@@ -78,7 +78,7 @@ class QualityRuleUseCases:
         description: str,
         actor: str,
         role: str,
-    ) -> Row:
+    ) -> Mapping[str, Any]:
         if not object_ref:
             raise InvalidArgument("capsule: an object ref or URN is required")
         _admin_only(rule_type, role)
@@ -114,7 +114,7 @@ class QualityRuleUseCases:
                 entity_urn=obj.urn,
                 changes=diff({}, snapshot(row)),
             )
-        return row
+        return (await self._shown([row], role))[0]
 
     async def get(self, rule_id: int, role: str) -> Mapping[str, Any]:
         async with self.db.session() as session:
@@ -137,7 +137,7 @@ class QualityRuleUseCases:
             await samples.reveal(self.masker, shown[0]["object_ref"], role)
         return shown
 
-    async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Row:
+    async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Mapping[str, Any]:
         async with self.db.session() as session:
             repo = ChecksRepository(session)
             before = await _rule(repo, rule_id, for_update=True)
@@ -160,7 +160,7 @@ class QualityRuleUseCases:
                     raise InvalidArgument("name: 1 to 255 characters")
             values = {k: merged[k] for k in FIELDS if merged[k] != before[k]}
             if not values:
-                return before
+                return (await self._shown([before], role))[0]
             row = await repo.update_rule(rule_id, values)
             await self.outbox.audit(
                 session,
@@ -170,7 +170,7 @@ class QualityRuleUseCases:
                 entity_urn=before["object_urn"],
                 changes=diff(snapshot(before), snapshot(row)),
             )
-            return row
+        return (await self._shown([row], role))[0]
 
     async def delete(self, rule_id: int, role: str) -> None:
         async with self.db.session() as session:

@@ -24,6 +24,11 @@ VALUE_STATS = (
 )
 
 
+# Rule types whose measured and threshold values are statistics of the column's values
+# (other rules measure shares of rows, ages, counts).
+VALUE_MEASURES = frozenset({"statistical_threshold", "distribution_check"})
+
+
 class Samples:
     def __init__(self) -> None:
         self._slots: list[tuple[str, MutableMapping[str, Any], str]] = []
@@ -39,6 +44,19 @@ class Samples:
             if isinstance(values, dict):
                 for column in values:
                     self.add(column, values, column)
+
+    def add_check_values(self, column: str, check: MutableMapping[str, Any]) -> None:
+        """What a check quotes from its column: the expected text (a value set, bounds), the
+        details (newest value, mean, outlier bounds) and, for statistics, the measure."""
+        self.add(column, check, "expected_value")
+        details = check.get("details")
+        if isinstance(details, MutableMapping):
+            for key, value in details.items():
+                if not isinstance(value, dict | list):
+                    self.add(column, details, key)
+        if check.get("rule_type") in VALUE_MEASURES:
+            self.add(column, check, "measured_value")
+            self.add(column, check, "threshold_value")
 
     def add_profile(self, column: str, stats: MutableMapping[str, Any]) -> None:
         for key in VALUE_STATS:

@@ -92,6 +92,22 @@ class ChecksRepository:
         )
         return (await self.s.execute(query)).mappings().one()
 
+    async def fail_stale_check_runs(self, stale_seconds: float) -> int:
+        res = await self.s.execute(
+            update(quality_check_runs)
+            .where(
+                quality_check_runs.c.status == "running",
+                quality_check_runs.c.started_at
+                < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds),
+            )
+            .values(
+                status="error",
+                error="interrupted: the service running it stopped",
+                finished_at=func.now(),
+            )
+        )
+        return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
     async def insert_checks(self, rows: Sequence[dict[str, Any]]) -> Sequence[Row]:
         if not rows:
             return []
