@@ -469,3 +469,20 @@ async def test_a_schedule_runs_the_quality_check(
               "params": {"object_ref": people, "days": 3}},
     )  # fmt: skip
     assert bad.status_code == 400 and "params.days" in bad.text
+
+
+async def test_out_of_range_numbers_are_400_not_500(client: httpx.AsyncClient, people: str) -> None:
+    for body in (
+        {"capsule": people, "rule_ids": [2**63]},
+        {"capsule": people, "sample_limit": 101},
+    ):
+        resp = await client.post("/quality-checks", json=body)
+        assert resp.status_code == 400, resp.text
+    resp = await client.post(f"/capsules/{people}/profile", json={"sample_rows": 2**63})
+    assert resp.status_code == 400, resp.text
+    resp = await client.get(f"/columns/{people}.email/profile/history", params={"limit": 201})
+    assert resp.status_code == 400, resp.text
+    resp = await client.post(
+        f"/capsules/{people}/quality-rules/suggestions/accept", json={"keys": ["nope:not_null"]}
+    )
+    assert resp.status_code in (400, 404), resp.text

@@ -26,3 +26,14 @@ def struct(value: dict[str, Any]) -> struct_pb2.Struct:
 def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
     """A Struct as plain JSON values (numbers stay floats: callers validate integers)."""
     return json_format.MessageToDict(value)
+
+
+def whole_numbers(value: Any) -> Any:
+    """Struct numbers are doubles: whole numbers as integers again, at any depth."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    return value

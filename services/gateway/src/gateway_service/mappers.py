@@ -34,17 +34,13 @@ def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
     return json_format.MessageToDict(value)
 
 
-def whole_numbers(values: dict[str, Any]) -> dict[str, Any]:
-    """Struct numbers are doubles: show whole numbers as integers again."""
-    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
-
-
-def to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
+def to_struct(value: dict[str, Any], field: str) -> struct_pb2.Struct:
+    """A JSON object as a Struct; 400 naming `field` when it holds what a Struct cannot."""
     out = struct_pb2.Struct()
     try:
         out.update(value)
     except (ValueError, TypeError) as exc:
-        raise ApiError(400, "INVALID_ARGUMENT", f"connection: {exc}") from exc
+        raise ApiError(400, "INVALID_ARGUMENT", f"{field}: {exc}") from exc
     return out
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from datacompass.quality.v1 import quality_pb2 as pb
+from dckit.protoconv import whole_numbers
 from gateway_service import schemas_dq as s
-from gateway_service.mappers import from_struct, optional, timestamp, whole_numbers
+from gateway_service.mappers import from_struct, optional, timestamp
 
 
 def expectation(msg: pb.Expectation) -> s.Expectation:

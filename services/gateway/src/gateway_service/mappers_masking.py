@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from google.protobuf import struct_pb2
-
 from datacompass.governance.v1 import masking_pb2 as pb
+from dckit.protoconv import whole_numbers
 from gateway_service import schemas_masking as s
-from gateway_service.errors import ApiError
-from gateway_service.mappers import from_struct, optional, timestamp, whole_numbers
-
-
-def config(value: dict[str, Any] | None) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    try:
-        out.update(value or {})
-    except (ValueError, TypeError) as exc:
-        raise ApiError(400, "INVALID_ARGUMENT", f"config: {exc}") from exc
-    return out
+from gateway_service.mappers import from_struct, optional, timestamp, to_struct
 
 
 def create_request(ref: str, column: str, body: s.MaskingRuleCreate) -> pb.CreateMaskingRuleRequest:
@@ -27,7 +16,7 @@ def create_request(ref: str, column: str, body: s.MaskingRuleCreate) -> pb.Creat
         column=column,
         name=body.name or "",
         method=body.method,
-        config=config(body.config),
+        config=to_struct(body.config or {}, "config"),
         exempt_roles=body.exempt_roles,
         preserve_null=body.preserve_null,
         enabled=body.enabled,
@@ -45,7 +34,7 @@ def update_request(rule_id: int, changes: dict[str, Any]) -> pb.UpdateMaskingRul
         if name in changes:
             setattr(req, name, changes[name])
     if "config" in changes:
-        req.config.CopyFrom(config(changes["config"]))
+        req.config.CopyFrom(to_struct(changes["config"] or {}, "config"))
     if "exempt_roles" in changes:
         req.set_exempt_roles = True
         req.exempt_roles.extend(changes["exempt_roles"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
+from dckit.protoconv import whole_numbers
 from gateway_service import schemas_notify as s
-from gateway_service.mappers import from_struct, optional, timestamp, whole_numbers
+from gateway_service.mappers import from_struct, optional, timestamp
 
 
 def channel(msg: pb.Channel) -> s.Channel:

@@ -7,29 +7,18 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from datacompass.quality.v1 import checks_pb2 as pb
+from dckit.protoconv import whole_numbers
 from gateway_service import schemas_quality as s
-from gateway_service.errors import ApiError
 from gateway_service.mappers import optional, timestamp
 
 
-def plain(value: Any) -> Any:
-    """Struct numbers are doubles: show whole numbers as integers again, at any depth."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
 def struct(value: struct_pb2.Struct) -> dict[str, Any]:
-    out: dict[str, Any] = plain(json_format.MessageToDict(value))
+    out: dict[str, Any] = whole_numbers(json_format.MessageToDict(value))
     return out
 
 
 def _list(value: struct_pb2.ListValue) -> list[Any]:
-    out: list[Any] = plain(json_format.MessageToDict(value))
+    out: list[Any] = whole_numbers(json_format.MessageToDict(value))
     return out
 
 
@@ -165,13 +154,3 @@ def suggestion(msg: pb.RuleSuggestion) -> s.RuleSuggestion:
         reason=msg.reason,
         exists=msg.exists,
     )
-
-
-def to_struct(value: dict[str, Any], field: str) -> struct_pb2.Struct:
-    """A JSON object as a Struct; 400 naming `field` when it holds what a Struct cannot."""
-    out = struct_pb2.Struct()
-    try:
-        out.update(value)
-    except (ValueError, TypeError) as exc:
-        raise ApiError(400, "INVALID_ARGUMENT", f"{field}: {exc}") from exc
-    return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
+from dckit.protoconv import whole_numbers
 from gateway_service import schemas_scheduler as s
-from gateway_service.mappers import from_struct, optional, timestamp, whole_numbers
+from gateway_service.mappers import from_struct, optional, timestamp
 
 
 def schedule(msg: pb.Schedule) -> s.Schedule:

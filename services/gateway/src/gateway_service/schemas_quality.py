@@ -6,10 +6,11 @@ validates them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from gateway_service.mappers import INT64_MAX
 from gateway_service.schemas import Page, Request
 
 Severity = Literal["info", "warning", "error", "critical"]
@@ -128,14 +129,14 @@ class CheckRun(BaseModel):
 
 class CheckRunCreate(Request):
     capsule: str = Field(description="the object: URN or source.schema.name")
-    rule_ids: list[int] = Field(
+    rule_ids: list[Annotated[int, Field(ge=1, le=INT64_MAX)]] = Field(
         default_factory=list, description="only these rules (default: every enabled rule)"
     )
     execution_context: dict[str, Any] | None = Field(
         None, description="pipeline run, job id, ...: stored with the run as given"
     )
     sample_limit: int | None = Field(
-        None, ge=1, le=1000, description="failing rows kept per check (default: the service's)"
+        None, ge=1, le=100, description="failing rows kept per check (default: the service's)"
     )
 
 
@@ -195,7 +196,10 @@ class ProfileRun(BaseModel):
 
 class ColumnProfileCreate(Request):
     sample_rows: int | None = Field(
-        None, ge=1, description="profile about this many sampled rows (default: every row)"
+        None,
+        ge=1,
+        le=INT64_MAX,
+        description="profile about this many sampled rows (default: every row)",
     )
     wait: bool = Field(True, description="answer once the profile has finished")
 

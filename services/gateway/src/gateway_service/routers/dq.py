@@ -93,7 +93,7 @@ async def create_expectation(body: s.ExpectationCreate, quality: Quality) -> s.E
         config_id=body.config_id,
         metric_type=body.metric_type,
         column=body.column or "",
-        threshold=m.to_struct(body.threshold),
+        threshold=m.to_struct(body.threshold, "threshold"),
         priority=body.priority,
         enabled=body.enabled,
     )
@@ -122,7 +122,7 @@ async def update_expectation(
     req = pb.UpdateExpectationRequest(id=expectation_id)
     changes = patching.changes(body)
     if "threshold" in changes:
-        req.threshold.CopyFrom(m.to_struct(changes["threshold"]))
+        req.threshold.CopyFrom(m.to_struct(changes["threshold"], "threshold"))
     if "priority" in changes:
         req.priority = changes["priority"]
     if "enabled" in changes:

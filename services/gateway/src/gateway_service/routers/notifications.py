@@ -25,7 +25,7 @@ async def create_channel(body: s.ChannelCreate, notifier: Notifier) -> s.Created
         pb.CreateChannelRequest(
             name=body.name,
             channel_type=body.channel_type,
-            config=m.to_struct(body.config),
+            config=m.to_struct(body.config, "config"),
             enabled=body.enabled,
         )
     )
@@ -62,7 +62,7 @@ async def update_channel(channel_id: Id, body: s.ChannelUpdate, notifier: Notifi
     if "enabled" in changes:
         req.enabled = bool(changes["enabled"])
     if "config" in changes:
-        req.config.CopyFrom(m.to_struct(body.config or {}))
+        req.config.CopyFrom(m.to_struct(body.config or {}, "config"))
     return nm.channel(await notifier.UpdateChannel(req))
 
 

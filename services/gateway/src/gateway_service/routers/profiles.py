@@ -54,7 +54,7 @@ async def column_profile(urn: str, quality: Quality) -> s.ColumnProfile:
 async def column_profile_history(
     urn: str,
     quality: Quality,
-    limit: Annotated[int, Query(ge=1, le=500, description="at most this many")] = 20,
+    limit: Annotated[int, Query(ge=1, le=200, description="at most this many")] = 20,
 ) -> s.ColumnProfileList:
     ref, column = m.split_column_ref(urn)
     resp = await quality.ListColumnProfiles(

@@ -51,7 +51,7 @@ async def create_rule(urn: str, body: s.QualityRuleCreate, quality: Quality) -> 
         column=body.column or "",
         name=body.name or "",
         rule_type=body.rule_type,
-        config=qm.to_struct(body.rule_config, "rule_config"),
+        config=m.to_struct(body.rule_config, "rule_config"),
         severity=body.severity,
         blocking=body.blocking,
         enabled=body.enabled,
@@ -74,7 +74,7 @@ async def update_rule(rule_id: Id, body: s.QualityRuleUpdate, quality: Quality) 
     changes = patching.changes(body, nullable={"description"})
     req = pb.UpdateQualityRuleRequest(id=rule_id)
     if "rule_config" in changes:
-        req.config.CopyFrom(qm.to_struct(changes.pop("rule_config"), "rule_config"))
+        req.config.CopyFrom(m.to_struct(changes.pop("rule_config"), "rule_config"))
     if "description" in changes:
         changes["description"] = changes["description"] or ""
     for field, value in changes.items():
@@ -132,7 +132,7 @@ async def run_checks(body: s.CheckRunCreate, quality: Quality, settings: Setting
         sample_limit=body.sample_limit or 0,
     )
     if body.execution_context is not None:
-        req.execution_context.CopyFrom(qm.to_struct(body.execution_context, "execution_context"))
+        req.execution_context.CopyFrom(m.to_struct(body.execution_context, "execution_context"))
     # Checks query the source: allow them as long as a waited-for scan.
     run = await quality.RunChecks(req, timeout=settings.scan_wait_timeout_seconds)
     return qm.check_run(run)

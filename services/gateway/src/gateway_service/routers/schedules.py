@@ -25,7 +25,7 @@ async def create_schedule(body: s.ScheduleCreate, scheduler: Scheduler) -> s.Sch
         cron=body.cron,
         timezone=body.timezone,
         task_type=body.task_type,
-        params=m.to_struct(body.params),
+        params=m.to_struct(body.params, "params"),
         enabled=body.enabled,
         misfire_grace_seconds=body.misfire_grace_seconds,
         max_attempts=body.max_attempts,
@@ -86,7 +86,7 @@ async def update_schedule(
     req = pb.UpdateScheduleRequest(id=schedule_id)
     for field, value in changes.items():
         if field == "params":
-            req.params.CopyFrom(m.to_struct(value))
+            req.params.CopyFrom(m.to_struct(value, "params"))
         else:
             setattr(req, field, value)
     return sm.schedule(await scheduler.UpdateSchedule(req))

@@ -30,7 +30,7 @@ async def create_source(body: schemas.SourceCreate, catalog: Catalog) -> schemas
             name=body.name,
             source_type=body.source_type,
             description=body.description,
-            connection=m.to_struct(body.connection),
+            connection=m.to_struct(body.connection, "connection"),
         )
     )
     return m.source(resp)
@@ -54,7 +54,7 @@ async def update_source(name: str, body: schemas.SourceUpdate, catalog: Catalog)
         update_mask=field_mask_pb2.FieldMask(paths=paths),
     )
     if body.connection is not None:
-        request.connection.CopyFrom(m.to_struct(body.connection))
+        request.connection.CopyFrom(m.to_struct(body.connection, "connection"))
     return m.source(await catalog.UpdateSource(request))
 
 

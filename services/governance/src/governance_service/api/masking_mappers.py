@@ -7,7 +7,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from datacompass.governance.v1 import masking_pb2 as pb
-from dckit.protoconv import from_struct, struct, ts
+from dckit.protoconv import from_struct, struct, ts, whole_numbers
 from governance_service.adapters.catalog_grpc import CatalogObject
 from governance_service.db.masking_repo import Row
 from governance_service.domain import masking_rules as dom
@@ -16,20 +16,8 @@ from governance_service.domain import masking_rules as dom
 _SCALARS = ("name", "method", "preserve_null", "enabled", "description")
 
 
-def _whole(value: Any) -> Any:
-    """Struct and ListValue numbers are doubles: whole ones become integers again (config keys
-    such as preserve_prefix are integers; sample integers should mask as integers)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, list):
-        return [_whole(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _whole(v) for k, v in value.items()}
-    return value
-
-
 def config_from(msg: struct_pb2.Struct) -> dict[str, Any]:
-    out: dict[str, Any] = _whole(from_struct(msg))
+    out: dict[str, Any] = whole_numbers(from_struct(msg))
     return out
 
 
@@ -84,7 +72,7 @@ def columns_from(msg: pb.MaskValuesRequest) -> list[tuple[str, list[Any]]]:
     out = []
     for col in msg.columns:
         values: Any = json_format.MessageToDict(col.values)  # a ListValue becomes a list
-        out.append((col.column, [_whole(v) for v in values]))
+        out.append((col.column, [whole_numbers(v) for v in values]))
     return out
 
 
