@@ -88,8 +88,19 @@ def fmt(value: Any) -> str:
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow"}
 
 
-def status_text(status: Any) -> Text:
-    return Text(fmt(status), style=STATUS_STYLE.get(str(status), ""))
+def status_text(status: Any, styles: dict[str, str] = STATUS_STYLE) -> Text:
+    return Text(fmt(status), style=styles.get(str(status), ""))
+
+
+def fmt_number(value: Any) -> str:
+    """Measured values for people: thousands separated, few decimals."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if value.is_integer() or abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return fmt(value)
 
 
 def _last_scan(source: Obj) -> Obj:

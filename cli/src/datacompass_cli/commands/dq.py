@@ -19,7 +19,18 @@ from rich.text import Text
 
 from datacompass_cli.client import Client, CliError, segment
 from datacompass_cli.context import FormatOpt, handle_errors, output, state
-from datacompass_cli.output import Col, Field, Output, fmt, fmt_time, print_json, stderr, stdout
+from datacompass_cli.output import (
+    Col,
+    Field,
+    Output,
+    fmt,
+    fmt_number,
+    fmt_time,
+    print_json,
+    status_text,
+    stderr,
+    stdout,
+)
 
 app = typer.Typer(
     help="Data quality: expectations, runs, backfills, breaches.", no_args_is_help=True
@@ -42,25 +53,11 @@ STYLES = {
 }  # fmt: skip
 
 
-def _styled(value: Any) -> Text:
-    return Text(fmt(value), style=STYLES.get(str(value), ""))
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if value.is_integer() or abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-    return fmt(value)
-
-
 def _threshold(exp: dict[str, Any]) -> str:
     spec = exp.get("threshold") or {}
     strategy = spec.get("strategy", "?")
     if strategy == "absolute":
-        return f"absolute [{_number(spec.get('min'))}, {_number(spec.get('max'))}]"
+        return f"absolute [{fmt_number(spec.get('min'))}, {fmt_number(spec.get('max'))}]"
     if strategy == "relative":
         return f"relative to {spec.get('window')}-bucket mean"
     return f"anomaly {spec.get('method', 'mad')} k={spec.get('sensitivity', 3)}"
@@ -180,7 +177,7 @@ def expectation_add(
 # ---------------------------------------------------------------- runs
 BUCKET_COLUMNS = [
     Col("DATE", lambda b: fmt(b.get("bucket"))),
-    Col("STATUS", lambda b: _styled(b.get("status"))),
+    Col("STATUS", lambda b: status_text(b.get("status"), STYLES)),
     Col("METRICS", lambda b: fmt(b.get("metrics")), "right"),
     Col("BREACHES", lambda b: fmt(b.get("breaches")), "right"),
     Col("ERROR", lambda b: fmt(b.get("error")), max_width=60),
@@ -235,7 +232,7 @@ def _report(out: Output, run: dict[str, Any]) -> None:
         stdout().print(
             Text.assemble(
                 (f"run {run['id']} ", ""),
-                _styled(run.get("status")),
+                status_text(run.get("status"), STYLES),
                 f": {success}/{len(buckets)} periods measured, "
                 f"{run.get('results_stored')} results, {run.get('metric_errors')} metric errors, "
                 f"{run.get('breaches_opened')} new breaches"
@@ -346,7 +343,7 @@ def cancel(ctx: typer.Context, run_id: Annotated[int, typer.Argument(min=1)]) ->
 
 RUN_COLUMNS = [
     Col("ID", lambda r: fmt(r.get("id")), "right"),
-    Col("STATUS", lambda r: _styled(r.get("status"))),
+    Col("STATUS", lambda r: status_text(r.get("status"), STYLES)),
     Col("FROM", lambda r: fmt(r.get("start_date"))),
     Col("TO", lambda r: fmt(r.get("end_date"))),
     Col("DONE", lambda r: f"{r.get('buckets_done')}/{r.get('buckets_total')}", "right"),
@@ -371,15 +368,15 @@ STATUS_COLUMNS = [
     Col("METRIC", lambda s: fmt(s["expectation"].get("metric_type"))),
     Col("COLUMN", lambda s: fmt(s["expectation"].get("column"))),
     Col("LATEST", lambda s: fmt((s.get("latest") or {}).get("bucket"))),
-    Col("VALUE", lambda s: _number((s.get("latest") or {}).get("value")), "right"),
+    Col("VALUE", lambda s: fmt_number((s.get("latest") or {}).get("value")), "right"),
     Col(
         "RANGE",
         lambda s: (
-            f"[{_number((s.get('latest') or {}).get('threshold_low'))}, "
-            f"{_number((s.get('latest') or {}).get('threshold_high'))}]"
+            f"[{fmt_number((s.get('latest') or {}).get('threshold_low'))}, "
+            f"{fmt_number((s.get('latest') or {}).get('threshold_high'))}]"
         ),
     ),
-    Col("RESULT", lambda s: _styled((s.get("latest") or {}).get("status"))),
+    Col("RESULT", lambda s: status_text((s.get("latest") or {}).get("status"), STYLES)),
     Col("BREACHES 30D", lambda s: fmt(s.get("breaches_30d")), "right"),
     Col("TREND 7D", lambda s: fmt(s.get("trend_7d"))),
     Col("PRIORITY", lambda s: fmt(s["expectation"].get("priority"))),
@@ -415,13 +412,13 @@ BREACH_COLUMNS = [
     Col("DATE", lambda b: fmt(b.get("bucket"))),
     Col("OBJECT", lambda b: fmt(b.get("object_ref"))),
     Col("METRIC", lambda b: f"{b.get('metric_type')}({b.get('column') or ''})"),
-    Col("VALUE", lambda b: _number(b.get("value")), "right"),
+    Col("VALUE", lambda b: fmt_number(b.get("value")), "right"),
     Col(
         "RANGE",
-        lambda b: f"[{_number(b.get('threshold_low'))}, {_number(b.get('threshold_high'))}]",
+        lambda b: f"[{fmt_number(b.get('threshold_low'))}, {fmt_number(b.get('threshold_high'))}]",
     ),
     Col("PRIORITY", lambda b: fmt(b.get("priority"))),
-    Col("STATUS", lambda b: _styled(b.get("status"))),
+    Col("STATUS", lambda b: status_text(b.get("status"), STYLES)),
     Col("BY", lambda b: fmt(b.get("status_changed_by"))),
 ]
 

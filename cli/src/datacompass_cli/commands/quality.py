@@ -26,9 +26,11 @@ from datacompass_cli.output import (
     detail_table,
     fmt,
     fmt_duration,
+    fmt_number,
     fmt_time,
     list_table,
     print_json,
+    status_text,
     stderr,
     stdout,
 )
@@ -64,20 +66,6 @@ STYLES = {
     "error": "red", "skipped": "dim", "running": "yellow",
     "critical": "bold red", "info": "dim",
 }  # fmt: skip
-
-
-def _styled(value: Any) -> Text:
-    return Text(fmt(value), style=STYLES.get(str(value), ""))
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        if value.is_integer() or abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-    return fmt(value)
 
 
 def _compact(value: Any) -> str:
@@ -132,7 +120,7 @@ RULE_COLUMNS = [
     Col("COLUMN", lambda r: fmt(r.get("column"))),
     Col("TYPE", lambda r: fmt(r.get("rule_type"))),
     Col("CATEGORY", lambda r: fmt(r.get("category"))),
-    Col("SEVERITY", lambda r: _styled(r.get("severity"))),
+    Col("SEVERITY", lambda r: status_text(r.get("severity"), STYLES)),
     Col("BLOCKING", lambda r: fmt(r.get("blocking"))),
     Col("ENABLED", lambda r: fmt(r.get("enabled"))),
     Col("EXPECTED", lambda r: fmt(r.get("expected")), max_width=50),
@@ -253,7 +241,7 @@ SUGGESTION_COLUMNS = [
     Col("COLUMN", lambda x: fmt(x.get("column"))),
     Col("TYPE", lambda x: fmt(x.get("rule_type"))),
     Col("CONFIG", lambda x: _compact(x.get("rule_config")), max_width=50),
-    Col("SEVERITY", lambda x: _styled(x.get("severity"))),
+    Col("SEVERITY", lambda x: status_text(x.get("severity"), STYLES)),
     Col("EXISTS", lambda x: fmt(x.get("exists"))),
     Col("REASON", lambda x: fmt(x.get("reason")), max_width=60),
 ]
@@ -307,7 +295,7 @@ def _failures(c: dict[str, Any]) -> str:
     if c.get("total_count") is not None:
         text += f"/{c['total_count']:,}"
     if c.get("failure_percentage") is not None:
-        text += f" ({_number(c['failure_percentage'])}%)"
+        text += f" ({fmt_number(c['failure_percentage'])}%)"
     return text
 
 
@@ -315,11 +303,11 @@ CHECK_COLUMNS = [
     Col("RULE", lambda c: f"{c.get('rule_id')} {c.get('rule_name')}"),
     Col("COLUMN", lambda c: fmt(c.get("column"))),
     Col("TYPE", lambda c: fmt(c.get("rule_type"))),
-    Col("STATUS", lambda c: _styled(c.get("status"))),
-    Col("MEASURED", lambda c: _number(c.get("measured_value")), "right"),
+    Col("STATUS", lambda c: status_text(c.get("status"), STYLES)),
+    Col("MEASURED", lambda c: fmt_number(c.get("measured_value")), "right"),
     Col("EXPECTED", lambda c: fmt(c.get("expected_value")), max_width=40),
     Col("FAILURES", _failures, "right"),
-    Col("SEVERITY", lambda c: _styled(c.get("severity"))),
+    Col("SEVERITY", lambda c: status_text(c.get("severity"), STYLES)),
     Col("ERROR", lambda c: fmt(c.get("error")), max_width=50),
 ]
 
@@ -356,10 +344,10 @@ def _summary(run: dict[str, Any]) -> Text:
     score = run.get("quality_score")
     return Text.assemble(
         f"check run {run.get('id')} on {run.get('object_ref')}: ",
-        _styled(run.get("status")),
+        status_text(run.get("status"), STYLES),
         f" — {run.get('passed')} passed, {run.get('failed')} failed, "
         f"{run.get('warnings')} warnings, {run.get('errors')} errors, "
-        f"{run.get('skipped')} skipped; score {_number(score)}"
+        f"{run.get('skipped')} skipped; score {fmt_number(score)}"
         + (f" — {run['error']}" if run.get("error") else ""),
     )
 
@@ -405,12 +393,12 @@ def check(
 
 RUN_COLUMNS = [
     Col("ID", lambda r: fmt(r.get("id")), "right"),
-    Col("STATUS", lambda r: _styled(r.get("status"))),
+    Col("STATUS", lambda r: status_text(r.get("status"), STYLES)),
     Col("PASSED", lambda r: fmt(r.get("passed")), "right"),
     Col("FAILED", lambda r: fmt(r.get("failed")), "right"),
     Col("WARNINGS", lambda r: fmt(r.get("warnings")), "right"),
     Col("ERRORS", lambda r: fmt(r.get("errors")), "right"),
-    Col("SCORE", lambda r: _number(r.get("quality_score")), "right"),
+    Col("SCORE", lambda r: fmt_number(r.get("quality_score")), "right"),
     Col("STARTED", lambda r: fmt_time(r.get("started_at"))),
     Col("DURATION", lambda r: fmt_duration(r.get("duration_ms")), "right"),
     Col("BY", lambda r: fmt(r.get("triggered_by"))),
@@ -456,13 +444,13 @@ STAT_FIELDS: list[tuple[str, str]] = [
 ]
 VALUE_COLUMNS = [
     Col("MOST COMMON", lambda v: _value(v.get("value")), max_width=60),
-    Col("COUNT", lambda v: _number(v.get("count")), "right"),
-    Col("%", lambda v: _number(v.get("percentage")), "right"),
+    Col("COUNT", lambda v: fmt_number(v.get("count")), "right"),
+    Col("%", lambda v: fmt_number(v.get("percentage")), "right"),
 ]
 PATTERN_COLUMNS = [
     Col("PATTERN", lambda p: fmt(p.get("pattern")), max_width=60),
-    Col("MATCHES", lambda p: _number(p.get("match_count")), "right"),
-    Col("%", lambda p: _number(p.get("percentage")), "right"),
+    Col("MATCHES", lambda p: fmt_number(p.get("match_count")), "right"),
+    Col("%", lambda p: fmt_number(p.get("percentage")), "right"),
 ]
 
 
@@ -497,7 +485,7 @@ def _watch_profile(client: Client, run: dict[str, Any], interval: float) -> dict
 
 
 def _stat(key: str) -> Callable[[dict[str, Any]], str]:
-    return lambda stats: _number(stats.get(key))
+    return lambda stats: fmt_number(stats.get(key))
 
 
 def _column_report(profile: dict[str, Any]) -> None:
@@ -522,14 +510,14 @@ def _profile_report(out: Output, run: dict[str, Any]) -> None:
         print_json(run)
         return
     sampled = (
-        f"sampled {run.get('sample_size'):,} rows ({_number(run.get('sample_percentage'))}%)"
+        f"sampled {run.get('sample_size'):,} rows ({fmt_number(run.get('sample_percentage'))}%)"
         if run.get("sampled")
         else "full scan"
     )
     stdout().print(
         Text.assemble(
             f"profile run {run.get('id')} of {run.get('object_ref')}: ",
-            _styled(run.get("status")),
+            status_text(run.get("status"), STYLES),
             f" — {run.get('row_count', 0):,} rows, {sampled}, "
             f"{fmt_duration(run.get('duration_ms'))}"
             + (f" — {run['error']}" if run.get("error") else ""),
@@ -583,14 +571,14 @@ def profile(
 # ---------------------------------------------------------------- score
 SCORE_FIELDS: list[Field] = [
     ("object", lambda s: fmt(s.get("object_ref"))),
-    ("score", lambda s: _number(s.get("score"))),
+    ("score", lambda s: fmt_number(s.get("score"))),
     ("checks counted", lambda s: fmt(s.get("checks_counted"))),
     ("check run", lambda s: fmt(s.get("run_id"))),
     ("as of", lambda s: fmt_time(s.get("as_of"))),
 ]
 DIMENSION_COLUMNS = [
     Col("DIMENSION", lambda d: fmt(d.get("dimension"))),
-    Col("SCORE", lambda d: _number(d.get("score")), "right"),
+    Col("SCORE", lambda d: fmt_number(d.get("score")), "right"),
 ]
 
 
