@@ -126,6 +126,7 @@ async def test_masking_rules_over_rest(client: httpx.AsyncClient, shop: dict[str
          400, ["colour"]),
         ("POST", "/columns/shop.sales.nope.id/masking-rules", {"method": "hashing"},
          404, ["nope"]),
+        ("POST", "/columns/nodot/masking-rules", {"method": "hashing"}, 400, ["column"]),
         ("GET", "/masking-rules", None, 200, []),
         ("GET", "/masking-rules?object=shop.sales.nope", None, 404, ["nope"]),
         ("GET", "/masking-rules/99999", None, 404, ["99999"]),
