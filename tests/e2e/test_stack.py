@@ -432,7 +432,8 @@ def _check_demo_depth(http: httpx.Client) -> None:
 
 
 def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
-    """A REST call is one trace: gateway HTTP span → gRPC client → catalog server → SQL."""
+    """A REST call is one trace: gateway HTTP span → gRPC client → catalog server → SQL (and
+    the quality service, which serves the object's quality score)."""
     auth = {"Authorization": f"Bearer {stack.admin_key}"}
     with httpx.Client(base_url=stack.base_url, timeout=30, headers=auth) as http:
         assert http.get("/api/v1/objects/demo.public.orders").status_code == 200
@@ -453,7 +454,7 @@ def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
         if s.service == "catalog" and "GetObject" in s.name and s.trace_id in ours
     )
     in_trace = [s for s in spans if s.trace_id == trace_id]
-    assert {s.service for s in in_trace} == {"gateway", "catalog"}
+    assert {s.service for s in in_trace} == {"gateway", "catalog", "quality"}
     by_id = {s.span_id: s for s in in_trace}
     server = next(s for s in in_trace if s.service == "catalog" and "GetObject" in s.name)
     assert by_id[server.parent_id].service == "gateway"  # parented across the process boundary
