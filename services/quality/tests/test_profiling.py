@@ -3,6 +3,7 @@ figure is checked against an independent Python computation over the same rows."
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import re
@@ -17,14 +18,17 @@ from typing import Any
 
 import asyncpg
 import pytest
+from test_profiling_sql import BAD, GOOD, TRICKY
 
 from dckit.errors import InvalidArgument
+from dckit.source_postgres import QueryFailed
 from devstack.testing import scratch_database
 from devstack.urls import postgres_connection
 from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
-from quality_service.domain.profiling import FORMATS, ColumnProfile, ObjectProfile
+from quality_service.domain.metrics import type_family
+from quality_service.domain.profiling import FORMATS, ColumnProfile, ObjectProfile, shape_regex
 from quality_service.domain.sql import Query
 from quality_service.domain.suggestions import suggest_all
 
@@ -78,7 +82,9 @@ def generate(seed: int = 11) -> list[tuple[Any, ...]]:
             email = "not-an-email"  # 2 in 600: still >= 98% valid
         elif rng.random() < 0.08:
             email = None
-        note = rng.choice([None, "free text", "Some Note 12", "x", "hello world!", "A.b"])
+        note = rng.choice(
+            [None, "free text", "Some Note 12", "x", "hello world!", "A.b", "Ünï 7", "Ça va 42"]
+        )
         rows.append(
             (
                 i + 1,
@@ -127,17 +133,30 @@ async def source(database_server_url: str) -> AsyncIterator[Source]:
 class Recording:
     """Wraps an executor and records every query it runs."""
 
-    def __init__(self, inner: PostgresExecutor) -> None:
+    def __init__(self, inner: PostgresExecutor, fail_on: str | None = None) -> None:
         self.inner = inner
         self.queries: list[Query] = []
         self.dialect = inner.dialect
+        self.fail_on = fail_on  # a query whose SQL holds this fails
+        self.running = self.most_running = 0
+        self.finished = 0
 
     def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
         return self.inner.table_path(obj)
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         self.queries.append(query)
-        return await self.inner.fetch(query)
+        self.running += 1
+        self.most_running = max(self.most_running, self.running)
+        try:
+            if self.fail_on is not None and self.fail_on in query.sql:
+                await asyncio.sleep(0.05)  # let the others start
+                raise QueryFailed("metric query on x failed: injected")
+            rows = await self.inner.fetch(query)
+            self.finished += 1
+            return rows
+        finally:
+            self.running -= 1
 
     async def close(self) -> None:
         await self.inner.close()
@@ -281,10 +300,15 @@ async def test_most_common_values_histogram_and_patterns(source: Source) -> None
     assert cols["code"].detected_patterns == [
         {"pattern": "^[A-Z]{3}-[0-9]{4}$", "match_count": N, "percentage": 100.0}
     ]
+    # Notes have several shapes (ASCII letters and digits only: Ü, ï, Ç stay as they are),
+    # most frequent first, ties by shape in binary order.
     notes = [v for v in values("note") if v is not None]
     shapes = Counter(shape(v) for v in notes)
-    got_notes = [(p["match_count"]) for p in cols["note"].detected_patterns]
-    assert got_notes == sorted(shapes.values(), reverse=True)[:5]
+    expected_shapes = sorted(shapes.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    assert len(shapes) > 5 and any(not s.isascii() for s, _ in expected_shapes)
+    assert [(p["pattern"], p["match_count"]) for p in cols["note"].detected_patterns] == [
+        (shape_regex(s), n) for s, n in expected_shapes
+    ]
     for p in cols["note"].detected_patterns:
         matching = [v for v in notes if re.fullmatch(p["pattern"][1:-1], v)]
         assert len(matching) == p["match_count"], p
@@ -321,6 +345,94 @@ async def test_sampling_reads_one_sample_in_every_query(source: Source) -> None:
     # No sampling when the table is small enough.
     small = await profile_object(source.executor, OBJ, ["id"], sample_rows=N)
     assert not small.sampled and small.sample_size == N
+
+
+async def test_parallelism_is_bounded_and_changes_nothing(source: Source) -> None:
+    one = Recording(source.executor)
+    sequential = await profile_object(one, OBJ, parallelism=1)
+    four = Recording(source.executor)
+    calls: list[tuple[int, int]] = []
+    parallel = await profile_object(
+        four, OBJ, parallelism=4, progress=lambda d, t: calls.append((d, t))
+    )
+    assert one.most_running == 1 and four.most_running == 4
+    assert len(one.queries) == len(four.queries)
+    assert calls == [(i + 1, len(four.queries)) for i in range(len(four.queries))]
+    for a, b in zip(sequential.columns, parallel.columns, strict=True):
+        assert a.to_dict() == b.to_dict()
+    with pytest.raises(InvalidArgument, match=r"^parallelism: "):
+        await profile_object(source.executor, OBJ, parallelism=0)
+
+
+async def test_a_failing_statement_fails_the_profile_and_stops_the_others(
+    source: Source,
+) -> None:
+    rec = Recording(source.executor, fail_on="translate(")
+    with pytest.raises(QueryFailed, match="injected"):  # as raised, not in an ExceptionGroup
+        await profile_object(rec, OBJ, parallelism=2)
+    assert rec.running == 0  # nothing left running behind the failure
+    numeric = sum(type_family(t) == "numeric" for t in COLUMNS.values())
+    text = sum(type_family(t) == "text" for t in COLUMNS.values())
+    assert len(rec.queries) < 1 + len(NAMES) + numeric + text  # the rest never started
+
+
+MIXED_SQL = """
+CREATE SCHEMA m;
+CREATE TABLE m.t (x numeric, f double precision, s text, nothing integer, fmt text);
+"""
+
+
+async def test_distinct_counts_equal_values_once_and_never_null(database_server_url: str) -> None:
+    """The distinct count comes from the value-frequency query: values equal in their type
+    count once (7 = 7.0, 0 = -0), NULL never does, as count(DISTINCT) has it; the most common
+    values follow the same groups. Formats are counted exactly, LIKE gates and all."""
+    fmt_values = [v for vs in (*GOOD.values(), *BAD.values()) for v in vs] + TRICKY[:-1]
+    rows: list[tuple[Any, ...]] = [
+        (Decimal("7"), 0.0, "a", None, None),
+        (Decimal("7.0"), -0.0, "a", None, None),
+        (Decimal("7.00"), 1.5, None, None, None),
+        (None, None, "b", None, None),
+        (Decimal("8.5"), 1.5, "B", None, None),
+        (None, None, None, None, None),
+    ]
+    rows += [(None, None, None, None, v) for v in fmt_values]
+    async with scratch_database(database_server_url, MIXED_SQL, prefix="prof") as url:
+        conn = await asyncpg.connect(url)
+        try:
+            names = ["x", "f", "s", "nothing", "fmt"]
+            await conn.copy_records_to_table("t", schema_name="m", records=rows, columns=names)
+        finally:
+            await conn.close()
+        executor = PostgresExecutor(postgres_connection(url), statement_timeout_ms=30_000)
+        try:
+            obj = CatalogObject(
+                ref="s.m.t", urn="u", source_name="s", source_type="postgres", schema="m",
+                name="t", columns={"x": "numeric", "f": "double precision", "s": "text",
+                                   "nothing": "integer", "fmt": "text"},
+            )  # fmt: skip
+            cols = by_name(await profile_object(executor, obj))
+        finally:
+            await executor.close()
+    for i, name in enumerate(["x", "f", "s", "nothing", "fmt"]):
+        present = [r[i] for r in rows if r[i] is not None]
+        prof = cols[name]
+        assert prof.distinct_count == len(set(present)), name
+        assert prof.uniqueness_score == (
+            approx(len(set(present)) / len(present) * 100) if present else None
+        )
+        # One entry per group: their counts (NULL's included) add up to every row.
+        assert sum(v["count"] for v in prof.most_common_values) == len(rows) or (
+            len(prof.most_common_values) == 10
+        )
+    x_nulls = sum(r[0] is None for r in rows)
+    assert [v["count"] for v in cols["x"].most_common_values] == [x_nulls, 3, 1]  # NULL, 7s, 8.5
+    assert cols["x"].most_common_values[1]["value"] in {"7", "7.0", "7.00"}
+    assert cols["nothing"].most_common_values == [
+        {"value": None, "count": len(rows), "percentage": 100.0}
+    ]
+    assert cols["fmt"].formats == {
+        name: sum(bool(re.search(rx, v)) for v in fmt_values) for name, rx in FORMATS.items()
+    }
 
 
 # -- suggestions ---------------------------------------------------------------------------------

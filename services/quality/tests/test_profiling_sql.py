@@ -15,7 +15,13 @@ from sqlglot import exp
 
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
-from quality_service.domain.profiling import FORMATS, ProfileSql, Sample, shape_regex
+from quality_service.domain.profiling import (
+    FORMAT_GATES,
+    FORMATS,
+    ProfileSql,
+    Sample,
+    shape_regex,
+)
 from quality_service.domain.sql import DatabricksDialect, Dialect, Query
 
 EVIL = 'x"; DROP TABLE t; --`y'
@@ -48,7 +54,15 @@ def test_databricks_sql_uses_backticks_and_named_parameters(sample: Sample | Non
     for regex in FORMATS.values():
         assert regex in scalar.params.values() and regex not in scalar.sql
     assert "percentile(CAST(`id` AS DOUBLE), array(0.25, 0.5, 0.75))" in scalar.sql
-    assert "count_if(`name` RLIKE :p1)" in scalar.sql
+    # The format's LIKE gate first, then its regex.
+    assert "count_if(`name` LIKE :p1 AND `name` RLIKE :p2)" in scalar.sql
+    assert scalar.params["p1"] == FORMAT_GATES["email"] and scalar.params["p2"] == FORMATS["email"]
+    top = _queries(sql)[1]
+    assert "count(v) AS distinct_values" in top.sql and "GROUP BY `name`" in top.sql
+    assert (
+        "translate(v, :p" in _queries(sql)[3].sql
+        and "GROUP BY CAST(`name` AS STRING)" in _queries(sql)[3].sql
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,7 +78,7 @@ def test_identifiers_with_quotes_are_quoted(dialect: str, quoted: str) -> None:
         assert len(parsed) == 1  # the name did not end the statement
         assert parsed[0] is not None
         names = {c.name for c in parsed[0].find_all(exp.Column)}
-        assert names <= {*COLUMNS, "n", "shape", "value"}
+        assert names <= {*COLUMNS, "n", "k", "shape", "value", "v", "distinct_values"}
     hist = sql.histogram(EVIL, 0.0, 1.0)
     assert quoted in hist.sql
     table = '"s"."we""ird`t"' if dialect == "postgres" else '`s`.`we"ird``t`'
@@ -104,7 +118,7 @@ class FakeWarehouse:
             return [{"n": self.rows}]
         if query.aliases:
             values: dict[str, Any] = {
-                "total": 100, "non_null": 90, "distinct": 90, "min": 1.0, "max": 91.0,
+                "total": 100, "non_null": 90, "min": 1.0, "max": 91.0,
                 "mean": 46.0, "std_dev": 26.1, "variance": 681.21,
                 "percentiles": [23.5, 46.0, 68.5],
                 "min_length": 3, "max_length": 8, "avg_length": 5.5,
@@ -118,7 +132,11 @@ class FakeWarehouse:
                 }
             ]
         if " AS value" in query.sql:
-            return [{"value": "b", "n": 5}, {"value": None, "n": 10}, {"value": "a", "n": 5}]
+            return [
+                {"value": "b", "n": 5, "distinct_values": 90},
+                {"value": None, "n": 10, "distinct_values": 90},
+                {"value": "a", "n": 5, "distinct_values": 90},
+            ]
         if " AS bucket" in query.sql:
             return [{"bucket": 1, "n": 40}, {"bucket": 10, "n": 50}]
         return [{"shape": "Aa.99", "n": 88}]
@@ -202,3 +220,30 @@ def test_formats_work_in_re_and_re2(name: str) -> None:
             assert engine.search(FORMATS[name], v), (name, v)
         for v in BAD[name]:
             assert not engine.search(FORMATS[name], v), (name, v)
+
+
+def _like(pattern: str) -> re.Pattern[str]:
+    """A LIKE pattern (only % and _, no escapes) as a Python regex."""
+    body = "".join({"%": ".*", "_": "."}.get(ch, re.escape(ch)) for ch in pattern)
+    return re.compile(f"^{body}$", re.DOTALL)
+
+
+TRICKY = [
+    "", "@", "a@b.c", "a@b.cd", "http://x", "HTTPS://x.y/z", "1.2.3.4", "1.2.3", "2026-01-01",
+    "+1", "+12", "+123456789012345", "+1234567890123456", "é@ü.de", "a" * 40, "a@b.cd\n",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_format_gates_are_necessary_conditions(name: str) -> None:
+    """Counting `LIKE gate AND regex` is counting `regex`: every value the regex matches, as
+    PostgreSQL (re2 here) or Java (Python's re: `$` before a final line break) read it, passes
+    the gate; and the gate does reject most values of other formats (else it is useless)."""
+    gate = _like(FORMAT_GATES[name])
+    values = [v for vs in (*GOOD.values(), *BAD.values()) for v in vs] + TRICKY
+    values += [v + end for v in values for end in ("\n", "\r\n")]
+    for v in values:
+        if re2.search(FORMATS[name], v) or re.search(FORMATS[name], v):
+            assert gate.search(v), (name, v)
+    others = [v for other, vs in GOOD.items() if other != name for v in vs]
+    assert sum(bool(gate.search(v)) for v in others) <= 1

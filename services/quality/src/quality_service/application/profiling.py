@@ -1,18 +1,23 @@
 """Profiles an object's columns on its source: one statement for every column's scalar
-statistics, then one query per column for its most common values, histogram (numbers) and
-value shapes (strings). With `sample_rows`, every query reads the same Bernoulli sample."""
+statistics, and per column one for its most common values and distinct count, one for its
+histogram (numbers, once the scalar statistics gave the bounds) and one for its value shapes
+(strings); up to `parallelism` statements at a time. With `sample_rows`, every query reads the
+same Bernoulli sample."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from dckit.errors import InvalidArgument
 from quality_service.application.ports import CatalogObject, Executor
 from quality_service.domain import profiling as dp
 from quality_service.domain.metrics import type_family
-from quality_service.domain.profiling import ObjectProfile
+from quality_service.domain.profiling import ColumnProfile, ObjectProfile
+from quality_service.domain.sql import Query
 
 
 def _columns(obj: CatalogObject, columns: Sequence[str] | None) -> list[str]:
@@ -32,15 +37,19 @@ async def profile_object(
     *,
     sample_rows: int | None = None,
     top_values: int = 10,
+    parallelism: int = 4,
     progress: Callable[[int, int], None] | None = None,
 ) -> ObjectProfile:
     """`columns` None or empty: all of the object's columns. progress(done, total) after each
-    query (a step that needs no query, like the histogram of a constant column, counts too)."""
+    query (a step that needs no query, like the histogram of a constant column, counts too).
+    `parallelism`: statements running at once (each on its own connection of the executor)."""
     names = _columns(obj, columns)
     if sample_rows is not None and sample_rows < 1:
         raise InvalidArgument("sample_rows: must be at least 1")
     if top_values < 1:
         raise InvalidArgument("top_values: must be at least 1")
+    if parallelism < 1:
+        raise InvalidArgument("parallelism: must be at least 1")
     started = time.monotonic()
     types = {name: obj.columns[name] for name in names}
     families = {name: type_family(t) for name, t in types.items()}
@@ -57,6 +66,12 @@ async def profile_object(
         if progress is not None:
             progress(done, total_steps)
 
+    slots = asyncio.Semaphore(parallelism)
+
+    async def fetch(query: Query) -> list[dict[str, Any]]:
+        async with slots:
+            return await executor.fetch(query)
+
     table = executor.table_path(obj)
     dialect = executor.dialect.name
     sample = None
@@ -69,30 +84,43 @@ async def profile_object(
     sql = dp.ProfileSql(dialect, table, types, sample)
 
     scalar = sql.scalar(names)
-    rows = await executor.fetch(scalar)
-    step()
-    profiled, by_column = dp.column_profiles(rows[0], scalar, types)
+
+    async def scalar_stats() -> tuple[int, dict[str, ColumnProfile]]:
+        rows = await fetch(scalar)
+        step()
+        return dp.column_profiles(rows[0], scalar, types)
+
+    # The scalar statement first (the longest); the value counts and shapes need nothing from
+    # it to run, only to be shaped; the histograms need its bounds.
+    stats = asyncio.ensure_future(scalar_stats())
+
+    async def values(name: str) -> None:
+        rows = await fetch(sql.top_values(name, top_values))
+        step()
+        dp.value_counts((await stats)[1][name], rows)
+
+    async def shapes(name: str) -> None:
+        rows = await fetch(sql.patterns(name))
+        step()
+        prof = (await stats)[1][name]
+        prof.detected_patterns = dp.detected_patterns(rows, prof.non_null_count)
+
+    async def histogram(name: str) -> None:
+        prof = (await stats)[1][name]
+        low, high = prof.min_value, prof.max_value
+        if low is not None and high is not None:
+            buckets = [] if low == high else await fetch(sql.histogram(name, low, high))
+            prof.histogram = dp.histogram(buckets, low, high, prof.non_null_count)
+        step()
+
+    jobs: list[Awaitable[Any]] = [stats]
+    jobs += [shapes(name) for name in names if families[name] == "text"]
+    jobs += [values(name) for name in names]
+    jobs += [histogram(name) for name in names if families[name] == "numeric"]
+    await _all(jobs)
+    profiled, by_column = stats.result()
     if row_count is None:
         row_count = profiled
-
-    for name in names:
-        prof = by_column[name]
-        mcv = await executor.fetch(sql.top_values(name, top_values))
-        prof.most_common_values = dp.most_common_values(mcv, prof.total_count)
-        step()
-        if prof.family == "numeric":
-            low, high = prof.min_value, prof.max_value
-            if low is not None and high is not None:
-                buckets = (
-                    [] if low == high else await executor.fetch(sql.histogram(name, low, high))
-                )
-                prof.histogram = dp.histogram(buckets, low, high, prof.non_null_count)
-            step()
-        elif prof.family == "text":
-            if prof.non_null_count:
-                shapes = await executor.fetch(sql.patterns(name))
-                prof.detected_patterns = dp.detected_patterns(shapes, prof.non_null_count)
-            step()
 
     return ObjectProfile(
         row_count=row_count,
@@ -102,3 +130,16 @@ async def profile_object(
         duration_ms=int((time.monotonic() - started) * 1000),
         columns=[by_column[name] for name in names],
     )
+
+
+async def _all(jobs: Sequence[Awaitable[Any]]) -> None:
+    """Runs the jobs; on the first failure cancels the others (their statements too) and
+    raises it as it is (not wrapped in an ExceptionGroup, as a TaskGroup would)."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -1,35 +1,37 @@
 """Column profiling: the SQL that measures a table's columns (PostgreSQL and Databricks) and the
 shaping of its results into profiles. Pure: no I/O. Identifiers are quoted by the dialects'
 quote(); values (regexes, bounds, limits, sample rate) are bind parameters, except where
-Databricks' grammar only takes a literal (TABLESAMPLE), which is then a number we formatted."""
+Databricks' grammar only takes a literal (TABLESAMPLE), which is then a number we formatted.
+
+Per table, one statement (`scalar`) for every column's scalar statistics except the distinct count;
+per column, one value-frequency statement (`top_values`) that groups by the value (a hash
+aggregate) and yields both the most common values and the distinct count (the non-NULL groups, as
+count(DISTINCT) counts them; values equal in their type, 7 and 7.0, are one): a count(DISTINCT) per
+column in the scalar statement sorted every column. Value shapes map characters with translate()
+(once per distinct value) and collapse runs into {n} here."""
 
 from __future__ import annotations
 
 import math
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from quality_service.domain.formats import FORMAT_GATES, FORMATS
 from quality_service.domain.metrics import type_family
 from quality_service.domain.sql import DatabricksDialect, PostgresDialect, Query
-
-# Well-known formats, as POSIX ERE (no \d, \s, lookarounds): they run unchanged in PostgreSQL
-# `~`, Databricks `rlike` (Java), RE2 and Python `re`. Shared with the format_valid rule.
-_OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-FORMATS: dict[str, str] = {
-    "email": "^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}$",
-    "uuid": "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$",
-    "url": "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#][^ ]*)?$",
-    "ipv4": f"^({_OCTET}\\.){{3}}{_OCTET}$",
-    "iso_date": "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
-    "e164_phone": "^\\+[1-9][0-9]{1,14}$",
-}
 
 HISTOGRAM_BUCKETS = 10
 PATTERN_LIMIT = 5
 VALIDITY_DOMINANCE = 0.5  # a format must cover this share of values to define validity
 _PERCENTILES = (0.25, 0.5, 0.75)
+# Value shapes: upper → A, lower → a, digit → 9 (ASCII only, like [A-Z] in the regex engines).
+# translate() looks each character up in `from` in order: digits first (only 10 of them, and
+# ids, codes, dates, phones are mostly digits), then lower case.
+_SHAPE_FROM = string.digits + string.ascii_lowercase + string.ascii_uppercase
+_SHAPE_TO = "9" * 10 + "a" * 26 + "A" * 26
 _FLOAT_TYPES = frozenset({"real", "double", "double precision", "float", "float4", "float8"})
 
 
@@ -162,10 +164,12 @@ class ProfileSql:
     def _text(self, expr: str) -> str:
         return f"({expr})::text" if self.pg else f"CAST({expr} AS STRING)"
 
-    def _count_matching(self, expr: str, regex_param: str) -> str:
-        if self.pg:
-            return f"count(*) FILTER (WHERE {expr} ~ {regex_param})"
-        return f"count_if({expr} RLIKE {regex_param})"
+    def _count_matching(self, expr: str, like_param: str, regex_param: str) -> str:
+        """Rows where `expr` matches the regex; the LIKE first (AND is evaluated left to right
+        by both engines; only the speed depends on it)."""
+        match = f"{expr} ~ {regex_param}" if self.pg else f"{expr} RLIKE {regex_param}"
+        cond = f"{expr} LIKE {like_param} AND {match}"
+        return f"count(*) FILTER (WHERE {cond})" if self.pg else f"count_if({cond})"
 
     def _family(self, column: str) -> str:
         return type_family(self.columns[column])
@@ -176,11 +180,12 @@ class ProfileSql:
         return Query(f"SELECT count(*) AS n FROM {self.table}", [] if self.pg else {}, {})
 
     def scalar(self, columns: Sequence[str]) -> Query:
-        """One statement for every column's scalar statistics. Aliases map to (stat, column)."""
+        """One statement for every column's scalar statistics but the distinct count (see
+        top_values). Aliases map to (stat, column)."""
         p = _Params(self.pg)
         aliases: dict[str, tuple[str, str]] = {"n": ("total", "")}
         select = ["count(*) AS n"]
-        fmt_params: dict[str, str] = {}
+        fmt_params: dict[str, tuple[str, str]] = {}  # format → (LIKE, regex) parameters
 
         def put(i: int, stat: str, column: str, expr: str) -> None:
             alias = f"c{i}_{stat}"
@@ -191,12 +196,6 @@ class ProfileSql:
             c = self.q(column)
             family = self._family(column)
             put(i, "non_null", column, f"count({c})")
-            put(
-                i,
-                "distinct",
-                column,
-                f"count(DISTINCT {self._text(c) if family == 'other' else c})",
-            )
             if family == "numeric":
                 x = self._float(c)
                 put(i, "min", column, f"min({x})")
@@ -217,8 +216,10 @@ class ProfileSql:
                 put(i, "avg_length", column, self._float(f"avg({length})"))
                 for name, regex in FORMATS.items():
                     if name not in fmt_params:
-                        fmt_params[name] = p.add(regex, "text")
-                    put(i, f"fmt_{name}", column, self._count_matching(c, fmt_params[name]))
+                        like = p.add(FORMAT_GATES[name], "text")
+                        fmt_params[name] = (like, p.add(regex, "text"))
+                    count = self._count_matching(c, *fmt_params[name])
+                    put(i, f"fmt_{name}", column, count)
             elif family in ("date", "timestamp", "timestamptz"):
                 put(i, "earliest", column, f"min({c})")
                 put(i, "latest", column, f"max({c})")
@@ -227,15 +228,23 @@ class ProfileSql:
 
     def top_values(self, column: str, limit: int) -> Query:
         """The `limit` most frequent values as text (NULL included), most frequent first,
-        ties by value in binary order."""
+        ties by value in binary order; each row also carries `distinct_values`, the number of
+        distinct non-NULL values. Grouped by the value itself (by its text for the 'other'
+        family, which may have no equality), as count(DISTINCT) would count them."""
         p = _Params(self.pg)
-        v = self._text(self.q(column))
+        c = self.q(column)
+        key = self._text(c) if self._family(column) == "other" else c
         source = self._from(p)
         lim = p.add(int(limit), "int8")
+        v = self._text("v")
         order = f'{v} COLLATE "C"' if self.pg else v
+        # A cross join with the count rather than count(v) OVER (): Spark runs an unpartitioned
+        # window in one task.
         sql = (
-            f"SELECT {v} AS value, count(*) AS n FROM {source} GROUP BY {v} "
-            f"ORDER BY n DESC, {order} NULLS LAST LIMIT {lim}"
+            f"WITH g AS (SELECT {key} AS v, count(*) AS n FROM {source} GROUP BY {key}) "
+            f"SELECT t.value, t.n, d.distinct_values FROM "
+            f"(SELECT {v} AS value, n FROM g ORDER BY n DESC, {order} NULLS LAST LIMIT {lim}) t "
+            f"CROSS JOIN (SELECT count(v) AS distinct_values FROM g) d"
         )
         return Query(sql, p.bound(), {})
 
@@ -255,23 +264,21 @@ class ProfileSql:
         return Query(sql, p.bound(), {})
 
     def patterns(self, column: str, limit: int = PATTERN_LIMIT) -> Query:
-        """The most frequent value shapes (upper → A, lower → a, digit → 9)."""
+        """The most frequent value shapes (upper → A, lower → a, digit → 9). Shaped once per
+        distinct value (translate() costs far more per character than grouping by the value)."""
         p = _Params(self.pg)
         c = self.q(column)
         source = self._from(p)
-        shape = self._text(c)
-        for cls, repl in (("[A-Z]", "A"), ("[a-z]", "a"), ("[0-9]", "9")):
-            rx, rp = p.add(cls, "text"), p.add(repl, "text")
-            shape = (
-                f"regexp_replace({shape}, {rx}, {rp}, 'g')"
-                if self.pg
-                else (f"regexp_replace({shape}, {rx}, {rp})")
-            )
+        src, dst = p.add(_SHAPE_FROM, "text"), p.add(_SHAPE_TO, "text")
+        shape = f"translate(v, {src}, {dst})"
         lim = p.add(int(limit), "int8")
+        # Grouped by the text's bytes: a case-insensitive collation must not merge 'A' and 'a'.
+        key = f'{self._text(c)} COLLATE "C"' if self.pg else self._text(c)
         order = 'shape COLLATE "C"' if self.pg else "shape"
         sql = (
-            f"SELECT shape, count(*) AS n FROM (SELECT {shape} AS shape FROM {source} "
-            f"WHERE {c} IS NOT NULL) s GROUP BY shape ORDER BY n DESC, {order} LIMIT {lim}"
+            f"SELECT shape, sum(k) AS n FROM (SELECT {shape} AS shape, k FROM "
+            f"(SELECT {key} AS v, count(*) AS k FROM {source} WHERE {c} IS NOT NULL "
+            f"GROUP BY {key}) g) s GROUP BY shape ORDER BY n DESC, {order} LIMIT {lim}"
         )
         return Query(sql, p.bound(), {})
 
@@ -322,7 +329,7 @@ def column_profiles(
     row: Mapping[str, Any], query: Query, columns: Mapping[str, str]
 ) -> tuple[int, dict[str, ColumnProfile]]:
     """(rows profiled, column → profile with its scalar stats and scores) from the scalar
-    query's row."""
+    query's row. The distinct count (and so uniqueness) comes later: value_counts()."""
     total = int(row["n"])
     profiles = {
         name: ColumnProfile(name, data_type, type_family(data_type), total_count=total)
@@ -334,8 +341,6 @@ def column_profiles(
         prof, value = profiles[column], row[alias]
         if stat == "non_null":
             prof.null_count = total - int(value)
-        elif stat == "distinct":
-            prof.distinct_count = int(value)
         elif stat in ("min", "max", "mean", "std_dev", "variance"):
             target = {"min": "min_value", "max": "max_value", "mean": "mean_value"}.get(stat, stat)
             setattr(prof, target, _num(value))
@@ -370,6 +375,13 @@ def score(prof: ColumnProfile) -> None:
         best = max(prof.formats.values())
         if best >= VALIDITY_DOMINANCE * non_null:
             prof.validity_score = best / non_null * 100.0
+
+
+def value_counts(prof: ColumnProfile, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The most common values and the distinct count from top_values' rows; rescores."""
+    prof.most_common_values = most_common_values(rows, prof.total_count)
+    prof.distinct_count = int(rows[0]["distinct_values"]) if rows else 0
+    score(prof)
 
 
 def most_common_values(rows: Sequence[Mapping[str, Any]], total: int) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from quality_service.domain.formats import FORMATS
 from quality_service.domain.metrics import type_family
 from quality_service.domain.rules import RuleSpec, duration_seconds
 from quality_service.domain.sql import DatabricksDialect, PostgresDialect, Query
@@ -61,15 +62,8 @@ GROUP_SAMPLES = frozenset({"unique", "unique_combination", "duplicate_threshold"
 # Shapes (not calendars: 2024-02-30 is a well-formed date here), the same on both engines.
 _DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
-FORMAT_PATTERNS = {
-    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-    "uuid": f"^{_UUID}$",
-    "url": r"^(https?|ftp)://[^\s/?#]+[^\s]*$",
-    "ipv4": rf"^({_OCTET}\.){{3}}{_OCTET}$",
-    "iso_date": f"^{_DATE}$",
-    "e164_phone": r"^\+[1-9][0-9]{1,14}$",
-}
+# format_valid uses the profiler's table (domain/formats.py).
+FORMAT_PATTERNS = FORMATS
 TYPE_PATTERNS = {
     "integer": r"^\s*[+-]?[0-9]+\s*$",
     "decimal": r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import re2
 
 from dckit.errors import InvalidArgument
+from quality_service.domain.formats import FORMATS as FORMAT_TABLE
 from quality_service.domain.metrics import type_family
 
 if TYPE_CHECKING:  # the domain only reads its fields
@@ -75,7 +76,7 @@ _LEVEL: dict[str, str] = {t: "column" for t in RULE_TYPES} | {
     "statistical_threshold": "either",  # row_count needs no column
 }
 
-FORMATS = ("email", "uuid", "url", "ipv4", "iso_date", "e164_phone")
+FORMATS = tuple(FORMAT_TABLE)
 VALUE_TYPES = ("integer", "decimal", "boolean", "date", "timestamp", "uuid")
 OPERATORS = ("<", "<=", "=", "!=", ">", ">=")
 STATISTICS = (
