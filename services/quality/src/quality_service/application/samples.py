@@ -47,8 +47,11 @@ class Samples:
 
     def add_check_values(self, column: str, check: MutableMapping[str, Any]) -> None:
         """What a check quotes from its column: the expected text (a value set, bounds), the
-        details (newest value, mean, outlier bounds) and, for statistics, the measure."""
+        details (newest value, mean, outlier bounds), its error and, for statistics, the
+        measure."""
         self.add(column, check, "expected_value")
+        if check.get("error"):  # a source's error may quote the value it choked on
+            self.add(column, check, "error")
         details = check.get("details")
         if isinstance(details, MutableMapping):
             for key, value in details.items():
