@@ -439,6 +439,9 @@ async def test_owner_with_viewer_role_manages_rules_of_their_object(
         # Routes that do not name the object in their path keep the role rule.
         resp = await owner.post("/quality-checks", json={"capsule": people})
         assert resp.status_code == 403, resp.text
+        # A column route counts its object's rights too.
+        resp = await owner.post(f"/columns/{people}.email/profile", json={"wait": True})
+        assert resp.status_code == 201, resp.text
         assert (await owner.get(f"/quality-rules/{rule['id']}")).status_code == 200
     await _clear_rules(client, people)
 

@@ -24,6 +24,7 @@ from dckit import context
 from gateway_service import authz
 from gateway_service.config import GatewaySettings
 from gateway_service.errors import ApiError
+from gateway_service.mappers import split_column_ref
 
 BOOTSTRAP_ADMIN = "bootstrap-admin"
 ANONYMOUS = "anonymous"
@@ -161,10 +162,15 @@ async def require_auth(
 
 async def _object_rights(request: Request, principal: Principal, required: str) -> bool:
     """Whether the caller owns or stewards the object the route names (authz.OBJECT_ROUTES)."""
-    param = authz.object_param(request.method, route_template(request), required)
-    ref = request.path_params.get(param) if param else None
+    named = authz.object_param(request.method, route_template(request), required)
+    ref = request.path_params.get(named[0]) if named else None
     if not ref:
         return False
+    if named and named[1]:  # a column URN: rights on its object
+        try:
+            ref, _ = split_column_ref(ref)
+        except ApiError:
+            return False
     try:
         rights = await request.app.state.governance.GetObjectRights(
             gpb.GetObjectRightsRequest(username=principal.username, object=ref)

@@ -60,15 +60,24 @@ OBJECT_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("PUT", "/api/v1/classification/objects/{ref}", "ref"),
     ("PUT", "/api/v1/classification/objects/{ref}/columns/{column}", "ref"),
 )
+# Routes whose path parameter is a column URN (`<object>.<column>`): rights on its object count.
+COLUMN_ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/api/v1/columns/{urn}/profile", "urn"),
+)
 # The most an owner or steward gains on their object (never admin).
 OBJECT_RIGHTS_UP_TO = "steward"
 
 
-def object_param(method: str, template: str, required: str) -> str | None:
-    """The path parameter naming the object when owning or stewarding it is enough."""
+def object_param(method: str, template: str, required: str) -> tuple[str, bool] | None:
+    """The path parameter naming the object (or one of its columns: the flag) when owning or
+    stewarding the object is enough."""
     if not allows(OBJECT_RIGHTS_UP_TO, required):
         return None
-    return next((p for m, t, p in OBJECT_ROUTES if m == method and t == template), None)
+    for routes, is_column in ((OBJECT_ROUTES, False), (COLUMN_ROUTES, True)):
+        found = next((p for m, t, p in routes if m == method and t == template), None)
+        if found:
+            return found, is_column
+    return None
 
 
 def required_role(method: str, template: str) -> str:
