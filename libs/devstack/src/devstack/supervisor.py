@@ -368,7 +368,10 @@ class Supervisor:
             )
 
     def start_services(self, specs: list[ServiceSpec] | None = None) -> None:
+        """Start every service at once (each spends a second or more importing; they find
+        each other lazily over gRPC), then wait until each listens on its ports."""
         env = self.service_env()
+        started: list[ServiceProcess] = []
         for spec in specs if specs is not None else self.service_specs():
             service = ServiceProcess(spec, env, self.state.log(spec.name))
             ports = ", ".join(f"{what} {port}" for port, what in spec.ports)
@@ -376,6 +379,9 @@ class Supervisor:
                 service.start()
                 self.services.append(service)
                 self.write_stack("starting")
+            started.append(service)
+        with self._step("listening", "every service"):
+            for service in started:
                 self.wait_ports(service)
 
     def wait_ports(self, service: ServiceProcess) -> None:
