@@ -438,27 +438,30 @@ def test_one_trace_spans_gateway_catalog_and_sql(stack: Stack) -> None:
     with httpx.Client(base_url=stack.base_url, timeout=30, headers=auth) as http:
         assert http.get("/api/v1/objects/demo.public.orders").status_code == 200
 
-    def joined(spans: list[Span]) -> bool:
+    def catalog_parents(spans: list[Span], trace_id: str) -> set[str]:
+        """Services whose calls the catalog served GetObject for, in this trace."""
+        by_id = {s.span_id: s for s in spans if s.trace_id == trace_id}
+        return {
+            by_id[s.parent_id].service
+            for s in by_id.values()
+            if s.service == "catalog" and "GetObject" in s.name and s.parent_id in by_id
+        }
+
+    def complete(spans: list[Span]) -> bool:
+        # Each process exports its spans on its own schedule: wait until both calls are in:
+        # the gateway's own, and the quality service's (it reads the object to score it).
         return any(
-            s.service == "catalog"
-            and "GetObject" in s.name
-            and s.trace_id in _gateway_traces(spans)
-            for s in spans
+            catalog_parents(spans, t) == {"gateway", "quality"} for t in _gateway_traces(spans)
         )
 
-    spans = stack.traces.wait_for(joined)
-    ours = _gateway_traces(spans)  # not the demo setup's quality → catalog GetObject calls
+    spans = stack.traces.wait_for(complete)
     trace_id = next(
-        s.trace_id
-        for s in spans
-        if s.service == "catalog" and "GetObject" in s.name and s.trace_id in ours
+        t for t in _gateway_traces(spans) if catalog_parents(spans, t) == {"gateway", "quality"}
     )
     in_trace = [s for s in spans if s.trace_id == trace_id]
     assert {s.service for s in in_trace} == {"gateway", "catalog", "quality"}
-    by_id = {s.span_id: s for s in in_trace}
-    server = next(s for s in in_trace if s.service == "catalog" and "GetObject" in s.name)
-    assert by_id[server.parent_id].service == "gateway"  # parented across the process boundary
-    assert any(s.service == "catalog" and s.parent_id for s in in_trace if s is not server)
+    servers = [s for s in in_trace if s.service == "catalog" and "GetObject" in s.name]
+    assert any(s.service == "catalog" and s.parent_id for s in in_trace if s not in servers)
 
 
 def _gateway_traces(spans: list[Span]) -> set[str]:
