@@ -13,12 +13,11 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
-from bench.servers import Servers
+from bench.servers import Servers, drop_databases, timed
 from catalog_service.adapters.postgres import PostgresAdapter
 from catalog_service.app import running
 from catalog_service.config import CatalogSettings
@@ -38,12 +37,6 @@ FROM information_schema.columns
 WHERE table_schema = 'public'
 ORDER BY table_name, ordinal_position
 """
-
-
-async def _timed(fn: Callable[[], Awaitable[Any]]) -> float:
-    start = time.perf_counter()
-    await fn()
-    return time.perf_counter() - start
 
 
 async def _make_source(server_url: str, name: str, tables: int) -> str:
@@ -84,13 +77,6 @@ async def _information_schema_read(url: str, tables: int) -> float:
     return elapsed
 
 
-async def _drop(server_url: str, *names: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    for name in names:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
-
-
 async def run(servers: Servers, tables: int = 5000, repeat: int = 3) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     source_db, catalog_db = f"bench_src_{tag}", f"bench_catalog_{tag}"
@@ -105,7 +91,7 @@ async def run(servers: Servers, tables: int = 5000, repeat: int = 3) -> dict[str
             [await _information_schema_read(source_url, tables) for _ in range(repeat)]
         )
         adapter = PostgresAdapter(connection)
-        baseline = statistics.median([await _timed(adapter.scan) for _ in range(repeat)])
+        baseline = statistics.median([(await timed(adapter.scan))[0] for _ in range(repeat)])
 
         settings = CatalogSettings(
             database_url=with_database(servers.database_url, catalog_db),
@@ -131,14 +117,14 @@ async def run(servers: Servers, tables: int = 5000, repeat: int = 3) -> dict[str
                     raise RuntimeError(f"bench scan failed: {run.error}")
                 return run
 
-            first = await _timed(scan)
-            rescans = [await _timed(scan) for _ in range(repeat)]
+            first = (await timed(scan))[0]
+            rescans = [(await timed(scan))[0] for _ in range(repeat)]
             conn = await asyncpg.connect(source_url)
             changed = max(1, tables // 10)
             for i in range(1, changed + 1):
                 await conn.execute(f"ALTER TABLE t{i} ADD COLUMN extra int")
             await conn.close()
-            changed_scan = await _timed(scan)
+            changed_scan = (await timed(scan))[0]
             await chan.close()
         rescan = statistics.median(rescans)
         return {
@@ -161,4 +147,4 @@ async def run(servers: Servers, tables: int = 5000, repeat: int = 3) -> dict[str
             "rescan_unchanged_objects_per_s": round(tables / rescan, 1),
         }
     finally:
-        await _drop(servers.database_url, source_db, catalog_db)
+        await drop_databases(servers.database_url, source_db, catalog_db)

@@ -25,14 +25,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from bench.servers import Servers, servers
+from bench.servers import Servers, count_floor, drop_databases, servers, timed
 from devstack.urls import postgres_connection, with_database
 from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.measure import Measured, RateLimiter, measure
@@ -115,35 +114,14 @@ async def _make_source(server_url: str, name: str, rows: int, days: int) -> str:
     return url
 
 
-async def _drop(server_url: str, name: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-async def _timed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    out = await fn()
-    return time.perf_counter() - start, out
-
-
 async def _floor(url: str, rows: int, runs: int = 3) -> tuple[float, str]:
     conn = await asyncpg.connect(url)
     try:
         plan = await conn.fetchval("EXPLAIN (FORMAT JSON) SELECT count(*) FROM events")
-        node = _leaf_node(json.loads(plan)[0]["Plan"])
-        await conn.fetchval("SELECT count(*) FROM events")  # warm-up
-        times = []
-        for _ in range(runs):
-            elapsed, n = await _timed(lambda: conn.fetchval("SELECT count(*) FROM events"))
-            if n != rows:
-                raise RuntimeError(f"count(*) returned {n}, expected {rows}")
-            times.append(elapsed)
-        return statistics.median(times), node
     finally:
         await conn.close()
+    node = _leaf_node(json.loads(plan)[0]["Plan"])
+    return await count_floor(url, "SELECT count(*) FROM events", rows, runs), node
 
 
 def _leaf_node(plan: dict[str, Any]) -> str:
@@ -368,7 +346,7 @@ async def _soda(connection: dict[str, Any], days: list[date], ours: Values) -> d
             return {"skipped": f"soda scan failed (exit {rc}): {out.strip()[-400:]}"}
         results = json.loads(results_file.read_text())
         # The process start alone (imports, CLI), to separate it from the scan work.
-        startup, _ = await _timed(lambda: _run(str(soda), "--help", env=env))
+        startup, _ = await timed(lambda: _run(str(soda), "--help", env=env))
     checks = results.get("checks", [])
     outcomes: dict[str, int] = {}
     for check in checks:
@@ -408,7 +386,7 @@ async def run(
     name = f"bench_dq_{uuid.uuid4().hex[:8]}"
     day_list = [BASE + timedelta(days=i) for i in range(days)]
     try:
-        generate_s, url = await _timed(lambda: _make_source(srv.database_url, name, rows, days))
+        generate_s, url = await timed(lambda: _make_source(srv.database_url, name, rows, days))
         connection = postgres_connection(url)
         floor_s, floor_plan = await _floor(url, rows)
 
@@ -418,16 +396,16 @@ async def run(
         naive: Values = {}
         naive_queries = 0
         for _ in range(max(1, repeat)):
-            t, got = await _timed(lambda: _ours(connection, day_list, 1))
+            t, got = await timed(lambda: _ours(connection, day_list, 1))
             ours_times.append(t)
             ours = _flatten(got)
-            t, got = await _timed(lambda: _ours(connection, day_list, 2))
+            t, got = await timed(lambda: _ours(connection, day_list, 2))
             par_times.append(t)
             par = _flatten(got)
-            t, got = await _timed(lambda: _ours(connection, day_list, 1, indexed=False))
+            t, got = await timed(lambda: _ours(connection, day_list, 1, indexed=False))
             groupby_times.append(t)
             grouped = _flatten(got)
-            t, (naive, naive_queries) = await _timed(lambda: _naive(url, day_list))
+            t, (naive, naive_queries) = await timed(lambda: _naive(url, day_list))
             naive_times.append(t)
 
         keys = [(d, m.metric_type) for d in day_list for m in METRICS]
@@ -463,7 +441,7 @@ async def run(
             "soda": soda_result,
         }
     finally:
-        await _drop(srv.database_url, name)
+        await drop_databases(srv.database_url, name)
 
 
 def main() -> None:

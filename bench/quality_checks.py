@@ -30,7 +30,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,7 +38,7 @@ from typing import Any
 import asyncpg
 import psutil
 
-from bench.servers import Servers, servers
+from bench.servers import Servers, count_floor, drop_databases, servers, timed
 from devstack.urls import postgres_connection, with_database
 from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.checks import evaluate
@@ -213,14 +213,6 @@ async def _make_source(server_url: str, name: str, rows: int, now: datetime) -> 
     return url
 
 
-async def _drop(server_url: str, name: str) -> None:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 # --- measuring -------------------------------------------------------------------------------
 
 
@@ -252,27 +244,6 @@ class CountingExecutor:
 
     async def close(self) -> None:
         await self.inner.close()
-
-
-async def _timed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    out = await fn()
-    return time.perf_counter() - start, out
-
-
-async def _floor(url: str, rows: int, runs: int = 3) -> float:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.fetchval(NAIVE_TOTAL_SQL)  # warm-up
-        times = []
-        for _ in range(runs):
-            elapsed, n = await _timed(lambda: conn.fetchval(NAIVE_TOTAL_SQL))
-            if n != rows:
-                raise RuntimeError(f"count(*) returned {n}, expected {rows}")
-            times.append(elapsed)
-        return statistics.median(times)
-    finally:
-        await conn.close()
 
 
 def _rules() -> list[Rule]:
@@ -359,10 +330,10 @@ async def run(srv: Servers, *, rows: int = 2_000_000, repeat: int = 3) -> dict[s
     now = datetime.now(UTC)
     rules = _rules()
     try:
-        generate_s, url = await _timed(lambda: _make_source(srv.database_url, name, rows, now))
+        generate_s, url = await timed(lambda: _make_source(srv.database_url, name, rows, now))
         rss_after_generate = _peak_rss_mb()
         connection = postgres_connection(url)
-        floor_s = await _floor(url, rows)
+        floor_s = await count_floor(url, NAIVE_TOTAL_SQL, rows)
 
         ours_t, bare_t, naive_t = [], [], []
         ours: list[CheckOutcome] = []
@@ -370,15 +341,13 @@ async def run(srv: Servers, *, rows: int = 2_000_000, repeat: int = 3) -> dict[s
         bare: list[CheckOutcome] = []
         naive_total, naive_raw = 0, list[Any]()
         for _ in range(repeat):
-            t, (ours, ours_statements) = await _timed(
+            t, (ours, ours_statements) = await timed(
                 lambda: _ours_check(connection, rules, 10, now)
             )
             ours_t.append(t)
-            t, (bare, bare_statements) = await _timed(
-                lambda: _ours_check(connection, rules, 0, now)
-            )
+            t, (bare, bare_statements) = await timed(lambda: _ours_check(connection, rules, 0, now))
             bare_t.append(t)
-            t, (naive_total, naive_raw) = await _timed(lambda: _naive_check(url))
+            t, (naive_total, naive_raw) = await timed(lambda: _naive_check(url))
             naive_t.append(t)
         rss_after_checks = _peak_rss_mb()
 
@@ -401,11 +370,9 @@ async def run(srv: Servers, *, rows: int = 2_000_000, repeat: int = 3) -> dict[s
         sampled_exec: CountingExecutor | None = None
         rss_before_profiles = _rss_mb()
         for _ in range(repeat):
-            t, (full, full_exec) = await _timed(lambda: _ours_profile(connection, None))
+            t, (full, full_exec) = await timed(lambda: _ours_profile(connection, None))
             full_t.append(t)
-            t, (sampled, sampled_exec) = await _timed(
-                lambda: _ours_profile(connection, SAMPLE_ROWS)
-            )
+            t, (sampled, sampled_exec) = await timed(lambda: _ours_profile(connection, SAMPLE_ROWS))
             sampled_t.append(t)
         assert full is not None and sampled is not None
         assert full_exec is not None and sampled_exec is not None
@@ -467,7 +434,7 @@ async def run(srv: Servers, *, rows: int = 2_000_000, repeat: int = 3) -> dict[s
             "peak_rss_mb": _peak_rss_mb(),
         }
     finally:
-        await _drop(srv.database_url, name)
+        await drop_databases(srv.database_url, name)
 
 
 def main() -> None:
