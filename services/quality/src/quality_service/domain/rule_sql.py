@@ -20,23 +20,9 @@ from typing import Any
 
 from quality_service.domain.formats import FORMATS
 from quality_service.domain.metrics import type_family
-from quality_service.domain.rules import RuleSpec, duration_seconds
+from quality_service.domain.rules import ROW_LEVEL, RuleSpec, duration_seconds
 from quality_service.domain.sql import DatabricksDialect, PostgresDialect, Query
 
-# Rules answered by the shared scan: row-level predicates and plain aggregates.
-PREDICATE_RULES = frozenset(
-    {
-        "not_null",
-        "no_empty_strings",
-        "value_in_set",
-        "pattern_match",
-        "format_valid",
-        "type_valid",
-        "range_check",
-        "length_check",
-        "cross_field_validation",
-    }
-)
 AGGREGATE_RULES = frozenset(
     {
         "completeness_threshold",
@@ -46,7 +32,6 @@ AGGREGATE_RULES = frozenset(
         "statistical_threshold",
     }
 )
-SHARED_RULES = PREDICATE_RULES | AGGREGATE_RULES
 # Rules needing their own pass, by the kind of batch statement they share.
 BATCH_KIND = {
     "unique": "groups",
@@ -56,14 +41,16 @@ BATCH_KIND = {
     "outlier_detection": "outliers",
     "custom_sql": "custom",
 }
+# Rules answered by the shared scan: the row-level ones that test one row at a time (the others
+# need a pass of their own, above), and plain aggregates.
+PREDICATE_RULES = ROW_LEVEL - BATCH_KIND.keys()
+SHARED_RULES = PREDICATE_RULES | AGGREGATE_RULES
 # Rules whose samples are duplicated values with their number of occurrences.
 GROUP_SAMPLES = frozenset({"unique", "unique_combination", "duplicate_threshold"})
 
 # Shapes (not calendars: 2024-02-30 is a well-formed date here), the same on both engines.
 _DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-# format_valid uses the profiler's table (domain/formats.py).
-FORMAT_PATTERNS = FORMATS
 TYPE_PATTERNS = {
     "integer": r"^\s*[+-]?[0-9]+\s*$",
     "decimal": r"^\s*[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",
@@ -168,7 +155,7 @@ def failing_predicate(
     if t in ("pattern_match", "format_valid", "type_valid"):
         pattern = {
             "pattern_match": lambda: c["pattern"],
-            "format_valid": lambda: FORMAT_PATTERNS[c["format"]],
+            "format_valid": lambda: FORMATS[c["format"]],  # the profiler's table
             "type_valid": lambda: TYPE_PATTERNS[c["type"]],
         }[t]()
         return f"{col} IS NOT NULL AND {q.not_matching(q.text(col), b(pattern, 'text'))}"
