@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,14 @@ from typing import Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -331,3 +340,41 @@ class Output:
 
 def print_error(error: CliError) -> None:
     typer.echo(error.render(), err=True)
+
+
+def watch_steps(
+    run: Obj,
+    poll: Callable[[], Obj],
+    *,
+    label: str,
+    total_key: str,
+    done_key: str,
+    running: set[str],
+    interval: float,
+    detached: str,
+) -> Obj:
+    """A progress bar on stderr while `run` is in a `running` status, re-read with `poll`
+    every `interval` seconds; the finished run. Ctrl-C stops watching (exit 130) and prints
+    `detached` (the run goes on server-side)."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr(),
+    )
+    try:
+        with progress:
+            task = progress.add_task(label, total=run.get(total_key) or None)
+            while run.get("status") in running:
+                time.sleep(interval)
+                run = poll()
+                progress.update(
+                    task, total=run.get(total_key) or None, completed=run.get(done_key) or 0
+                )
+            progress.update(task, completed=run.get(total_key) or 0)
+    except KeyboardInterrupt:
+        typer.echo(detached, err=True)
+        raise typer.Exit(130) from None
+    return run

@@ -2,19 +2,10 @@
 backfills with a progress bar, status with trends, breaches."""
 
 import json
-import time
 from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.text import Text
 
 from datacompass_cli.client import Client, CliError, segment
@@ -28,8 +19,8 @@ from datacompass_cli.output import (
     fmt_time,
     print_json,
     status_text,
-    stderr,
     stdout,
+    watch_steps,
 )
 
 app = typer.Typer(
@@ -185,32 +176,18 @@ BUCKET_COLUMNS = [
 
 
 def _watch(client: Client, run: dict[str, Any], interval: float) -> dict[str, Any]:
-    label = f"{run['object_ref']} {run['start_date']}..{run['end_date']} (run {run['id']})"
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr(),
+    return watch_steps(
+        run,
+        lambda: client.get(f"/dq/runs/{segment(run['id'])}"),
+        label=f"{run['object_ref']} {run['start_date']}..{run['end_date']} (run {run['id']})",
+        total_key="buckets_total",
+        done_key="buckets_done",
+        running=RUNNING,
+        interval=interval,
+        detached=f"stopped watching; run {run['id']} continues "
+        f"(`datacompass dq runs {run['object_ref']}`, or cancel it with "
+        f"`datacompass dq cancel {run['id']}`)",
     )
-    try:
-        with progress:
-            task = progress.add_task(label, total=run.get("buckets_total") or None)
-            while run.get("status") in RUNNING:
-                time.sleep(interval)
-                run = client.get(f"/dq/runs/{segment(run['id'])}")
-                progress.update(task, completed=run.get("buckets_done") or 0)
-            progress.update(task, completed=run.get("buckets_total") or 0)
-    except KeyboardInterrupt:
-        typer.echo(
-            f"stopped watching; run {run['id']} continues "
-            f"(`datacompass dq runs {run['object_ref']}`, or cancel it with "
-            f"`datacompass dq cancel {run['id']}`)",
-            err=True,
-        )
-        raise typer.Exit(130) from None
-    return run
 
 
 def _report(out: Output, run: dict[str, Any]) -> None:

@@ -2,19 +2,10 @@
 when a run fails), column profiles with a progress bar, rule suggestions, the quality score."""
 
 import json
-import time
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.text import Text
 
 from datacompass_cli.client import ApiError, Client, CliError, segment
@@ -31,8 +22,8 @@ from datacompass_cli.output import (
     list_table,
     print_json,
     status_text,
-    stderr,
     stdout,
+    watch_steps,
 )
 
 app = typer.Typer(
@@ -455,33 +446,17 @@ PATTERN_COLUMNS = [
 
 
 def _watch_profile(client: Client, run: dict[str, Any], interval: float) -> dict[str, Any]:
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr(),
+    return watch_steps(
+        run,
+        lambda: client.get(f"/profile-runs/{segment(run['id'])}"),
+        label=f"profiling {run.get('object_ref')} (run {run['id']})",
+        total_key="steps_total",
+        done_key="steps_done",
+        running=RUNNING,
+        interval=interval,
+        detached=f"stopped watching; profile run {run['id']} continues "
+        f"(`datacompass quality profile` shows it once finished)",
     )
-    label = f"profiling {run.get('object_ref')} (run {run['id']})"
-    try:
-        with progress:
-            task = progress.add_task(label, total=run.get("steps_total") or None)
-            while run.get("status") in RUNNING:
-                time.sleep(interval)
-                run = client.get(f"/profile-runs/{segment(run['id'])}")
-                progress.update(
-                    task, total=run.get("steps_total") or None, completed=run.get("steps_done")
-                )
-            progress.update(task, completed=run.get("steps_total") or 0)
-    except KeyboardInterrupt:
-        typer.echo(
-            f"stopped watching; profile run {run['id']} continues "
-            f"(`datacompass quality profile` shows it once finished)",
-            err=True,
-        )
-        raise typer.Exit(130) from None
-    return run
 
 
 def _stat(key: str) -> Callable[[dict[str, Any]], str]:
