@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -18,7 +19,7 @@ class GrpcCatalog:
     def __init__(self, stub: catalog_pb2_grpc.CatalogServiceStub) -> None:
         self.stub = stub
 
-    async def object(self, ref: str) -> CatalogObject:
+    async def object(self, ref: str, *, structure: bool = False) -> CatalogObject:
         try:
             obj = await self.stub.GetObject(
                 cpb.GetObjectRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
@@ -27,18 +28,24 @@ class GrpcCatalog:
             raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
         if obj.deleted:
             raise NotFound(f"object {ref!r} no longer exists at its source")
+        plain = CatalogObject(
+            ref=obj.ref,
+            urn=obj.urn,
+            source_name=obj.source_name,
+            source_type=obj.source_type,
+            schema=obj.schema_name,
+            name=obj.name,
+            columns={c.name: c.data_type for c in obj.columns},
+        )
+        return await self._with_structure(plain) if structure else plain
+
+    async def _with_structure(self, obj: CatalogObject) -> CatalogObject:
+        ref = refs_pb2.ObjectRef(qualified_name=obj.ref)
         try:
-            indexes = await self.stub.ListIndexes(
-                cpb.ListIndexesRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
-            )
+            indexes = await self.stub.ListIndexes(cpb.ListIndexesRequest(ref=ref))
+            constraints = await self.stub.ListConstraints(cpb.ListConstraintsRequest(ref=ref))
         except grpc.aio.AioRpcError as exc:
-            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
-        try:
-            constraints = await self.stub.ListConstraints(
-                cpb.ListConstraintsRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+            raise _translate(exc, f"object {obj.ref!r} is not in the catalog") from exc
         primary_key = next(
             (tuple(c.columns) for c in constraints.items if c.constraint_type == "primary_key"),
             (),
@@ -48,17 +55,7 @@ class GrpcCatalog:
             for i in indexes.items
             if i.index_type == "btree" and i.columns and i.columns[0] and not i.predicate
         )
-        return CatalogObject(
-            ref=obj.ref,
-            urn=obj.urn,
-            source_name=obj.source_name,
-            source_type=obj.source_type,
-            schema=obj.schema_name,
-            name=obj.name,
-            columns={c.name: c.data_type for c in obj.columns},
-            range_indexed=leading,
-            primary_key=primary_key,
-        )
+        return replace(obj, range_indexed=leading, primary_key=primary_key)
 
     async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:
         try:

@@ -82,7 +82,7 @@ class CheckRunUseCases:
             raise InvalidArgument("capsule: an object ref or URN is required")
         if sample_limit < 0 or sample_limit > MAX_SAMPLES:
             raise InvalidArgument(f"sample_limit: between 0 and {MAX_SAMPLES}")
-        obj = await self.catalog.object(object_ref)
+        obj = await self.catalog.object(object_ref, structure=True)  # samples show the key
         async with self.db.session() as session:
             rows = await ChecksRepository(session).rules(obj.ref, enabled_only=not rule_ids)
         if rule_ids:

@@ -19,15 +19,16 @@ class CatalogObject:
     schema: str
     name: str
     columns: dict[str, str]  # name → data_type
-    # Columns that lead a btree index (a range on them is an index range scan).
+    # Read only with `structure=True`: columns that lead a btree index (a range on them is an
+    # index range scan) and the primary key's columns (failing-row samples show them).
     range_indexed: frozenset[str] = frozenset()
-    # The primary key's columns (failing-row samples show them, so a row can be found).
     primary_key: tuple[str, ...] = ()
 
 
 class Catalog(Protocol):
-    async def object(self, ref: str) -> CatalogObject:
-        """The object with its columns; NotFound when the catalog has no such object."""
+    async def object(self, ref: str, *, structure: bool = False) -> CatalogObject:
+        """The object with its columns (and with `structure`, its indexes and primary key,
+        which only runs need); NotFound when the catalog has no such object."""
         ...
 
     async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:

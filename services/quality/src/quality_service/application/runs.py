@@ -287,7 +287,7 @@ class RunUseCases:
         """Values per bucket, the buckets whose chunk could not be read at all, and the
         metrics whose column is gone."""
         config = plan.config
-        obj = await self.catalog.object(config["object_ref"])
+        obj = await self.catalog.object(config["object_ref"], structure=True)
         family = config_rules.date_family(config["date_column"], config["date_format"], obj.columns)
         source_type, connection = await self.catalog.connection(obj.source_name)
         executor = self.executors(source_type, connection)
