@@ -17,7 +17,7 @@ from typing import Any
 from dckit.db import Database
 from dckit.errors import AlreadyExists, InvalidArgument, NotFound
 from quality_service.application.ports import Catalog, ExecutorFactory, SampleMasker
-from quality_service.application.profiling import profile_object
+from quality_service.application.profiling import chosen_columns, profile_object
 from quality_service.application.quality_rules import QualityRuleUseCases
 from quality_service.application.samples import Samples
 from quality_service.db.checks_repo import ChecksRepository
@@ -78,18 +78,14 @@ class ProfileUseCases:
         if sample_rows < 0:
             raise InvalidArgument("sample_rows: must be 0 (full scan) or more")
         obj = await self.catalog.object(object_ref)
-        unknown = [c for c in columns if c not in obj.columns]
-        if unknown:
-            raise InvalidArgument(
-                f"columns: {', '.join(map(repr, unknown))} not in the catalog for {obj.ref}"
-            )
+        chosen = chosen_columns(obj, columns) if columns else []  # checked before the run exists
         async with self.db.session() as session:
             run = await ChecksRepository(session).insert_profile_run(
                 {
                     "object_ref": obj.ref,
                     "object_urn": obj.urn,
                     "status": "running",
-                    "columns": list(dict.fromkeys(columns)),
+                    "columns": chosen,
                     "sample_rows": sample_rows or None,
                     "triggered_by": actor,
                 }

@@ -20,7 +20,9 @@ from quality_service.domain.profiling import ColumnProfile, ObjectProfile
 from quality_service.domain.sql import Query
 
 
-def _columns(obj: CatalogObject, columns: Sequence[str] | None) -> list[str]:
+def chosen_columns(obj: CatalogObject, columns: Sequence[str] | None) -> list[str]:
+    """`columns` without repeats (none: all of the object's); InvalidArgument naming those the
+    catalog does not know."""
     if not columns:
         return list(obj.columns)
     unknown = [c for c in columns if c not in obj.columns]
@@ -43,7 +45,7 @@ async def profile_object(
     """`columns` None or empty: all of the object's columns. progress(done, total) after each
     query (a step that needs no query, like the histogram of a constant column, counts too).
     `parallelism`: statements running at once (each on its own connection of the executor)."""
-    names = _columns(obj, columns)
+    names = chosen_columns(obj, columns)
     if sample_rows is not None and sample_rows < 1:
         raise InvalidArgument("sample_rows: must be at least 1")
     if top_values < 1:
