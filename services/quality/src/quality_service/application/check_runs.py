@@ -204,7 +204,7 @@ class CheckRunUseCases:
         references: dict[str, CatalogObject] = {}
         for row in rows:
             try:
-                refs = await self.rules.references(row["rule_type"], row["config"])
+                refs = await self.rules.references(row["rule_type"], row["config"], references)
                 spec = rule_domain.validate(
                     row["rule_type"],
                     row["column_name"],

@@ -34,10 +34,19 @@ class QualityRuleUseCases:
     ) -> None:
         self.db, self.outbox, self.catalog, self.masker = db, outbox, catalog, masker
 
-    async def references(self, rule_type: str, config: Mapping[str, Any]) -> dict[str, Any]:
-        """The catalog objects a rule's config names (referential integrity)."""
+    async def references(
+        self,
+        rule_type: str,
+        config: Mapping[str, Any],
+        known: Mapping[str, CatalogObject] | None = None,
+    ) -> dict[str, Any]:
+        """The catalog objects a rule's config names (referential integrity); those in `known`
+        (looked up for an earlier rule of the same run) are not asked for again."""
         found: dict[str, CatalogObject] = {}
         for ref in rule_domain.referenced_objects(rule_type, config):
+            if known and ref in known:
+                found[ref] = known[ref]
+                continue
             try:
                 found[ref] = await self.catalog.object(ref)
             except NotFound as exc:
