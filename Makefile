@@ -39,9 +39,11 @@ generate: setup
 check-generated: setup
 	$(BIN)/python scripts/generate_protos.py --check
 
-## docs: regenerate the configuration reference in docs/deployment.md from the settings classes
+## docs: regenerate the configuration reference (docs/deployment.md) and the events reference
+## (docs/events.md) from the settings classes and the event catalogue
 docs: setup
 	$(BIN)/python scripts/config_reference.py
+	$(BIN)/python scripts/events_reference.py
 
 bench: setup
 	$(BIN)/python -m bench

@@ -13,18 +13,22 @@ from datacompass.common.v1 import events_pb2
 from dckit import context
 from dckit.bus import EventBus
 from dckit.consumer import IdempotentConsumer
+from dckit.event_catalogue import EventType
 from dckit.events import make_envelope, nats_subject
 
 from .conftest import KitDb
 
-EVENT = "datacompass.kittest.item.created"
+# A test-only event type (not in the catalogue: the outbox takes any EventType object).
+EVENT = EventType(
+    "datacompass.kittest.item.created", (wrappers_pb2.StringValue,), "item/<n>", "kit tests"
+)
 Wait = Callable[..., Awaitable[None]]
 
 
 def _envelope(value: str) -> events_pb2.EventEnvelope:
     with context.bound(context.RequestContext(request_id=f"req-{value}", actor="carol")):
         return make_envelope(
-            EVENT, "/datacompass/kittest", value, wrappers_pb2.StringValue(value=value)
+            EVENT.name, "/datacompass/kittest", value, wrappers_pb2.StringValue(value=value)
         )
 
 

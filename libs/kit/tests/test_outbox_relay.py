@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from datacompass.common.v1 import events_pb2
 from dckit import context
 from dckit.bus import EventBus
+from dckit.event_catalogue import EventType
 from dckit.events import unpack
 from dckit.outbox import Outbox, diff
 from dckit.relay import OutboxRelay
@@ -22,7 +23,10 @@ from devstack.embedded import EmbeddedNats, free_port
 
 from .conftest import KitDb
 
-EVENT = "datacompass.kittest.item.created"
+# A test-only event type (not in the catalogue: the outbox takes any EventType object).
+EVENT = EventType(
+    "datacompass.kittest.item.created", (wrappers_pb2.StringValue,), "item/<n>", "kit tests"
+)
 Wait = Callable[..., Awaitable[None]]
 
 
@@ -82,9 +86,9 @@ async def test_committed_events_are_published_with_msg_id(
     # Oldest first, Nats-Msg-Id = event id.
     assert [e.id for e in envelopes] == ids
     assert [m.headers and m.headers["Nats-Msg-Id"] for m in messages] == ids
-    assert all(m.headers and m.headers["Ce-Type"] == EVENT for m in messages)
+    assert all(m.headers and m.headers["Ce-Type"] == EVENT.name for m in messages)
     first = envelopes[0]
-    assert first.type == EVENT
+    assert first.type == EVENT.name
     assert first.source == "/datacompass/kittest"
     assert first.actor == "alice"
     assert first.request_id == "req-9"

@@ -62,3 +62,38 @@ def test_next_cursor() -> None:
     assert paging.decode_cursor(paging.next_cursor(100, 50, 50, True)) == 150
     assert paging.next_cursor(100, 50, 20, False) == ""
     assert paging.next_cursor(100, 50, 0, True) == ""
+
+
+def test_window_pages_with_one_extra_row() -> None:
+    window = paging.Window.of(2, "")
+    assert (window.limit, window.offset, window.fetch) == (2, 0, 3)
+    items, cursor = window.page(["a", "b", "c"])  # three fetched: a next page exists
+    assert items == ["a", "b"]
+    assert paging.decode_cursor(cursor) == 2
+    assert paging.Window.of(2, cursor).page(["c"]) == (["c"], "")
+
+
+def test_window_rejects_bad_input() -> None:
+    with pytest.raises(InvalidArgument):
+        paging.Window.of(-1, "")
+    with pytest.raises(InvalidArgument):
+        paging.Window.of(10, "not-a-cursor")
+
+
+async def test_paginate_walks_every_row_once() -> None:
+    rows = list(range(7))
+    calls: list[tuple[int, int]] = []
+
+    async def fetch(offset: int, count: int) -> list[int]:
+        calls.append((offset, count))
+        return rows[offset : offset + count]
+
+    seen: list[int] = []
+    cursor = ""
+    while True:
+        items, cursor = await paging.paginate(3, cursor, fetch)
+        seen += items
+        if not cursor:
+            break
+    assert seen == rows
+    assert calls == [(0, 4), (3, 4), (6, 4)]

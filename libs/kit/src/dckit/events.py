@@ -10,10 +10,10 @@ from google.protobuf.message import Message
 from opentelemetry import propagate
 
 from datacompass.common.v1 import events_pb2
-from dckit import context
+from dckit import context, event_catalogue
 
-CANONICAL_PREFIX = "datacompass"
-AUDIT_RECORDED = "datacompass.audit.recorded"
+CANONICAL_PREFIX = event_catalogue.PREFIX
+AUDIT_RECORDED = event_catalogue.AUDIT_RECORDED.name
 
 
 def make_envelope(

@@ -26,8 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datacompass.common.v1 import audit_pb2
-from dckit import context
-from dckit.events import AUDIT_RECORDED, make_envelope
+from dckit import context, event_catalogue
+from dckit.event_catalogue import EventType
+from dckit.events import make_envelope
 
 FieldChanges = dict[str, tuple[Any, Any]]
 
@@ -61,13 +62,20 @@ class Outbox:
         self.source = f"/datacompass/{service}"
 
     async def publish(
-        self, session: AsyncSession, event_type: str, subject: str, data: Message
+        self, session: AsyncSession, event_type: EventType | str, subject: str, data: Message
     ) -> str:
-        envelope = make_envelope(event_type, self.source, subject, data)
+        event = event_type if isinstance(event_type, EventType) else event_catalogue.get(event_type)
+        if not event.accepts(data):
+            # A payload the catalogue does not document would break every consumer of it.
+            raise TypeError(
+                f"{event.name} carries {[p.DESCRIPTOR.full_name for p in event.payloads]}, "
+                f"not {data.DESCRIPTOR.full_name}"
+            )
+        envelope = make_envelope(event.name, self.source, subject, data)
         await session.execute(
             insert(self.table).values(
                 id=envelope.id,
-                event_type=event_type,
+                event_type=event.name,
                 payload=envelope.SerializeToString(),
                 # clock_timestamp(), not the column default now(): now() is the transaction
                 # start, so every event of one transaction tied and the relay (ordering by
@@ -108,7 +116,9 @@ class Outbox:
             client_ip=ctx.client_ip,
             user_agent=ctx.user_agent,
         )
-        return await self.publish(session, AUDIT_RECORDED, entity_urn or str(entity_id), record)
+        return await self.publish(
+            session, event_catalogue.AUDIT_RECORDED, entity_urn or str(entity_id), record
+        )
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> FieldChanges:

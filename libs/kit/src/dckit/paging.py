@@ -6,8 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 from dckit.errors import InvalidArgument
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -41,3 +46,35 @@ def decode_cursor(cursor: str) -> int:
 
 def next_cursor(offset: int, limit: int, returned: int, has_more: bool) -> str:
     return encode_cursor(offset + returned) if has_more and returned else ""
+
+
+@dataclass(frozen=True)
+class Window:
+    """One page of a list: the clamped `limit` and the `offset` the cursor encodes.
+
+    Fetch `fetch` rows (one more than the page) so `page()` can tell whether another page
+    follows without a second count query."""
+
+    limit: int
+    offset: int
+
+    @classmethod
+    def of(cls, limit: int, cursor: str) -> Window:
+        return cls(clamp_limit(limit), decode_cursor(cursor))
+
+    @property
+    def fetch(self) -> int:
+        return self.limit + 1
+
+    def page(self, rows: Sequence[T]) -> tuple[list[T], str]:
+        """The page's items and the cursor of the next page ("" on the last one)."""
+        items = list(rows[: self.limit])
+        return items, next_cursor(self.offset, self.limit, len(items), len(rows) > self.limit)
+
+
+async def paginate(
+    limit: int, cursor: str, fetch: Callable[[int, int], Awaitable[Sequence[T]]]
+) -> tuple[list[T], str]:
+    """Page through a list: `fetch(offset, count)` returns up to `count` rows from `offset`."""
+    window = Window.of(limit, cursor)
+    return window.page(await fetch(window.offset, window.fetch))
