@@ -30,6 +30,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	cd protos && ../$(BIN)/buf lint
 
 ## generate: regenerate libs/proto from protos/ with the pinned grpcio-tools
 generate: setup
