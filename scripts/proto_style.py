@@ -62,8 +62,10 @@ def violations(message: Descriptor) -> Iterator[str]:
         if mask is None or mask.message_type is None or mask.message_type.full_name != FIELD_MASK:
             yield f"{name}: partial updates take `{FIELD_MASK} update_mask`"
         for field in fields.values():
-            if field.has_presence and field.containing_oneof is not None and (
-                field.containing_oneof.name.startswith("_")
+            if (
+                field.has_presence
+                and field.containing_oneof is not None
+                and (field.containing_oneof.name.startswith("_"))
             ):
                 yield f"{name}.{field.name}: `optional` field in an update (use update_mask)"
             if field.name.startswith("set_") or field.name == "fields":
