@@ -128,6 +128,18 @@ def test_databricks_query_uses_backticks_named_parameters_and_percentile() -> No
     assert "percentile(`amount`, 0.5)" in q.sql and "count_if(`amount` IS NULL)" in q.sql
     assert q.params == {"start": D, "end": D + timedelta(days=30), "tz": "Europe/Paris"}
     assert ":start" in q.sql and "from_utc_timestamp" in q.sql
+    # No bucket-by-bucket plan on Databricks: an indexed date column still groups.
+    indexed = metric_query(DBX, _spec(table=("main", "sales", "orders"), date_indexed=True))
+    assert "GROUP BY 1" in indexed.sql and "LATERAL" not in indexed.sql
+
+
+def test_runs_need_a_connector_with_queries() -> None:
+    from quality_service.app import executors
+
+    make = executors(1000)
+    with pytest.raises(FailedPrecondition, match="not supported on oracle sources"):
+        make("oracle", {})
+    assert make("postgres", {"host": "h", "database": "d", "username": "u"}).dialect is not None
 
 
 def test_threshold_specs_are_validated_with_defaults() -> None:

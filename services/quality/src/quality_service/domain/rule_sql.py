@@ -66,33 +66,33 @@ TYPE_PATTERNS = {
 
 
 def failing_predicate(
-    spec: RuleSpec, q: Dialect, b: Params, columns: Mapping[str, str], prefix: str = ""
+    spec: RuleSpec, d: Dialect, b: Params, columns: Mapping[str, str], prefix: str = ""
 ) -> str:
     """The condition a failing row meets, for the row-level rules of the shared scan."""
     c = spec.config
-    col = prefix + q.quote(spec.column) if spec.column else ""
+    col = prefix + d.quote(spec.column) if spec.column else ""
     t = spec.rule_type
     if t == "not_null":
         return f"{col} IS NULL"
     if t == "no_empty_strings":
         return f"{col} IS NOT NULL AND {'trim(' + col + ')' if c['trim'] else col} = ''"
     if t == "value_in_set":
-        family = q.type_family(columns[spec.column])
+        family = d.type_family(columns[spec.column])
         values = c["allowed_values"]
         if family == NUMERIC:
-            return f"{col} IS NOT NULL AND {q.not_in(col, values, b, 'numeric')}"
+            return f"{col} IS NOT NULL AND {d.not_in(col, values, b, 'numeric')}"
         texts = [_as_text(v) for v in values]
-        expr = col if family == TEXT else q.cast(col, "text")
+        expr = col if family == TEXT else d.cast(col, "text")
         if not c["case_sensitive"]:
             expr, texts = f"lower({expr})", [v.lower() for v in texts]
-        return f"{col} IS NOT NULL AND {q.not_in(expr, texts, b, 'text')}"
+        return f"{col} IS NOT NULL AND {d.not_in(expr, texts, b, 'text')}"
     if t in ("pattern_match", "format_valid", "type_valid"):
         pattern = {
             "pattern_match": lambda: c["pattern"],
             "format_valid": lambda: FORMATS[c["format"]],  # the profiler's table
             "type_valid": lambda: TYPE_PATTERNS[c["type"]],
         }[t]()
-        return f"{col} IS NOT NULL AND {q.not_matches(q.cast(col, 'text'), b(pattern, 'text'))}"
+        return f"{col} IS NOT NULL AND {d.not_matches(d.cast(col, 'text'), b(pattern, 'text'))}"
     if t == "range_check":
         lo_op, hi_op = ("<", ">") if c["inclusive"] else ("<=", ">=")
         parts = []
@@ -102,7 +102,7 @@ def failing_predicate(
             parts.append(f"{col} {hi_op} {b(c['max'], 'numeric')}")
         return f"({' OR '.join(parts)})"
     if t == "length_check":
-        length = f"length({q.cast(col, 'text')})"
+        length = f"length({d.cast(col, 'text')})"
         parts = []
         if c["min_length"] is not None:
             parts.append(f"{length} < {b(c['min_length'], 'integer')}")
@@ -110,7 +110,7 @@ def failing_predicate(
             parts.append(f"{length} > {b(c['max_length'], 'integer')}")
         return f"({' OR '.join(parts)})"
     if t == "cross_field_validation":
-        left, right = prefix + q.quote(c["left"]), prefix + q.quote(c["right"])
+        left, right = prefix + d.quote(c["left"]), prefix + d.quote(c["right"])
         op = c["operator"]  # from rules.OPERATORS only
         return f"{left} IS NOT NULL AND {right} IS NOT NULL AND NOT ({left} {op} {right})"
     raise ValueError(f"{t} has no row predicate")
@@ -135,44 +135,44 @@ def recency_cutoff(
 
 
 def _aggregates(
-    spec: RuleSpec, q: Dialect, b: Params, columns: Mapping[str, str], now: datetime
+    spec: RuleSpec, d: Dialect, b: Params, columns: Mapping[str, str], now: datetime
 ) -> dict[str, str]:
     """what → SQL aggregate, for one shared-scan rule."""
     t, c = spec.rule_type, spec.config
-    col = q.quote(spec.column) if spec.column else ""
+    col = d.quote(spec.column) if spec.column else ""
     if t in PREDICATE_RULES:
-        return {"failures": q.count_if(failing_predicate(spec, q, b, columns))}
+        return {"failures": d.count_if(failing_predicate(spec, d, b, columns))}
     if t == "completeness_threshold":
         ok = (
             f"{col} IS NOT NULL" if c["allow_empty"] else f"{col} IS NOT NULL AND trim({col}) <> ''"
         )
-        return {"complete": q.count_if(ok)}
+        return {"complete": d.count_if(ok)}
     if t == "freshness":
         return {"newest": f"max({col})"}
     if t == "recency_check":
-        cutoff = recency_cutoff(spec, q, columns, now)
-        family = q.type_family(columns[spec.column])
+        cutoff = recency_cutoff(spec, d, columns, now)
+        family = d.type_family(columns[spec.column])
         param = b(cutoff, "timestamptz" if family == TIMESTAMPTZ else "timestamp")
-        return {"recent": q.count_if(f"{col} >= {param}")}
+        return {"recent": d.count_if(f"{col} >= {param}")}
     if t == "distribution_check":
         return {
-            "mean": q.cast(f"avg({col})", "double"),
-            "std_dev": q.cast(f"stddev_samp({col})", "double"),
+            "mean": d.cast(f"avg({col})", "double"),
+            "std_dev": d.cast(f"stddev_samp({col})", "double"),
         }
     if t == "statistical_threshold":
-        return {"value": _statistic(c["statistic"], col, q)}
+        return {"value": _statistic(c["statistic"], col, d)}
     raise ValueError(f"{t} is not part of the shared scan")
 
 
-def _statistic(stat: str, col: str, q: Dialect) -> str:
+def _statistic(stat: str, col: str, d: Dialect) -> str:
     if stat == "row_count":
         return "count(*)"
     if stat == "null_count":
-        return q.count_if(f"{col} IS NULL")
+        return d.count_if(f"{col} IS NULL")
     if stat == "distinct_count":
         return f"count(DISTINCT {col})"
     if stat == "median":
-        return q.cast(q.percentile(col, 0.5), "double")
+        return d.cast(d.percentile(col, 0.5), "double")
     fn = {
         "mean": "avg",
         "min": "min",
@@ -181,11 +181,11 @@ def _statistic(stat: str, col: str, q: Dialect) -> str:
         "stddev": "stddev_samp",
         "variance": "var_samp",
     }[stat]
-    return q.cast(f"{fn}({col})", "double")
+    return d.cast(f"{fn}({col})", "double")
 
 
 def shared_query(
-    q: Dialect,
+    d: Dialect,
     table: Sequence[str],
     rules: Sequence[tuple[str, RuleSpec]],
     columns: Mapping[str, str],
@@ -193,51 +193,51 @@ def shared_query(
 ) -> Query:
     """ONE scan for every (key, spec) of the shared kind. Result: one row with `total` and, per
     rule, aliases r<i>_<what>; Query.aliases maps each alias to (key, what)."""
-    b = q.params()
+    b = d.params()
     select = ["count(*) AS total"]
     aliases: dict[str, tuple[str, str]] = {}
     for i, (key, spec) in enumerate(rules):
-        for what, agg in _aggregates(spec, q, b, columns, now).items():
+        for what, agg in _aggregates(spec, d, b, columns, now).items():
             alias = f"r{i}_{what}"
             aliases[alias] = (key, what)
             select.append(f"{agg} AS {alias}")
-    return Query(f"SELECT {', '.join(select)} FROM {q.table(table)}", b.bound, aliases)
+    return Query(f"SELECT {', '.join(select)} FROM {d.table(table)}", b.bound, aliases)
 
 
 def _batch_part(
     spec: RuleSpec,
-    q: Dialect,
+    d: Dialect,
     b: Params,
     table: str,
     reference_table: str,
 ) -> tuple[str, str, str, str]:
     """(FROM-and-rest, v1, v2, v3) of one rule's row in its kind's batch."""
     t, c = spec.rule_type, spec.config
-    col = q.quote(spec.column) if spec.column else ""
+    col = d.quote(spec.column) if spec.column else ""
     if t in ("unique", "unique_combination"):
-        cols = [col] if t == "unique" else [q.quote(x) for x in c["columns"]]
+        cols = [col] if t == "unique" else [d.quote(x) for x in c["columns"]]
         not_null = " AND ".join(f"{x} IS NOT NULL" for x in cols)
         inner = (
             f"SELECT count(*) AS n FROM {table} WHERE {not_null} "
             f"GROUP BY {', '.join(cols)} HAVING count(*) > 1"
         )
-        return f"FROM ({inner}) d", "coalesce(sum(n), 0)", "count(*)", q.cast("NULL", "double")
+        return f"FROM ({inner}) d", "coalesce(sum(n), 0)", "count(*)", d.cast("NULL", "double")
     if t == "duplicate_threshold":
-        cols = [q.quote(x) for x in c["columns"]]
+        cols = [d.quote(x) for x in c["columns"]]
         inner = f"SELECT count(*) AS n FROM {table} GROUP BY {', '.join(cols)} HAVING count(*) > 1"
         return f"FROM ({inner}) d", "coalesce(sum(n - 1), 0)", "count(*)", "coalesce(sum(n), 0)"
     if t == "referential_integrity":
         return (
-            f"FROM {table} a WHERE {_orphan(spec, q, reference_table)}",
+            f"FROM {table} a WHERE {_orphan(spec, d, reference_table)}",
             "count(*)",
-            q.cast("NULL", "double"),
-            q.cast("NULL", "double"),
+            d.cast("NULL", "double"),
+            d.cast("NULL", "double"),
         )
     if t == "outlier_detection":
-        stats, outlier = _outlier_parts(spec, q, b, table)
+        stats, outlier = _outlier_parts(spec, d, b, table)
         return (
             f"FROM {table} a CROSS JOIN ({stats}) s",
-            q.count_if(outlier),
+            d.count_if(outlier),
             "max(s.lo)",
             "max(s.hi)",
         )
@@ -245,38 +245,38 @@ def _batch_part(
         return (
             f"FROM (\n{c['sql']}\n) q",
             "count(*)",
-            q.cast("NULL", "double"),
-            q.cast("NULL", "double"),
+            d.cast("NULL", "double"),
+            d.cast("NULL", "double"),
         )
     raise ValueError(f"{t} has no batch statement")
 
 
-def _orphan(spec: RuleSpec, q: Dialect, reference_table: str) -> str:
-    col = "a." + q.quote(spec.column)
-    ref_col = "r." + q.quote(spec.config["reference_column"])
+def _orphan(spec: RuleSpec, d: Dialect, reference_table: str) -> str:
+    col = "a." + d.quote(spec.column)
+    ref_col = "r." + d.quote(spec.config["reference_column"])
     return (
         f"{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {reference_table} r "
         f"WHERE {ref_col} = {col})"
     )
 
 
-def _outlier_parts(spec: RuleSpec, q: Dialect, b: Params, table: str) -> tuple[str, str]:
+def _outlier_parts(spec: RuleSpec, d: Dialect, b: Params, table: str) -> tuple[str, str]:
     """(statistics subquery giving s.lo/s.hi — or mean/sd for z_score — , outlier condition)."""
-    col = q.quote(spec.column)
-    value = q.cast("a." + col, "double")
+    col = d.quote(spec.column)
+    value = d.cast("a." + col, "double")
     k = b(float(spec.config["sensitivity"]), "double")
     if spec.config["method"] == "iqr":
         quartiles = (
-            f"SELECT {q.cast(q.percentile(col, 0.25), 'double')} AS q1, "
-            f"{q.cast(q.percentile(col, 0.75), 'double')} AS q3 FROM {table}"
+            f"SELECT {d.cast(d.percentile(col, 0.25), 'double')} AS q1, "
+            f"{d.cast(d.percentile(col, 0.75), 'double')} AS q3 FROM {table}"
         )
         stats = (
             f"SELECT q1 - {k} * (q3 - q1) AS lo, q3 + {k} * (q3 - q1) AS hi FROM ({quartiles}) qs"
         )
         return stats, f"{value} < s.lo OR {value} > s.hi"
     moments = (
-        f"SELECT {q.cast(f'avg({col})', 'double')} AS m, "
-        f"{q.cast(f'stddev_samp({col})', 'double')} AS sd FROM {table}"
+        f"SELECT {d.cast(f'avg({col})', 'double')} AS m, "
+        f"{d.cast(f'stddev_samp({col})', 'double')} AS sd FROM {table}"
     )
     # lo/hi carry mean and std dev here (reported as details).
     stats = f"SELECT m AS lo, sd AS hi FROM ({moments}) ms"
@@ -284,30 +284,30 @@ def _outlier_parts(spec: RuleSpec, q: Dialect, b: Params, table: str) -> tuple[s
 
 
 def batch_query(
-    q: Dialect,
+    d: Dialect,
     table: Sequence[str],
     rules: Sequence[tuple[str, RuleSpec]],
     reference_tables: Mapping[str, Sequence[str]] | None = None,
 ) -> Query:
     """One UNION ALL statement: a row (rule, v1, v2, v3) per (key, spec), rules of one kind
     (or several; each part stands alone). `reference_tables`: ref → table path."""
-    b = q.params()
-    tbl = q.table(table)
+    b = d.params()
+    tbl = d.table(table)
     parts = []
     aliases: dict[str, tuple[str, str]] = {}
     for i, (key, spec) in enumerate(rules):
         ref_table = ""
         if spec.rule_type == "referential_integrity":
-            ref_table = q.table((reference_tables or {})[spec.config["reference"]])
-        rest, v1, v2, v3 = _batch_part(spec, q, b, tbl, ref_table)
+            ref_table = d.table((reference_tables or {})[spec.config["reference"]])
+        rest, v1, v2, v3 = _batch_part(spec, d, b, tbl, ref_table)
         aliases[str(i)] = (key, spec.rule_type)
-        v1, v2, v3 = (q.cast(v, "double") for v in (v1, v2, v3))
+        v1, v2, v3 = (d.cast(v, "double") for v in (v1, v2, v3))
         parts.append(f"SELECT {i} AS rule, {v1} AS v1, {v2} AS v2, {v3} AS v3 {rest}")
     return Query("\nUNION ALL\n".join(parts), b.bound, aliases)
 
 
 def sample_query(
-    q: Dialect,
+    d: Dialect,
     table: Sequence[str],
     spec: RuleSpec,
     columns: Mapping[str, str],
@@ -320,32 +320,32 @@ def sample_query(
     rules the duplicated values with their count (alias `n`). None for rules about the whole
     object (no failing rows to show). custom_sql samples are the admin's own columns (no
     aliases)."""
-    b = q.params()
-    tbl = q.table(table)
+    b = d.params()
+    tbl = d.table(table)
     limit = int(limit)
     t = spec.rule_type
     cols = spec.columns()
     shown = list(dict.fromkeys([*cols, *key_columns])) if t not in GROUP_SAMPLES else cols
-    select = ", ".join(f"a.{q.quote(name)} AS c{i}" for i, name in enumerate(shown))
+    select = ", ".join(f"a.{d.quote(name)} AS c{i}" for i, name in enumerate(shown))
     aliases = {f"c{i}": ("column", name) for i, name in enumerate(shown)}
     if t in PREDICATE_RULES:
-        where = failing_predicate(spec, q, b, columns, prefix="a.")
+        where = failing_predicate(spec, d, b, columns, prefix="a.")
         sql = f"SELECT {select} FROM {tbl} a WHERE {where} LIMIT {limit}"
     elif t in GROUP_SAMPLES:
-        group = ", ".join(f"a.{q.quote(name)}" for name in cols)
+        group = ", ".join(f"a.{d.quote(name)}" for name in cols)
         where = ""
         if t != "duplicate_threshold":
-            where = " WHERE " + " AND ".join(f"a.{q.quote(x)} IS NOT NULL" for x in cols)
+            where = " WHERE " + " AND ".join(f"a.{d.quote(x)} IS NOT NULL" for x in cols)
         sql = (
             f"SELECT {select}, count(*) AS n FROM {tbl} a{where} GROUP BY {group} "
             f"HAVING count(*) > 1 ORDER BY count(*) DESC LIMIT {limit}"
         )
         aliases["n"] = ("occurrences", "")
     elif t == "referential_integrity":
-        ref = q.table(reference_table or ())
-        sql = f"SELECT {select} FROM {tbl} a WHERE {_orphan(spec, q, ref)} LIMIT {limit}"
+        ref = d.table(reference_table or ())
+        sql = f"SELECT {select} FROM {tbl} a WHERE {_orphan(spec, d, ref)} LIMIT {limit}"
     elif t == "outlier_detection":
-        stats, outlier = _outlier_parts(spec, q, b, tbl)
+        stats, outlier = _outlier_parts(spec, d, b, tbl)
         sql = f"SELECT {select} FROM {tbl} a CROSS JOIN ({stats}) s WHERE {outlier} LIMIT {limit}"
     elif t == "custom_sql":
         sql = f"SELECT * FROM (\n{spec.config['sql']}\n) q LIMIT {limit}"
