@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Every service with a pyproject.toml is installed (editable) as soon as it exists.
-PKGS   := libs/proto libs/kit libs/devstack $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) cli
+PKGS   := libs/proto libs/kit libs/connectors libs/devstack $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) cli
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
 .PHONY: setup run test test-fast lint generate check-generated docs bench k8s-validate images clean

@@ -1,7 +1,7 @@
 """Metadata scan throughput of the catalog service, end to end over gRPC.
 
 Baselines (same run, same source): a bare read of `information_schema.columns` for the same
-tables (what any metadata tool has to read at least), and the PostgreSQL adapter's own catalog
+tables (what any metadata tool has to read at least), and the PostgreSQL connector's own catalog
 read (columns plus constraints, indexes, partitioning, statistics, view SQL). Ratios show what
 reading structure and reconciling/storing cost on top.
 
@@ -18,11 +18,11 @@ from typing import Any
 import asyncpg
 
 from bench.servers import Servers, drop_databases, timed
-from catalog_service.adapters.postgres import PostgresAdapter
 from catalog_service.app import running
 from catalog_service.config import CatalogSettings
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
+from dcconnectors.postgres.metadata import PostgresMetadataReader
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from devstack.embedded import free_port
@@ -90,8 +90,8 @@ async def run(servers: Servers, tables: int = 5000, repeat: int = 3) -> dict[str
         info_schema = statistics.median(
             [await _information_schema_read(source_url, tables) for _ in range(repeat)]
         )
-        adapter = PostgresAdapter(connection)
-        baseline = statistics.median([(await timed(adapter.scan))[0] for _ in range(repeat)])
+        reader = PostgresMetadataReader(connection)
+        baseline = statistics.median([(await timed(reader.scan))[0] for _ in range(repeat)])
 
         settings = CatalogSettings(
             database_url=with_database(servers.database_url, catalog_db),

@@ -3,7 +3,7 @@ quality metrics over `days` daily buckets of a generated `rows`-row table, one J
 
 In one run, on the same table and server:
 - the physical floor: a bare `SELECT count(*)` (median of 3 after a warm-up);
-- ours: the quality engine itself (PostgresDialect + measure() + PostgresExecutor), one grouped
+- ours: the quality engine itself (metric_query() + measure() + PostgresExecutor), one grouped
   query for all metrics and buckets, and the same split into 2 chunks run concurrently;
 - naive: one query per metric per day (9 x days queries), sequential on one connection;
 - optionally (`--soda`) Soda Core (`soda-core-postgres`), installed into a throwaway venv under
@@ -32,8 +32,8 @@ from typing import Any
 import asyncpg
 
 from bench.servers import Servers, count_floor, drop_databases, servers, timed
+from dcconnectors.postgres.executor import PostgresExecutor
 from devstack.urls import postgres_connection, with_database
-from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.measure import Measured, RateLimiter, measure
 from quality_service.domain import grain
 from quality_service.domain.sql import MetricRequest, ScanSpec

@@ -39,14 +39,16 @@ import asyncpg
 import psutil
 
 from bench.servers import Servers, count_floor, drop_databases, servers, timed
+from dcconnectors import registry
+from dcconnectors.dialect import Dialect
+from dcconnectors.postgres.executor import PostgresExecutor
 from devstack.urls import postgres_connection, with_database
-from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.checks import evaluate
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
 from quality_service.domain.profiling import ObjectProfile
 from quality_service.domain.rules import CheckOutcome, Rule, json_safe, validate
-from quality_service.domain.sql import Dialect, Query
+from quality_service.domain.sql import Query
 
 TABLE = "orders"
 STATEMENT_TIMEOUT_MS = 30 * 60 * 1000
@@ -55,6 +57,7 @@ STATUSES = ("new", "paid", "shipped", "delivered", "cancelled")
 CODE_PATTERN = "^[A-Z]{3}-[0-9]{4}$"
 # The email shape of format_valid (docs/quality-rules.md), written out again for the naive side.
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PG = registry.dialect("postgres")
 # name → catalog data_type (what the catalog would report for the CREATE TABLE below).
 COLUMNS: dict[str, str] = {
     "id": "bigint",
@@ -228,8 +231,8 @@ class CountingExecutor:
     def dialect(self) -> Dialect:
         return self.inner.dialect
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
-        return self.inner.table_path(obj)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return self.inner.table_path(schema, name)
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         self.statements += 1
@@ -248,7 +251,11 @@ class CountingExecutor:
 
 def _rules() -> list[Rule]:
     return [
-        Rule(i + 1, f"{t} {column}", validate(t, column, cfg, columns=COLUMNS, severity="error"))
+        Rule(
+            i + 1,
+            f"{t} {column}",
+            validate(t, column, cfg, columns=COLUMNS, dialect=PG, severity="error"),
+        )
         for i, (t, column, cfg) in enumerate(RULES)
     ]
 

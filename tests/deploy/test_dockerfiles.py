@@ -224,7 +224,7 @@ def test_dockerignore() -> None:
         assert _ignored(must, patterns), must
     # Everything the Dockerfiles COPY must survive the filter.
     needed = ["requirements/runtime.txt"]
-    for root in ["libs/proto", "libs/kit", *(f"services/{s}" for s in SERVICES)]:
+    for root in ["libs/proto", "libs/kit", "libs/connectors", *(f"services/{s}" for s in SERVICES)]:
         for file in (REPO / root).rglob("*"):
             rel = file.relative_to(REPO).as_posix()
             skip = ("/tests/", "__pycache__", ".egg-info", "/build/")

@@ -324,23 +324,6 @@ async def test_unparseable_view_is_recorded_not_dropped(stub: Stub, source_db: S
     assert lineage.view_parse.confidence < 1.0 or lineage.edges == []
 
 
-async def test_parallel_batched_read_matches_single_and_reports_progress(
-    source_db: SourceDb, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from catalog_service.adapters import postgres
-
-    await source_db.execute(EXTRA_SQL)
-    single = await postgres.PostgresAdapter(source_db.connection(), parallelism=1).scan()
-    monkeypatch.setattr(postgres, "BATCH_SIZE", 2)
-    seen: list[tuple[int, int]] = []
-    parallel = await postgres.PostgresAdapter(source_db.connection(), parallelism=3).scan(
-        lambda done, total: seen.append((done, total))
-    )
-    assert parallel == single and len(single) == 8
-    assert seen[0] == (0, 8) and seen[-1] == (8, 8)
-    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and len(seen) == 1 + 4
-
-
 async def test_cancel_a_running_scan(
     stub: Stub, source_db: SourceDb, catalog_db: asyncpg.Connection
 ) -> None:

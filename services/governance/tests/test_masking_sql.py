@@ -83,7 +83,7 @@ async def test_postgres_view_masks_for_others_and_shows_exempt_roles(
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     steward, alice, analyst = f'steward\'s "team" {tag}', f"alice_{tag}", f"analyst_{tag}"
-    sql = preview("postgresql", [SCHEMA, TABLE], COLUMNS, _rules(steward))
+    sql = preview("postgres", [SCHEMA, TABLE], COLUMNS, _rules(steward))
     async with scratch_database(database_server_url, SETUP, prefix="mask") as url:
         conn = await asyncpg.connect(url)
         try:
@@ -141,7 +141,7 @@ async def test_postgres_view_masks_for_others_and_shows_exempt_roles(
 
 async def test_hashing_without_the_salt_setting_fails_closed(database_server_url: str) -> None:
     sql = preview(
-        "postgresql",
+        "postgres",
         ["public", "t"],
         [("v", "text")],
         {"v": MaskingSpec("hashing", {"truncate": 12})},
@@ -192,7 +192,7 @@ async def test_postgres_expressions_agree_with_python_on_edge_strings(
     values = _edge_strings()
     columns = [(f"c{i}", "text") for i in range(len(CONFIGS))]
     rules = {f"c{i}": MaskingSpec(method, cfg) for i, (method, cfg) in enumerate(CONFIGS)}
-    sql = preview("postgresql", ["public", "s"], [("id", "integer"), *columns], rules)
+    sql = preview("postgres", ["public", "s"], [("id", "integer"), *columns], rules)
     setup = "CREATE TABLE s (id integer, " + ", ".join(f"{c} text" for c, _ in columns) + ");"
     async with scratch_database(database_server_url, setup, prefix="mask") as url:
         conn = await asyncpg.connect(url)
@@ -231,7 +231,7 @@ async def test_postgres_numbers_and_dates(database_server_url: str) -> None:
         ("d", "date"),
         ("y", "date"),
     ]
-    sql = preview("postgresql", ["public", "g"], cols, rules)
+    sql = preview("postgres", ["public", "g"], cols, rules)
     setup = "CREATE TABLE g (id int, n bigint, big numeric, f double precision, d date, y date);"
     async with scratch_database(database_server_url, setup, prefix="mask") as url:
         conn = await asyncpg.connect(url)
@@ -296,7 +296,7 @@ def test_hostile_names_and_values_stay_quoted() -> None:
     value = "it's \\' ` \" */ --"
     rules = {'co"l`': MaskingSpec("substitution", {"value": value}, (role,))}
     cols = [('co"l`', "text")]
-    pg = preview("postgresql", ['s"c', 't"b'], cols, rules)
+    pg = preview("postgres", ['s"c', 't"b'], cols, rules)
     assert '"s""c"."t""b_masked"' in pg and 'AS "co""l`"' in pg
     assert "'x'') OR true OR ('''" in pg
     assert "E'it''s \\\\'' ` \" */ --'" in pg
@@ -310,20 +310,20 @@ def test_hostile_names_and_values_stay_quoted() -> None:
     ("args", "field"),
     [
         (("oracle", ["s", "t"], [("c", "text")], {}), "dialect"),
-        (("postgresql", ["t"], [("c", "text")], {}), "table"),
-        (("postgresql", ["s", "t" * 60], [("c", "text")], {}), "table"),
-        (("postgresql", ["s", "t"], [("c", "text")], {"d": MaskingSpec("redaction", {})}), "rules"),
+        (("postgres", ["t"], [("c", "text")], {}), "table"),
+        (("postgres", ["s", "t" * 60], [("c", "text")], {}), "table"),
+        (("postgres", ["s", "t"], [("c", "text")], {"d": MaskingSpec("redaction", {})}), "rules"),
         (
-            ("postgresql", ["s", "t"], [("c", "text")], {"c": MaskingSpec("custom", {})}),
+            ("postgres", ["s", "t"], [("c", "text")], {"c": MaskingSpec("custom", {})}),
             "masking_method",
         ),
         (
-            ("postgresql", ["s", "t"], [("c", "text")], {"c": MaskingSpec("redaction", {"x": 1})}),
+            ("postgres", ["s", "t"], [("c", "text")], {"c": MaskingSpec("redaction", {"x": 1})}),
             "method_config.x",
         ),
         (
             (
-                "postgresql",
+                "postgres",
                 ["s", "t"],
                 [("c", "text")],
                 {"c": MaskingSpec("redaction", {}, (" ",))},
@@ -340,7 +340,7 @@ def test_hostile_names_and_values_stay_quoted() -> None:
             "columns",
         ),
         (
-            ("postgresql", ["s", "t\x00"], [("c", "text")], {"c": MaskingSpec("redaction", {})}),
+            ("postgres", ["s", "t\x00"], [("c", "text")], {"c": MaskingSpec("redaction", {})}),
             "identifier",
         ),
     ],

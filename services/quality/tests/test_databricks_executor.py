@@ -8,7 +8,7 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
-from quality_service.adapters.databricks import DatabricksExecutor
+from dcconnectors.databricks.executor import DatabricksExecutor
 from quality_service.application.measure import RateLimiter, measure
 from quality_service.domain.sql import MetricRequest, ScanSpec
 

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from dcconnectors import registry
 from dckit.errors import FailedPrecondition, InvalidArgument
 from quality_service.domain import breaches, grain, thresholds
 from quality_service.domain.evaluation import (
@@ -16,10 +17,11 @@ from quality_service.domain.evaluation import (
     fill_empty,
     trend,
 )
-from quality_service.domain.metrics import type_family, validate_metric
-from quality_service.domain.sql import DatabricksDialect, MetricRequest, PostgresDialect, ScanSpec
+from quality_service.domain.metrics import validate_metric
+from quality_service.domain.sql import MetricRequest, ScanSpec, metric_query
 
 D = date(2026, 3, 2)  # a Monday
+PG, DBX = registry.dialect("postgres"), registry.dialect("databricks")
 
 
 def test_buckets_follow_the_grain() -> None:
@@ -54,21 +56,22 @@ def test_split_keeps_every_bucket_once_in_order() -> None:
 
 def test_metric_validation_names_the_problem() -> None:
     cols = {"amount": "numeric(12,2)", "name": "text", "at": "timestamp with time zone"}
-    assert validate_metric("row_count", "", cols) == ""
-    assert validate_metric("median", "amount", cols) == "amount"
+    assert validate_metric("row_count", "", cols, PG) == ""
+    assert validate_metric("median", "amount", cols, PG) == "amount"
     with pytest.raises(InvalidArgument, match="unknown metric_type 'p99'"):
-        validate_metric("p99", "amount", cols)
+        validate_metric("p99", "amount", cols, PG)
     with pytest.raises(InvalidArgument, match="needs a column"):
-        validate_metric("null_count", "", cols)
+        validate_metric("null_count", "", cols, PG)
     with pytest.raises(InvalidArgument, match="'nope' is not in the catalog"):
-        validate_metric("max", "nope", cols)
+        validate_metric("max", "nope", cols, PG)
     with pytest.raises(InvalidArgument, match="needs a numeric column"):
-        validate_metric("mean", "name", cols)
+        validate_metric("mean", "name", cols, PG)
     with pytest.raises(InvalidArgument, match="needs a text column"):
-        validate_metric("max_length", "amount", cols)
-    assert type_family("character varying(20)") == "text"
-    assert type_family("timestamp without time zone") == "timestamp"
-    assert type_family("DECIMAL(10,2)") == "numeric"
+        validate_metric("max_length", "amount", cols, PG)
+    # Column types are read in the source's dialect (families: libs/connectors/tests).
+    assert validate_metric("max_length", "s", {"s": "STRING"}, DBX) == "s"
+    with pytest.raises(InvalidArgument, match="needs a text column"):
+        validate_metric("max_length", "s", {"s": "STRING"}, PG)
 
 
 def _spec(**kw: object) -> ScanSpec:
@@ -93,7 +96,7 @@ def _spec(**kw: object) -> ScanSpec:
 
 
 def test_postgres_query_is_one_grouped_scan_with_parameters() -> None:
-    q = PostgresDialect().build(_spec())
+    q = metric_query(PG, _spec())
     assert q.sql.count("SELECT") == 1 and "GROUP BY 1" in q.sql
     assert '"sales"."odd""name"' in q.sql  # identifiers quoted, quotes doubled
     assert "percentile_disc(ARRAY[0.5, 0.5000000000001]) WITHIN GROUP" in q.sql
@@ -102,29 +105,41 @@ def test_postgres_query_is_one_grouped_scan_with_parameters() -> None:
     ]  # fmt: skip
     assert q.params == [D, D + timedelta(days=30), "Europe/Paris"]
     assert "Europe/Paris" not in q.sql and "2026" not in q.sql  # values are parameters
-    text = PostgresDialect().build(_spec(date_family="text", date_format="YYYYMMDD"))
+    text = metric_query(PG, _spec(date_family="text", date_format="YYYYMMDD"))
     assert "to_date(" in text.sql and text.params[-1] == "YYYYMMDD"
 
 
 def test_an_indexed_date_column_reads_bucket_by_bucket_in_one_statement() -> None:
-    q = PostgresDialect().build(_spec(date_indexed=True, end_exclusive=D + timedelta(days=3)))
+    q = metric_query(PG, _spec(date_indexed=True, end_exclusive=D + timedelta(days=3)))
     assert q.sql.count("SELECT") == 2 and "CROSS JOIN LATERAL" in q.sql
     assert q.params[0] == [D, D + timedelta(days=1), D + timedelta(days=2)]
     assert q.params[1] == [D + timedelta(days=1), D + timedelta(days=2), D + timedelta(days=3)]
     assert q.params[2] == "Europe/Paris"
     # Without a sorting aggregate the GROUP BY plan (hash, parallel) is the better one.
     cheap = (MetricRequest("row_count", ""), MetricRequest("sum", "amount"))
-    assert "GROUP BY" in PostgresDialect().build(_spec(date_indexed=True, metrics=cheap)).sql
+    assert "GROUP BY" in metric_query(PG, _spec(date_indexed=True, metrics=cheap)).sql
     text = _spec(date_indexed=True, date_family="text", date_format="YYYYMMDD")
-    assert "GROUP BY" in PostgresDialect().build(text).sql
+    assert "GROUP BY" in metric_query(PG, text).sql
 
 
 def test_databricks_query_uses_backticks_named_parameters_and_percentile() -> None:
-    q = DatabricksDialect().build(_spec(table=("main", "sales", "orders")))
+    q = metric_query(DBX, _spec(table=("main", "sales", "orders")))
     assert "`main`.`sales`.`orders`" in q.sql
     assert "percentile(`amount`, 0.5)" in q.sql and "count_if(`amount` IS NULL)" in q.sql
     assert q.params == {"start": D, "end": D + timedelta(days=30), "tz": "Europe/Paris"}
     assert ":start" in q.sql and "from_utc_timestamp" in q.sql
+    # No bucket-by-bucket plan on Databricks: an indexed date column still groups.
+    indexed = metric_query(DBX, _spec(table=("main", "sales", "orders"), date_indexed=True))
+    assert "GROUP BY 1" in indexed.sql and "LATERAL" not in indexed.sql
+
+
+def test_runs_need_a_connector_with_queries() -> None:
+    from quality_service.app import executors
+
+    make = executors(1000)
+    with pytest.raises(FailedPrecondition, match="not supported on oracle sources"):
+        make("oracle", {})
+    assert make("postgres", {"host": "h", "database": "d", "username": "u"}).dialect is not None
 
 
 def test_threshold_specs_are_validated_with_defaults() -> None:

@@ -20,18 +20,19 @@ import asyncpg
 import pytest
 from test_profiling_sql import BAD, GOOD, TRICKY
 
+from dcconnectors import registry
+from dcconnectors.errors import QueryFailed
+from dcconnectors.postgres.executor import PostgresExecutor
 from dckit.errors import InvalidArgument
-from dckit.source_postgres import QueryFailed
 from devstack.testing import scratch_database
 from devstack.urls import postgres_connection
-from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
-from quality_service.domain.metrics import type_family
 from quality_service.domain.profiling import FORMATS, ColumnProfile, ObjectProfile, shape_regex
 from quality_service.domain.sql import Query
 from quality_service.domain.suggestions import suggest_all
 
+PG = registry.dialect("postgres")
 N = 600
 WEIRD = 'we"ird col'
 SETUP_SQL = f"""
@@ -141,8 +142,8 @@ class Recording:
         self.running = self.most_running = 0
         self.finished = 0
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
-        return self.inner.table_path(obj)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return self.inner.table_path(schema, name)
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         self.queries.append(query)
@@ -371,8 +372,8 @@ async def test_a_failing_statement_fails_the_profile_and_stops_the_others(
     with pytest.raises(QueryFailed, match="injected"):  # as raised, not in an ExceptionGroup
         await profile_object(rec, OBJ, parallelism=2)
     assert rec.running == 0  # nothing left running behind the failure
-    numeric = sum(type_family(t) == "numeric" for t in COLUMNS.values())
-    text = sum(type_family(t) == "text" for t in COLUMNS.values())
+    numeric = sum(PG.type_family(t) == "numeric" for t in COLUMNS.values())
+    text = sum(PG.type_family(t) == "text" for t in COLUMNS.values())
     assert len(rec.queries) < 1 + len(NAMES) + numeric + text  # the rest never started
 
 

@@ -13,6 +13,8 @@ import re2
 import sqlglot
 from sqlglot import exp
 
+from dcconnectors import registry
+from dcconnectors.dialect import Dialect
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
 from quality_service.domain.profiling import (
@@ -22,10 +24,20 @@ from quality_service.domain.profiling import (
     Sample,
     shape_regex,
 )
-from quality_service.domain.sql import DatabricksDialect, Dialect, Query
+from quality_service.domain.sql import Query
 
+PG, DBX = registry.dialect("postgres"), registry.dialect("databricks")
 EVIL = 'x"; DROP TABLE t; --`y'
 COLUMNS = {"id": "bigint", "name": "string", "ts": "timestamp", EVIL: "int", "d": "date"}
+# The same columns in PostgreSQL's type names.
+PG_COLUMNS = {
+    "id": "bigint",
+    "name": "text",
+    "ts": "timestamp with time zone",
+    EVIL: "integer",
+    "d": "date",
+}
+TYPES = {"postgres": PG_COLUMNS, "databricks": COLUMNS}
 
 
 def _queries(sql: ProfileSql) -> list[Query]:
@@ -39,7 +51,7 @@ def _queries(sql: ProfileSql) -> list[Query]:
 
 @pytest.mark.parametrize("sample", [None, Sample(12.5, 42)])
 def test_databricks_sql_uses_backticks_and_named_parameters(sample: Sample | None) -> None:
-    sql = ProfileSql("databricks", ("main", "sales", "orders"), COLUMNS, sample)
+    sql = ProfileSql(DBX, ("main", "sales", "orders"), COLUMNS, sample)
     for q in _queries(sql):
         assert isinstance(q.params, dict)
         assert "$" not in q.sql and '"' not in q.sql.replace(EVIL.replace("`", "``"), "")
@@ -70,7 +82,7 @@ def test_databricks_sql_uses_backticks_and_named_parameters(sample: Sample | Non
     [("postgres", '"x""; DROP TABLE t; --`y"'), ("databricks", '`x"; DROP TABLE t; --``y`')],
 )
 def test_identifiers_with_quotes_are_quoted(dialect: str, quoted: str) -> None:
-    sql = ProfileSql(dialect, ("s", 'we"ird`t'), COLUMNS, Sample(10.0, 7))
+    sql = ProfileSql(registry.dialect(dialect), ("s", 'we"ird`t'), TYPES[dialect], Sample(10.0, 7))
     read = "postgres" if dialect == "postgres" else "databricks"
     for q in _queries(sql):
         # (sqlglot cannot read a cast placeholder inside TABLESAMPLE; the casts don't matter here)
@@ -86,7 +98,7 @@ def test_identifiers_with_quotes_are_quoted(dialect: str, quoted: str) -> None:
 
 
 def test_postgres_sql_binds_values() -> None:
-    sql = ProfileSql("postgres", ("s", "t"), COLUMNS, Sample(12.5, 42))
+    sql = ProfileSql(PG, ("s", "t"), PG_COLUMNS, Sample(12.5, 42))
     hist = sql.histogram("id", 1.5, 9.5)
     assert "TABLESAMPLE BERNOULLI ($1::float4) REPEATABLE ($2::float8)" in hist.sql
     assert hist.params == [12.5, 42.0, 1.5, 9.5, 10]
@@ -101,14 +113,14 @@ class FakeWarehouse:
     """A Databricks executor answering like a warehouse would (Spark's percentile returns an
     array, timestamps come back as datetimes)."""
 
-    dialect: Dialect = DatabricksDialect()
+    dialect: Dialect = DBX
 
     def __init__(self, rows: int) -> None:
         self.rows = rows
         self.queries: list[Query] = []
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
-        return ("main", obj.schema, obj.name)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return ("main", schema, name)
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         from datetime import UTC, datetime

@@ -18,9 +18,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from dcconnectors import registry
+from dcconnectors.postgres.executor import PostgresExecutor
 from devstack.testing import scratch_database
 from devstack.urls import postgres_connection
-from quality_service.adapters.postgres import PostgresExecutor
 from quality_service.application.checks import evaluate
 from quality_service.application.ports import CatalogObject
 from quality_service.domain.rules import CheckOutcome, Rule, RuleSpec, validate
@@ -30,6 +31,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 N = 400
 STATUSES = ["new", "paid", "shipped"]
 
+PG = registry.dialect("postgres")
 COLUMNS = {
     "id": "bigint",
     "code": "text",
@@ -395,6 +397,7 @@ def _spec(case: Case, table: str, source: Source) -> RuleSpec:
         case.column,
         config,
         columns=COLUMNS,
+        dialect=PG,
         references=source.references,
         source_name="shop",
         severity=case.severity,
@@ -509,8 +512,8 @@ class CountingExecutor:
         self.statements: list[str] = []
         self.dialect = inner.dialect
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
-        return self.inner.table_path(obj)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return self.inner.table_path(schema, name)
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         self.statements.append(query.sql)
@@ -573,13 +576,14 @@ async def test_a_broken_rule_is_an_error_for_itself_only(source: Source) -> None
     rules = _rules(source, "bad", names)
     # Valid RE2, but PostgreSQL's regex engine rejects named groups at run time.
     broken_pattern = validate(
-        "pattern_match", "code", {"pattern": "^(?P<x>[A-Z]+)$"}, columns=COLUMNS
+        "pattern_match", "code", {"pattern": "^(?P<x>[A-Z]+)$"}, columns=COLUMNS, dialect=PG
     )
     broken_sql = validate(
         "custom_sql",
         "",
         {"sql": "SELECT id FROM shop.bad WHERE 1 / (id - id) = 1"},
         columns=COLUMNS,
+        dialect=PG,
     )
     rules += [Rule(100, "bad regex", broken_pattern), Rule(101, "bad sql", broken_sql)]
     # Interleave the broken ones with the others in both batches.
@@ -609,12 +613,13 @@ async def test_naive_timestamps_and_numeric_columns(source: Source) -> None:
     """Timestamps without time zone are read as UTC; numeric columns go through the float
     aggregates (median, quartiles) the same as double precision ones."""
     specs = [
-        validate("freshness", "ordered_at", {"max_age": "1d"}, columns=COLUMNS),
-        validate("recency_check", "ordered_at", {"window": "10d", "min_rows": 1}, columns=COLUMNS),
+        validate("freshness", "ordered_at", {"max_age": "1d"}, columns=COLUMNS, dialect=PG),
+        validate("recency_check", "ordered_at", {"window": "10d", "min_rows": 1},
+                 columns=COLUMNS, dialect=PG),
         validate("statistical_threshold", "amount", {"statistic": "median", "max": 1e9},
-                 columns=COLUMNS),
+                 columns=COLUMNS, dialect=PG),
         validate("outlier_detection", "amount", {"method": "iqr", "sensitivity": 0.5},
-                 columns=COLUMNS),
+                 columns=COLUMNS, dialect=PG),
     ]  # fmt: skip
     rules = [Rule(i, "", s) for i, s in enumerate(specs)]
     fresh, recent, median, outliers = await evaluate(
@@ -641,8 +646,8 @@ async def test_duplicate_rows_versus_duplicated_values(source: Source) -> None:
         schema="shop", name="tiny", columns={"email": "text"},
     )  # fmt: skip
     specs = [
-        validate("unique", "email", {}, columns=tiny.columns),
-        validate("duplicate_threshold", "email", {}, columns=tiny.columns),
+        validate("unique", "email", {}, columns=tiny.columns, dialect=PG),
+        validate("duplicate_threshold", "email", {}, columns=tiny.columns, dialect=PG),
     ]
     unique, dups = await evaluate(
         source.executor, tiny, [Rule(1, "", specs[0]), Rule(2, "", specs[1])], now=NOW

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dcconnectors import registry
 from dckit.errors import InvalidArgument
 from quality_service.application.ports import CatalogObject
 from quality_service.domain.rule_sql import batch_query, sample_query, shared_query
@@ -39,6 +40,21 @@ COLUMNS = {
     EVIL: "text",
     EVIL_TICK: "text",
 }
+# The same table on Databricks, in its own type names.
+DBX_COLUMNS = {
+    "id": "bigint",
+    "code": "string",
+    "status": "varchar(20)",
+    "amount": "decimal(12,2)",
+    "created_at": "timestamp",
+    "day": "date",
+    "ordered_at": "timestamp_ntz",
+    "payload": "variant",
+    EVIL: "string",
+    EVIL_TICK: "string",
+}
+PG, DBX = registry.dialect("postgres"), registry.dialect("databricks")
+TYPES = {"postgres": COLUMNS, "databricks": DBX_COLUMNS}
 CUSTOMERS = CatalogObject(
     ref="shop.sales.customers",
     urn="u",
@@ -77,7 +93,14 @@ GOOD: dict[str, tuple[str, dict[str, Any]]] = {
 
 def _validate(rule_type: str, column: str, config: dict[str, Any], **kw: Any) -> RuleSpec:
     return validate(
-        rule_type, column, config, columns=COLUMNS, references=REFS, source_name="shop", **kw
+        rule_type,
+        column,
+        config,
+        columns=COLUMNS,
+        dialect=PG,
+        references=REFS,
+        source_name="shop",
+        **kw,
     )
 
 
@@ -100,16 +123,17 @@ def test_every_rule_type_accepts_a_good_config(rule_type: str) -> None:
         _sql_for(spec, dialect)
 
 
-def _sql_for(spec: RuleSpec, dialect: str) -> list[Any]:
+def _sql_for(spec: RuleSpec, name: str) -> list[Any]:
     from quality_service.domain.rule_sql import SHARED_RULES
 
+    dialect, columns = registry.dialect(name), TYPES[name]
     table = ("sales", "orders")
     refs = {CUSTOMERS.ref: ("sales", "customers")}
     if spec.rule_type in SHARED_RULES:
-        queries = [shared_query(dialect, table, [("0", spec)], COLUMNS, NOW)]
+        queries = [shared_query(dialect, table, [("0", spec)], columns, NOW)]
     else:
         queries = [batch_query(dialect, table, [("0", spec)], refs)]
-    sample = sample_query(dialect, table, spec, COLUMNS, 5, refs.get(CUSTOMERS.ref))
+    sample = sample_query(dialect, table, spec, columns, 5, refs.get(CUSTOMERS.ref))
     return [*queries, *([sample] if sample else [])]
 
 
@@ -263,12 +287,14 @@ def test_other_refusals() -> None:
         _validate("not_null", "code", {}, severity="fatal")
     with pytest.raises(InvalidArgument, match=r"^rule_config:"):
         not_a_mapping: Any = ["x"]
-        validate("not_null", "code", not_a_mapping, columns=COLUMNS)
+        validate("not_null", "code", not_a_mapping, columns=COLUMNS, dialect=PG)
 
 
 def test_reference_form_is_checked_without_a_catalog_lookup() -> None:
     config = {"reference": "shop.sales.anything", "reference_column": "id"}
-    spec = validate("referential_integrity", "id", config, columns=COLUMNS, source_name="shop")
+    spec = validate(
+        "referential_integrity", "id", config, columns=COLUMNS, dialect=PG, source_name="shop"
+    )
     assert spec.config == {**config, "max_failure_percent": 0}
     assert referenced_objects("referential_integrity", config) == ["shop.sales.anything"]
     assert referenced_objects("not_null", {}) == []
@@ -323,10 +349,10 @@ def test_databricks_sql_uses_named_parameters_and_backticks() -> None:
         _validate("statistical_threshold", "amount", {"statistic": "median", "max": 9}),
     ]
     query = shared_query(
-        "databricks",
+        DBX,
         ("main", "sales", "orders"),
         [(str(i), s) for i, s in enumerate(specs)],
-        COLUMNS,
+        DBX_COLUMNS,
         NOW,
     )
     assert "FROM `main`.`sales`.`orders`" in query.sql
@@ -339,17 +365,17 @@ def test_databricks_sql_uses_named_parameters_and_backticks() -> None:
     assert list(query.params.values())[2:4] == [0, 10]
     assert query.params["p5"] == datetime(2026, 4, 30, tzinfo=UTC)
 
-    pg = shared_query("postgres", ("sales", "orders"), [("0", specs[0])], COLUMNS, NOW)
+    pg = shared_query(PG, ("sales", "orders"), [("0", specs[0])], COLUMNS, NOW)
     assert "= ANY($1::text[])" in pg.sql and pg.params == [["a", "b"]]
 
     spec = _validate("unique_combination", "", {"columns": ["id", "code"]})
-    batch = batch_query("databricks", ("main", "sales", "orders"), [("7", spec)])
+    batch = batch_query(DBX, ("main", "sales", "orders"), [("7", spec)])
     assert "GROUP BY `id`, `code`" in batch.sql and batch.aliases == {"0": ("7", spec.rule_type)}
 
 
 def test_postgres_numbers_bind_exactly() -> None:
     spec = _validate("range_check", "amount", {"min": 0.1, "max": 10})
-    query = shared_query("postgres", ("s", "t"), [("0", spec)], COLUMNS, NOW)
+    query = shared_query(PG, ("s", "t"), [("0", spec)], COLUMNS, NOW)
     assert query.params == [Decimal("0.1"), Decimal("10")]
     assert "$1::numeric" in query.sql and "$2::numeric" in query.sql
 
@@ -424,7 +450,7 @@ class _Warehouse:
 
 
 async def test_a_check_on_databricks_binds_named_parameters() -> None:
-    from quality_service.adapters.databricks import DatabricksExecutor
+    from dcconnectors.databricks.executor import DatabricksExecutor
     from quality_service.application.checks import evaluate
     from quality_service.domain.rules import Rule
 
@@ -435,7 +461,9 @@ async def test_a_check_on_databricks_binds_named_parameters() -> None:
         "catalog": "main",
     }
     executor = DatabricksExecutor(conn, statement_timeout_ms=5000, connect=warehouse)
-    obj = CatalogObject("shop.sales.orders", "u", "shop", "databricks", "sales", "orders", COLUMNS)
+    obj = CatalogObject(
+        "shop.sales.orders", "u", "shop", "databricks", "sales", "orders", DBX_COLUMNS
+    )
     rules = [
         Rule(1, "in set", _validate("value_in_set", "status", {"allowed_values": ["a", "b"]})),
         Rule(2, "pattern", _validate("pattern_match", "code", {"pattern": "^x"})),

@@ -22,8 +22,8 @@ from quality_testkit import (
 
 from datacompass.common.v1 import audit_pb2
 from datacompass.quality.v1 import quality_pb2 as pb
-from dckit.source_postgres import QueryFailed
-from quality_service.adapters.registry import executors
+from dcconnectors.errors import QueryFailed
+from quality_service.app import executors
 from quality_service.application.ports import Executor
 from quality_service.domain.sql import Query
 
@@ -142,8 +142,8 @@ class FailingMedian:
     def dialect(self) -> Any:
         return self.inner.dialect
 
-    def table_path(self, obj: Any) -> tuple[str, ...]:
-        return self.inner.table_path(obj)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return self.inner.table_path(schema, name)
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
         self.queries.append(query.sql)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import grpc
 
-from catalog_service.adapters.registry import adapter_for
 from catalog_service.api.mappers import deadline_approaching, scan_finished
 from catalog_service.api.servicer import CatalogServicer
 from catalog_service.application.deprecations import DeprecationUseCases
@@ -22,6 +21,7 @@ from catalog_service.application.structure import StructureUseCases
 from catalog_service.config import CatalogSettings
 from catalog_service.db.tables import SCHEMA, outbox
 from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from dcconnectors.registry import metadata_reader
 from dckit.bus import EventBus
 from dckit.crypto import SecretBox
 from dckit.db import Database
@@ -59,7 +59,7 @@ def build(settings: CatalogSettings) -> CatalogService:
         db,
         events,
         box,
-        adapter_for,
+        metadata_reader,
         event_for=scan_finished,
         scan_timeout=settings.scan_timeout_seconds,
         statement_timeout_ms=settings.source_statement_timeout_ms,

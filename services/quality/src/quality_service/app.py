@@ -5,17 +5,21 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.quality.v1 import quality_pb2, quality_pb2_grpc
+from dcconnectors import registry
 from dckit.bus import EventBus
 from dckit.db import Database
+from dckit.errors import FailedPrecondition
 from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
@@ -24,13 +28,12 @@ from dckit.service import foundation, grpc_app, in_process
 from quality_service import telemetry
 from quality_service.adapters.catalog_grpc import GrpcCatalog
 from quality_service.adapters.governance_grpc import GrpcMasker
-from quality_service.adapters.registry import executors
 from quality_service.api import check_mappers, mappers
 from quality_service.api.servicer import QualityServicer
 from quality_service.application.breaches import BreachUseCases
 from quality_service.application.check_runs import CheckRunUseCases
 from quality_service.application.configs import ConfigUseCases
-from quality_service.application.ports import ExecutorFactory, SampleMasker
+from quality_service.application.ports import Executor, ExecutorFactory, SampleMasker
 from quality_service.application.profile_runs import ProfileUseCases
 from quality_service.application.quality_rules import QualityRuleUseCases
 from quality_service.application.runs import RunEvents, RunUseCases
@@ -51,6 +54,23 @@ class QualityService:
     relay: OutboxRelay
     runs: RunUseCases
     grpc: GrpcApp
+
+
+def executors(statement_timeout_ms: int) -> ExecutorFactory:
+    """Query executors from the source connectors (dcconnectors), by source type."""
+
+    def make(source_type: str, connection: Mapping[str, Any]) -> Executor:
+        try:
+            factory = registry.get(source_type).executor
+        except registry.UnknownSourceType:
+            factory = None
+        if factory is None:
+            raise FailedPrecondition(
+                f"data quality runs are not supported on {source_type} sources"
+            )
+        return factory(connection, statement_timeout_ms=statement_timeout_ms)
+
+    return make
 
 
 async def migrate(settings: QualitySettings) -> None:

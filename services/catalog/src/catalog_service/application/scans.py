@@ -14,13 +14,14 @@ from typing import Any
 
 from prometheus_client import Gauge, Histogram
 
-from catalog_service.adapters.base import MetadataAdapter, SourceError
 from catalog_service.application.sources import _require
 from catalog_service.application.structure_sync import record_structure
 from catalog_service.db.repository import CatalogRepository, Row
 from catalog_service.db.structure import StructureRepository
 from catalog_service.domain.models import OBJECT_TYPES, reconcile
 from datacompass.catalog.v1 import catalog_pb2
+from dcconnectors.errors import SourceError
+from dcconnectors.interfaces import MetadataReader
 from dckit import context
 from dckit.crypto import SecretBox
 from dckit.db import Database
@@ -39,7 +40,8 @@ OBJECTS = Gauge(
     "dc_catalog_objects", "Catalog objects by source and type", ["source", "object_type"]
 )
 
-AdapterFactory = Callable[..., MetadataAdapter]
+# (source_type, connection, *, statement_timeout_ms, parallelism) → a reader (the registry's).
+ReaderFactory = Callable[..., MetadataReader]
 ScanEventBuilder = Callable[[Row, str], catalog_pb2.ScanFinished]
 
 
@@ -49,7 +51,7 @@ class ScanUseCases:
         db: Database,
         outbox: Outbox,
         box: SecretBox,
-        adapter_for: AdapterFactory,
+        reader_for: ReaderFactory,
         *,
         event_for: ScanEventBuilder,
         scan_timeout: float,
@@ -63,7 +65,7 @@ class ScanUseCases:
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self.db, self.outbox, self.box = db, outbox, box
-        self.adapter_for = adapter_for
+        self.reader_for = reader_for
         self.event_for = event_for
         self.scan_timeout = scan_timeout
         self.statement_timeout_ms = statement_timeout_ms
@@ -160,14 +162,14 @@ class ScanUseCases:
         started = loop.time()
         async with self._slots:
             try:
-                adapter = self.adapter_for(
+                metadata = self.reader_for(
                     source["source_type"],
                     self.box.open(source["connection_encrypted"]),
                     statement_timeout_ms=self.statement_timeout_ms,
                     parallelism=self.parallelism,
                 )
                 progress = _Progress()
-                reader = asyncio.create_task(adapter.scan(progress.update))
+                reader = asyncio.create_task(metadata.scan(progress.update))
                 watcher = asyncio.create_task(self._watch(scan_id, progress, reader))
                 try:
                     found = await asyncio.wait_for(reader, timeout=self.scan_timeout)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from catalog_service.db.structure import StructureRepository
-from catalog_service.domain.models import ScannedObject, schema_snapshot
+from catalog_service.domain.models import ScannedObject, schema_hash, schema_snapshot
 from catalog_service.domain.refs import column_urn, object_ref, object_urn
 from catalog_service.domain.versions import diff_snapshots, next_version
 from catalog_service.domain.view_lineage import parse_view
@@ -207,15 +207,13 @@ async def _record_versions(
     rows: list[dict[str, Any]] = []
     events: list[pb.SchemaChanged] = []
     for object_id, obj in written:
-        schema_hash = obj.schema_hash()
+        digest = schema_hash(obj)
         previous = current.get(object_id)
-        if previous is not None and previous["schema_hash"] == schema_hash:
+        if previous is not None and previous["schema_hash"] == digest:
             continue  # a comment or owner changed: not a new version
         snapshot = schema_snapshot(obj)
         if previous is None:
-            rows.append(
-                _version_row(object_id, 1, "1.0.0", schema_hash, snapshot, "created", scan_id)
-            )
+            rows.append(_version_row(object_id, 1, "1.0.0", digest, snapshot, "created", scan_id))
             continue
         diff = diff_snapshots(previous["schema_snapshot"], snapshot)
         version = next_version(previous["version"], diff.bump)
@@ -223,7 +221,7 @@ async def _record_versions(
             object_id,
             previous["version_number"] + 1,
             version,
-            schema_hash,
+            digest,
             snapshot,
             "schema_change",
             scan_id,

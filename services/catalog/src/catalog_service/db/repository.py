@@ -35,6 +35,8 @@ from catalog_service.domain.models import (
     ReconcilePlan,
     ScannedObject,
     Statistics,
+    content_hash,
+    schema_hash,
 )
 from catalog_service.domain.refs import ObjectLookup, column_urn, object_ref, object_urn
 from dckit.errors import AlreadyExists, Conflict
@@ -346,9 +348,9 @@ class CatalogRepository:
             "ref": object_ref(source["name"], obj.schema, obj.name),
             "urn": urn,
             "source_metadata": obj.metadata,
-            "content_hash": obj.content_hash(),
+            "content_hash": content_hash(obj),
             "column_count": len(obj.columns),
-            "schema_hash": obj.schema_hash(),
+            "schema_hash": schema_hash(obj),
             "partition_strategy": obj.partitioning.strategy if obj.partitioning else None,
             "partition_key": list(obj.partitioning.key) if obj.partitioning else None,
             "partition_expression": obj.partitioning.expression if obj.partitioning else None,

@@ -1,107 +1,57 @@
-"""What a metadata scan finds, independent of the source and of storage."""
+"""What the catalog makes of a metadata scan: when an object changed (content and schema
+hashes), its versioned shape, and what a scan writes. The scanned objects themselves are the
+connectors' neutral model (dcconnectors.scanned), re-exported here for the catalog's code."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 
-OBJECT_TYPES = ("table", "view", "materialized_view", "foreign_table", "partitioned_table")
+from dcconnectors.scanned import (
+    CONSTRAINT_TYPES,
+    INDEX_TYPES,
+    OBJECT_TYPES,
+    Partitioning,
+    ScannedColumn,
+    ScannedConstraint,
+    ScannedIndex,
+    ScannedObject,
+    Statistics,
+)
+
+__all__ = [
+    "CONSTRAINT_TYPES",
+    "INDEX_TYPES",
+    "OBJECT_TYPES",
+    "ExistingObject",
+    "Partitioning",
+    "ReconcilePlan",
+    "ScannedColumn",
+    "ScannedConstraint",
+    "ScannedIndex",
+    "ScannedObject",
+    "Statistics",
+    "content_hash",
+    "reconcile",
+    "schema_hash",
+    "schema_snapshot",
+]
 
 
-@dataclass(frozen=True)
-class ScannedColumn:
-    name: str
-    ordinal: int
-    data_type: str
-    nullable: bool
-    default_expression: str | None = None
-    comment: str | None = None
+def content_hash(obj: ScannedObject) -> str:
+    """Digest of everything a scan stores except statistics; unchanged hash = no write
+    needed. Statistics are left out so an ANALYZE does not count as a change."""
+    body = asdict(obj)
+    del body["stats"]
+    return _digest(body)
 
 
-CONSTRAINT_TYPES = ("primary_key", "foreign_key", "unique", "check", "not_null", "default")
-INDEX_TYPES = ("btree", "hash", "gin", "gist", "brin", "spgist")
-
-
-@dataclass(frozen=True)
-class ScannedConstraint:
-    """A table constraint. Foreign keys name their target by (schema, table, columns) as the
-    source sees it; URNs are derived when stored (they need the source's name and type)."""
-
-    constraint_type: str
-    name: str | None
-    columns: tuple[str, ...]
-    referenced_schema: str | None = None
-    referenced_table: str | None = None
-    referenced_columns: tuple[str, ...] = ()
-    on_delete: str | None = None
-    on_update: str | None = None
-    check_expression: str | None = None
-    default_expression: str | None = None
-    deferrable: bool = False
-    enforced: bool = True
-
-
-@dataclass(frozen=True)
-class ScannedIndex:
-    name: str
-    index_type: str
-    unique: bool
-    primary: bool
-    columns: tuple[str, ...]  # ordered; an expression key is "" here and listed in expressions
-    expressions: tuple[str, ...] = ()
-    predicate: str | None = None
-    definition: str | None = None
-
-
-@dataclass(frozen=True)
-class Partitioning:
-    strategy: str  # range | list | hash
-    key: tuple[str, ...]
-    expression: str
-
-
-@dataclass(frozen=True)
-class Statistics:
-    """Volatile numbers (ANALYZE, inserts change them): stored, never part of any hash."""
-
-    size_bytes: int | None = None
-    row_estimate: int | None = None
-    last_analyzed_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ScannedObject:
-    schema: str
-    name: str
-    object_type: str
-    comment: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    columns: tuple[ScannedColumn, ...] = ()
-    constraints: tuple[ScannedConstraint, ...] = ()
-    indexes: tuple[ScannedIndex, ...] = ()
-    partitioning: Partitioning | None = None
-    definition: str | None = None  # view / materialized view SQL
-    storage_format: str | None = None
-    stats: Statistics = field(default_factory=Statistics)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.schema, self.name)
-
-    def content_hash(self) -> str:
-        """Digest of everything a scan stores except statistics; unchanged hash = no write
-        needed. Statistics are left out so an ANALYZE does not count as a change."""
-        body = asdict(self)
-        del body["stats"]
-        return _digest(body)
-
-    def schema_hash(self) -> str:
-        """Digest of the schema alone (no comments, owner or statistics): a new version of
-        the object is recorded exactly when this changes."""
-        return _digest(schema_snapshot(self))
+def schema_hash(obj: ScannedObject) -> str:
+    """Digest of the schema alone (no comments, owner or statistics): a new version of the
+    object is recorded exactly when this changes."""
+    return _digest(schema_snapshot(obj))
 
 
 def schema_snapshot(obj: ScannedObject) -> dict[str, Any]:
@@ -188,7 +138,7 @@ def reconcile(
         known = existing.get(obj.key)
         if known is None:
             plan.create.append(obj)
-        elif known.deleted or known.content_hash != obj.content_hash():
+        elif known.deleted or known.content_hash != content_hash(obj):
             plan.change.append((known.id, obj))
         else:
             plan.unchanged_ids.append(known.id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from dcconnectors import registry
 from dckit import context
 from dckit.db import Database
 from dckit.errors import AlreadyExists, InvalidArgument, NotFound
@@ -20,9 +21,6 @@ from governance_service.domain import masking, masking_sql
 from governance_service.domain import masking_rules as dom
 
 MASKING_RULE_CHANGED = "datacompass.governance.masking_rule.changed"
-DIALECTS = ("postgres", "databricks")
-# Our dialect names (the catalog's source types) → masking_sql's.
-SQL_DIALECTS = {"postgres": "postgresql", "databricks": "databricks"}
 # (row, change) → the event payload; change is created | updated | deleted.
 MaskingRuleEvent = Callable[[Row, str], Message]
 
@@ -141,29 +139,26 @@ class MaskingRuleUseCases:
         self, ref: str, dialect: str
     ) -> tuple[CatalogObject, str, str, list[str]]:
         """(the object, the dialect used, SQL masking the object at its source with its enabled
-        rules, notes on columns the SQL cannot mask as the rule says). No dialect = the
-        object's source type."""
+        rules, notes on columns the SQL cannot mask as the rule says). The dialect is a source
+        type (a connector's name); none = the object's."""
         if not ref.strip():
             raise InvalidArgument("object: a ref or URN is required")
         obj = await self.catalog.get(ref)
         chosen = (dialect.strip() or obj.source_type).lower()
-        if chosen not in SQL_DIALECTS:
+        if chosen not in masking_sql.dialects():
             raise InvalidArgument(
-                f"dialect: {chosen or 'none'!r} has no masking SQL; one of {', '.join(DIALECTS)}"
+                f"dialect: {chosen or 'none'!r} has no masking SQL; "
+                f"one of {', '.join(masking_sql.dialects())}"
             )
         async with self.db.session() as session:
             rows = await MaskingRuleRepository(session).of_object(obj.urn, enabled_only=True)
         specs = {row["column"]: dom.from_values(row) for row in rows}
         rules = {column: spec.masking() for column, spec in specs.items()}
         columns = [(c.name, c.data_type) for c in obj.columns]
-        # Databricks names tables catalog.schema.table; a source scans one catalog, which only
-        # its (write-only) connection names, so the source name stands in for it.
-        table = (
-            (obj.schema, obj.name)
-            if chosen == "postgres"
-            else (obj.source_name, obj.schema, obj.name)
-        )
-        sql = masking_sql.preview(SQL_DIALECTS[chosen], table, columns, rules)
+        # Where tables are catalog.schema.table (Databricks), a source scans one catalog, which
+        # only its (write-only) connection names, so the source name stands in for it.
+        table = registry.dialect(chosen).path(obj.schema, obj.name, catalog=obj.source_name)
+        sql = masking_sql.preview(chosen, table, columns, rules)
         return obj, chosen, sql, dom.sql_notes(specs)
 
     async def _record(

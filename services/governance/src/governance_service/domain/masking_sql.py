@@ -1,13 +1,15 @@
-"""Masking as SQL the source enforces itself: a masked view on PostgreSQL, column masks on
-Databricks. Pure string building. Every identifier is quoted and every value (role, substitute,
-redaction char) is an escaped literal of the dialect, so no name or value can end the statement.
+"""Masking as SQL the source enforces itself, written once for every source through its
+connector's dialect (dcconnectors): a masked view where the dialect's masking style is "view"
+(PostgreSQL), column masks where it is "column_mask" (Databricks). Pure string building. Every
+identifier is quoted and every value (role, substitute, redaction char) is an escaped literal of
+the dialect, so no name or value can end the statement.
 
 Methods that need the masking key (tokenization, pseudonymization, format-preserving encryption,
 noise, substitution from a list) cannot run in plain SQL: their columns come out redacted, with
 a comment saying the governance service applies the real method. The hashing salt is never
-inlined: PostgreSQL reads it (hex) from the `datacompass.masking_salt` setting (an unset salt
-fails the query rather than hashing unsalted), Databricks from the secret
-`datacompass/masking_salt`."""
+inlined: the dialect reads it from the engine (PostgreSQL: the `datacompass.masking_salt`
+setting, and an unset salt fails the query rather than hashing unsalted; Databricks: the secret
+`datacompass/masking_salt`)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from dcconnectors import registry
+from dcconnectors.dialect import Dialect
+from dcconnectors.types import NUMERIC, TEMPORAL, TEXT
 from dckit.errors import InvalidArgument
 from governance_service.domain.masking import (
     FIXED_MASK,
@@ -24,47 +29,14 @@ from governance_service.domain.masking import (
     validate_config,
 )
 
-DIALECTS = ("postgresql", "databricks")
-SALT_SETTING = "datacompass.masking_salt"
-SALT_SECRET = ("datacompass", "masking_salt")  # Databricks secret scope and key
-PG_MAX_IDENT = 63
+SALT = ("datacompass", "masking_salt")  # scope and key of the salt the engine holds
 _TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_ ,()<>:]*")
 _ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].*)?$"
 
-_NUMBER_TYPES = {
-    "smallint", "integer", "bigint", "int", "int2", "int4", "int8", "numeric", "decimal",
-    "real", "double precision", "float4", "float8", "float", "double", "tinyint", "long",
-    "short", "byte", "dec", "serial", "bigserial", "smallserial",
-}  # fmt: skip
-_DATE_TYPES = {"date"}
-_TIMESTAMP_TYPES = {
-    "timestamp", "timestamptz", "timestamp with time zone", "timestamp without time zone",
-    "timestamp_ntz", "timestamp_ltz",
-}  # fmt: skip
-_TEXT_TYPES = {
-    "text", "varchar", "character varying", "char", "character", "bpchar", "string", "citext",
-    "name",
-}  # fmt: skip
 
-
-def type_family(sql_type: str) -> str:
-    """'number' | 'date' | 'timestamp' | 'text' | 'other' for a column type as the catalog
-    reports it (parameters such as varchar(20) ignored)."""
-    base = re.sub(r"\(.*\)", "", sql_type).strip().lower()
-    base = re.sub(r"\s+", " ", base)
-    for family, names in (
-        ("number", _NUMBER_TYPES),
-        ("date", _DATE_TYPES),
-        ("timestamp", _TIMESTAMP_TYPES),
-        ("text", _TEXT_TYPES),
-    ):
-        if base in names:
-            return family
-    return "other"
-
-
-# ---------------------------------------------------------------------------------------------
-# Quoting, one pair per dialect
+def dialects() -> tuple[str, ...]:
+    """The source types whose dialect can mask at the source."""
+    return tuple(n for n in registry.names() if registry.dialect(n).masking_style)
 
 
 def _no_nul(text: str, what: str) -> str:
@@ -73,29 +45,8 @@ def _no_nul(text: str, what: str) -> str:
     return text
 
 
-def _pg_ident(name: str) -> str:
-    return '"' + _no_nul(name, "identifier").replace('"', '""') + '"'
-
-
-def _pg_literal(value: Any) -> str:
-    text = _no_nul(str(value), "literal")
-    quoted = "'" + text.replace("'", "''") + "'"
-    # E'' makes the backslash an escape whatever standard_conforming_strings says.
-    return "E" + quoted.replace("\\", "\\\\") if "\\" in text else quoted
-
-
-def _dbx_ident(name: str) -> str:
-    return "`" + _no_nul(name, "identifier").replace("`", "``") + "`"
-
-
-def _dbx_literal(value: Any) -> str:
-    # Spark SQL string literals process backslash escapes: escape the escape first.
-    text = _no_nul(str(value), "literal").replace("\\", "\\\\").replace("'", "\\'")
-    return "'" + text.replace("\n", "\\n").replace("\r", "\\r") + "'"
-
-
 # ---------------------------------------------------------------------------------------------
-# Expressions shared by both dialects (string functions with the same names and meaning)
+# Expressions every dialect spells the same (string functions with the same names and meaning)
 
 
 def _window_expr(t: str, prefix: int, suffix: int) -> tuple[str, str]:
@@ -123,23 +74,21 @@ def _partial_expr(t: str, cfg: Mapping[str, Any], lit: Callable[[Any], str]) -> 
     return f"(substr({t}, 1, {p}) || {middle} || {tail})"
 
 
-class _Dialect:
-    ident: Callable[[str], str]
-    literal: Callable[[Any], str]
+class _Masker:
+    """Masked values as SQL expressions in one dialect."""
 
-    def text(self, col: str) -> str:
-        raise NotImplementedError
+    def __init__(self, dialect: Dialect) -> None:
+        self.d = dialect
 
-    def email_parts(self, t: str) -> tuple[str, str, str]:
-        """(is-email condition, local part, domain) of text `t`, as masking.split_email."""
-        raise NotImplementedError
+    def ident(self, name: str) -> str:
+        return self.d.quote(_no_nul(name, "identifier"))
 
-    def hash(self, t: str, algorithm: str) -> str:
-        raise NotImplementedError
+    def literal(self, value: Any) -> str:
+        return self.d.literal(_no_nul(str(value), "literal"))
 
     def expr(self, method: str, cfg: Mapping[str, Any], col: str, family: str) -> str:
         """The masked value of column `col` as text."""
-        lit, t = self.literal, self.text(col)
+        lit, t = self.literal, self.d.cast(col, "text")
         if method in KEYED or (method == "substitution" and cfg["values"]):
             kind = "substitution from a list" if method == "substitution" else method
             return (
@@ -163,81 +112,42 @@ class _Dialect:
         if method == "substitution":
             return lit(cfg["value"])
         if method == "hashing":
-            digest = self.hash(t, cfg["algorithm"])
+            digest = self.d.salted_hash(t, cfg["algorithm"], SALT)
             return f"left({digest}, {cfg['truncate']})" if cfg["truncate"] else digest
         if method == "generalization":
             return self.generalize(cfg, col, t, family)
         raise AssertionError(method)
 
-    def generalize(self, cfg: Mapping[str, Any], col: str, t: str, family: str) -> str:
-        raise NotImplementedError
+    def email_parts(self, t: str) -> tuple[str, str, str]:
+        """(is-email condition, local part, domain) of text `t`, as masking.split_email."""
+        d = self.d
+        return (
+            d.matches(t, self.literal(d.dotall("^.+@[^@]+$"))),
+            d.regex_group(t, self.literal(d.dotall("^(.*)@[^@]*$"))),
+            d.regex_group(t, self.literal("@([^@]*)$")),
+        )
 
-    def text_generalize(self, cfg: Mapping[str, Any], t: str, iso_match: str) -> str:
+    def generalize(self, cfg: Mapping[str, Any], col: str, t: str, family: str) -> str:
+        if family in TEMPORAL:
+            return self.d.date_text(col, cfg["date_precision"])
+        if family == NUMERIC:
+            width = cfg["bucket_width"]
+            low = f"(floor({self.d.cast(col, 'numeric')} / {width}) * {width})"
+            high = f"{low} + {width - 1}"
+            return f"({self.d.cast(low, 'text')} || '-' || {self.d.cast(high, 'text')})"
         keep = f"least({cfg['prefix_length']}, greatest(length({t}) - 1, 0))"
         date_part = f"substr({t}, 1, {7 if cfg['date_precision'] == 'month' else 4})"
-        return f"CASE WHEN {iso_match} THEN {date_part} ELSE substr({t}, 1, {keep}) || '*' END"
-
-
-class _Postgres(_Dialect):
-    ident = staticmethod(_pg_ident)
-    literal = staticmethod(_pg_literal)
-
-    def text(self, col: str) -> str:
-        return f"({col})::text"
-
-    def email_parts(self, t: str) -> tuple[str, str, str]:
-        return (
-            f"{t} ~ '^.+@[^@]+$'",
-            f"substring({t} from '^(.*)@[^@]*$')",
-            f"substring({t} from '@([^@]*)$')",
-        )
-
-    def hash(self, t: str, algorithm: str) -> str:
-        salt = f"decode(current_setting({self.literal(SALT_SETTING)}), 'hex')"
-        return f"encode({algorithm}({salt} || convert_to({t}, 'UTF8')), 'hex')"
-
-    def generalize(self, cfg: Mapping[str, Any], col: str, t: str, family: str) -> str:
-        month = cfg["date_precision"] == "month"
-        if family in ("date", "timestamp"):
-            return f"to_char({col}, {self.literal('YYYY-MM' if month else 'YYYY')})"
-        if family == "number":
-            width = cfg["bucket_width"]
-            low = f"(floor(({col})::numeric / {width}) * {width})"
-            return f"({low}::text || '-' || ({low} + {width - 1})::text)"
-        return self.text_generalize(cfg, t, f"{t} ~ {self.literal(_ISO_DATE)}")
-
-
-class _Databricks(_Dialect):
-    ident = staticmethod(_dbx_ident)
-    literal = staticmethod(_dbx_literal)
-
-    def text(self, col: str) -> str:
-        return f"CAST({col} AS STRING)"
-
-    def email_parts(self, t: str) -> tuple[str, str, str]:
-        return (
-            f"{t} RLIKE '(?s)^.+@[^@]+$'",
-            f"regexp_extract({t}, '(?s)^(.*)@[^@]*$', 1)",
-            f"regexp_extract({t}, '@([^@]*)$', 1)",
-        )
-
-    def hash(self, t: str, algorithm: str) -> str:
-        scope, key = (self.literal(s) for s in SALT_SECRET)
-        salt = f"unhex(secret({scope}, {key}))"
-        return f"sha2(concat({salt}, encode({t}, 'UTF-8')), {algorithm.removeprefix('sha')})"
-
-    def generalize(self, cfg: Mapping[str, Any], col: str, t: str, family: str) -> str:
-        iso = f"{t} RLIKE {self.literal(_ISO_DATE.replace('.*', '(?s).*'))}"
-        return self.text_generalize(cfg, t, iso)
+        iso = self.d.matches(t, self.literal(self.d.dotall(_ISO_DATE)))
+        return f"CASE WHEN {iso} THEN {date_part} ELSE substr({t}, 1, {keep}) || '*' END"
 
 
 # ---------------------------------------------------------------------------------------------
 # Statements
 
+Checked = dict[str, tuple[str, dict[str, Any], MaskingSpec]]
 
-def _checked_rules(
-    columns: Sequence[tuple[str, str]], rules: Mapping[str, MaskingSpec]
-) -> dict[str, tuple[str, dict[str, Any], MaskingSpec]]:
+
+def _checked_rules(columns: Sequence[tuple[str, str]], rules: Mapping[str, MaskingSpec]) -> Checked:
     names = [c[0] for c in columns]
     unknown = [r for r in rules if r not in names]
     if unknown:
@@ -257,90 +167,81 @@ def _null_wrap(col: str, expr: str, preserve_null: bool, null_mask: str) -> str:
     return f"CASE WHEN {col} IS NULL THEN {'NULL' if preserve_null else null_mask} ELSE {expr} END"
 
 
-def _postgres(
-    table: Sequence[str],
-    columns: Sequence[tuple[str, str]],
-    rules: dict[str, tuple[str, dict[str, Any], MaskingSpec]],
+def _masked_view(
+    m: _Masker, table: Sequence[str], columns: Sequence[tuple[str, str]], rules: Checked
 ) -> str:
-    if len(table) != 2:
-        raise InvalidArgument("table: PostgreSQL tables are [schema, name]")
-    schema, name = table
+    """One view `<table>_masked` beside the table, with every column (masked ones as text;
+    exempt roles, directly or by inheritance, read them clear)."""
+    *path, name = table
     view = f"{name}_masked"
-    if len(view.encode()) > PG_MAX_IDENT:
-        raise InvalidArgument(f"table: {view!r} is longer than PostgreSQL's {PG_MAX_IDENT} bytes")
-    pg = _Postgres()
+    if len(view.encode()) > m.d.max_identifier_bytes:
+        raise InvalidArgument(
+            f"table: {view!r} is longer than {m.d.title}'s {m.d.max_identifier_bytes} bytes"
+        )
     select = []
     for column, sql_type in columns:
-        col = _pg_ident(column)
+        col = m.ident(column)
         if column not in rules:
             select.append(col)
             continue
         method, cfg, spec = rules[column]
         masked = _null_wrap(
             col,
-            pg.expr(method, cfg, col, type_family(sql_type)),
+            m.expr(method, cfg, col, m.d.type_family(sql_type)),
             spec.preserve_null,
-            _pg_literal(FIXED_MASK),
+            m.literal(FIXED_MASK),
         )
         if spec.exempt_roles:
-            # Through pg_roles so a role missing from this server means "not exempt" rather than
-            # an error on every read; pg_has_role(…, oid, …) follows role inheritance.
-            roles = ", ".join(_pg_literal(r.strip()) for r in spec.exempt_roles)
-            exempt = (
-                "EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname IN "
-                f"({roles}) AND pg_catalog.pg_has_role(current_user, r.oid, 'MEMBER'))"
-            )
-            masked = f"CASE WHEN {exempt} THEN ({col})::text ELSE {masked} END"
+            exempt = m.d.is_member([_no_nul(r.strip(), "literal") for r in spec.exempt_roles])
+            masked = f"CASE WHEN {exempt} THEN {m.d.cast(col, 'text')} ELSE {masked} END"
         select.append(f"{masked} AS {col}")
     body = ",\n  ".join(select)
-    return (
-        f"CREATE OR REPLACE VIEW {_pg_ident(schema)}.{_pg_ident(view)} AS\nSELECT\n  {body}\n"
-        f"FROM {_pg_ident(schema)}.{_pg_ident(name)};\n"
-    )
+    target = ".".join(m.ident(p) for p in (*path, view))
+    source = ".".join(m.ident(p) for p in table)
+    return f"CREATE OR REPLACE VIEW {target} AS\nSELECT\n  {body}\nFROM {source};\n"
 
 
-def _databricks(
-    table: Sequence[str],
-    columns: Sequence[tuple[str, str]],
-    rules: dict[str, tuple[str, dict[str, Any], MaskingSpec]],
+def _column_masks(
+    m: _Masker, table: Sequence[str], columns: Sequence[tuple[str, str]], rules: Checked
 ) -> str:
-    if len(table) != 3:
-        raise InvalidArgument("table: Databricks tables are [catalog, schema, name]")
-    catalog, schema, name = table
-    dbx = _Databricks()
+    """Per masked column, a mask function beside the table and `SET MASK` (exempt: members
+    of a role). A column mask returns the column's own type: text masks only fit text
+    columns; numbers and dates generalize in their type, other methods null them."""
+    *path, name = table
     types = dict(columns)
-    target = ".".join(_dbx_ident(p) for p in table)
+    target = ".".join(m.ident(p) for p in table)
     out = []
     for column, (method, cfg, spec) in rules.items():
         sql_type = types[column].strip()
         if not _TYPE.fullmatch(sql_type):
             raise InvalidArgument(f"columns: bad type {sql_type!r} for column {column!r}")
-        family = type_family(sql_type)
-        function = ".".join(_dbx_ident(p) for p in (catalog, schema, f"mask_{name}_{column}"))
-        # A column mask returns the column's own type: text masks only fit string columns.
-        if family == "text":
-            expr = _null_wrap("v", dbx.expr(method, cfg, "v", family), spec.preserve_null, "'****'")
-        elif method == "generalization" and family == "number":
+        family = m.d.type_family(sql_type)
+        function = ".".join(m.ident(p) for p in (*path, f"mask_{name}_{column}"))
+        if family == TEXT:
+            expr = _null_wrap("v", m.expr(method, cfg, "v", family), spec.preserve_null, "'****'")
+        elif method == "generalization" and family == NUMERIC:
             width = cfg["bucket_width"]
             expr = f"CAST(floor(v / {width}) * {width} AS {sql_type})"
-        elif method == "generalization" and family in ("date", "timestamp"):
-            unit = "'MONTH'" if cfg["date_precision"] == "month" else "'YEAR'"
-            expr = f"CAST(date_trunc({unit}, v) AS {sql_type})"
+        elif method == "generalization" and family in TEMPORAL:
+            truncated = m.d.date_trunc(cfg["date_precision"], "v")
+            expr = f"CAST({truncated} AS {sql_type})"
         else:
             expr = (
                 f"/* {method} yields text: a {family} column is nulled */ CAST(NULL AS {sql_type})"
             )
         if spec.exempt_roles:
-            members = " OR ".join(
-                f"is_account_group_member({_dbx_literal(r.strip())})" for r in spec.exempt_roles
-            )
+            members = m.d.is_member([_no_nul(r.strip(), "literal") for r in spec.exempt_roles])
             expr = f"CASE WHEN {members} THEN v ELSE {expr} END"
         out.append(
             f"CREATE OR REPLACE FUNCTION {function}(v {sql_type})\n"
             f"RETURNS {sql_type}\nRETURN {expr};\n"
-            f"ALTER TABLE {target} ALTER COLUMN {_dbx_ident(column)} SET MASK {function};\n"
+            f"ALTER TABLE {target} ALTER COLUMN {m.ident(column)} SET MASK {function};\n"
         )
     return "\n".join(out)
+
+
+_STATEMENTS: dict[str, Callable[[_Masker, Sequence[str], Sequence[tuple[str, str]], Checked], str]]
+_STATEMENTS = {"view": _masked_view, "column_mask": _column_masks}
 
 
 def preview(
@@ -349,14 +250,14 @@ def preview(
     columns: Sequence[tuple[str, str]],
     rules: Mapping[str, MaskingSpec],
 ) -> str:
-    """The SQL that masks `table` at the source. `columns` is every (name, type) of the table,
-    in order; `rules` maps a column name to its masking. PostgreSQL: one view
-    `<schema>.<table>_masked` with every column (masked ones as text; exempt roles, directly or
-    by inheritance, read them clear). Databricks: one mask function and `SET MASK` per rule
-    (exempt = account group member)."""
+    """The SQL that masks `table` (its path on the source, Dialect.path) at a source of type
+    `dialect`. `columns` is every (name, type) of the table, in order; `rules` maps a column
+    name to its masking. How it masks is the dialect's masking style: a masked view
+    (`<table>_masked`) or a mask function and `SET MASK` per rule."""
+    d = registry.dialect(dialect) if dialect in registry.names() else None
+    if d is None or d.masking_style is None:
+        raise InvalidArgument(f"dialect: unknown {dialect!r}; one of {', '.join(dialects())}")
     checked = _checked_rules(columns, rules)
-    if dialect == "postgresql":
-        return _postgres(table, columns, checked)
-    if dialect == "databricks":
-        return _databricks(table, columns, checked)
-    raise InvalidArgument(f"dialect: unknown {dialect!r}; one of {', '.join(DIALECTS)}")
+    if len(table) != len(d.path_parts):
+        raise InvalidArgument(f"table: {d.title} tables are [{', '.join(d.path_parts)}]")
+    return _STATEMENTS[d.masking_style](_Masker(d), table, columns, checked)

@@ -16,11 +16,11 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from dcconnectors.errors import SourceError
 from dckit.db import Database
 from dckit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from dckit.outbox import Outbox
 from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from dckit.source_postgres import SourceError
 from quality_service.application.checks import evaluate
 from quality_service.application.ports import Catalog, CatalogObject, ExecutorFactory, SampleMasker
 from quality_service.application.quality_rules import QualityRuleUseCases
@@ -210,6 +210,7 @@ class CheckRunUseCases:
                     row["column_name"],
                     row["config"],
                     columns=obj.columns,
+                    dialect=obj.dialect,
                     references=refs,
                     source_name=obj.source_name,
                     severity=row["severity"],

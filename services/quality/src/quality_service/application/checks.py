@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from dckit.source_postgres import QueryFailed
+from dcconnectors.dialect import Dialect
+from dcconnectors.errors import QueryFailed
 from quality_service.application.ports import CatalogObject, Executor
 from quality_service.domain.rule_sql import (
     BATCH_KIND,
@@ -113,11 +114,11 @@ async def evaluate(
         now = now.replace(tzinfo=UTC)
     if not rules:
         return []
-    dialect = executor.dialect.name
-    table = executor.table_path(obj)
+    dialect = executor.dialect
+    table = executor.table_path(obj.schema, obj.name)
     columns = obj.columns
     refs = references or {}
-    ref_tables = {ref: executor.table_path(o) for ref, o in refs.items()}
+    ref_tables = {ref: executor.table_path(o.schema, o.name) for ref, o in refs.items()}
 
     skipped: dict[str, str] = {}
     shared: Items = []
@@ -165,7 +166,7 @@ async def evaluate(
             # The shared scan carrying count(*) failed: no percentage, so no verdict.
             outcome.error = "the row count (shared scan) failed: percentages cannot be judged"
         elif key in results.values:
-            _judge(outcome, spec, results.values[key], results.total, columns, now)
+            _judge(outcome, spec, results.values[key], results.total, dialect, columns, now)
         else:  # only when the shared scan failed as a whole (no rule of its own to blame)
             outcome.error = "the source did not answer the shared scan"
         outcome.duration_ms = results.elapsed_ms.get(key, 0)
@@ -194,7 +195,7 @@ async def evaluate(
 
 async def _sample(
     executor: Executor,
-    dialect: str,
+    dialect: Dialect,
     table: tuple[str, ...],
     spec: RuleSpec,
     outcome: CheckOutcome,
@@ -248,6 +249,7 @@ def _judge(
     spec: RuleSpec,
     v: Mapping[str, Any],
     total: int | None,
+    dialect: Dialect,
     columns: Mapping[str, str],
     now: datetime,
 ) -> None:
@@ -296,7 +298,7 @@ def _judge(
     elif t == "recency_check":
         recent = int(v["recent"])
         o.measured_value, o.threshold_value = float(recent), float(c["min_rows"])
-        o.details["since"] = json_safe(recency_cutoff(spec, columns, now))
+        o.details["since"] = json_safe(recency_cutoff(spec, dialect, columns, now))
         passed = recent >= c["min_rows"]
     elif t == "distribution_check":
         mean, sd = _f(v["mean"]), _f(v["std_dev"])

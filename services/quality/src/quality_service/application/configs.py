@@ -47,7 +47,7 @@ class ConfigUseCases:
             raise InvalidArgument("object_ref is required")
         obj = await self.catalog.object(object_ref)
         _, grain, timezone = config_rules.validate(
-            date_column, date_format, grain, timezone, obj.columns
+            date_column, date_format, grain, timezone, obj.columns, obj.dialect
         )
         async with self.db.session() as session:
             repo = QualityRepository(session)
@@ -109,6 +109,7 @@ class ConfigUseCases:
                     merged["grain"],
                     merged["timezone"],
                     obj.columns,
+                    obj.dialect,
                 )
             values = {k: merged[k] for k in CONFIG_FIELDS if merged[k] != before[k]}
             row = await repo.update_config(config_id, values) if values else before
@@ -150,7 +151,7 @@ class ConfigUseCases:
         async with self.db.session() as session:
             config = await _config(QualityRepository(session), config_id, "")
         obj = await self.catalog.object(config["object_ref"])
-        column = validate_metric(metric_type, column, obj.columns)
+        column = validate_metric(metric_type, column, obj.columns, obj.dialect)
         values = {
             "config_id": config_id,
             "metric_type": metric_type,

@@ -11,12 +11,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from dckit.source_postgres import QueryFailed
+from dcconnectors.errors import QueryFailed
 from quality_service.application.ports import Executor
 from quality_service.domain.evaluation import Measurement, MetricKey
 from quality_service.domain.grain import buckets as bucket_range
 from quality_service.domain.metrics import ZERO_WHEN_EMPTY
-from quality_service.domain.sql import MetricRequest, ScanSpec, unique_metrics
+from quality_service.domain.sql import MetricRequest, ScanSpec, metric_query, unique_metrics
 
 Measured = dict[date, dict[MetricKey, Measurement]]
 
@@ -52,7 +52,7 @@ async def measure(executor: Executor, spec: ScanSpec, limiter: RateLimiter) -> M
     """Values per bucket that has rows, per (metric, column). Buckets without rows are absent
     (evaluation.fill_empty decides what that means). Connection failures propagate."""
     metrics = unique_metrics(spec.metrics)
-    query = executor.dialect.build(replace(spec, metrics=tuple(metrics)))
+    query = metric_query(executor.dialect, replace(spec, metrics=tuple(metrics)))
     await limiter.wait()
     try:
         rows = await executor.fetch(query)

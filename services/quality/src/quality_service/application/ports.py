@@ -1,5 +1,6 @@
 """What the quality use cases need from the outside world, as protocols: the catalog (object,
-columns, source connection) and a query executor on a data source."""
+columns, source connection) and a query executor on a data source (a connector's, from
+dcconnectors)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from quality_service.domain.sql import Dialect, Query
+from dcconnectors import registry
+from dcconnectors.dialect import Dialect
+from quality_service.domain.sql import Query
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,11 @@ class CatalogObject:
     # index range scan) and the primary key's columns (failing-row samples show them).
     range_indexed: frozenset[str] = frozenset()
     primary_key: tuple[str, ...] = ()
+
+    @property
+    def dialect(self) -> Dialect:
+        """The SQL dialect of the object's source; its column types are in that dialect."""
+        return registry.dialect(self.source_type)
 
 
 class Catalog(Protocol):
@@ -40,10 +48,10 @@ class Executor(Protocol):
     @property
     def dialect(self) -> Dialect: ...
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]: ...
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]: ...
 
     async def fetch(self, query: Query) -> list[dict[str, Any]]:
-        """Rows as dicts; raises dckit.source_postgres.SourceError (QueryFailed when the SQL
+        """Rows as dicts; raises dcconnectors.errors.SourceError (QueryFailed when the SQL
         itself failed, so the caller may split the batch)."""
         ...
 

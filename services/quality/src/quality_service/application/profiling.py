@@ -12,10 +12,10 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from dcconnectors.types import NUMERIC, TEXT
 from dckit.errors import InvalidArgument
 from quality_service.application.ports import CatalogObject, Executor
 from quality_service.domain import profiling as dp
-from quality_service.domain.metrics import type_family
 from quality_service.domain.profiling import ColumnProfile, ObjectProfile
 from quality_service.domain.sql import Query
 
@@ -54,11 +54,11 @@ async def profile_object(
         raise InvalidArgument("parallelism: must be at least 1")
     started = time.monotonic()
     types = {name: obj.columns[name] for name in names}
-    families = {name: type_family(t) for name, t in types.items()}
+    families = {name: executor.dialect.type_family(t) for name, t in types.items()}
     total_steps = (
         (1 if sample_rows is not None else 0)
         + 1
-        + sum(1 + (f == "numeric") + (f == "text") for f in families.values())
+        + sum(1 + (f == NUMERIC) + (f == TEXT) for f in families.values())
     )
     done = 0
 
@@ -74,8 +74,8 @@ async def profile_object(
         async with slots:
             return await executor.fetch(query)
 
-    table = executor.table_path(obj)
-    dialect = executor.dialect.name
+    table = executor.table_path(obj.schema, obj.name)
+    dialect = executor.dialect
     sample = None
     row_count: int | None = None
     if sample_rows is not None:
@@ -90,7 +90,7 @@ async def profile_object(
     async def scalar_stats() -> tuple[int, dict[str, ColumnProfile]]:
         rows = await fetch(scalar)
         step()
-        return dp.column_profiles(rows[0], scalar, types)
+        return dp.column_profiles(rows[0], scalar, types, dialect)
 
     # The scalar statement first (the longest); the value counts and shapes need nothing from
     # it to run, only to be shaped; the histograms need its bounds.
@@ -116,9 +116,9 @@ async def profile_object(
         step()
 
     jobs: list[Awaitable[Any]] = [stats]
-    jobs += [shapes(name) for name in names if families[name] == "text"]
+    jobs += [shapes(name) for name in names if families[name] == TEXT]
     jobs += [values(name) for name in names]
-    jobs += [histogram(name) for name in names if families[name] == "numeric"]
+    jobs += [histogram(name) for name in names if families[name] == NUMERIC]
     await _all(jobs)
     profiled, by_column = stats.result()
     if row_count is None:

@@ -67,6 +67,7 @@ class QualityRuleUseCases:
             column,
             config,
             columns=obj.columns,
+            dialect=obj.dialect,
             references=await self.references(rule_type, config),
             source_name=obj.source_name,
             severity=severity or "warning",

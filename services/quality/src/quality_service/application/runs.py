@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message
 
+from dcconnectors.errors import SourceError
 from dckit import context
 from dckit.db import Database
 from dckit.errors import Conflict, FailedPrecondition, InvalidArgument, NotFound
 from dckit.outbox import Outbox
 from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from dckit.source_postgres import SourceError
 from quality_service.application.configs import find_config
 from quality_service.application.measure import Measured, RateLimiter, measure
 from quality_service.application.ports import Catalog, ExecutorFactory
@@ -288,7 +288,9 @@ class RunUseCases:
         metrics whose column is gone."""
         config = plan.config
         obj = await self.catalog.object(config["object_ref"], structure=True)
-        family = config_rules.date_family(config["date_column"], config["date_format"], obj.columns)
+        family = config_rules.date_family(
+            config["date_column"], config["date_format"], obj.columns, obj.dialect
+        )
         source_type, connection = await self.catalog.connection(obj.source_name)
         executor = self.executors(source_type, connection)
         metrics = tuple(
@@ -304,7 +306,7 @@ class RunUseCases:
         async def chunk(buckets: list[date]) -> None:
             nonlocal done
             spec = ScanSpec(
-                table=executor.table_path(obj),
+                table=executor.table_path(obj.schema, obj.name),
                 date_column=config["date_column"],
                 date_family=family,
                 date_format=config["date_format"],

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dcconnectors.dialect import Dialect
+from dcconnectors.types import TEMPORAL, TEXT
 from dckit.errors import InvalidArgument
 from quality_service.domain.grain import validate_grain
-from quality_service.domain.metrics import type_family
-
-DATE_FAMILIES = ("date", "timestamp", "timestamptz")
 
 
-def date_family(date_column: str, date_format: str, columns: dict[str, str]) -> str:
+def date_family(
+    date_column: str, date_format: str, columns: dict[str, str], dialect: Dialect
+) -> str:
     """How the date column is bucketed: 'date' | 'timestamp' | 'timestamptz' | 'text'."""
     if not date_column:
         raise InvalidArgument("date_column is required")
     if date_column not in columns:
         raise InvalidArgument(f"date_column {date_column!r} is not in the catalog for this object")
-    family = type_family(columns[date_column])
-    if family in DATE_FAMILIES:
+    family = dialect.type_family(columns[date_column])
+    if family in TEMPORAL:
         if date_format:
             raise InvalidArgument("date_format applies only to a text date column")
         return family
-    if family == "text":
+    if family == TEXT:
         if not date_format:
             raise InvalidArgument(
                 f"date_column {date_column!r} is text: date_format is required (e.g. YYYY-MM-DD)"
@@ -43,11 +44,16 @@ def validate_timezone(timezone: str) -> str:
 
 
 def validate(
-    date_column: str, date_format: str, grain: str, timezone: str, columns: dict[str, str]
+    date_column: str,
+    date_format: str,
+    grain: str,
+    timezone: str,
+    columns: dict[str, str],
+    dialect: Dialect,
 ) -> tuple[str, str, str]:
     """(family, grain, timezone) of a valid config."""
     return (
-        date_family(date_column, date_format, columns),
+        date_family(date_column, date_format, columns, dialect),
         validate_grain(grain or "daily"),
         validate_timezone(timezone),
     )

@@ -1,7 +1,8 @@
-"""Column profiling: the SQL that measures a table's columns (PostgreSQL and Databricks) and the
-shaping of its results into profiles. Pure: no I/O. Identifiers are quoted by the dialects'
-quote(); values (regexes, bounds, limits, sample rate) are bind parameters, except where
-Databricks' grammar only takes a literal (TABLESAMPLE), which is then a number we formatted.
+"""Column profiling: the SQL that measures a table's columns (written once for every source
+through its connector's dialect) and the shaping of its results into profiles. Pure: no I/O.
+Identifiers are quoted by the dialect's quote(); values (regexes, bounds, limits, sample rate)
+are bind parameters, except where an engine's grammar only takes a literal (Databricks'
+TABLESAMPLE), which is then a number the dialect formats.
 
 Per table, one statement (`scalar`) for every column's scalar statistics except the distinct count;
 per column, one value-frequency statement (`top_values`) that groups by the value (a hash
@@ -19,9 +20,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from dcconnectors.dialect import Dialect, Params
+from dcconnectors.types import NUMERIC, OTHER, TEMPORAL, TEXT
 from quality_service.domain.formats import FORMAT_GATES, FORMATS
-from quality_service.domain.metrics import type_family
-from quality_service.domain.sql import DatabricksDialect, PostgresDialect, Query
+from quality_service.domain.sql import Query
 
 HISTOGRAM_BUCKETS = 10
 PATTERN_LIMIT = 5
@@ -43,7 +45,7 @@ def is_float_type(data_type: str) -> bool:
 class ColumnProfile:
     column: str
     data_type: str
-    family: str  # see metrics.type_family
+    family: str  # dcconnectors.types
     total_count: int = 0  # rows profiled (the sample when sampled)
     null_count: int = 0
     null_percentage: float | None = None
@@ -106,83 +108,52 @@ def sample_for(row_count: int, sample_rows: int | None, seed: int) -> Sample | N
     return Sample(percentage=max(sample_rows / row_count * 100.0, 1e-6), seed=seed)
 
 
-_QUOTE = {"postgres": PostgresDialect.quote, "databricks": DatabricksDialect.quote}
-
-
-class _Params:
-    """Bind parameters in the dialect's style: $n (list) or :name (dict)."""
-
-    def __init__(self, pg: bool) -> None:
-        self.pg = pg
-        self.values: list[Any] = []
-
-    def add(self, value: Any, pg_cast: str = "") -> str:
-        self.values.append(value)
-        n = len(self.values)
-        if self.pg:
-            return f"${n}::{pg_cast}" if pg_cast else f"${n}"
-        return f":p{n}"
-
-    def bound(self) -> Any:
-        return list(self.values) if self.pg else {f"p{i + 1}": v for i, v in enumerate(self.values)}
-
-
 class ProfileSql:
     """Builds the profile's queries for one table. `columns`: name → data_type."""
 
     def __init__(
         self,
-        dialect_name: str,
+        dialect: Dialect,
         table: Sequence[str],
         columns: Mapping[str, str],
         sample: Sample | None = None,
     ) -> None:
-        if dialect_name not in _QUOTE:
-            raise ValueError(f"no profiling SQL for dialect {dialect_name!r}")
-        self.pg = dialect_name == "postgres"
-        self.q = _QUOTE[dialect_name]
-        self.table = ".".join(self.q(part) for part in table)
+        self.d = dialect
+        self.q = dialect.quote
+        self.table = dialect.table(table)
         self.columns = dict(columns)
         self.sample = sample
 
     # -- fragments ---------------------------------------------------------------------------
 
-    def _from(self, p: _Params) -> str:
+    def _from(self, p: Params) -> str:
         if self.sample is None:
             return self.table
-        if self.pg:
-            rate = p.add(self.sample.percentage, "float4")
-            seed = p.add(float(self.sample.seed), "float8")
-            return f"{self.table} TABLESAMPLE BERNOULLI ({rate}) REPEATABLE ({seed})"
-        # Spark's grammar takes only number literals here; both are numbers we made.
-        pct = f"{float(self.sample.percentage):.6f}"
-        return f"{self.table} TABLESAMPLE ({pct} PERCENT) REPEATABLE ({int(self.sample.seed)})"
+        return self.d.sample(self.table, self.sample.percentage, self.sample.seed, p)
 
     def _float(self, expr: str) -> str:
-        return f"({expr})::float8" if self.pg else f"CAST({expr} AS DOUBLE)"
+        return self.d.cast(expr, "double")
 
     def _text(self, expr: str) -> str:
-        return f"({expr})::text" if self.pg else f"CAST({expr} AS STRING)"
+        return self.d.cast(expr, "text")
 
     def _count_matching(self, expr: str, like_param: str, regex_param: str) -> str:
         """Rows where `expr` matches the regex; the LIKE first (AND is evaluated left to right
-        by both engines; only the speed depends on it)."""
-        match = f"{expr} ~ {regex_param}" if self.pg else f"{expr} RLIKE {regex_param}"
-        cond = f"{expr} LIKE {like_param} AND {match}"
-        return f"count(*) FILTER (WHERE {cond})" if self.pg else f"count_if({cond})"
+        by the engines we know; only the speed depends on it)."""
+        return self.d.count_if(f"{expr} LIKE {like_param} AND {self.d.matches(expr, regex_param)}")
 
     def _family(self, column: str) -> str:
-        return type_family(self.columns[column])
+        return self.d.type_family(self.columns[column])
 
     # -- queries -----------------------------------------------------------------------------
 
     def count(self) -> Query:
-        return Query(f"SELECT count(*) AS n FROM {self.table}", [] if self.pg else {}, {})
+        return Query(f"SELECT count(*) AS n FROM {self.table}", self.d.params().bound, {})
 
     def scalar(self, columns: Sequence[str]) -> Query:
         """One statement for every column's scalar statistics but the distinct count (see
         top_values). Aliases map to (stat, column)."""
-        p = _Params(self.pg)
+        p = self.d.params()
         aliases: dict[str, tuple[str, str]] = {"n": ("total", "")}
         select = ["count(*) AS n"]
         fmt_params: dict[str, tuple[str, str]] = {}  # format → (LIKE, regex) parameters
@@ -196,48 +167,43 @@ class ProfileSql:
             c = self.q(column)
             family = self._family(column)
             put(i, "non_null", column, f"count({c})")
-            if family == "numeric":
+            if family == NUMERIC:
                 x = self._float(c)
                 put(i, "min", column, f"min({x})")
                 put(i, "max", column, f"max({x})")
                 put(i, "mean", column, self._float(f"avg({x})"))
                 put(i, "std_dev", column, self._float(f"stddev_samp({x})"))
                 put(i, "variance", column, self._float(f"var_samp({x})"))
-                fractions = ", ".join(str(f) for f in _PERCENTILES)
-                if self.pg:
-                    pct = f"percentile_cont(ARRAY[{fractions}]) WITHIN GROUP (ORDER BY {x})"
-                else:  # Spark's percentile is exact and interpolates like percentile_cont
-                    pct = f"percentile({x}, array({fractions}))"
-                put(i, "percentiles", column, pct)
-            elif family == "text":
+                put(i, "percentiles", column, self.d.percentiles(x, _PERCENTILES))
+            elif family == TEXT:
                 length = f"length({c})"
                 put(i, "min_length", column, f"min({length})")
                 put(i, "max_length", column, f"max({length})")
                 put(i, "avg_length", column, self._float(f"avg({length})"))
                 for name, regex in FORMATS.items():
                     if name not in fmt_params:
-                        like = p.add(FORMAT_GATES[name], "text")
-                        fmt_params[name] = (like, p.add(regex, "text"))
+                        like = p(FORMAT_GATES[name], "text")
+                        fmt_params[name] = (like, p(regex, "text"))
                     count = self._count_matching(c, *fmt_params[name])
                     put(i, f"fmt_{name}", column, count)
-            elif family in ("date", "timestamp", "timestamptz"):
+            elif family in TEMPORAL:
                 put(i, "earliest", column, f"min({c})")
                 put(i, "latest", column, f"max({c})")
         sql = f"SELECT {', '.join(select)} FROM {self._from(p)}"
-        return Query(sql, p.bound(), aliases)
+        return Query(sql, p.bound, aliases)
 
     def top_values(self, column: str, limit: int) -> Query:
         """The `limit` most frequent values as text (NULL included), most frequent first,
         ties by value in binary order; each row also carries `distinct_values`, the number of
         distinct non-NULL values. Grouped by the value itself (by its text for the 'other'
         family, which may have no equality), as count(DISTINCT) would count them."""
-        p = _Params(self.pg)
+        p = self.d.params()
         c = self.q(column)
-        key = self._text(c) if self._family(column) == "other" else c
+        key = self._text(c) if self._family(column) == OTHER else c
         source = self._from(p)
-        lim = p.add(int(limit), "int8")
+        lim = p(int(limit), "bigint")
         v = self._text("v")
-        order = f'{v} COLLATE "C"' if self.pg else v
+        order = self.d.binary_order(v)
         # A cross join with the count rather than count(v) OVER (): Spark runs an unpartitioned
         # window in one task.
         sql = (
@@ -246,41 +212,41 @@ class ProfileSql:
             f"(SELECT {v} AS value, n FROM g ORDER BY n DESC, {order} NULLS LAST LIMIT {lim}) t "
             f"CROSS JOIN (SELECT count(v) AS distinct_values FROM g) d"
         )
-        return Query(sql, p.bound(), {})
+        return Query(sql, p.bound, {})
 
     def histogram(self, column: str, low: float, high: float) -> Query:
         """Counts per equal-width bucket (1..HISTOGRAM_BUCKETS) between low and high (the
         column's min and max: the max itself belongs to the last bucket)."""
-        p = _Params(self.pg)
+        p = self.d.params()
         x = self._float(self.q(column))
         source = self._from(p)
-        lo, hi = p.add(float(low), "float8"), p.add(float(high), "float8")
-        n = p.add(HISTOGRAM_BUCKETS, "int4")
+        lo, hi = p(float(low), "double"), p(float(high), "double")
+        n = p(HISTOGRAM_BUCKETS, "integer")
         bucket = f"least(width_bucket({x}, {lo}, {hi}, {n}), {n})"
         sql = (
             f"SELECT {bucket} AS bucket, count(*) AS n FROM {source} "
             f"WHERE {self.q(column)} IS NOT NULL GROUP BY 1 ORDER BY 1"
         )
-        return Query(sql, p.bound(), {})
+        return Query(sql, p.bound, {})
 
     def patterns(self, column: str, limit: int = PATTERN_LIMIT) -> Query:
         """The most frequent value shapes (upper → A, lower → a, digit → 9). Shaped once per
         distinct value (translate() costs far more per character than grouping by the value)."""
-        p = _Params(self.pg)
+        p = self.d.params()
         c = self.q(column)
         source = self._from(p)
-        src, dst = p.add(_SHAPE_FROM, "text"), p.add(_SHAPE_TO, "text")
+        src, dst = p(_SHAPE_FROM, "text"), p(_SHAPE_TO, "text")
         shape = f"translate(v, {src}, {dst})"
-        lim = p.add(int(limit), "int8")
+        lim = p(int(limit), "bigint")
         # Grouped by the text's bytes: a case-insensitive collation must not merge 'A' and 'a'.
-        key = f'{self._text(c)} COLLATE "C"' if self.pg else self._text(c)
-        order = 'shape COLLATE "C"' if self.pg else "shape"
+        key = self.d.binary_order(self._text(c))
+        order = self.d.binary_order("shape")
         sql = (
             f"SELECT shape, sum(k) AS n FROM (SELECT {shape} AS shape, k FROM "
             f"(SELECT {key} AS v, count(*) AS k FROM {source} WHERE {c} IS NOT NULL "
             f"GROUP BY {key}) g) s GROUP BY shape ORDER BY n DESC, {order} LIMIT {lim}"
         )
-        return Query(sql, p.bound(), {})
+        return Query(sql, p.bound, {})
 
 
 # -- result shaping --------------------------------------------------------------------------
@@ -326,13 +292,13 @@ def _iso(value: Any) -> str | None:
 
 
 def column_profiles(
-    row: Mapping[str, Any], query: Query, columns: Mapping[str, str]
+    row: Mapping[str, Any], query: Query, columns: Mapping[str, str], dialect: Dialect
 ) -> tuple[int, dict[str, ColumnProfile]]:
     """(rows profiled, column → profile with its scalar stats and scores) from the scalar
     query's row. The distinct count (and so uniqueness) comes later: value_counts()."""
     total = int(row["n"])
     profiles = {
-        name: ColumnProfile(name, data_type, type_family(data_type), total_count=total)
+        name: ColumnProfile(name, data_type, dialect.type_family(data_type), total_count=total)
         for name, data_type in columns.items()
     }
     for alias, (stat, column) in query.aliases.items():

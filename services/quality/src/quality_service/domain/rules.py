@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import re2
 
+from dcconnectors.dialect import Dialect
+from dcconnectors.types import NUMERIC, TEMPORAL, TEXT
 from dckit.errors import InvalidArgument
 from quality_service.domain.formats import FORMATS as FORMAT_TABLE
-from quality_service.domain.metrics import type_family
 
 if TYPE_CHECKING:  # the domain only reads its fields
     from quality_service.application.ports import CatalogObject
@@ -94,7 +95,6 @@ STATISTICS = (
 NUMERIC_STATISTICS = frozenset({"mean", "median", "min", "max", "sum", "stddev", "variance"})
 OUTLIER_METHODS = ("iqr", "z_score")
 DISTRIBUTIONS = ("normal",)
-TEMPORAL = frozenset({"date", "timestamp", "timestamptz"})
 
 
 @dataclass(frozen=True)
@@ -271,14 +271,22 @@ def duration_seconds(value: Any, key: str) -> float:
     return seconds
 
 
-def _family(columns: Mapping[str, str], column: str) -> str:
-    return type_family(columns[column])
+class Columns(dict[str, str]):
+    """An object's columns (name → data_type as its source reports it), which also know each
+    column's type family (dcconnectors.types) in the source's dialect."""
+
+    def __init__(self, types: Mapping[str, str], dialect: Dialect) -> None:
+        super().__init__(types)
+        self.dialect = dialect
+
+    def family(self, column: str) -> str:
+        return self.dialect.type_family(self[column])
 
 
 def _need_family(
-    rule_type: str, column: str, columns: Mapping[str, str], families: frozenset[str], what: str
+    rule_type: str, column: str, columns: Columns, families: frozenset[str], what: str
 ) -> None:
-    if _family(columns, column) not in families:
+    if columns.family(column) not in families:
         raise InvalidArgument(
             f"column: {rule_type} needs a {what} column; {column!r} is {columns[column]}"
         )
@@ -290,14 +298,16 @@ def validate(
     config: Mapping[str, Any] | None,
     *,
     columns: Mapping[str, str],
+    dialect: Dialect,
     references: Mapping[str, CatalogObject] | None = None,
     source_name: str = "",
     severity: str = "warning",
     blocking: bool = False,
 ) -> RuleSpec:
-    """Checks a rule against the object's columns (name → data_type) and returns it with its
-    config normalised. `references` (ref → object) are the objects referential_integrity rules
-    name (see referenced_objects); without it only the reference's form is checked."""
+    """Checks a rule against the object's columns (name → data_type, typed in the source's
+    `dialect`) and returns it with its config normalised. `references` (ref → object) are the
+    objects referential_integrity rules name (see referenced_objects); without it only the
+    reference's form is checked."""
     if rule_type == "custom_function":
         raise InvalidArgument("rule_type: custom_function is not supported; use custom_sql")
     if rule_type not in CATEGORY:
@@ -320,7 +330,8 @@ def validate(
         raise InvalidArgument(f"column: {column!r} is not in the catalog for this object")
     if level == "column" and not column:
         raise InvalidArgument(f"column: {rule_type} needs a column")
-    cfg = _CHECKS[rule_type](rule_type, column, config, columns, references, source_name)
+    typed = Columns(columns, dialect)
+    cfg = _CHECKS[rule_type](rule_type, column, config, typed, references, source_name)
     if rule_type in ROW_LEVEL:
         cfg["max_failure_percent"] = _number(config, "max_failure_percent", 0, lo=0, hi=100)
     allowed = set(cfg)
@@ -338,18 +349,18 @@ def _none(rule_type: str, column: str, cfg: Mapping[str, Any], *_: Any) -> dict[
 
 
 def _no_empty(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
-    _need_family(rule_type, column, columns, frozenset({"text"}), "text")
+    _need_family(rule_type, column, columns, frozenset({TEXT}), "text")
     return {"trim": _bool(cfg, "trim", True)}
 
 
 def _completeness(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     allow_empty = _bool(cfg, "allow_empty", True)
     if not allow_empty:
-        _need_family(rule_type, column, columns, frozenset({"text"}), "text (allow_empty false)")
+        _need_family(rule_type, column, columns, frozenset({TEXT}), "text (allow_empty false)")
     return {
         "threshold_percent": _number(cfg, "threshold_percent", 95.0, lo=0, hi=100),
         "allow_empty": allow_empty,
@@ -357,14 +368,14 @@ def _completeness(
 
 
 def _value_in_set(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     values = cfg.get("allowed_values")
     if not isinstance(values, list) or not values:
         raise _err("allowed_values", "must be a non-empty list")
     if len(values) > 10_000:
         raise _err("allowed_values", "at most 10000 values")
-    numeric = _family(columns, column) == "numeric"
+    numeric = columns.family(column) == NUMERIC
     for i, v in enumerate(values):
         ok = (
             isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -408,16 +419,16 @@ def _format(rule_type: str, column: str, cfg: Mapping[str, Any], *_: Any) -> dic
 
 
 def _type_valid(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
-    _need_family(rule_type, column, columns, frozenset({"text"}), "text")
+    _need_family(rule_type, column, columns, frozenset({TEXT}), "text")
     return {"type": _choice(cfg, "type", VALUE_TYPES)}
 
 
 def _range(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
-    _need_family(rule_type, column, columns, frozenset({"numeric"}), "numeric")
+    _need_family(rule_type, column, columns, frozenset({NUMERIC}), "numeric")
     lo, hi = _number(cfg, "min"), _number(cfg, "max")
     if lo is None and hi is None:
         raise _err("min", "give min, max or both")
@@ -452,7 +463,7 @@ def _column_list(
 
 
 def _unique_combination(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     cols = _column_list(cfg, "columns", columns, required=True)
     assert cols is not None
@@ -460,7 +471,7 @@ def _unique_combination(
 
 
 def _duplicates(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     cols = _column_list(cfg, "columns", columns, required=False)
     if cols is None:
@@ -477,7 +488,7 @@ def _reference(
     rule_type: str,
     column: str,
     cfg: Mapping[str, Any],
-    columns: Mapping[str, str],
+    columns: Columns,
     references: Mapping[str, CatalogObject] | None,
     source_name: str,
 ) -> dict[str, Any]:
@@ -499,15 +510,15 @@ def _reference(
     return {"reference": ref, "reference_column": ref_column}
 
 
-_COMPARABLE = [frozenset({"numeric"}), frozenset({"text"}), TEMPORAL]
+_COMPARABLE = [frozenset({NUMERIC}), frozenset({TEXT}), TEMPORAL]
 
 
 def _cross_field(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     left, right = _column_ref(cfg, "left", columns), _column_ref(cfg, "right", columns)
     op = _choice(cfg, "operator", OPERATORS)
-    fl, fr = _family(columns, left), _family(columns, right)
+    fl, fr = columns.family(left), columns.family(right)
     if fl != fr and not any(fl in g and fr in g for g in _COMPARABLE):
         raise _err(
             "right",
@@ -517,7 +528,7 @@ def _cross_field(
 
 
 def _freshness(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     _need_family(rule_type, column, columns, TEMPORAL, "date or timestamp")
     if "max_age" not in cfg:
@@ -527,7 +538,7 @@ def _freshness(
 
 
 def _recency(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     _need_family(rule_type, column, columns, TEMPORAL, "date or timestamp")
     if "window" not in cfg:
@@ -537,9 +548,9 @@ def _recency(
 
 
 def _distribution(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
-    _need_family(rule_type, column, columns, frozenset({"numeric"}), "numeric")
+    _need_family(rule_type, column, columns, frozenset({NUMERIC}), "numeric")
     mean, sd = _number(cfg, "mean"), _number(cfg, "std_dev", lo=0)
     if mean is None and sd is None:
         raise _err("mean", "give mean, std_dev or both")
@@ -552,9 +563,9 @@ def _distribution(
 
 
 def _outliers(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
-    _need_family(rule_type, column, columns, frozenset({"numeric"}), "numeric")
+    _need_family(rule_type, column, columns, frozenset({NUMERIC}), "numeric")
     method = _choice(cfg, "method", OUTLIER_METHODS, "iqr")
     k = _number(cfg, "sensitivity", 1.5 if method == "iqr" else 3.0, lo=0)
     if k <= 0:
@@ -567,14 +578,14 @@ def _outliers(
 
 
 def _statistic(
-    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Mapping[str, str], *_: Any
+    rule_type: str, column: str, cfg: Mapping[str, Any], columns: Columns, *_: Any
 ) -> dict[str, Any]:
     stat = _choice(cfg, "statistic", STATISTICS)
     if stat != "row_count" and not column:
         raise InvalidArgument(f"column: statistic {stat} needs a column")
     if stat in NUMERIC_STATISTICS:
         _need_family(
-            rule_type, column, columns, frozenset({"numeric"}), f"numeric (statistic {stat})"
+            rule_type, column, columns, frozenset({NUMERIC}), f"numeric (statistic {stat})"
         )
     lo, hi = _number(cfg, "min"), _number(cfg, "max")
     if lo is None and hi is None:

@@ -1,5 +1,5 @@
 """Databricks (Unity Catalog) metadata through any DB-API 2.0 connection — in production the
-`databricks-sql-connector` (a pinned dependency of the service, imported when the first real
+`databricks-sql-connector` (a pinned dependency of dc-connectors, imported when the first real
 connection is built so processes that never scan Databricks do not load it), in tests a fake
 at the cursor boundary.
 
@@ -14,17 +14,21 @@ import asyncio
 import json
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
-from catalog_service.adapters.base import Progress, SourceError
-from catalog_service.domain.models import (
+from dcconnectors.databricks import config
+from dcconnectors.databricks import connect as dbx
+from dcconnectors.databricks.dialect import DatabricksDialect
+from dcconnectors.errors import SourceError
+from dcconnectors.interfaces import Progress
+from dcconnectors.scanned import (
     Partitioning,
     ScannedColumn,
     ScannedConstraint,
     ScannedObject,
     Statistics,
 )
-from dckit import source_databricks as dbx
 
 TABLE_TYPES = {
     "MANAGED": "table",
@@ -74,10 +78,12 @@ ORDER BY tc.table_schema, tc.table_name, tc.constraint_name, kcu.ordinal_positio
 """
 
 
-class DatabricksAdapter:
+class DatabricksMetadataReader:
+    dialect = DatabricksDialect()
+
     def __init__(
         self,
-        connection: dict[str, Any],
+        connection: Mapping[str, Any],
         *,
         statement_timeout_ms: int = 60_000,
         parallelism: int = 4,
@@ -93,7 +99,7 @@ class DatabricksAdapter:
 
     @property
     def where(self) -> str:
-        return f"{self.conn.get('server_hostname', 'databricks')}/{self.catalog}"
+        return config.where(self.conn)
 
     async def _query(self, connection: dbx.Connection, sql: str) -> list[dict[str, Any]]:
         return await dbx.query(
@@ -108,7 +114,7 @@ class DatabricksAdapter:
         main = await self._open()
         pool: list[dbx.Connection] = [main]
         try:
-            q = {"catalog": f"`{self.catalog}`"}
+            q = {"catalog": self.dialect.quote(self.catalog)}
             tables = [t for t in await self._query(main, TABLES_SQL.format(**q)) if self._wanted(t)]
             views = {
                 (v["table_schema"], v["table_name"]): v["view_definition"]
@@ -153,7 +159,7 @@ class DatabricksAdapter:
             while not queue.empty():
                 table = queue.get_nowait()
                 key = (table["table_schema"], table["table_name"])
-                name = ".".join(f"`{part}`" for part in (self.catalog, *key))
+                name = self.dialect.table((self.catalog, *key))
                 rows = await self._query(connection, f"DESCRIBE DETAIL {name}")
                 if rows:
                     details[key] = rows[0]

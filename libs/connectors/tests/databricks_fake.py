@@ -3,7 +3,7 @@
 Rows are shaped like a Unity Catalog warehouse's (column names and value types from the
 Databricks docs for information_schema.tables/columns/views/table_constraints/
 key_column_usage/referential_constraints/constraint_column_usage and DESCRIBE DETAIL), with
-columns the adapter does not select. The cursor answers with the columns the adapter's SQL
+columns the reader does not select. The cursor answers with the columns the reader's SQL
 actually selects (parsed with sqlglot), so a misspelt column in the SQL fails the test."""
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ VIEWS = [
 ]
 
 # The joined rows of table_constraints x key_column_usage x referential_constraints x
-# constraint_column_usage, as the adapter's SELECT names them.
+# constraint_column_usage, as the reader's SELECT names them.
 CONSTRAINTS = [
     {
         "table_schema": "sales",
@@ -275,7 +275,7 @@ class FakeCursor:
             assert f"`{CATALOG}`.{source}" in sql, sql
             rows = RESULTS[source]
             names = sqlglot.parse_one(sql, read="databricks").named_selects
-        # KeyError here = the adapter selects a column a warehouse does not have.
+        # KeyError here = the reader selects a column a warehouse does not have.
         self.rows = [tuple(row[n] for n in names) for row in rows]
         self.description = [(n, "string", None, None, None, None, None) for n in names]
 
@@ -284,3 +284,38 @@ class FakeCursor:
 
     def close(self) -> None:
         pass
+
+
+class QueryWarehouse(FakeWarehouse):
+    """A warehouse for the query executor: records each statement with its parameters and
+    answers with `rows` (dicts, one key per selected column)."""
+
+    def __init__(self, rows: list[dict[str, Any]], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.answer = rows
+        self.calls: list[tuple[str, Any]] = []
+
+    def __call__(self) -> FakeConnection:
+        with self.lock:
+            self.connections += 1
+        return _QueryConnection(self)
+
+
+class _QueryConnection(FakeConnection):
+    warehouse: QueryWarehouse
+
+    def cursor(self) -> FakeCursor:
+        return _QueryCursor(self.warehouse)
+
+
+class _QueryCursor(FakeCursor):
+    w: QueryWarehouse
+
+    def execute(self, operation: str, parameters: Any = None) -> None:
+        self.w.calls.append((operation, parameters))
+        super().execute(operation, parameters)
+
+    def _answer(self, sql: str) -> None:
+        names = list(self.w.answer[0]) if self.w.answer else []
+        self.rows = [tuple(row[n] for n in names) for row in self.w.answer]
+        self.description = [(n, "string", None, None, None, None, None) for n in names]

@@ -1,7 +1,7 @@
 """Talking to a Databricks SQL warehouse (databricks-sql-connector, a blocking DB-API driver)
-from async code: a connection factory from the catalog's stored connection settings, and one
-query run in a worker thread under a timeout. Shared by the catalog's metadata scans and
-quality's metric runs; tests swap `Connect` for a fake at the DB-API cursor boundary."""
+from async code: a connection factory from the stored connection settings, and one query run
+in a worker thread under a timeout. Shared by the metadata reader and the query executor; tests
+pass their own `Connect` (a fake at the DB-API cursor boundary)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from dckit.source_postgres import SourceError
+from dcconnectors.errors import SourceError, first_line
 
 
 class Cursor(Protocol):
@@ -46,14 +46,6 @@ def connector(conn: Mapping[str, Any]) -> Connect:
     return connect
 
 
-def where(conn: Mapping[str, Any]) -> str:
-    return f"{conn.get('server_hostname', 'databricks')}/{conn.get('catalog', '')}"
-
-
-def _reason(exc: BaseException) -> str:
-    return (str(exc) or type(exc).__name__).splitlines()[0][:300]
-
-
 async def open_connection(connect: Connect, seconds: float, place: str) -> Connection:
     try:
         return await asyncio.wait_for(asyncio.to_thread(connect), timeout=seconds)
@@ -62,7 +54,7 @@ async def open_connection(connect: Connect, seconds: float, place: str) -> Conne
     except SourceError:
         raise
     except Exception as exc:  # the connector's own error classes vary by version
-        raise SourceError(f"cannot connect to {place}: {_reason(exc)}") from exc
+        raise SourceError(f"cannot connect to {place}: {first_line(exc)}") from exc
 
 
 async def query(
@@ -94,4 +86,4 @@ async def query(
     except SourceError:
         raise
     except Exception as exc:
-        raise SourceError(f"{what} failed: {_reason(exc)}") from exc
+        raise SourceError(f"{what} failed: {first_line(exc)}") from exc

@@ -7,12 +7,17 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 
-from catalog_service.adapters.base import Progress, SourceError
-from catalog_service.domain.models import (
+from dcconnectors.errors import SourceError
+from dcconnectors.interfaces import Progress
+from dcconnectors.postgres import config
+from dcconnectors.postgres.connect import connect as open_session
+from dcconnectors.postgres.connect import reason
+from dcconnectors.scanned import (
     Partitioning,
     ScannedColumn,
     ScannedConstraint,
@@ -20,8 +25,6 @@ from catalog_service.domain.models import (
     ScannedObject,
     Statistics,
 )
-from dckit import source_postgres
-from dckit.source_postgres import reason
 
 RELKINDS = {
     "r": "table",
@@ -125,10 +128,10 @@ CONSTRAINT_TYPES = {"p": "primary_key", "f": "foreign_key", "u": "unique", "c": 
 PARTITION_STRATEGIES = {"r": "range", "l": "list", "h": "hash"}
 
 
-class PostgresAdapter:
+class PostgresMetadataReader:
     def __init__(
         self,
-        connection: dict[str, Any],
+        connection: Mapping[str, Any],
         *,
         statement_timeout_ms: int = 60_000,
         parallelism: int = 4,
@@ -139,10 +142,10 @@ class PostgresAdapter:
 
     @property
     def where(self) -> str:
-        return f"{self.conn['host']}:{self.conn.get('port', 5432)}/{self.conn['database']}"
+        return config.where(self.conn)
 
     async def connect(self) -> asyncpg.Connection:
-        return await source_postgres.connect(
+        return await open_session(
             self.conn,
             application_name="datacompass-scan",
             statement_timeout_ms=self.statement_timeout_ms,

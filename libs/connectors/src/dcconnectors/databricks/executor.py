@@ -1,5 +1,6 @@
-"""Runs metric queries on a Databricks SQL warehouse through databricks-sql-connector, one
-connection per parallel chunk, each query in a worker thread under the configured timeout."""
+"""Runs quality's metric, rule and profile queries on a Databricks SQL warehouse through
+databricks-sql-connector: a pool of connections (one per concurrent query), each query in a
+worker thread under the configured timeout."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from dckit import source_databricks as dbx
-from dckit.source_postgres import QueryFailed, SourceError
-from quality_service.application.ports import CatalogObject
-from quality_service.domain.sql import DatabricksDialect, Query
+from dcconnectors.databricks import config
+from dcconnectors.databricks import connect as dbx
+from dcconnectors.databricks.dialect import DatabricksDialect
+from dcconnectors.errors import QueryFailed, SourceError
+from dcconnectors.interfaces import Statement
 
 
 class DatabricksExecutor:
@@ -30,14 +32,14 @@ class DatabricksExecutor:
         self._all: list[dbx.Connection] = []
         self._lock = asyncio.Lock()
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
-        return (str(self.conn["catalog"]), obj.schema, obj.name)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return self.dialect.path(schema, name, catalog=str(self.conn["catalog"]))
 
-    async def fetch(self, query: Query) -> list[dict[str, Any]]:
+    async def fetch(self, query: Statement) -> list[dict[str, Any]]:
         async with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None:
-            conn = await dbx.open_connection(self.connect, self.timeout, dbx.where(self.conn))
+            conn = await dbx.open_connection(self.connect, self.timeout, config.where(self.conn))
             self._all.append(conn)
         try:
             rows = await dbx.query(
@@ -45,7 +47,7 @@ class DatabricksExecutor:
                 query.sql,
                 query.params,
                 seconds=self.timeout,
-                what=f"query on {dbx.where(self.conn)}",
+                what=f"query on {config.where(self.conn)}",
             )
         except SourceError as exc:
             raise QueryFailed(str(exc)) from exc

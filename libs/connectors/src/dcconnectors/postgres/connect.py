@@ -1,7 +1,6 @@
-"""Connecting to a PostgreSQL *data source* (not our own database) from the connection
-settings the catalog stores: shared by the catalog's metadata scans and quality's metric runs,
-so both read sources the same way (read-only sessions, statement timeout, TLS modes, errors
-that name the cause without secrets)."""
+"""Connecting to a PostgreSQL *data source* (not our own database) with asyncpg: read-only
+sessions, a statement timeout, TLS modes, and errors that name the cause without secrets.
+Shared by the metadata reader and the query executor."""
 
 from __future__ import annotations
 
@@ -12,20 +11,8 @@ from typing import Any
 
 import asyncpg
 
-
-class SourceError(Exception):
-    """The source could not be read (unreachable, bad credentials, timeout, bad SQL...).
-
-    The message is shown to users and stored on runs: it must not contain secrets."""
-
-
-class QueryFailed(SourceError):
-    """The connection worked but the statement failed (bad SQL for this data, a cast error,
-    a timeout): retrying a smaller batch may succeed where the whole batch did not."""
-
-
-def where(conn: Mapping[str, Any]) -> str:
-    return f"{conn['host']}:{conn.get('port', 5432)}/{conn['database']}"
+from dcconnectors.errors import SourceError, first_line
+from dcconnectors.postgres.config import DEFAULT_PORT, where
 
 
 async def connect(
@@ -36,7 +23,7 @@ async def connect(
     try:
         return await asyncpg.connect(
             host=conn["host"],
-            port=int(conn.get("port", 5432)),
+            port=int(conn.get("port", DEFAULT_PORT)),
             user=conn["username"],
             password=conn.get("password") or None,
             database=conn["database"],
@@ -71,5 +58,4 @@ def reason(exc: BaseException) -> str:
         # "connection refused", not "[Errno 111] Connect call failed ('10.0.0.5', 5432)":
         # asyncio puts its own text in strerror, so name the errno instead.
         return os.strerror(exc.errno).lower()
-    text = str(exc) or type(exc).__name__
-    return text.splitlines()[0][:300]
+    return first_line(exc)

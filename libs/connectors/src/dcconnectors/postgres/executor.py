@@ -1,4 +1,4 @@
-"""Runs metric, rule and profile queries on a PostgreSQL source: a small pool of read-only
+"""Runs quality's metric, rule and profile queries on a PostgreSQL source: a small pool of read-only
 sessions (one per concurrent query), each statement in a read-only transaction bounded by the
 configured timeout."""
 
@@ -10,9 +10,11 @@ from typing import Any
 
 import asyncpg
 
-from dckit.source_postgres import QueryFailed, SourceError, connect, reason, where
-from quality_service.application.ports import CatalogObject
-from quality_service.domain.sql import PostgresDialect, Query
+from dcconnectors.errors import QueryFailed, SourceError
+from dcconnectors.interfaces import Statement
+from dcconnectors.postgres import config
+from dcconnectors.postgres.connect import connect, reason
+from dcconnectors.postgres.dialect import PostgresDialect
 
 
 class PostgresExecutor:
@@ -25,8 +27,8 @@ class PostgresExecutor:
         self._all: list[asyncpg.Connection] = []
         self._lock = asyncio.Lock()
 
-    def table_path(self, obj: CatalogObject) -> tuple[str, ...]:
-        return (obj.schema, obj.name)
+    def table_path(self, schema: str, name: str) -> tuple[str, ...]:
+        return self.dialect.path(schema, name)
 
     async def _acquire(self) -> asyncpg.Connection:
         async with self._lock:
@@ -40,7 +42,7 @@ class PostgresExecutor:
         self._all.append(conn)
         return conn
 
-    async def fetch(self, query: Query) -> list[dict[str, Any]]:
+    async def fetch(self, query: Statement) -> list[dict[str, Any]]:
         conn = await self._acquire()
         try:
             # Every statement in its own READ ONLY transaction with its own timeout: a
@@ -53,13 +55,15 @@ class PostgresExecutor:
                 rows = await conn.fetch(query.sql, *query.params)
         except asyncpg.QueryCanceledError as exc:
             raise QueryFailed(
-                f"query on {where(self.conn)} exceeded the statement timeout "
+                f"query on {config.where(self.conn)} exceeded the statement timeout "
                 f"({self.statement_timeout_ms} ms)"
             ) from exc
         except asyncpg.PostgresError as exc:
-            raise QueryFailed(f"query on {where(self.conn)} failed: {reason(exc)}") from exc
+            raise QueryFailed(f"query on {config.where(self.conn)} failed: {reason(exc)}") from exc
         except (OSError, asyncpg.InterfaceError) as exc:
-            raise SourceError(f"lost the connection to {where(self.conn)}: {reason(exc)}") from exc
+            raise SourceError(
+                f"lost the connection to {config.where(self.conn)}: {reason(exc)}"
+            ) from exc
         async with self._lock:
             self._idle.append(conn)
         return [dict(r) for r in rows]

@@ -1,0 +1,1 @@
+"""Source connectors: one package per source type, registered by name in `registry`."""
