@@ -1,14 +1,14 @@
-"""`datacompass scheduler ...`: cron schedules for metadata scans and DQ runs, manual runs,
-run history."""
+"""`datacompass scheduler ...`: cron schedules for metadata scans, DQ runs and quality checks,
+manual runs, run history; `start` says where the scheduler daemon runs."""
 
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from datacompass_cli.client import segment
+from datacompass_cli.client import CliError, GatewayUnreachableError, segment
 from datacompass_cli.context import handle_errors, state
-from datacompass_cli.output import Col, Field, fmt, fmt_time
+from datacompass_cli.output import Col, Field, fmt, fmt_time, print_json
 
 app = typer.Typer(help="Schedules: cron-driven scans and DQ runs.", no_args_is_help=True)
 
@@ -168,3 +168,44 @@ def delete(ctx: typer.Context, schedule_id: IdArg) -> None:
     with state(ctx).client() as client:
         client.delete(f"/schedules/{segment(schedule_id)}")
     state(ctx).out.message(f"schedule {schedule_id} deleted", {"id": schedule_id, "deleted": True})
+
+
+# The roadmap's `datacompass scheduler start` (foreground daemon) belongs to a monolith. Here the
+# scheduler is a service with its own database schema and gRPC clients, which this thin REST
+# client neither has nor should have: the command says where the daemon really runs.
+HOW_TO_START = (
+    "the CLI is a REST client and runs no daemon: `make run` starts the scheduler with the "
+    "rest of the stack; run it alone with `python -m scheduler_service serve`, or deploy it "
+    "(deploy/k8s, docs/deployment.md)"
+)
+
+
+@app.command("start")
+@handle_errors
+def start(ctx: typer.Context) -> None:
+    """Where the scheduler daemon runs (it is a service, not a CLI task): reports whether the
+    gateway at --url sees it running (exit 0) or not (exit 1), and how to start it."""
+    st = state(ctx)
+    try:
+        with st.client() as client:
+            check = client.health()["checks"].get("scheduler")
+            reason = "the gateway does not check a scheduler" if check is None else None
+    except GatewayUnreachableError as exc:
+        check, reason = None, exc.message
+    running = isinstance(check, dict) and check.get("status") == "ok"
+    if reason is None and not running:
+        reason = f"its health check fails: {(check or {}).get('error') or '?'}"
+    if st.out.is_json:
+        print_json(
+            {"running": running, "url": st.url, "check": check, "how_to_start": HOW_TO_START}
+        )
+    elif running:
+        st.out.message(
+            f"the scheduler is already running in the stack at {st.url}; nothing to start\n"
+            f"({HOW_TO_START})",
+            None,
+        )
+    else:
+        raise CliError(f"the scheduler is not running at {st.url} ({reason});\n{HOW_TO_START}")
+    if not running:
+        raise typer.Exit(1)
