@@ -44,7 +44,7 @@ DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SHELL_LANGUAGES = {"sh", "bash", "shell"}
 SKIP_BLOCK = re.compile(r"<!--\s*docs-run:\s*skip:\s*(?P<reason>.+?)\s*-->")
 EXIT_PROMISE = re.compile(r"#\s*exit\s+(?P<code>\d+)\b")
-DEFAULT_HOST = re.compile(r"(?:https?://)?(?:127\.0\.0\.1|localhost):8000")
+DEFAULT_HOST = re.compile(r"(?P<scheme>https?://)?(?:127\.0\.0\.1|localhost):8000")
 CLI = re.compile(r"^(?:\.venv/bin/)?datacompass(?=\s|$)")
 # Settings of the person running the tests that must not leak into the commands.
 CLEARED = ("DATACOMPASS_URL", "DATACOMPASS_TOKEN", "DATACOMPASS_BOOTSTRAP_ADMIN_KEY",
@@ -158,13 +158,20 @@ def test_every_documented_command_has_a_rule() -> None:
     assert check.command.promised == {0, 1}
     skipped = {s.detail for s in steps if s.kind == "skip"}
     assert all(skipped), "every skip has a reason"
+    curl = _script("curl -H 'A: b' '127.0.0.1:8000/api/v1/x?q=1'", "http://127.0.0.1:1234")
+    assert curl == "curl --fail --silent --show-error -H 'A: b' '127.0.0.1:1234/api/v1/x?q=1'"
+    assert _on_stack("open http://localhost:8000/docs", "http://127.0.0.1:1234") == (
+        "open http://127.0.0.1:1234/docs"
+    )
+    cli = _script(".venv/bin/datacompass dq runs x  # datacompass", "http://127.0.0.1:1234")
+    assert cli.startswith(str(Path(sys.executable).with_name("datacompass")))
+    assert cli.endswith(" dq runs x  # datacompass")
 
 
 def _on_stack(text: str, base_url: str) -> str:
     """`text` with the default gateway address (any scheme or none) moved to `base_url`'s."""
     hostport = base_url.removeprefix("http://")
-    return DEFAULT_HOST.sub(lambda m: m[0].rsplit("//", 1)[0] + "//" + hostport
-                            if "//" in m[0] else hostport, text)  # fmt: skip
+    return DEFAULT_HOST.sub(lambda m: (m["scheme"] or "") + hostport, text)
 
 
 def _script(text: str, base_url: str) -> str:
