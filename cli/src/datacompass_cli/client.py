@@ -245,6 +245,22 @@ class Client:
                 f"(HTTP {response.status_code}); is {self.url} a Data Compass gateway?"
             ) from exc
 
+    def health(self) -> dict[str, Any]:
+        """`GET /health`: `{"status": "ok"|"degraded", "checks": {name: {status, error}}}`,
+        also when degraded (HTTP 503)."""
+        response = self._transmit(self._http.build_request("GET", "/health"))
+        if response.status_code not in (200, 503):
+            raise ApiError.from_response(response)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("checks"), dict):
+            raise CliError(
+                f"unexpected /health response from {self.url}; is it a Data Compass gateway?"
+            )
+        return body
+
     def text(self, path: str) -> str:
         """GET a plain-text resource (e.g. Prometheus metrics)."""
         return self.send("GET", path).text

@@ -22,13 +22,14 @@ from datacompass_cli.commands import (
     scheduler,
     source,
 )
-from datacompass_cli.context import State
+from datacompass_cli.context import FORMAT_HELP, RootGroup, State
 from datacompass_cli.output import Format
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 app = typer.Typer(
     name="datacompass",
+    cls=RootGroup,  # gives every command `--format`/`-o` after its arguments too
     help="Command-line client of the Data Compass catalog (talks to the REST gateway).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # never dump locals (passwords) in tracebacks
@@ -80,7 +81,7 @@ def main(
             "-o",
             envvar="DATACOMPASS_FORMAT",
             case_sensitive=False,
-            help="Output format: human-friendly tables (default) or the API's JSON objects.",
+            help=FORMAT_HELP,
             show_default=False,
         ),
     ] = None,

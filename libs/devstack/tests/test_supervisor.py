@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from cryptography.fernet import Fernet
 
 from devstack.__main__ import main
 from devstack.embedded import free_port
@@ -156,3 +157,54 @@ def test_bad_port_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("DATACOMPASS_DEV_PG_PORT", "five")
     with pytest.raises(SupervisorError, match="DATACOMPASS_DEV_PG_PORT='five'"):
         Config.from_env()
+
+
+def test_keys_from_the_environment_are_used_announced_and_never_printed(
+    tmp_path: Path, listening: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("DATACOMPASS_BOOTSTRAP_ADMIN_KEY", "users-own-admin-key")
+    monkeypatch.setenv("DATACOMPASS_CATALOG_ENCRYPTION_KEY", catalog_key)
+    lines: list[str] = []
+    supervisor = Supervisor(_config(tmp_path, gateway_port=listening), out=lines.append)
+    assert supervisor.run() == 1  # stops at the taken port, after reading the keys
+    output = "\n".join(lines)
+    assert "using DATACOMPASS_BOOTSTRAP_ADMIN_KEY from the environment" in output
+    assert "using DATACOMPASS_CATALOG_ENCRYPTION_KEY from the environment" in output
+    assert "users-own-admin-key" not in output and catalog_key not in output
+
+    assert supervisor.secrets is not None
+    supervisor.database_url = "postgresql://postgres@127.0.0.1:5/datacompass"
+    supervisor.nats_url = "nats://127.0.0.1:6"
+    env = supervisor.service_env()
+    assert env["DATACOMPASS_BOOTSTRAP_ADMIN_KEY"] == "users-own-admin-key"
+    assert env["DATACOMPASS_CATALOG_ENCRYPTION_KEY"] == catalog_key
+    lines.clear()
+    supervisor.print_summary()
+    summary = "\n".join(lines)
+    assert "users-own-admin-key" not in summary
+    assert 'export DATACOMPASS_TOKEN="$DATACOMPASS_BOOTSTRAP_ADMIN_KEY"' in summary
+
+
+def test_the_generated_admin_key_is_printed(tmp_path: Path) -> None:
+    lines: list[str] = []
+    supervisor = Supervisor(_config(tmp_path), out=lines.append)
+    supervisor.state.create()
+    supervisor.secrets = supervisor.state.secrets({})
+    supervisor.print_summary()
+    assert f"  export DATACOMPASS_TOKEN={supervisor.secrets.admin_key}" in lines
+
+
+def test_an_encryption_key_the_data_was_not_encrypted_with_stops_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path)
+    config.state.create()
+    config.state.secrets({})  # an earlier `make run` generated the key its data uses
+    monkeypatch.setenv("DATACOMPASS_CATALOG_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    lines: list[str] = []
+    assert Supervisor(config, out=lines.append).run() == 1
+    output = "\n".join(lines)
+    assert "error: DATACOMPASS_CATALOG_ENCRYPTION_KEY differs from the key the data" in output
+    assert not (tmp_path / "dc" / "postgres").exists()  # nothing was started
+    assert not (tmp_path / "dc" / "stack.json").exists()

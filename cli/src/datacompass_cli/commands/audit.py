@@ -10,7 +10,7 @@ import httpx
 import typer
 
 from datacompass_cli.client import MAX_PAGE_SIZE
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Format, fmt, fmt_time
 
 app = typer.Typer(help="Who changed what, when: the audit trail.", no_args_is_help=True)
@@ -82,7 +82,6 @@ def log(
     since: Since = None,
     until: Until = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most N events.")] = 50,
-    output_format: FormatOpt = None,
 ) -> None:
     """Show audit events, newest first (JSON when piped and no format was chosen, so
     `datacompass audit log ... | jq '.[] | .action'` works)."""
@@ -94,9 +93,9 @@ def log(
                 "/audit/events", params, page_size=min(limit, MAX_PAGE_SIZE), max_items=limit
             )
         )
-    if output_format is None and not st.format_chosen and not sys.stdout.isatty():
-        output_format = Format.json
-    output(ctx, output_format).items(AUDIT_COLUMNS, events, "no audit events")
+    if not st.format_chosen and not sys.stdout.isatty():
+        st.format = Format.json
+    st.out.items(AUDIT_COLUMNS, events, "no audit events")
 
 
 @app.command("export")
@@ -104,7 +103,8 @@ def log(
 def export(
     ctx: typer.Context,
     export_format: Annotated[
-        ExportFormat, typer.Option("--format", case_sensitive=False, help="json, jsonl or csv.")
+        ExportFormat,
+        typer.Option("--format", "-o", case_sensitive=False, help="json, jsonl or csv."),
     ] = ExportFormat.json,
     output: Annotated[
         Path | None, typer.Option("--output", "-O", help="Write to this file (default: stdout).")

@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from datacompass_cli.client import Client, CliError, segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time, print_json
 
 URN_PREFIX = "urn:"
@@ -122,7 +122,6 @@ def set_classification(
     ],
     level: LevelOpt,
     compliance: ComplianceOpt = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Classify an object or a column by hand (rules never override it)."""
     ref, column = split_target(target[0])
@@ -136,7 +135,7 @@ def set_classification(
         path += f"/columns/{segment(column)}"
     with state(ctx).client() as client:
         got = client.request("PUT", path, json=body)
-    output(ctx, output_format).detail(CLASS_FIELDS, got)
+    state(ctx).out.detail(CLASS_FIELDS, got)
 
 
 @app.command("show")
@@ -144,12 +143,11 @@ def set_classification(
 def show(
     ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="source.schema.name or URN.")],
-    output_format: FormatOpt = None,
 ) -> None:
     """An object's effective classification and its columns'."""
     with state(ctx).client() as client:
         got = client.get(f"/classification/objects/{segment(ref)}")
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(got)
         return
@@ -167,12 +165,11 @@ def list_classifications(
     ctx: typer.Context,
     level: Annotated[str | None, typer.Option("--level", "-l", help="Only this level.")] = None,
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Every classification (objects and columns)."""
     with state(ctx).client() as client:
         items = list(client.paginate("/classification", {"level": level, "source": source}))
-    output(ctx, output_format).items(CLASS_COLUMNS, items, "no classifications")
+    state(ctx).out.items(CLASS_COLUMNS, items, "no classifications")
 
 
 # ---------------------------------------------------------------- rules
@@ -197,11 +194,11 @@ def _import(client: Client, config: Path) -> list[dict[str, Any]]:
 
 @rules_app.command("list")
 @handle_errors
-def rules_list(ctx: typer.Context, output_format: FormatOpt = None) -> None:
+def rules_list(ctx: typer.Context) -> None:
     """The rules, highest priority first."""
     with state(ctx).client() as client:
         items = client.get("/classification/rules")["items"]
-    output(ctx, output_format).items(RULE_COLUMNS, items, "no classification rules")
+    state(ctx).out.items(RULE_COLUMNS, items, "no classification rules")
 
 
 @rules_app.command("create")
@@ -220,10 +217,9 @@ def rules_create(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Object tag (repeat).")] = None,
     priority: Annotated[int, typer.Option("--priority", help="Higher wins.")] = 0,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
-    output_format: FormatOpt = None,
 ) -> None:
     """Create a rule from options, or load the rules of a YAML file (`--config`)."""
-    out = output(ctx, output_format)
+    out = state(ctx).out
     with state(ctx).client() as client:
         if config is not None:
             items = _import(client, config)
@@ -257,7 +253,7 @@ def rules_delete(
     """Delete a rule (what it classified stays until the next apply)."""
     with state(ctx).client() as client:
         client.delete(f"/classification/rules/{rule_id}")
-    output(ctx, None).message(f"deleted rule {rule_id}", {"id": rule_id})
+    state(ctx).out.message(f"deleted rule {rule_id}", {"id": rule_id})
 
 
 @rules_app.command("apply")
@@ -266,7 +262,6 @@ def rules_apply(
     ctx: typer.Context,
     config: ConfigOpt = None,
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Run the enabled rules (after loading `--config`, when given); manual
     classifications are never overridden."""
@@ -274,7 +269,7 @@ def rules_apply(
         if config is not None:
             _import(client, config)
         result = client.post("/classification/rules/apply", {"source": source or ""})
-    out = output(ctx, output_format)
+    out = state(ctx).out
     out.detail(APPLY_FIELDS, result)
     for message in result.get("error_messages") or []:
         out.note(message)

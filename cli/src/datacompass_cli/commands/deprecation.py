@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from datacompass_cli.client import segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time
 
 app = typer.Typer(
@@ -78,7 +78,6 @@ def create(
     message: Annotated[
         str, typer.Option("--message", "-m", help="Why, and what consumers should do.")
     ] = "",
-    output_format: FormatOpt = None,
 ) -> None:
     """Deprecate an object (or change the deadline/replacement of its deprecation)."""
     try:
@@ -90,7 +89,7 @@ def create(
         body["replacement"] = replacement
     with state(ctx).client() as client:
         dep = client.post("/deprecations", body)
-    out = output(ctx, output_format)
+    out = state(ctx).out
     out.message(
         f"deprecated {dep['object_ref']}: deadline {dep['deadline']} "
         f"({dep['days_left']} days left)"
@@ -107,29 +106,28 @@ def list_(
         str | None,
         typer.Option("--status", help=f"Only campaigns in this status: {', '.join(STATUSES)}."),
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """List deprecation campaigns, soonest deadline first."""
     if status and status not in STATUSES:
         raise typer.BadParameter(f"one of {', '.join(STATUSES)}", param_hint="--status")
     with state(ctx).client() as client:
         items = list(client.paginate("/deprecations", {"status": status}))
-    output(ctx, output_format).items(COLUMNS, items, "no deprecations")
+    state(ctx).out.items(COLUMNS, items, "no deprecations")
 
 
 @app.command("show")
 @handle_errors
-def show(ctx: typer.Context, ref: RefArg, output_format: FormatOpt = None) -> None:
+def show(ctx: typer.Context, ref: RefArg) -> None:
     """Show an object's deprecation: status, deadline, days left, replacement."""
     with state(ctx).client() as client:
         dep = client.get(f"/deprecations/{segment(ref)}")
-    output(ctx, output_format).detail(FIELDS, dep)
+    state(ctx).out.detail(FIELDS, dep)
 
 
 @app.command("withdraw")
 @handle_errors
-def withdraw(ctx: typer.Context, ref: RefArg, output_format: FormatOpt = None) -> None:
+def withdraw(ctx: typer.Context, ref: RefArg) -> None:
     """Withdraw an object's deprecation."""
     with state(ctx).client() as client:
         dep = client.delete(f"/deprecations/{segment(ref)}")
-    output(ctx, output_format).message(f"withdrew the deprecation of {dep['object_ref']}", dep)
+    state(ctx).out.message(f"withdrew the deprecation of {dep['object_ref']}", dep)

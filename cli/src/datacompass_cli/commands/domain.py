@@ -6,7 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from datacompass_cli.client import segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time, print_json
 
 app = typer.Typer(
@@ -60,13 +60,12 @@ def create(
     name: Annotated[str, typer.Argument(help="Domain name.")],
     parent: Annotated[str | None, typer.Option("--parent", "-p", help="Parent domain.")] = None,
     description: Annotated[str, typer.Option("--description", "-d")] = "",
-    output_format: FormatOpt = None,
 ) -> None:
     """Create a domain (under --parent)."""
     body = {"name": name, "description": description, "parent": parent}
     with state(ctx).client() as client:
         got = client.post("/ownership/domains", body)
-    output(ctx, output_format).detail(DOMAIN_FIELDS, got)
+    state(ctx).out.detail(DOMAIN_FIELDS, got)
 
 
 @app.command("list")
@@ -74,12 +73,11 @@ def create(
 def list_domains(
     ctx: typer.Context,
     tree: Annotated[bool, typer.Option("--tree", help="Show the hierarchy.")] = False,
-    output_format: FormatOpt = None,
 ) -> None:
     """Every domain (parents before their children)."""
     with state(ctx).client() as client:
         got = client.get("/ownership/domains", {"tree": "true" if tree else None})
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(got["items"])
     elif tree:
@@ -90,11 +88,11 @@ def list_domains(
 
 @app.command("show")
 @handle_errors
-def show(ctx: typer.Context, domain: DomainArg, output_format: FormatOpt = None) -> None:
+def show(ctx: typer.Context, domain: DomainArg) -> None:
     """A domain: parent, subdomains, object count."""
     with state(ctx).client() as client:
         got = client.get(f"/ownership/domains/{segment(domain)}")
-    output(ctx, output_format).detail(DOMAIN_FIELDS, got)
+    state(ctx).out.detail(DOMAIN_FIELDS, got)
 
 
 @app.command("assign")
@@ -107,16 +105,16 @@ def assign(
     """Put an object in a domain (moving it from its previous one)."""
     with state(ctx).client() as client:
         got = client.post(f"/ownership/domains/{segment(domain)}/objects/{segment(ref)}")
-    output(ctx, None).message(f"{got['object_ref']} is in domain {got['domain']}", got)
+    state(ctx).out.message(f"{got['object_ref']} is in domain {got['domain']}", got)
 
 
 @app.command("objects")
 @handle_errors
-def objects(ctx: typer.Context, domain: DomainArg, output_format: FormatOpt = None) -> None:
+def objects(ctx: typer.Context, domain: DomainArg) -> None:
     """The objects in a domain."""
     with state(ctx).client() as client:
         items = list(client.paginate(f"/ownership/domains/{segment(domain)}/objects"))
-    output(ctx, output_format).items(OBJECT_COLUMNS, items, f"no objects in {domain}")
+    state(ctx).out.items(OBJECT_COLUMNS, items, f"no objects in {domain}")
 
 
 @app.command("move")
@@ -127,12 +125,11 @@ def move(
     parent: Annotated[
         str | None, typer.Option("--parent", "-p", help="New parent; omit for top level.")
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Give a domain another parent (a cycle is refused)."""
     with state(ctx).client() as client:
         got = client.patch(f"/ownership/domains/{segment(domain)}", {"parent": parent})
-    output(ctx, output_format).detail(DOMAIN_FIELDS, got)
+    state(ctx).out.detail(DOMAIN_FIELDS, got)
 
 
 @app.command("delete")
@@ -141,4 +138,4 @@ def delete(ctx: typer.Context, domain: DomainArg) -> None:
     """Delete a domain (refused while it has subdomains or objects)."""
     with state(ctx).client() as client:
         client.delete(f"/ownership/domains/{segment(domain)}")
-    output(ctx, None).message(f"deleted domain {domain}", {"domain": domain})
+    state(ctx).out.message(f"deleted domain {domain}", {"domain": domain})

@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from datacompass_cli.client import Client, CliError, segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import (
     Col,
     Field,
@@ -97,7 +97,6 @@ def config_create(
     date_format: Annotated[
         str | None, typer.Option("--date-format", help="Format of a text date column.")
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Create the DQ config of an object."""
     body = {"object_ref": ref, "date_column": date_column, "grain": grain, "timezone": timezone}
@@ -105,16 +104,16 @@ def config_create(
         body["date_format"] = date_format
     with state(ctx).client() as client:
         config = client.post("/dq/configs", body)
-    output(ctx, output_format).detail(CONFIG_FIELDS, config)
+    state(ctx).out.detail(CONFIG_FIELDS, config)
 
 
 @config_app.command("show")
 @handle_errors
-def config_show(ctx: typer.Context, ref: ObjectArg, output_format: FormatOpt = None) -> None:
+def config_show(ctx: typer.Context, ref: ObjectArg) -> None:
     """Show an object's DQ config and its expectations."""
     with state(ctx).client() as client:
         config = _config(client, ref)
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(config)
         return
@@ -143,7 +142,6 @@ def expectation_add(
     priority: Annotated[
         str, typer.Option("--priority", help="critical/high/medium/low.")
     ] = "medium",
-    output_format: FormatOpt = None,
 ) -> None:
     """Add an expectation: absolute bounds with --min/--max, else anomaly detection."""
     if threshold:
@@ -162,7 +160,7 @@ def expectation_add(
         if column:
             body["column"] = column
         exp = client.post("/dq/expectations", body)
-    output(ctx, output_format).items(EXPECTATION_COLUMNS, [exp], "")
+    state(ctx).out.items(EXPECTATION_COLUMNS, [exp], "")
 
 
 # ---------------------------------------------------------------- runs
@@ -220,8 +218,8 @@ def _report(out: Output, run: dict[str, Any]) -> None:
         raise typer.Exit(1)
 
 
-def _start(ctx: typer.Context, body: dict[str, Any], interval: float, fmt_: Any) -> None:
-    out = output(ctx, fmt_)
+def _start(ctx: typer.Context, body: dict[str, Any], interval: float) -> None:
+    out = state(ctx).out
     with state(ctx).client() as client:
         run = client.post("/dq/runs", body)
         if run.get("status") in RUNNING:
@@ -244,7 +242,6 @@ def run(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every enabled DQ config.")] = False,
     poll_interval: PollOpt = 0.5,
-    output_format: FormatOpt = None,
 ) -> None:
     """Run an object's expectations for one date (default: the last complete period)."""
     if bool(ref) == all_:
@@ -255,7 +252,7 @@ def run(
         body: dict[str, Any] = {"object_ref": ref}
         if day:
             body["date"] = day
-        _start(ctx, body, poll_interval, output_format)
+        _start(ctx, body, poll_interval)
         return
     with state(ctx).client() as client:
         configs = [c for c in client.paginate("/dq/configs") if c.get("enabled")]
@@ -265,7 +262,7 @@ def run(
     for config in configs:
         body = {"object_ref": config["object_ref"], **({"date": day} if day else {})}
         try:
-            _start(ctx, body, poll_interval, output_format)
+            _start(ctx, body, poll_interval)
         except typer.Exit:
             failed += 1
     if failed:
@@ -294,7 +291,6 @@ def backfill(
         float | None, typer.Option("--rate", min=0.01, help="Max source queries per second.")
     ] = None,
     poll_interval: PollOpt = 0.5,
-    output_format: FormatOpt = None,
 ) -> None:
     """Backfill metrics over past periods (one scan of the source per chunk)."""
     body: dict[str, Any] = {"object_ref": ref, "parallelism": parallel}
@@ -306,7 +302,7 @@ def backfill(
         body["days"] = days
     if rate:
         body["max_queries_per_second"] = rate
-    _start(ctx, body, poll_interval, output_format)
+    _start(ctx, body, poll_interval)
 
 
 @app.command("cancel")
@@ -333,11 +329,11 @@ RUN_COLUMNS = [
 
 @app.command("runs")
 @handle_errors
-def runs(ctx: typer.Context, ref: ObjectArg, output_format: FormatOpt = None) -> None:
+def runs(ctx: typer.Context, ref: ObjectArg) -> None:
     """An object's DQ runs, newest first."""
     with state(ctx).client() as client:
         items = client.get("/dq/runs", {"object_ref": ref})["items"]
-    output(ctx, output_format).items(RUN_COLUMNS, items, "no runs")
+    state(ctx).out.items(RUN_COLUMNS, items, "no runs")
 
 
 # ---------------------------------------------------------------- status
@@ -362,12 +358,12 @@ STATUS_COLUMNS = [
 
 @app.command("status")
 @handle_errors
-def status(ctx: typer.Context, ref: ObjectArg, output_format: FormatOpt = None) -> None:
+def status(ctx: typer.Context, ref: ObjectArg) -> None:
     """Latest result, 30-day breaches and 7-day trend of each expectation of an object."""
     with state(ctx).client() as client:
         config = _config(client, ref)
         summary = client.get(f"/dq/configs/{segment(config['id'])}/summary")
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(summary)
         return
@@ -409,21 +405,20 @@ def breach_list(
         list[str] | None, typer.Option("--status", help="open/acknowledged/resolved/dismissed.")
     ] = None,
     priority: Annotated[list[str] | None, typer.Option("--priority")] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """List breaches, newest first."""
     params: dict[str, Any] = {"object_ref": ref, "status": status_, "priority": priority}
     with state(ctx).client() as client:
         items = list(client.paginate("/dq/breaches", params))
-    output(ctx, output_format).items(BREACH_COLUMNS, items, "no breaches")
+    state(ctx).out.items(BREACH_COLUMNS, items, "no breaches")
 
 
-def _transition(ctx: typer.Context, breach_id: int, target: str, reason: str, fmt_: Any) -> None:
+def _transition(ctx: typer.Context, breach_id: int, target: str, reason: str) -> None:
     with state(ctx).client() as client:
         got = client.patch(
             f"/dq/breaches/{segment(breach_id)}", {"status": target, "reason": reason}
         )
-    output(ctx, fmt_).message(f"breach {got['id']} is now {got['status']}", got)
+    state(ctx).out.message(f"breach {got['id']} is now {got['status']}", got)
 
 
 BreachArg = Annotated[int, typer.Argument(min=1, help="Breach id.")]
@@ -436,10 +431,9 @@ def breach_ack(
     ctx: typer.Context,
     breach_id: BreachArg,
     reason: ReasonOpt = "",
-    output_format: FormatOpt = None,
 ) -> None:
     """Acknowledge a breach (someone is on it)."""
-    _transition(ctx, breach_id, "acknowledged", reason, output_format)
+    _transition(ctx, breach_id, "acknowledged", reason)
 
 
 @breach_app.command("resolve")
@@ -448,10 +442,9 @@ def breach_resolve(
     ctx: typer.Context,
     breach_id: BreachArg,
     reason: ReasonOpt = "",
-    output_format: FormatOpt = None,
 ) -> None:
     """Resolve a breach."""
-    _transition(ctx, breach_id, "resolved", reason, output_format)
+    _transition(ctx, breach_id, "resolved", reason)
 
 
 @breach_app.command("dismiss")
@@ -460,7 +453,6 @@ def breach_dismiss(
     ctx: typer.Context,
     breach_id: BreachArg,
     reason: ReasonOpt = "",
-    output_format: FormatOpt = None,
 ) -> None:
     """Dismiss a breach as not a problem (a reason is required)."""
-    _transition(ctx, breach_id, "dismissed", reason, output_format)
+    _transition(ctx, breach_id, "dismissed", reason)

@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from datacompass_cli.client import segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time, stdout
 
 app = typer.Typer(
@@ -88,7 +88,6 @@ def add(
         bool, typer.Option("--mask-nulls", help="Mask NULLs too (default: kept NULL).")
     ] = False,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
-    output_format: FormatOpt = None,
 ) -> None:
     """Add a masking rule to a column (a column has at most one enabled rule)."""
     body = {
@@ -102,7 +101,7 @@ def add(
     }
     with state(ctx).client() as client:
         got = client.post(f"/columns/{segment(column)}/masking-rules", body)
-    output(ctx, output_format).detail(RULE_FIELDS, got)
+    state(ctx).out.detail(RULE_FIELDS, got)
 
 
 @app.command("list")
@@ -110,21 +109,20 @@ def add(
 def list_rules(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(help="Only this object (ref or URN).")] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Masking rules (of one object), enabled or not."""
     with state(ctx).client() as client:
         items = client.get("/masking-rules", {"object": ref})["items"]
-    output(ctx, output_format).items(RULE_COLUMNS, items, "no masking rules")
+    state(ctx).out.items(RULE_COLUMNS, items, "no masking rules")
 
 
 @app.command("show")
 @handle_errors
-def show(ctx: typer.Context, rule_id: RuleId, output_format: FormatOpt = None) -> None:
+def show(ctx: typer.Context, rule_id: RuleId) -> None:
     """One masking rule."""
     with state(ctx).client() as client:
         got = client.get(f"/masking-rules/{rule_id}")
-    output(ctx, output_format).detail(RULE_FIELDS, got)
+    state(ctx).out.detail(RULE_FIELDS, got)
 
 
 @app.command("update")
@@ -150,7 +148,6 @@ def update(
     mask_nulls: Annotated[
         bool | None, typer.Option("--mask-nulls/--keep-nulls", help="Mask NULLs or keep them.")
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Change a masking rule (only the options given)."""
     body: dict[str, Any] = {}
@@ -172,16 +169,16 @@ def update(
         raise typer.BadParameter("give at least one option to change")
     with state(ctx).client() as client:
         got = client.patch(f"/masking-rules/{rule_id}", body)
-    output(ctx, output_format).detail(RULE_FIELDS, got)
+    state(ctx).out.detail(RULE_FIELDS, got)
 
 
 @app.command("remove")
 @handle_errors
-def remove(ctx: typer.Context, rule_id: RuleId, output_format: FormatOpt = None) -> None:
+def remove(ctx: typer.Context, rule_id: RuleId) -> None:
     """Delete a masking rule."""
     with state(ctx).client() as client:
         client.delete(f"/masking-rules/{rule_id}")
-    output(ctx, output_format).message(f"removed masking rule {rule_id}", {"id": rule_id})
+    state(ctx).out.message(f"removed masking rule {rule_id}", {"id": rule_id})
 
 
 @app.command("preview")
@@ -193,12 +190,11 @@ def preview(
         str | None,
         typer.Option("--dialect", help="postgres or databricks (default: the source's type)."),
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """The SQL that would mask the object at its source with its enabled rules (not run)."""
     with state(ctx).client() as client:
         got = client.get(f"/capsules/{segment(ref)}/masking-sql", {"dialect": dialect})
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         out.message("", got)
         return

@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from datacompass_cli.client import segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, fmt, fmt_time
 
 app = typer.Typer(help="Notifications: channels, rules, test messages, log.", no_args_is_help=True)
@@ -82,14 +82,13 @@ def channel_add(
     config_json: Annotated[
         str | None, typer.Option("--config", help="The whole config as a JSON object.")
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Add a channel. Secrets (webhook_url, password, secret) are stored encrypted and never
     shown again; a generated webhook secret is shown this once."""
     body = {"name": name, "channel_type": channel_type, "config": _config(set_, config_json)}
     with state(ctx).client() as client:
         made = client.post("/notifications/channels", body)
-    out = output(ctx, output_format)
+    out = state(ctx).out
     out.items(CHANNEL_COLUMNS, [made], "")
     if made.get("generated_secret") and not out.is_json:
         typer.echo(f"signing secret (shown once): {made['generated_secret']}", err=True)
@@ -97,11 +96,11 @@ def channel_add(
 
 @channel_app.command("list")
 @handle_errors
-def channel_list(ctx: typer.Context, output_format: FormatOpt = None) -> None:
+def channel_list(ctx: typer.Context) -> None:
     """List channels."""
     with state(ctx).client() as client:
         items = list(client.paginate("/notifications/channels"))
-    output(ctx, output_format).items(CHANNEL_COLUMNS, items, "no channels")
+    state(ctx).out.items(CHANNEL_COLUMNS, items, "no channels")
 
 
 @channel_app.command("delete")
@@ -118,13 +117,12 @@ def channel_delete(ctx: typer.Context, channel_id: Annotated[int, typer.Argument
 def test(
     ctx: typer.Context,
     channel_id: Annotated[int, typer.Argument(min=1, help="Channel id.")],
-    output_format: FormatOpt = None,
 ) -> None:
     """Send a test message to a channel now."""
     with state(ctx).client() as client:
         result = client.post(f"/notifications/channels/{segment(channel_id)}/test")
     verdict = "delivered" if result["ok"] else f"failed: {result.get('error')}"
-    output(ctx, output_format).message(
+    state(ctx).out.message(
         f"test message to channel {channel_id} {verdict} "
         f"({result.get('response') or '-'}, {result.get('latency_ms')} ms)",
         result,
@@ -150,7 +148,6 @@ def rule_add(
     rate_limit: Annotated[
         int, typer.Option("--rate-limit", min=0, help="Seconds per message per object.")
     ] = 300,
-    output_format: FormatOpt = None,
 ) -> None:
     """Subscribe channels to events."""
     body = {
@@ -163,16 +160,16 @@ def rule_add(
     }
     with state(ctx).client() as client:
         made = client.post("/notifications/rules", body)
-    output(ctx, output_format).items(RULE_COLUMNS, [made], "")
+    state(ctx).out.items(RULE_COLUMNS, [made], "")
 
 
 @rule_app.command("list")
 @handle_errors
-def rule_list(ctx: typer.Context, output_format: FormatOpt = None) -> None:
+def rule_list(ctx: typer.Context) -> None:
     """List subscription rules."""
     with state(ctx).client() as client:
         items = list(client.paginate("/notifications/rules"))
-    output(ctx, output_format).items(RULE_COLUMNS, items, "no rules")
+    state(ctx).out.items(RULE_COLUMNS, items, "no rules")
 
 
 @app.command("log")
@@ -182,10 +179,9 @@ def log(
     channel_id: Annotated[int | None, typer.Option("--channel", min=1)] = None,
     status: Annotated[str | None, typer.Option("--status", help="sent, retrying or dead.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
-    output_format: FormatOpt = None,
 ) -> None:
     """Every delivery attempt, newest first."""
     params = {"channel_id": channel_id, "status": status}
     with state(ctx).client() as client:
         items = list(client.paginate("/notifications/log", params, max_items=limit))
-    output(ctx, output_format).items(LOG_COLUMNS, items, "no deliveries")
+    state(ctx).out.items(LOG_COLUMNS, items, "no deliveries")

@@ -1,12 +1,12 @@
 """`datacompass owner ...` and `datacompass steward ...`: who owns, stewards or stands in for
 (delegate) a cataloged object (roadmap 10.4)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from datacompass_cli.client import CliError, segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time, print_json
 
 app = typer.Typer(help="Object owners: assign, remove, list, my-objects.", no_args_is_help=True)
@@ -39,10 +39,10 @@ def _who(email: str | None, user: str | None) -> dict[str, str]:
     return {"email": email} if email else {"user": user or ""}
 
 
-def _assign(ctx: typer.Context, ref: str, who: dict[str, str], role: str, fmt_: Any) -> None:
+def _assign(ctx: typer.Context, ref: str, who: dict[str, str], role: str) -> None:
     with state(ctx).client() as client:
         got = client.post(f"/ownership/objects/{segment(ref)}", {**who, "role": role})
-    output(ctx, fmt_).detail(OWNER_FIELDS, got)
+    state(ctx).out.detail(OWNER_FIELDS, got)
 
 
 def _remove(ctx: typer.Context, ref: str, who_: dict[str, str], role: str) -> None:
@@ -54,7 +54,7 @@ def _remove(ctx: typer.Context, ref: str, who_: dict[str, str], role: str) -> No
             params={"role": role or None},
         )
     text = f"removed {who} ({role or 'every role'}) from {ref}"
-    output(ctx, None).message(text, {"object": ref, "user": who, "role": role or None})
+    state(ctx).out.message(text, {"object": ref, "user": who, "role": role or None})
 
 
 @app.command("assign")
@@ -65,10 +65,9 @@ def assign(
     email: EmailOpt = None,
     user: UserOpt = None,
     role: RoleOpt = "owner",
-    output_format: FormatOpt = None,
 ) -> None:
     """Make a user the object's owner (or, with --role, steward or delegate)."""
-    _assign(ctx, ref, _who(email, user), role, output_format)
+    _assign(ctx, ref, _who(email, user), role)
 
 
 @app.command("remove")
@@ -86,11 +85,11 @@ def remove(
 
 @app.command("list")
 @handle_errors
-def list_owners(ctx: typer.Context, ref: ObjectArg, output_format: FormatOpt = None) -> None:
+def list_owners(ctx: typer.Context, ref: ObjectArg) -> None:
     """The object's owners, stewards and delegates (and its domain)."""
     with state(ctx).client() as client:
         got = client.get(f"/ownership/objects/{segment(ref)}")
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(got)
         return
@@ -104,12 +103,11 @@ def list_owners(ctx: typer.Context, ref: ObjectArg, output_format: FormatOpt = N
 def my_objects(
     ctx: typer.Context,
     role: Annotated[str | None, typer.Option("--role", "-r", help="Only this role.")] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Objects you own, steward or are delegate of."""
     with state(ctx).client() as client:
         items = list(client.paginate("/ownership/my-objects", {"role": role}))
-    output(ctx, output_format).items(OWNER_COLUMNS, items, "you own no objects")
+    state(ctx).out.items(OWNER_COLUMNS, items, "you own no objects")
 
 
 @steward_app.command("assign")
@@ -119,10 +117,9 @@ def steward_assign(
     ref: ObjectArg,
     email: EmailOpt = None,
     user: UserOpt = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Make a user the object's data steward."""
-    _assign(ctx, ref, _who(email, user), "steward", output_format)
+    _assign(ctx, ref, _who(email, user), "steward")
 
 
 @steward_app.command("remove")

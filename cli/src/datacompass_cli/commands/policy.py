@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from datacompass_cli.client import segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import Col, Field, fmt, fmt_time
 
 app = typer.Typer(help="Data policies: list [--overdue], show, create.", no_args_is_help=True)
@@ -70,13 +70,12 @@ def list_policies(
     ctx: typer.Context,
     ref: Annotated[str | None, typer.Argument(help="Only this object (ref or URN).")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only those due for review.")] = False,
-    output_format: FormatOpt = None,
 ) -> None:
     """Data policies (of one object and its columns), or those overdue for review."""
     path = f"/capsules/{segment(ref)}/policies" if ref else "/policies"
     with state(ctx).client() as client:
         items = list(client.paginate(path, {"overdue": "true" if overdue else None}))
-    output(ctx, output_format).items(POLICY_COLUMNS, items, "no policies")
+    state(ctx).out.items(POLICY_COLUMNS, items, "no policies")
 
 
 @app.command("show")
@@ -84,12 +83,11 @@ def list_policies(
 def show(
     ctx: typer.Context,
     policy_id: Annotated[int, typer.Argument(help="Policy id.")],
-    output_format: FormatOpt = None,
 ) -> None:
     """One data policy."""
     with state(ctx).client() as client:
         got = client.get(f"/policies/{policy_id}")
-    output(ctx, output_format).detail(POLICY_FIELDS, got)
+    state(ctx).out.detail(POLICY_FIELDS, got)
 
 
 @app.command("create")
@@ -114,7 +112,6 @@ def create(
     encryption: Annotated[bool, typer.Option("--encryption", help="Encryption required.")] = False,
     compliance: Annotated[list[str] | None, Many] = None,
     review_days: Annotated[int, typer.Option("--review-days", help="Review cycle.")] = 0,
-    output_format: FormatOpt = None,
 ) -> None:
     """Create a data policy on an object or one of its columns."""
     body = {
@@ -138,4 +135,4 @@ def create(
     }
     with state(ctx).client() as client:
         got = client.post(f"/capsules/{segment(ref)}/policies", body)
-    output(ctx, output_format).detail(POLICY_FIELDS, got)
+    state(ctx).out.detail(POLICY_FIELDS, got)

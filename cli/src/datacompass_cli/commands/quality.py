@@ -9,7 +9,7 @@ import typer
 from rich.text import Text
 
 from datacompass_cli.client import ApiError, Client, CliError, segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
+from datacompass_cli.context import handle_errors, state
 from datacompass_cli.output import (
     Col,
     Field,
@@ -121,12 +121,12 @@ SEVERITY_HELP = "info, warning, error or critical."
 
 @rules_app.command("list")
 @handle_errors
-def rules_list(ctx: typer.Context, target: TargetArg, output_format: FormatOpt = None) -> None:
+def rules_list(ctx: typer.Context, target: TargetArg) -> None:
     """List an object's quality rules (or one column's)."""
     with state(ctx).client() as client:
         ref, column = resolve(client, target)
         items = client.get(f"/capsules/{segment(ref)}/quality-rules", {"column": column})["items"]
-    output(ctx, output_format).items(RULE_COLUMNS, items, "no quality rules")
+    state(ctx).out.items(RULE_COLUMNS, items, "no quality rules")
 
 
 @rules_app.command(
@@ -163,7 +163,6 @@ def rules_add(
     name: Annotated[str | None, typer.Option("--name", help="Default: type and column.")] = None,
     description: Annotated[str, typer.Option("--description", "-d")] = "",
     disabled: Annotated[bool, typer.Option("--disabled", help="Add it switched off.")] = False,
-    output_format: FormatOpt = None,
 ) -> None:
     body: dict[str, Any] = {
         "rule_type": rule_type,
@@ -180,7 +179,7 @@ def rules_add(
         if column:
             body["column"] = column
         rule = client.post(f"/capsules/{segment(ref)}/quality-rules", body)
-    output(ctx, output_format).items(RULE_COLUMNS, [rule], "")
+    state(ctx).out.items(RULE_COLUMNS, [rule], "")
 
 
 @rules_app.command("update")
@@ -196,7 +195,6 @@ def rules_update(
     enabled: Annotated[bool | None, typer.Option("--enable/--disable")] = None,
     name: Annotated[str | None, typer.Option("--name")] = None,
     description: Annotated[str | None, typer.Option("--description", "-d")] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     """Change a rule: only the options given."""
     body: dict[str, Any] = {
@@ -215,16 +213,16 @@ def rules_update(
         raise typer.BadParameter("give at least one option to change")
     with state(ctx).client() as client:
         rule = client.patch(f"/quality-rules/{segment(rule_id)}", body)
-    output(ctx, output_format).items(RULE_COLUMNS, [rule], "")
+    state(ctx).out.items(RULE_COLUMNS, [rule], "")
 
 
 @rules_app.command("remove")
 @handle_errors
-def rules_remove(ctx: typer.Context, rule_id: RuleIdArg, output_format: FormatOpt = None) -> None:
+def rules_remove(ctx: typer.Context, rule_id: RuleIdArg) -> None:
     """Delete a rule (its past check results stay in the runs)."""
     with state(ctx).client() as client:
         client.delete(f"/quality-rules/{segment(rule_id)}")
-    output(ctx, output_format).message(f"rule {rule_id} removed", {"id": rule_id, "removed": True})
+    state(ctx).out.message(f"rule {rule_id} removed", {"id": rule_id, "removed": True})
 
 
 SUGGESTION_COLUMNS = [
@@ -254,11 +252,10 @@ def rules_suggest(
     accept_all: Annotated[
         bool, typer.Option("--accept-all", help="Create every suggestion not yet a rule.")
     ] = False,
-    output_format: FormatOpt = None,
 ) -> None:
     if accept and accept_all:
         raise typer.BadParameter("give --accept or --accept-all, not both")
-    out = output(ctx, output_format)
+    out = state(ctx).out
     with state(ctx).client() as client:
         path = f"/capsules/{segment(ref)}/quality-rules/suggestions"
         if not (accept or accept_all):
@@ -363,14 +360,13 @@ def check(
         int | None,
         typer.Option("--sample-limit", min=1, max=100, help="Failing rows kept per check."),
     ] = None,
-    output_format: FormatOpt = None,
 ) -> None:
     body: dict[str, Any] = {"capsule": ref, "rule_ids": rule or []}
     if sample_limit:
         body["sample_limit"] = sample_limit
     with state(ctx).client() as client:
         run = client.post("/quality-checks", body)
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(run)
     else:
@@ -402,12 +398,11 @@ def runs(
     ctx: typer.Context,
     ref: ObjectArg,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
-    output_format: FormatOpt = None,
 ) -> None:
     """An object's check runs, newest first."""
     with state(ctx).client() as client:
         items = list(client.paginate("/quality-checks", {"capsule": ref}, max_items=limit))
-    output(ctx, output_format).items(RUN_COLUMNS, items, "no check runs")
+    state(ctx).out.items(RUN_COLUMNS, items, "no check runs")
 
 
 # ---------------------------------------------------------------- profiles
@@ -516,12 +511,11 @@ def profile(
         typer.Option("--sample-rows", min=1, help="Profile about N sampled rows (default: all)."),
     ] = None,
     poll_interval: PollOpt = 0.5,
-    output_format: FormatOpt = None,
 ) -> None:
     body: dict[str, Any] = {"wait": False}
     if sample_rows:
         body["sample_rows"] = sample_rows
-    out = output(ctx, output_format)
+    out = state(ctx).out
     with state(ctx).client() as client:
         ref, column = resolve(client, target)
         path = (
@@ -559,11 +553,11 @@ DIMENSION_COLUMNS = [
 
 @app.command("score")
 @handle_errors
-def score(ctx: typer.Context, ref: ObjectArg, output_format: FormatOpt = None) -> None:
+def score(ctx: typer.Context, ref: ObjectArg) -> None:
     """An object's quality score (0-100), overall and per dimension, from its latest run."""
     with state(ctx).client() as client:
         got = client.get(f"/capsules/{segment(ref)}/quality-score")
-    out = output(ctx, output_format)
+    out = state(ctx).out
     if out.is_json:
         print_json(got)
         return

@@ -1,14 +1,14 @@
-"""`datacompass scheduler ...`: cron schedules for metadata scans and DQ runs, manual runs,
-run history."""
+"""`datacompass scheduler ...`: cron schedules for metadata scans, DQ runs and quality checks,
+manual runs, run history; `start` says where the scheduler daemon runs."""
 
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from datacompass_cli.client import segment
-from datacompass_cli.context import FormatOpt, handle_errors, output, state
-from datacompass_cli.output import Col, Field, fmt, fmt_time
+from datacompass_cli.client import CliError, GatewayUnreachableError, segment
+from datacompass_cli.context import handle_errors, state
+from datacompass_cli.output import Col, Field, fmt, fmt_time, print_json
 
 app = typer.Typer(help="Schedules: cron-driven scans and DQ runs.", no_args_is_help=True)
 
@@ -57,11 +57,11 @@ RUN_COLUMNS = [
 
 @app.command("list")
 @handle_errors
-def list_(ctx: typer.Context, output_format: FormatOpt = None) -> None:
+def list_(ctx: typer.Context) -> None:
     """List schedules."""
     with state(ctx).client() as client:
         items = list(client.paginate("/schedules"))
-    output(ctx, output_format).items(COLUMNS, items, "no schedules")
+    state(ctx).out.items(COLUMNS, items, "no schedules")
 
 
 @app.command("create")
@@ -79,7 +79,6 @@ def create(
         str | None, typer.Option("--check", help="Quality check (its rules) of this object ref.")
     ] = None,
     timezone: Annotated[str, typer.Option("--timezone", help="IANA zone of the cron.")] = "UTC",
-    output_format: FormatOpt = None,
 ) -> None:
     """Create a schedule for a metadata scan (--scan SOURCE), a DQ run (--dq OBJECT) or a
     quality check (--check OBJECT)."""
@@ -95,16 +94,16 @@ def create(
         body |= {"task_type": "dq_run", "params": params}
     with state(ctx).client() as client:
         schedule = client.post("/schedules", body)
-    output(ctx, output_format).detail(FIELDS, schedule)
+    state(ctx).out.detail(FIELDS, schedule)
 
 
 @app.command("show")
 @handle_errors
-def show(ctx: typer.Context, schedule_id: IdArg, output_format: FormatOpt = None) -> None:
+def show(ctx: typer.Context, schedule_id: IdArg) -> None:
     """Show one schedule."""
     with state(ctx).client() as client:
         schedule = client.get(f"/schedules/{segment(schedule_id)}")
-    output(ctx, output_format).detail(FIELDS, schedule)
+    state(ctx).out.detail(FIELDS, schedule)
 
 
 @app.command("run-once")
@@ -115,12 +114,11 @@ def run_once(
     wait: Annotated[
         bool, typer.Option("--wait/--no-wait", help="Wait until the task is dispatched.")
     ] = True,
-    output_format: FormatOpt = None,
 ) -> None:
     """Run a schedule's task now (kept in its history as a manual run)."""
     with state(ctx).client() as client:
         run = client.post(f"/schedules/{segment(schedule_id)}/run", params={"wait": wait})
-    output(ctx, output_format).items(RUN_COLUMNS, [run], "")
+    state(ctx).out.items(RUN_COLUMNS, [run], "")
     if run.get("status") == "failed":
         raise typer.Exit(1)
 
@@ -134,34 +132,33 @@ def runs(
         str | None, typer.Option("--status", help="Only runs in this status.")
     ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most N runs.")] = 50,
-    output_format: FormatOpt = None,
 ) -> None:
     """Run history, newest first."""
     params = {"schedule_id": schedule_id, "status": status}
     with state(ctx).client() as client:
         items = list(client.paginate("/schedules/runs", params, max_items=limit))
-    output(ctx, output_format).items(RUN_COLUMNS, items, "no runs")
+    state(ctx).out.items(RUN_COLUMNS, items, "no runs")
 
 
-def _set_enabled(ctx: typer.Context, schedule_id: int, enabled: bool, fmt_: Any) -> None:
+def _set_enabled(ctx: typer.Context, schedule_id: int, enabled: bool) -> None:
     with state(ctx).client() as client:
         schedule = client.patch(f"/schedules/{segment(schedule_id)}", {"enabled": enabled})
     word = "enabled" if enabled else "disabled"
-    output(ctx, fmt_).message(f"schedule {schedule['id']} {word}", schedule)
+    state(ctx).out.message(f"schedule {schedule['id']} {word}", schedule)
 
 
 @app.command("enable")
 @handle_errors
-def enable(ctx: typer.Context, schedule_id: IdArg, output_format: FormatOpt = None) -> None:
+def enable(ctx: typer.Context, schedule_id: IdArg) -> None:
     """Enable a schedule."""
-    _set_enabled(ctx, schedule_id, True, output_format)
+    _set_enabled(ctx, schedule_id, True)
 
 
 @app.command("disable")
 @handle_errors
-def disable(ctx: typer.Context, schedule_id: IdArg, output_format: FormatOpt = None) -> None:
+def disable(ctx: typer.Context, schedule_id: IdArg) -> None:
     """Disable a schedule (it keeps its history)."""
-    _set_enabled(ctx, schedule_id, False, output_format)
+    _set_enabled(ctx, schedule_id, False)
 
 
 @app.command("delete")
@@ -171,3 +168,44 @@ def delete(ctx: typer.Context, schedule_id: IdArg) -> None:
     with state(ctx).client() as client:
         client.delete(f"/schedules/{segment(schedule_id)}")
     state(ctx).out.message(f"schedule {schedule_id} deleted", {"id": schedule_id, "deleted": True})
+
+
+# The roadmap's `datacompass scheduler start` (foreground daemon) belongs to a monolith. Here the
+# scheduler is a service with its own database schema and gRPC clients, which this thin REST
+# client neither has nor should have: the command says where the daemon really runs.
+HOW_TO_START = (
+    "the CLI is a REST client and runs no daemon: `make run` starts the scheduler with the "
+    "rest of the stack; run it alone with `python -m scheduler_service serve`, or deploy it "
+    "(deploy/k8s, docs/deployment.md)"
+)
+
+
+@app.command("start")
+@handle_errors
+def start(ctx: typer.Context) -> None:
+    """Where the scheduler daemon runs (it is a service, not a CLI task): reports whether the
+    gateway at --url sees it running (exit 0) or not (exit 1), and how to start it."""
+    st = state(ctx)
+    try:
+        with st.client() as client:
+            check = client.health()["checks"].get("scheduler")
+            reason = "the gateway does not check a scheduler" if check is None else None
+    except GatewayUnreachableError as exc:
+        check, reason = None, exc.message
+    running = isinstance(check, dict) and check.get("status") == "ok"
+    if reason is None and not running:
+        reason = f"its health check fails: {(check or {}).get('error') or '?'}"
+    if st.out.is_json:
+        print_json(
+            {"running": running, "url": st.url, "check": check, "how_to_start": HOW_TO_START}
+        )
+    elif running:
+        st.out.message(
+            f"the scheduler is already running in the stack at {st.url}; nothing to start\n"
+            f"({HOW_TO_START})",
+            None,
+        )
+    else:
+        raise CliError(f"the scheduler is not running at {st.url} ({reason});\n{HOW_TO_START}")
+    if not running:
+        raise typer.Exit(1)

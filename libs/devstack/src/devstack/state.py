@@ -4,18 +4,21 @@
   postgres/        embedded PostgreSQL (pgdata/, postgres.log)
   nats/            embedded NATS (jetstream/, nats.log)
   logs/            one log per service (catalog.log, gateway.log, catalog-migrate.log)
-  secrets.json     encryption key + bootstrap admin key (mode 0600, created once, reused)
+  secrets.json     generated keys (encryption, bootstrap admin, ...; mode 0600, created once,
+                   reused) and fingerprints of the keys stored data is encrypted with
   stack.json       pids and ports of the running stack (removed on a clean stop)
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
 import tempfile
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +68,8 @@ class StateDir:
         self.root.mkdir(parents=True, exist_ok=True)
         self.logs.mkdir(exist_ok=True)
 
-    def secrets(self) -> Secrets:
-        return load_or_create_secrets(self.secrets_file)
+    def secrets(self, environ: Mapping[str, str] | None = None) -> Secrets:
+        return load_or_create_secrets(self.secrets_file, environ)
 
     def read_stack(self) -> dict[str, Any] | None:
         try:
@@ -81,6 +84,10 @@ class StateDir:
     def remove_stack(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.stack_file.unlink()
+
+
+class SecretsError(RuntimeError):
+    """The secrets cannot be used as given (message meant for the person at the terminal)."""
 
 
 @dataclass(frozen=True)
@@ -100,18 +107,45 @@ class Secrets:
     masking_key: str
     # Fernet key the notifier encrypts channel secrets (webhook secrets, SMTP passwords) with.
     notifier_key: str
+    # The variables (of ENV_VARS) whose values were taken from the environment, not the file.
+    from_env: frozenset[str] = field(default=frozenset(), compare=False)
+
+
+# The variable that supplies each secret instead of secrets.json when set (the demo reader's
+# password is the stack's own business).
+ENV_VARS = {
+    "encryption_key": "DATACOMPASS_CATALOG_ENCRYPTION_KEY",
+    "admin_key": "DATACOMPASS_BOOTSTRAP_ADMIN_KEY",
+    "internal_token": "DATACOMPASS_INTERNAL_TOKEN",
+    "jwt_secret": "DATACOMPASS_GOVERNANCE_JWT_SECRET",
+    "masking_key": "DATACOMPASS_GOVERNANCE_MASKING_KEY",
+    "notifier_key": "DATACOMPASS_NOTIFIER_ENCRYPTION_KEY",
+}
+# Keys that stored data is encrypted with: starting with another one would leave that data
+# unreadable, so it is refused. secrets.json keeps a fingerprint (never the key itself, when the
+# key came from the environment) of the one in use.
+FERNET_KEYS = ("encryption_key", "notifier_key")
+SECRET_NAMES = tuple(f.name for f in fields(Secrets) if f.name != "from_env")
 
 
 def _new_value(name: str) -> str:
-    if name in ("encryption_key", "notifier_key"):
+    if name in FERNET_KEYS:
         return SecretBox.generate_key()
     if name == "admin_key":
         return "dc_admin_" + secrets.token_urlsafe(24)
     return secrets.token_urlsafe(18)
 
 
-def load_or_create_secrets(path: Path) -> Secrets:
-    """Read the secrets file, creating it (or adding missing keys) with mode 0600."""
+def fingerprint(key: str) -> str:
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def load_or_create_secrets(path: Path, environ: Mapping[str, str] | None = None) -> Secrets:
+    """The stack's secrets: each from its variable in `environ` when set there, else from the
+    secrets file, else generated and added to the file (mode 0600). A user's secret is never
+    written to the file; for the encryption keys only its fingerprint is, so that a later start
+    with a different key is refused instead of leaving stored credentials undecryptable."""
+    environ = environ or {}
     stored: dict[str, Any] = {}
     if path.exists():
         try:
@@ -123,20 +157,59 @@ def load_or_create_secrets(path: Path) -> Secrets:
             ) from exc
         if isinstance(loaded, dict):
             stored = loaded
-    names = list(Secrets.__dataclass_fields__)
-    values = {
-        name: stored[name] if isinstance(stored.get(name), str) and stored[name] else ""
-        for name in names
-    }
-    missing = [name for name, value in values.items() if not value]
-    for name in missing:
-        values[name] = _new_value(name)
-    result = Secrets(**values)
-    if missing or not path.exists():
-        _write_atomic(path, json.dumps({**stored, **asdict(result)}, indent=2) + "\n", 0o600)
+    before = json.dumps(stored, sort_keys=True)
+    in_use = stored.get("fingerprints")
+    in_use = dict(in_use) if isinstance(in_use, dict) else {}
+    values: dict[str, str] = {}
+    from_env: set[str] = set()
+    for name in SECRET_NAMES:
+        var = ENV_VARS.get(name)
+        given = environ.get(var, "").strip() if var else ""
+        raw = stored.get(name)
+        kept = raw if isinstance(raw, str) else ""
+        if given:
+            values[name] = given
+            from_env.add(name)
+        elif kept:
+            values[name] = kept
+        elif name in FERNET_KEYS and in_use.get(name):
+            raise SecretsError(
+                f"the data under {path.parent} is encrypted with the {var} given when it was "
+                f"created; set {var} to that key again (or delete {path.parent} to start over)"
+            )
+        else:
+            values[name] = stored[name] = _new_value(name)
+        if name in FERNET_KEYS:
+            _check_key(name, values[name], in_use, kept, path)
+    stored["fingerprints"] = in_use
+    if json.dumps(stored, sort_keys=True) != before or not path.exists():
+        _write_atomic(path, json.dumps(stored, indent=2) + "\n", 0o600)
     elif path.stat().st_mode & 0o077:
         path.chmod(0o600)
-    return result
+    return Secrets(**values, from_env=frozenset(ENV_VARS[n] for n in from_env))
+
+
+def _check_key(name: str, key: str, in_use: dict[str, Any], kept: str, path: Path) -> None:
+    """Refuse a Fernet key that is malformed or differs from the one the stored data is
+    encrypted with; record the fingerprint of the key in use."""
+    var = ENV_VARS[name]
+    try:
+        SecretBox(key)
+    except ValueError as exc:
+        raise SecretsError(
+            f"{var} is not a Fernet key (32 url-safe base64-encoded bytes); generate one with "
+            '`python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"`'
+        ) from exc
+    previous = in_use.get(name) or (fingerprint(kept) if kept else None)
+    if previous and previous != fingerprint(key):
+        origin = "generated into secrets.json" if kept else "given in the environment earlier"
+        raise SecretsError(
+            f"{var} differs from the key the data under {path.parent} was encrypted with "
+            f"({origin}): the stored credentials would be unreadable. Unset {var} or set it to "
+            f"that key (or delete {path.parent} to start over with the new one)"
+        )
+    in_use[name] = fingerprint(key)
 
 
 def _write_atomic(path: Path, text: str, mode: int) -> None:

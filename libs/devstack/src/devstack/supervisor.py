@@ -28,7 +28,7 @@ from devstack import demo
 from devstack.backends import BACKENDS, Backend, PortSettingError, installed_backends
 from devstack.embedded import HOST, EmbeddedError, EmbeddedNats, EmbeddedPostgres, port_open
 from devstack.processes import ServiceProcess, ServiceSpec, tail
-from devstack.state import Secrets, StateDir
+from devstack.state import Secrets, SecretsError, StateDir
 from devstack.urls import database_of, host_port, plain, with_database
 
 APP_DATABASE = "datacompass"
@@ -179,9 +179,14 @@ class Supervisor:
     def start(self) -> None:
         cfg = self.config
         self.state.create()
-        self.secrets = self.state.secrets()
+        try:
+            self.secrets = self.state.secrets(os.environ)
+        except SecretsError as exc:
+            raise SupervisorError(str(exc)) from exc
         where = "external servers" if cfg.database_url and cfg.nats_url else str(self.state.root)
         self.out(f"Data Compass dev stack ({where})")
+        for var in sorted(self.secrets.from_env):
+            self.out(f"  using {var} from the environment")
         self.preflight()
         self.start_servers()
         with self._step("app database", f"{APP_DATABASE} ready"):
@@ -601,11 +606,19 @@ class Supervisor:
                 f"  Demo      source '{DEMO_SOURCE}' → database {demo.DEMO_DATABASE}: "
                 f"{scan.get('objects_found')} objects, {scan.get('columns_found')} columns"
             )
-        lines += [
-            "",
-            "Every API call needs a token; use the admin key:",
-            f"  export DATACOMPASS_TOKEN={self.secrets.admin_key}",
-        ]
+        if "DATACOMPASS_BOOTSTRAP_ADMIN_KEY" in self.secrets.from_env:
+            # The user's own key: never printed (terminals and CI logs are kept).
+            lines += [
+                "",
+                "Every API call needs a token; use the admin key you set:",
+                '  export DATACOMPASS_TOKEN="$DATACOMPASS_BOOTSTRAP_ADMIN_KEY"',
+            ]
+        else:
+            lines += [
+                "",
+                "Every API call needs a token; use the admin key:",
+                f"  export DATACOMPASS_TOKEN={self.secrets.admin_key}",
+            ]
         if self.config.gateway_port != 8000 or base != "http://127.0.0.1:8000":
             lines.append(f"  export DATACOMPASS_URL={base}")
         lines += [
