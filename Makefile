@@ -25,11 +25,12 @@ run: setup
 test: setup lint check-generated
 	$(BIN)/python -m pytest
 
-## lint: ruff on everything, mypy on our own code (generated code excluded)
+## lint: ruff on everything, mypy on our own code (generated code excluded), import contracts
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## generate: regenerate libs/proto from protos/ with the pinned grpcio-tools
 generate: setup
@@ -56,4 +57,4 @@ images:
 	done
 
 clean:
-	rm -rf $(VENV) .datacompass .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .datacompass .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

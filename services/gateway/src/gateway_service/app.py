@@ -16,36 +16,54 @@ from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import quality_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.grpc_client import channel
-from gateway_service import errors, schemas
-from gateway_service.auth import AuthCache, require_auth
+from gateway_service.audit import routes as audit
+from gateway_service.classification import routes as classification
 from gateway_service.config import GatewaySettings
-from gateway_service.middleware import MetricsMiddleware, RequestContextMiddleware
-from gateway_service.routers import (
-    audit,
-    auth,
-    capsules,
-    classification,
-    deprecations,
-    dq,
-    health,
-    lineage,
-    masking,
-    notifications,
-    objects,
-    ownership,
-    policies,
-    profiles,
-    quality_rules,
-    scans,
-    schedules,
-    sources,
-)
+from gateway_service.core import errors, routing
+from gateway_service.core.auth import AuthCache, require_auth
+from gateway_service.core.middleware import MetricsMiddleware, RequestContextMiddleware
+from gateway_service.core.models import ErrorBody
+from gateway_service.deprecations import routes as deprecations
+from gateway_service.dq import routes as dq
+from gateway_service.health import routes as health
+from gateway_service.identity import routes as identity
+from gateway_service.lineage import routes as lineage
+from gateway_service.masking import routes as masking
+from gateway_service.notifications import routes as notifications
+from gateway_service.objects import routes as objects
+from gateway_service.ownership import routes as ownership
+from gateway_service.policies import routes as policies
+from gateway_service.profiles import routes as profiles
+from gateway_service.quality_rules import routes as quality_rules
+from gateway_service.schedules import routes as schedules
+from gateway_service.sources import routes as sources
+from gateway_service.structure import routes as structure
 
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
 
+# The areas behind authentication, in OpenAPI order (routing puts catch-alls last anyway).
+AREAS = (
+    sources,
+    lineage,
+    objects,
+    policies,
+    masking,
+    quality_rules,
+    profiles,
+    structure,
+    identity,
+    audit,
+    deprecations,
+    dq,
+    schedules,
+    notifications,
+    classification,
+    ownership,
+)
+
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": schemas.ErrorBody, "description": description}
+    status: {"model": ErrorBody, "description": description}
     for status, description in (
         (400, "Invalid request"),
         (401, "Missing or invalid bearer token"),
@@ -110,26 +128,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES
     )
-    api.include_router(sources.router)
-    api.include_router(scans.router)
-    api.include_router(lineage.router)  # before objects: /objects/{ref}/lineage
-    api.include_router(objects.router)
-    api.include_router(policies.router)  # before capsules: /capsules/{urn}/policies
-    api.include_router(masking.router)  # before capsules: /capsules/{urn}/masking-sql
-    api.include_router(quality_rules.router)  # /capsules/{urn}/quality-rules, ...
-    api.include_router(profiles.router)  # /capsules/{urn}/profile, /columns/{urn}/profile
-    api.include_router(capsules.router)
-    api.include_router(auth.router)
-    api.include_router(audit.router)
-    api.include_router(deprecations.router)
-    api.include_router(dq.router)
-    api.include_router(schedules.router)
-    api.include_router(notifications.router)
-    api.include_router(classification.router)
-    api.include_router(ownership.router)
+    api.include_router(routing.combine(area.router for area in AREAS))
     app.include_router(api)
     # Login and refresh are the only anonymous API routes (they issue the credentials).
-    app.include_router(auth.public_router, prefix=API_PREFIX)
+    app.include_router(identity.public_router, prefix=API_PREFIX)
     app.include_router(health.router)
     # Also under the API prefix, for clients configured with the `/api/v1` base URL.
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
