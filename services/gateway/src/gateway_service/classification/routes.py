@@ -33,7 +33,7 @@ async def list_classifications(
     return page_of(s.ClassificationPage, resp, m.classification)
 
 
-# ---------------------------------------------------------------- rules (before objects/{ref})
+# ---------------------------------------------------------------- rules
 @router.get("/rules", response_model=s.ClassificationRuleList, summary="List rules")
 async def list_rules(governance: Governance) -> s.ClassificationRuleList:
     resp = await governance.ListClassificationRules(pb.ListClassificationRulesRequest())
