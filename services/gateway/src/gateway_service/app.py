@@ -42,6 +42,14 @@ from gateway_service.structure import routes as structure
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
 
+BACKEND_STUBS: dict[str, Any] = {
+    "catalog": catalog_pb2_grpc.CatalogServiceStub,
+    "governance": governance_pb2_grpc.GovernanceServiceStub,
+    "quality": quality_pb2_grpc.QualityServiceStub,
+    "scheduler": scheduler_pb2_grpc.SchedulerServiceStub,
+    "notifier": notifier_pb2_grpc.NotifierServiceStub,
+}
+
 # The areas behind authentication, in OpenAPI order (routing puts catch-alls last anyway).
 AREAS = (
     sources,
@@ -78,38 +86,15 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        catalog_channel = channel(
-            settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.catalog_channel = catalog_channel
-        app.state.catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)
-        governance_channel = channel(
-            settings.governance_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.governance_channel = governance_channel
-        app.state.governance = governance_pb2_grpc.GovernanceServiceStub(governance_channel)
-        quality_channel = channel(
-            settings.quality_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.quality_channel = quality_channel
-        app.state.quality = quality_pb2_grpc.QualityServiceStub(quality_channel)
-        scheduler_channel = channel(
-            settings.scheduler_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.scheduler_channel = scheduler_channel
-        app.state.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(scheduler_channel)
-        notifier_channel = channel(
-            settings.notifier_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.notifier_channel = notifier_channel
-        app.state.notifier = notifier_pb2_grpc.NotifierServiceStub(notifier_channel)
-        channels = (
-            catalog_channel,
-            governance_channel,
-            quality_channel,
-            scheduler_channel,
-            notifier_channel,
-        )
+        # app.state.<backend> is its stub (core/deps), app.state.<backend>_channel its channel
+        # (/health checks each one).
+        channels = []
+        for name, stub in BACKEND_STUBS.items():
+            addr = getattr(settings, f"{name}_addr")
+            chan = channel(addr, default_timeout=settings.rpc_timeout_seconds)
+            setattr(app.state, f"{name}_channel", chan)
+            setattr(app.state, name, stub(chan))
+            channels.append(chan)
         try:
             yield
         finally:
