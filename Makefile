@@ -25,11 +25,13 @@ run: setup
 test: setup lint check-generated
 	$(BIN)/python -m pytest
 
-## lint: ruff on everything, mypy on our own code (generated code excluded)
+## lint: ruff on everything, mypy on our own code (generated code excluded), import contracts,
+## buf lint on the protos
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	cd protos && ../$(BIN)/buf lint
 
 ## generate: regenerate libs/proto from protos/ with the pinned grpcio-tools
@@ -59,4 +61,4 @@ images:
 	done
 
 clean:
-	rm -rf $(VENV) .datacompass .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .datacompass .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

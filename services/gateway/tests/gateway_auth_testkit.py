@@ -20,7 +20,7 @@ from catalog_service.config import CatalogSettings
 from dckit.crypto import SecretBox
 from devstack.embedded import free_port
 from devstack.urls import with_database
-from gateway_service.authz import ROLES
+from gateway_service.core.authz import ROLES
 from governance_service.app import running as governance_running
 from governance_service.config import GovernanceSettings
 

@@ -24,8 +24,8 @@ from datacompass_cli.main import app as cli_app
 from devstack.embedded import free_port
 from devstack.testing import eventually
 from gateway_service.__main__ import server_options
-from gateway_service.authz import ROLES, allows, required_role
 from gateway_service.config import GatewaySettings
+from gateway_service.core.authz import ROLES, allows, required_role
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

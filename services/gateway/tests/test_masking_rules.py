@@ -13,8 +13,8 @@ from gateway_auth_testkit import Secured
 from gateway_testkit import Stack, cli
 
 from devstack.testing import eventually
-from gateway_service.errors import ApiError
-from gateway_service.mappers import split_column_ref
+from gateway_service.core.convert import split_column_ref
+from gateway_service.core.errors import ApiError
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -16,36 +16,62 @@ from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import quality_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.grpc_client import channel
-from gateway_service import errors, schemas
-from gateway_service.auth import AuthCache, require_auth
+from gateway_service.audit import routes as audit
+from gateway_service.classification import routes as classification
 from gateway_service.config import GatewaySettings
-from gateway_service.middleware import MetricsMiddleware, RequestContextMiddleware
-from gateway_service.routers import (
-    audit,
-    auth,
-    capsules,
-    classification,
-    deprecations,
-    dq,
-    health,
-    lineage,
-    masking,
-    notifications,
-    objects,
-    ownership,
-    policies,
-    profiles,
-    quality_rules,
-    scans,
-    schedules,
-    sources,
-)
+from gateway_service.core import errors, routing
+from gateway_service.core.auth import AuthCache, require_auth
+from gateway_service.core.middleware import MetricsMiddleware, RequestContextMiddleware
+from gateway_service.core.models import ErrorBody
+from gateway_service.deprecations import routes as deprecations
+from gateway_service.dq import routes as dq
+from gateway_service.health import routes as health
+from gateway_service.identity import routes as identity
+from gateway_service.lineage import routes as lineage
+from gateway_service.masking import routes as masking
+from gateway_service.notifications import routes as notifications
+from gateway_service.objects import routes as objects
+from gateway_service.ownership import routes as ownership
+from gateway_service.policies import routes as policies
+from gateway_service.profiles import routes as profiles
+from gateway_service.quality_rules import routes as quality_rules
+from gateway_service.schedules import routes as schedules
+from gateway_service.sources import routes as sources
+from gateway_service.structure import routes as structure
 
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
 
+BACKEND_STUBS: dict[str, Any] = {
+    "catalog": catalog_pb2_grpc.CatalogServiceStub,
+    "governance": governance_pb2_grpc.GovernanceServiceStub,
+    "quality": quality_pb2_grpc.QualityServiceStub,
+    "scheduler": scheduler_pb2_grpc.SchedulerServiceStub,
+    "notifier": notifier_pb2_grpc.NotifierServiceStub,
+}
+
+# The areas behind authentication, in OpenAPI order (routing puts catch-alls last anyway).
+AREAS = (
+    sources,
+    lineage,
+    objects,
+    policies,
+    masking,
+    quality_rules,
+    profiles,
+    structure,
+    identity,
+    audit,
+    deprecations,
+    dq,
+    schedules,
+    notifications,
+    classification,
+    ownership,
+)
+
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": schemas.ErrorBody, "description": description}
+    status: {"model": ErrorBody, "description": description}
     for status, description in (
         (400, "Invalid request"),
         (401, "Missing or invalid bearer token"),
@@ -60,38 +86,15 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        catalog_channel = channel(
-            settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.catalog_channel = catalog_channel
-        app.state.catalog = catalog_pb2_grpc.CatalogServiceStub(catalog_channel)
-        governance_channel = channel(
-            settings.governance_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.governance_channel = governance_channel
-        app.state.governance = governance_pb2_grpc.GovernanceServiceStub(governance_channel)
-        quality_channel = channel(
-            settings.quality_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.quality_channel = quality_channel
-        app.state.quality = quality_pb2_grpc.QualityServiceStub(quality_channel)
-        scheduler_channel = channel(
-            settings.scheduler_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.scheduler_channel = scheduler_channel
-        app.state.scheduler = scheduler_pb2_grpc.SchedulerServiceStub(scheduler_channel)
-        notifier_channel = channel(
-            settings.notifier_addr, default_timeout=settings.rpc_timeout_seconds
-        )
-        app.state.notifier_channel = notifier_channel
-        app.state.notifier = notifier_pb2_grpc.NotifierServiceStub(notifier_channel)
-        channels = (
-            catalog_channel,
-            governance_channel,
-            quality_channel,
-            scheduler_channel,
-            notifier_channel,
-        )
+        # app.state.<backend> is its stub (core/deps), app.state.<backend>_channel its channel
+        # (/health checks each one).
+        channels = []
+        for name, stub in BACKEND_STUBS.items():
+            addr = getattr(settings, f"{name}_addr")
+            chan = channel(addr, default_timeout=settings.rpc_timeout_seconds)
+            setattr(app.state, f"{name}_channel", chan)
+            setattr(app.state, name, stub(chan))
+            channels.append(chan)
         try:
             yield
         finally:
@@ -110,26 +113,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES
     )
-    api.include_router(sources.router)
-    api.include_router(scans.router)
-    api.include_router(lineage.router)  # before objects: /objects/{ref}/lineage
-    api.include_router(objects.router)
-    api.include_router(policies.router)  # before capsules: /capsules/{urn}/policies
-    api.include_router(masking.router)  # before capsules: /capsules/{urn}/masking-sql
-    api.include_router(quality_rules.router)  # /capsules/{urn}/quality-rules, ...
-    api.include_router(profiles.router)  # /capsules/{urn}/profile, /columns/{urn}/profile
-    api.include_router(capsules.router)
-    api.include_router(auth.router)
-    api.include_router(audit.router)
-    api.include_router(deprecations.router)
-    api.include_router(dq.router)
-    api.include_router(schedules.router)
-    api.include_router(notifications.router)
-    api.include_router(classification.router)
-    api.include_router(ownership.router)
+    api.include_router(routing.combine(area.router for area in AREAS))
     app.include_router(api)
     # Login and refresh are the only anonymous API routes (they issue the credentials).
-    app.include_router(auth.public_router, prefix=API_PREFIX)
+    app.include_router(identity.public_router, prefix=API_PREFIX)
     app.include_router(health.router)
     # Also under the API prefix, for clients configured with the `/api/v1` base URL.
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)

@@ -1,0 +1,1 @@
+"""The audit trail: query and export (governance service)."""

@@ -1,0 +1,1 @@
+"""Classification of objects and columns, auto-classification rules (governance service)."""

@@ -1,0 +1,1 @@
+"""What every area shares: authentication, authorization, dependencies, errors, conversions."""

@@ -1,0 +1,79 @@
+"""Route dependencies: the backend stubs, settings, paging query parameters, numeric ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+
+from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.common.v1 import paging_pb2
+from datacompass.governance.v1 import governance_pb2_grpc
+from datacompass.notifier.v1 import notifier_pb2_grpc
+from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.scheduler.v1 import scheduler_pb2_grpc
+from dckit.paging import DEFAULT_LIMIT, MAX_LIMIT
+from gateway_service.config import GatewaySettings
+from gateway_service.core.convert import INT64_MAX, page_request
+
+
+def catalog(request: Request) -> catalog_pb2_grpc.CatalogServiceStub:
+    stub: catalog_pb2_grpc.CatalogServiceStub = request.app.state.catalog
+    return stub
+
+
+def governance(request: Request) -> governance_pb2_grpc.GovernanceServiceStub:
+    stub: governance_pb2_grpc.GovernanceServiceStub = request.app.state.governance
+    return stub
+
+
+def quality(request: Request) -> quality_pb2_grpc.QualityServiceStub:
+    stub: quality_pb2_grpc.QualityServiceStub = request.app.state.quality
+    return stub
+
+
+def scheduler(request: Request) -> scheduler_pb2_grpc.SchedulerServiceStub:
+    stub: scheduler_pb2_grpc.SchedulerServiceStub = request.app.state.scheduler
+    return stub
+
+
+def notifier(request: Request) -> notifier_pb2_grpc.NotifierServiceStub:
+    stub: notifier_pb2_grpc.NotifierServiceStub = request.app.state.notifier
+    return stub
+
+
+def settings(request: Request) -> GatewaySettings:
+    value: GatewaySettings = request.app.state.settings
+    return value
+
+
+@dataclass(frozen=True)
+class Paging:
+    limit: int
+    cursor: str | None
+
+    def request(self) -> paging_pb2.PageRequest:
+        return page_request(self.limit, self.cursor)
+
+
+def paging(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"page size, 1..{MAX_LIMIT}")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(description="opaque cursor: `next_cursor` of the previous page")
+    ] = None,
+) -> Paging:
+    return Paging(limit, cursor)
+
+
+Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
+Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
+Quality = Annotated[quality_pb2_grpc.QualityServiceStub, Depends(quality)]
+Scheduler = Annotated[scheduler_pb2_grpc.SchedulerServiceStub, Depends(scheduler)]
+Notifier = Annotated[notifier_pb2_grpc.NotifierServiceStub, Depends(notifier)]
+Settings = Annotated[GatewaySettings, Depends(settings)]
+PageParams = Annotated[Paging, Depends(paging)]
+# A numeric id in the path (larger ones could not be sent to a backend).
+Id = Annotated[int, Path(ge=1, le=INT64_MAX)]

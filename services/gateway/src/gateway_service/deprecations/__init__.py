@@ -1,0 +1,1 @@
+"""Deprecation campaigns on catalog objects (catalog service)."""

@@ -1,0 +1,1 @@
+"""Data quality metrics: configs, expectations, runs and backfills, results, breaches (quality)."""

@@ -1,0 +1,1 @@
+"""Operations: health of every dependency, liveness, Prometheus metrics."""

@@ -1,0 +1,1 @@
+"""Login, token refresh, users and API keys: the `/auth` routes (governance service)."""

@@ -1,0 +1,1 @@
+"""Table and column lineage (catalog service)."""

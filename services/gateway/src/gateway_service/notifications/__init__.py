@@ -1,0 +1,1 @@
+"""Notification channels, subscription rules, the delivery log (notifier service)."""

@@ -1,0 +1,1 @@
+"""Catalog objects: search, get with columns, edit description and tags (catalog service)."""

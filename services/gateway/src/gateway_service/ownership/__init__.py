@@ -1,0 +1,1 @@
+"""Owners, stewards and delegates of objects; business domains (governance service)."""

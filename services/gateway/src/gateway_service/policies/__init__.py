@@ -1,0 +1,1 @@
+"""Data policies on objects and columns (governance service)."""

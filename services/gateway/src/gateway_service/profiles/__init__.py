@@ -1,0 +1,1 @@
+"""Column profiles and profile runs (quality service)."""

@@ -1,0 +1,10 @@
+"""Quality profile messages → REST models."""
+
+from __future__ import annotations
+
+from datacompass.quality.v1 import checks_pb2 as pb
+from gateway_service.core.convert import FromProto
+from gateway_service.profiles import schemas as s
+
+column_profile = FromProto(s.ColumnProfile, pb.ColumnProfile)
+profile_run = FromProto(s.ProfileRun, pb.ProfileRun)

@@ -1,0 +1,1 @@
+"""Quality rules, check runs, quality scores and rule suggestions (quality service)."""

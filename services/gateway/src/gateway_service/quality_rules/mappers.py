@@ -1,0 +1,20 @@
+"""Quality rule, check, score and suggestion messages ↔ REST models."""
+
+from __future__ import annotations
+
+from datacompass.quality.v1 import checks_pb2 as pb
+from gateway_service.core.convert import FromProto, ToProto
+from gateway_service.quality_rules import schemas as s
+
+CONFIG = {"rule_config": "config"}
+
+rule = FromProto(s.QualityRule, pb.QualityRule, rename=CONFIG)
+check_run = FromProto(s.CheckRun, pb.CheckRun)
+score = FromProto(s.QualityScore, pb.QualityScore)
+suggestion = FromProto(s.RuleSuggestion, pb.RuleSuggestion, rename=CONFIG)
+
+create_rule_request = ToProto(pb.CreateQualityRuleRequest, s.QualityRuleCreate, rename=CONFIG)
+update_rule_request = ToProto(pb.UpdateQualityRuleRequest, s.QualityRuleUpdate, rename=CONFIG)
+run_checks_request = ToProto(
+    pb.RunChecksRequest, s.CheckRunCreate, rename={"capsule": "object_ref"}
+)

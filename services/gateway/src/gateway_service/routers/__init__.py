@@ -1,1 +1,0 @@
-"""REST routers: each translates HTTP ↔ gRPC and nothing more."""

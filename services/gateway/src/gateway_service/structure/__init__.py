@@ -1,0 +1,1 @@
+"""An object's structure: constraints, indexes, schema versions, transformation code (catalog)."""
