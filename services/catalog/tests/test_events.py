@@ -108,7 +108,7 @@ async def test_recover_fails_scans_left_running(
 
 async def test_nats_outage_loses_no_event(
     tmp_path: Path,
-    fresh_database: str,
+    service_database: str,
     catalog_db: asyncpg.Connection,
     source_db: SourceDb,
     event_subject_prefix: str,
@@ -118,7 +118,7 @@ async def test_nats_outage_loses_no_event(
     nats_server.start()
     stream = event_subject_prefix.upper()
     settings = CatalogSettings(
-        database_url=fresh_database,
+        database_url=service_database,
         nats_url=nats_server.url,
         nats_stream=stream,
         event_subject_prefix=event_subject_prefix,

@@ -4,22 +4,22 @@ one user and API key per role."""
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
-import nats
 import pytest_asyncio
-from gateway_testkit import ADMIN_KEY, SOURCE_SQL, Stack, admin, serve
+from gateway_testkit import ADMIN_KEY, SOURCE_SQL, Stack, serve
 
 from catalog_service.app import running as catalog_running
 from catalog_service.config import CatalogSettings
 from dckit.crypto import SecretBox
+from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port
-from devstack.urls import with_database
+from devstack.testing import execute as admin
+from devstack.testing import temporary_database, temporary_stream
+from devstack.urls import database_of
 from gateway_service.authz import ROLES
 from governance_service.app import running as governance_running
 from governance_service.config import GovernanceSettings
@@ -54,29 +54,33 @@ async def sql(url: str, query: str) -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secured]:
-    suffix = uuid.uuid4().hex[:12]
-    dbs = {n: f"dc_gwa_{n}_{suffix}" for n in ("catalog", "governance", "src")}
-    prefix = f"dcgwa{suffix}"
-    for name in dbs.values():
-        await admin(database_server_url, f'CREATE DATABASE "{name}"')
-    shared: dict[str, Any] = {
-        "nats_url": nats_url,
-        "nats_stream": prefix.upper(),
-        "event_subject_prefix": prefix,
-        "metrics_port": 0,
-        "shutdown_grace_seconds": 3,
-    }
-    try:
-        await admin(with_database(database_server_url, dbs["src"]), SOURCE_SQL)
+async def secured(
+    database_server_url: str,
+    service_template: str,
+    source_databases: SourceDatabases,
+    nats_url: str,
+) -> AsyncIterator[Secured]:
+    async with (
+        temporary_database(database_server_url, "dc_gwa", service_template) as catalog_db,
+        temporary_database(database_server_url, "dc_gwa", service_template) as governance_db,
+        source_databases.private("gateway", sql_build(SOURCE_SQL)) as source_url,
+        temporary_stream(nats_url) as (stream, prefix),
+    ):
+        shared: dict[str, Any] = {
+            "nats_url": nats_url,
+            "nats_stream": stream,
+            "event_subject_prefix": prefix,
+            "metrics_port": 0,
+            "shutdown_grace_seconds": 3,
+        }
         catalog_settings = CatalogSettings(
-            database_url=with_database(database_server_url, dbs["catalog"]),
+            database_url=catalog_db,
             grpc_port=free_port(),
             encryption_key=SecretBox.generate_key(),
             **shared,
         )
         governance_settings = GovernanceSettings(
-            database_url=with_database(database_server_url, dbs["governance"]),
+            database_url=governance_db,
             grpc_port=free_port(),
             jwt_secret="gateway-test-jwt-secret-0123456789abcdef",
             # Object rights (owners, stewards) resolve objects through the catalog.
@@ -92,7 +96,7 @@ async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secu
                 catalog_addr=f"127.0.0.1:{catalog.grpc.bound_port}",
                 database_url=database_server_url,
                 nats_url=nats_url,
-                source_database=dbs["src"],
+                source_database=database_of(source_url),
             )
             governance_addr = f"127.0.0.1:{governance.grpc.bound_port}"
             settings = stack.gateway_settings(
@@ -100,9 +104,7 @@ async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secu
             )
             async with serve(settings) as url:
                 stack.gateway_url = url
-                secured = Secured(
-                    stack, governance_addr, with_database(database_server_url, dbs["governance"])
-                )
+                secured = Secured(stack, governance_addr, governance_db)
                 async with secured.client() as http:
                     for role in ROLES:
                         resp = await http.post(
@@ -116,12 +118,3 @@ async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secu
                         assert resp.status_code == 201, resp.text
                         secured.keys[role] = resp.json()["key"]
                 yield secured
-    finally:
-        for name in dbs.values():
-            await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
-        try:
-            with contextlib.suppress(nats.js.errors.NotFoundError):
-                await nc.jetstream().delete_stream(prefix.upper())
-        finally:
-            await nc.close()

@@ -168,16 +168,16 @@ async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
 
 
 async def test_no_audit_record_lost_while_nats_is_down(
-    fresh_database: str, own_nats: EmbeddedNats
+    service_database: str, own_nats: EmbeddedNats
 ) -> None:
-    settings = settings_for(fresh_database, own_nats.url, "DCGOVDOWN", "dcgovdown")
+    settings = settings_for(service_database, own_nats.url, "DCGOVDOWN", "dcgovdown")
     async with running(settings) as service:
         from datacompass.governance.v1 import governance_pb2_grpc
         from dckit.grpc_client import channel
 
         async with channel(f"127.0.0.1:{service.grpc.bound_port}") as chan:
             gov = Governance(
-                service, governance_pb2_grpc.GovernanceServiceStub(chan), fresh_database
+                service, governance_pb2_grpc.GovernanceServiceStub(chan), service_database
             )
             await gov.create_user("before")
             await eventually(lambda: gov.audit_rows("user.create"))

@@ -188,10 +188,10 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 @pytest.fixture
 async def env(
-    fresh_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
+    service_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
 ) -> AsyncIterator[Env]:
     settings = NotifierSettings(
-        database_url=fresh_database,
+        database_url=service_database,
         nats_url=nats_url,
         nats_stream=nats_stream,
         event_subject_prefix=event_subject_prefix,
@@ -211,6 +211,6 @@ async def env(
     bus = EventBus(nats_url, nats_stream, event_subject_prefix, "test")
     await bus.connect()
     try:
-        yield Env(settings, to_libpq_url(fresh_database), bus, event_subject_prefix)
+        yield Env(settings, to_libpq_url(service_database), bus, event_subject_prefix)
     finally:
         await bus.close()
