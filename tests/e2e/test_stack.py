@@ -34,6 +34,7 @@ from devstack.testing import (
     repo_root,
     run_sync,
     stack_env,
+    starts_stack,
 )
 
 READY_TIMEOUT = 180.0
@@ -54,6 +55,7 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
+@starts_stack
 def stack(
     tmp_path_factory: pytest.TempPathFactory, database_server_url: str, nats_url: str
 ) -> Iterator[Stack]:

@@ -47,6 +47,7 @@ def test_own_addresses_only() -> None:
 '''
 
 
+@pytest.mark.stack  # starts processes
 def test_reaching_a_default_address_fails_the_test_that_did(tmp_path: Path) -> None:
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER))
     result = subprocess.run(

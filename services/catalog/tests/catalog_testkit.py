@@ -25,6 +25,7 @@ from datacompass.common.v1 import audit_pb2, events_pb2
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from devstack.databases import SourceDatabases, sql_build
+from devstack.testing import starts_stack
 from devstack.urls import database_of, postgres_connection
 
 # The password given to every scanned source. The test servers use trust auth, so any
@@ -118,6 +119,7 @@ def settings(
 
 
 @pytest.fixture
+@starts_stack
 async def service(settings: CatalogSettings) -> AsyncIterator[CatalogService]:
     async with running(settings) as svc:
         yield svc

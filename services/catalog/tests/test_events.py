@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+import pytest
 from catalog_testkit import (
     SOURCE_OBJECTS,
     SourceDb,
@@ -22,6 +23,8 @@ from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.common.v1 import audit_pb2
 from dckit.crypto import SecretBox
 from devstack.embedded import EmbeddedNats, free_port
+
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
 
 
 async def test_scan_events_on_jetstream(

@@ -18,7 +18,7 @@ from dckit.crypto import SecretBox
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port
 from devstack.testing import execute as admin
-from devstack.testing import temporary_database, temporary_stream
+from devstack.testing import starts_stack, temporary_database, temporary_stream
 from devstack.urls import database_of
 from gateway_service.authz import ROLES
 from governance_service.app import running as governance_running
@@ -54,6 +54,7 @@ async def sql(url: str, query: str) -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
+@starts_stack
 async def secured(
     database_server_url: str,
     service_template: str,

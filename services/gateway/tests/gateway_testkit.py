@@ -23,7 +23,7 @@ from dckit.crypto import SecretBox
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port
 from devstack.testing import execute as admin  # noqa: F401 (the tests use it from here)
-from devstack.testing import scratch_database, temporary_database, temporary_stream
+from devstack.testing import scratch_database, starts_stack, temporary_database, temporary_stream
 from devstack.urls import database_of, postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
@@ -128,6 +128,7 @@ async def serve(settings: GatewaySettings, app: FastAPI | None = None) -> AsyncI
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
+@starts_stack
 async def stack(
     database_server_url: str,
     service_template: str,

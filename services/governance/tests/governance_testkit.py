@@ -21,6 +21,7 @@ from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port as find_free_port
+from devstack.testing import starts_stack
 from devstack.urls import plain, postgres_connection
 from governance_service.app import GovernanceService, running
 from governance_service.config import GovernanceSettings
@@ -75,6 +76,7 @@ class Governance:
 
 
 @pytest_asyncio.fixture
+@starts_stack
 async def governance(
     service_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
 ) -> AsyncIterator[Governance]:
@@ -118,6 +120,7 @@ class Catalogued(Governance):
 
 
 @pytest_asyncio.fixture
+@starts_stack
 async def catalogued(
     source_databases: SourceDatabases,
     service_database: str,

@@ -22,7 +22,7 @@ from datacompass.governance.v1 import governance_pb2 as pb
 from dckit import context
 from dckit.events import AUDIT_RECORDED, make_envelope, nats_subject
 from devstack.embedded import EmbeddedNats
-from devstack.testing import eventually
+from devstack.testing import eventually, starts_stack
 from governance_service.app import running
 
 META = [("x-dc-actor", "root-admin"), ("x-request-id", "req-42"), ("x-dc-client-ip", "10.1.2.3")]
@@ -158,6 +158,7 @@ async def _count(governance: Governance, n: int) -> bool:
 
 
 @pytest_asyncio.fixture
+@starts_stack
 async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
     server = EmbeddedNats(tmp_path / "nats")
     await asyncio.to_thread(server.start)

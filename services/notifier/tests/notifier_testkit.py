@@ -32,6 +32,7 @@ from dckit.settings import to_libpq_url
 from devstack.embedded import free_port as find_free_port
 from devstack.http_sink import Sink, running_sink
 from devstack.testing import eventually as shared_eventually
+from devstack.testing import starts_stack
 from notifier_service.app import NotifierService, build, start
 from notifier_service.config import NotifierSettings
 
@@ -187,6 +188,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 
 @pytest.fixture
+@starts_stack
 async def env(
     service_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
 ) -> AsyncIterator[Env]:

@@ -26,6 +26,7 @@ from dckit.errors import Unavailable
 from dckit.grpc_client import channel
 from devstack.databases import SourceDatabases
 from devstack.embedded import free_port as find_free_port
+from devstack.testing import starts_stack
 from devstack.urls import postgres_connection
 from quality_service.app import QualityService
 from quality_service.app import running as quality_running
@@ -254,6 +255,7 @@ async def start_stack(
 
 
 @pytest.fixture
+@starts_stack
 async def stack(
     source_databases: SourceDatabases,
     service_database: str,

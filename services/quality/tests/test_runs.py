@@ -24,6 +24,7 @@ from datacompass.common.v1 import audit_pb2
 from datacompass.quality.v1 import quality_pb2 as pb
 from dckit.source_postgres import QueryFailed
 from devstack.databases import SourceDatabases
+from devstack.testing import starts_stack
 from quality_service.adapters.registry import executors
 from quality_service.application.ports import Executor
 from quality_service.domain.sql import Query
@@ -157,6 +158,7 @@ class FailingMedian:
 
 
 @pytest.fixture
+@starts_stack
 async def failing_stack(
     source_databases: SourceDatabases,
     service_database: str,

@@ -30,6 +30,7 @@ from dckit.grpc_client import channel
 from dckit.protoconv import struct
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port as find_free_port
+from devstack.testing import starts_stack
 from devstack.urls import postgres_connection
 from scheduler_service.app import SchedulerService
 from scheduler_service.app import running as scheduler_running
@@ -130,6 +131,7 @@ def env(service_database: str, nats_url: str, nats_stream: str, event_subject_pr
 
 
 @pytest.fixture
+@starts_stack
 async def scheduler(env: Env, clock: Clock) -> AsyncIterator[Scheduler]:
     async with start_scheduler(env, clock) as s:
         yield s
@@ -163,6 +165,7 @@ class Catalog:
 
 
 @pytest.fixture
+@starts_stack
 async def catalog(source_databases: SourceDatabases, env: Env) -> AsyncIterator[Catalog]:
     """The catalog service (its own schema in the test database) with one small source (read
     only: shared by the session)."""

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import nats
 import pytest
@@ -52,7 +53,6 @@ T = TypeVar("T")
 # The external servers the developer gave (read once, before the decoy takes the variables
 # over), handed down to xdist workers and to pytest sessions that tests start.
 SERVERS_ENV = "DATACOMPASS_TEST_SERVERS"
-STACK_MARKER = "stack: starts services, a stack or servers of its own (`make test-fast` skips it)"
 
 
 class _Guard:
@@ -84,13 +84,17 @@ def _servers() -> dict[str, str | None]:
     return servers
 
 
+def _port_of(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or {"nats": 4222}.get(parts.scheme, 5432)
+
+
 def _runs_tests(config: pytest.Config) -> bool:
     """False in a pytest-xdist controller (its workers run the tests)."""
     return hasattr(config, "workerinput") or config.getoption("dist", "no") == "no"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", STACK_MARKER)
     _servers()
     worker = getattr(config, "workerinput", None)
     if worker is not None:  # each xdist worker draws ports from a slice of its own
@@ -109,9 +113,29 @@ def pytest_configure(config: pytest.Config) -> None:
         _guard.decoy.start()
         os.environ.update(_guard.decoy.environment())
         if _guard.ports is None:  # an audit hook stays for the life of the process
-            _guard.ports = PortGuard(lambda: _guard.current)
+            given = [url for url in _servers().values() if url]
+            _guard.ports = PortGuard(lambda: _guard.current, (_port_of(url) for url in given))
             _guard.ports.install()
         _guard.ports.active = True
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def starts_stack(fixture: F) -> F:
+    """Decorate a fixture function (under @pytest.fixture) that starts services, a stack or
+    servers: every test using it, directly or through other fixtures, is marked `stack`."""
+    fixture._dc_starts_stack = True  # type: ignore[attr-defined]
+    return fixture
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info is not None else ()
+        if any(getattr(d.func, "_dc_starts_stack", False) for ds in defs for d in ds):
+            item.add_marker(pytest.mark.stack)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
