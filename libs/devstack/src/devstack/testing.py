@@ -50,9 +50,11 @@ from devstack.urls import plain
 __all__ = ["eventually", "execute", "repo_root", "run_sync", "scratch_database"]
 
 T = TypeVar("T")
-# The external servers the developer gave (read once, before the decoy takes the variables
-# over), handed down to xdist workers and to pytest sessions that tests start.
-SERVERS_ENV = "DATACOMPASS_TEST_SERVERS"
+# Variables as the developer's shell gave them to the outermost pytest process (before the decoy
+# takes the address variables over), handed down to xdist workers and to pytest sessions that
+# tests start: the external servers to use, and the terminal size.
+ORIGINAL_ENV = "DATACOMPASS_TEST_ORIGINAL_ENV"
+KEPT = ("DATACOMPASS_DATABASE_URL", "DATACOMPASS_NATS_URL", "COLUMNS", "LINES")
 
 
 class _Guard:
@@ -71,17 +73,13 @@ class _Guard:
 _guard = _Guard()
 
 
-def _servers() -> dict[str, str | None]:
-    saved = os.environ.get(SERVERS_ENV)
-    if saved is not None:
-        loaded: dict[str, str | None] = json.loads(saved)
-        return loaded
-    servers = {
-        "database_url": os.environ.get("DATACOMPASS_DATABASE_URL") or None,
-        "nats_url": os.environ.get("DATACOMPASS_NATS_URL") or None,
-    }
-    os.environ[SERVERS_ENV] = json.dumps(servers)
-    return servers
+def _original(name: str) -> str | None:
+    saved = os.environ.get(ORIGINAL_ENV)
+    if saved is None:
+        saved = json.dumps({key: os.environ.get(key) for key in KEPT})
+        os.environ[ORIGINAL_ENV] = saved
+    value: str | None = json.loads(saved)[name]
+    return value or None
 
 
 def _port_of(url: str) -> int:
@@ -95,11 +93,19 @@ def _runs_tests(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _servers()
+    _original("COLUMNS")
     worker = getattr(config, "workerinput", None)
     if worker is not None:  # each xdist worker draws ports from a slice of its own
         index = int(str(worker["workerid"]).removeprefix("gw"))
         os.environ[PARTITION_ENV] = f"{index}/{worker['workercount']}"
+        # A worker starts with an 80x24 terminal size in its environment; CLI output under
+        # test must be laid out as in a plain run.
+        for name in ("COLUMNS", "LINES"):
+            value = _original(name)
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     # One internal service credential per test session, shared by in-process services and any
     # subprocess a test starts (dckit.internal_auth); a stack's own setting still wins.
     os.environ.setdefault("DATACOMPASS_INTERNAL_TOKEN", "dc_int_test_" + uuid.uuid4().hex)
@@ -113,8 +119,8 @@ def pytest_configure(config: pytest.Config) -> None:
         _guard.decoy.start()
         os.environ.update(_guard.decoy.environment())
         if _guard.ports is None:  # an audit hook stays for the life of the process
-            given = [url for url in _servers().values() if url]
-            _guard.ports = PortGuard(lambda: _guard.current, (_port_of(url) for url in given))
+            given = [_original(n) for n in ("DATACOMPASS_DATABASE_URL", "DATACOMPASS_NATS_URL")]
+            _guard.ports = PortGuard(lambda: _guard.current, (_port_of(u) for u in given if u))
             _guard.ports.install()
         _guard.ports.active = True
 
@@ -216,13 +222,13 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 @pytest.fixture(scope="session")
 def database_server_url() -> Iterator[str]:
     """URL of a PostgreSQL server (database `postgres`) the tests may create databases on."""
-    external = _servers()["database_url"]
+    external = _original("DATACOMPASS_DATABASE_URL")
     if external:
         yield plain(external)
         return
     # Not under pytest's basetemp: another pytest session resets that tree to mode 0700, which
     # locks out the unprivileged user PostgreSQL runs as when we are root.
-    root = Path(tempfile.mkdtemp(prefix="dc-test-pg-"))
+    root = _memory_dir("dc-test-pg-")
     server = EmbeddedPostgres(root)
     server.start()
     try:
@@ -233,17 +239,28 @@ def database_server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    external = _servers()["nats_url"]
+def nats_url() -> Iterator[str]:
+    external = _original("DATACOMPASS_NATS_URL")
     if external:
         yield external
         return
-    server = EmbeddedNats(tmp_path_factory.mktemp("nats"))
+    root = _memory_dir("dc-test-nats-")
+    server = EmbeddedNats(root)
     server.start()
     try:
         yield server.url
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _memory_dir(prefix: str) -> Path:
+    """A new directory in memory (tmpfs /dev/shm) where there is one: a session creates and
+    drops databases and streams by the thousand, which on a busy disk costs seconds each."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=shm))
+    return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 @pytest.fixture(scope="session")
