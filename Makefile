@@ -22,8 +22,9 @@ run: setup
 	$(BIN)/python -m devstack run
 
 # Every core runs tests (pytest-xdist); a test file stays on one worker, so a stack its tests
-# share starts once. Each worker has its own embedded PostgreSQL and NATS.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+# share starts once; files go out in testpaths order (slow e2e first). Each worker has its own
+# embedded PostgreSQL and NATS (docs/testing.md).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 ## test: lint, then the whole suite (embedded PostgreSQL/NATS unless DATACOMPASS_*_URL are set)
 test: setup lint check-generated

@@ -70,6 +70,7 @@ class Stack:
     governance_addr: str = ""
     scheduler_addr: str = ""
     notifier_addr: str = ""
+    services_database: str = ""  # URL of the database the services keep their schemas in
 
     def connection(self, **overrides: Any) -> dict[str, Any]:
         url = with_database(self.database_url, self.source_database)
@@ -127,20 +128,21 @@ async def serve(settings: GatewaySettings, app: FastAPI | None = None) -> AsyncI
         await asyncio.wait_for(task, timeout=10)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-@starts_stack
-async def stack(
+@contextlib.asynccontextmanager
+async def start_stack(
     database_server_url: str,
     service_template: str,
     source_databases: SourceDatabases,
     nats_url: str,
+    **gateway_overrides: Any,
 ) -> AsyncIterator[Stack]:
+    """Every service in this process (one database, own schemas; one stream, so governance
+    hears every service's audit records) and a real gateway in front of them."""
     async with (
         temporary_database(database_server_url, "dc_gw", service_template) as database_url,
         source_databases.private("gateway", sql_build(SOURCE_SQL)) as source_url,
         temporary_stream(nats_url) as (stream, prefix),
     ):
-        # Each service keeps its own schema, so they can share the test database.
         shared: dict[str, Any] = {
             "database_url": database_url,
             "nats_url": nats_url,
@@ -198,10 +200,25 @@ async def stack(
                         governance_addr=f"127.0.0.1:{governance.grpc.bound_port}",
                         scheduler_addr=f"127.0.0.1:{scheduler.grpc.bound_port}",
                         notifier_addr=f"127.0.0.1:{notifier.grpc.bound_port}",
+                        services_database=database_url,
                     )
-                    async with serve(stack.gateway_settings()) as url:
+                    async with serve(stack.gateway_settings(**gateway_overrides)) as url:
                         stack.gateway_url = url
                         yield stack
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@starts_stack
+async def stack(
+    database_server_url: str,
+    service_template: str,
+    source_databases: SourceDatabases,
+    nats_url: str,
+) -> AsyncIterator[Stack]:
+    async with start_stack(
+        database_server_url, service_template, source_databases, nats_url
+    ) as started:
+        yield started
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
