@@ -21,9 +21,18 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt $(PYPROJECTS)
 run: setup
 	$(BIN)/python -m devstack run
 
+# Every core runs tests (pytest-xdist); a test file stays on one worker, so a stack its tests
+# share starts once; files go out in testpaths order (slow e2e first). Each worker has its own
+# embedded PostgreSQL and NATS (docs/testing.md).
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
+
 ## test: lint, then the whole suite (embedded PostgreSQL/NATS unless DATACOMPASS_*_URL are set)
 test: setup lint check-generated
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+## test-fast: the suite without the tests marked `stack` (those starting services or stacks)
+test-fast: setup
+	$(PYTEST) -m "not stack"
 
 ## lint: ruff on everything, mypy on our own code (generated code excluded), import contracts,
 ## buf lint on the protos

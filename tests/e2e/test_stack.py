@@ -25,9 +25,17 @@ from otlp_sink import OtlpSink, Span
 
 from devstack import demo
 from devstack.backends import BACKENDS
+from devstack.databases import create_database, drop_database, unique_name
 from devstack.embedded import free_port
 from devstack.http_sink import Sink, running_sink, verify_signature
-from devstack.testing import repo_root
+from devstack.testing import (
+    delete_stream,
+    new_subject_prefix,
+    repo_root,
+    run_sync,
+    stack_env,
+    starts_stack,
+)
 
 READY_TIMEOUT = 180.0
 
@@ -39,21 +47,32 @@ class Stack:
     base_url: str
     admin_key: str
     traces: OtlpSink
+    env: dict[str, str]  # the stack's DATACOMPASS_* settings
 
     def info(self) -> dict[str, Any]:
         path = self.home / "stack.json"
         return json.loads(path.read_text()) if path.exists() else {}
 
 
-@pytest.fixture
-def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
-    home = tmp_path / "home"
+@pytest.fixture(scope="module")
+@starts_stack
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, database_server_url: str, nats_url: str
+) -> Iterator[Stack]:
+    """`make run`'s supervisor, once for this module, beside any stack already running: every
+    port and its state directory are its own. Its database starts empty (as on a clean clone),
+    so the services' migrate commands run for real."""
+    root = tmp_path_factory.mktemp("e2e")
+    home = root / "home"
+    database = unique_name("dc_e2e")
+    database_url = run_sync(lambda: create_database(database_server_url, database))
+    prefix = new_subject_prefix()
     gateway_port = free_port()
     traces = OtlpSink()
     traces.start()
     env = {
         **os.environ,
-        **service_env,
+        **stack_env(database_url, nats_url, prefix.upper(), prefix),
         "DATACOMPASS_HOME": str(home),
         "DATACOMPASS_GATEWAY_PORT": str(gateway_port),
         "DATACOMPASS_OTLP_ENDPOINT": traces.endpoint,
@@ -62,7 +81,8 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
     for backend in BACKENDS:  # every service on ports of its own, beside any running stack
         env[backend.grpc_port_env] = str(free_port())
         env[backend.metrics_port_env] = str(free_port())
-    log = (tmp_path / "supervisor.log").open("w")
+    log_path = root / "supervisor.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "devstack", "run"],
         env=env,
@@ -70,12 +90,12 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    stack = Stack(proc, home, f"http://127.0.0.1:{gateway_port}", "", traces)
+    stack = Stack(proc, home, f"http://127.0.0.1:{gateway_port}", "", traces, env)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while stack.info().get("phase") != "ready":
             if proc.poll() is not None or time.monotonic() > deadline:
-                output = (tmp_path / "supervisor.log").read_text()
+                output = log_path.read_text()
                 pytest.fail(f"stack did not become ready (exit {proc.poll()}):\n{output}")
             time.sleep(0.2)
         secrets = json.loads((home / "secrets.json").read_text())
@@ -90,9 +110,11 @@ def stack(tmp_path: Path, service_env: dict[str, str]) -> Iterator[Stack]:
                 proc.kill()
         log.close()
         traces.stop()
+        run_sync(lambda: delete_stream(nats_url, prefix.upper()))
+        run_sync(lambda: drop_database(database_server_url, database))
 
 
-def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[str, str]) -> None:
+def test_demo_orders_found_through_rest_and_cli(stack: Stack) -> None:
     with httpx.Client(base_url=stack.base_url, timeout=30) as anon:
         # Every API route needs a token; only health (and metrics, login) are anonymous.
         assert anon.get("/api/v1/objects", params={"q": "orders"}).status_code == 401
@@ -172,7 +194,7 @@ def test_demo_orders_found_through_rest_and_cli(stack: Stack, service_env: dict[
         assert schedule.status_code == 201, schedule.text
     with running_sink() as sink:
         secret = _subscribe_webhook(stack, sink)
-        breaches = _check_demo_quality(cli, cli_env, service_env)
+        breaches = _check_demo_quality(cli, cli_env, stack.env)
         # The notifier done-when: exactly one signed POST per breach the DQ run opened.
         posts = asyncio.run(sink.wait_for("/breaches", breaches, within=30))
         time.sleep(1.5)  # a duplicate would arrive about now
@@ -473,6 +495,7 @@ def _gateway_traces(spans: list[Span]) -> set[str]:
 
 
 def test_ctrl_c_stops_every_process(stack: Stack) -> None:
+    """Last in this module: it stops the module's stack."""
     pids = [pid for pid in stack.info()["pids"].values() if pid]
     assert len(pids) >= 3  # supervisor, catalog, gateway (+ embedded servers when used)
     stack.proc.send_signal(signal.SIGINT)

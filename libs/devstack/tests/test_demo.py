@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
 import pytest
 
 from devstack import demo
+from devstack.databases import drop_database
+from devstack.testing import run_sync
 from devstack.urls import with_database
 
 pytestmark = pytest.mark.timeout(120)
 
 
-@pytest.fixture
-async def demo_db(database_server_url: str) -> AsyncIterator[tuple[str, demo.DemoResult]]:
+@contextlib.contextmanager
+def loaded_demo(server_url: str) -> Iterator[tuple[str, demo.DemoResult]]:
     name = f"demo_test_{uuid.uuid4().hex[:10]}"
-    result = await demo.load_demo(database_server_url, name, reader_password="reader-pw")
+    result = run_sync(lambda: demo.load_demo(server_url, name, reader_password="reader-pw"))
     try:
         yield name, result
     finally:
-        admin = await asyncpg.connect(database_server_url)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        run_sync(lambda: drop_database(server_url, name))
+
+
+@pytest.fixture(scope="module")
+def demo_db(database_server_url: str) -> Iterator[tuple[str, demo.DemoResult]]:
+    """The demo database, loaded once for the tests that only read it."""
+    with loaded_demo(database_server_url) as loaded:
+        yield loaded
+
+
+@pytest.fixture
+def own_demo_db(database_server_url: str) -> Iterator[tuple[str, demo.DemoResult]]:
+    """A demo database of this test's own (it reloads and resets it)."""
+    with loaded_demo(database_server_url) as loaded:
+        yield loaded
 
 
 @pytest.fixture
@@ -116,6 +131,9 @@ async def test_views_indexes_and_comments(conn: asyncpg.Connection) -> None:
 async def test_reader_role_is_read_only(
     database_server_url: str, demo_db: tuple[str, demo.DemoResult]
 ) -> None:
+    # The role is the server's, and other tests give it other passwords: (re)grant it, as
+    # every `make run` does (the database itself is kept).
+    await demo.load_demo(database_server_url, demo_db[0], reader_password="reader-pw")
     url = with_database(database_server_url, demo_db[0])
     reader = await asyncpg.connect(url, user=demo.READER_ROLE, password="reader-pw")
     try:
@@ -128,9 +146,9 @@ async def test_reader_role_is_read_only(
 
 
 async def test_load_is_idempotent_and_reset_recreates(
-    database_server_url: str, demo_db: tuple[str, demo.DemoResult]
+    database_server_url: str, own_demo_db: tuple[str, demo.DemoResult]
 ) -> None:
-    name, first = demo_db
+    name, first = own_demo_db
     again = await demo.load_demo(database_server_url, name, reader_password="reader-pw")
     assert not again.created
     assert again.counts == first.counts

@@ -18,6 +18,8 @@ import pytest
 
 from devstack.embedded import EmbeddedError, EmbeddedNats, EmbeddedPostgres, port_open
 
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
+
 
 @pytest.fixture
 def pg_root() -> Iterator[Path]:

@@ -18,7 +18,7 @@ from devstack.processes import ServiceSpec
 from devstack.state import StateDir
 from devstack.supervisor import Config, Supervisor, SupervisorError
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.stack]
 
 
 @pytest.fixture

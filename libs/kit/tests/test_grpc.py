@@ -15,6 +15,9 @@ from prometheus_client import REGISTRY
 from dckit import context, errors, grpc_client
 from dckit.grpc_server import GrpcApp
 
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
+
+
 SERVICE = "kittest.Kit"
 
 

@@ -93,6 +93,7 @@ async def test_upgrade_creates_schema_and_version_table(
     assert await _version(fresh_database) == ["0001"]
 
 
+@pytest.mark.stack  # starts processes
 async def test_concurrent_upgrades_do_not_collide(script_dir: Path, fresh_database: str) -> None:
     # Separate processes, like replicas starting together (alembic's context is process-global).
     code = textwrap.dedent(

@@ -20,6 +20,7 @@ from dckit.events import unpack
 from dckit.outbox import Outbox, diff
 from dckit.relay import OutboxRelay
 from devstack.embedded import EmbeddedNats, free_port
+from devstack.testing import starts_stack
 
 from .conftest import KitDb
 
@@ -176,6 +177,7 @@ async def test_audit_record_carries_request_context(
 
 
 @pytest.fixture
+@starts_stack
 async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
     """A nats-server of this test's own (not started yet), so the test can stop and restart it."""
     server = EmbeddedNats(tmp_path / "own-nats", port=free_port())

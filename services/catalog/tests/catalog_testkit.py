@@ -24,7 +24,8 @@ from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import audit_pb2, events_pb2
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
-from devstack.testing import scratch_database
+from devstack.databases import SourceDatabases, sql_build
+from devstack.testing import starts_stack
 from devstack.urls import database_of, postgres_connection
 
 # The password given to every scanned source. The test servers use trust auth, so any
@@ -89,19 +90,24 @@ class SourceDb:
 
 
 @pytest.fixture
-async def source_db(database_server_url: str) -> AsyncIterator[SourceDb]:
+async def source_db(source_databases: SourceDatabases) -> AsyncIterator[SourceDb]:
     """A PostgreSQL database to scan (separate from the catalog's), with tables, a view, a
-    materialized view, comments and a foreign key."""
-    async with scratch_database(database_server_url, SOURCE_SQL, "dc_src") as url:
+    materialized view, comments and a foreign key: a copy of this test's own (tests change it)
+    of the one built once per session."""
+    async with source_databases.private("catalog", sql_build(SOURCE_SQL)) as url:
         yield SourceDb(url, database_of(url))
 
 
 @pytest.fixture
 def settings(
-    fresh_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str, free_port: int
+    service_database: str,
+    nats_url: str,
+    nats_stream: str,
+    event_subject_prefix: str,
+    free_port: int,
 ) -> CatalogSettings:
     return CatalogSettings(
-        database_url=fresh_database,
+        database_url=service_database,
         nats_url=nats_url,
         nats_stream=nats_stream,
         event_subject_prefix=event_subject_prefix,
@@ -113,6 +119,7 @@ def settings(
 
 
 @pytest.fixture
+@starts_stack
 async def service(settings: CatalogSettings) -> AsyncIterator[CatalogService]:
     async with running(settings) as svc:
         yield svc
@@ -136,9 +143,9 @@ class connect:
 
 
 @pytest.fixture
-async def catalog_db(fresh_database: str) -> AsyncIterator[asyncpg.Connection]:
+async def catalog_db(service_database: str) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection to the catalog's own database (to look at rows at rest)."""
-    conn = await asyncpg.connect(fresh_database)
+    conn = await asyncpg.connect(service_database)
     try:
         yield conn
     finally:

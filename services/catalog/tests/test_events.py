@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import asyncpg
+import pytest
 from catalog_testkit import (
     SOURCE_OBJECTS,
     SourceDb,
@@ -22,6 +23,8 @@ from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.common.v1 import audit_pb2
 from dckit.crypto import SecretBox
 from devstack.embedded import EmbeddedNats, free_port
+
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
 
 
 async def test_scan_events_on_jetstream(
@@ -108,7 +111,7 @@ async def test_recover_fails_scans_left_running(
 
 async def test_nats_outage_loses_no_event(
     tmp_path: Path,
-    fresh_database: str,
+    service_database: str,
     catalog_db: asyncpg.Connection,
     source_db: SourceDb,
     event_subject_prefix: str,
@@ -118,7 +121,7 @@ async def test_nats_outage_loses_no_event(
     nats_server.start()
     stream = event_subject_prefix.upper()
     settings = CatalogSettings(
-        database_url=fresh_database,
+        database_url=service_database,
         nats_url=nats_server.url,
         nats_stream=stream,
         event_subject_prefix=event_subject_prefix,

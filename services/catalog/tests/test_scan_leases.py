@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from catalog_testkit import connect, create_source, silent_server
 
 from catalog_service.app import migrate, running
 from catalog_service.config import CatalogSettings
 from datacompass.catalog.v1 import catalog_pb2 as pb
+
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
 
 
 async def _status(conn: asyncpg.Connection, scan_id: int) -> tuple[str, str | None]:

@@ -1,28 +1,21 @@
-"""A secured stack for the auth/audit suites: catalog + governance in-process (one NATS stream
-and subject prefix, so governance consumes catalog's audit records) + the real gateway, plus
-one user and API key per role."""
+"""A secured stack for the auth/audit suites: the gateway stack (every service, one NATS stream
+and subject prefix, so governance consumes every service's audit records) with a short
+authentication cache, plus one user and API key per role."""
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
-import nats
 import pytest_asyncio
-from gateway_testkit import ADMIN_KEY, SOURCE_SQL, Stack, admin, serve
+from gateway_testkit import ADMIN_KEY, Stack, start_stack
 
-from catalog_service.app import running as catalog_running
-from catalog_service.config import CatalogSettings
-from dckit.crypto import SecretBox
-from devstack.embedded import free_port
-from devstack.urls import with_database
+from devstack.databases import SourceDatabases
+from devstack.testing import execute as admin
+from devstack.testing import starts_stack
 from gateway_service.core.authz import ROLES
-from governance_service.app import running as governance_running
-from governance_service.config import GovernanceSettings
 
 T = TypeVar("T")
 PASSWORD = "a password long enough"
@@ -54,74 +47,31 @@ async def sql(url: str, query: str) -> None:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def secured(database_server_url: str, nats_url: str) -> AsyncIterator[Secured]:
-    suffix = uuid.uuid4().hex[:12]
-    dbs = {n: f"dc_gwa_{n}_{suffix}" for n in ("catalog", "governance", "src")}
-    prefix = f"dcgwa{suffix}"
-    for name in dbs.values():
-        await admin(database_server_url, f'CREATE DATABASE "{name}"')
-    shared: dict[str, Any] = {
-        "nats_url": nats_url,
-        "nats_stream": prefix.upper(),
-        "event_subject_prefix": prefix,
-        "metrics_port": 0,
-        "shutdown_grace_seconds": 3,
-    }
-    try:
-        await admin(with_database(database_server_url, dbs["src"]), SOURCE_SQL)
-        catalog_settings = CatalogSettings(
-            database_url=with_database(database_server_url, dbs["catalog"]),
-            grpc_port=free_port(),
-            encryption_key=SecretBox.generate_key(),
-            **shared,
-        )
-        governance_settings = GovernanceSettings(
-            database_url=with_database(database_server_url, dbs["governance"]),
-            grpc_port=free_port(),
-            jwt_secret="gateway-test-jwt-secret-0123456789abcdef",
-            # Object rights (owners, stewards) resolve objects through the catalog.
-            catalog_addr=f"127.0.0.1:{catalog_settings.grpc_port}",
-            **shared,
-        )
-        async with (
-            catalog_running(catalog_settings) as catalog,
-            governance_running(governance_settings) as governance,
-        ):
-            stack = Stack(
-                gateway_url="",
-                catalog_addr=f"127.0.0.1:{catalog.grpc.bound_port}",
-                database_url=database_server_url,
-                nats_url=nats_url,
-                source_database=dbs["src"],
-            )
-            governance_addr = f"127.0.0.1:{governance.grpc.bound_port}"
-            settings = stack.gateway_settings(
-                governance_addr=governance_addr, auth_cache_seconds=AUTH_CACHE_SECONDS
-            )
-            async with serve(settings) as url:
-                stack.gateway_url = url
-                secured = Secured(
-                    stack, governance_addr, with_database(database_server_url, dbs["governance"])
+@starts_stack
+async def secured(
+    database_server_url: str,
+    service_template: str,
+    source_databases: SourceDatabases,
+    nats_url: str,
+) -> AsyncIterator[Secured]:
+    async with start_stack(
+        database_server_url,
+        service_template,
+        source_databases,
+        nats_url,
+        auth_cache_seconds=AUTH_CACHE_SECONDS,
+    ) as stack:
+        secured = Secured(stack, stack.governance_addr, stack.services_database)
+        async with secured.client() as http:
+            for role in ROLES:
+                resp = await http.post(
+                    "/auth/users",
+                    json={"username": f"{role}-user", "password": PASSWORD, "role": role},
                 )
-                async with secured.client() as http:
-                    for role in ROLES:
-                        resp = await http.post(
-                            "/auth/users",
-                            json={"username": f"{role}-user", "password": PASSWORD, "role": role},
-                        )
-                        assert resp.status_code == 201, resp.text
-                        resp = await http.post(
-                            "/auth/api-keys", json={"name": "tests", "user": f"{role}-user"}
-                        )
-                        assert resp.status_code == 201, resp.text
-                        secured.keys[role] = resp.json()["key"]
-                yield secured
-    finally:
-        for name in dbs.values():
-            await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
-        try:
-            with contextlib.suppress(nats.js.errors.NotFoundError):
-                await nc.jetstream().delete_stream(prefix.upper())
-        finally:
-            await nc.close()
+                assert resp.status_code == 201, resp.text
+                resp = await http.post(
+                    "/auth/api-keys", json={"name": "tests", "user": f"{role}-user"}
+                )
+                assert resp.status_code == 201, resp.text
+                secured.keys[role] = resp.json()["key"]
+        yield secured

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import nats
 import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
@@ -22,10 +20,11 @@ from fastapi import FastAPI
 from catalog_service.app import running
 from catalog_service.config import CatalogSettings
 from dckit.crypto import SecretBox
+from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port
-from devstack.testing import execute as admin
-from devstack.testing import scratch_database
-from devstack.urls import postgres_connection, with_database
+from devstack.testing import execute as admin  # noqa: F401 (the tests use it from here)
+from devstack.testing import scratch_database, starts_stack, temporary_database, temporary_stream
+from devstack.urls import database_of, postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
 from governance_service.app import running as governance_running
@@ -71,6 +70,7 @@ class Stack:
     governance_addr: str = ""
     scheduler_addr: str = ""
     notifier_addr: str = ""
+    services_database: str = ""  # URL of the database the services keep their schemas in
 
     def connection(self, **overrides: Any) -> dict[str, Any]:
         url = with_database(self.database_url, self.source_database)
@@ -84,16 +84,23 @@ class Stack:
             "host": "127.0.0.1",
             "port": free_port(),
             "catalog_addr": self.catalog_addr,
-            **({"quality_addr": self.quality_addr} if self.quality_addr else {}),
-            **({"governance_addr": self.governance_addr} if self.governance_addr else {}),
-            **({"scheduler_addr": self.scheduler_addr} if self.scheduler_addr else {}),
-            **({"notifier_addr": self.notifier_addr} if self.notifier_addr else {}),
+            # A service this stack does not run gets an address of its own where nothing
+            # listens (its routes answer 503), never the default one where `make run` may be.
+            "quality_addr": self.quality_addr or unreachable(),
+            "governance_addr": self.governance_addr or unreachable(),
+            "scheduler_addr": self.scheduler_addr or unreachable(),
+            "notifier_addr": self.notifier_addr or unreachable(),
             "database_url": self.database_url,
             "nats_url": self.nats_url,
             "bootstrap_admin_key": ADMIN_KEY,
         }
         values.update(overrides)
         return GatewaySettings(**values)
+
+
+def unreachable() -> str:
+    """An address of this test's own where nothing listens (a service that is down)."""
+    return f"127.0.0.1:{free_port()}"
 
 
 @contextlib.asynccontextmanager
@@ -121,34 +128,32 @@ async def serve(settings: GatewaySettings, app: FastAPI | None = None) -> AsyncI
         await asyncio.wait_for(task, timeout=10)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]:
-    suffix = uuid.uuid4().hex[:12]
-    catalog_db, source_db = f"dc_gw_{suffix}", f"dc_gw_src_{suffix}"
-    prefix = f"dcgw{suffix}"
-    for name in (catalog_db, source_db):
-        await admin(database_server_url, f'CREATE DATABASE "{name}"')
-    try:
-        await admin(with_database(database_server_url, source_db), SOURCE_SQL)
-        catalog_settings = CatalogSettings(
-            database_url=with_database(database_server_url, catalog_db),
-            nats_url=nats_url,
-            nats_stream=prefix.upper(),
-            event_subject_prefix=prefix,
-            grpc_port=free_port(),
-            metrics_port=0,
-            encryption_key=SecretBox.generate_key(),
-            shutdown_grace_seconds=3,
-        )
-        # Each service keeps its own schema, so they can share the test database.
+@contextlib.asynccontextmanager
+async def start_stack(
+    database_server_url: str,
+    service_template: str,
+    source_databases: SourceDatabases,
+    nats_url: str,
+    **gateway_overrides: Any,
+) -> AsyncIterator[Stack]:
+    """Every service in this process (one database, own schemas; one stream, so governance
+    hears every service's audit records) and a real gateway in front of them."""
+    async with (
+        temporary_database(database_server_url, "dc_gw", service_template) as database_url,
+        source_databases.private("gateway", sql_build(SOURCE_SQL)) as source_url,
+        temporary_stream(nats_url) as (stream, prefix),
+    ):
         shared: dict[str, Any] = {
-            "database_url": with_database(database_server_url, catalog_db),
+            "database_url": database_url,
             "nats_url": nats_url,
-            "nats_stream": prefix.upper(),
+            "nats_stream": stream,
             "event_subject_prefix": prefix,
             "metrics_port": 0,
             "shutdown_grace_seconds": 3,
         }
+        catalog_settings = CatalogSettings(
+            **shared, grpc_port=free_port(), encryption_key=SecretBox.generate_key()
+        )
         async with running(catalog_settings) as catalog:
             catalog_addr = f"127.0.0.1:{catalog.grpc.bound_port}"
             # Quality masks sample values through governance, which starts after it.
@@ -190,24 +195,30 @@ async def stack(database_server_url: str, nats_url: str) -> AsyncIterator[Stack]
                         catalog_addr=catalog_addr,
                         database_url=database_server_url,
                         nats_url=nats_url,
-                        source_database=source_db,
+                        source_database=database_of(source_url),
                         quality_addr=f"127.0.0.1:{quality.grpc.bound_port}",
                         governance_addr=f"127.0.0.1:{governance.grpc.bound_port}",
                         scheduler_addr=f"127.0.0.1:{scheduler.grpc.bound_port}",
                         notifier_addr=f"127.0.0.1:{notifier.grpc.bound_port}",
+                        services_database=database_url,
                     )
-                    async with serve(stack.gateway_settings()) as url:
+                    async with serve(stack.gateway_settings(**gateway_overrides)) as url:
                         stack.gateway_url = url
                         yield stack
-    finally:
-        for name in (catalog_db, source_db):
-            await admin(database_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        nc = await nats.connect(nats_url, connect_timeout=2, max_reconnect_attempts=0)
-        try:
-            with contextlib.suppress(nats.js.errors.NotFoundError):
-                await nc.jetstream().delete_stream(prefix.upper())
-        finally:
-            await nc.close()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@starts_stack
+async def stack(
+    database_server_url: str,
+    service_template: str,
+    source_databases: SourceDatabases,
+    nats_url: str,
+) -> AsyncIterator[Stack]:
+    async with start_stack(
+        database_server_url, service_template, source_databases, nats_url
+    ) as started:
+        yield started
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

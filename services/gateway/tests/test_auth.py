@@ -381,6 +381,7 @@ async def _client_ip_seen(settings: GatewaySettings, forwarded_for: str) -> str:
     return seen[0]
 
 
+@pytest.mark.stack  # starts a gateway
 async def test_forwarded_for_is_believed_only_from_trusted_proxies() -> None:
     def settings(**overrides: Any) -> GatewaySettings:
         return GatewaySettings(host="127.0.0.1", port=free_port(), **overrides)

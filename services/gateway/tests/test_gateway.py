@@ -354,7 +354,8 @@ async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
 
 async def test_health_degraded_when_nats_down(stack: Stack) -> None:
     settings = stack.gateway_settings(nats_url=f"nats://127.0.0.1:{free_port()}")
-    async with serve(settings) as url, httpx.AsyncClient(base_url=url) as http:
+    # The NATS probe gives up after 3.5 s: more than half of httpx's default 5 s timeout.
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         resp = await http.get("/health")
         assert resp.status_code == 503
         checks = resp.json()["checks"]

@@ -19,8 +19,9 @@ from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
+from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port as find_free_port
-from devstack.testing import scratch_database
+from devstack.testing import starts_stack
 from devstack.urls import plain, postgres_connection
 from governance_service.app import GovernanceService, running
 from governance_service.config import GovernanceSettings
@@ -75,15 +76,16 @@ class Governance:
 
 
 @pytest_asyncio.fixture
+@starts_stack
 async def governance(
-    fresh_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
+    service_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
 ) -> AsyncIterator[Governance]:
-    settings = settings_for(fresh_database, nats_url, nats_stream, event_subject_prefix)
+    settings = settings_for(service_database, nats_url, nats_stream, event_subject_prefix)
     async with running(settings) as service:
         chan = channel(f"127.0.0.1:{service.grpc.bound_port}", max_attempts=1)
         try:
             stub = governance_pb2_grpc.GovernanceServiceStub(chan)
-            yield Governance(service, stub, fresh_database)
+            yield Governance(service, stub, service_database)
         finally:
             await chan.close()
 
@@ -118,18 +120,19 @@ class Catalogued(Governance):
 
 
 @pytest_asyncio.fixture
+@starts_stack
 async def catalogued(
-    database_server_url: str,
-    fresh_database: str,
+    source_databases: SourceDatabases,
+    service_database: str,
     nats_url: str,
     nats_stream: str,
     event_subject_prefix: str,
 ) -> AsyncIterator[Catalogued]:
     """Governance and a real catalog (same database, own schemas) with source `demo` created
-    but not scanned yet."""
-    async with scratch_database(database_server_url, SOURCE_SQL, "dc_govsrc") as source_url:
+    but not scanned yet (a copy of the source of this test's own: some tests change it)."""
+    async with source_databases.private("governance", sql_build(SOURCE_SQL)) as source_url:
         catalog_settings = CatalogSettings(
-            database_url=fresh_database,
+            database_url=service_database,
             nats_url=nats_url,
             nats_stream=nats_stream,
             event_subject_prefix=event_subject_prefix,
@@ -141,7 +144,7 @@ async def catalogued(
         async with catalog_running(catalog_settings) as catalog:
             catalog_addr = f"127.0.0.1:{catalog.grpc.bound_port}"
             settings = settings_for(
-                fresh_database, nats_url, nats_stream, event_subject_prefix,
+                service_database, nats_url, nats_stream, event_subject_prefix,
                 catalog_addr=catalog_addr,
             )  # fmt: skip
             async with running(settings) as service:
@@ -151,7 +154,7 @@ async def catalogued(
                     stack = Catalogued(
                         service,
                         governance_pb2_grpc.GovernanceServiceStub(gchan),
-                        fresh_database,
+                        service_database,
                         catalog_pb2_grpc.CatalogServiceStub(cchan),
                         source_url,
                     )

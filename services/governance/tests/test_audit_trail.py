@@ -22,7 +22,7 @@ from datacompass.governance.v1 import governance_pb2 as pb
 from dckit import context
 from dckit.events import AUDIT_RECORDED, make_envelope, nats_subject
 from devstack.embedded import EmbeddedNats
-from devstack.testing import eventually
+from devstack.testing import eventually, starts_stack
 from governance_service.app import running
 
 META = [("x-dc-actor", "root-admin"), ("x-request-id", "req-42"), ("x-dc-client-ip", "10.1.2.3")]
@@ -158,6 +158,7 @@ async def _count(governance: Governance, n: int) -> bool:
 
 
 @pytest_asyncio.fixture
+@starts_stack
 async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
     server = EmbeddedNats(tmp_path / "nats")
     await asyncio.to_thread(server.start)
@@ -168,16 +169,16 @@ async def own_nats(tmp_path: Path) -> AsyncIterator[EmbeddedNats]:
 
 
 async def test_no_audit_record_lost_while_nats_is_down(
-    fresh_database: str, own_nats: EmbeddedNats
+    service_database: str, own_nats: EmbeddedNats
 ) -> None:
-    settings = settings_for(fresh_database, own_nats.url, "DCGOVDOWN", "dcgovdown")
+    settings = settings_for(service_database, own_nats.url, "DCGOVDOWN", "dcgovdown")
     async with running(settings) as service:
         from datacompass.governance.v1 import governance_pb2_grpc
         from dckit.grpc_client import channel
 
         async with channel(f"127.0.0.1:{service.grpc.bound_port}") as chan:
             gov = Governance(
-                service, governance_pb2_grpc.GovernanceServiceStub(chan), fresh_database
+                service, governance_pb2_grpc.GovernanceServiceStub(chan), service_database
             )
             await gov.create_user("before")
             await eventually(lambda: gov.audit_rows("user.create"))

@@ -32,6 +32,7 @@ from dckit.settings import to_libpq_url
 from devstack.embedded import free_port as find_free_port
 from devstack.http_sink import Sink, running_sink
 from devstack.testing import eventually as shared_eventually
+from devstack.testing import starts_stack
 from notifier_service.app import NotifierService, build, start
 from notifier_service.config import NotifierSettings
 
@@ -187,11 +188,12 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
 
 
 @pytest.fixture
+@starts_stack
 async def env(
-    fresh_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
+    service_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str
 ) -> AsyncIterator[Env]:
     settings = NotifierSettings(
-        database_url=fresh_database,
+        database_url=service_database,
         nats_url=nats_url,
         nats_stream=nats_stream,
         event_subject_prefix=event_subject_prefix,
@@ -211,6 +213,6 @@ async def env(
     bus = EventBus(nats_url, nats_stream, event_subject_prefix, "test")
     await bus.connect()
     try:
-        yield Env(settings, to_libpq_url(fresh_database), bus, event_subject_prefix)
+        yield Env(settings, to_libpq_url(service_database), bus, event_subject_prefix)
     finally:
         await bus.close()

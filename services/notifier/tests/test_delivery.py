@@ -108,6 +108,11 @@ async def test_429_retry_after_is_honoured(env: Env, sink: Sink) -> None:
         first, second = await sink.wait_for("/busy", 2)
         # Backoff alone would retry after ~0.05 s; the receiver asked for 2 s.
         assert second.at - first.at >= 1.9
+
+        async def both_logged() -> bool:  # the 200 is logged once the receiver has answered
+            return len(await env.log(channel_id=hook.id)) >= 2
+
+        await eventually(both_logged)
         assert [e.response for e in await env.log(channel_id=hook.id)] == ["HTTP 429", "HTTP 200"]
 
 

@@ -24,8 +24,9 @@ from datacompass.quality.v1 import quality_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.errors import Unavailable
 from dckit.grpc_client import channel
+from devstack.databases import SourceDatabases
 from devstack.embedded import free_port as find_free_port
-from devstack.testing import scratch_database
+from devstack.testing import starts_stack
 from devstack.urls import postgres_connection
 from quality_service.app import QualityService
 from quality_service.app import running as quality_running
@@ -176,9 +177,24 @@ def base_date() -> date:
     return datetime.now(UTC).date() - timedelta(days=DAYS + 3)
 
 
+async def build_source(url: str) -> None:
+    """The source database of `start_stack`: SOURCE_SQL and the rows of `generate(base_date())`."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SOURCE_SQL)
+        await conn.copy_records_to_table(
+            "events", schema_name="sales", records=generate(base_date()).rows,
+            columns=["id", "created_at", "day", "day_text", "amount", "name", "category",
+                     "qty", "score"],
+        )  # fmt: skip
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 async def start_stack(
-    database_server_url: str,
-    fresh_database: str,
+    sources: SourceDatabases,
+    service_database: str,
     nats_url: str,
     nats_stream: str,
     event_subject_prefix: str,
@@ -186,20 +202,12 @@ async def start_stack(
     masker: RoleMasker | None = None,
     **quality_overrides: Any,
 ) -> AsyncIterator[Stack]:
-    rows = generate(base_date())
-    async with scratch_database(database_server_url, SOURCE_SQL, "dc_dqsrc") as source_url:
-        conn = await asyncpg.connect(source_url)
-        try:
-            await conn.copy_records_to_table(
-                "events", schema_name="sales", records=rows.rows,
-                columns=["id", "created_at", "day", "day_text", "amount", "name", "category",
-                         "qty", "score"],
-            )  # fmt: skip
-            await conn.execute("ANALYZE")
-        finally:
-            await conn.close()
+    base = base_date()
+    rows = generate(base)
+    # Built once per session (and day); a copy per test, since some tests change it.
+    async with sources.private(f"quality_{base:%Y%m%d}", build_source) as source_url:
         shared = {
-            "database_url": fresh_database,
+            "database_url": service_database,
             "nats_url": nats_url,
             "nats_stream": nats_stream,
             "event_subject_prefix": event_subject_prefix,
@@ -236,7 +244,7 @@ async def start_stack(
                         quality,
                         source_url,
                         rows,
-                        fresh_database,
+                        service_database,
                         masker,
                     )
                     await stack.rescan()
@@ -247,15 +255,16 @@ async def start_stack(
 
 
 @pytest.fixture
+@starts_stack
 async def stack(
-    database_server_url: str,
-    fresh_database: str,
+    source_databases: SourceDatabases,
+    service_database: str,
     nats_url: str,
     nats_stream: str,
     event_subject_prefix: str,
 ) -> AsyncIterator[Stack]:
     async for s in start_stack(
-        database_server_url, fresh_database, nats_url, nats_stream, event_subject_prefix
+        source_databases, service_database, nats_url, nats_stream, event_subject_prefix
     ):
         yield s
 

@@ -24,6 +24,7 @@ from dcconnectors import registry
 from dcconnectors.errors import QueryFailed
 from dcconnectors.postgres.executor import PostgresExecutor
 from dckit.errors import InvalidArgument
+from devstack.databases import SourceDatabases
 from devstack.testing import scratch_database
 from devstack.urls import postgres_connection
 from quality_service.application.ports import CatalogObject
@@ -113,22 +114,25 @@ class Source:
     executor: PostgresExecutor
 
 
+async def build_items(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SETUP_SQL)
+        await conn.copy_records_to_table("items", schema_name="prof", records=ROWS, columns=NAMES)
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
-async def source(database_server_url: str) -> AsyncIterator[Source]:
-    async with scratch_database(database_server_url, SETUP_SQL, prefix="prof") as url:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.copy_records_to_table(
-                "items", schema_name="prof", records=ROWS, columns=NAMES
-            )
-            await conn.execute("ANALYZE")
-        finally:
-            await conn.close()
-        executor = PostgresExecutor(postgres_connection(url), statement_timeout_ms=30_000)
-        try:
-            yield Source(executor)
-        finally:
-            await executor.close()
+async def source(source_databases: SourceDatabases) -> AsyncIterator[Source]:
+    """The profiled table, built once per session (these tests only read it)."""
+    url = await source_databases.shared("profiling", build_items)
+    executor = PostgresExecutor(postgres_connection(url), statement_timeout_ms=30_000)
+    try:
+        yield Source(executor)
+    finally:
+        await executor.close()
 
 
 class Recording:

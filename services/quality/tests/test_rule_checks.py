@@ -20,7 +20,7 @@ import pytest
 
 from dcconnectors import registry
 from dcconnectors.postgres.executor import PostgresExecutor
-from devstack.testing import scratch_database
+from devstack.databases import SourceDatabases
 from devstack.urls import postgres_connection
 from quality_service.application.checks import evaluate
 from quality_service.application.ports import CatalogObject
@@ -148,26 +148,31 @@ class Source:
         return {"shop.shop.customers": customers}
 
 
+async def build_tables(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(SETUP)
+        for table, rows in (("good", generate(11, bad=False)), ("bad", generate(12, bad=True))):
+            await conn.copy_records_to_table(
+                table,
+                schema_name="shop",
+                columns=ORDER,
+                records=[tuple(r[c] for c in ORDER) for r in rows],
+            )
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
-async def source(database_server_url: str) -> AsyncIterator[Source]:
-    good, bad = generate(11, bad=False), generate(12, bad=True)
-    async with scratch_database(database_server_url, SETUP, prefix="rules") as url:
-        conn = await asyncpg.connect(url)
-        try:
-            for table, rows in (("good", good), ("bad", bad)):
-                await conn.copy_records_to_table(
-                    table,
-                    schema_name="shop",
-                    columns=ORDER,
-                    records=[tuple(r[c] for c in ORDER) for r in rows],
-                )
-        finally:
-            await conn.close()
-        executor = PostgresExecutor(postgres_connection(url), statement_timeout_ms=30_000)
-        try:
-            yield Source(url, good, bad, executor)
-        finally:
-            await executor.close()
+async def source(source_databases: SourceDatabases) -> AsyncIterator[Source]:
+    """The checked tables, built once per session (these tests only read them)."""
+    url = await source_databases.shared("rule_checks", build_tables)
+    good, bad = generate(11, bad=False), generate(12, bad=True)  # seeded: the rows built
+    executor = PostgresExecutor(postgres_connection(url), statement_timeout_ms=30_000)
+    try:
+        yield Source(url, good, bad, executor)
+    finally:
+        await executor.close()
 
 
 # --- the independent side ---------------------------------------------------------------------

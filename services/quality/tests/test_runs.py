@@ -23,6 +23,8 @@ from quality_testkit import (
 from datacompass.common.v1 import audit_pb2
 from datacompass.quality.v1 import quality_pb2 as pb
 from dcconnectors.errors import QueryFailed
+from devstack.databases import SourceDatabases
+from devstack.testing import starts_stack
 from quality_service.app import executors
 from quality_service.application.ports import Executor
 from quality_service.domain.sql import Query
@@ -156,9 +158,10 @@ class FailingMedian:
 
 
 @pytest.fixture
+@starts_stack
 async def failing_stack(
-    database_server_url: str,
-    fresh_database: str,
+    source_databases: SourceDatabases,
+    service_database: str,
     nats_url: str,
     nats_stream: str,
     event_subject_prefix: str,
@@ -171,7 +174,7 @@ async def failing_stack(
         return made[-1]
 
     async for s in start_stack(
-        database_server_url, fresh_database, nats_url, nats_stream, event_subject_prefix, factory
+        source_databases, service_database, nats_url, nats_stream, event_subject_prefix, factory
     ):
         yield s, made
 

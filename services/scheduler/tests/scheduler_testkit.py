@@ -28,8 +28,9 @@ from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
 from dckit.protoconv import struct
+from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port as find_free_port
-from devstack.testing import scratch_database
+from devstack.testing import starts_stack
 from devstack.urls import postgres_connection
 from scheduler_service.app import SchedulerService
 from scheduler_service.app import running as scheduler_running
@@ -37,6 +38,7 @@ from scheduler_service.config import SchedulerSettings
 
 SOURCE = "shop"
 START = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)
+SOURCE_SQL = "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int)"
 
 
 class Clock:
@@ -124,11 +126,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def env(fresh_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str) -> Env:
-    return Env(fresh_database, nats_url, nats_stream, event_subject_prefix)
+def env(service_database: str, nats_url: str, nats_stream: str, event_subject_prefix: str) -> Env:
+    return Env(service_database, nats_url, nats_stream, event_subject_prefix)
 
 
 @pytest.fixture
+@starts_stack
 async def scheduler(env: Env, clock: Clock) -> AsyncIterator[Scheduler]:
     async with start_scheduler(env, clock) as s:
         yield s
@@ -162,35 +165,36 @@ class Catalog:
 
 
 @pytest.fixture
-async def catalog(database_server_url: str, env: Env) -> AsyncIterator[Catalog]:
-    """The catalog service (its own schema in the test database) with one small source."""
-    source_sql = "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int)"
-    async with scratch_database(database_server_url, source_sql, "dc_schedsrc") as source_url:
-        settings = CatalogSettings(
-            database_url=env.database_url,
-            nats_url=env.nats_url,
-            nats_stream=env.nats_stream,
-            event_subject_prefix=env.event_subject_prefix,
-            metrics_port=0,
-            shutdown_grace_seconds=3,
-            grpc_port=find_free_port(),
-            encryption_key=SecretBox.generate_key(),
-        )
-        async with catalog_running(settings) as service:
-            addr = f"127.0.0.1:{service.grpc.bound_port}"
-            chan = channel(addr, max_attempts=1)
-            try:
-                stub = catalog_pb2_grpc.CatalogServiceStub(chan)
-                connection = postgres_connection(source_url, connect_timeout_seconds=5)
-                await stub.CreateSource(
-                    cpb.CreateSourceRequest(
-                        name=SOURCE, source_type="postgres", connection=struct(connection)
-                    )
+@starts_stack
+async def catalog(source_databases: SourceDatabases, env: Env) -> AsyncIterator[Catalog]:
+    """The catalog service (its own schema in the test database) with one small source (read
+    only: shared by the session)."""
+    source_url = await source_databases.shared("scheduler", sql_build(SOURCE_SQL))
+    settings = CatalogSettings(
+        database_url=env.database_url,
+        nats_url=env.nats_url,
+        nats_stream=env.nats_stream,
+        event_subject_prefix=env.event_subject_prefix,
+        metrics_port=0,
+        shutdown_grace_seconds=3,
+        grpc_port=find_free_port(),
+        encryption_key=SecretBox.generate_key(),
+    )
+    async with catalog_running(settings) as service:
+        addr = f"127.0.0.1:{service.grpc.bound_port}"
+        chan = channel(addr, max_attempts=1)
+        try:
+            stub = catalog_pb2_grpc.CatalogServiceStub(chan)
+            connection = postgres_connection(source_url, connect_timeout_seconds=5)
+            await stub.CreateSource(
+                cpb.CreateSourceRequest(
+                    name=SOURCE, source_type="postgres", connection=struct(connection)
                 )
-                env.catalog_addr = addr
-                yield Catalog(stub, addr)
-            finally:
-                await chan.close()
+            )
+            env.catalog_addr = addr
+            yield Catalog(stub, addr)
+        finally:
+            await chan.close()
 
 
 # ---------------------------------------------------------------- a quality stand-in

@@ -29,6 +29,9 @@ from datacompass.common.v1 import audit_pb2
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from scheduler_service.application.runs import SCHEDULE_DELETED, SHUT_DOWN, STALE
 
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
+
+
 LEASE = {"run_heartbeat_seconds": 0.05, "run_stale_seconds": 0.5}
 DEAD = "dead-host:4242:abcdef"
 

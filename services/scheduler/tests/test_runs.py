@@ -8,6 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import grpc
+import pytest
 from prometheus_client import REGISTRY
 from scheduler_testkit import (
     START,
@@ -26,6 +27,9 @@ from scheduler_testkit import (
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from dckit import context
+
+pytestmark = pytest.mark.stack  # starts services or servers in its tests
+
 
 MINUTE = START.replace(second=0) + timedelta(minutes=1)  # the first slot of "* * * * *"
 

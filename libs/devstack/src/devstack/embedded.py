@@ -20,20 +20,19 @@ from typing import IO, Self
 
 import psutil
 
+from devstack.ports import free_port
+
 HOST = "127.0.0.1"
 # Unprivileged system user the PostgreSQL binaries run as when we are root (initdb refuses root).
 PG_SYSTEM_USER = "pgserver"
 _PR_SET_PDEATHSIG = 1
 
 
+__all__ = ["EmbeddedError", "EmbeddedNats", "EmbeddedPostgres", "free_port", "port_open"]
+
+
 class EmbeddedError(RuntimeError):
     pass
-
-
-def free_port(host: str = HOST) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 def port_open(port: int, host: str = HOST, timeout: float = 0.2) -> bool:
