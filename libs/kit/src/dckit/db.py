@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import text
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from dckit.settings import to_asyncpg_url
+
+T = TypeVar("T")
 
 
 class Database:
@@ -38,3 +42,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def record(cls: type[T], row: Mapping[Any, Any], **given: Any) -> T:
+    """Dataclass `cls` from the same-named columns of `row` (other columns are left out), so
+    repositories hand out domain records, never SQLAlchemy rows; `given` fields win."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = [f.name for f in fields if f.init and f.name not in given]
+    return cls(**{name: row[name] for name in names}, **given)

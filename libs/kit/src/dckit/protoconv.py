@@ -72,7 +72,10 @@ def enum_label(enum: EnumDescriptor, number: int) -> str:
     """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running` ("" for the unspecified zero)."""
     if number == 0:
         return ""
-    return enum.values_by_number[number].name.removeprefix(_enum_prefix(enum)).lower()
+    value = enum.values_by_number.get(number)
+    if value is None:  # a newer client's value (proto3 enums are open)
+        raise InvalidArgument(f"{enum.name}: unknown value {number}")
+    return str(value.name).removeprefix(_enum_prefix(enum)).lower()
 
 
 def enum_number(enum: EnumDescriptor, label: str, field: str = "") -> int:
