@@ -1,0 +1,26 @@
+"""Channels: domain records → protobuf, requests → use case arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datacompass.notifier.v1 import notifier_pb2 as pb
+from dckit.protoconv import ProtoFrom, from_proto, masked
+from notifier_service.domain.channels import UPDATABLE, Channel
+
+channel = ProtoFrom(pb.Channel, Channel)
+
+
+def create_args(request: pb.CreateChannelRequest) -> dict[str, Any]:
+    return {
+        **from_proto(request, ("name", "channel_type", "config")),
+        "enabled": request.enabled if request.HasField("enabled") else True,
+    }
+
+
+def changes(request: pb.UpdateChannelRequest) -> dict[str, Any]:
+    return masked(request.channel, request.update_mask, UPDATABLE)
+
+
+def created(made: Channel, generated_secret: str) -> pb.CreateChannelResponse:
+    return pb.CreateChannelResponse(channel=channel(made), generated_secret=generated_secret)

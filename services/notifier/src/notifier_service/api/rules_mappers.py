@@ -1,0 +1,21 @@
+"""Subscription rules: domain records → protobuf, requests → specs and changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datacompass.notifier.v1 import notifier_pb2 as pb
+from dckit.protoconv import ProtoFrom, from_proto, masked
+from notifier_service.domain.rules import FIELDS, Rule, RuleSpec
+
+rule = ProtoFrom(pb.Rule, Rule)
+_OPTIONAL = ("enabled", "rate_limit_seconds")  # unset: the domain's defaults
+
+
+def spec(request: pb.CreateRuleRequest) -> RuleSpec:
+    given = [f for f in FIELDS if f not in _OPTIONAL or request.HasField(f)]
+    return RuleSpec(**from_proto(request, given))
+
+
+def changes(request: pb.UpdateRuleRequest) -> dict[str, Any]:
+    return masked(request.rule, request.update_mask, FIELDS)
