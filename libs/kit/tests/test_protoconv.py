@@ -90,6 +90,11 @@ def test_masked_changes_clear_unset_fields_and_refuse_other_paths() -> None:
         masked(schedule, field_mask_pb2.FieldMask(), updatable)
     with pytest.raises(InvalidArgument, match="update_mask: cannot change id, next_run_at"):
         masked(schedule, field_mask_pb2.FieldMask(paths=["id", "next_run_at"]), updatable)
+    create = pb.CreateScheduleRequest(name="n", max_attempts=0)
+    names = ["name", "params", "enabled", "max_attempts"]
+    assert from_proto(create, names, only_set=True) == {"name": "n", "params": {},
+                                                        "max_attempts": 0}  # fmt: skip
+    assert from_proto(create, names)["enabled"] is False
     assert from_proto(pb.ScheduleRun(), ["status", "finished_at"]) == {
         "status": "",
         "finished_at": None,

@@ -167,11 +167,21 @@ def _to_field(field: FieldDescriptor, value: Any) -> Any:
 # ---------------------------------------------------------------- requests → values
 
 
-def from_proto(message: Message, names: Iterable[str]) -> dict[str, Any]:
+def from_proto(message: Message, names: Iterable[str], *, only_set: bool = False) -> dict[str, Any]:
     """The named fields of `message` as plain values: Struct → dict (whole numbers as ints),
-    repeated → list, enum → label, Timestamp → datetime (None when unset)."""
+    repeated → list, enum → label, Timestamp → datetime (None when unset). `only_set` leaves
+    out `optional` scalars the message does not set, so the domain's defaults apply."""
     fields = message.DESCRIPTOR.fields_by_name
-    return {name: _from_field(message, fields[name]) for name in names}
+    return {
+        name: _from_field(message, fields[name])
+        for name in names
+        if not (only_set and _unset_optional(message, fields[name]))
+    }
+
+
+def _unset_optional(message: Message, field: FieldDescriptor) -> bool:
+    scalar = field.message_type is None and not field.is_repeated
+    return bool(scalar and field.has_presence and not message.HasField(field.name))
 
 
 def _from_field(message: Message, field: FieldDescriptor) -> Any:

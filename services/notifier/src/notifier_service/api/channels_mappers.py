@@ -12,10 +12,9 @@ channel = ProtoFrom(pb.Channel, Channel)
 
 
 def create_args(request: pb.CreateChannelRequest) -> dict[str, Any]:
-    return {
-        **from_proto(request, ("name", "channel_type", "config")),
-        "enabled": request.enabled if request.HasField("enabled") else True,
-    }
+    """Unset optional fields take the use case's defaults."""
+    names = ("name", "channel_type", "config", "enabled")
+    return from_proto(request, names, only_set=True)
 
 
 def changes(request: pb.UpdateChannelRequest) -> dict[str, Any]:

@@ -9,12 +9,11 @@ from dckit.protoconv import ProtoFrom, from_proto, masked
 from notifier_service.domain.rules import FIELDS, Rule, RuleSpec
 
 rule = ProtoFrom(pb.Rule, Rule)
-_OPTIONAL = ("enabled", "rate_limit_seconds")  # unset: the domain's defaults
 
 
 def spec(request: pb.CreateRuleRequest) -> RuleSpec:
-    given = [f for f in FIELDS if f not in _OPTIONAL or request.HasField(f)]
-    return RuleSpec(**from_proto(request, given))
+    """Unset optional fields take the domain's defaults."""
+    return RuleSpec(**from_proto(request, FIELDS, only_set=True))
 
 
 def changes(request: pb.UpdateRuleRequest) -> dict[str, Any]:

@@ -64,7 +64,7 @@ class ChannelUseCases:
         }
 
     async def create(
-        self, *, name: str, channel_type: str, config: Mapping[str, Any], enabled: bool
+        self, *, name: str, channel_type: str, config: Mapping[str, Any], enabled: bool = True
     ) -> tuple[Channel, str]:
         """The channel and the secret the server generated for it ("" when none)."""
         if not name.strip():

@@ -14,12 +14,7 @@ schedule = ProtoFrom(pb.Schedule, Schedule)
 
 def spec(request: pb.CreateScheduleRequest) -> ScheduleSpec:
     """Unset optional fields take the domain's defaults."""
-    given = ("name", "cron", "timezone", "task_type", "params")
-    optional = ("enabled", "misfire_grace_seconds", "max_attempts")
-    return ScheduleSpec(
-        **from_proto(request, given),
-        **from_proto(request, [f for f in optional if request.HasField(f)]),
-    )
+    return ScheduleSpec(**from_proto(request, rules.UPDATABLE, only_set=True))
 
 
 def changes(request: pb.UpdateScheduleRequest) -> dict[str, Any]:
