@@ -55,7 +55,10 @@ class Planner:
                     )  # fmt: skip
                     continue
                 await uow.windows.open(
-                    rule.id, notice.object_key, rule.rate_limit_seconds, notice.dedupe_key
+                    rule.id,
+                    object_key=notice.object_key,
+                    seconds=rule.rate_limit_seconds,
+                    dedupe_key=notice.dedupe_key,
                 )
             planned += await uow.deliveries.plan(
                 [

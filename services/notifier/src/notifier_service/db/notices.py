@@ -37,7 +37,7 @@ class Windows:
         row = (await self.s.execute(query)).mappings().first()
         return None if row is None else record(Window, row)
 
-    async def open(self, rule_id: int, object_key: str, seconds: int, dedupe_key: str) -> None:
+    async def open(self, rule_id: int, *, object_key: str, seconds: int, dedupe_key: str) -> None:
         now = func.clock_timestamp()
         await self.s.execute(
             insert(rate_windows).values(

@@ -121,9 +121,12 @@ class RunUseCases:
                 if slot != due:
                     # Slots were missed (no replica ran): only the newest may still fire.
                     run_id = await self._record(
-                        uow, schedule, due, RunStatus.SKIPPED_MISFIRE,
-                        f"missed: superseded by the run of {slot.isoformat()}",
-                    )  # fmt: skip
+                        uow,
+                        schedule,
+                        due,
+                        status=RunStatus.SKIPPED_MISFIRE,
+                        error=f"missed: superseded by the run of {slot.isoformat()}",
+                    )
                     if run_id is not None:
                         recorded.append(run_id)
                         skipped.append(run_id)
@@ -135,7 +138,7 @@ class RunUseCases:
                     if late
                     else ""
                 )
-                run_id = await self._record(uow, schedule, slot, status, error)
+                run_id = await self._record(uow, schedule, slot, status=status, error=error)
                 await uow.schedules.update(
                     schedule.id,
                     {
@@ -161,9 +164,9 @@ class RunUseCases:
         uow: UnitOfWork,
         schedule: Schedule,
         slot: datetime,
-        status: RunStatus,
-        error: str,
         *,
+        status: RunStatus,
+        error: str = "",
         trigger: str = CRON,
     ) -> int | None:
         final = status == RunStatus.SKIPPED_MISFIRE
@@ -195,7 +198,7 @@ class RunUseCases:
         async with self.tx() as uow:
             schedule = await require_schedule(uow.schedules, schedule_id)
             run_id = await self._record(
-                uow, schedule, self.clock(), RunStatus.PENDING, "", trigger=MANUAL
+                uow, schedule, self.clock(), status=RunStatus.PENDING, trigger=MANUAL
             )
             if run_id is None:
                 raise Conflict(f"schedule {schedule_id} already has a run for this instant")
