@@ -41,6 +41,7 @@ from bench.servers import Servers, servers
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import quality_pb2 as qpb
+from dckit import event_catalogue
 from dckit.bus import EventBus
 from dckit.crypto import SecretBox
 from dckit.events import make_envelope, nats_subject
@@ -51,7 +52,7 @@ from devstack.urls import with_database
 from notifier_service.app import running
 from notifier_service.config import NotifierSettings
 
-BREACH_DETECTED = "datacompass.quality.breach.detected"
+BREACH_DETECTED = event_catalogue.BREACH_DETECTED.name
 WARMUP_ID = "00000000-0000-4000-8000-000000000000"
 DEADLINE_S = 60.0  # after the last publish, how long every event may take to arrive
 GRACE_S = 2.0  # after the last arrival, how long we keep listening for duplicates

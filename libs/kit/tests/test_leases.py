@@ -11,7 +11,7 @@ from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text,
 
 from dckit.clock import ManualClock
 from dckit.db import Database
-from dckit.leases import Leases, LeaseTable, Row
+from dckit.leases import PREVIOUS_STATUS, Leases, LeaseTable, Row
 from dckit.outbox import Outbox, outbox_table
 from dckit.uow import Transactions, UnitOfWork
 
@@ -66,10 +66,12 @@ def _leases(
     )
 
 
-async def _start(tx: Transactions[UnitOfWork], leases: Leases[UnitOfWork]) -> int:
+async def _start(
+    tx: Transactions[UnitOfWork], leases: Leases[UnitOfWork], status: str = "running"
+) -> int:
     async with tx() as uow:
         run_id: int = await uow.session.scalar(
-            insert(runs).values(status="running", **leases.stamp()).returning(runs.c.id)
+            insert(runs).values(status=status, **leases.stamp()).returning(runs.c.id)
         )
     return run_id
 
@@ -102,6 +104,7 @@ async def test_a_live_holder_keeps_its_runs_and_a_dead_ones_runs_fail(
     assert await _status(tx) == {mine: ("running", ""), theirs: ("failed", "its process died")}
     assert [r["id"] for r in lost] == [theirs]
     assert lost[0]["seconds"] == 1 and lost[0]["worker"] == "dead"
+    assert (lost[0]["status"], lost[0][PREVIOUS_STATUS]) == ("failed", "running")
 
     clock.advance(29)  # just inside the lease
     assert await sweeper.sweep("x") == []
@@ -113,7 +116,7 @@ async def test_a_live_holder_keeps_its_runs_and_a_dead_ones_runs_fail(
 async def test_drain_fails_unfinished_runs_at_once(tx: Transactions[UnitOfWork]) -> None:
     clock = ManualClock(START)
     leases = _leases(tx, clock, "me")
-    quick, slow = await _start(tx, leases), await _start(tx, leases)
+    quick, slow = await _start(tx, leases), await _start(tx, leases, "pending")
 
     async def finish(run_id: int) -> None:
         async with tx() as uow:
@@ -122,7 +125,7 @@ async def test_drain_fails_unfinished_runs_at_once(tx: Transactions[UnitOfWork])
     leases.hold(quick, asyncio.create_task(finish(quick)))
     leases.hold(slow, asyncio.create_task(asyncio.sleep(3600)))
     failed = await leases.drain(0.5, reason="shutting down")
-    assert [r["id"] for r in failed] == [slow]
+    assert [(r["id"], r[PREVIOUS_STATUS]) for r in failed] == [(slow, "pending")]
     assert await _status(tx) == {quick: ("ok", ""), slow: ("failed", "shutting down")}
 
 

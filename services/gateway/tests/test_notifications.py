@@ -94,6 +94,12 @@ async def test_one_signed_post_per_breach(
     log = await client.get("/notifications/log", params={"channel_id": channel["id"]})
     assert log.status_code == 200
     assert [e["status"] for e in log.json()["items"]] == ["sent"] * opened
+    sent = {"channel_id": channel["id"], "status": "sent"}
+    assert len((await client.get("/notifications/log", params=sent)).json()["items"]) == opened
+    dead = {"channel_id": channel["id"], "status": "dead"}
+    assert (await client.get("/notifications/log", params=dead)).json()["items"] == []
+    bad = await client.get("/notifications/log", params={"status": "lost"})
+    assert bad.status_code == 400 and "status: must be one of sent, retrying, dead" in bad.text
 
 
 async def test_bad_channels_and_rules_are_400(client: httpx.AsyncClient) -> None:
@@ -150,6 +156,19 @@ async def test_channel_test_message_and_log(client: httpx.AsyncClient, sink: Sin
         f"/notifications/channels/{channel['id']}", json={"enabled": False}
     )
     assert changed.status_code == 200 and changed.json()["enabled"] is False
+    assert changed.json()["config"]["headers"] == {"X-Team": "data"}  # config untouched
+    made_rule = await client.post(
+        "/notifications/rules",
+        json={"name": "tester rule", "channel_ids": [channel["id"]], "priorities": ["high"]},
+    )
+    assert made_rule.status_code == 201, made_rule.text
+    rule = await client.patch(
+        f"/notifications/rules/{made_rule.json()['id']}",
+        json={"priorities": [], "rate_limit_seconds": 0},
+    )
+    assert rule.status_code == 200, rule.text
+    assert (rule.json()["priorities"], rule.json()["rate_limit_seconds"]) == ([], 0)
+    assert rule.json()["name"] == "tester rule" and rule.json()["channel_ids"] == [channel["id"]]
     assert (await client.delete(f"/notifications/channels/{channel['id']}")).status_code == 204
 
 

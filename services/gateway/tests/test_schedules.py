@@ -69,9 +69,16 @@ async def test_run_now_starts_a_real_scan_and_is_in_the_history(
     assert [r["id"] for r in history.json()["items"]] == [body["id"]]
     everything = await client.get("/schedules/runs", params={"schedule_id": schedule["id"]})
     assert [r["id"] for r in everything.json()["items"]] == [body["id"]]
+    # Statuses filter by their lower-case names; anything else is a 400 naming them.
+    succeeded = await client.get("/schedules/runs", params={"status": "succeeded"})
+    assert [r["id"] for r in succeeded.json()["items"]] == [body["id"]]
+    assert (await client.get("/schedules/runs", params={"status": "failed"})).json()["items"] == []
+    bad = await client.get("/schedules/runs", params={"status": "done"})
+    assert bad.status_code == 400 and "status: must be one of pending, running" in _error(bad)
 
     disabled = await client.patch(f"/schedules/{schedule['id']}", json={"enabled": False})
     assert disabled.status_code == 200 and disabled.json()["next_run_at"] is None
+    assert (disabled.json()["cron"], disabled.json()["timezone"]) == ("30 2 * * *", "Europe/Paris")
     assert (await client.patch(f"/schedules/{schedule['id']}", json={})).status_code == 400
     assert (await client.delete(f"/schedules/{schedule['id']}")).status_code == 204
     assert (await client.get(f"/schedules/{schedule['id']}")).status_code == 404

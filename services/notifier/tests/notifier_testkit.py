@@ -28,6 +28,7 @@ from dckit.bus import EventBus
 from dckit.crypto import SecretBox
 from dckit.events import make_envelope, nats_subject
 from dckit.grpc_client import channel
+from dckit.protoconv import enum_label, enum_number
 from dckit.settings import to_libpq_url
 from devstack.embedded import free_port as find_free_port
 from devstack.http_sink import Sink, running_sink
@@ -163,9 +164,15 @@ class Env:
         values = {"name": f"rule-{time.monotonic_ns()}", "event_types": ["breach_detected"], **kw}
         return await self.stub.CreateRule(pb.CreateRuleRequest(channel_ids=channel_ids, **values))
 
-    async def log(self, **filters: Any) -> list[pb.LogEntry]:
-        res = await self.stub.ListLog(pb.ListLogRequest(**filters))
+    async def log(self, status: str = "", **filters: Any) -> list[pb.LogEntry]:
+        number = enum_number(pb.AttemptStatus.DESCRIPTOR, status)
+        res = await self.stub.ListLog(pb.ListLogRequest(status=number, **filters))
         return list(reversed(res.items))  # oldest first
+
+
+def status(entry: pb.LogEntry) -> str:
+    """A log entry's status as its label (`sent`)."""
+    return enum_label(pb.AttemptStatus.DESCRIPTOR, entry.status)
 
 
 def struct(value: dict[str, Any]) -> struct_pb2.Struct:

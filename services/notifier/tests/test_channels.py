@@ -3,12 +3,26 @@ and test sends to a real SMTP server and a local HTTP receiver."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
-from notifier_testkit import SMTP_PASSWORD, SMTP_USER, Env, Mailbox, struct
+from google.protobuf import field_mask_pb2
+from notifier_testkit import SMTP_PASSWORD, SMTP_USER, Env, Mailbox, status, struct
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from devstack.http_sink import Sink, verify_signature
+
+
+def mask(*paths: str) -> field_mask_pb2.FieldMask:
+    return field_mask_pb2.FieldMask(paths=list(paths))
+
+
+def change_channel(channel_id: int, **fields: Any) -> pb.UpdateChannelRequest:
+    """An update of the given fields (named in the mask)."""
+    return pb.UpdateChannelRequest(
+        id=channel_id, channel=pb.Channel(**fields), update_mask=mask(*fields)
+    )
 
 
 async def create(
@@ -79,7 +93,7 @@ async def test_secrets_are_never_returned(env: Env, sink: Sink) -> None:
         got = await env.stub.GetChannel(pb.GetChannelRequest(id=created.channel.id))
         listed = await env.stub.ListChannels(pb.ListChannelsRequest())
         updated = await env.stub.UpdateChannel(
-            pb.UpdateChannelRequest(id=mail.channel.id, config=struct({"port": 2525}))
+            change_channel(mail.channel.id, config=struct({"port": 2525}))
         )
         everything = str([created.channel, slack, mail, got, listed, updated])
         for leaked in (secret, "xyz", "pw-123456"):
@@ -121,12 +135,12 @@ async def test_test_email_through_real_smtp_with_login(env: Env, smtp: Mailbox) 
         assert "&lt;b&gt;ops&lt;/b&gt;" in html and "<b>ops</b>" not in html  # escaped
         # Wrong password: SMTP 535 is permanent; the attempt is logged as dead.
         await env.stub.UpdateChannel(
-            pb.UpdateChannelRequest(id=created.channel.id, config=struct({"password": "wrong-pw"}))
+            change_channel(created.channel.id, config=struct({"password": "wrong-pw"}))
         )
         bad = await env.stub.TestChannel(pb.TestChannelRequest(id=created.channel.id))
         assert not bad.ok and "535" in bad.error
         log = await env.log(channel_id=created.channel.id)
-        assert [e.status for e in log] == ["sent", "dead"]
+        assert [status(e) for e in log] == ["sent", "dead"]
 
 
 async def test_rule_validation_and_crud(env: Env, sink: Sink) -> None:
@@ -151,19 +165,31 @@ async def test_rule_validation_and_crud(env: Env, sink: Sink) -> None:
         assert "datacompass.catalog.scan.completed" not in rule.event_types  # opt-in
         assert "datacompass.quality.breach.detected" in rule.event_types
         assert rule.rate_limit_seconds == 300 and rule.enabled
-        custom = await env.rule([hook.id], event_types=["sync_completed", "datacompass.x.y.z"])
+        custom = await env.rule(
+            [hook.id],
+            event_types=["sync_completed", "datacompass.catalog.schema.changed", "schema_changed"],
+        )
         assert list(custom.event_types) == [
             "datacompass.catalog.scan.completed",
-            "datacompass.x.y.z",
+            "datacompass.catalog.schema.changed",
         ]
+        # Only catalogued events the notifier has notices for: not a made-up subject, not
+        # one nobody publishes, not a catalogued one without notices (audit records).
+        for unknown in ("datacompass.x.y.z", "datacompass.audit.recorded"):
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await env.rule([hook.id], event_types=[unknown])
+            assert f"unknown event type {unknown!r}" in (err.value.details() or "")
         updated = await env.stub.UpdateRule(
             pb.UpdateRuleRequest(id=rule.id, rule=pb.Rule(enabled=False, object_refs=["shop.*"]),
-                                 update_fields=["enabled", "object_refs"])
+                                 update_mask=mask("enabled", "object_refs"))
         )  # fmt: skip
         assert not updated.enabled and list(updated.object_refs) == ["shop.*"]
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await env.stub.UpdateRule(pb.UpdateRuleRequest(id=rule.id, update_fields=["id"]))
-        assert "update_fields: unknown fields id" in (err.value.details() or "")
+            await env.stub.UpdateRule(pb.UpdateRuleRequest(id=rule.id, update_mask=mask("id")))
+        assert "update_mask: cannot change id" in (err.value.details() or "")
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await env.stub.UpdateRule(pb.UpdateRuleRequest(id=rule.id, rule=pb.Rule(name="x")))
+        assert "update_mask: name the fields to change" in (err.value.details() or "")
         await env.stub.DeleteRule(pb.DeleteRuleRequest(id=rule.id))
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await env.stub.GetRule(pb.GetRuleRequest(id=rule.id))

@@ -12,6 +12,7 @@ from notifier_testkit import (
     Mailbox,
     breach,
     eventually,
+    status,
     struct,
 )
 from prometheus_client import REGISTRY
@@ -73,7 +74,7 @@ async def test_breach_reaches_webhook_slack_and_email_once(
         assert len(sink.received("/hook")) == 1 and len(smtp.messages) == 1
         log = await env.log(event_type=DETECTED)
         assert sorted(e.channel_type for e in log) == ["email", "slack", "webhook"]
-        assert all(e.status == "sent" and e.attempt == 1 for e in log)
+        assert all(status(e) == "sent" and e.attempt == 1 for e in log)
 
 
 async def test_retries_5xx_then_one_success_with_three_log_rows(env: Env, sink: Sink) -> None:
@@ -89,7 +90,7 @@ async def test_retries_5xx_then_one_success_with_three_log_rows(env: Env, sink: 
 
         await eventually(logged)
         log = await env.log(channel_id=hook.id)
-        assert [(e.attempt, e.status, e.response) for e in log] == [
+        assert [(e.attempt, status(e), e.response) for e in log] == [
             (1, "retrying", "HTTP 500"), (2, "retrying", "HTTP 503"), (3, "sent", "HTTP 200"),
         ]  # fmt: skip
         assert len({e.delivery_id for e in log}) == 1
@@ -138,10 +139,10 @@ async def test_dead_letter_after_max_attempts_and_4xx_at_once(env: Env, sink: Si
 
         await eventually(settled)
         down_log = await env.log(channel_id=down.id)
-        assert [e.status for e in down_log] == ["retrying", "retrying", "dead"]  # max_attempts=3
+        assert [status(e) for e in down_log] == ["retrying", "retrying", "dead"]  # max_attempts=3
         assert "gave up after 3 attempts: HTTP 502" in down_log[-1].error
         [gone_log] = await env.log(channel_id=gone.id)
-        assert gone_log.status == "dead" and gone_log.response == "HTTP 404"
+        assert status(gone_log) == "dead" and gone_log.response == "HTTP 404"
         assert len(sink.received("/down")) == 3 and len(sink.received("/gone")) == 1
         assert len(await env.log(status="dead")) == 2
         dead = {
@@ -197,7 +198,7 @@ async def test_expired_lease_is_unknown_outcome_not_resent(env: Env, sink: Sink)
     async with env.running():
 
         async def dead() -> bool:
-            return [e.status for e in await env.log(channel_id=hook.id)] == ["dead"]
+            return [status(e) for e in await env.log(channel_id=hook.id)] == ["dead"]
 
         await eventually(dead)
         assert "unknown outcome" in (await env.log(channel_id=hook.id))[0].error

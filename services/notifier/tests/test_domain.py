@@ -1,11 +1,18 @@
-"""Pure rules: retry timing, Retry-After parsing, rule matching."""
+"""Pure rules: retry timing, Retry-After parsing, rule matching, subscribable events."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
-from notifier_service.domain import retry, rules
+import pytest
+
+from dckit import event_catalogue as events
+from dckit.errors import InvalidArgument
+from notifier_service.api.notices_mappers import NOTICES
+from notifier_service.domain import deliveries as retry
+from notifier_service.domain import rules
 from notifier_service.domain.notices import Notice
 
 
@@ -28,15 +35,35 @@ def test_retry_after_seconds_and_http_date() -> None:
 
 
 def test_rule_matching() -> None:
-    rule = {
-        "enabled": True, "event_types": [rules.SCHEMA_CHANGED, rules.BREACH_DETECTED],
-        "object_refs": ["shop.sales.*"], "source_names": [], "priorities": ["high"],
-        "include_non_breaking": False,
-    }  # fmt: skip
-    n = Notice(rules.BREACH_DETECTED, "t", "b", "", "shop.sales.o", "shop.sales.o", "shop", "high")
+    rule = rules.RuleSpec(
+        name="r", event_types=[events.SCHEMA_CHANGED.name, events.BREACH_DETECTED.name],
+        object_refs=["shop.sales.*"], source_names=[], priorities=["high"], channel_ids=[1],
+    )  # fmt: skip
+    detected = events.BREACH_DETECTED.name
+    n = Notice(detected, "t", "b", "", "shop.sales.o", "shop.sales.o", "shop", "high")
     assert rules.matches(rule, n)
-    assert not rules.matches({**rule, "priorities": ["low"]}, n)
-    assert not rules.matches(rule, Notice(**{**n.__dict__, "object_ref": "shop.hr.people"}))
-    minor = Notice(**{**n.__dict__, "event_type": rules.SCHEMA_CHANGED, "breaking": False})
+    assert not rules.matches(replace(rule, priorities=["low"]), n)
+    assert not rules.matches(rule, replace(n, object_ref="shop.hr.people"))
+    minor = replace(n, event_type=events.SCHEMA_CHANGED.name, breaking=False)
     assert not rules.matches(rule, minor)
-    assert rules.matches({**rule, "include_non_breaking": True}, minor)
+    assert rules.matches(replace(rule, include_non_breaking=True), minor)
+
+
+def test_rules_subscribe_to_the_catalogued_events_the_notifier_has_notices_for() -> None:
+    subscribable = NOTICES.subscriptions
+    assert all(events.get(s.event.name) is s.event for s in subscribable)
+    assert {s.alias: s.event for s in subscribable} == {
+        "breach_detected": events.BREACH_DETECTED,
+        "breach_bulk": events.BREACH_BULK,
+        "sync_failed": events.SCAN_FAILED,
+        "sync_completed": events.SCAN_COMPLETED,
+        "schema_changed": events.SCHEMA_CHANGED,
+        "deprecation_deadline": events.DEPRECATION_DEADLINE_APPROACHING,
+    }
+    blank = rules.RuleSpec("r", [], [], [], [], [1])
+    defaults = rules.validate(blank, subscribable).event_types
+    assert events.SCAN_COMPLETED.name not in defaults and len(defaults) == 5  # opt-in
+    chosen = replace(blank, event_types=["sync_completed", events.SCAN_COMPLETED.name])
+    assert rules.validate(chosen, subscribable).event_types == [events.SCAN_COMPLETED.name]
+    with pytest.raises(InvalidArgument, match=r"unknown event type 'datacompass\.quality\.check"):
+        rules.validate(replace(blank, event_types=[events.CHECK_FAILED.name]), subscribable)

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -25,9 +25,10 @@ from datacompass.quality.v1 import quality_pb2 as qpb
 from datacompass.quality.v1 import quality_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
+from dckit.clock import ManualClock
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
-from dckit.protoconv import struct
+from dckit.protoconv import enum_label, struct
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port as find_free_port
 from devstack.testing import starts_stack
@@ -41,21 +42,11 @@ START = datetime(2026, 1, 5, 10, 0, 30, tzinfo=UTC)
 SOURCE_SQL = "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int)"
 
 
-class Clock:
-    """The schedulers' time: moves only when the test says so."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+class Clock(ManualClock):
+    """The schedulers' time: moves only when the test says so (or sets it)."""
 
     def set(self, now: datetime) -> None:
         self.now = now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @dataclass
@@ -278,5 +269,10 @@ async def runs_of(s: Scheduler, schedule_id: int) -> list[pb.ScheduleRun]:
     return list(got.items)
 
 
+def status(run: pb.ScheduleRun) -> str:
+    """A run's status as its label (`succeeded`)."""
+    return enum_label(pb.ScheduleRunStatus.DESCRIPTOR, run.status)
+
+
 def finished(runs: list[pb.ScheduleRun]) -> bool:
-    return bool(runs) and all(r.status not in ("pending", "running") for r in runs)
+    return bool(runs) and all(status(r) not in ("pending", "running") for r in runs)

@@ -9,16 +9,17 @@ from typing import Any
 import pytest
 
 from dckit.errors import InvalidArgument
-from scheduler_service.domain.schedules import (
-    ScheduleSpec,
-    backoff_delay,
-    is_misfire,
-    latest_due,
-    next_fire,
-    validate,
-)
+from scheduler_service.application.tasks import TASK_TYPES
+from scheduler_service.domain import schedules
+from scheduler_service.domain.runs import backoff_delay
+from scheduler_service.domain.schedules import ScheduleSpec, is_misfire, latest_due, next_fire
 
 PARIS = "Europe/Paris"
+
+
+def validate(spec: ScheduleSpec) -> ScheduleSpec:
+    """The domain's validation with the task types' param checks, as the use cases run it."""
+    return schedules.validate(spec, TASK_TYPES.check)
 
 
 def spec(**kw: Any) -> ScheduleSpec:

@@ -1,7 +1,8 @@
-"""Run leases over real PostgreSQL: a run left unfinished by a dead process is failed by a live
-replica (event and audit as for any failed run); a live replica's run, heart-beating, is never
-touched by another; shutdown fails the process's own unfinished runs at once; deleting a
-schedule keeps its run history."""
+"""Run leases (dckit.leases) over real PostgreSQL, with time driven by the test's ManualClock
+(no sleeping against timeouts): a run left unfinished by a dead process is failed by a live
+replica once its heartbeat is older than the stale timeout, never before (event and audit as
+for any failed run); a live replica's run, heart-beating, is never touched by another; shutdown
+fails the process's own unfinished runs at once; deleting a schedule keeps its run history."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from scheduler_testkit import (
     flaky_quality,
     runs_of,
     start_scheduler,
+    status,
 )
 
 from datacompass.common.v1 import audit_pb2
@@ -31,19 +33,20 @@ from scheduler_service.application.runs import SCHEDULE_DELETED, SHUT_DOWN, STAL
 
 pytestmark = pytest.mark.stack  # starts services or servers in its tests
 
-
-LEASE = {"run_heartbeat_seconds": 0.05, "run_stale_seconds": 0.5}
+STALE_SECONDS = 60.0
+LEASE = {"run_heartbeat_seconds": 5, "run_stale_seconds": STALE_SECONDS}
 DEAD = "dead-host:4242:abcdef"
 
 
-async def insert_run(env: Env, schedule_id: int, minute: int, status: str, age: timedelta) -> int:
-    """A run row as a process that then died left it: its last heartbeat `age` ago."""
+async def insert_run(env: Env, schedule_id: int, minute: int, status: str, age: float) -> int:
+    """A run row as a process that then died left it: its last heartbeat `age` seconds before
+    the test clock's start."""
     rows = await env.sql(
         "INSERT INTO scheduler.schedule_runs (schedule_id, schedule_name, task_type, trigger,"
         " scheduled_for, status, attempt, worker, heartbeat_at)"
-        " VALUES ($1, 'dq orders', 'dq_run', 'cron', $2, $3, 1, $4, now() - $5::interval)"
-        " RETURNING id",
-        schedule_id, START + timedelta(minutes=minute), status, DEAD, age,
+        " VALUES ($1, 'dq orders', 'dq_run', 'cron', $2, $3, 1, $4, $5) RETURNING id",
+        schedule_id, START + timedelta(minutes=minute), status, DEAD,
+        START - timedelta(seconds=age),
     )  # fmt: skip
     return int(rows[0]["id"])
 
@@ -77,27 +80,30 @@ async def failed_events(env: Env) -> list[pb.ScheduleRun]:
 async def test_runs_of_a_dead_process_are_failed_by_a_live_replica(env: Env, clock: Clock) -> None:
     async with start_scheduler(env, clock, **LEASE) as s:
         schedule = await s.stub.CreateSchedule(dq_schedule(enabled=False))
-        running = await insert_run(env, schedule.id, 1, "running", timedelta(hours=1))
-        pending = await insert_run(env, schedule.id, 2, "pending", timedelta(seconds=2))
-        done = await insert_run(env, schedule.id, 3, "succeeded", timedelta(hours=1))
-        runs = await eventually(
-            lambda: runs_of(s, schedule.id),
-            lambda rs: sum(r.status == "failed" for r in rs) == 2,
-        )
-    by_id = {r.id: r for r in runs}
-    assert [(by_id[i].status, by_id[i].error) for i in (running, pending)] == [
-        ("failed", STALE),
-        ("failed", STALE),
-    ]
-    assert by_id[running].finished_at.ToDatetime(UTC) == START  # the scheduler's clock
-    assert (by_id[done].status, by_id[done].error) == ("succeeded", "")
+        running = await insert_run(env, schedule.id, 1, "running", 3600)
+        pending = await insert_run(env, schedule.id, 2, "pending", STALE_SECONDS + 1)
+        fresh = await insert_run(env, schedule.id, 3, "running", STALE_SECONDS - 1)
+        done = await insert_run(env, schedule.id, 4, "succeeded", 3600)
+        await s.service.runs.recover_stale()
+        runs = {r.id: r for r in await runs_of(s, schedule.id)}
+        assert [(status(runs[i]), runs[i].error) for i in (running, pending, fresh, done)] == [
+            ("failed", STALE),
+            ("failed", STALE),
+            ("running", ""),  # its heartbeat is 59 s old: inside the lease
+            ("succeeded", ""),
+        ]
+        assert runs[running].finished_at.ToDatetime(UTC) == START  # the scheduler's clock
+        clock.advance(2)  # now 61 s without a heartbeat
+        await s.service.runs.recover_stale()
+        assert status(await s.stub.GetRun(pb.GetRunRequest(id=fresh))) == "failed"
     events = await failed_events(env)
-    assert sorted(e.id for e in events) == [running, pending]
+    assert sorted(e.id for e in events) == [running, pending, fresh]
     assert {e.error for e in events} == {STALE}
     finishes = {int(r.entity_id): changes(r) for r in await audits(env, "schedule_run.finish")}
     assert finishes == {
         running: {"status": ("running", "failed"), "error": ("", STALE)},
         pending: {"status": ("pending", "failed"), "error": ("", STALE)},
+        fresh: {"status": ("running", "failed"), "error": ("", STALE)},
     }
 
 
@@ -112,23 +118,26 @@ async def test_a_live_replicas_run_is_never_failed_by_another(env: Env, clock: C
             schedule = await a.stub.CreateSchedule(dq_schedule(enabled=False))
             run = await a.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id))
             await eventually(lambda: asyncio.sleep(0, len(quality.requests)), lambda n: n == 1)
-            # Eight stale periods while the dispatch hangs; b sweeps for stale runs all along.
-            for _ in range(8):
-                await asyncio.sleep(LEASE["run_stale_seconds"] / 2)
+            assert a.service.leases.held() == [run.id]
+            # Eight stale periods while the dispatch hangs: a renews its lease each half period,
+            # b sweeps for stale runs after every step.
+            for _ in range(16):
+                clock.advance(STALE_SECONDS / 2)
+                await a.service.leases.renew()
                 await b.service.runs.recover_stale()
                 rows = await env.sql(
-                    "SELECT status, worker, extract(epoch FROM now() - heartbeat_at) AS age"
-                    " FROM scheduler.schedule_runs WHERE id = $1",
+                    "SELECT status, worker, heartbeat_at FROM scheduler.schedule_runs"
+                    " WHERE id = $1",
                     run.id,
                 )
                 assert rows[0]["status"] == "running", rows
-                assert rows[0]["worker"] == a.service.runs.worker_id != b.service.runs.worker_id
-                assert rows[0]["age"] < LEASE["run_stale_seconds"], rows
+                assert rows[0]["worker"] == a.service.leases.worker != b.service.leases.worker
+                assert rows[0]["heartbeat_at"] == clock.now, rows
             gate.set()
             runs = await eventually(
-                lambda: runs_of(b, schedule.id), lambda rs: rs[0].status == "succeeded"
+                lambda: runs_of(b, schedule.id), lambda rs: status(rs[0]) == "succeeded"
             )
-    assert (runs[0].status, runs[0].error) == ("succeeded", "")
+    assert (status(runs[0]), runs[0].error) == ("succeeded", "")
     assert await failed_events(env) == []
 
 
@@ -167,23 +176,23 @@ async def test_deleting_a_schedule_keeps_its_run_history(env: Env, clock: Clock)
             gate.set()
             quality.failures.clear()
             done = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
-            assert done.status == "succeeded"
+            assert status(done) == "succeeded"
             # A second run whose first attempt is in flight when the schedule goes: its retry
             # must not dispatch for a schedule that no longer exists.
             gate.clear()
             quality.failures.append(grpc.StatusCode.UNAVAILABLE)
-            clock.advance(seconds=1)
+            clock.advance(1)
             retried = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id))
             await eventually(lambda: asyncio.sleep(0, len(quality.requests)), lambda n: n == 2)
             await s.stub.DeleteSchedule(pb.DeleteScheduleRequest(id=schedule.id))
             gate.set()
             listed = await eventually(
                 lambda: s.stub.ListRuns(pb.ListRunsRequest()),
-                lambda got: got.items[0].status == "failed",
+                lambda got: status(got.items[0]) == "failed",
             )
             await expect_not_found(s, schedule.id)
     assert len(quality.requests) == 2  # no dispatch after the deletion
-    got = [(r.id, r.schedule_id, r.schedule_name, r.status, r.error) for r in listed.items]
+    got = [(r.id, r.schedule_id, r.schedule_name, status(r), r.error) for r in listed.items]
     assert got == [
         (retried.id, 0, "dq orders", "failed", SCHEDULE_DELETED),
         (done.id, 0, "dq orders", "succeeded", ""),

@@ -22,6 +22,7 @@ from scheduler_testkit import (
     runs_of,
     scan_schedule,
     start_scheduler,
+    status,
 )
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
@@ -68,7 +69,7 @@ async def test_two_replicas_fire_each_minute_exactly_once(
         assert sorted(r.scheduled_for.ToDatetime(UTC) for r in runs) == [
             MINUTE + timedelta(minutes=m) for m in range(3)
         ]
-        assert {r.status for r in runs} == {"succeeded"}, runs
+        assert {status(r) for r in runs} == {"succeeded"}, runs
         assert all(r.trigger == "cron" and r.attempt == 1 for r in runs)
         rows = await env.sql("SELECT count(*) AS n FROM scheduler.schedule_runs")
         assert rows[0]["n"] == 3
@@ -82,7 +83,7 @@ async def test_two_replicas_fire_each_minute_exactly_once(
     completed = await env.outbox_events("datacompass.scheduler.run.completed")
     assert len(completed) == 3
     payload = pb.ScheduleRun()
-    assert completed[0].data.Unpack(payload) and payload.status == "succeeded"
+    assert completed[0].data.Unpack(payload) and status(payload) == "succeeded"
     assert runs_total("metadata_scan", "succeeded") - before == 3
 
 
@@ -96,7 +97,7 @@ async def test_a_slot_older_than_the_grace_is_skipped_not_fired(
         slot = schedule.next_run_at.ToDatetime(UTC)  # 11:00
         clock.set(slot + timedelta(seconds=61))  # the scheduler was down at 11:00
         runs = await eventually(lambda: runs_of(s, schedule.id), lambda rs: len(rs) == 1)
-        assert [(r.status, r.scheduled_for.ToDatetime(UTC)) for r in runs] == [
+        assert [(status(r), r.scheduled_for.ToDatetime(UTC)) for r in runs] == [
             ("skipped_misfire", slot)
         ]
         assert "misfire" in runs[0].error and runs[0].attempt == 0
@@ -108,7 +109,7 @@ async def test_a_slot_older_than_the_grace_is_skipped_not_fired(
         runs = await eventually(
             lambda: runs_of(s, schedule.id), lambda rs: len(rs) == 3 and finished(rs)
         )
-        got = sorted((r.scheduled_for.ToDatetime(UTC), r.status) for r in runs)
+        got = sorted((r.scheduled_for.ToDatetime(UTC), status(r)) for r in runs)
         assert got == [
             (slot, "skipped_misfire"),
             (slot + timedelta(hours=1), "skipped_misfire"),
@@ -124,7 +125,7 @@ async def test_transient_failures_are_retried_until_success(env: Env, clock: Clo
         async with start_scheduler(env, clock) as s:
             schedule = await s.stub.CreateSchedule(dq_schedule())
             run = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
-    assert (run.status, run.attempt, run.target_id) == ("succeeded", 3, "4003"), run
+    assert (status(run), run.attempt, run.target_id) == ("succeeded", 3, "4003"), run
     assert [(r.object_ref, r.days, r.wait) for r in quality.requests] == [
         ("shop.sales.orders", 3, False)
     ] * 3
@@ -137,7 +138,7 @@ async def test_transient_failures_give_up_after_max_attempts(env: Env, clock: Cl
     async with start_scheduler(env, clock) as s:
         schedule = await s.stub.CreateSchedule(dq_schedule(max_attempts=2))
         run = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
-    assert (run.status, run.attempt) == ("failed", 2), run
+    assert (status(run), run.attempt) == ("failed", 2), run
     assert "UNAVAILABLE" in run.error and "transient" in run.error
     failed = await env.outbox_events("datacompass.scheduler.run.failed")
     assert len(failed) == 1
@@ -150,7 +151,7 @@ async def test_permanent_failures_fail_at_once(env: Env, clock: Clock) -> None:
         async with start_scheduler(env, clock) as s:
             schedule = await s.stub.CreateSchedule(dq_schedule())
             run = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
-    assert (run.status, run.attempt) == ("failed", 1), run
+    assert (status(run), run.attempt) == ("failed", 1), run
     assert "NOT_FOUND" in run.error and "permanent" in run.error
     assert len(quality.requests) == 1
 
@@ -164,19 +165,19 @@ async def test_run_now_dispatches_a_scan_as_the_caller(
         run = await s.stub.RunNow(
             pb.RunNowRequest(schedule_id=schedule.id, wait=True), metadata=caller
         )
-        assert (run.status, run.trigger, run.triggered_by) == ("succeeded", "manual", "user:ada")
+        assert (status(run), run.trigger, run.triggered_by) == ("succeeded", "manual", "user:ada")
         assert run.scheduled_for.ToDatetime(UTC) == START
         scans = await catalog.settled_scans(1)
         assert [str(x.id) for x in scans] == [run.target_id]
         # Without wait the run comes back pending and finishes in the background.
         clock.advance(seconds=1)
         queued = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id))
-        assert queued.status in ("pending", "running")
+        assert status(queued) in ("pending", "running")
         runs = await eventually(
             lambda: runs_of(s, schedule.id), lambda rs: len(rs) == 2 and finished(rs)
         )
         assert [r.id for r in runs] == [queued.id, run.id]  # newest first
-        assert runs[0].status == "succeeded"
+        assert status(runs[0]) == "succeeded"
         # Two manual runs at the same instant would be the same slot.
         clock.advance(seconds=1)
         await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
@@ -207,6 +208,6 @@ async def test_lag_is_observed_for_cron_runs(env: Env, clock: Clock) -> None:
             runs = await eventually(
                 lambda: runs_of(s, schedule.id), lambda rs: len(rs) == 1 and finished(rs)
             )
-            assert runs[0].status == "succeeded"
+            assert status(runs[0]) == "succeeded"
             assert runs[0].started_at.ToDatetime(UTC) == datetime(2026, 1, 5, 10, 1, 2, tzinfo=UTC)
     assert lag_count() - before == 1

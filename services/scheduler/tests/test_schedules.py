@@ -8,11 +8,19 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 from scheduler_testkit import Clock, Env, Scheduler, dq_schedule, scan_schedule
 
 from datacompass.common.v1 import audit_pb2
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from dckit.protoconv import struct
+
+
+def update(schedule_id: int, **changes: Any) -> pb.UpdateScheduleRequest:
+    """An update of the given fields (named in the mask)."""
+    mask = field_mask_pb2.FieldMask(paths=list(changes))
+    schedule = pb.Schedule(**changes)
+    return pb.UpdateScheduleRequest(id=schedule_id, schedule=schedule, update_mask=mask)
 
 
 async def expect_error(call: Any, code: grpc.StatusCode, text: str) -> None:
@@ -60,25 +68,34 @@ async def test_crud_with_next_run_in_the_time_zone_and_audit(
 
     await expect_error(stub.CreateSchedule(dq_schedule()), grpc.StatusCode.ALREADY_EXISTS, "name:")
     await expect_error(
-        stub.UpdateSchedule(pb.UpdateScheduleRequest(id=created.id, cron="0 25 * * *")),
+        stub.UpdateSchedule(update(created.id, cron="0 25 * * *")),
         grpc.StatusCode.INVALID_ARGUMENT,
         "cron:",
     )
     # A new task type without its params is refused rather than keeping the old ones.
     await expect_error(
-        stub.UpdateSchedule(pb.UpdateScheduleRequest(id=created.id, task_type="metadata_scan")),
+        stub.UpdateSchedule(update(created.id, task_type="metadata_scan")),
         grpc.StatusCode.INVALID_ARGUMENT,
         "params.source_name:",
     )
-    updated = await stub.UpdateSchedule(
-        pb.UpdateScheduleRequest(id=created.id, cron="15 8 * * *", max_attempts=5)
+    # The mask says what changes: none, or a field no update may set, is refused.
+    await expect_error(
+        stub.UpdateSchedule(pb.UpdateScheduleRequest(id=created.id, schedule=pb.Schedule())),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "update_mask: name the fields to change",
     )
+    await expect_error(
+        stub.UpdateSchedule(update(created.id, created_by="mallory", enabled=False)),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "update_mask: cannot change created_by",
+    )
+    updated = await stub.UpdateSchedule(update(created.id, cron="15 8 * * *", max_attempts=5))
     assert updated.cron == "15 8 * * *" and updated.max_attempts == 5
     assert updated.next_run_at.ToDatetime(UTC) == datetime(2026, 3, 29, 6, 15, tzinfo=UTC)
-    disabled = await stub.UpdateSchedule(pb.UpdateScheduleRequest(id=created.id, enabled=False))
+    disabled = await stub.UpdateSchedule(update(created.id, enabled=False))
     assert not disabled.HasField("next_run_at")
     clock.set(datetime(2026, 4, 10, 12, tzinfo=UTC))
-    enabled = await stub.UpdateSchedule(pb.UpdateScheduleRequest(id=created.id, enabled=True))
+    enabled = await stub.UpdateSchedule(update(created.id, enabled=True))
     # Re-enabled: the next slot from now, not the ones missed while disabled.
     assert enabled.next_run_at.ToDatetime(UTC) == datetime(2026, 4, 11, 6, 15, tzinfo=UTC)
 
@@ -126,9 +143,9 @@ async def test_run_reads_refuse_bad_input(scheduler: Scheduler) -> None:
         stub.ListRuns(pb.ListRunsRequest(schedule_id=999)), grpc.StatusCode.NOT_FOUND, "999"
     )
     await expect_error(
-        stub.ListRuns(pb.ListRunsRequest(status="done")),
+        stub.ListRuns(pb.ListRunsRequest(status=99)),  # a value this server does not know
         grpc.StatusCode.INVALID_ARGUMENT,
-        "status:",
+        "ScheduleRunStatus: unknown value 99",
     )
     await expect_error(
         stub.ListRuns(pb.ListRunsRequest(page={"cursor": "garbage"})),

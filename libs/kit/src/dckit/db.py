@@ -1,12 +1,16 @@
-"""Async engine and one session (= one transaction) per unit of work."""
+"""Async engine and one session (= one transaction) per unit of work; repositories' building
+blocks (rows → domain records, the by-id rows of a table)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any, Generic, TypeVar
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from sqlalchemy import text
+from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,7 +18,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from dckit.errors import AlreadyExists
 from dckit.settings import to_asyncpg_url
+
+T = TypeVar("T")
 
 
 class Database:
@@ -38,3 +45,62 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def record(cls: type[T], row: Mapping[Any, Any], **given: Any) -> T:
+    """Dataclass `cls` from the same-named columns of `row` (other columns are left out), so
+    repositories hand out domain records, never SQLAlchemy rows; `given` fields win."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = [f.name for f in fields if f.init and f.name not in given]
+    return cls(**{name: row[name] for name in names}, **given)
+
+
+class TableRows(Generic[T]):
+    """The rows of one table by `id`, as domain records (`to_record`): insert, get (locked
+    for update if asked), update, delete. A unique violation is AlreadyExists with
+    `conflict(values)` as its message, and leaves the caller's transaction usable; `touch`
+    names a column set to now() by every update (e.g. `updated_at`). Repositories subclass it
+    and add their queries."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        table: Table,
+        to_record: Callable[[Mapping[Any, Any]], T],
+        *,
+        conflict: Callable[[Mapping[str, Any]], str],
+        touch: str = "",
+    ) -> None:
+        self.s, self.table, self.to_record = session, table, to_record
+        self.conflict, self.touch = conflict, touch
+
+    async def insert(self, values: Mapping[str, Any]) -> T:
+        query = insert(self.table).values(**values).returning(self.table)
+        return await self._write(query, values)
+
+    async def get(self, row_id: int, *, for_update: bool = False) -> T | None:
+        query = select(self.table).where(self.table.c.id == row_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.s.execute(query)).mappings().first()
+        return None if row is None else self.to_record(row)
+
+    async def update(self, row_id: int, values: Mapping[str, Any]) -> T:
+        touched = {self.touch: func.now()} if self.touch else {}
+        query = (
+            update(self.table)
+            .where(self.table.c.id == row_id)
+            .values(**values, **touched)
+            .returning(self.table)
+        )
+        return await self._write(query, values)
+
+    async def delete(self, row_id: int) -> None:
+        await self.s.execute(delete(self.table).where(self.table.c.id == row_id))
+
+    async def _write(self, query: Any, values: Mapping[str, Any]) -> T:
+        try:
+            async with self.s.begin_nested():  # a savepoint: a conflict spoils nothing else
+                return self.to_record((await self.s.execute(query)).mappings().one())
+        except IntegrityError as exc:
+            raise AlreadyExists(self.conflict(values)) from exc

@@ -8,9 +8,10 @@ that the process doing it holds by a lease.
 - on shutdown a process gives its runs a grace period, then fails the rest itself (`drain`)
   instead of leaving them for another replica's sweep.
 
-A lost run is failed and handed to `on_lost` in the same transaction, so its failure event and
-audit record are written with it. Time comes from the database (`now()`, so replicas agree)
-unless a `clock` is given; tests give a `ManualClock` and drive time instead of sleeping."""
+A lost run is failed and handed to `on_lost` in the same transaction (its row, with the status
+it had under `PREVIOUS_STATUS`), so its failure event and audit record are written with it.
+Time comes from the database (`now()`, so replicas agree) unless a `clock` is given; tests give
+a `ManualClock` and drive time instead of sleeping."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Table, func, literal, or_, update
+from sqlalchemy import ColumnElement, Table, func, literal, or_, select, update
 from sqlalchemy.types import DateTime
 
 from dckit.clock import Clock
@@ -30,6 +31,8 @@ from dckit.uow import Transactions, UnitOfWork
 log = logging.getLogger(__name__)
 
 Row = Mapping[str, Any]
+# Key of a lost run's row (besides its columns) holding the status it had before it was failed.
+PREVIOUS_STATUS = "previous_status"
 U = TypeVar("U", bound=UnitOfWork)
 
 
@@ -151,9 +154,20 @@ class Leases(Generic[U]):
         t = self.runs.table
         now = self._now()
         async with self.tx() as uow:
+            # Lock first to learn each run's status before (its audit record says what the
+            # failure changed); rows that finish meanwhile no longer match once the lock is ours.
+            locked = await uow.session.execute(
+                select(t.c.id, t.c.status)
+                .where(t.c.status.in_(self.runs.active), condition)
+                .order_by(t.c.id)
+                .with_for_update()
+            )
+            previous = {r.id: r.status for r in locked}
+            if not previous:
+                return []
             result = await uow.session.execute(
                 update(t)
-                .where(t.c.status.in_(self.runs.active), condition)
+                .where(t.c.id.in_(list(previous)))
                 .values(
                     status=self.runs.failed,
                     error=reason,
@@ -162,7 +176,10 @@ class Leases(Generic[U]):
                 )
                 .returning(*t.c)
             )
-            rows: list[Row] = [dict(r) for r in result.mappings().all()]
+            rows: list[Row] = sorted(
+                ({**r, PREVIOUS_STATUS: previous[r["id"]]} for r in result.mappings().all()),
+                key=lambda r: r["id"],
+            )
             if rows and self.on_lost is not None:
                 await self.on_lost(uow, rows)
         if rows:

@@ -1,12 +1,25 @@
-"""Conversions between database values and protobuf well-known types, shared by every
-service's API mappers."""
+"""Conversions between records (database values, domain dataclasses) and protobuf messages,
+shared by every service's API mappers: well-known types, enum labels, by-name message
+builders and FieldMask partial updates."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import dataclasses
+import re
+from collections.abc import Collection, Iterable, Mapping
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, Generic, TypeVar
 
-from google.protobuf import json_format, struct_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2, json_format, struct_pb2, timestamp_pb2
+from google.protobuf.message import Message
+
+from dckit.errors import InvalidArgument
+
+M = TypeVar("M", bound=Message)
+# Protobuf descriptors (pure-Python or upb classes, which the stubs type apart).
+EnumDescriptor = Any
+FieldDescriptor = Any
 
 
 def ts(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -37,3 +50,170 @@ def whole_numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [whole_numbers(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------- enums
+# REST and domain code name an enum value by its lower-case name without the enum's prefix:
+# `running` for `SCAN_STATUS_RUNNING` of `ScanStatus` (docs/proto-style.md).
+
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def _enum_prefix(enum: EnumDescriptor) -> str:
+    return _CAMEL_BOUNDARY.sub("_", enum.name).upper() + "_"
+
+
+def enum_labels(enum: EnumDescriptor) -> list[str]:
+    """Every label of `enum` but the `_UNSPECIFIED` zero, in declaration order."""
+    return [enum_label(enum, v.number) for v in enum.values if v.number != 0]
+
+
+def enum_label(enum: EnumDescriptor, number: int) -> str:
+    """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running` ("" for the unspecified zero)."""
+    if number == 0:
+        return ""
+    value = enum.values_by_number.get(number)
+    if value is None:  # a newer client's value (proto3 enums are open)
+        raise InvalidArgument(f"{enum.name}: unknown value {number}")
+    return str(value.name).removeprefix(_enum_prefix(enum)).lower()
+
+
+def enum_number(enum: EnumDescriptor, label: str, field: str = "") -> int:
+    """`running` → the number of `SCAN_STATUS_RUNNING`; "" → 0 (unspecified). InvalidArgument
+    naming `field` (default: the enum) and the allowed labels for anything else."""
+    if not label:
+        return 0
+    value = enum.values_by_name.get(_enum_prefix(enum) + label.upper())
+    if value is None or value.number == 0 or label != label.lower():
+        allowed = ", ".join(enum_labels(enum))
+        raise InvalidArgument(f"{field or enum.name}: must be one of {allowed}")
+    return int(value.number)
+
+
+# ---------------------------------------------------------------- records → messages
+
+
+def _values(record: Any) -> Mapping[str, Any]:
+    """A record's fields by name: a mapping as it is, a dataclass instance by its fields."""
+    if isinstance(record, Mapping):
+        return record
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+
+
+class ProtoFrom(Generic[M]):
+    """Builds protobuf `message` from records (dataclasses of type `record`, or mappings) by
+    field name: datetime → Timestamp, dict → Struct, a label (or a str enum) → enum value,
+    None → unset; `rename` maps a proto field to the record field it reads. Every proto field
+    must be read from the record, given per call (`custom`) or `ignore`d: checked when the
+    builder is declared (at import), so a new proto field is never silently left empty."""
+
+    def __init__(
+        self,
+        message: type[M],
+        record: type[Any] | None = None,
+        *,
+        rename: Mapping[str, str] | None = None,
+        custom: Collection[str] = (),
+        ignore: Collection[str] = (),
+    ) -> None:
+        self.message = message
+        self.rename = dict(rename or {})
+        self.custom = frozenset(custom)
+        self.fields = [
+            f for f in message.DESCRIPTOR.fields if f.name not in self.custom | set(ignore)
+        ]
+        if record is not None:
+            have = {f.name for f in dataclasses.fields(record)}
+            missing = [f.name for f in self.fields if self.rename.get(f.name, f.name) not in have]
+            if missing:
+                where = f"{message.DESCRIPTOR.full_name} ← {record.__name__}"
+                raise TypeError(f"{where}: no record field for proto fields {missing}")
+
+    def __call__(self, record: Any, **custom: Any) -> M:
+        unknown = set(custom) - self.custom
+        if unknown:
+            raise TypeError(f"{self.message.__name__}: not custom fields: {sorted(unknown)}")
+        values = _values(record)
+        out: dict[str, Any] = {}
+        for field in self.fields:
+            value = values[self.rename.get(field.name, field.name)]
+            if value is not None:
+                out[field.name] = _to_field(field, value)
+        return self.message(**out, **custom)
+
+
+def _enum(field: FieldDescriptor, value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    label = value.value if isinstance(value, Enum) else value
+    return enum_number(field.enum_type, label, field.name)
+
+
+def _to_field(field: FieldDescriptor, value: Any) -> Any:
+    if field.is_repeated:
+        if field.enum_type is not None:
+            return [_enum(field, v) for v in value]
+        return list(value)
+    if field.enum_type is not None:
+        return _enum(field, value)
+    kind = field.message_type.full_name if field.message_type is not None else ""
+    if kind == "google.protobuf.Timestamp":
+        return ts(value)
+    if kind == "google.protobuf.Struct":
+        return struct(dict(value))
+    return value
+
+
+# ---------------------------------------------------------------- requests → values
+
+
+def from_proto(message: Message, names: Iterable[str], *, only_set: bool = False) -> dict[str, Any]:
+    """The named fields of `message` as plain values: Struct → dict (whole numbers as ints),
+    repeated → list, enum → label, Timestamp → datetime (None when unset). `only_set` leaves
+    out `optional` scalars the message does not set, so the domain's defaults apply."""
+    fields = message.DESCRIPTOR.fields_by_name
+    return {
+        name: _from_field(message, fields[name])
+        for name in names
+        if not (only_set and _unset_optional(message, fields[name]))
+    }
+
+
+def _unset_optional(message: Message, field: FieldDescriptor) -> bool:
+    scalar = field.message_type is None and not field.is_repeated
+    return bool(scalar and field.has_presence and not message.HasField(field.name))
+
+
+def _from_field(message: Message, field: FieldDescriptor) -> Any:
+    value = getattr(message, field.name)
+    if field.is_repeated:
+        if field.enum_type is not None:
+            return [enum_label(field.enum_type, v) for v in value]
+        return list(value)
+    if field.enum_type is not None:
+        return enum_label(field.enum_type, value)
+    kind = field.message_type.full_name if field.message_type is not None else ""
+    if kind == "google.protobuf.Struct":
+        return whole_numbers(from_struct(value))
+    if kind == "google.protobuf.Timestamp":
+        return value.ToDatetime(tzinfo=UTC) if message.HasField(field.name) else None
+    return value
+
+
+def masked(
+    message: Message, mask: field_mask_pb2.FieldMask, updatable: Collection[str]
+) -> dict[str, Any]:
+    """The changes a partial update asks for: the fields of `message` named in `mask` (a field
+    in the mask but unset in the message is cleared: its zero value). InvalidArgument for an
+    empty mask or a path outside `updatable` (docs/proto-style.md)."""
+    paths = list(dict.fromkeys(mask.paths))
+    if not paths:
+        raise InvalidArgument(
+            f"update_mask: name the fields to change (any of {', '.join(updatable)})"
+        )
+    unknown = [p for p in paths if p not in updatable]
+    if unknown:
+        raise InvalidArgument(
+            f"update_mask: cannot change {', '.join(unknown)} (only {', '.join(updatable)})"
+        )
+    return from_proto(message, paths)

@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from datacompass.common.v1.events_pb2 import EventEnvelope
 from datacompass.notifier.v1 import notifier_pb2, notifier_pb2_grpc
 from dckit.bus import EventBus
+from dckit.clock import utc_now
 from dckit.consumer import IdempotentConsumer
 from dckit.crypto import SecretBox
 from dckit.db import Database
@@ -18,15 +21,20 @@ from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
 from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
-from notifier_service.adapters.events import DECODERS
-from notifier_service.adapters.senders import Senders
+from dckit.uow import Transactions
+from notifier_service.adapters.channels import ChannelTypes
+from notifier_service.adapters.channels.base import Env
+from notifier_service.adapters.channels.http import Http
+from notifier_service.api.notices_mappers import NOTICES
 from notifier_service.api.servicer import NotifierServicer
 from notifier_service.application.channels import ChannelUseCases
-from notifier_service.application.planner import Planner
+from notifier_service.application.deliveries import DeliveryLog, Sender, SendPolicy
+from notifier_service.application.notices import Planner
 from notifier_service.application.rules import RuleUseCases
-from notifier_service.application.sender import Sender
 from notifier_service.config import NotifierSettings
 from notifier_service.db.tables import SCHEMA, outbox, processed_events
+from notifier_service.db.unit_of_work import NotifierUnitOfWork
+from notifier_service.telemetry import DeliveryMetrics
 
 SERVICE = "notifier"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -55,44 +63,59 @@ def consumer_name(event_type: str) -> str:
 
 def build(settings: NotifierSettings) -> NotifierService:
     base = foundation(settings, SERVICE, outbox)
-    db, bus, relay = base.db, base.bus, base.relay
-    box = SecretBox(settings.encryption_key.get_secret_value())
-    senders = Senders(settings.send_timeout_seconds)
-    wake = asyncio.Event()
+    tx = Transactions(base.db, base.outbox, NotifierUnitOfWork)
+    http = Http(settings.send_timeout_seconds)
+    wake = asyncio.Event()  # the planner nudges the sender
     channels = ChannelUseCases(
-        db, base.outbox, box, senders, settings.slack_allowed_hosts,
-        settings.public_url,
-    )  # fmt: skip
-    rules = RuleUseCases(db, base.outbox)
-    planner = Planner(settings.public_url, wake)
+        tx,
+        ChannelTypes(Env(http, settings)),
+        SecretBox(settings.encryption_key.get_secret_value()),
+        public_url=settings.public_url,
+        clock=utc_now,
+    )
+    rules = RuleUseCases(tx, NOTICES.subscriptions)
+    planner = Planner(wake, utc_now)
+
+    async def on_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+        # The consumer's transaction: the event id and its deliveries commit together.
+        uow = NotifierUnitOfWork(session, base.outbox)
+        await planner.plan(uow, NOTICES.received(envelope, settings.public_url))
+
     consumers = [
         IdempotentConsumer(
-            bus,
-            db,
+            base.bus,
+            base.db,
             processed_events,
-            durable=consumer_name(t),
-            event_type=t,
-            handler=planner.handle,
+            durable=consumer_name(s.event.name),
+            event_type=s.event.name,
+            handler=on_event,
         )
-        for t in DECODERS
+        for s in NOTICES.subscriptions
     ]
-    sender = Sender(db, senders, channels, settings, wake)
-    servicer = NotifierServicer(channels, rules)
+    policy = SendPolicy(
+        max_attempts=settings.max_attempts,
+        retry_base_seconds=settings.retry_base_seconds,
+        retry_max_seconds=settings.retry_max_seconds,
+        lease_seconds=settings.lease_seconds,
+        resend_unknown_outcome=settings.resend_unknown_outcome,
+        poll_seconds=settings.poll_seconds,
+        batch=settings.sender_batch,
+        concurrency=settings.sender_concurrency,
+    )
+    sender = Sender(tx, channels, DeliveryMetrics(), policy, wake, utc_now)
+    servicer = NotifierServicer(channels, rules, DeliveryLog(tx))
 
     def register(server: grpc.aio.Server) -> None:
         notifier_pb2_grpc.add_NotifierServiceServicer_to_server(servicer, server)
-
-    async def close() -> None:
-        await senders.close()
 
     app = grpc_app(
         base,
         SERVICE_NAME,
         register,
         workers=[sender.run, *(c.run for c in consumers)],
-        on_shutdown=[close],
+        on_shutdown=[http.close],
     )
-    return NotifierService(settings, db, bus, relay, consumers, sender, app)
+    return NotifierService(settings, base.db, base.bus, base.relay, consumers, sender, app)
 
 
 async def start(service: NotifierService) -> None:

@@ -20,3 +20,16 @@ DELIVERY_SECONDS = Histogram(
     "Time from the event to its successful delivery",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
 )
+
+
+class DeliveryMetrics:
+    """application.ports.DeliveryMetrics over the counters above."""
+
+    def sent(self, channel_type: str, lag_seconds: float) -> None:
+        SENT.labels(channel_type).inc()
+        DELIVERY_SECONDS.observe(lag_seconds)
+
+    def failed(self, channel_type: str, reason: str, *, dead: bool) -> None:
+        FAILED.labels(channel_type, reason).inc()
+        if dead:
+            DEAD.labels(channel_type, reason).inc()

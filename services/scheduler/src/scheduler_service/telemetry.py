@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prometheus_client import Counter, Histogram
 
-from scheduler_service.db.repository import Row
+from scheduler_service.domain.runs import CRON, ScheduleRun
 
 RUNS = Counter(
     "dc_scheduler_runs_total",
@@ -21,12 +21,11 @@ LAG = Histogram(
 )
 
 
-def observe_fired(run: Row, started_at: datetime) -> None:
-    if run["trigger"] == "cron":  # a manual run has no schedule to be late for
-        LAG.labels(run["task_type"]).observe(
-            max(0.0, (started_at - run["scheduled_for"]).total_seconds())
-        )
+def observe_fired(run: ScheduleRun, started_at: datetime) -> None:
+    if run.trigger == CRON:  # a manual run has no schedule to be late for
+        lag = (started_at - run.scheduled_for).total_seconds()
+        LAG.labels(run.task_type).observe(max(0.0, lag))
 
 
-def observe_finished(run: Row) -> None:
-    RUNS.labels(run["task_type"], run["status"]).inc()
+def observe_finished(run: ScheduleRun) -> None:
+    RUNS.labels(run.task_type, run.status.value).inc()

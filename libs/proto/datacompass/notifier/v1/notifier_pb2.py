@@ -23,61 +23,64 @@ _sym_db = _symbol_database.Default()
 
 
 from datacompass.common.v1 import paging_pb2 as datacompass_dot_common_dot_v1_dot_paging__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&datacompass/notifier/v1/notifier.proto\x12\x17\x64\x61tacompass.notifier.v1\x1a\"datacompass/common/v1/paging.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe8\x01\n\x07\x43hannel\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63hannel_type\x18\x03 \x01(\t\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0bsecrets_set\x18\x05 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x85\x01\n\x14\x43reateChannelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63hannel_type\x18\x02 \x01(\t\x12\'\n\x06\x63onfig\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07\x65nabled\x18\x04 \x01(\x08H\x00\x88\x01\x01\x42\n\n\x08_enabled\"d\n\x15\x43reateChannelResponse\x12\x31\n\x07\x63hannel\x18\x01 \x01(\x0b\x32 .datacompass.notifier.v1.Channel\x12\x18\n\x10generated_secret\x18\x02 \x01(\t\"]\n\x13ListChannelsRequest\x12\x30\n\x04page\x18\x01 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\x12\x14\n\x0c\x63hannel_type\x18\x02 \x01(\t\"z\n\x14ListChannelsResponse\x12/\n\x05items\x18\x01 \x03(\x0b\x32 .datacompass.notifier.v1.Channel\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\"\x1f\n\x11GetChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x89\x01\n\x14UpdateChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\'\n\x06\x63onfig\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07\x65nabled\x18\x04 \x01(\x08H\x01\x88\x01\x01\x42\x07\n\x05_nameB\n\n\x08_enabled\"\"\n\x14\x44\x65leteChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x17\n\x15\x44\x65leteChannelResponse\" \n\x12TestChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"V\n\x13TestChannelResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08response\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03\"\xb4\x02\n\x04Rule\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x13\n\x0bobject_refs\x18\x04 \x03(\t\x12\x14\n\x0csource_names\x18\x05 \x03(\t\x12\x12\n\npriorities\x18\x06 \x03(\t\x12\x13\n\x0b\x63hannel_ids\x18\x07 \x03(\x03\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x1a\n\x12rate_limit_seconds\x18\t \x01(\x05\x12\x1c\n\x14include_non_breaking\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x82\x02\n\x11\x43reateRuleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x02 \x03(\t\x12\x13\n\x0bobject_refs\x18\x03 \x03(\t\x12\x14\n\x0csource_names\x18\x04 \x03(\t\x12\x12\n\npriorities\x18\x05 \x03(\t\x12\x13\n\x0b\x63hannel_ids\x18\x06 \x03(\x03\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x1f\n\x12rate_limit_seconds\x18\x08 \x01(\x05H\x01\x88\x01\x01\x12\x1c\n\x14include_non_breaking\x18\t \x01(\x08\x42\n\n\x08_enabledB\x15\n\x13_rate_limit_seconds\"D\n\x10ListRulesRequest\x12\x30\n\x04page\x18\x01 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\"t\n\x11ListRulesResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.datacompass.notifier.v1.Rule\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\"\x1c\n\x0eGetRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"c\n\x11UpdateRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12+\n\x04rule\x18\x02 \x01(\x0b\x32\x1d.datacompass.notifier.v1.Rule\x12\x15\n\rupdate_fields\x18\x03 \x03(\t\"\x1f\n\x11\x44\x65leteRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x14\n\x12\x44\x65leteRuleResponse\"\x81\x02\n\x08LogEntry\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0b\x64\x65livery_id\x18\x02 \x01(\x03\x12\x12\n\nchannel_id\x18\x03 \x01(\x03\x12\x14\n\x0c\x63hannel_type\x18\x04 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x05 \x01(\t\x12\x12\n\nevent_type\x18\x06 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x10\n\x08response\x18\t \x01(\t\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x12\n\nlatency_ms\x18\x0b \x01(\x03\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x0eListLogRequest\x12\x30\n\x04page\x18\x01 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\x12\x12\n\nchannel_id\x18\x02 \x01(\x03\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x05 \x01(\x03\"v\n\x0fListLogResponse\x12\x30\n\x05items\x18\x01 \x03(\x0b\x32!.datacompass.notifier.v1.LogEntry\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse2\xb4\t\n\x0fNotifierService\x12n\n\rCreateChannel\x12-.datacompass.notifier.v1.CreateChannelRequest\x1a..datacompass.notifier.v1.CreateChannelResponse\x12k\n\x0cListChannels\x12,.datacompass.notifier.v1.ListChannelsRequest\x1a-.datacompass.notifier.v1.ListChannelsResponse\x12Z\n\nGetChannel\x12*.datacompass.notifier.v1.GetChannelRequest\x1a .datacompass.notifier.v1.Channel\x12`\n\rUpdateChannel\x12-.datacompass.notifier.v1.UpdateChannelRequest\x1a .datacompass.notifier.v1.Channel\x12n\n\rDeleteChannel\x12-.datacompass.notifier.v1.DeleteChannelRequest\x1a..datacompass.notifier.v1.DeleteChannelResponse\x12h\n\x0bTestChannel\x12+.datacompass.notifier.v1.TestChannelRequest\x1a,.datacompass.notifier.v1.TestChannelResponse\x12W\n\nCreateRule\x12*.datacompass.notifier.v1.CreateRuleRequest\x1a\x1d.datacompass.notifier.v1.Rule\x12\x62\n\tListRules\x12).datacompass.notifier.v1.ListRulesRequest\x1a*.datacompass.notifier.v1.ListRulesResponse\x12Q\n\x07GetRule\x12\'.datacompass.notifier.v1.GetRuleRequest\x1a\x1d.datacompass.notifier.v1.Rule\x12W\n\nUpdateRule\x12*.datacompass.notifier.v1.UpdateRuleRequest\x1a\x1d.datacompass.notifier.v1.Rule\x12\x65\n\nDeleteRule\x12*.datacompass.notifier.v1.DeleteRuleRequest\x1a+.datacompass.notifier.v1.DeleteRuleResponse\x12\\\n\x07ListLog\x12\'.datacompass.notifier.v1.ListLogRequest\x1a(.datacompass.notifier.v1.ListLogResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&datacompass/notifier/v1/notifier.proto\x12\x17\x64\x61tacompass.notifier.v1\x1a\"datacompass/common/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe8\x01\n\x07\x43hannel\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63hannel_type\x18\x03 \x01(\t\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x13\n\x0bsecrets_set\x18\x05 \x03(\t\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x85\x01\n\x14\x43reateChannelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x63hannel_type\x18\x02 \x01(\t\x12\'\n\x06\x63onfig\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07\x65nabled\x18\x04 \x01(\x08H\x00\x88\x01\x01\x42\n\n\x08_enabled\"d\n\x15\x43reateChannelResponse\x12\x31\n\x07\x63hannel\x18\x01 \x01(\x0b\x32 .datacompass.notifier.v1.Channel\x12\x18\n\x10generated_secret\x18\x02 \x01(\t\"]\n\x13ListChannelsRequest\x12\x30\n\x04page\x18\x01 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\x12\x14\n\x0c\x63hannel_type\x18\x02 \x01(\t\"z\n\x14ListChannelsResponse\x12/\n\x05items\x18\x01 \x03(\x0b\x32 .datacompass.notifier.v1.Channel\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\"\x1f\n\x11GetChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\xa3\x01\n\x14UpdateChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x31\n\x07\x63hannel\x18\x05 \x01(\x0b\x32 .datacompass.notifier.v1.Channel\x12/\n\x0bupdate_mask\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskJ\x04\x08\x02\x10\x05R\x04nameR\x06\x63onfigR\x07\x65nabled\"\"\n\x14\x44\x65leteChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x17\n\x15\x44\x65leteChannelResponse\" \n\x12TestChannelRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"V\n\x13TestChannelResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08response\x18\x02 \x01(\t\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12\x12\n\nlatency_ms\x18\x04 \x01(\x03\"\xb4\x02\n\x04Rule\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x13\n\x0bobject_refs\x18\x04 \x03(\t\x12\x14\n\x0csource_names\x18\x05 \x03(\t\x12\x12\n\npriorities\x18\x06 \x03(\t\x12\x13\n\x0b\x63hannel_ids\x18\x07 \x03(\x03\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x1a\n\x12rate_limit_seconds\x18\t \x01(\x05\x12\x1c\n\x14include_non_breaking\x18\n \x01(\x08\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x82\x02\n\x11\x43reateRuleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x02 \x03(\t\x12\x13\n\x0bobject_refs\x18\x03 \x03(\t\x12\x14\n\x0csource_names\x18\x04 \x03(\t\x12\x12\n\npriorities\x18\x05 \x03(\t\x12\x13\n\x0b\x63hannel_ids\x18\x06 \x03(\x03\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x1f\n\x12rate_limit_seconds\x18\x08 \x01(\x05H\x01\x88\x01\x01\x12\x1c\n\x14include_non_breaking\x18\t \x01(\x08\x42\n\n\x08_enabledB\x15\n\x13_rate_limit_seconds\"D\n\x10ListRulesRequest\x12\x30\n\x04page\x18\x01 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\"t\n\x11ListRulesResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.datacompass.notifier.v1.Rule\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\"\x1c\n\x0eGetRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x92\x01\n\x11UpdateRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12+\n\x04rule\x18\x02 \x01(\x0b\x32\x1d.datacompass.notifier.v1.Rule\x12/\n\x0bupdate_mask\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskJ\x04\x08\x03\x10\x04R\rupdate_fields\"\x1f\n\x11\x44\x65leteRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x14\n\x12\x44\x65leteRuleResponse\"\xaf\x02\n\x08LogEntry\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0b\x64\x65livery_id\x18\x02 \x01(\x03\x12\x12\n\nchannel_id\x18\x03 \x01(\x03\x12\x14\n\x0c\x63hannel_type\x18\x04 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x05 \x01(\t\x12\x12\n\nevent_type\x18\x06 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x07 \x01(\x05\x12\x36\n\x06status\x18\r \x01(\x0e\x32&.datacompass.notifier.v1.AttemptStatus\x12\x10\n\x08response\x18\t \x01(\t\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x12\n\nlatency_ms\x18\x0b \x01(\x03\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampJ\x04\x08\x08\x10\t\"\xbd\x01\n\x0eListLogRequest\x12\x30\n\x04page\x18\x01 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\x12\x12\n\nchannel_id\x18\x02 \x01(\x03\x12\x36\n\x06status\x18\x06 \x01(\x0e\x32&.datacompass.notifier.v1.AttemptStatus\x12\x12\n\nevent_type\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x05 \x01(\x03J\x04\x08\x03\x10\x04\"v\n\x0fListLogResponse\x12\x30\n\x05items\x18\x01 \x03(\x0b\x32!.datacompass.notifier.v1.LogEntry\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse*~\n\rAttemptStatus\x12\x1e\n\x1a\x41TTEMPT_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41TTEMPT_STATUS_SENT\x10\x01\x12\x1b\n\x17\x41TTEMPT_STATUS_RETRYING\x10\x02\x12\x17\n\x13\x41TTEMPT_STATUS_DEAD\x10\x03\x32\xb4\t\n\x0fNotifierService\x12n\n\rCreateChannel\x12-.datacompass.notifier.v1.CreateChannelRequest\x1a..datacompass.notifier.v1.CreateChannelResponse\x12k\n\x0cListChannels\x12,.datacompass.notifier.v1.ListChannelsRequest\x1a-.datacompass.notifier.v1.ListChannelsResponse\x12Z\n\nGetChannel\x12*.datacompass.notifier.v1.GetChannelRequest\x1a .datacompass.notifier.v1.Channel\x12`\n\rUpdateChannel\x12-.datacompass.notifier.v1.UpdateChannelRequest\x1a .datacompass.notifier.v1.Channel\x12n\n\rDeleteChannel\x12-.datacompass.notifier.v1.DeleteChannelRequest\x1a..datacompass.notifier.v1.DeleteChannelResponse\x12h\n\x0bTestChannel\x12+.datacompass.notifier.v1.TestChannelRequest\x1a,.datacompass.notifier.v1.TestChannelResponse\x12W\n\nCreateRule\x12*.datacompass.notifier.v1.CreateRuleRequest\x1a\x1d.datacompass.notifier.v1.Rule\x12\x62\n\tListRules\x12).datacompass.notifier.v1.ListRulesRequest\x1a*.datacompass.notifier.v1.ListRulesResponse\x12Q\n\x07GetRule\x12\'.datacompass.notifier.v1.GetRuleRequest\x1a\x1d.datacompass.notifier.v1.Rule\x12W\n\nUpdateRule\x12*.datacompass.notifier.v1.UpdateRuleRequest\x1a\x1d.datacompass.notifier.v1.Rule\x12\x65\n\nDeleteRule\x12*.datacompass.notifier.v1.DeleteRuleRequest\x1a+.datacompass.notifier.v1.DeleteRuleResponse\x12\\\n\x07ListLog\x12\'.datacompass.notifier.v1.ListLogRequest\x1a(.datacompass.notifier.v1.ListLogResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datacompass.notifier.v1.notifier_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=167
-  _globals['_CHANNEL']._serialized_end=399
-  _globals['_CREATECHANNELREQUEST']._serialized_start=402
-  _globals['_CREATECHANNELREQUEST']._serialized_end=535
-  _globals['_CREATECHANNELRESPONSE']._serialized_start=537
-  _globals['_CREATECHANNELRESPONSE']._serialized_end=637
-  _globals['_LISTCHANNELSREQUEST']._serialized_start=639
-  _globals['_LISTCHANNELSREQUEST']._serialized_end=732
-  _globals['_LISTCHANNELSRESPONSE']._serialized_start=734
-  _globals['_LISTCHANNELSRESPONSE']._serialized_end=856
-  _globals['_GETCHANNELREQUEST']._serialized_start=858
-  _globals['_GETCHANNELREQUEST']._serialized_end=889
-  _globals['_UPDATECHANNELREQUEST']._serialized_start=892
-  _globals['_UPDATECHANNELREQUEST']._serialized_end=1029
-  _globals['_DELETECHANNELREQUEST']._serialized_start=1031
-  _globals['_DELETECHANNELREQUEST']._serialized_end=1065
-  _globals['_DELETECHANNELRESPONSE']._serialized_start=1067
-  _globals['_DELETECHANNELRESPONSE']._serialized_end=1090
-  _globals['_TESTCHANNELREQUEST']._serialized_start=1092
-  _globals['_TESTCHANNELREQUEST']._serialized_end=1124
-  _globals['_TESTCHANNELRESPONSE']._serialized_start=1126
-  _globals['_TESTCHANNELRESPONSE']._serialized_end=1212
-  _globals['_RULE']._serialized_start=1215
-  _globals['_RULE']._serialized_end=1523
-  _globals['_CREATERULEREQUEST']._serialized_start=1526
-  _globals['_CREATERULEREQUEST']._serialized_end=1784
-  _globals['_LISTRULESREQUEST']._serialized_start=1786
-  _globals['_LISTRULESREQUEST']._serialized_end=1854
-  _globals['_LISTRULESRESPONSE']._serialized_start=1856
-  _globals['_LISTRULESRESPONSE']._serialized_end=1972
-  _globals['_GETRULEREQUEST']._serialized_start=1974
-  _globals['_GETRULEREQUEST']._serialized_end=2002
-  _globals['_UPDATERULEREQUEST']._serialized_start=2004
-  _globals['_UPDATERULEREQUEST']._serialized_end=2103
-  _globals['_DELETERULEREQUEST']._serialized_start=2105
-  _globals['_DELETERULEREQUEST']._serialized_end=2136
-  _globals['_DELETERULERESPONSE']._serialized_start=2138
-  _globals['_DELETERULERESPONSE']._serialized_end=2158
-  _globals['_LOGENTRY']._serialized_start=2161
-  _globals['_LOGENTRY']._serialized_end=2418
-  _globals['_LISTLOGREQUEST']._serialized_start=2421
-  _globals['_LISTLOGREQUEST']._serialized_end=2564
-  _globals['_LISTLOGRESPONSE']._serialized_start=2566
-  _globals['_LISTLOGRESPONSE']._serialized_end=2684
-  _globals['_NOTIFIERSERVICE']._serialized_start=2687
-  _globals['_NOTIFIERSERVICE']._serialized_end=3891
+  _globals['_ATTEMPTSTATUS']._serialized_start=2886
+  _globals['_ATTEMPTSTATUS']._serialized_end=3012
+  _globals['_CHANNEL']._serialized_start=201
+  _globals['_CHANNEL']._serialized_end=433
+  _globals['_CREATECHANNELREQUEST']._serialized_start=436
+  _globals['_CREATECHANNELREQUEST']._serialized_end=569
+  _globals['_CREATECHANNELRESPONSE']._serialized_start=571
+  _globals['_CREATECHANNELRESPONSE']._serialized_end=671
+  _globals['_LISTCHANNELSREQUEST']._serialized_start=673
+  _globals['_LISTCHANNELSREQUEST']._serialized_end=766
+  _globals['_LISTCHANNELSRESPONSE']._serialized_start=768
+  _globals['_LISTCHANNELSRESPONSE']._serialized_end=890
+  _globals['_GETCHANNELREQUEST']._serialized_start=892
+  _globals['_GETCHANNELREQUEST']._serialized_end=923
+  _globals['_UPDATECHANNELREQUEST']._serialized_start=926
+  _globals['_UPDATECHANNELREQUEST']._serialized_end=1089
+  _globals['_DELETECHANNELREQUEST']._serialized_start=1091
+  _globals['_DELETECHANNELREQUEST']._serialized_end=1125
+  _globals['_DELETECHANNELRESPONSE']._serialized_start=1127
+  _globals['_DELETECHANNELRESPONSE']._serialized_end=1150
+  _globals['_TESTCHANNELREQUEST']._serialized_start=1152
+  _globals['_TESTCHANNELREQUEST']._serialized_end=1184
+  _globals['_TESTCHANNELRESPONSE']._serialized_start=1186
+  _globals['_TESTCHANNELRESPONSE']._serialized_end=1272
+  _globals['_RULE']._serialized_start=1275
+  _globals['_RULE']._serialized_end=1583
+  _globals['_CREATERULEREQUEST']._serialized_start=1586
+  _globals['_CREATERULEREQUEST']._serialized_end=1844
+  _globals['_LISTRULESREQUEST']._serialized_start=1846
+  _globals['_LISTRULESREQUEST']._serialized_end=1914
+  _globals['_LISTRULESRESPONSE']._serialized_start=1916
+  _globals['_LISTRULESRESPONSE']._serialized_end=2032
+  _globals['_GETRULEREQUEST']._serialized_start=2034
+  _globals['_GETRULEREQUEST']._serialized_end=2062
+  _globals['_UPDATERULEREQUEST']._serialized_start=2065
+  _globals['_UPDATERULEREQUEST']._serialized_end=2211
+  _globals['_DELETERULEREQUEST']._serialized_start=2213
+  _globals['_DELETERULEREQUEST']._serialized_end=2244
+  _globals['_DELETERULERESPONSE']._serialized_start=2246
+  _globals['_DELETERULERESPONSE']._serialized_end=2266
+  _globals['_LOGENTRY']._serialized_start=2269
+  _globals['_LOGENTRY']._serialized_end=2572
+  _globals['_LISTLOGREQUEST']._serialized_start=2575
+  _globals['_LISTLOGREQUEST']._serialized_end=2764
+  _globals['_LISTLOGRESPONSE']._serialized_start=2766
+  _globals['_LISTLOGRESPONSE']._serialized_end=2884
+  _globals['_NOTIFIERSERVICE']._serialized_start=3015
+  _globals['_NOTIFIERSERVICE']._serialized_end=4219
 # @@protoc_insertion_point(module_scope)

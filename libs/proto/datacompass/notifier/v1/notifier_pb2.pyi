@@ -6,10 +6,12 @@ isort:skip_file
 from collections import abc as _abc
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -20,6 +22,33 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _AttemptStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AttemptStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AttemptStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ATTEMPT_STATUS_UNSPECIFIED: _AttemptStatus.ValueType  # 0
+    ATTEMPT_STATUS_SENT: _AttemptStatus.ValueType  # 1
+    ATTEMPT_STATUS_RETRYING: _AttemptStatus.ValueType  # 2
+    """failed; another attempt is due later"""
+    ATTEMPT_STATUS_DEAD: _AttemptStatus.ValueType  # 3
+    """failed for good (dead-lettered)"""
+
+class AttemptStatus(_AttemptStatus, metaclass=_AttemptStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- log
+
+    What became of a delivery after one attempt.
+    """
+
+ATTEMPT_STATUS_UNSPECIFIED: AttemptStatus.ValueType  # 0
+ATTEMPT_STATUS_SENT: AttemptStatus.ValueType  # 1
+ATTEMPT_STATUS_RETRYING: AttemptStatus.ValueType  # 2
+"""failed; another attempt is due later"""
+ATTEMPT_STATUS_DEAD: AttemptStatus.ValueType  # 3
+"""failed for good (dead-lettered)"""
+Global___AttemptStatus: _TypeAlias = AttemptStatus  # noqa: Y015
 
 @_typing.final
 class Channel(_message.Message):
@@ -202,41 +231,34 @@ Global___GetChannelRequest: _TypeAlias = GetChannelRequest  # noqa: Y015
 
 @_typing.final
 class UpdateChannelRequest(_message.Message):
+    """The fields named in update_mask (name, config, enabled) are copied from `channel`. config
+    is merged, not replaced (secret keys are write-only, so a caller could not resend them):
+    keys given replace the stored ones, secret keys too; absent keys are kept; the merged config
+    is validated again. channel_type cannot change.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    CONFIG_FIELD_NUMBER: _builtins.int
-    ENABLED_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    name: _builtins.str
-    enabled: _builtins.bool
     @_builtins.property
-    def config(self) -> _struct_pb2.Struct:
-        """Keys given replace the stored ones (secret keys too); absent keys are kept; the merged
-        config is validated again.
-        """
-
+    def channel(self) -> Global___Channel: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        name: _builtins.str | None = ...,
-        config: _struct_pb2.Struct | None = ...,
-        enabled: _builtins.bool | None = ...,
+        channel: Global___Channel | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "config", b"config", "enabled", b"enabled", "name", b"name"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_name", b"_name", "config", b"config", "enabled", b"enabled", "id", b"id", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "id", b"id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
-    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
-    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
-    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateChannelRequest: _TypeAlias = UpdateChannelRequest  # noqa: Y015
 
@@ -327,8 +349,8 @@ class Rule(_message.Message):
     """---------------------------------------------------------------- rules
 
     Event types: short names breach_detected, breach_bulk, sync_failed, sync_completed,
-    schema_changed, deprecation_deadline, or any full "datacompass.*" type. Empty = every
-    short type except sync_completed (opt-in).
+    schema_changed, deprecation_deadline, or their full types (datacompass.* subjects of
+    docs/events.md). Empty = every one except sync_completed (opt-in).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -519,30 +541,31 @@ Global___GetRuleRequest: _TypeAlias = GetRuleRequest  # noqa: Y015
 
 @_typing.final
 class UpdateRuleRequest(_message.Message):
-    """Fields named in update_fields are copied from `rule` (so lists can be emptied)."""
+    """The fields named in update_mask are copied from `rule` (so lists can be emptied); any of
+    name, event_types, object_refs, source_names, priorities, channel_ids, enabled,
+    rate_limit_seconds, include_non_breaking.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
     RULE_FIELD_NUMBER: _builtins.int
-    UPDATE_FIELDS_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     @_builtins.property
     def rule(self) -> Global___Rule: ...
     @_builtins.property
-    def update_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """e.g. ["channel_ids", "enabled"]"""
-
+    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
         rule: Global___Rule | None = ...,
-        update_fields: _abc.Iterable[_builtins.str] | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "rule", b"rule", "update_fields", b"update_fields"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -584,7 +607,7 @@ Global___DeleteRuleResponse: _TypeAlias = DeleteRuleResponse  # noqa: Y015
 
 @_typing.final
 class LogEntry(_message.Message):
-    """---------------------------------------------------------------- log"""
+    """One delivery attempt."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -608,8 +631,7 @@ class LogEntry(_message.Message):
     event_id: _builtins.str
     event_type: _builtins.str
     attempt: _builtins.int
-    status: _builtins.str
-    """"sent" | "retrying" | "dead" """
+    status: Global___AttemptStatus.ValueType
     response: _builtins.str
     """HTTP status or SMTP reply"""
     error: _builtins.str
@@ -626,7 +648,7 @@ class LogEntry(_message.Message):
         event_id: _builtins.str = ...,
         event_type: _builtins.str = ...,
         attempt: _builtins.int = ...,
-        status: _builtins.str = ...,
+        status: Global___AttemptStatus.ValueType = ...,
         response: _builtins.str = ...,
         error: _builtins.str = ...,
         latency_ms: _builtins.int = ...,
@@ -650,7 +672,8 @@ class ListLogRequest(_message.Message):
     EVENT_TYPE_FIELD_NUMBER: _builtins.int
     DELIVERY_ID_FIELD_NUMBER: _builtins.int
     channel_id: _builtins.int
-    status: _builtins.str
+    status: Global___AttemptStatus.ValueType
+    """unspecified = every status"""
     event_type: _builtins.str
     delivery_id: _builtins.int
     @_builtins.property
@@ -660,7 +683,7 @@ class ListLogRequest(_message.Message):
         *,
         page: _paging_pb2.PageRequest | None = ...,
         channel_id: _builtins.int = ...,
-        status: _builtins.str = ...,
+        status: Global___AttemptStatus.ValueType = ...,
         event_type: _builtins.str = ...,
         delivery_id: _builtins.int = ...,
     ) -> None: ...

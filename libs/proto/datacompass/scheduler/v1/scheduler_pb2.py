@@ -23,43 +23,46 @@ _sym_db = _symbol_database.Default()
 
 
 from datacompass.common.v1 import paging_pb2 as datacompass_dot_common_dot_v1_dot_paging__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(datacompass/scheduler/v1/scheduler.proto\x12\x18\x64\x61tacompass.scheduler.v1\x1a\"datacompass/common/v1/paging.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x03\n\x08Schedule\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x11\n\ttask_type\x18\x05 \x01(\t\x12\'\n\x06params\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x07\x65nabled\x18\x07 \x01(\x08\x12\x1d\n\x15misfire_grace_seconds\x18\x08 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\t \x01(\x05\x12/\n\x0bnext_run_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x02\n\x15\x43reateScheduleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\x11\n\ttask_type\x18\x04 \x01(\t\x12\'\n\x06params\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07\x65nabled\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\"\n\x15misfire_grace_seconds\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x19\n\x0cmax_attempts\x18\x08 \x01(\x05H\x02\x88\x01\x01\x42\n\n\x08_enabledB\x18\n\x16_misfire_grace_secondsB\x0f\n\r_max_attempts\"[\n\x14ListSchedulesRequest\x12\x11\n\ttask_type\x18\x01 \x01(\t\x12\x30\n\x04page\x18\x02 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\"}\n\x15ListSchedulesResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".datacompass.scheduler.v1.Schedule\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\" \n\x12GetScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\xda\x02\n\x15UpdateScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04\x63ron\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x15\n\x08timezone\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x16\n\ttask_type\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\'\n\x06params\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07\x65nabled\x18\x07 \x01(\x08H\x04\x88\x01\x01\x12\"\n\x15misfire_grace_seconds\x18\x08 \x01(\x05H\x05\x88\x01\x01\x12\x19\n\x0cmax_attempts\x18\t \x01(\x05H\x06\x88\x01\x01\x42\x07\n\x05_nameB\x07\n\x05_cronB\x0b\n\t_timezoneB\x0c\n\n_task_typeB\n\n\x08_enabledB\x18\n\x16_misfire_grace_secondsB\x0f\n\r_max_attempts\"#\n\x15\x44\x65leteScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x18\n\x16\x44\x65leteScheduleResponse\"\xaf\x03\n\x0bScheduleRun\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0bschedule_id\x18\x02 \x01(\x03\x12\x15\n\rschedule_name\x18\x03 \x01(\t\x12\x11\n\ttask_type\x18\x04 \x01(\t\x12\x0f\n\x07trigger\x18\x05 \x01(\t\x12\x14\n\x0ctriggered_by\x18\x06 \x01(\t\x12\x31\n\rscheduled_for\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06status\x18\x08 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\t \x01(\x05\x12.\n\nstarted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65rror\x18\x0c \x01(\t\x12\x11\n\ttarget_id\x18\r \x01(\t\x12\'\n\x06result\x18\x0e \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"2\n\rRunNowRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\x03\x12\x0c\n\x04wait\x18\x02 \x01(\x08\"h\n\x0fListRunsRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\x03\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x30\n\x04page\x18\x03 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\"{\n\x10ListRunsResponse\x12\x34\n\x05items\x18\x01 \x03(\x0b\x32%.datacompass.scheduler.v1.ScheduleRun\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\"\x1b\n\rGetRunRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x32\xbf\x06\n\x10SchedulerService\x12\x65\n\x0e\x43reateSchedule\x12/.datacompass.scheduler.v1.CreateScheduleRequest\x1a\".datacompass.scheduler.v1.Schedule\x12p\n\rListSchedules\x12..datacompass.scheduler.v1.ListSchedulesRequest\x1a/.datacompass.scheduler.v1.ListSchedulesResponse\x12_\n\x0bGetSchedule\x12,.datacompass.scheduler.v1.GetScheduleRequest\x1a\".datacompass.scheduler.v1.Schedule\x12\x65\n\x0eUpdateSchedule\x12/.datacompass.scheduler.v1.UpdateScheduleRequest\x1a\".datacompass.scheduler.v1.Schedule\x12s\n\x0e\x44\x65leteSchedule\x12/.datacompass.scheduler.v1.DeleteScheduleRequest\x1a\x30.datacompass.scheduler.v1.DeleteScheduleResponse\x12X\n\x06RunNow\x12\'.datacompass.scheduler.v1.RunNowRequest\x1a%.datacompass.scheduler.v1.ScheduleRun\x12\x61\n\x08ListRuns\x12).datacompass.scheduler.v1.ListRunsRequest\x1a*.datacompass.scheduler.v1.ListRunsResponse\x12X\n\x06GetRun\x12\'.datacompass.scheduler.v1.GetRunRequest\x1a%.datacompass.scheduler.v1.ScheduleRunb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(datacompass/scheduler/v1/scheduler.proto\x12\x18\x64\x61tacompass.scheduler.v1\x1a\"datacompass/common/v1/paging.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9c\x03\n\x08Schedule\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04\x63ron\x18\x03 \x01(\t\x12\x10\n\x08timezone\x18\x04 \x01(\t\x12\x11\n\ttask_type\x18\x05 \x01(\t\x12\'\n\x06params\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0f\n\x07\x65nabled\x18\x07 \x01(\x08\x12\x1d\n\x15misfire_grace_seconds\x18\x08 \x01(\x05\x12\x14\n\x0cmax_attempts\x18\t \x01(\x05\x12/\n\x0bnext_run_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncreated_by\x18\x0c \x01(\t\x12.\n\ncreated_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x02\n\x15\x43reateScheduleRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\x11\n\ttask_type\x18\x04 \x01(\t\x12\'\n\x06params\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x07\x65nabled\x18\x06 \x01(\x08H\x00\x88\x01\x01\x12\"\n\x15misfire_grace_seconds\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x19\n\x0cmax_attempts\x18\x08 \x01(\x05H\x02\x88\x01\x01\x42\n\n\x08_enabledB\x18\n\x16_misfire_grace_secondsB\x0f\n\r_max_attempts\"[\n\x14ListSchedulesRequest\x12\x11\n\ttask_type\x18\x01 \x01(\t\x12\x30\n\x04page\x18\x02 \x01(\x0b\x32\".datacompass.common.v1.PageRequest\"}\n\x15ListSchedulesResponse\x12\x31\n\x05items\x18\x01 \x03(\x0b\x32\".datacompass.scheduler.v1.Schedule\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\" \n\x12GetScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\xe7\x01\n\x15UpdateScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x34\n\x08schedule\x18\n \x01(\x0b\x32\".datacompass.scheduler.v1.Schedule\x12/\n\x0bupdate_mask\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.FieldMaskJ\x04\x08\x02\x10\nR\x04nameR\x04\x63ronR\x08timezoneR\ttask_typeR\x06paramsR\x07\x65nabledR\x15misfire_grace_secondsR\x0cmax_attempts\"#\n\x15\x44\x65leteScheduleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x18\n\x16\x44\x65leteScheduleResponse\"\xe2\x03\n\x0bScheduleRun\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x13\n\x0bschedule_id\x18\x02 \x01(\x03\x12\x15\n\rschedule_name\x18\x03 \x01(\t\x12\x11\n\ttask_type\x18\x04 \x01(\t\x12\x0f\n\x07trigger\x18\x05 \x01(\t\x12\x14\n\x0ctriggered_by\x18\x06 \x01(\t\x12\x31\n\rscheduled_for\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x06status\x18\x10 \x01(\x0e\x32+.datacompass.scheduler.v1.ScheduleRunStatus\x12\x0f\n\x07\x61ttempt\x18\t \x01(\x05\x12.\n\nstarted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65rror\x18\x0c \x01(\t\x12\x11\n\ttarget_id\x18\r \x01(\t\x12\'\n\x06result\x18\x0e \x01(\x0b\x32\x17.google.protobuf.Struct\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampJ\x04\x08\x08\x10\t\"2\n\rRunNowRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\x03\x12\x0c\n\x04wait\x18\x02 \x01(\x08\"\x9b\x01\n\x0fListRunsRequest\x12\x13\n\x0bschedule_id\x18\x01 \x01(\x03\x12;\n\x06status\x18\x04 \x01(\x0e\x32+.datacompass.scheduler.v1.ScheduleRunStatus\x12\x30\n\x04page\x18\x03 \x01(\x0b\x32\".datacompass.common.v1.PageRequestJ\x04\x08\x02\x10\x03\"{\n\x10ListRunsResponse\x12\x34\n\x05items\x18\x01 \x03(\x0b\x32%.datacompass.scheduler.v1.ScheduleRun\x12\x31\n\x04page\x18\x02 \x01(\x0b\x32#.datacompass.common.v1.PageResponse\"\x1b\n\rGetRunRequest\x12\n\n\x02id\x18\x01 \x01(\x03*\xe6\x01\n\x11ScheduleRunStatus\x12#\n\x1fSCHEDULE_RUN_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSCHEDULE_RUN_STATUS_PENDING\x10\x01\x12\x1f\n\x1bSCHEDULE_RUN_STATUS_RUNNING\x10\x02\x12!\n\x1dSCHEDULE_RUN_STATUS_SUCCEEDED\x10\x03\x12\x1e\n\x1aSCHEDULE_RUN_STATUS_FAILED\x10\x04\x12\'\n#SCHEDULE_RUN_STATUS_SKIPPED_MISFIRE\x10\x05\x32\xbf\x06\n\x10SchedulerService\x12\x65\n\x0e\x43reateSchedule\x12/.datacompass.scheduler.v1.CreateScheduleRequest\x1a\".datacompass.scheduler.v1.Schedule\x12p\n\rListSchedules\x12..datacompass.scheduler.v1.ListSchedulesRequest\x1a/.datacompass.scheduler.v1.ListSchedulesResponse\x12_\n\x0bGetSchedule\x12,.datacompass.scheduler.v1.GetScheduleRequest\x1a\".datacompass.scheduler.v1.Schedule\x12\x65\n\x0eUpdateSchedule\x12/.datacompass.scheduler.v1.UpdateScheduleRequest\x1a\".datacompass.scheduler.v1.Schedule\x12s\n\x0e\x44\x65leteSchedule\x12/.datacompass.scheduler.v1.DeleteScheduleRequest\x1a\x30.datacompass.scheduler.v1.DeleteScheduleResponse\x12X\n\x06RunNow\x12\'.datacompass.scheduler.v1.RunNowRequest\x1a%.datacompass.scheduler.v1.ScheduleRun\x12\x61\n\x08ListRuns\x12).datacompass.scheduler.v1.ListRunsRequest\x1a*.datacompass.scheduler.v1.ListRunsResponse\x12X\n\x06GetRun\x12\'.datacompass.scheduler.v1.GetRunRequest\x1a%.datacompass.scheduler.v1.ScheduleRunb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datacompass.scheduler.v1.scheduler_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCHEDULE']._serialized_start=170
-  _globals['_SCHEDULE']._serialized_end=582
-  _globals['_CREATESCHEDULEREQUEST']._serialized_start=585
-  _globals['_CREATESCHEDULEREQUEST']._serialized_end=854
-  _globals['_LISTSCHEDULESREQUEST']._serialized_start=856
-  _globals['_LISTSCHEDULESREQUEST']._serialized_end=947
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=949
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=1074
-  _globals['_GETSCHEDULEREQUEST']._serialized_start=1076
-  _globals['_GETSCHEDULEREQUEST']._serialized_end=1108
-  _globals['_UPDATESCHEDULEREQUEST']._serialized_start=1111
-  _globals['_UPDATESCHEDULEREQUEST']._serialized_end=1457
-  _globals['_DELETESCHEDULEREQUEST']._serialized_start=1459
-  _globals['_DELETESCHEDULEREQUEST']._serialized_end=1494
-  _globals['_DELETESCHEDULERESPONSE']._serialized_start=1496
-  _globals['_DELETESCHEDULERESPONSE']._serialized_end=1520
-  _globals['_SCHEDULERUN']._serialized_start=1523
-  _globals['_SCHEDULERUN']._serialized_end=1954
-  _globals['_RUNNOWREQUEST']._serialized_start=1956
-  _globals['_RUNNOWREQUEST']._serialized_end=2006
-  _globals['_LISTRUNSREQUEST']._serialized_start=2008
-  _globals['_LISTRUNSREQUEST']._serialized_end=2112
-  _globals['_LISTRUNSRESPONSE']._serialized_start=2114
-  _globals['_LISTRUNSRESPONSE']._serialized_end=2237
-  _globals['_GETRUNREQUEST']._serialized_start=2239
-  _globals['_GETRUNREQUEST']._serialized_end=2266
-  _globals['_SCHEDULERSERVICE']._serialized_start=2269
-  _globals['_SCHEDULERSERVICE']._serialized_end=3100
+  _globals['_SCHEDULERUNSTATUS']._serialized_start=2291
+  _globals['_SCHEDULERUNSTATUS']._serialized_end=2521
+  _globals['_SCHEDULE']._serialized_start=204
+  _globals['_SCHEDULE']._serialized_end=616
+  _globals['_CREATESCHEDULEREQUEST']._serialized_start=619
+  _globals['_CREATESCHEDULEREQUEST']._serialized_end=888
+  _globals['_LISTSCHEDULESREQUEST']._serialized_start=890
+  _globals['_LISTSCHEDULESREQUEST']._serialized_end=981
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=983
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=1108
+  _globals['_GETSCHEDULEREQUEST']._serialized_start=1110
+  _globals['_GETSCHEDULEREQUEST']._serialized_end=1142
+  _globals['_UPDATESCHEDULEREQUEST']._serialized_start=1145
+  _globals['_UPDATESCHEDULEREQUEST']._serialized_end=1376
+  _globals['_DELETESCHEDULEREQUEST']._serialized_start=1378
+  _globals['_DELETESCHEDULEREQUEST']._serialized_end=1413
+  _globals['_DELETESCHEDULERESPONSE']._serialized_start=1415
+  _globals['_DELETESCHEDULERESPONSE']._serialized_end=1439
+  _globals['_SCHEDULERUN']._serialized_start=1442
+  _globals['_SCHEDULERUN']._serialized_end=1924
+  _globals['_RUNNOWREQUEST']._serialized_start=1926
+  _globals['_RUNNOWREQUEST']._serialized_end=1976
+  _globals['_LISTRUNSREQUEST']._serialized_start=1979
+  _globals['_LISTRUNSREQUEST']._serialized_end=2134
+  _globals['_LISTRUNSRESPONSE']._serialized_start=2136
+  _globals['_LISTRUNSRESPONSE']._serialized_end=2259
+  _globals['_GETRUNREQUEST']._serialized_start=2261
+  _globals['_GETRUNREQUEST']._serialized_end=2288
+  _globals['_SCHEDULERSERVICE']._serialized_start=2524
+  _globals['_SCHEDULERSERVICE']._serialized_end=3355
 # @@protoc_insertion_point(module_scope)

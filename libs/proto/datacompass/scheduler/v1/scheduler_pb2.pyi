@@ -6,10 +6,12 @@ isort:skip_file
 from collections import abc as _abc
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -20,6 +22,38 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ScheduleRunStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ScheduleRunStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ScheduleRunStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SCHEDULE_RUN_STATUS_UNSPECIFIED: _ScheduleRunStatus.ValueType  # 0
+    SCHEDULE_RUN_STATUS_PENDING: _ScheduleRunStatus.ValueType  # 1
+    """recorded, not dispatched yet"""
+    SCHEDULE_RUN_STATUS_RUNNING: _ScheduleRunStatus.ValueType  # 2
+    """being dispatched (retries included)"""
+    SCHEDULE_RUN_STATUS_SUCCEEDED: _ScheduleRunStatus.ValueType  # 3
+    """the owning service accepted the task"""
+    SCHEDULE_RUN_STATUS_FAILED: _ScheduleRunStatus.ValueType  # 4
+    SCHEDULE_RUN_STATUS_SKIPPED_MISFIRE: _ScheduleRunStatus.ValueType  # 5
+    """too late after its time (or superseded)"""
+
+class ScheduleRunStatus(_ScheduleRunStatus, metaclass=_ScheduleRunStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- runs"""
+
+SCHEDULE_RUN_STATUS_UNSPECIFIED: ScheduleRunStatus.ValueType  # 0
+SCHEDULE_RUN_STATUS_PENDING: ScheduleRunStatus.ValueType  # 1
+"""recorded, not dispatched yet"""
+SCHEDULE_RUN_STATUS_RUNNING: ScheduleRunStatus.ValueType  # 2
+"""being dispatched (retries included)"""
+SCHEDULE_RUN_STATUS_SUCCEEDED: ScheduleRunStatus.ValueType  # 3
+"""the owning service accepted the task"""
+SCHEDULE_RUN_STATUS_FAILED: ScheduleRunStatus.ValueType  # 4
+SCHEDULE_RUN_STATUS_SKIPPED_MISFIRE: ScheduleRunStatus.ValueType  # 5
+"""too late after its time (or superseded)"""
+Global___ScheduleRunStatus: _TypeAlias = ScheduleRunStatus  # noqa: Y015
 
 @_typing.final
 class Schedule(_message.Message):
@@ -48,7 +82,7 @@ class Schedule(_message.Message):
     timezone: _builtins.str
     """IANA zone the cron fields are read in (default "UTC")"""
     task_type: _builtins.str
-    """"metadata_scan" | "dq_run" """
+    """"metadata_scan" | "dq_run" | "quality_check" """
     enabled: _builtins.bool
     misfire_grace_seconds: _builtins.int
     """a run later than this after its time is skipped"""
@@ -57,7 +91,9 @@ class Schedule(_message.Message):
     created_by: _builtins.str
     @_builtins.property
     def params(self) -> _struct_pb2.Struct:
-        """metadata_scan: {"source_name": str}; dq_run: {"object_ref": str, "days"?: int}"""
+        """metadata_scan: {"source_name": str}; dq_run: {"object_ref": str, "days"?: int};
+        quality_check: {"object_ref": str}
+        """
 
     @_builtins.property
     def next_run_at(self) -> _timestamp_pb2.Timestamp:
@@ -220,74 +256,34 @@ Global___GetScheduleRequest: _TypeAlias = GetScheduleRequest  # noqa: Y015
 
 @_typing.final
 class UpdateScheduleRequest(_message.Message):
-    """Only the fields that are set change; params replaces the whole params object when set."""
+    """The fields named in update_mask (name, cron, timezone, task_type, params, enabled,
+    misfire_grace_seconds, max_attempts) are copied from `schedule`; a named field left unset is
+    cleared (timezone: back to "UTC"). params is replaced whole; a new task_type named without
+    params clears them (the new task type needs its own).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    CRON_FIELD_NUMBER: _builtins.int
-    TIMEZONE_FIELD_NUMBER: _builtins.int
-    TASK_TYPE_FIELD_NUMBER: _builtins.int
-    PARAMS_FIELD_NUMBER: _builtins.int
-    ENABLED_FIELD_NUMBER: _builtins.int
-    MISFIRE_GRACE_SECONDS_FIELD_NUMBER: _builtins.int
-    MAX_ATTEMPTS_FIELD_NUMBER: _builtins.int
+    SCHEDULE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    name: _builtins.str
-    cron: _builtins.str
-    timezone: _builtins.str
-    task_type: _builtins.str
-    enabled: _builtins.bool
-    misfire_grace_seconds: _builtins.int
-    max_attempts: _builtins.int
     @_builtins.property
-    def params(self) -> _struct_pb2.Struct: ...
+    def schedule(self) -> Global___Schedule: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        name: _builtins.str | None = ...,
-        cron: _builtins.str | None = ...,
-        timezone: _builtins.str | None = ...,
-        task_type: _builtins.str | None = ...,
-        params: _struct_pb2.Struct | None = ...,
-        enabled: _builtins.bool | None = ...,
-        misfire_grace_seconds: _builtins.int | None = ...,
-        max_attempts: _builtins.int | None = ...,
+        schedule: Global___Schedule | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_cron", b"_cron", "_enabled", b"_enabled", "_max_attempts", b"_max_attempts", "_misfire_grace_seconds", b"_misfire_grace_seconds", "_name", b"_name", "_task_type", b"_task_type", "_timezone", b"_timezone", "cron", b"cron", "enabled", b"enabled", "max_attempts", b"max_attempts", "misfire_grace_seconds", b"misfire_grace_seconds", "name", b"name", "params", b"params", "task_type", b"task_type", "timezone", b"timezone"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["schedule", b"schedule", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_cron", b"_cron", "_enabled", b"_enabled", "_max_attempts", b"_max_attempts", "_misfire_grace_seconds", b"_misfire_grace_seconds", "_name", b"_name", "_task_type", b"_task_type", "_timezone", b"_timezone", "cron", b"cron", "enabled", b"enabled", "id", b"id", "max_attempts", b"max_attempts", "misfire_grace_seconds", b"misfire_grace_seconds", "name", b"name", "params", b"params", "task_type", b"task_type", "timezone", b"timezone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "schedule", b"schedule", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__cron: _TypeAlias = _typing.Literal["cron"]  # noqa: Y015
-    _WhichOneofArgType__cron: _TypeAlias = _typing.Literal["_cron", b"_cron"]  # noqa: Y015
-    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
-    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
-    _WhichOneofReturnType__max_attempts: _TypeAlias = _typing.Literal["max_attempts"]  # noqa: Y015
-    _WhichOneofArgType__max_attempts: _TypeAlias = _typing.Literal["_max_attempts", b"_max_attempts"]  # noqa: Y015
-    _WhichOneofReturnType__misfire_grace_seconds: _TypeAlias = _typing.Literal["misfire_grace_seconds"]  # noqa: Y015
-    _WhichOneofArgType__misfire_grace_seconds: _TypeAlias = _typing.Literal["_misfire_grace_seconds", b"_misfire_grace_seconds"]  # noqa: Y015
-    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
-    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
-    _WhichOneofReturnType__task_type: _TypeAlias = _typing.Literal["task_type"]  # noqa: Y015
-    _WhichOneofArgType__task_type: _TypeAlias = _typing.Literal["_task_type", b"_task_type"]  # noqa: Y015
-    _WhichOneofReturnType__timezone: _TypeAlias = _typing.Literal["timezone"]  # noqa: Y015
-    _WhichOneofArgType__timezone: _TypeAlias = _typing.Literal["_timezone", b"_timezone"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__cron) -> _WhichOneofReturnType__cron | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_attempts) -> _WhichOneofReturnType__max_attempts | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__misfire_grace_seconds) -> _WhichOneofReturnType__misfire_grace_seconds | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__task_type) -> _WhichOneofReturnType__task_type | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__timezone) -> _WhichOneofReturnType__timezone | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateScheduleRequest: _TypeAlias = UpdateScheduleRequest  # noqa: Y015
 
@@ -327,8 +323,6 @@ Global___DeleteScheduleResponse: _TypeAlias = DeleteScheduleResponse  # noqa: Y0
 
 @_typing.final
 class ScheduleRun(_message.Message):
-    """---------------------------------------------------------------- runs"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
@@ -354,8 +348,7 @@ class ScheduleRun(_message.Message):
     """"cron" | "manual" """
     triggered_by: _builtins.str
     """actor of a manual run; "system" for cron runs"""
-    status: _builtins.str
-    """"pending" | "running" | "succeeded" | "failed" | "skipped_misfire" """
+    status: Global___ScheduleRunStatus.ValueType
     attempt: _builtins.int
     """dispatch attempts made so far"""
     error: _builtins.str
@@ -383,7 +376,7 @@ class ScheduleRun(_message.Message):
         trigger: _builtins.str = ...,
         triggered_by: _builtins.str = ...,
         scheduled_for: _timestamp_pb2.Timestamp | None = ...,
-        status: _builtins.str = ...,
+        status: Global___ScheduleRunStatus.ValueType = ...,
         attempt: _builtins.int = ...,
         started_at: _timestamp_pb2.Timestamp | None = ...,
         finished_at: _timestamp_pb2.Timestamp | None = ...,
@@ -432,15 +425,15 @@ class ListRunsRequest(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     schedule_id: _builtins.int
     """0 = runs of every schedule"""
-    status: _builtins.str
-    """optional filter"""
+    status: Global___ScheduleRunStatus.ValueType
+    """unspecified = every status"""
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
         self,
         *,
         schedule_id: _builtins.int = ...,
-        status: _builtins.str = ...,
+        status: Global___ScheduleRunStatus.ValueType = ...,
         page: _paging_pb2.PageRequest | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015

@@ -15,7 +15,8 @@ from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from datacompass.common.v1 import paging_pb2, refs_pb2
-from dckit.protoconv import whole_numbers
+from dckit.errors import InvalidArgument
+from dckit.protoconv import enum_number, whole_numbers
 from gateway_service.core.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -63,6 +64,15 @@ def enum_name(enum: EnumDescriptor, number: int) -> str:
     """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running`."""
     prefix = _CAMEL_BOUNDARY.sub("_", enum.name).upper() + "_"
     return enum.values_by_number[number].name.removeprefix(prefix).lower()
+
+
+def enum_value(enum: EnumDescriptor, label: str | None, field: str) -> int:
+    """`running` → the number of `SCAN_STATUS_RUNNING` (a filter's None → 0, unspecified); 400
+    naming `field` and the allowed labels for anything else."""
+    try:
+        return enum_number(enum, label or "", field)
+    except InvalidArgument as exc:
+        raise ApiError(400, "INVALID_ARGUMENT", exc.message) from exc
 
 
 # ---------------------------------------------------------------- paging

@@ -13,6 +13,6 @@ rule = FromProto(s.Rule, pb.Rule)
 log_entry = FromProto(s.LogEntry, pb.LogEntry)
 
 create_channel_request = ToProto(pb.CreateChannelRequest, s.ChannelCreate)
-update_channel_request = ToProto(pb.UpdateChannelRequest, s.ChannelUpdate)
+channel_changes = ToProto(pb.Channel, s.ChannelUpdate)
 create_rule_request = ToProto(pb.CreateRuleRequest, s.RuleCreate)
 rule_changes = ToProto(pb.Rule, s.RuleUpdate)

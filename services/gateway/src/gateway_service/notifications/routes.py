@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from gateway_service.core import patching
-from gateway_service.core.convert import INT64_MAX, page_of
+from gateway_service.core.convert import INT64_MAX, enum_value, page_of
 from gateway_service.core.deps import Id, Notifier, PageParams
 from gateway_service.notifications import mappers as m
 from gateway_service.notifications import schemas as s
@@ -42,7 +43,12 @@ async def get_channel(channel_id: Id, notifier: Notifier) -> s.Channel:
 
 @router.patch("/channels/{channel_id}", response_model=s.Channel, summary="Change a channel")
 async def update_channel(channel_id: Id, body: s.ChannelUpdate, notifier: Notifier) -> s.Channel:
-    req = m.update_channel_request(patching.changes(body), id=channel_id)
+    changes = patching.changes(body)
+    req = pb.UpdateChannelRequest(
+        id=channel_id,
+        channel=m.channel_changes(changes),
+        update_mask=FieldMask(paths=list(changes)),
+    )
     return m.channel(await notifier.UpdateChannel(req))
 
 
@@ -82,7 +88,7 @@ async def get_rule(rule_id: Id, notifier: Notifier) -> s.Rule:
 async def update_rule(rule_id: Id, body: s.RuleUpdate, notifier: Notifier) -> s.Rule:
     changes = patching.changes(body)
     req = pb.UpdateRuleRequest(
-        id=rule_id, rule=m.rule_changes(changes), update_fields=list(changes)
+        id=rule_id, rule=m.rule_changes(changes), update_mask=FieldMask(paths=list(changes))
     )
     return m.rule(await notifier.UpdateRule(req))
 
@@ -105,7 +111,7 @@ async def delivery_log(
     resp = await notifier.ListLog(
         pb.ListLogRequest(
             channel_id=channel_id or 0,
-            status=status or "",
+            status=enum_value(pb.AttemptStatus.DESCRIPTOR, status, "status"),
             event_type=event_type or "",
             page=page.request(),
         )

@@ -9,4 +9,4 @@ from gateway_service.schedules import schemas as s
 schedule = FromProto(s.Schedule, pb.Schedule)
 run = FromProto(s.ScheduleRun, pb.ScheduleRun)
 create_request = ToProto(pb.CreateScheduleRequest, s.ScheduleCreate)
-update_request = ToProto(pb.UpdateScheduleRequest, s.ScheduleUpdate)
+schedule_changes = ToProto(pb.Schedule, s.ScheduleUpdate)

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from gateway_service.core import patching
-from gateway_service.core.convert import INT64_MAX, page_of
+from gateway_service.core.convert import INT64_MAX, enum_value, page_of
 from gateway_service.core.deps import Id, PageParams, Scheduler
 from gateway_service.schedules import mappers as m
 from gateway_service.schedules import schemas as s
@@ -44,7 +45,7 @@ async def list_runs(
     resp = await scheduler.ListRuns(
         pb.ListRunsRequest(
             schedule_id=schedule_id or 0,
-            status=status or "",
+            status=enum_value(pb.ScheduleRunStatus.DESCRIPTOR, status, "status"),
             page=page.request(),
         )
     )
@@ -65,7 +66,12 @@ async def get_schedule(schedule_id: Id, scheduler: Scheduler) -> s.Schedule:
 async def update_schedule(
     schedule_id: Id, body: s.ScheduleUpdate, scheduler: Scheduler
 ) -> s.Schedule:
-    req = m.update_request(patching.changes(body), id=schedule_id)
+    changes = patching.changes(body)
+    req = pb.UpdateScheduleRequest(
+        id=schedule_id,
+        schedule=m.schedule_changes(changes),
+        update_mask=FieldMask(paths=list(changes)),
+    )
     return m.schedule(await scheduler.UpdateSchedule(req))
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import grpc
 
 from datacompass.common.v1 import paging_pb2
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from datacompass.notifier.v1 import notifier_pb2_grpc
-from dckit.protoconv import from_struct
-from notifier_service.api import mappers as m
+from dckit.protoconv import enum_label
+from notifier_service.api import channels_mappers, deliveries_mappers, rules_mappers
 from notifier_service.application.channels import ChannelUseCases
-from notifier_service.application.rules import FIELDS, RuleUseCases
-from notifier_service.domain.rules import DEFAULT_RATE_LIMIT_SECONDS
+from notifier_service.application.deliveries import DeliveryLog
+from notifier_service.application.rules import RuleUseCases
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -22,48 +22,32 @@ def _page(cursor: str) -> paging_pb2.PageResponse:
     return paging_pb2.PageResponse(next_cursor=cursor)
 
 
-def _rule_fields(rule: pb.Rule | pb.CreateRuleRequest, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: list(getattr(rule, n)) if n in _LISTS else getattr(rule, n) for n in names}
-
-
-_LISTS = {"event_types", "object_refs", "source_names", "priorities", "channel_ids"}
-
-
 class NotifierServicer(notifier_pb2_grpc.NotifierServiceServicer):
-    def __init__(self, channels: ChannelUseCases, rules: RuleUseCases) -> None:
-        self.channels, self.rules = channels, rules
+    def __init__(self, channels: ChannelUseCases, rules: RuleUseCases, log: DeliveryLog) -> None:
+        self.channels, self.rules, self.log = channels, rules, log
 
     # ------------------------------------------------------------ channels
     async def CreateChannel(
         self, request: pb.CreateChannelRequest, context: Ctx
     ) -> pb.CreateChannelResponse:
-        row, generated = await self.channels.create(
-            request.name,
-            request.channel_type,
-            from_struct(request.config),
-            request.enabled if request.HasField("enabled") else True,
-        )
-        return pb.CreateChannelResponse(channel=m.channel(row), generated_secret=generated)
+        made, secret = await self.channels.create(**channels_mappers.create_args(request))
+        return channels_mappers.created(made, secret)
 
     async def ListChannels(
         self, request: pb.ListChannelsRequest, context: Ctx
     ) -> pb.ListChannelsResponse:
-        rows, cursor = await self.channels.page(
-            request.channel_type, request.page.limit, request.page.cursor
+        found, cursor = await self.channels.page(
+            channel_type=request.channel_type, limit=request.page.limit, cursor=request.page.cursor
         )
-        return pb.ListChannelsResponse(items=[m.channel(r) for r in rows], page=_page(cursor))
+        items = [channels_mappers.channel(c) for c in found]
+        return pb.ListChannelsResponse(items=items, page=_page(cursor))
 
     async def GetChannel(self, request: pb.GetChannelRequest, context: Ctx) -> pb.Channel:
-        return m.channel(await self.channels.get(request.id))
+        return channels_mappers.channel(await self.channels.get(request.id))
 
     async def UpdateChannel(self, request: pb.UpdateChannelRequest, context: Ctx) -> pb.Channel:
-        row = await self.channels.update(
-            request.id,
-            request.name if request.HasField("name") else None,
-            from_struct(request.config) if request.HasField("config") else None,
-            request.enabled if request.HasField("enabled") else None,
-        )
-        return m.channel(row)
+        changed = await self.channels.update(request.id, channels_mappers.changes(request))
+        return channels_mappers.channel(changed)
 
     async def DeleteChannel(
         self, request: pb.DeleteChannelRequest, context: Ctx
@@ -84,28 +68,20 @@ class NotifierServicer(notifier_pb2_grpc.NotifierServiceServicer):
 
     # ------------------------------------------------------------ rules
     async def CreateRule(self, request: pb.CreateRuleRequest, context: Ctx) -> pb.Rule:
-        fields = _rule_fields(request, FIELDS)
-        fields["enabled"] = request.enabled if request.HasField("enabled") else True
-        fields["rate_limit_seconds"] = (
-            request.rate_limit_seconds
-            if request.HasField("rate_limit_seconds")
-            else DEFAULT_RATE_LIMIT_SECONDS
-        )
-        return m.rule(await self.rules.create(fields))
+        return rules_mappers.rule(await self.rules.create(rules_mappers.spec(request)))
 
     async def ListRules(self, request: pb.ListRulesRequest, context: Ctx) -> pb.ListRulesResponse:
-        rows, cursor = await self.rules.page(request.page.limit, request.page.cursor)
-        return pb.ListRulesResponse(items=[m.rule(r) for r in rows], page=_page(cursor))
+        found, cursor = await self.rules.page(limit=request.page.limit, cursor=request.page.cursor)
+        return pb.ListRulesResponse(
+            items=[rules_mappers.rule(r) for r in found], page=_page(cursor)
+        )
 
     async def GetRule(self, request: pb.GetRuleRequest, context: Ctx) -> pb.Rule:
-        return m.rule(await self.rules.get(request.id))
+        return rules_mappers.rule(await self.rules.get(request.id))
 
     async def UpdateRule(self, request: pb.UpdateRuleRequest, context: Ctx) -> pb.Rule:
-        names = tuple(request.update_fields)
-        unknown = [n for n in names if n not in FIELDS]
-        changes = _rule_fields(request.rule, tuple(n for n in names if n in FIELDS))
-        changes.update({n: None for n in unknown})  # the use case names them in its error
-        return m.rule(await self.rules.update(request.id, changes))
+        changed = await self.rules.update(request.id, rules_mappers.changes(request))
+        return rules_mappers.rule(changed)
 
     async def DeleteRule(
         self, request: pb.DeleteRuleRequest, context: Ctx
@@ -115,8 +91,13 @@ class NotifierServicer(notifier_pb2_grpc.NotifierServiceServicer):
 
     # ------------------------------------------------------------ log
     async def ListLog(self, request: pb.ListLogRequest, context: Ctx) -> pb.ListLogResponse:
-        rows, cursor = await self.channels.page_log(
-            request.channel_id, request.status, request.event_type, request.delivery_id,
-            request.page.limit, request.page.cursor,
-        )  # fmt: skip
-        return pb.ListLogResponse(items=[m.log_entry(r) for r in rows], page=_page(cursor))
+        found, cursor = await self.log.page(
+            channel_id=request.channel_id,
+            status=enum_label(pb.AttemptStatus.DESCRIPTOR, request.status),
+            event_type=request.event_type,
+            delivery_id=request.delivery_id,
+            limit=request.page.limit,
+            cursor=request.page.cursor,
+        )
+        items = [deliveries_mappers.log_entry(e) for e in found]
+        return pb.ListLogResponse(items=items, page=_page(cursor))

@@ -1,32 +1,27 @@
-"""Use cases for channels: CRUD with validated config and sealed secrets, and test sends."""
+"""Use cases for channels: CRUD with the config validated by its channel type and the secret
+keys sealed, and sends (test sends here, deliveries by the sender) with the secrets opened."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from dckit.crypto import SecretBox
-from dckit.db import Database
+from dckit.clock import Clock
 from dckit.errors import InvalidArgument, NotFound
-from dckit.outbox import Outbox, diff
-from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from notifier_service.adapters.senders import Senders
-from notifier_service.db.repository import NotifierRepository, Row
-from notifier_service.domain import channels as rules
-from notifier_service.domain.notices import Notice
-from notifier_service.domain.retry import Outcome
-
-TEST_EVENT = "datacompass.notifier.test"
-
-
-def snapshot(row: Row) -> dict[str, Any]:
-    """What the audit trail records: never the secrets, only which are set."""
-    keys = ("name", "channel_type", "config", "secret_keys", "enabled")
-    return {k: row[k] for k in keys}
+from dckit.paging import paginate
+from dckit.uow import Entity
+from notifier_service.application.ports import (
+    ChannelStore,
+    ChannelTypes,
+    Secrets,
+    Transactions,
+)
+from notifier_service.domain.channels import Channel, ChannelConfig, snapshot
+from notifier_service.domain.deliveries import AttemptStatus, Outcome
+from notifier_service.domain.notices import TEST_EVENT, Notice
 
 
 @dataclass(frozen=True)
@@ -35,147 +30,150 @@ class TestResult:
     latency_ms: int
 
 
+async def require_channel(
+    store: ChannelStore, channel_id: int, *, for_update: bool = False
+) -> Channel:
+    found = await store.get(channel_id, for_update=for_update)
+    if found is None:
+        raise NotFound(f"notification channel {channel_id} not found")
+    return found
+
+
+def _entity(channel_id: int) -> Entity:
+    return Entity("notification_channel", channel_id)
+
+
 class ChannelUseCases:
     def __init__(
-        self, db: Database, outbox: Outbox, box: SecretBox, senders: Senders,
-        slack_hosts: Sequence[str], public_url: str,
-    ) -> None:  # fmt: skip
-        self.db, self.outbox, self.box, self.senders = db, outbox, box, senders
-        self.slack_hosts, self.public_url = list(slack_hosts), public_url
+        self,
+        tx: Transactions,
+        types: ChannelTypes,
+        secrets: Secrets,
+        *,
+        public_url: str,
+        clock: Clock,
+    ) -> None:
+        self.tx, self.types, self.secrets = tx, types, secrets
+        self.public_url, self.clock = public_url, clock
+
+    def _stored(self, checked: ChannelConfig) -> dict[str, Any]:
+        return {
+            "config": checked.public,
+            "secrets": self.secrets.seal(checked.secret),
+            "secret_keys": sorted(checked.secret),
+        }
 
     async def create(
-        self, name: str, channel_type: str, config: dict[str, Any], enabled: bool
-    ) -> tuple[Row, str]:
+        self, *, name: str, channel_type: str, config: Mapping[str, Any], enabled: bool = True
+    ) -> tuple[Channel, str]:
+        """The channel and the secret the server generated for it ("" when none)."""
         if not name.strip():
             raise InvalidArgument("name: required")
-        checked = rules.validate(channel_type, config, slack_hosts=self.slack_hosts)
-        async with self.db.session() as session:
-            row = await NotifierRepository(session).insert(
-                "channel",
-                {
-                    "name": name.strip(),
-                    "channel_type": channel_type,
-                    "config": checked.public,
-                    "secrets": self.box.seal(checked.secret),
-                    "secret_keys": sorted(checked.secret),
-                    "enabled": enabled,
-                },
+        checked = self.types.validate(channel_type, config)
+        values = {"name": name.strip(), "channel_type": channel_type, "enabled": enabled}
+        async with self.tx() as uow:
+            created = await uow.channels.insert({**values, **self._stored(checked)})
+            await uow.record_change(
+                "notification_channel.create", _entity(created.id), None, snapshot(created)
             )
-            await self.outbox.audit(
-                session, action="notification_channel.create",
-                entity_type="notification_channel", entity_id=row["id"],
-                changes=diff({}, snapshot(row)),
-            )  # fmt: skip
-        return row, checked.generated_secret
+        return created, checked.generated_secret
 
-    async def get(self, channel_id: int) -> Row:
-        async with self.db.session() as session:
-            return await _channel(NotifierRepository(session), channel_id)
+    async def get(self, channel_id: int) -> Channel:
+        async with self.tx() as uow:
+            return await require_channel(uow.channels, channel_id)
 
-    async def page(self, channel_type: str, limit: int, cursor: str) -> tuple[list[Row], str]:
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
-        async with self.db.session() as session:
-            rows = await NotifierRepository(session).list_channels(channel_type, offset, limit + 1)
-        page = list(rows[:limit])
-        return page, next_cursor(offset, limit, len(page), len(rows) > limit)
+    async def page(
+        self, *, channel_type: str, limit: int, cursor: str
+    ) -> tuple[list[Channel], str]:
+        async with self.tx() as uow:
+            return await paginate(
+                limit,
+                cursor,
+                lambda offset, count: uow.channels.page(
+                    channel_type=channel_type, offset=offset, limit=count
+                ),
+            )
 
-    async def update(
-        self, channel_id: int, name: str | None, config: dict[str, Any] | None,
-        enabled: bool | None,
-    ) -> Row:  # fmt: skip
-        async with self.db.session() as session:
-            repo = NotifierRepository(session)
-            before = await _channel(repo, channel_id, for_update=True)
+    async def update(self, channel_id: int, changes: Mapping[str, Any]) -> Channel:
+        """`changes`: new values of domain.channels.UPDATABLE fields; config keys are merged
+        into the stored ones (secret keys are write-only: a caller cannot send them all again)."""
+        async with self.tx() as uow:
+            before = await require_channel(uow.channels, channel_id, for_update=True)
             values: dict[str, Any] = {}
-            if name is not None:
-                if not name.strip():
+            if "name" in changes:
+                if not changes["name"].strip():
                     raise InvalidArgument("name: must not be empty")
-                values["name"] = name.strip()
-            if enabled is not None:
-                values["enabled"] = enabled
-            if config:
-                merged = {**before["config"], **self.box.open(before["secrets"]), **config}
-                checked = rules.validate(
-                    before["channel_type"], merged, slack_hosts=self.slack_hosts,
-                    generate_secret=False,
-                )  # fmt: skip
-                values.update(
-                    config=checked.public,
-                    secrets=self.box.seal(checked.secret),
-                    secret_keys=sorted(checked.secret),
-                )
+                values["name"] = changes["name"].strip()
+            if "enabled" in changes:
+                values["enabled"] = changes["enabled"]
+            if changes.get("config"):
+                merged = {**self.full_config(before), **changes["config"]}
+                checked = self.types.validate(before.channel_type, merged, generate_secret=False)
+                values.update(self._stored(checked))
             if not values:
                 return before
-            row = await repo.update("channel", channel_id, values)
-            await self.outbox.audit(
-                session, action="notification_channel.update",
-                entity_type="notification_channel", entity_id=channel_id,
-                changes=diff(snapshot(before), snapshot(row)),
-            )  # fmt: skip
-            return row
+            after = await uow.channels.update(channel_id, values)
+            await uow.record_change(
+                "notification_channel.update",
+                _entity(channel_id),
+                snapshot(before),
+                snapshot(after),
+            )
+        return after
 
     async def delete(self, channel_id: int) -> None:
-        async with self.db.session() as session:
-            repo = NotifierRepository(session)
-            before = await _channel(repo, channel_id, for_update=True)
-            await repo.delete("channel", channel_id)
-            await self.outbox.audit(
-                session, action="notification_channel.delete",
-                entity_type="notification_channel", entity_id=channel_id,
-                changes=diff(snapshot(before), {}),
-            )  # fmt: skip
+        async with self.tx() as uow:
+            before = await require_channel(uow.channels, channel_id, for_update=True)
+            await uow.channels.delete(channel_id)
+            await uow.record_change(
+                "notification_channel.delete", _entity(channel_id), snapshot(before), None
+            )
 
-    def full_config(self, row: Row) -> dict[str, Any]:
-        return {**row["config"], **self.box.open(row["secrets"])}
+    def full_config(self, channel: Channel) -> dict[str, Any]:
+        return {**channel.config, **self.secrets.open(channel.sealed)}
+
+    async def send(
+        self, channel: Channel, notice: Notice, *, event_id: str, delivery_id: int
+    ) -> Outcome:
+        """One attempt through the channel, its secrets opened for it."""
+        try:
+            config = self.full_config(channel)
+        except Exception as exc:  # e.g. the encryption key was rotated
+            return Outcome(False, "", f"channel secrets: {exc}", "config", False)
+        return await self.types.send(
+            channel.channel_type, config, notice, event_id=event_id, delivery_id=delivery_id
+        )
 
     async def test(self, channel_id: int) -> TestResult:
-        row = await self.get(channel_id)
+        channel = await self.get(channel_id)
         notice = Notice(
             event_type=TEST_EVENT,
-            title=f"Test notification for channel {row['name']}",
+            title=f"Test notification for channel {channel.name}",
             body="If you can read this, Data Compass can reach this channel.",
             link=self.public_url,
             object_key="test",
-            time=datetime.now(UTC).isoformat(),
+            time=self.clock().isoformat(),
         )
         event_id = f"test-{uuid.uuid4()}"
         started = time.monotonic()
-        outcome = await self.senders.send(
-            row["channel_type"], self.full_config(row), notice, event_id, 0
+        config = self.full_config(channel)  # a key that cannot open them: an error, not a send
+        outcome = await self.types.send(
+            channel.channel_type, config, notice, event_id=event_id, delivery_id=0
         )
         latency = int((time.monotonic() - started) * 1000)
-        async with self.db.session() as session:
-            await NotifierRepository(session).log(
+        async with self.tx() as uow:
+            await uow.deliveries.log(
                 {
                     "delivery_id": None,
                     "channel_id": channel_id,
-                    "channel_type": row["channel_type"],
+                    "channel_type": channel.channel_type,
                     "event_id": event_id,
                     "event_type": TEST_EVENT,
                     "attempt": 1,
-                    "status": "sent" if outcome.ok else "dead",
+                    "status": AttemptStatus.SENT if outcome.ok else AttemptStatus.DEAD,
                     "response": outcome.response,
                     "error": outcome.error,
                     "latency_ms": latency,
                 }
             )
         return TestResult(outcome, latency)
-
-    async def page_log(
-        self, channel_id: int, status: str, event_type: str, delivery_id: int, limit: int,
-        cursor: str,
-    ) -> tuple[list[Row], str]:  # fmt: skip
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
-        async with self.db.session() as session:
-            rows = await NotifierRepository(session).list_log(
-                channel_id, status, event_type, delivery_id, offset, limit + 1
-            )
-        page = list(rows[:limit])
-        return page, next_cursor(offset, limit, len(page), len(rows) > limit)
-
-
-async def _channel(repo: NotifierRepository, channel_id: int, *, for_update: bool = False) -> Row:
-    row = await repo.get("channel", channel_id, for_update=for_update)
-    if row is None:
-        raise NotFound(f"notification channel {channel_id} not found")
-    return row

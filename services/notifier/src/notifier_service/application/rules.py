@@ -2,87 +2,77 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from dckit.db import Database
 from dckit.errors import InvalidArgument, NotFound
-from dckit.outbox import Outbox, diff
-from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from notifier_service.db.repository import NotifierRepository, Row
-from notifier_service.domain import rules as rule_rules
-
-FIELDS = (
-    "name", "event_types", "object_refs", "source_names", "priorities", "channel_ids",
-    "enabled", "rate_limit_seconds", "include_non_breaking",
-)  # fmt: skip
+from dckit.paging import paginate
+from dckit.uow import Entity
+from notifier_service.application.ports import ChannelStore, RuleStore, Transactions
+from notifier_service.domain import rules
+from notifier_service.domain.notices import Subscription
+from notifier_service.domain.rules import Rule, RuleSpec, snapshot
 
 
-def snapshot(row: Row | dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in FIELDS}
+async def require_rule(store: RuleStore, rule_id: int, *, for_update: bool = False) -> Rule:
+    found = await store.get(rule_id, for_update=for_update)
+    if found is None:
+        raise NotFound(f"notification rule {rule_id} not found")
+    return found
 
 
-class RuleUseCases:
-    def __init__(self, db: Database, outbox: Outbox) -> None:
-        self.db, self.outbox = db, outbox
-
-    async def create(self, fields: dict[str, Any]) -> Row:
-        spec = rule_rules.validate(**fields)
-        async with self.db.session() as session:
-            repo = NotifierRepository(session)
-            await _check_channels(repo, spec.channel_ids)
-            row = await repo.insert("rule", spec.values())
-            await self.outbox.audit(
-                session, action="notification_rule.create", entity_type="notification_rule",
-                entity_id=row["id"], changes=diff({}, snapshot(row)),
-            )  # fmt: skip
-            return row
-
-    async def get(self, rule_id: int) -> Row:
-        async with self.db.session() as session:
-            return await _rule(NotifierRepository(session), rule_id)
-
-    async def page(self, limit: int, cursor: str) -> tuple[list[Row], str]:
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
-        async with self.db.session() as session:
-            rows = await NotifierRepository(session).list_rules(offset, limit + 1)
-        page = list(rows[:limit])
-        return page, next_cursor(offset, limit, len(page), len(rows) > limit)
-
-    async def update(self, rule_id: int, changes: dict[str, Any]) -> Row:
-        unknown = sorted(set(changes) - set(FIELDS))
-        if unknown:
-            raise InvalidArgument(f"update_fields: unknown fields {', '.join(unknown)}")
-        async with self.db.session() as session:
-            repo = NotifierRepository(session)
-            before = await _rule(repo, rule_id, for_update=True)
-            spec = rule_rules.validate(**{**snapshot(before), **changes})
-            await _check_channels(repo, spec.channel_ids)
-            row = await repo.update("rule", rule_id, spec.values())
-            await self.outbox.audit(
-                session, action="notification_rule.update", entity_type="notification_rule",
-                entity_id=rule_id, changes=diff(snapshot(before), snapshot(row)),
-            )  # fmt: skip
-            return row
-
-    async def delete(self, rule_id: int) -> None:
-        async with self.db.session() as session:
-            repo = NotifierRepository(session)
-            before = await _rule(repo, rule_id, for_update=True)
-            await repo.delete("rule", rule_id)
-            await self.outbox.audit(
-                session, action="notification_rule.delete", entity_type="notification_rule",
-                entity_id=rule_id, changes=diff(snapshot(before), {}),
-            )  # fmt: skip
-
-
-async def _check_channels(repo: NotifierRepository, ids: list[int]) -> None:
-    missing = sorted(set(ids) - await repo.existing_channels(ids))
+async def _check_channels(store: ChannelStore, ids: list[int]) -> None:
+    missing = sorted(set(ids) - await store.existing(ids))
     if missing:
         raise InvalidArgument(f"channel_ids: no channel {', '.join(map(str, missing))}")
 
 
-async def _rule(repo: NotifierRepository, rule_id: int, *, for_update: bool = False) -> Row:
-    row = await repo.get("rule", rule_id, for_update=for_update)
-    if row is None:
-        raise NotFound(f"notification rule {rule_id} not found")
-    return row
+def _entity(rule_id: int) -> Entity:
+    return Entity("notification_rule", rule_id)
+
+
+class RuleUseCases:
+    def __init__(self, tx: Transactions, subscribable: Sequence[Subscription]) -> None:
+        """`subscribable`: the catalogued events the notifier has notices for."""
+        self.tx, self.subscribable = tx, list(subscribable)
+
+    async def create(self, spec: RuleSpec) -> Rule:
+        spec = rules.validate(spec, self.subscribable)
+        async with self.tx() as uow:
+            await _check_channels(uow.channels, spec.channel_ids)
+            created = await uow.rules.insert(snapshot(spec))
+            await uow.record_change(
+                "notification_rule.create", _entity(created.id), None, snapshot(created)
+            )
+        return created
+
+    async def get(self, rule_id: int) -> Rule:
+        async with self.tx() as uow:
+            return await require_rule(uow.rules, rule_id)
+
+    async def page(self, *, limit: int, cursor: str) -> tuple[list[Rule], str]:
+        async with self.tx() as uow:
+            return await paginate(
+                limit, cursor, lambda offset, count: uow.rules.page(offset=offset, limit=count)
+            )
+
+    async def update(self, rule_id: int, changes: Mapping[str, Any]) -> Rule:
+        """`changes`: new values of fields in domain.rules.FIELDS."""
+        async with self.tx() as uow:
+            before = await require_rule(uow.rules, rule_id, for_update=True)
+            spec = rules.validate(replace(before.spec(), **changes), self.subscribable)
+            await _check_channels(uow.channels, spec.channel_ids)
+            after = await uow.rules.update(rule_id, snapshot(spec))
+            await uow.record_change(
+                "notification_rule.update", _entity(rule_id), snapshot(before), snapshot(after)
+            )
+        return after
+
+    async def delete(self, rule_id: int) -> None:
+        async with self.tx() as uow:
+            before = await require_rule(uow.rules, rule_id, for_update=True)
+            await uow.rules.delete(rule_id)
+            await uow.record_change(
+                "notification_rule.delete", _entity(rule_id), snapshot(before), None
+            )

@@ -1,9 +1,26 @@
-"""A notice: what one event says to a human, independent of the channel it goes to."""
+"""A notice: what one event says to a human, independent of the channel it goes to; which
+catalogued events a rule may subscribe to; and the digest standing for the notices folded in a
+rate-limit window."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
+
+from dckit.event_catalogue import EventType
+
+DIGEST_EVENT = "datacompass.notifier.digest"  # not published: the event type of a digest
+TEST_EVENT = "datacompass.notifier.test"  # not published: the event type of a test send
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A catalogued event rules may subscribe to (the notifier turns it into notices)."""
+
+    event: EventType
+    alias: str  # the short name a rule may use instead of the full type (`breach_detected`)
+    by_default: bool = True  # subscribed by a rule that names no event type
 
 
 @dataclass(frozen=True)
@@ -29,6 +46,30 @@ class Notice:
         return cls(**{k: v for k, v in value.items() if k in cls.__dataclass_fields__})
 
 
+@dataclass(frozen=True)
+class Received:
+    """A domain event the notifier received, as its notice."""
+
+    event_id: str
+    event_type: str
+    time: datetime | None
+    notice: Notice
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rate-limit window of one rule and object: its first notice was sent at once, later
+    ones are deduped (`seen_keys`) or folded into one digest sent when the window ends."""
+
+    id: int
+    rule_id: int
+    object_key: str
+    started_at: datetime
+    ends_at: datetime
+    seen_keys: list[str]
+    folded: list[dict[str, Any]]
+
+
 def digest(rule_name: str, object_key: str, folded: list[dict[str, Any]], link: str) -> Notice:
     """One message standing for every notice folded during a rate-limit window."""
     notices = [Notice.from_json(n) for n in folded]
@@ -37,14 +78,14 @@ def digest(rule_name: str, object_key: str, folded: list[dict[str, Any]], link: 
         lines.append(f"… and {len(notices) - 20} more")
     first = notices[0]
     return Notice(
-        event_type="datacompass.notifier.digest",
+        event_type=DIGEST_EVENT,
         title=f"{len(notices)} more notifications for {object_key} (rule {rule_name})",
         body="\n".join(lines),
         link=link,
         object_key=object_key,
         object_ref=first.object_ref,
         source=first.source,
-        priority=_highest([n.priority for n in notices]),
+        priority=highest_priority([n.priority for n in notices]),
         time=notices[-1].time,
         metadata={"count": len(notices), "event_types": sorted({n.event_type for n in notices})},
     )
@@ -53,9 +94,6 @@ def digest(rule_name: str, object_key: str, folded: list[dict[str, Any]], link: 
 PRIORITIES = ("critical", "high", "medium", "low")
 
 
-def _highest(priorities: list[str]) -> str:
+def highest_priority(priorities: list[str]) -> str:
     known = [p for p in priorities if p in PRIORITIES]
     return min(known, key=PRIORITIES.index) if known else ""
-
-
-highest_priority = _highest

@@ -3,112 +3,105 @@
 from __future__ import annotations
 
 import fnmatch
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
+from dckit import event_catalogue
 from dckit.errors import InvalidArgument
-from notifier_service.domain.notices import PRIORITIES, Notice
+from notifier_service.domain.notices import PRIORITIES, Notice, Subscription
 
-BREACH_DETECTED = "datacompass.quality.breach.detected"
-BREACH_BULK = "datacompass.quality.breach.bulk"
-SCAN_FAILED = "datacompass.catalog.scan.failed"
-SCAN_COMPLETED = "datacompass.catalog.scan.completed"
-SCHEMA_CHANGED = "datacompass.catalog.schema.changed"
-DEPRECATION_DEADLINE = "datacompass.catalog.deprecation.deadline_approaching"
-
-SHORT_NAMES = {
-    "breach_detected": BREACH_DETECTED,
-    "breach_bulk": BREACH_BULK,
-    "sync_failed": SCAN_FAILED,
-    "sync_completed": SCAN_COMPLETED,
-    "schema_changed": SCHEMA_CHANGED,
-    "deprecation_deadline": DEPRECATION_DEADLINE,
-}
-# What a rule without event types subscribes to: everything but the chatty sync_completed.
-DEFAULT_TYPES = [t for s, t in SHORT_NAMES.items() if s != "sync_completed"]
 DEFAULT_RATE_LIMIT_SECONDS = 300
-_FULL_TYPE = re.compile(r"^datacompass(\.[a-z0-9_]+){2,}$")
+MAX_RATE_LIMIT_SECONDS = 86_400
 
 
 @dataclass(frozen=True)
 class RuleSpec:
     name: str
-    event_types: list[str]
-    object_refs: list[str]
-    source_names: list[str]
-    priorities: list[str]
+    event_types: list[str]  # full event types
+    object_refs: list[str]  # "*" wildcards allowed; empty = all
+    source_names: list[str]  # empty = all
+    priorities: list[str]  # empty = all
     channel_ids: list[int]
-    enabled: bool
-    rate_limit_seconds: int
-    include_non_breaking: bool
-
-    def values(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    enabled: bool = True
+    rate_limit_seconds: int = DEFAULT_RATE_LIMIT_SECONDS  # 0 = no limit
+    include_non_breaking: bool = False  # schema changes: also non-breaking ones
 
 
-def validate(
-    *,
-    name: str,
-    event_types: Sequence[str],
-    object_refs: Sequence[str],
-    source_names: Sequence[str],
-    priorities: Sequence[str],
-    channel_ids: Sequence[int],
-    enabled: bool,
-    rate_limit_seconds: int,
-    include_non_breaking: bool,
-) -> RuleSpec:
+# The fields a rule is made of (and an update may change).
+FIELDS = tuple(f.name for f in fields(RuleSpec))
+
+
+@dataclass(frozen=True)
+class Rule(RuleSpec):
+    id: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def spec(self) -> RuleSpec:
+        return RuleSpec(**snapshot(self))
+
+
+def snapshot(rule: RuleSpec) -> dict[str, Any]:
+    """What the audit trail records of a rule (and what an update starts from)."""
+    return {name: getattr(rule, name) for name in FIELDS}
+
+
+def validate(spec: RuleSpec, subscribable: Sequence[Subscription]) -> RuleSpec:
+    """The normalised spec, or InvalidArgument listing every problem. Event types are the
+    `subscribable` ones, by full type or short alias; none = every one subscribed by default."""
     errors: list[str] = []
-    if not name.strip():
+    if not spec.name.strip():
         errors.append("name: required")
+    by_name = {s.alias: s.event.name for s in subscribable}
+    by_name.update({s.event.name: s.event.name for s in subscribable})
     types: list[str] = []
-    for t in event_types:
-        full = SHORT_NAMES.get(t, t)
-        if not _FULL_TYPE.match(full):
+    for t in spec.event_types:
+        full = by_name.get(t)
+        if full is None:
             errors.append(
-                f"event_types: unknown event type {t!r} (one of {', '.join(SHORT_NAMES)} "
-                "or a full 'datacompass.<service>.<entity>.<verb>' type)"
+                f"event_types: unknown event type {t!r} (one of "
+                f"{', '.join(s.alias for s in subscribable)}, or their full types)"
             )
         elif full not in types:
             types.append(full)
-    if any(not r.strip() for r in object_refs):
+    if any(not r.strip() for r in spec.object_refs):
         errors.append("object_refs: empty entry")
-    if any(not s.strip() for s in source_names):
+    if any(not s.strip() for s in spec.source_names):
         errors.append("source_names: empty entry")
-    for p in priorities:
+    for p in spec.priorities:
         if p not in PRIORITIES:
             errors.append(f"priorities: {p!r} is not one of {', '.join(PRIORITIES)}")
-    if not channel_ids:
+    if not spec.channel_ids:
         errors.append("channel_ids: at least one channel is required")
-    if rate_limit_seconds < 0 or rate_limit_seconds > 86_400:
-        errors.append("rate_limit_seconds: must be between 0 and 86400")
+    if not 0 <= spec.rate_limit_seconds <= MAX_RATE_LIMIT_SECONDS:
+        errors.append(f"rate_limit_seconds: must be between 0 and {MAX_RATE_LIMIT_SECONDS}")
     if errors:
         raise InvalidArgument("invalid rule: " + "; ".join(errors))
     return RuleSpec(
-        name=name.strip(),
-        event_types=types or list(DEFAULT_TYPES),
-        object_refs=list(dict.fromkeys(object_refs)),
-        source_names=list(dict.fromkeys(source_names)),
-        priorities=list(dict.fromkeys(priorities)),
-        channel_ids=list(dict.fromkeys(channel_ids)),
-        enabled=enabled,
-        rate_limit_seconds=rate_limit_seconds,
-        include_non_breaking=include_non_breaking,
+        name=spec.name.strip(),
+        event_types=types or [s.event.name for s in subscribable if s.by_default],
+        object_refs=list(dict.fromkeys(spec.object_refs)),
+        source_names=list(dict.fromkeys(spec.source_names)),
+        priorities=list(dict.fromkeys(spec.priorities)),
+        channel_ids=list(dict.fromkeys(spec.channel_ids)),
+        enabled=spec.enabled,
+        rate_limit_seconds=spec.rate_limit_seconds,
+        include_non_breaking=spec.include_non_breaking,
     )
 
 
-def matches(rule: Mapping[Any, Any], notice: Notice) -> bool:
+def matches(rule: RuleSpec, notice: Notice) -> bool:
     """Empty filters mean "all"; object refs may use shell wildcards (shop.sales.*)."""
-    if not rule["enabled"] or notice.event_type not in rule["event_types"]:
+    if not rule.enabled or notice.event_type not in rule.event_types:
         return False
-    breaking_only = not rule["include_non_breaking"]
-    if notice.event_type == SCHEMA_CHANGED and not notice.breaking and breaking_only:
+    schema_change = notice.event_type == event_catalogue.SCHEMA_CHANGED.name
+    if schema_change and not notice.breaking and not rule.include_non_breaking:
         return False
-    refs = rule["object_refs"]
+    refs = rule.object_refs
     if refs and not any(fnmatch.fnmatchcase(notice.object_ref, r) for r in refs):
         return False
-    if rule["source_names"] and notice.source not in rule["source_names"]:
+    if rule.source_names and notice.source not in rule.source_names:
         return False
-    return not (rule["priorities"] and notice.priority not in rule["priorities"])
+    return not (rule.priorities and notice.priority not in rule.priorities)

@@ -1,11 +1,84 @@
-"""What the scheduler needs from the outside world: a way to hand a task to the service that
-owns it. Transport-free; the gRPC adapter lives in scheduler_service.adapters."""
+"""What the scheduler's use cases need from outside, as protocols: its unit of work (stores of
+schedules and runs, audit and events), the services that own the tasks, the run leases and the
+event payload of a run. app.py wires the implementations (db, adapters, dckit.leases)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+
+from google.protobuf.message import Message
+
+from dckit.outbox import FieldChanges
+from dckit.uow import Entity, Event
+from scheduler_service.domain.runs import ScheduleRun
+from scheduler_service.domain.schedules import Schedule
+
+
+class ScheduleStore(Protocol):
+    async def insert(self, values: Mapping[str, Any]) -> Schedule: ...
+    async def get(self, schedule_id: int, *, for_update: bool = False) -> Schedule | None: ...
+    async def page(self, *, task_type: str, offset: int, limit: int) -> list[Schedule]: ...
+    async def update(self, schedule_id: int, values: Mapping[str, Any]) -> Schedule: ...
+    async def delete(self, schedule_id: int) -> None: ...
+    async def claim_due(self, now: datetime, limit: int) -> list[Schedule]:
+        """Due enabled schedules, locked; those another replica holds are skipped."""
+        ...
+
+
+class RunStore(Protocol):
+    async def insert(self, values: Mapping[str, Any]) -> int | None:
+        """The new run's id, or None when that slot of the schedule already has a run."""
+        ...
+
+    async def get(self, run_id: int) -> ScheduleRun | None: ...
+    async def update_active(self, run_id: int, values: Mapping[str, Any]) -> bool:
+        """Update a run still unfinished; False when it has ended meanwhile."""
+        ...
+
+    async def page(
+        self, *, schedule_id: int, status: str, offset: int, limit: int
+    ) -> list[ScheduleRun]: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def schedules(self) -> ScheduleStore: ...
+    @property
+    def runs(self) -> RunStore: ...
+
+    async def record_change(
+        self,
+        action: str,
+        entity: Entity,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        *,
+        event: Event | None = None,
+    ) -> FieldChanges: ...
+
+
+Transactions = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
+RunEvent = Callable[[ScheduleRun], Message]  # the payload of a run's finished event
+
+
+class RunLeases(Protocol):
+    """dckit.leases.Leases over the runs table."""
+
+    def stamp(self) -> dict[str, Any]: ...
+    def hold(self, run_id: int, task: asyncio.Task[Any]) -> None: ...
+    async def upkeep(self, stop: asyncio.Event, *, reason: str = "") -> None: ...
+    async def sweep(self, reason: str) -> Sequence[Mapping[str, Any]]: ...
+    async def drain(
+        self, grace_seconds: float, *, reason: str = ""
+    ) -> Sequence[Mapping[str, Any]]: ...
+
+
+# ---------------------------------------------------------------- the owning services
 
 
 @dataclass(frozen=True)
@@ -23,7 +96,9 @@ class DispatchFailed(Exception):
         self.transient = transient
 
 
-class TaskDispatcher(Protocol):
-    async def dispatch(self, task_type: str, params: Mapping[str, Any]) -> Dispatched:
-        """Start the task at its owning service; raises DispatchFailed."""
-        ...
+class Owners(Protocol):
+    """The services that own the tasks; every call raises DispatchFailed when it fails."""
+
+    async def start_scan(self, *, source_name: str) -> Dispatched: ...
+    async def start_dq_run(self, *, object_ref: str, days: int) -> Dispatched: ...
+    async def run_checks(self, *, object_ref: str) -> Dispatched: ...

@@ -4,8 +4,8 @@ limits) and when it fires next. Pure: no I/O."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,21 +14,20 @@ from croniter import croniter
 
 from dckit.errors import InvalidArgument
 
-METADATA_SCAN = "metadata_scan"
-DQ_RUN = "dq_run"
-QUALITY_CHECK = "quality_check"
-TASK_TYPES = (METADATA_SCAN, DQ_RUN, QUALITY_CHECK)
-
 DEFAULT_MISFIRE_GRACE = 300
 DEFAULT_MAX_ATTEMPTS = 3
 MAX_MISFIRE_GRACE = 7 * 86400
 MAX_ATTEMPTS = 10
-MAX_DQ_DAYS = 3660
 NAME_MAX = 200
+
+# Checks a task type's params and returns them normalised (InvalidArgument naming the field).
+ParamsCheck = Callable[[str, Mapping[str, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class ScheduleSpec:
+    """What a caller says about a schedule (create, or the result of an update)."""
+
     name: str
     cron: str
     timezone: str
@@ -39,8 +38,33 @@ class ScheduleSpec:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
 
 
-def validate(spec: ScheduleSpec) -> ScheduleSpec:
-    """The spec with normalised values; InvalidArgument naming the first bad field."""
+# The fields an update may change: every field of the spec.
+UPDATABLE = tuple(f.name for f in fields(ScheduleSpec))
+
+
+@dataclass(frozen=True)
+class Schedule(ScheduleSpec):
+    """A stored schedule: its spec plus what the scheduler keeps about it."""
+
+    id: int = 0
+    next_run_at: datetime | None = None  # None while disabled
+    last_run_at: datetime | None = None
+    created_by: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def spec(self) -> ScheduleSpec:
+        return ScheduleSpec(**{name: getattr(self, name) for name in UPDATABLE})
+
+
+def snapshot(spec: ScheduleSpec) -> dict[str, Any]:
+    """What the audit trail records of a schedule."""
+    return {name: getattr(spec, name) for name in UPDATABLE}
+
+
+def validate(spec: ScheduleSpec, check_params: ParamsCheck) -> ScheduleSpec:
+    """The spec with normalised values; InvalidArgument naming the first bad field. Params are
+    checked by their task type (`check_params`)."""
     name = spec.name.strip()
     if not name:
         raise InvalidArgument("name: required")
@@ -48,7 +72,7 @@ def validate(spec: ScheduleSpec) -> ScheduleSpec:
         raise InvalidArgument(f"name: at most {NAME_MAX} characters")
     cron = validate_cron(spec.cron)
     timezone = validate_timezone(spec.timezone)
-    params = validate_params(spec.task_type, spec.params)
+    params = check_params(spec.task_type, spec.params)
     if not 1 <= spec.misfire_grace_seconds <= MAX_MISFIRE_GRACE:
         raise InvalidArgument(f"misfire_grace_seconds: must be between 1 and {MAX_MISFIRE_GRACE}")
     if not 1 <= spec.max_attempts <= MAX_ATTEMPTS:
@@ -85,46 +109,11 @@ def validate_timezone(name: str) -> str:
     return tz
 
 
-def validate_params(task_type: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    if task_type == METADATA_SCAN:
-        _only(params, {"source_name"})
-        return {"source_name": _required_text(params, "source_name")}
-    if task_type == QUALITY_CHECK:
-        _only(params, {"object_ref"})
-        return {"object_ref": _object_ref(params)}
-    if task_type == DQ_RUN:
-        _only(params, {"object_ref", "days"})
-        out: dict[str, Any] = {"object_ref": _object_ref(params)}
-        if params.get("days") is not None:
-            days = params["days"]
-            # Struct numbers arrive as floats: accept 7.0, refuse 7.5 and true.
-            if (
-                isinstance(days, bool)
-                or not isinstance(days, int | float)
-                or not math.isfinite(days)
-                or days != int(days)
-                or not 1 <= days <= MAX_DQ_DAYS
-            ):
-                raise InvalidArgument(
-                    f"params.days: must be a whole number between 1 and {MAX_DQ_DAYS}"
-                )
-            out["days"] = int(days)
-        return out
-    raise InvalidArgument(
-        f"task_type: {task_type!r} is not one of {', '.join(TASK_TYPES)}"
-        if task_type
-        else f"task_type: required (one of {', '.join(TASK_TYPES)})"
-    )
+# ---------------------------------------------------------------- task params
+# The pieces task types build their param checks from (application/tasks.py).
 
 
-def _object_ref(params: Mapping[str, Any]) -> str:
-    ref = _required_text(params, "object_ref")
-    if len(ref.split(".")) != 3 or not all(ref.split(".")):
-        raise InvalidArgument(f"params.object_ref: {ref!r} is not source.schema.name")
-    return ref
-
-
-def _only(params: Mapping[str, Any], allowed: set[str]) -> None:
+def only(params: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise InvalidArgument(
@@ -132,11 +121,35 @@ def _only(params: Mapping[str, Any], allowed: set[str]) -> None:
         )
 
 
-def _required_text(params: Mapping[str, Any], key: str) -> str:
+def required_text(params: Mapping[str, Any], key: str) -> str:
     value = params.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InvalidArgument(f"params.{key}: required (a non-empty string)")
     return value.strip()
+
+
+def object_ref(params: Mapping[str, Any]) -> str:
+    ref = required_text(params, "object_ref")
+    if len(ref.split(".")) != 3 or not all(ref.split(".")):
+        raise InvalidArgument(f"params.object_ref: {ref!r} is not source.schema.name")
+    return ref
+
+
+def whole_number(params: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
+    """An optional whole-number param (None when absent)."""
+    value = params.get(key)
+    if value is None:
+        return None
+    # Struct numbers arrive as floats: accept 7.0, refuse 7.5 and true.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+        or not low <= value <= high
+    ):
+        raise InvalidArgument(f"params.{key}: must be a whole number between {low} and {high}")
+    return int(value)
 
 
 # ---------------------------------------------------------------- firing times
@@ -179,10 +192,3 @@ def latest_due(cron: str, timezone: str, since: datetime, now: datetime) -> date
 
 def is_misfire(scheduled_for: datetime, now: datetime, grace_seconds: int) -> bool:
     return (now - scheduled_for).total_seconds() > grace_seconds
-
-
-def backoff_delay(attempt: int, base: float, cap: float, jitter: float) -> float:
-    """Delay after failed attempt `attempt` (1-based): base·2^(attempt-1), capped, then
-    "equal jitter" (half fixed, half random with `jitter` in [0, 1]) so replicas spread out."""
-    delay = min(cap, base * 2 ** (attempt - 1))
-    return delay / 2 + delay / 2 * jitter

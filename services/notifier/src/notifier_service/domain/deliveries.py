@@ -1,4 +1,5 @@
-"""Retry policy: which failures are worth another attempt, and when."""
+"""Deliveries: one notice to one channel, attempted until sent or given up. What an attempt
+did, which failures are worth another attempt and when, and the log of attempts."""
 
 from __future__ import annotations
 
@@ -6,6 +7,51 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
+from typing import Any
+
+
+class AttemptStatus(StrEnum):
+    """What became of a delivery after one attempt."""
+
+    SENT = "sent"
+    RETRYING = "retrying"  # failed; another attempt is due later
+    DEAD = "dead"  # failed for good (dead-lettered)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A planned delivery. Its status: pending → sending (leased) → sent | pending (retry)
+    | dead."""
+
+    id: int
+    event_id: str  # "digest-<window id>" for digests
+    event_type: str
+    event_time: datetime
+    channel_id: int
+    rule_id: int
+    window_id: int | None  # digests: the window whose folded notices they carry
+    notice: dict[str, Any]
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One delivery attempt (or test send: no delivery)."""
+
+    id: int
+    delivery_id: int | None
+    channel_id: int
+    channel_type: str
+    event_id: str
+    event_type: str
+    attempt: int
+    status: AttemptStatus
+    response: str
+    error: str
+    latency_ms: int
+    created_at: datetime | None
 
 
 @dataclass(frozen=True)

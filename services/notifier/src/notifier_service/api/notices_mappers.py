@@ -1,29 +1,64 @@
-"""Domain events (protobuf envelopes) → notices. The only place that knows event payloads."""
+"""Received domain events (protobuf envelopes) → notices: one builder per catalogued event
+type the notifier tells people about. The builders are also the list of events a rule may
+subscribe to (`NOTICES.subscriptions`), so a new one is one function here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC
-from typing import TypeVar
+from typing import Any
 from urllib.parse import quote
 
 from google.protobuf.message import Message
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
-from datacompass.common.v1.events_pb2 import EventEnvelope as Envelope
+from datacompass.common.v1.events_pb2 import EventEnvelope
 from datacompass.quality.v1 import quality_pb2 as qpb
-from notifier_service.domain import rules as r
-from notifier_service.domain.notices import Notice, highest_priority
+from dckit import event_catalogue as events
+from dckit.event_catalogue import EventType
+from notifier_service.domain.notices import Notice, Received, Subscription, highest_priority
 
-M = TypeVar("M", bound=Message)
+# (payload, its event type, the public URL) → notice
+Builder = Callable[[Any, EventType, str], Notice]
 
 
-def _unpack(env: Envelope, message_type: type[M]) -> M:
-    # dckit.events.unpack, typed: its result is the requested message class.
-    out = message_type()
-    if not env.data.Unpack(out):
-        raise ValueError(f"event {env.id} carries {env.dataschema}, not {message_type}")
-    return out
+class NoticeBuilders:
+    def __init__(self) -> None:
+        self._builders: dict[str, tuple[Subscription, Builder]] = {}
+
+    def on(
+        self, event: EventType, alias: str, *, by_default: bool = True
+    ) -> Callable[[Builder], Builder]:
+        """Register the decorated builder for `event` (subscribable as `alias` too)."""
+
+        def register(builder: Builder) -> Builder:
+            self._builders[event.name] = (Subscription(event, alias, by_default), builder)
+            return builder
+
+        return register
+
+    @property
+    def subscriptions(self) -> list[Subscription]:
+        return [s for s, _ in self._builders.values()]
+
+    def received(self, envelope: EventEnvelope, public_url: str) -> Received:
+        subscription, build = self._builders[envelope.type]
+        notice = build(_unpack(envelope, subscription.event), subscription.event, public_url)
+        time = envelope.time.ToDatetime(tzinfo=UTC) if envelope.HasField("time") else None
+        notice = Notice(**{**notice.__dict__, "event_type": envelope.type,
+                           "time": time.isoformat() if time else ""})  # fmt: skip
+        return Received(envelope.id, envelope.type, time, notice)
+
+
+NOTICES = NoticeBuilders()
+
+
+def _unpack(envelope: EventEnvelope, event: EventType) -> Message:
+    for payload_type in event.payloads:
+        payload = payload_type()
+        if envelope.data.Unpack(payload):
+            return payload
+    raise ValueError(f"event {envelope.id} carries {envelope.dataschema}, not {event.payloads}")
 
 
 def _object_link(public_url: str, ref: str) -> str:
@@ -50,10 +85,11 @@ def _breach_line(b: qpb.Breach) -> str:
     )
 
 
-def breach_detected(env: Envelope, public_url: str) -> Notice:
-    b = _unpack(env, qpb.BreachDetected).breach
+@NOTICES.on(events.BREACH_DETECTED, "breach_detected")
+def breach_detected(msg: qpb.BreachDetected, event: EventType, public_url: str) -> Notice:
+    b = msg.breach
     return Notice(
-        event_type=env.type,
+        event_type=event.name,
         title=f"DQ breach on {b.object_ref}: {b.metric_type}",
         body=_breach_line(b),
         link=_object_link(public_url, b.object_ref),
@@ -67,15 +103,15 @@ def breach_detected(env: Envelope, public_url: str) -> Notice:
     )  # fmt: skip
 
 
-def breach_bulk(env: Envelope, public_url: str) -> Notice:
-    msg = _unpack(env, qpb.BreachBulk)
+@NOTICES.on(events.BREACH_BULK, "breach_bulk")
+def breach_bulk(msg: qpb.BreachBulk, event: EventType, public_url: str) -> Notice:
     breaches = list(msg.breaches)
     ref = msg.object_ref
     lines = [_breach_line(b) for b in breaches[:10]]
     if len(breaches) > 10:
         lines.append(f"… and {len(breaches) - 10} more")
     return Notice(
-        event_type=env.type,
+        event_type=event.name,
         title=f"{len(breaches)} DQ breaches on {ref}",
         body="\n".join(lines),
         link=_object_link(public_url, ref),
@@ -88,9 +124,11 @@ def breach_bulk(env: Envelope, public_url: str) -> Notice:
     )
 
 
-def scan_finished(env: Envelope, public_url: str) -> Notice:
-    scan = _unpack(env, cpb.ScanFinished).scan
-    failed = env.type == r.SCAN_FAILED
+@NOTICES.on(events.SCAN_FAILED, "sync_failed")
+@NOTICES.on(events.SCAN_COMPLETED, "sync_completed", by_default=False)  # chatty: opt-in
+def scan_finished(msg: cpb.ScanFinished, event: EventType, public_url: str) -> Notice:
+    scan = msg.scan
+    failed = event is events.SCAN_FAILED
     if failed:
         title, body = f"Metadata scan of {scan.source_name} failed", scan.error or "unknown error"
     else:
@@ -100,7 +138,7 @@ def scan_finished(env: Envelope, public_url: str) -> Notice:
             f"updated, {scan.objects_deleted} deleted) in {scan.duration_ms / 1000:.1f} s"
         )
     return Notice(
-        event_type=env.type,
+        event_type=event.name,
         title=title,
         body=body,
         link=f"{public_url.rstrip('/')}/sources/{quote(scan.source_name)}",
@@ -112,12 +150,12 @@ def scan_finished(env: Envelope, public_url: str) -> Notice:
     )
 
 
-def schema_changed(env: Envelope, public_url: str) -> Notice:
-    msg = _unpack(env, cpb.SchemaChanged)
+@NOTICES.on(events.SCHEMA_CHANGED, "schema_changed")
+def schema_changed(msg: cpb.SchemaChanged, event: EventType, public_url: str) -> Notice:
     changes = [f"{c.kind} {c.target}: {c.detail}".rstrip(": ") for c in msg.changes]
     kind = "Breaking schema change" if msg.breaking else "Schema change"
     return Notice(
-        event_type=env.type,
+        event_type=event.name,
         title=f"{kind} on {msg.ref}: {msg.previous_version} → {msg.version}",
         body="\n".join(changes[:20]) or "(no details)",
         link=_object_link(public_url, msg.ref),
@@ -131,8 +169,10 @@ def schema_changed(env: Envelope, public_url: str) -> Notice:
     )
 
 
-def deadline_approaching(env: Envelope, public_url: str) -> Notice:
-    msg = _unpack(env, cpb.DeprecationDeadlineApproaching)
+@NOTICES.on(events.DEPRECATION_DEADLINE_APPROACHING, "deprecation_deadline")
+def deadline_approaching(
+    msg: cpb.DeprecationDeadlineApproaching, event: EventType, public_url: str
+) -> Notice:
     d = msg.deprecation
     body = f"Deadline {d.deadline} ({d.days_left} days left)."
     if d.replacement_ref:
@@ -140,7 +180,7 @@ def deadline_approaching(env: Envelope, public_url: str) -> Notice:
     if d.message:
         body += f"\n{d.message}"
     return Notice(
-        event_type=env.type,
+        event_type=event.name,
         title=f"{d.object_ref} is deprecated: {d.days_left} days left",
         body=body,
         link=_object_link(public_url, d.object_ref),
@@ -151,18 +191,3 @@ def deadline_approaching(env: Envelope, public_url: str) -> Notice:
         dedupe_key=f"deprecation:{d.id}:{msg.threshold_days}",
         metadata={"deprecation_id": d.id, "deadline": d.deadline},
     )
-
-
-DECODERS: dict[str, Callable[[Envelope, str], Notice]] = {
-    r.BREACH_DETECTED: breach_detected,
-    r.BREACH_BULK: breach_bulk,
-    r.SCAN_FAILED: scan_finished,
-    r.SCAN_COMPLETED: scan_finished,
-    r.SCHEMA_CHANGED: schema_changed,
-    r.DEPRECATION_DEADLINE: deadline_approaching,
-}
-
-
-def notice(env: Envelope, public_url: str) -> Notice:
-    n = DECODERS[env.type](env, public_url)
-    return Notice(**{**n.__dict__, "time": env.time.ToDatetime(tzinfo=UTC).isoformat()})
