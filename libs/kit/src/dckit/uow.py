@@ -73,12 +73,16 @@ class UnitOfWork:
         after: Mapping[str, Any] | None,
         *,
         event: Event | None = None,
+        skip_unchanged: bool = False,
     ) -> FieldChanges:
         """Audit the field-level difference `before` → `after` (None = did not exist / no longer
-        exists) and publish `event`, both in this transaction; returns the changes.
+        exists) and publish `event`, both in this transaction; returns the changes. With
+        `skip_unchanged`, an update that changed nothing records nothing (no audit, no event).
 
         Snapshots hold what a reader may see: callers leave secrets out or mask them first."""
         changes = diff(dict(before or {}), dict(after or {}))
+        if skip_unchanged and not changes:
+            return changes
         await self.audit(action, entity, changes)
         if event is not None:
             await self.publish(event)
@@ -93,9 +97,17 @@ class Transactions(Generic[U]):
     the block succeeds and rolls everything back (rows, audit, events) when it raises."""
 
     def __init__(
-        self, db: Database, outbox: Outbox, build: Callable[[AsyncSession, Outbox], U]
+        self,
+        db: Database,
+        outbox: Outbox,
+        build: Callable[[AsyncSession, Outbox], U],
+        *,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.db, self.outbox, self.build = db, outbox, build
+        # Called after each successful commit (e.g. the relay's wake(), so the events just
+        # written go out without waiting for its next poll).
+        self.on_commit = on_commit
 
     def __call__(self) -> AbstractAsyncContextManager[U]:
         return self._begin()
@@ -104,3 +116,5 @@ class Transactions(Generic[U]):
     async def _begin(self) -> AsyncIterator[U]:
         async with self.db.session() as session:
             yield self.build(session, self.outbox)
+        if self.on_commit is not None:
+            self.on_commit()

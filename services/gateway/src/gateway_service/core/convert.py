@@ -3,19 +3,17 @@ generic pieces (timestamps, Structs, enums, paging, int64 ids, object and column
 
 from __future__ import annotations
 
-import re
 import types
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, Union, cast, get_args, get_origin
 
 from google.protobuf import json_format, message_factory, struct_pb2, timestamp_pb2
-from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from datacompass.common.v1 import paging_pb2, refs_pb2
-from dckit.protoconv import whole_numbers
+from dckit.protoconv import enum_name, whole_numbers
 from gateway_service.core.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,7 +24,6 @@ URN_PREFIX = "urn:"
 _TIMESTAMP = "google.protobuf.Timestamp"
 _STRUCT = "google.protobuf.Struct"
 _LIST_VALUE = "google.protobuf.ListValue"
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 # ---------------------------------------------------------------- single values
@@ -57,12 +54,6 @@ def to_struct(value: Mapping[str, Any], field: str) -> struct_pb2.Struct:
     except (ValueError, TypeError) as exc:
         raise ApiError(400, "INVALID_ARGUMENT", f"{field}: {exc}") from exc
     return out
-
-
-def enum_name(enum: EnumDescriptor, number: int) -> str:
-    """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running`."""
-    prefix = _CAMEL_BOUNDARY.sub("_", enum.name).upper() + "_"
-    return enum.values_by_number[number].name.removeprefix(prefix).lower()
 
 
 # ---------------------------------------------------------------- paging
