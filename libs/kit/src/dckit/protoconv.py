@@ -60,8 +60,12 @@ def enum_prefix(enum: EnumDescriptor) -> str:
 
 
 def enum_name(enum: EnumDescriptor, number: int) -> str:
-    """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running`."""
-    return enum.values_by_number[number].name.removeprefix(enum_prefix(enum)).lower()
+    """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running`; a number the enum does not know
+    (a newer peer's) as its digits, for the caller's validation to refuse."""
+    value = enum.values_by_number.get(number)
+    if value is None:
+        return str(number)
+    return str(value.name).removeprefix(enum_prefix(enum)).lower()
 
 
 def enum_value(enum: EnumDescriptor, name: str) -> int:
