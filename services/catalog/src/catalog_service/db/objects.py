@@ -238,6 +238,24 @@ class ObjectRepository:
         grams = await self.s.scalar(select(func.catalog.trigrams(term)))
         return list(grams or [])
 
+    async def _match(
+        self, *, query: str, source: str, object_type: str, include_deleted: bool
+    ) -> tuple[str, bool, list[str], list[Any]]:
+        """What a search matches: its term, whether pg_trgm serves typo matching (else the
+        stored name trigrams, with the query's `grams`), and the WHERE conditions."""
+        term = query.strip().lower()
+        trigram = bool(term) and await self.has_trigram_index()
+        grams = await self.query_trigrams(term) if term and not trigram else []
+        conditions = self._object_filters(
+            query=query,
+            source=source,
+            object_type=object_type,
+            include_deleted=include_deleted,
+            trigram=trigram,
+            grams=grams,
+        )
+        return term, trigram, grams, conditions
+
     def _object_filters(
         self,
         *,
@@ -288,22 +306,14 @@ class ObjectRepository:
     ) -> list[Record]:
         """Ranked search: exact name, then name prefix, then relevance (full-text rank plus
         trigram similarity of the name, so typos still find things), then ref."""
-        term = query.strip().lower()
-        trigram = bool(term) and await self.has_trigram_index()
-        grams = await self.query_trigrams(term) if term and not trigram else []
+        term, trigram, grams, conditions = await self._match(
+            query=query, source=source, object_type=object_type, include_deleted=include_deleted
+        )
         if trigram:
             await self.s.execute(
                 text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
                 {"t": str(TYPO_SIMILARITY)},
             )
-        conditions = self._object_filters(
-            query=query,
-            source=source,
-            object_type=object_type,
-            include_deleted=include_deleted,
-            trigram=trigram,
-            grams=grams,
-        )
         stmt = self._objects_query().where(and_(true(), *conditions))
         order: list[Any] = []
         if term:
@@ -330,16 +340,8 @@ class ObjectRepository:
         self, *, query: str, source: str, object_type: str, include_deleted: bool
     ) -> dict[str, list[tuple[str, int]]]:
         """Counts per source, type, schema and tag over everything the search matches."""
-        term = query.strip().lower()
-        trigram = bool(term) and await self.has_trigram_index()
-        grams = await self.query_trigrams(term) if term and not trigram else []
-        conditions = self._object_filters(
-            query=query,
-            source=source,
-            object_type=object_type,
-            include_deleted=include_deleted,
-            trigram=trigram,
-            grams=grams,
+        *_, conditions = await self._match(
+            query=query, source=source, object_type=object_type, include_deleted=include_deleted
         )
         matched = (
             select(
