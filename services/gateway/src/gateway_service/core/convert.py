@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from datacompass.common.v1 import paging_pb2, refs_pb2
-from dckit.protoconv import enum_name, whole_numbers
+from dckit.protoconv import enum_name, enum_value, whole_numbers
 from gateway_service.core.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -24,6 +24,7 @@ URN_PREFIX = "urn:"
 _TIMESTAMP = "google.protobuf.Timestamp"
 _STRUCT = "google.protobuf.Struct"
 _LIST_VALUE = "google.protobuf.ListValue"
+_OBJECT_REF = "datacompass.common.v1.ObjectRef"
 
 
 # ---------------------------------------------------------------- single values
@@ -182,9 +183,11 @@ class FromProto(Generic[M]):
 class ToProto(Generic[P]):
     """Builds protobuf `message` from the fields of request model `model` by name: None →
     left unset (in a PATCH `changes` mapping: the zero value, which clears the field), a dict →
-    Struct (400 naming the field when invalid), a `date` → ISO string. `rename` maps a model
-    field to its proto field; `custom` model fields are given by the caller (as keyword
-    arguments, like the fields the body does not carry). Checked when declared."""
+    Struct (400 naming the field when invalid), a `date` → ISO string, a string for an
+    `ObjectRef` field → the ref (`object_ref`), a string for an enum field → the value of that
+    lower-case name. `rename` maps a model field to its proto field; `custom` model fields are
+    given by the caller (as keyword arguments, like the fields the body does not carry).
+    Checked when declared."""
 
     def __init__(
         self,
@@ -205,6 +208,8 @@ class ToProto(Generic[P]):
             where = f"{model.__name__} → {message.DESCRIPTOR.full_name}"
             raise TypeError(f"{where}: no proto field for model fields {missing}")
         self._structs = {f.name for f in fields.values() if _full_name(f) == _STRUCT}
+        self._refs = {f.name for f in fields.values() if _full_name(f) == _OBJECT_REF}
+        self._enums = {f.name: f.enum_type for f in fields.values() if f.enum_type is not None}
 
     def __call__(self, body: BaseModel | Mapping[str, Any], **extra: Any) -> P:
         given = body.model_dump(exclude_none=True) if isinstance(body, BaseModel) else body
@@ -217,6 +222,10 @@ class ToProto(Generic[P]):
                 values[field] = to_struct(value or {}, name)
             elif value is None:
                 values[field] = self.message.DESCRIPTOR.fields_by_name[field].default_value
+            elif field in self._refs and isinstance(value, str):
+                values[field] = object_ref(value)
+            elif field in self._enums and isinstance(value, str):
+                values[field] = enum_value(self._enums[field], value)
             else:
                 values[field] = value.isoformat() if isinstance(value, date) else value
         return self.message(**values, **extra)

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from dckit.protoconv import enum_value
-from gateway_service.core.convert import FromProto, ToProto, object_ref
+from gateway_service.core.convert import FromProto, ToProto
 from gateway_service.core.models import Deprecation, DeprecationStatus
 from gateway_service.deprecations import schemas as s
 
 deprecation = FromProto(Deprecation, pb.Deprecation)
-_deprecate = ToProto(pb.DeprecateObjectRequest, s.DeprecationCreate, custom={"ref", "replacement"})
-
-
-def deprecate_request(body: s.DeprecationCreate) -> pb.DeprecateObjectRequest:
-    replacement = body.replacement
-    return _deprecate(
-        body,
-        ref=object_ref(body.ref),
-        replacement=object_ref(replacement) if replacement else None,
-    )
+deprecate_request = ToProto(pb.DeprecateObjectRequest, s.DeprecationCreate)
 
 
 def status(value: DeprecationStatus | None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from gateway_service.core.convert import FromProto, ToProto, object_ref
+from gateway_service.core.convert import FromProto, ToProto
 from gateway_service.lineage import schemas as s
 
 _edge = FromProto(s.LineageEdge, pb.LineageEdge, custom={"confidence"})
@@ -19,12 +19,4 @@ lineage = FromProto(
     rename={"next_cursor": "page.next_cursor"},
     nested={"edges": lineage_edge},
 )
-_add_edge = ToProto(
-    pb.AddLineageEdgeRequest, s.LineageEdgeCreate, custom={"upstream", "downstream"}
-)
-
-
-def add_edge_request(body: s.LineageEdgeCreate) -> pb.AddLineageEdgeRequest:
-    return _add_edge(
-        body, upstream=object_ref(body.upstream), downstream=object_ref(body.downstream)
-    )
+add_edge_request = ToProto(pb.AddLineageEdgeRequest, s.LineageEdgeCreate)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from gateway_service.core.convert import FromProto, ToProto, from_struct, object_ref
+from gateway_service.core.convert import FromProto, ToProto, from_struct
 from gateway_service.structure import schemas as s
 
 constraint = FromProto(s.Constraint, pb.Constraint)
@@ -19,16 +19,5 @@ def schema_version(msg: pb.SchemaVersion) -> s.SchemaVersion:
     return _schema_version(msg, schema=snapshot)
 
 
-_add_constraint = ToProto(pb.AddConstraintRequest, s.ConstraintCreate, custom={"referenced_object"})
-
-
-def add_constraint_request(body: s.ConstraintCreate, ref: str) -> pb.AddConstraintRequest:
-    target = body.referenced_object
-    return _add_constraint(
-        body,
-        ref=object_ref(ref),
-        referenced_object=object_ref(target) if target is not None else None,
-    )
-
-
+add_constraint_request = ToProto(pb.AddConstraintRequest, s.ConstraintCreate)
 add_code_request = ToProto(pb.AddTransformationCodeRequest, s.TransformationCodeCreate)

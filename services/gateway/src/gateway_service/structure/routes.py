@@ -35,7 +35,7 @@ async def list_constraints(urn: str, catalog: Catalog) -> s.ConstraintList:
     summary="Declare a constraint the source does not enforce",
 )
 async def add_constraint(urn: str, body: s.ConstraintCreate, catalog: Catalog) -> s.Constraint:
-    con = await catalog.AddConstraint(m.add_constraint_request(body, urn))
+    con = await catalog.AddConstraint(m.add_constraint_request(body, ref=object_ref(urn)))
     return m.constraint(con)
 
 
