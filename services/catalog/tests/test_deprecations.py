@@ -214,8 +214,7 @@ async def test_deadline_notices_once_per_threshold(
     # orders is now within 7 days; exactly one of them sends its notice.
     clock.now = at(TODAY + timedelta(days=3))
     replicas = [
-        DeprecationUseCases(service.tx, payload=deadline_approaching, clock=clock)
-        for _ in range(3)
+        DeprecationUseCases(service.tx, payload=deadline_approaching, clock=clock) for _ in range(3)
     ]
     assert sum(await asyncio.gather(*(r.notify_due() for r in replicas))) == 1
     # A restarted process (a fresh instance) repeats nothing.

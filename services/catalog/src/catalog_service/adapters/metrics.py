@@ -16,7 +16,7 @@ OBJECTS = Gauge(
 
 
 class PrometheusScanMetrics:
-    def finished(self, source_type: str, status: str, seconds: float) -> None:
+    def finished(self, *, source_type: str, status: str, seconds: float) -> None:
         SCAN_SECONDS.labels(source_type, status).observe(seconds)
 
     def objects(self, source: str, by_type: Mapping[str, int]) -> None:

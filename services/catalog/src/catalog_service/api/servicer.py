@@ -109,7 +109,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def ListScans(self, request: pb.ListScansRequest, context: Ctx) -> pb.ListScansResponse:
         rows, cursor = await self.scans.page(
-            request.source_name, request.page.limit, request.page.cursor
+            source_name=request.source_name, limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListScansResponse(items=[scm.scan_run(r) for r in rows], page=_page(cursor))
 
@@ -147,7 +147,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListColumnsRequest, context: Ctx
     ) -> pb.ListColumnsResponse:
         cols, cursor = await self.objects.columns(
-            ref_string(request.ref), request.page.limit, request.page.cursor
+            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListColumnsResponse(items=[om.column(c) for c in cols], page=_page(cursor))
 
@@ -174,14 +174,14 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListVersionsRequest, context: Ctx
     ) -> pb.ListVersionsResponse:
         rows, cursor = await self.structure.versions(
-            ref_string(request.ref), request.page.limit, request.page.cursor
+            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListVersionsResponse(
             items=[stm.schema_version(r) for r in rows], page=_page(cursor)
         )
 
     async def GetVersion(self, request: pb.GetVersionRequest, context: Ctx) -> pb.SchemaVersion:
-        row = await self.structure.version(ref_string(request.ref), request.version)
+        row = await self.structure.version(ref=ref_string(request.ref), version=request.version)
         return stm.schema_version(row, with_schema=True)
 
     async def DiffVersions(self, request: pb.DiffVersionsRequest, context: Ctx) -> pb.SchemaDiff:
@@ -196,7 +196,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListTransformationCodeRequest, context: Ctx
     ) -> pb.ListTransformationCodeResponse:
         rows, cursor = await self.structure.code(
-            ref_string(request.ref), request.page.limit, request.page.cursor
+            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListTransformationCodeResponse(
             items=[stm.transformation_code(r) for r in rows], page=_page(cursor)
@@ -242,7 +242,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListDeprecationsRequest, context: Ctx
     ) -> pb.ListDeprecationsResponse:
         status = fields(request)["status"]  # "" = any
-        rows, cursor = await self.deprecations.page(status, request.page.limit, request.page.cursor)
+        rows, cursor = await self.deprecations.page(
+            status=status, limit=request.page.limit, cursor=request.page.cursor
+        )
         return pb.ListDeprecationsResponse(
             items=[dm.deprecation(r) for r in rows], page=_page(cursor)
         )

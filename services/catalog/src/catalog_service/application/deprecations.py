@@ -92,7 +92,7 @@ class DeprecationUseCases:
             row = await uow.deprecations.open_for(object_id)
         return None if row is None else domain.view(row, on=self.today())
 
-    async def page(self, status: str, limit: int, cursor: str) -> tuple[list[Record], str]:
+    async def page(self, *, status: str, limit: int, cursor: str) -> tuple[list[Record], str]:
         status = domain.validate_status(status)
         today = self.today()
         async with self.tx() as uow:

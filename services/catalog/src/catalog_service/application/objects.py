@@ -57,7 +57,7 @@ class ObjectUseCases:
             row = await require_object(uow, ref)
             return row, await uow.objects.columns(row)
 
-    async def columns(self, ref: str, limit: int, cursor: str) -> tuple[list[Record], str]:
+    async def columns(self, *, ref: str, limit: int, cursor: str) -> tuple[list[Record], str]:
         async with self.tx() as uow:
             row = await require_object(uow, ref)
             return await paginate(

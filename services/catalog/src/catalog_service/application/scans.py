@@ -140,15 +140,19 @@ class ScanUseCases:
                 if not reader.cancelled() or (current is not None and current.cancelling()):
                     raise  # shutdown, not a cancel request
                 return await self._fail(
-                    source, scan_id, "cancelled on request", started, domain.CANCELLED
+                    source,
+                    scan_id,
+                    started,
+                    message="cancelled on request",
+                    status=domain.CANCELLED,
                 )
             except (SourceError, TimeoutError) as exc:
                 message = str(exc) or f"scan timed out after {self.scan_timeout:g}s"
-                return await self._fail(source, scan_id, message, started)
+                return await self._fail(source, scan_id, started, message=message)
             except Exception as exc:
                 log.exception("scan %s of %s crashed", scan_id, source["name"])
                 return await self._fail(
-                    source, scan_id, f"internal error: {type(exc).__name__}", started
+                    source, scan_id, started, message=f"internal error: {type(exc).__name__}"
                 )
         try:
             async with self.tx() as uow:
@@ -172,9 +176,13 @@ class ScanUseCases:
         except Exception as exc:
             log.exception("storing scan %s failed", scan_id)
             return await self._fail(
-                source, scan_id, f"storing results failed: {type(exc).__name__}", started
+                source, scan_id, started, message=f"storing results failed: {type(exc).__name__}"
             )
-        self.metrics.finished(source["source_type"], domain.SUCCEEDED, loop.time() - started)
+        self.metrics.finished(
+            source_type=source["source_type"],
+            status=domain.SUCCEEDED,
+            seconds=loop.time() - started,
+        )
         by_type = Counter(obj.object_type for obj in found)
         # zeros too, so a type that vanished drops to 0
         self.metrics.objects(source["name"], {t: by_type.get(t, 0) for t in OBJECT_TYPES})
@@ -207,8 +215,9 @@ class ScanUseCases:
         self,
         source: Record,
         scan_id: int,
-        message: str,
         started: float,
+        *,
+        message: str,
         status: str = domain.FAILED,
     ) -> Record:
         async with self.tx() as uow:
@@ -217,7 +226,9 @@ class ScanUseCases:
                 raise _source_deleted(source)
             await self._record_outcome(uow, run, source["source_type"])
         self.metrics.finished(
-            source["source_type"], status, asyncio.get_running_loop().time() - started
+            source_type=source["source_type"],
+            status=status,
+            seconds=asyncio.get_running_loop().time() - started,
         )
         log.warning(
             "scan failed", extra={"scan_id": scan_id, "source": source["name"], "error": message}
@@ -254,7 +265,7 @@ class ScanUseCases:
         async with self.tx() as uow:
             return await _require(uow, scan_id)
 
-    async def page(self, source_name: str, limit: int, cursor: str) -> tuple[list[Record], str]:
+    async def page(self, *, source_name: str, limit: int, cursor: str) -> tuple[list[Record], str]:
         async with self.tx() as uow:
             source = await require_source(uow, source_name)
             return await paginate(

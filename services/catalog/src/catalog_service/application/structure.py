@@ -51,7 +51,7 @@ class StructureUseCases:
             return await uow.structure.indexes((await require_object(uow, ref))["id"])
 
     # ------------------------------------------------------------ versions
-    async def versions(self, ref: str, limit: int, cursor: str) -> tuple[list[Record], str]:
+    async def versions(self, *, ref: str, limit: int, cursor: str) -> tuple[list[Record], str]:
         async with self.tx() as uow:
             obj = await require_object(uow, ref)
             return await paginate(
@@ -60,7 +60,7 @@ class StructureUseCases:
                 lambda offset, count: uow.structure.versions(obj["id"], offset, count),
             )
 
-    async def version(self, ref: str, version: str) -> Record:
+    async def version(self, *, ref: str, version: str) -> Record:
         async with self.tx() as uow:
             return await _version(uow, await require_object(uow, ref), version)
 
@@ -82,7 +82,7 @@ class StructureUseCases:
         return old, new, diff_snapshots(old["schema_snapshot"], new["schema_snapshot"])
 
     # ------------------------------------------------------------ transformation code
-    async def code(self, ref: str, limit: int, cursor: str) -> tuple[list[Record], str]:
+    async def code(self, *, ref: str, limit: int, cursor: str) -> tuple[list[Record], str]:
         async with self.tx() as uow:
             obj = await require_object(uow, ref)
             return await paginate(
