@@ -83,7 +83,7 @@ async def test_an_unchanged_update_can_record_nothing(kit_db: KitDb) -> None:
     assert isinstance(record, audit_pb2.AuditRecord) and record.action == "thing.touch"
 
 
-async def test_on_commit_runs_after_a_commit_only(kit_db: KitDb) -> None:
+async def test_on_commit_runs_after_a_commit_that_wrote_to_the_outbox(kit_db: KitDb) -> None:
     commits: list[int] = []
     tx = Transactions(
         kit_db.db, Outbox(kit_db.outbox, "kittest"), UnitOfWork, on_commit=lambda: commits.append(1)
@@ -91,7 +91,11 @@ async def test_on_commit_runs_after_a_commit_only(kit_db: KitDb) -> None:
     async with tx() as uow:
         await uow.record_change("thing.create", Entity("thing", 1), None, {"name": "a"})
     assert commits == [1]
+    async with tx() as uow:  # a read: nothing for the relay
+        await uow.session.execute(select(kit_db.items))
+    assert commits == [1]
     with pytest.raises(RuntimeError):
-        async with tx():
+        async with tx() as uow:
+            await uow.record_change("thing.create", Entity("thing", 2), None, {"name": "b"})
             raise RuntimeError("rolled back")
     assert commits == [1]

@@ -51,11 +51,14 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
         self.session = session
         self.outbox = outbox
+        self.wrote_outbox = False  # an event or audit record is waiting for the relay
 
     async def publish(self, event: Event) -> str:
+        self.wrote_outbox = True
         return await self.outbox.publish(self.session, event.type, event.subject, event.payload)
 
     async def audit(self, action: str, entity: Entity, changes: FieldChanges | None = None) -> str:
+        self.wrote_outbox = True
         return await self.outbox.audit(
             self.session,
             action=action,
@@ -105,8 +108,8 @@ class Transactions(Generic[U]):
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.db, self.outbox, self.build = db, outbox, build
-        # Called after each successful commit (e.g. the relay's wake(), so the events just
-        # written go out without waiting for its next poll).
+        # Called after a commit that wrote to the outbox (e.g. the relay's wake(), so the
+        # events just written go out without waiting for its next poll; reads wake nothing).
         self.on_commit = on_commit
 
     def __call__(self) -> AbstractAsyncContextManager[U]:
@@ -115,6 +118,7 @@ class Transactions(Generic[U]):
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[U]:
         async with self.db.session() as session:
-            yield self.build(session, self.outbox)
-        if self.on_commit is not None:
+            uow = self.build(session, self.outbox)
+            yield uow
+        if uow.wrote_outbox and self.on_commit is not None:
             self.on_commit()
