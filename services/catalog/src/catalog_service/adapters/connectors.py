@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dcconnectors import registry
 from dcconnectors.interfaces import MetadataReader
+from dcconnectors.registry import get, metadata_reader
 
 
 class RegistryConnectors:
     def validate(self, source_type: str, connection: Mapping[str, Any]) -> dict[str, Any]:
-        return registry.get(source_type).validate(connection)
+        return get(source_type).validate(connection)
 
     def reader(
         self,
@@ -22,7 +22,7 @@ class RegistryConnectors:
         statement_timeout_ms: int,
         parallelism: int,
     ) -> MetadataReader:
-        return registry.metadata_reader(
+        return metadata_reader(
             source_type,
             connection,
             statement_timeout_ms=statement_timeout_ms,
