@@ -65,3 +65,37 @@ async def test_a_failed_unit_of_work_leaves_nothing(kit_db: KitDb) -> None:
     assert await _outbox(kit_db) == []
     async with kit_db.db.session() as session:
         assert (await session.execute(select(kit_db.items))).all() == []
+
+
+async def test_an_unchanged_update_can_record_nothing(kit_db: KitDb) -> None:
+    event = Event(event_catalogue.SCAN_COMPLETED, "urn:dcs:source:s", catalog_pb2.ScanFinished())
+    async with _tx(kit_db)() as uow:
+        same = {"name": "a"}
+        assert (
+            await uow.record_change(
+                "thing.update", Entity("thing", 1), same, same, event=event, skip_unchanged=True
+            )
+            == {}
+        )
+        await uow.record_change("thing.touch", Entity("thing", 1), same, same)  # the default
+    (audit,) = await _outbox(kit_db)
+    record = unpack(audit, audit_pb2.AuditRecord)
+    assert isinstance(record, audit_pb2.AuditRecord) and record.action == "thing.touch"
+
+
+async def test_on_commit_runs_after_a_commit_that_wrote_to_the_outbox(kit_db: KitDb) -> None:
+    commits: list[int] = []
+    tx = Transactions(
+        kit_db.db, Outbox(kit_db.outbox, "kittest"), UnitOfWork, on_commit=lambda: commits.append(1)
+    )
+    async with tx() as uow:
+        await uow.record_change("thing.create", Entity("thing", 1), None, {"name": "a"})
+    assert commits == [1]
+    async with tx() as uow:  # a read: nothing for the relay
+        await uow.session.execute(select(kit_db.items))
+    assert commits == [1]
+    with pytest.raises(RuntimeError):
+        async with tx() as uow:
+            await uow.record_change("thing.create", Entity("thing", 2), None, {"name": "b"})
+            raise RuntimeError("rolled back")
+    assert commits == [1]

@@ -4,21 +4,23 @@ audited; deadline notices sent once per deprecation and threshold, also across r
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 import grpc
 import pytest
 from catalog_testkit import SourceDb, audit_records, create_source, envelope, outbox_rows
 
-from catalog_service.api.mappers import deadline_approaching
+from catalog_service.api.deprecations_mappers import deadline_approaching
 from catalog_service.app import CatalogService
-from catalog_service.application.deprecations import DEADLINE_APPROACHING, DeprecationUseCases
+from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.domain import deprecations as domain
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import refs_pb2
+from dckit.clock import ManualClock
 from dckit.errors import InvalidArgument
+from dckit.event_catalogue import DEPRECATION_DEADLINE_APPROACHING
 
 Stub = catalog_pb2_grpc.CatalogServiceStub
 ORDERS_URN = "urn:dcs:postgres:table:shop.sales:orders"
@@ -29,12 +31,14 @@ def ref(name: str) -> refs_pb2.ObjectRef:
     return refs_pb2.ObjectRef(qualified_name=name)
 
 
-class Clock:
-    def __init__(self, day: date) -> None:
-        self.day = day
+ACTIVE = pb.DEPRECATION_STATUS_ACTIVE
+DEADLINE_PASSED = pb.DEPRECATION_STATUS_DEADLINE_PASSED
+WITHDRAWN = pb.DEPRECATION_STATUS_WITHDRAWN
 
-    def __call__(self) -> date:
-        return self.day
+
+def at(day: date) -> datetime:
+    """Noon UTC of `day`: deadlines are UTC dates."""
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 @pytest.fixture
@@ -42,7 +46,7 @@ async def shop(stub: Stub, source_db: SourceDb, service: CatalogService) -> Stub
     await create_source(stub, "shop", source_db.connection())
     run = await stub.StartScan(pb.StartScanRequest(source_name="shop", wait=True))
     assert run.status == pb.SCAN_STATUS_SUCCEEDED, run.error
-    service.deprecations.clock = Clock(TODAY)
+    service.deprecations.clock = ManualClock(at(TODAY))
     return stub
 
 
@@ -53,7 +57,7 @@ def in_days(n: int) -> str:
 async def notices(conn: asyncpg.Connection) -> list[pb.DeprecationDeadlineApproaching]:
     out = []
     for row in await outbox_rows(conn):
-        if row["event_type"] == DEADLINE_APPROACHING:
+        if row["event_type"] == DEPRECATION_DEADLINE_APPROACHING.name:
             payload = pb.DeprecationDeadlineApproaching()
             env = envelope(row["payload"])
             assert env.data.Unpack(payload) and env.subject == payload.deprecation.object_urn
@@ -68,7 +72,7 @@ async def test_deprecate_show_list_withdraw_audited(
         pb.DeprecateObjectRequest(
             ref=ref("shop.sales.orders"),
             deadline=in_days(30),
-            replacement="shop.sales.big_orders",
+            replacement=ref("shop.sales.big_orders"),
             message="use big_orders",
         )
     )
@@ -77,7 +81,7 @@ async def test_deprecate_show_list_withdraw_audited(
         "shop.sales.orders",
         "2031-04-09",
     )
-    assert dep.status == "active" and dep.days_left == 30 and dep.last_notice_days == 0
+    assert dep.status == ACTIVE and dep.days_left == 30 and dep.last_notice_days == 0
     assert dep.replacement_ref == "shop.sales.big_orders"
     assert dep.replacement_urn == "urn:dcs:postgres:view:shop.sales:big_orders"
     assert dep.message == "use big_orders" and dep.created_by
@@ -101,16 +105,16 @@ async def test_deprecate_show_list_withdraw_audited(
     withdrawn = await shop.WithdrawDeprecation(
         pb.WithdrawDeprecationRequest(ref=ref("shop.sales.orders"))
     )
-    assert withdrawn.status == "withdrawn" and withdrawn.withdrawn_at.seconds > 0
+    assert withdrawn.status == WITHDRAWN and withdrawn.withdrawn_at.seconds > 0
     assert withdrawn.withdrawn_by
     shown = await shop.GetDeprecation(pb.GetDeprecationRequest(ref=ref("shop.sales.orders")))
-    assert shown.status == "withdrawn" and shown.id == dep.id
+    assert shown.status == WITHDRAWN and shown.id == dep.id
     obj = await shop.GetObject(pb.GetObjectRequest(ref=ref("shop.sales.orders")))
     assert not obj.HasField("deprecation")
     for status, refs in (
-        ("active", ["shop.sales.customers"]),
-        ("withdrawn", ["shop.sales.orders"]),
-        ("deadline_passed", []),
+        (ACTIVE, ["shop.sales.customers"]),
+        (WITHDRAWN, ["shop.sales.orders"]),
+        (DEADLINE_PASSED, []),
     ):
         page = await shop.ListDeprecations(pb.ListDeprecationsRequest(status=status))
         assert [d.object_ref for d in page.items] == refs, status
@@ -119,7 +123,7 @@ async def test_deprecate_show_list_withdraw_audited(
     renewed = await shop.DeprecateObject(
         pb.DeprecateObjectRequest(ref=ref("shop.sales.orders"), deadline=in_days(40))
     )
-    assert renewed.id != dep.id and renewed.status == "active"
+    assert renewed.id != dep.id and renewed.status == ACTIVE
     shown = await shop.GetDeprecation(pb.GetDeprecationRequest(ref=ref("shop.sales.orders")))
     assert shown.id == renewed.id
 
@@ -162,16 +166,19 @@ async def test_validation_errors(shop: Stub) -> None:
     for name, deadline, replacement, code, text in cases:
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await shop.DeprecateObject(
-                pb.DeprecateObjectRequest(ref=ref(name), deadline=deadline, replacement=replacement)
+                pb.DeprecateObjectRequest(
+                    ref=ref(name), deadline=deadline, replacement=ref(replacement)
+                )
             )
         assert err.value.code() == code and text in (err.value.details() or ""), name
     # Today is a valid deadline.
     dep = await shop.DeprecateObject(
         pb.DeprecateObjectRequest(ref=ref("shop.sales.orders"), deadline=in_days(0))
     )
-    assert dep.days_left == 0 and dep.status == "active"
+    assert dep.days_left == 0 and dep.status == ACTIVE
     for call, code in (
-        (shop.ListDeprecations(pb.ListDeprecationsRequest(status="bogus")), "INVALID_ARGUMENT"),
+        # A status this build does not know (a newer client's).
+        (shop.ListDeprecations(pb.ListDeprecationsRequest(status=99)), "INVALID_ARGUMENT"),
         (
             shop.GetDeprecation(pb.GetDeprecationRequest(ref=ref("shop.sales.customers"))),
             "NOT_FOUND",
@@ -191,7 +198,7 @@ async def test_validation_errors(shop: Stub) -> None:
 async def test_deadline_notices_once_per_threshold(
     shop: Stub, service: CatalogService, catalog_db: asyncpg.Connection
 ) -> None:
-    clock = Clock(TODAY)
+    clock = ManualClock(at(TODAY))
     service.deprecations.clock = clock
     await shop.DeprecateObject(
         pb.DeprecateObjectRequest(ref=ref("shop.sales.orders"), deadline=in_days(10))
@@ -205,25 +212,22 @@ async def test_deadline_notices_once_per_threshold(
 
     # Three "replicas" (separate use-case objects, separate sessions) at once, 3 days later:
     # orders is now within 7 days; exactly one of them sends its notice.
-    clock.day = TODAY + timedelta(days=3)
+    clock.now = at(TODAY + timedelta(days=3))
     replicas = [
-        DeprecationUseCases(
-            service.db, service.deprecations.outbox, event_for=deadline_approaching, clock=clock
-        )
-        for _ in range(3)
+        DeprecationUseCases(service.tx, payload=deadline_approaching, clock=clock) for _ in range(3)
     ]
     assert sum(await asyncio.gather(*(r.notify_due() for r in replicas))) == 1
     # A restarted process (a fresh instance) repeats nothing.
     assert await replicas[0].notify_due() == 0
 
-    clock.day = TODAY + timedelta(days=9)  # 1 day left for orders
+    clock.now = at(TODAY + timedelta(days=9))  # 1 day left for orders
     assert await service.deprecations.notify_due() == 1
-    clock.day = TODAY + timedelta(days=11)  # passed: no more notices
+    clock.now = at(TODAY + timedelta(days=11))  # passed: no more notices
     assert await service.deprecations.notify_due() == 0
     status = await shop.GetDeprecation(pb.GetDeprecationRequest(ref=ref("shop.sales.orders")))
-    assert status.status == "deadline_passed" and status.days_left == -1
+    assert status.status == DEADLINE_PASSED and status.days_left == -1
     assert status.last_notice_days == 1
-    passed = await shop.ListDeprecations(pb.ListDeprecationsRequest(status="deadline_passed"))
+    passed = await shop.ListDeprecations(pb.ListDeprecationsRequest(status=DEADLINE_PASSED))
     assert {d.object_ref for d in passed.items} == {"shop.sales.orders", "shop.sales.customers"}
 
     sent = await notices(catalog_db)
@@ -235,15 +239,15 @@ async def test_deadline_notices_once_per_threshold(
     assert sent[1].deprecation.days_left == 7 and sent[2].deprecation.days_left == 1
 
     # A new deadline means new notices.
-    clock.day = TODAY
+    clock.now = at(TODAY)
     await shop.DeprecateObject(
         pb.DeprecateObjectRequest(ref=ref("shop.sales.orders"), deadline=in_days(12))
     )
-    clock.day = TODAY + timedelta(days=6)
+    clock.now = at(TODAY + timedelta(days=6))
     assert await service.deprecations.notify_due() == 1
     # Withdrawn deprecations get none.
     await shop.WithdrawDeprecation(pb.WithdrawDeprecationRequest(ref=ref("shop.sales.orders")))
-    clock.day = TODAY + timedelta(days=11)
+    clock.now = at(TODAY + timedelta(days=11))
     assert await service.deprecations.notify_due() == 0
 
 

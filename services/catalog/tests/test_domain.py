@@ -1,25 +1,26 @@
-"""Unit tests of the domain rules: refs, source names, connection validation, reconcile."""
+"""Unit tests of the domain rules: refs, source names, connection validation (through the
+connectors adapter), reconcile."""
 
 from __future__ import annotations
 
 import pytest
 
-from catalog_service.domain.models import (
+from catalog_service.adapters.connectors import RegistryConnectors
+from catalog_service.domain.objects import (
+    ObjectLookup,
+    column_urn,
+    object_ref,
+    object_urn,
+    parse_ref,
+)
+from catalog_service.domain.scans import (
     ExistingObject,
     ScannedColumn,
     ScannedObject,
     content_hash,
     reconcile,
 )
-from catalog_service.domain.refs import (
-    ObjectLookup,
-    column_urn,
-    object_ref,
-    object_urn,
-    parse_ref,
-    validate_source_name,
-)
-from catalog_service.domain.sources import merge_connection, validate_connection
+from catalog_service.domain.sources import merge_connection, validate_source_name
 from dckit.errors import InvalidArgument
 
 # ------------------------------------------------------------------ refs
@@ -79,6 +80,7 @@ def test_invalid_source_names(name: str) -> None:
 
 # Each connector's own settings are tested in libs/connectors/tests/test_config.py.
 GOOD = {"host": "db.example", "database": "app", "username": "reader", "password": "pw"}
+validate_connection = RegistryConnectors().validate
 
 
 def test_connection_is_checked_by_the_source_types_connector() -> None:

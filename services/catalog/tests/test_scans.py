@@ -262,8 +262,8 @@ async def test_scan_is_audited(
     assert types == [
         "datacompass.audit.recorded",  # source.create
         "datacompass.audit.recorded",  # scan.start
-        "datacompass.catalog.scan.completed",
         "datacompass.audit.recorded",  # scan.complete, with what the scan changed
+        "datacompass.catalog.scan.completed",  # in the same transaction (record_change)
     ]
     (outcome,) = audit_records(rows, "scan.complete")
     assert outcome.actor == "bob" and outcome.entity_id == str(run.id)

@@ -62,15 +62,24 @@ async def test_source_lifecycle(stub: Stub) -> None:
     assert "password" in updated.connection_keys and "sslmode" in updated.connection_keys
     assert updated.updated_at.ToDatetime() >= created.updated_at.ToDatetime()
 
-    # Only masked fields change.
+    # Only masked fields change; an empty mask names nothing to change.
     same = await stub.UpdateSource(
         pb.UpdateSourceRequest(
             name="warehouse",
             description="ignored",
-            update_mask=field_mask_pb2.FieldMask(paths=[]),
+            connection=struct({"host": "db2.internal"}),
+            update_mask=field_mask_pb2.FieldMask(paths=["connection"]),
         )
     )
     assert same.description == "renamed"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stub.UpdateSource(
+            pb.UpdateSourceRequest(
+                name="warehouse", description="x", update_mask=field_mask_pb2.FieldMask()
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "update_mask is empty" in (err.value.details() or "")
 
     deleted = await stub.DeleteSource(pb.DeleteSourceRequest(name="warehouse"))
     assert deleted.objects_deleted == 0

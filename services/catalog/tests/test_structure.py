@@ -157,7 +157,7 @@ async def test_dropped_column_is_a_breaking_version_with_event(
     assert len(events) == 1
     payload = pb.SchemaChanged()
     assert events[0].data.Unpack(payload)
-    assert payload.breaking and payload.ref == "shop.sales.customers"
+    assert payload.breaking and payload.object_ref == "shop.sales.customers"
     assert (payload.previous_version, payload.version, payload.bump) == ("1.0.0", "2.0.0", "major")
 
 
@@ -235,7 +235,7 @@ async def test_declared_constraint_edge_and_code(shop: Stub) -> None:
             constraint_type="foreign_key",
             name="big_orders_id",
             columns=["id"],
-            referenced_object="shop.sales.orders",
+            referenced_object=ref("shop.sales.orders"),
             referenced_columns=["id"],
             on_delete="cascade",
         )
@@ -265,19 +265,23 @@ async def test_declared_constraint_edge_and_code(shop: Stub) -> None:
 
     edge = await shop.AddLineageEdge(
         pb.AddLineageEdgeRequest(
-            upstream="shop.public.events", downstream="shop.sales.orders", confidence=0.8
+            upstream=ref("shop.public.events"), downstream=ref("shop.sales.orders"), confidence=0.8
         )
     )
     assert (edge.origin, edge.edge_type, edge.confidence) == ("declared", "flows_to", 0.8)
     assert edge.upstream_urn == "urn:dcs:postgres:table:shop.public:events"
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await shop.AddLineageEdge(
-            pb.AddLineageEdgeRequest(upstream="shop.sales.orders", downstream="shop.sales.orders")
+            pb.AddLineageEdgeRequest(
+                upstream=ref("shop.sales.orders"), downstream=ref("shop.sales.orders")
+            )
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await shop.AddLineageEdge(
-            pb.AddLineageEdgeRequest(upstream="shop.sales.gone", downstream="shop.sales.orders")
+            pb.AddLineageEdgeRequest(
+                upstream=ref("shop.sales.gone"), downstream=ref("shop.sales.orders")
+            )
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 

@@ -234,6 +234,23 @@ def test_to_proto_dates_become_iso_strings() -> None:
     assert req.deadline == "2030-01-02" and not req.HasField("ref")
 
 
+def test_to_proto_object_refs_and_enums_from_strings() -> None:
+    class Deprecate(BaseModel):
+        ref: str
+        replacement: str | None = None
+
+    build = ToProto(pb.DeprecateObjectRequest, Deprecate)
+    req = build(Deprecate(ref="urn:dcs:postgres:table:s.a:b", replacement="7"))
+    assert req.ref.urn == "urn:dcs:postgres:table:s.a:b" and req.replacement.id == 7
+    assert not build(Deprecate(ref="s.a.b")).HasField("replacement")
+
+    class Filter(BaseModel):
+        status: str
+
+    got = ToProto(pb.ListDeprecationsRequest, Filter)(Filter(status="deadline_passed"))
+    assert got.status == pb.DEPRECATION_STATUS_DEADLINE_PASSED
+
+
 def test_to_proto_fails_at_declaration_on_a_field_the_message_lacks() -> None:
     with pytest.raises(TypeError, match=r"no proto field for model fields \['date_format'\]"):
         ToProto(dpb.UpdateExpectationRequest, ConfigCreate, custom={"object_ref"})

@@ -244,10 +244,10 @@ async def test_scan_and_schema_events_follow_rule_filters(env: Env, sink: Sink) 
         await env.publish("datacompass.catalog.scan.failed", "shop", cpb.ScanFinished(scan=scan))
         other = cpb.ScanRun(id=10, source_name="crm", error="x")
         await env.publish("datacompass.catalog.scan.failed", "crm", cpb.ScanFinished(scan=other))
-        minor = cpb.SchemaChanged(ref="shop.a.b", version="1.1.0", breaking=False)
+        minor = cpb.SchemaChanged(object_ref="shop.a.b", version="1.1.0", breaking=False)
         await env.publish("datacompass.catalog.schema.changed", "u", minor)
         major = cpb.SchemaChanged(
-            ref="shop.a.b", version="2.0.0", previous_version="1.1.0", breaking=True,
+            object_ref="shop.a.b", version="2.0.0", previous_version="1.1.0", breaking=True,
             changes=[cpb.SchemaChange(kind="column_removed", target="qty", breaking=True)],
         )  # fmt: skip
         await env.publish("datacompass.catalog.schema.changed", "u", major)

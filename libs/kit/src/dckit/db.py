@@ -1,15 +1,16 @@
 """Async engine and one session (= one transaction) per unit of work; repositories' building
-blocks (rows → domain records, the by-id rows of a table)."""
+blocks (rows as plain dicts or domain records, the by-id rows of a table): SQLAlchemy rows
+never leave a service's db package."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Executable, Table, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -104,3 +105,30 @@ class TableRows(Generic[T]):
                 return self.to_record((await self.s.execute(query)).mappings().one())
         except IntegrityError as exc:
             raise AlreadyExists(self.conflict(values)) from exc
+
+
+# Parameters of one statement, or a list of them (executemany, e.g. INSERT ... RETURNING).
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+
+
+async def fetch_all(
+    session: AsyncSession, statement: Executable, params: Params = None
+) -> list[dict[str, Any]]:
+    """Every row of `statement` as a dict of its columns."""
+    result = await session.execute(statement, params)
+    return [dict(row) for row in result.mappings().all()]
+
+
+async def fetch_first(
+    session: AsyncSession, statement: Executable, params: Params = None
+) -> dict[str, Any] | None:
+    """The first row of `statement` as a dict, None when there is none."""
+    row = (await session.execute(statement, params)).mappings().first()
+    return None if row is None else dict(row)
+
+
+async def fetch_one(
+    session: AsyncSession, statement: Executable, params: Params = None
+) -> dict[str, Any]:
+    """The one row of `statement` (e.g. INSERT ... RETURNING) as a dict."""
+    return dict((await session.execute(statement, params)).mappings().one())

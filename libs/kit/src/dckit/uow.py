@@ -51,11 +51,14 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession, outbox: Outbox) -> None:
         self.session = session
         self.outbox = outbox
+        self.wrote_outbox = False  # an event or audit record is waiting for the relay
 
     async def publish(self, event: Event) -> str:
+        self.wrote_outbox = True
         return await self.outbox.publish(self.session, event.type, event.subject, event.payload)
 
     async def audit(self, action: str, entity: Entity, changes: FieldChanges | None = None) -> str:
+        self.wrote_outbox = True
         return await self.outbox.audit(
             self.session,
             action=action,
@@ -73,12 +76,16 @@ class UnitOfWork:
         after: Mapping[str, Any] | None,
         *,
         event: Event | None = None,
+        skip_unchanged: bool = False,
     ) -> FieldChanges:
         """Audit the field-level difference `before` → `after` (None = did not exist / no longer
-        exists) and publish `event`, both in this transaction; returns the changes.
+        exists) and publish `event`, both in this transaction; returns the changes. With
+        `skip_unchanged`, an update that changed nothing records nothing (no audit, no event).
 
         Snapshots hold what a reader may see: callers leave secrets out or mask them first."""
         changes = diff(dict(before or {}), dict(after or {}))
+        if skip_unchanged and not changes:
+            return changes
         await self.audit(action, entity, changes)
         if event is not None:
             await self.publish(event)
@@ -93,9 +100,17 @@ class Transactions(Generic[U]):
     the block succeeds and rolls everything back (rows, audit, events) when it raises."""
 
     def __init__(
-        self, db: Database, outbox: Outbox, build: Callable[[AsyncSession, Outbox], U]
+        self,
+        db: Database,
+        outbox: Outbox,
+        build: Callable[[AsyncSession, Outbox], U],
+        *,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.db, self.outbox, self.build = db, outbox, build
+        # Called after a commit that wrote to the outbox (e.g. the relay's wake(), so the
+        # events just written go out without waiting for its next poll; reads wake nothing).
+        self.on_commit = on_commit
 
     def __call__(self) -> AbstractAsyncContextManager[U]:
         return self._begin()
@@ -103,4 +118,7 @@ class Transactions(Generic[U]):
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[U]:
         async with self.db.session() as session:
-            yield self.build(session, self.outbox)
+            uow = self.build(session, self.outbox)
+            yield uow
+        if uow.wrote_outbox and self.on_commit is not None:
+            self.on_commit()

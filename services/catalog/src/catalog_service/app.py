@@ -1,34 +1,46 @@
-"""Wiring: builds the catalog service from its settings (used by __main__ and by tests)."""
+"""Wiring: builds the catalog service from its settings (used by __main__ and by tests). The
+only module that sees both the use cases and the database, adapters and API."""
 
 from __future__ import annotations
 
 import os
 import socket
 import uuid
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 
-from catalog_service.api.mappers import deadline_approaching, scan_finished
+from catalog_service.adapters.connectors import RegistryConnectors
+from catalog_service.adapters.metrics import PrometheusScanMetrics
+from catalog_service.api.deprecations_mappers import deadline_approaching
+from catalog_service.api.scans_mappers import scan_finished
 from catalog_service.api.servicer import CatalogServicer
+from catalog_service.api.structure_mappers import schema_changed
 from catalog_service.application.deprecations import DeprecationUseCases
+from catalog_service.application.lineage import LineageUseCases
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
 from catalog_service.application.sources import SourceUseCases
 from catalog_service.application.structure import StructureUseCases
 from catalog_service.config import CatalogSettings
+from catalog_service.db.scans import SCAN_LEASES
 from catalog_service.db.tables import SCHEMA, outbox
+from catalog_service.db.unit_of_work import CatalogUnitOfWork
 from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from dcconnectors.registry import metadata_reader
 from dckit.bus import EventBus
+from dckit.clock import Clock, utc_now
 from dckit.crypto import SecretBox
 from dckit.db import Database
 from dckit.grpc_server import GrpcApp
+from dckit.leases import Leases
 from dckit.migrations import upgrade_async
 from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
+from dckit.uow import Transactions
 
 SERVICE = "catalog"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,7 +53,9 @@ class CatalogService:
     db: Database
     bus: EventBus
     relay: OutboxRelay
+    tx: Transactions[CatalogUnitOfWork]
     scans: ScanUseCases
+    scan_leases: Leases[CatalogUnitOfWork]
     grpc: GrpcApp
     deprecations: DeprecationUseCases
 
@@ -50,35 +64,48 @@ async def migrate(settings: CatalogSettings) -> None:
     await upgrade_async(MIGRATIONS, settings.database_url.get_secret_value(), SCHEMA)
 
 
-def build(settings: CatalogSettings) -> CatalogService:
+def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogService:
+    """The service; `clock` drives scan leases (default: the database's clock) and deprecation
+    deadlines (default: UTC now)."""
     base = foundation(settings, SERVICE, outbox)
-    db, bus, relay = base.db, base.bus, base.relay
+    tx = Transactions(base.db, base.outbox, CatalogUnitOfWork, on_commit=base.relay.wake)
     box = SecretBox(settings.encryption_key.get_secret_value())
-    events = base.outbox
+    connectors = RegistryConnectors()
+
+    async def lost(uow: CatalogUnitOfWork, runs: Sequence[Mapping[str, Any]]) -> None:
+        await scans.lost(uow, runs)
+
+    leases = Leases(
+        tx,
+        SCAN_LEASES,
+        worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        heartbeat_seconds=settings.scan_lease_seconds,
+        stale_seconds=settings.scan_stale_seconds,
+        clock=clock,
+        on_lost=lost,
+        what="scan",
+    )
     scans = ScanUseCases(
-        db,
-        events,
-        box,
-        metadata_reader,
-        event_for=scan_finished,
+        tx,
+        connectors=connectors,
+        secrets=box,
+        leases=leases,
+        metrics=PrometheusScanMetrics(),
+        scan_payload=scan_finished,
+        schema_payload=schema_changed,
         scan_timeout=settings.scan_timeout_seconds,
         statement_timeout_ms=settings.source_statement_timeout_ms,
         max_concurrent=settings.max_concurrent_scans,
         parallelism=settings.scan_parallelism,
-        worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
-        lease_seconds=settings.scan_lease_seconds,
-        stale_seconds=settings.scan_stale_seconds,
-        on_commit=relay.wake,
     )
-    deprecations = DeprecationUseCases(
-        db, events, event_for=deadline_approaching, on_commit=relay.wake
-    )
+    deprecations = DeprecationUseCases(tx, payload=deadline_approaching, clock=clock or utc_now)
     servicer = CatalogServicer(
-        SourceUseCases(db, events, box),
-        scans,
-        ObjectUseCases(db, events),
-        StructureUseCases(db, events),
-        deprecations,
+        sources=SourceUseCases(tx, connectors, box),
+        scans=scans,
+        objects=ObjectUseCases(tx),
+        structure=StructureUseCases(tx),
+        lineage=LineageUseCases(tx),
+        deprecations=deprecations,
     )
 
     def register(server: grpc.aio.Server) -> None:
@@ -94,7 +121,9 @@ def build(settings: CatalogSettings) -> CatalogService:
         workers=[scans.keep_leases, deprecations.run],
         on_shutdown=[close],
     )
-    return CatalogService(settings, db, bus, relay, scans, app, deprecations)
+    return CatalogService(
+        settings, base.db, base.bus, base.relay, tx, scans, leases, app, deprecations
+    )
 
 
 async def start(service: CatalogService) -> None:
@@ -104,6 +133,8 @@ async def start(service: CatalogService) -> None:
     await service.bus.connect()
 
 
-def running(settings: CatalogSettings) -> AbstractAsyncContextManager[CatalogService]:
+def running(
+    settings: CatalogSettings, *, clock: Clock | None = None
+) -> AbstractAsyncContextManager[CatalogService]:
     """The whole service in this process (gRPC server, workers) until the block exits."""
-    return in_process(build(settings), start)
+    return in_process(build(settings, clock=clock), start)

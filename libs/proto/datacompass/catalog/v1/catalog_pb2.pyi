@@ -46,6 +46,26 @@ SCAN_STATUS_FAILED: ScanStatus.ValueType  # 3
 SCAN_STATUS_CANCELLED: ScanStatus.ValueType  # 4
 Global___ScanStatus: _TypeAlias = ScanStatus  # noqa: Y015
 
+class _DeprecationStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DeprecationStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeprecationStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DEPRECATION_STATUS_UNSPECIFIED: _DeprecationStatus.ValueType  # 0
+    DEPRECATION_STATUS_ACTIVE: _DeprecationStatus.ValueType  # 1
+    DEPRECATION_STATUS_DEADLINE_PASSED: _DeprecationStatus.ValueType  # 2
+    DEPRECATION_STATUS_WITHDRAWN: _DeprecationStatus.ValueType  # 3
+
+class DeprecationStatus(_DeprecationStatus, metaclass=_DeprecationStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- deprecations"""
+
+DEPRECATION_STATUS_UNSPECIFIED: DeprecationStatus.ValueType  # 0
+DEPRECATION_STATUS_ACTIVE: DeprecationStatus.ValueType  # 1
+DEPRECATION_STATUS_DEADLINE_PASSED: DeprecationStatus.ValueType  # 2
+DEPRECATION_STATUS_WITHDRAWN: DeprecationStatus.ValueType  # 3
+Global___DeprecationStatus: _TypeAlias = DeprecationStatus  # noqa: Y015
+
 @_typing.final
 class Source(_message.Message):
     """---------------------------------------------------------------- sources"""
@@ -252,12 +272,14 @@ class UpdateSourceRequest(_message.Message):
     description: _builtins.str
     @_builtins.property
     def connection(self) -> _struct_pb2.Struct:
-        """Replaces the whole connection when "connection" is in the mask; keys absent
-        from the new struct but present before are kept (so a password need not be re-sent).
+        """Merged into the stored connection when "connection" is in the mask: keys absent from
+        the new struct but present before are kept (so a password need not be re-sent).
         """
 
     @_builtins.property
-    def update_mask(self) -> _field_mask_pb2.FieldMask: ...
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """"description", "connection"; an empty mask is INVALID_ARGUMENT."""
+
     def __init__(
         self,
         *,
@@ -840,7 +862,7 @@ class UpdateObjectRequest(_message.Message):
     def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """"description", "tags" """
+        """"description", "tags"; empty is INVALID_ARGUMENT"""
 
     def __init__(
         self,
@@ -1037,8 +1059,6 @@ class AddConstraintRequest(_message.Message):
     DEFAULT_EXPRESSION_FIELD_NUMBER: _builtins.int
     constraint_type: _builtins.str
     name: _builtins.str
-    referenced_object: _builtins.str
-    """foreign key target: ref or URN of a catalog object"""
     on_delete: _builtins.str
     on_update: _builtins.str
     check_expression: _builtins.str
@@ -1048,6 +1068,10 @@ class AddConstraintRequest(_message.Message):
     @_builtins.property
     def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
+    def referenced_object(self) -> _refs_pb2.ObjectRef:
+        """foreign key target"""
+
+    @_builtins.property
     def referenced_columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
@@ -1056,14 +1080,14 @@ class AddConstraintRequest(_message.Message):
         constraint_type: _builtins.str = ...,
         name: _builtins.str = ...,
         columns: _abc.Iterable[_builtins.str] | None = ...,
-        referenced_object: _builtins.str = ...,
+        referenced_object: _refs_pb2.ObjectRef | None = ...,
         referenced_columns: _abc.Iterable[_builtins.str] | None = ...,
         on_delete: _builtins.str = ...,
         on_update: _builtins.str = ...,
         check_expression: _builtins.str = ...,
         default_expression: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "referenced_object", b"referenced_object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["check_expression", b"check_expression", "columns", b"columns", "constraint_type", b"constraint_type", "default_expression", b"default_expression", "name", b"name", "on_delete", b"on_delete", "on_update", b"on_update", "ref", b"ref", "referenced_columns", b"referenced_columns", "referenced_object", b"referenced_object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
@@ -1382,7 +1406,7 @@ class SchemaChanged(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     OBJECT_URN_FIELD_NUMBER: _builtins.int
-    REF_FIELD_NUMBER: _builtins.int
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
     VERSION_FIELD_NUMBER: _builtins.int
     PREVIOUS_VERSION_FIELD_NUMBER: _builtins.int
     BREAKING_FIELD_NUMBER: _builtins.int
@@ -1390,7 +1414,8 @@ class SchemaChanged(_message.Message):
     CHANGES_FIELD_NUMBER: _builtins.int
     SCAN_ID_FIELD_NUMBER: _builtins.int
     object_urn: _builtins.str
-    ref: _builtins.str
+    object_ref: _builtins.str
+    """source.schema.name, for display"""
     version: _builtins.str
     previous_version: _builtins.str
     breaking: _builtins.bool
@@ -1402,7 +1427,7 @@ class SchemaChanged(_message.Message):
         self,
         *,
         object_urn: _builtins.str = ...,
-        ref: _builtins.str = ...,
+        object_ref: _builtins.str = ...,
         version: _builtins.str = ...,
         previous_version: _builtins.str = ...,
         breaking: _builtins.bool = ...,
@@ -1412,7 +1437,7 @@ class SchemaChanged(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaking", b"breaking", "bump", b"bump", "changes", b"changes", "object_urn", b"object_urn", "previous_version", b"previous_version", "ref", b"ref", "scan_id", b"scan_id", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaking", b"breaking", "bump", b"bump", "changes", b"changes", "object_ref", b"object_ref", "object_urn", b"object_urn", "previous_version", b"previous_version", "scan_id", b"scan_id", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1584,26 +1609,27 @@ class AddLineageEdgeRequest(_message.Message):
     UPSTREAM_COLUMN_FIELD_NUMBER: _builtins.int
     DOWNSTREAM_COLUMN_FIELD_NUMBER: _builtins.int
     CONFIDENCE_FIELD_NUMBER: _builtins.int
-    upstream: _builtins.str
-    """ref or URN"""
-    downstream: _builtins.str
     edge_type: _builtins.str
     """flows_to (default) | derived_from | references"""
     upstream_column: _builtins.str
     downstream_column: _builtins.str
     confidence: _builtins.float
     """default 1"""
+    @_builtins.property
+    def upstream(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
+    def downstream(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        upstream: _builtins.str = ...,
-        downstream: _builtins.str = ...,
+        upstream: _refs_pb2.ObjectRef | None = ...,
+        downstream: _refs_pb2.ObjectRef | None = ...,
         edge_type: _builtins.str = ...,
         upstream_column: _builtins.str = ...,
         downstream_column: _builtins.str = ...,
         confidence: _builtins.float = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["downstream", b"downstream", "upstream", b"upstream"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "downstream", b"downstream", "downstream_column", b"downstream_column", "edge_type", b"edge_type", "upstream", b"upstream", "upstream_column", b"upstream_column"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
@@ -1753,8 +1779,6 @@ Global___AddTransformationCodeRequest: _TypeAlias = AddTransformationCodeRequest
 
 @_typing.final
 class Deprecation(_message.Message):
-    """---------------------------------------------------------------- deprecations"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
@@ -1781,8 +1805,7 @@ class Deprecation(_message.Message):
     """empty when no replacement was named"""
     replacement_ref: _builtins.str
     message: _builtins.str
-    status: _builtins.str
-    """active | deadline_passed | withdrawn"""
+    status: Global___DeprecationStatus.ValueType
     days_left: _builtins.int
     """deadline - today (UTC); negative once passed"""
     last_notice_days: _builtins.int
@@ -1805,7 +1828,7 @@ class Deprecation(_message.Message):
         replacement_urn: _builtins.str = ...,
         replacement_ref: _builtins.str = ...,
         message: _builtins.str = ...,
-        status: _builtins.str = ...,
+        status: Global___DeprecationStatus.ValueType = ...,
         days_left: _builtins.int = ...,
         last_notice_days: _builtins.int = ...,
         created_by: _builtins.str = ...,
@@ -1832,20 +1855,22 @@ class DeprecateObjectRequest(_message.Message):
     MESSAGE_FIELD_NUMBER: _builtins.int
     deadline: _builtins.str
     """YYYY-MM-DD, today or later"""
-    replacement: _builtins.str
-    """ref or URN of an existing catalog object; optional"""
     message: _builtins.str
     @_builtins.property
     def ref(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
+    def replacement(self) -> _refs_pb2.ObjectRef:
+        """an existing catalog object; optional"""
+
     def __init__(
         self,
         *,
         ref: _refs_pb2.ObjectRef | None = ...,
         deadline: _builtins.str = ...,
-        replacement: _builtins.str = ...,
+        replacement: _refs_pb2.ObjectRef | None = ...,
         message: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "replacement", b"replacement"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
     _ClearFieldArgType: _TypeAlias = _typing.Literal["deadline", b"deadline", "message", b"message", "ref", b"ref", "replacement", b"replacement"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
@@ -1859,14 +1884,14 @@ class ListDeprecationsRequest(_message.Message):
 
     STATUS_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
-    status: _builtins.str
-    """active | deadline_passed | withdrawn; empty = all"""
+    status: Global___DeprecationStatus.ValueType
+    """unspecified = all"""
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
         self,
         *,
-        status: _builtins.str = ...,
+        status: Global___DeprecationStatus.ValueType = ...,
         page: _paging_pb2.PageRequest | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015

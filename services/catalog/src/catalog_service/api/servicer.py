@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 import grpc
 
-from catalog_service.api import mappers as m
+from catalog_service.api import deprecations_mappers as dm
+from catalog_service.api import lineage_mappers as lm
+from catalog_service.api import objects_mappers as om
+from catalog_service.api import scans_mappers as scm
+from catalog_service.api import sources_mappers as sm
+from catalog_service.api import structure_mappers as stm
+from catalog_service.api.objects_mappers import ref_string
 from catalog_service.application.deprecations import DeprecationUseCases
+from catalog_service.application.lineage import LineageUseCases
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
 from catalog_service.application.sources import SourceUseCases
 from catalog_service.application.structure import StructureUseCases
-from catalog_service.db.repository import Row
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import paging_pb2
+from dckit.protoconv import fields, from_struct, struct
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -27,113 +35,111 @@ def _page(cursor: str) -> paging_pb2.PageResponse:
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(
         self,
+        *,
         sources: SourceUseCases,
         scans: ScanUseCases,
         objects: ObjectUseCases,
         structure: StructureUseCases,
+        lineage: LineageUseCases,
         deprecations: DeprecationUseCases,
     ) -> None:
         self.sources, self.scans, self.objects = sources, scans, objects
-        self.structure, self.deprecations = structure, deprecations
+        self.structure, self.lineage, self.deprecations = structure, lineage, deprecations
 
-    async def _object(self, row: Row, columns: list[dict[str, Any]]) -> pb.CatalogObject:
+    async def _object(
+        self, row: Mapping[str, Any], columns: Sequence[Mapping[str, Any]]
+    ) -> pb.CatalogObject:
         """An object as GetObject/UpdateObject show it: with columns and open deprecation."""
-        msg = m.catalog_object(row, columns)
+        msg = om.catalog_object(row, columns)
         current = await self.deprecations.current(row["id"])
         if current is not None:
-            msg.deprecation.CopyFrom(m.deprecation(current))
+            msg.deprecation.CopyFrom(dm.deprecation(current))
         return msg
 
+    # ------------------------------------------------------------ sources
     async def CreateSource(self, request: pb.CreateSourceRequest, context: Ctx) -> pb.Source:
         row, last = await self.sources.create(
-            request.name,
-            request.source_type,
-            request.description,
-            m.from_struct(request.connection),
+            name=request.name,
+            source_type=request.source_type,
+            description=request.description,
+            connection=from_struct(request.connection),
         )
-        return m.source(row, last)
+        return sm.source(row, last)
 
     async def ListSources(
         self, request: pb.ListSourcesRequest, context: Ctx
     ) -> pb.ListSourcesResponse:
         items, cursor = await self.sources.page(request.page.limit, request.page.cursor)
-        return pb.ListSourcesResponse(items=[m.source(r, s) for r, s in items], page=_page(cursor))
+        return pb.ListSourcesResponse(items=[sm.source(r, s) for r, s in items], page=_page(cursor))
 
     async def GetSource(self, request: pb.GetSourceRequest, context: Ctx) -> pb.Source:
-        return m.source(*await self.sources.get(request.name))
+        return sm.source(*await self.sources.get(request.name))
 
     async def GetSourceConnection(
         self, request: pb.GetSourceConnectionRequest, context: Ctx
     ) -> pb.SourceConnection:
         source_type, connection = await self.sources.connection(request.name)
         return pb.SourceConnection(
-            name=request.name, source_type=source_type, connection=m.struct(connection)
+            name=request.name, source_type=source_type, connection=struct(connection)
         )
 
     async def UpdateSource(self, request: pb.UpdateSourceRequest, context: Ctx) -> pb.Source:
         row, last = await self.sources.update(
-            request.name,
-            list(request.update_mask.paths),
-            request.description,
-            m.from_struct(request.connection),
+            name=request.name,
+            fields=list(request.update_mask.paths),
+            description=request.description,
+            connection=from_struct(request.connection),
         )
-        return m.source(row, last)
+        return sm.source(row, last)
 
     async def DeleteSource(
         self, request: pb.DeleteSourceRequest, context: Ctx
     ) -> pb.DeleteSourceResponse:
         return pb.DeleteSourceResponse(objects_deleted=await self.sources.delete(request.name))
 
+    # ------------------------------------------------------------ scans
     async def StartScan(self, request: pb.StartScanRequest, context: Ctx) -> pb.ScanRun:
-        return m.scan_run(await self.scans.start(request.source_name, wait=request.wait))
+        return scm.scan_run(await self.scans.start(request.source_name, wait=request.wait))
 
     async def GetScan(self, request: pb.GetScanRequest, context: Ctx) -> pb.ScanRun:
-        return m.scan_run(await self.scans.get(request.id))
+        return scm.scan_run(await self.scans.get(request.id))
 
     async def CancelScan(self, request: pb.CancelScanRequest, context: Ctx) -> pb.ScanRun:
-        return m.scan_run(await self.scans.cancel(request.id))
+        return scm.scan_run(await self.scans.cancel(request.id))
 
     async def ListScans(self, request: pb.ListScansRequest, context: Ctx) -> pb.ListScansResponse:
         rows, cursor = await self.scans.page(
-            request.source_name, request.page.limit, request.page.cursor
+            source_name=request.source_name, limit=request.page.limit, cursor=request.page.cursor
         )
-        return pb.ListScansResponse(items=[m.scan_run(r) for r in rows], page=_page(cursor))
+        return pb.ListScansResponse(items=[scm.scan_run(r) for r in rows], page=_page(cursor))
 
+    # ------------------------------------------------------------ objects
     async def ListObjects(
         self, request: pb.ListObjectsRequest, context: Ctx
     ) -> pb.ListObjectsResponse:
+        search = {
+            "query": request.query,
+            "source": request.source_name,
+            "object_type": request.object_type,
+            "include_deleted": request.include_deleted,
+        }
         rows, cursor = await self.objects.page(
-            query=request.query,
-            source=request.source_name,
-            object_type=request.object_type,
-            include_deleted=request.include_deleted,
-            limit=request.page.limit,
-            cursor=request.page.cursor,
+            **search, limit=request.page.limit, cursor=request.page.cursor
         )
-        facets = (
-            await self.objects.facets(
-                query=request.query,
-                source=request.source_name,
-                object_type=request.object_type,
-                include_deleted=request.include_deleted,
-            )
-            if request.include_facets
-            else {}
-        )
+        facets = await self.objects.facets(**search) if request.include_facets else {}
         return pb.ListObjectsResponse(
-            items=[m.catalog_object(r) for r in rows], page=_page(cursor), facets=m.facets(facets)
+            items=[om.catalog_object(r) for r in rows], page=_page(cursor), facets=om.facets(facets)
         )
 
     async def GetObject(self, request: pb.GetObjectRequest, context: Ctx) -> pb.CatalogObject:
-        row, columns = await self.objects.get(m.ref_string(request.ref))
-        return await self._object(row, columns)
+        return await self._object(*await self.objects.get(ref_string(request.ref)))
 
     async def UpdateObject(self, request: pb.UpdateObjectRequest, context: Ctx) -> pb.CatalogObject:
         row, columns = await self.objects.update(
-            m.ref_string(request.ref),
-            list(request.update_mask.paths),
-            request.description,
-            list(request.tags),
+            ref=ref_string(request.ref),
+            fields=list(request.update_mask.paths),
+            description=request.description,
+            tags=list(request.tags),
         )
         return await self._object(row, columns)
 
@@ -141,138 +147,114 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListColumnsRequest, context: Ctx
     ) -> pb.ListColumnsResponse:
         cols, cursor = await self.objects.columns(
-            m.ref_string(request.ref), request.page.limit, request.page.cursor
+            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
-        return pb.ListColumnsResponse(items=[m.column(c) for c in cols], page=_page(cursor))
+        return pb.ListColumnsResponse(items=[om.column(c) for c in cols], page=_page(cursor))
 
+    # ------------------------------------------------------------ structure
     async def ListConstraints(
         self, request: pb.ListConstraintsRequest, context: Ctx
     ) -> pb.ListConstraintsResponse:
-        _, rows = await self.structure.constraints(m.ref_string(request.ref))
-        return pb.ListConstraintsResponse(items=[m.constraint(r) for r in rows])
+        rows = await self.structure.constraints(ref_string(request.ref))
+        return pb.ListConstraintsResponse(items=[stm.constraint(r) for r in rows])
 
     async def AddConstraint(self, request: pb.AddConstraintRequest, context: Ctx) -> pb.Constraint:
-        spec = {
-            "constraint_type": request.constraint_type,
-            "name": request.name,
-            "columns": list(request.columns),
-            "referenced_object": request.referenced_object,
-            "referenced_columns": list(request.referenced_columns),
-            "on_delete": request.on_delete,
-            "on_update": request.on_update,
-            "check_expression": request.check_expression,
-            "default_expression": request.default_expression,
-        }
-        return m.constraint(await self.structure.add_constraint(m.ref_string(request.ref), spec))
+        row = await self.structure.add_constraint(
+            ref_string(request.ref), stm.constraint_spec(request)
+        )
+        return stm.constraint(row)
 
     async def ListIndexes(
         self, request: pb.ListIndexesRequest, context: Ctx
     ) -> pb.ListIndexesResponse:
-        rows = await self.structure.indexes(m.ref_string(request.ref))
-        return pb.ListIndexesResponse(items=[m.index(r) for r in rows])
+        rows = await self.structure.indexes(ref_string(request.ref))
+        return pb.ListIndexesResponse(items=[stm.index(r) for r in rows])
 
     async def ListVersions(
         self, request: pb.ListVersionsRequest, context: Ctx
     ) -> pb.ListVersionsResponse:
         rows, cursor = await self.structure.versions(
-            m.ref_string(request.ref), request.page.limit, request.page.cursor
+            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListVersionsResponse(
-            items=[m.schema_version(r) for r in rows], page=_page(cursor)
+            items=[stm.schema_version(r) for r in rows], page=_page(cursor)
         )
 
     async def GetVersion(self, request: pb.GetVersionRequest, context: Ctx) -> pb.SchemaVersion:
-        row = await self.structure.version(m.ref_string(request.ref), request.version)
-        return m.schema_version(row, with_schema=True)
+        row = await self.structure.version(ref=ref_string(request.ref), version=request.version)
+        return stm.schema_version(row, with_schema=True)
 
     async def DiffVersions(self, request: pb.DiffVersionsRequest, context: Ctx) -> pb.SchemaDiff:
-        old, new, result = await self.structure.diff(
-            m.ref_string(request.ref), request.from_version, request.to_version
+        old, new, diff = await self.structure.diff(
+            ref=ref_string(request.ref),
+            from_version=request.from_version,
+            to_version=request.to_version,
         )
-        return m.schema_diff(old, new, result)
-
-    async def GetLineage(
-        self, request: pb.GetLineageRequest, context: Ctx
-    ) -> pb.GetLineageResponse:
-        found = await self.structure.lineage(
-            m.ref_string(request.ref),
-            request.direction,
-            request.depth,
-            request.page.limit,
-            request.page.cursor,
-        )
-        return pb.GetLineageResponse(
-            urn=found.urn,
-            edges=[m.lineage_edge(e) for e in found.edges],
-            view_parse=m.view_parse(found.view_parse),
-            page=_page(found.cursor),
-        )
-
-    async def AddLineageEdge(
-        self, request: pb.AddLineageEdgeRequest, context: Ctx
-    ) -> pb.LineageEdge:
-        edge = await self.structure.add_edge(
-            {
-                "upstream": request.upstream,
-                "downstream": request.downstream,
-                "edge_type": request.edge_type,
-                "upstream_column": request.upstream_column,
-                "downstream_column": request.downstream_column,
-                "confidence": request.confidence,
-            }
-        )
-        return m.lineage_edge({**edge, "depth": 1})
+        return stm.schema_diff(old, new, diff)
 
     async def ListTransformationCode(
         self, request: pb.ListTransformationCodeRequest, context: Ctx
     ) -> pb.ListTransformationCodeResponse:
         rows, cursor = await self.structure.code(
-            m.ref_string(request.ref), request.page.limit, request.page.cursor
+            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListTransformationCodeResponse(
-            items=[m.transformation_code(r) for r in rows], page=_page(cursor)
+            items=[stm.transformation_code(r) for r in rows], page=_page(cursor)
         )
 
     async def AddTransformationCode(
         self, request: pb.AddTransformationCodeRequest, context: Ctx
     ) -> pb.TransformationCode:
-        row = await self.structure.add_code(
-            m.ref_string(request.ref),
-            {
-                "language": request.language,
-                "code_text": request.code_text,
-                "file_path": request.file_path,
-                "git_repository": request.git_repository,
-                "git_commit_sha": request.git_commit_sha,
-                "git_branch": request.git_branch,
-            },
-        )
-        return m.transformation_code(row)
+        row = await self.structure.add_code(ref_string(request.ref), stm.code_spec(request))
+        return stm.transformation_code(row)
 
+    # ------------------------------------------------------------ lineage
+    async def GetLineage(
+        self, request: pb.GetLineageRequest, context: Ctx
+    ) -> pb.GetLineageResponse:
+        found = await self.lineage.walk(
+            ref=ref_string(request.ref),
+            direction=request.direction,
+            depth=request.depth,
+            limit=request.page.limit,
+            cursor=request.page.cursor,
+        )
+        return lm.lineage(found)
+
+    async def AddLineageEdge(
+        self, request: pb.AddLineageEdgeRequest, context: Ctx
+    ) -> pb.LineageEdge:
+        return lm.lineage_edge(await self.lineage.add_edge(lm.edge_spec(request)))
+
+    # ------------------------------------------------------------ deprecations
     async def DeprecateObject(
         self, request: pb.DeprecateObjectRequest, context: Ctx
     ) -> pb.Deprecation:
         row = await self.deprecations.deprecate(
-            m.ref_string(request.ref), request.deadline, request.replacement, request.message
+            ref=ref_string(request.ref),
+            deadline=request.deadline,
+            replacement=ref_string(request.replacement),
+            message=request.message,
         )
-        return m.deprecation(row)
+        return dm.deprecation(row)
 
     async def ListDeprecations(
         self, request: pb.ListDeprecationsRequest, context: Ctx
     ) -> pb.ListDeprecationsResponse:
+        status = fields(request)["status"]  # "" = any
         rows, cursor = await self.deprecations.page(
-            request.status, request.page.limit, request.page.cursor
+            status=status, limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListDeprecationsResponse(
-            items=[m.deprecation(r) for r in rows], page=_page(cursor)
+            items=[dm.deprecation(r) for r in rows], page=_page(cursor)
         )
 
     async def GetDeprecation(
         self, request: pb.GetDeprecationRequest, context: Ctx
     ) -> pb.Deprecation:
-        return m.deprecation(await self.deprecations.get(m.ref_string(request.ref)))
+        return dm.deprecation(await self.deprecations.get(ref_string(request.ref)))
 
     async def WithdrawDeprecation(
         self, request: pb.WithdrawDeprecationRequest, context: Ctx
     ) -> pb.Deprecation:
-        return m.deprecation(await self.deprecations.withdraw(m.ref_string(request.ref)))
+        return dm.deprecation(await self.deprecations.withdraw(ref_string(request.ref)))

@@ -1,183 +1,145 @@
 """Use cases for deprecation campaigns: deprecate an object (deadline, optional replacement,
 message), list and show campaigns with their status, withdraw. Every change is audited in the
-same transaction (outbox). A periodic worker sends
-datacompass.catalog.deprecation.deadline_approaching once per deprecation and threshold."""
+same transaction. A periodic worker sends datacompass.catalog.deprecation.deadline_approaching
+once per deprecation and threshold."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from google.protobuf.message import Message
-from sqlalchemy import func
-
-from catalog_service.application.objects import _require
-from catalog_service.db.deprecations import DeprecationRepository
-from catalog_service.db.repository import CatalogRepository, Row
+from catalog_service.application.objects import require_object
+from catalog_service.application.ports import CatalogUnit, DeadlinePayload, Record, Transactions
 from catalog_service.domain import deprecations as domain
-from catalog_service.domain.refs import parse_ref
-from dckit import context
-from dckit.db import Database
+from catalog_service.domain.objects import parse_ref
+from dckit import context, event_catalogue
+from dckit.clock import Clock, utc_now
 from dckit.errors import InvalidArgument, NotFound
-from dckit.outbox import Outbox, diff
-from dckit.paging import clamp_limit, decode_cursor, next_cursor
+from dckit.paging import paginate
+from dckit.uow import Entity, Event
 
 log = logging.getLogger(__name__)
 
-DEADLINE_APPROACHING = "datacompass.catalog.deprecation.deadline_approaching"
 CHECK_SECONDS = 300.0
-
-# A deprecation row plus what callers show: status and days left as of `today`.
-Deprecation = dict[str, Any]
-EventFor = Callable[[Deprecation, int], Message]
 
 
 class DeprecationUseCases:
     def __init__(
         self,
-        db: Database,
-        outbox: Outbox,
+        tx: Transactions,
         *,
-        event_for: EventFor,
-        clock: Callable[[], date] = domain.today,
+        payload: DeadlinePayload,
+        clock: Clock = utc_now,
         notice_days: Sequence[int] = domain.NOTICE_DAYS,
         check_seconds: float = CHECK_SECONDS,
-        on_commit: Callable[[], None] = lambda: None,
     ) -> None:
-        self.db, self.outbox, self.event_for = db, outbox, event_for
+        self.tx, self.payload = tx, payload
         self.clock = clock
         self.notice_days = sorted(set(notice_days))  # most urgent first
         self.check_seconds = check_seconds
-        self.on_commit = on_commit
 
-    def _view(self, row: Row, today: date) -> Deprecation:
-        return {
-            **row,
-            "status": domain.status(row["deadline"], row["withdrawn_at"] is not None, on=today),
-            "days_left": (row["deadline"] - today).days,
-        }
+    def today(self) -> date:
+        """Deadlines are UTC dates."""
+        return self.clock().date()
 
-    async def deprecate(
-        self, ref: str, deadline: str, replacement: str, message: str
-    ) -> Deprecation:
-        today = self.clock()
+    async def deprecate(self, *, ref: str, deadline: str, replacement: str, message: str) -> Record:
+        """Deprecate `ref` (`replacement`: "" for none); an open deprecation is updated."""
+        today = self.today()
         day = domain.parse_deadline(deadline, on=today)
         text = domain.clean_message(message)
-        async with self.db.session() as session:
-            repo = CatalogRepository(session)
-            obj = await _require(repo, ref)
-            target_urn = target_ref = None
-            if replacement.strip():
-                target = await repo.get_object(parse_ref(replacement))
-                if target is None:
-                    raise InvalidArgument(f"replacement {replacement!r} is not in the catalog")
-                if target["id"] == obj["id"]:
-                    raise InvalidArgument("an object cannot be its own replacement")
-                if target["deleted"]:
-                    raise InvalidArgument(f"replacement {target['ref']} is deleted")
-                target_urn, target_ref = target["urn"], target["ref"]
+        async with self.tx() as uow:
+            obj = await require_object(uow, ref)
             values: dict[str, Any] = {
                 "deadline": day,
-                "replacement_urn": target_urn,
-                "replacement_ref": target_ref,
                 "message": text,
+                **await _replacement(uow, obj, replacement),
             }
-            store = DeprecationRepository(session)
-            before = await store.open_for(obj["id"], for_update=True)
+            before = await uow.deprecations.open_for(obj["id"], for_update=True)
             if before is None:
-                row = await store.insert(
+                action = "deprecation.create"
+                row = await uow.deprecations.insert(
                     {**values, "object_id": obj["id"], "created_by": context.current().actor}
                 )
-                action, changes = "deprecation.create", diff({}, _public(row))
             else:
+                action = "deprecation.update"
                 if before["deadline"] != day:
                     values |= {"notified_days": None, "notified_at": None}  # notices anew
-                row = await store.update(before["id"], values)
-                action, changes = "deprecation.update", diff(_public(before), _public(row))
-            if changes:
-                await self.outbox.audit(
-                    session,
-                    action=action,
-                    entity_type="object",
-                    entity_id=obj["id"],
-                    entity_urn=obj["urn"],
-                    changes=changes,
-                )
-        self.on_commit()
-        return self._view(row, today)
+                row = await uow.deprecations.update(before["id"], values)
+            await uow.record_change(
+                action,
+                _entity(obj),
+                None if before is None else domain.public(before),
+                domain.public(row),
+                skip_unchanged=True,
+            )
+        return domain.view(row, on=today)
 
-    async def get(self, ref: str) -> Deprecation:
-        async with self.db.session() as session:
-            obj = await _require(CatalogRepository(session), ref)
-            row = await DeprecationRepository(session).latest_for(obj["id"])
+    async def get(self, ref: str) -> Record:
+        async with self.tx() as uow:
+            obj = await require_object(uow, ref)
+            row = await uow.deprecations.latest_for(obj["id"])
         if row is None:
             raise NotFound(f"object {obj['ref']} is not deprecated")
-        return self._view(row, self.clock())
+        return domain.view(row, on=self.today())
 
-    async def current(self, object_id: int) -> Deprecation | None:
+    async def current(self, object_id: int) -> Record | None:
         """The object's open deprecation (shown with the object), if any."""
-        async with self.db.session() as session:
-            row = await DeprecationRepository(session).open_for(object_id)
-        return None if row is None else self._view(row, self.clock())
+        async with self.tx() as uow:
+            row = await uow.deprecations.open_for(object_id)
+        return None if row is None else domain.view(row, on=self.today())
 
-    async def page(self, status: str, limit: int, cursor: str) -> tuple[list[Deprecation], str]:
+    async def page(self, *, status: str, limit: int, cursor: str) -> tuple[list[Record], str]:
         status = domain.validate_status(status)
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
-        today = self.clock()
-        async with self.db.session() as session:
-            rows = await DeprecationRepository(session).page(status, today, offset, limit + 1)
-        page = [self._view(r, today) for r in rows[:limit]]
-        return page, next_cursor(offset, limit, len(page), len(rows) > limit)
+        today = self.today()
+        async with self.tx() as uow:
+            rows, next_cursor = await paginate(
+                limit,
+                cursor,
+                lambda offset, count: uow.deprecations.page(status, today, offset, count),
+            )
+        return [domain.view(r, on=today) for r in rows], next_cursor
 
-    async def withdraw(self, ref: str) -> Deprecation:
-        async with self.db.session() as session:
-            obj = await _require(CatalogRepository(session), ref)
-            store = DeprecationRepository(session)
-            before = await store.open_for(obj["id"], for_update=True)
+    async def withdraw(self, ref: str) -> Record:
+        async with self.tx() as uow:
+            obj = await require_object(uow, ref)
+            before = await uow.deprecations.open_for(obj["id"], for_update=True)
             if before is None:
                 raise NotFound(f"object {obj['ref']} has no open deprecation to withdraw")
-            actor = context.current().actor
-            row = await store.update(
-                before["id"], {"withdrawn_at": func.now(), "withdrawn_by": actor}
+            row = await uow.deprecations.withdraw(before["id"], context.current().actor)
+            await uow.record_change(
+                "deprecation.withdraw",
+                _entity(obj),
+                {"status": "deprecated"},
+                {"status": domain.WITHDRAWN},
             )
-            await self.outbox.audit(
-                session,
-                action="deprecation.withdraw",
-                entity_type="object",
-                entity_id=obj["id"],
-                entity_urn=obj["urn"],
-                changes={"status": ("deprecated", "withdrawn")},
-            )
-        self.on_commit()
-        return self._view(row, self.clock())
+        return domain.view(row, on=self.today())
 
     # ------------------------------------------------------------ deadline notices
     async def notify_due(self) -> int:
         """Send every notice now due; returns how many. Each claim (UPDATE ... RETURNING) and
         its events commit together, so a crash sends nothing twice and loses nothing, and
         replicas running this at the same time never both send one notice."""
-        today = self.clock()
+        today = self.today()
         sent = 0
-        async with self.db.session() as session:
-            store = DeprecationRepository(session)
+        async with self.tx() as uow:
             for threshold in self.notice_days:
-                for deprecation_id in await store.claim_notices(threshold, today):
-                    row = await store.get(deprecation_id)
+                for deprecation_id in await uow.deprecations.claim_notices(threshold, today):
+                    row = await uow.deprecations.get(deprecation_id)
                     assert row is not None
-                    view = self._view(row, today)
-                    await self.outbox.publish(
-                        session,
-                        DEADLINE_APPROACHING,
-                        row["object_urn"],
-                        self.event_for(view, threshold),
+                    payload = self.payload(domain.view(row, on=today), threshold)
+                    await uow.publish(
+                        Event(
+                            event_catalogue.DEPRECATION_DEADLINE_APPROACHING,
+                            row["object_urn"],
+                            payload,
+                        )
                     )
                     sent += 1
         if sent:
-            self.on_commit()
             log.info("sent %d deprecation deadline notice(s)", sent)
         return sent
 
@@ -192,10 +154,21 @@ class DeprecationUseCases:
                 await asyncio.wait_for(stop.wait(), timeout=self.check_seconds)
 
 
-def _public(row: Row) -> dict[str, Any]:
-    """The auditable view of a deprecation."""
-    return {
-        "deadline": row["deadline"].isoformat(),
-        "replacement_urn": row["replacement_urn"],
-        "message": row["message"],
-    }
+async def _replacement(
+    uow: CatalogUnit, obj: Mapping[str, Any], replacement: str
+) -> dict[str, str | None]:
+    """The replacement's URN and ref (None for no replacement): a live object, not `obj`."""
+    if not replacement.strip():
+        return {"replacement_urn": None, "replacement_ref": None}
+    target = await uow.objects.get(parse_ref(replacement))
+    if target is None:
+        raise InvalidArgument(f"replacement {replacement!r} is not in the catalog")
+    if target["id"] == obj["id"]:
+        raise InvalidArgument("an object cannot be its own replacement")
+    if target["deleted"]:
+        raise InvalidArgument(f"replacement {target['ref']} is deleted")
+    return {"replacement_urn": target["urn"], "replacement_ref": target["ref"]}
+
+
+def _entity(obj: Mapping[str, Any]) -> Entity:
+    return Entity("object", obj["id"], obj["urn"])

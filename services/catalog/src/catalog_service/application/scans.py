@@ -1,170 +1,130 @@
-"""Use cases for metadata scans: start (in the background or waiting), read, list.
+"""Use cases for metadata scans: start (in the background or waiting), read, list, cancel.
 
 A scan reads the source outside any catalog transaction, then writes everything it found in
-one transaction together with its completion event, so readers never see half a scan."""
+one transaction together with its completion event, so readers never see half a scan. A
+running scan is leased (ScanLeases): this process renews the leases of its runs, any replica
+fails runs whose process died, and shutdown fails the runs it could not finish."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from prometheus_client import Gauge, Histogram
-
-from catalog_service.application.sources import _require
-from catalog_service.application.structure_sync import record_structure
-from catalog_service.db.repository import CatalogRepository, Row
-from catalog_service.db.structure import StructureRepository
-from catalog_service.domain.models import OBJECT_TYPES, reconcile
-from datacompass.catalog.v1 import catalog_pb2
+from catalog_service.application import lineage, structure
+from catalog_service.application.ports import (
+    CatalogUnit,
+    Connectors,
+    Record,
+    ScanLeases,
+    ScanMetrics,
+    ScanPayload,
+    SchemaChangedPayload,
+    Secrets,
+    Transactions,
+)
+from catalog_service.application.sources import require_source
+from catalog_service.domain import scans as domain
+from catalog_service.domain.scans import OBJECT_TYPES, reconcile
+from catalog_service.domain.sources import source_urn
 from dcconnectors.errors import SourceError
-from dcconnectors.interfaces import MetadataReader
-from dckit import context
-from dckit.crypto import SecretBox
-from dckit.db import Database
+from dckit import context, event_catalogue
 from dckit.errors import FailedPrecondition, NotFound
-from dckit.outbox import Outbox
-from dckit.paging import clamp_limit, decode_cursor, next_cursor
+from dckit.event_catalogue import EventType
+from dckit.paging import paginate
+from dckit.uow import Entity, Event
 
 log = logging.getLogger(__name__)
 
-SCAN_SECONDS = Histogram(
-    "dc_catalog_scan_duration_seconds", "Metadata scan duration", ["source_type", "status"]
-)
+# Why a run whose process is gone was failed (another replica's sweep, or this one's drain).
+STALE = "interrupted: the catalog process running it stopped"
+SHUT_DOWN = "interrupted: the catalog service shut down"
 
-# Live objects per source and type as of the latest successful scan this process ran.
-OBJECTS = Gauge(
-    "dc_catalog_objects", "Catalog objects by source and type", ["source", "object_type"]
-)
-
-# (source_type, connection, *, statement_timeout_ms, parallelism) → a reader (the registry's).
-ReaderFactory = Callable[..., MetadataReader]
-ScanEventBuilder = Callable[[Row, str], catalog_pb2.ScanFinished]
+FINISHED: dict[str, EventType] = {
+    domain.SUCCEEDED: event_catalogue.SCAN_COMPLETED,
+    domain.FAILED: event_catalogue.SCAN_FAILED,
+    domain.CANCELLED: event_catalogue.SCAN_CANCELLED,
+}
 
 
 class ScanUseCases:
     def __init__(
         self,
-        db: Database,
-        outbox: Outbox,
-        box: SecretBox,
-        reader_for: ReaderFactory,
+        tx: Transactions,
         *,
-        event_for: ScanEventBuilder,
+        connectors: Connectors,
+        secrets: Secrets,
+        leases: ScanLeases,
+        metrics: ScanMetrics,
+        scan_payload: ScanPayload,
+        schema_payload: SchemaChangedPayload,
         scan_timeout: float,
         statement_timeout_ms: int,
         max_concurrent: int,
-        worker: str,
         parallelism: int = 4,
         progress_seconds: float = 0.5,
-        lease_seconds: float = 10.0,
-        stale_seconds: float = 60.0,
-        on_commit: Callable[[], None] = lambda: None,
     ) -> None:
-        self.db, self.outbox, self.box = db, outbox, box
-        self.reader_for = reader_for
-        self.event_for = event_for
+        self.tx = tx
+        self.connectors, self.secrets = connectors, secrets
+        self.leases, self.metrics = leases, metrics
+        self.scan_payload, self.schema_payload = scan_payload, schema_payload
         self.scan_timeout = scan_timeout
         self.statement_timeout_ms = statement_timeout_ms
         self._slots = asyncio.Semaphore(max_concurrent)
-        self._tasks: dict[asyncio.Task[Row], int] = {}  # scan task -> scan run id
         self.parallelism = parallelism
         self.progress_seconds = progress_seconds
-        self.on_commit = on_commit
-        # Leases: this process renews its runs every `lease_seconds`; a run not renewed for
-        # `stale_seconds` belongs to a dead process and any replica fails it.
-        self.worker = worker
-        self.lease_seconds = lease_seconds
-        self.stale_seconds = stale_seconds
 
+    # ------------------------------------------------------------ leases
     async def recover(self) -> int:
-        """Runs whose process died can never finish: fail them, and tell subscribers
-        (scan.failed) as for any other failed scan. Runs of live replicas keep their lease."""
-        return await self._fail(
-            lambda repo: repo.fail_stale_scans(
-                self.stale_seconds, "interrupted: the catalog process running it stopped"
-            )
-        )
+        """Runs whose process died can never finish: fail them (with scan.failed, as for any
+        other failed scan). Runs of live replicas keep their lease."""
+        return len(await self.leases.sweep(STALE))
 
     async def keep_leases(self, stop: asyncio.Event) -> None:
         """Worker: renew this process's leases and fail other processes' stale runs."""
-        while not stop.is_set():
-            try:
-                async with self.db.session() as session:
-                    await CatalogRepository(session).renew_leases(list(self._tasks.values()))
-                await self.recover()
-            except Exception as exc:  # database blip: try again next round
-                log.warning("scan lease upkeep failed: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.lease_seconds)
+        await self.leases.upkeep(stop, reason=STALE)
 
-    async def _fail(self, select_runs: Callable[[CatalogRepository], Awaitable[list[Row]]]) -> int:
-        async with self.db.session() as session:
-            rows = await select_runs(CatalogRepository(session))
-            for row in rows:
-                await self.outbox.publish(
-                    session,
-                    "datacompass.catalog.scan.failed",
-                    f"urn:dcs:source:{row['source_name']}",
-                    self.event_for(row, row["source_type"]),
-                )
-                with context.bound(context.RequestContext(actor="system")):
-                    await self._audit_outcome(session, row, row["source_name"])
-        if rows:
-            self.on_commit()
-            log.warning("failed %d interrupted scan(s): %s", len(rows), rows[0]["error"])
-        return len(rows)
+    async def drain(self, grace_seconds: float) -> None:
+        """On shutdown give running scans a moment, then stop the rest and fail their runs
+        now (rather than leaving them for another replica once their lease goes stale)."""
+        await self.leases.drain(grace_seconds, reason=SHUT_DOWN)
 
-    async def _audit_outcome(self, session: Any, row: Row, source_name: str) -> None:
-        """How a scan ended, with what it changed in the catalog (one record per scan, not
-        one per object: the objects' own history is in their schema versions)."""
-        changed = ("objects_created", "objects_updated", "objects_deleted")
-        await self.outbox.audit(
-            session,
-            action=f"scan.{'complete' if row['status'] == 'succeeded' else row['status']}",
-            entity_type="scan",
-            entity_id=row["id"],
-            entity_urn=f"urn:dcs:source:{source_name}",
-            changes={
-                "status": ("running", row["status"]),
-                **{k: (None, row[k]) for k in changed if row.get(k)},
-                **({"error": (None, row["error"])} if row.get("error") else {}),
-            },
-        )
+    async def lost(self, uow: CatalogUnit, runs: Sequence[Mapping[str, Any]]) -> None:
+        """Runs the leases failed, in the failing transaction: tell subscribers and audit."""
+        with context.bound(context.RequestContext(actor="system")):
+            for failed in runs:
+                run = await uow.scans.get(failed["id"])
+                if run is not None:
+                    await self._record_outcome(uow, run, run["source_type"])
 
-    async def start(self, source_name: str, *, wait: bool) -> Row:
-        actor = context.current().actor
-        async with self.db.session() as session:
-            repo = CatalogRepository(session)
-            source = await _require(repo, source_name)
-            scan = await repo.insert_scan(source["id"], source_name, actor, self.worker)
-            await self.outbox.audit(
-                session,
-                action="scan.start",
-                entity_type="scan",
-                entity_id=scan["id"],
-                entity_urn=f"urn:dcs:source:{source_name}",
-                changes={"status": (None, "running")},
+    # ------------------------------------------------------------ running a scan
+    async def start(self, source_name: str, *, wait: bool) -> Record:
+        async with self.tx() as uow:
+            source = await require_source(uow, source_name)
+            run = await uow.scans.insert(
+                source_id=source["id"],
+                source_name=source_name,
+                triggered_by=context.current().actor,
+                lease=self.leases.stamp(),
             )
-        self.on_commit()
-        task = asyncio.create_task(self._run(dict(source), scan["id"]), name=f"scan-{scan['id']}")
-        self._tasks[task] = scan["id"]
-        task.add_done_callback(self._done)
+            await uow.record_change("scan.start", _entity(run), None, {"status": domain.RUNNING})
+        task = asyncio.create_task(self._run(source, run["id"]), name=f"scan-{run['id']}")
+        self.leases.hold(run["id"], task)
+        task.add_done_callback(_log_end)
         if wait:
             return await asyncio.shield(task)
-        return scan
+        return run
 
-    async def _run(self, source: dict[str, Any], scan_id: int) -> Row:
+    async def _run(self, source: Record, scan_id: int) -> Record:
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with self._slots:
             try:
-                metadata = self.reader_for(
+                metadata = self.connectors.reader(
                     source["source_type"],
-                    self.box.open(source["connection_encrypted"]),
+                    self.secrets.open(source["connection_encrypted"]),
                     statement_timeout_ms=self.statement_timeout_ms,
                     parallelism=self.parallelism,
                 )
@@ -179,66 +139,58 @@ class ScanUseCases:
                 current = asyncio.current_task()
                 if not reader.cancelled() or (current is not None and current.cancelling()):
                     raise  # shutdown, not a cancel request
-                return await self._finish_failed(
-                    source, scan_id, "cancelled on request", started, status="cancelled"
+                return await self._fail(
+                    source,
+                    scan_id,
+                    started,
+                    message="cancelled on request",
+                    status=domain.CANCELLED,
                 )
             except (SourceError, TimeoutError) as exc:
                 message = str(exc) or f"scan timed out after {self.scan_timeout:g}s"
-                return await self._finish_failed(source, scan_id, message, started)
+                return await self._fail(source, scan_id, started, message=message)
             except Exception as exc:
                 log.exception("scan %s of %s crashed", scan_id, source["name"])
-                return await self._finish_failed(
-                    source, scan_id, f"internal error: {type(exc).__name__}", started
+                return await self._fail(
+                    source, scan_id, started, message=f"internal error: {type(exc).__name__}"
                 )
         try:
-            async with self.db.session() as session:
-                repo = CatalogRepository(session)
-                plan = reconcile(await repo.existing_objects(source["id"]), found)
-                written = await repo.apply_plan(source, plan)
-                schema_events = await record_structure(
-                    StructureRepository(session), source, written, found, scan_id
-                )
-                row = await repo.finish_scan(
-                    scan_id,
-                    {
-                        "status": "succeeded",
-                        "objects_found": len(found),
-                        "objects_total": len(found),
-                        "objects_done": len(found),
-                        "objects_created": len(plan.create),
-                        "objects_updated": len(plan.change),
-                        "objects_deleted": len(plan.vanished_ids),
-                        "columns_found": sum(len(o.columns) for o in found),
-                    },
-                )
-                if row is None:
+            async with self.tx() as uow:
+                plan = reconcile(await uow.objects.existing(source["id"]), found)
+                written = await uow.objects.apply_plan(source, plan)
+                known = await uow.objects.index(source["id"])
+                changes = await structure.record_scanned(uow, source, known, written, scan_id)
+                await lineage.record_scanned(uow, known, written, found)
+                run = await uow.scans.finish(scan_id, domain.counts(plan, found))
+                if run is None:
                     raise _source_deleted(source)
-                for event in schema_events:
-                    await self.outbox.publish(
-                        session, "datacompass.catalog.schema.changed", event.object_urn, event
+                for change in changes:
+                    await uow.publish(
+                        Event(
+                            event_catalogue.SCHEMA_CHANGED,
+                            change.object_urn,
+                            self.schema_payload(change),
+                        )
                     )
-                await self.outbox.publish(
-                    session,
-                    "datacompass.catalog.scan.completed",
-                    f"urn:dcs:source:{source['name']}",
-                    self.event_for(row, source["source_type"]),
-                )
-                await self._audit_outcome(session, row, source["name"])
+                await self._record_outcome(uow, run, source["source_type"])
         except Exception as exc:
             log.exception("storing scan %s failed", scan_id)
-            return await self._finish_failed(
-                source, scan_id, f"storing results failed: {type(exc).__name__}", started
+            return await self._fail(
+                source, scan_id, started, message=f"storing results failed: {type(exc).__name__}"
             )
-        self.on_commit()
-        SCAN_SECONDS.labels(source["source_type"], "succeeded").observe(loop.time() - started)
+        self.metrics.finished(
+            source_type=source["source_type"],
+            status=domain.SUCCEEDED,
+            seconds=loop.time() - started,
+        )
         by_type = Counter(obj.object_type for obj in found)
-        for object_type in OBJECT_TYPES:  # zeros too, so a type that vanished drops to 0
-            OBJECTS.labels(source["name"], object_type).set(by_type.get(object_type, 0))
+        # zeros too, so a type that vanished drops to 0
+        self.metrics.objects(source["name"], {t: by_type.get(t, 0) for t in OBJECT_TYPES})
         log.info(
             "scan finished",
             extra={"scan_id": scan_id, "source": source["name"], "objects": len(found)},
         )
-        return row
+        return run
 
     async def _watch(self, scan_id: int, progress: _Progress, reader: asyncio.Task[Any]) -> None:
         """While the source is read: store progress (done/total) for GET /scans/{id} and
@@ -247,12 +199,11 @@ class ScanUseCases:
         while not reader.done():
             await asyncio.sleep(self.progress_seconds)
             try:
-                async with self.db.session() as session:
-                    repo = CatalogRepository(session)
+                async with self.tx() as uow:
                     if progress.value != stored:
                         stored = progress.value
-                        await repo.scan_progress(scan_id, *stored)
-                    cancel = await repo.cancel_requested(scan_id)
+                        await uow.scans.progress(scan_id, *stored)
+                    cancel = await uow.scans.cancel_requested(scan_id)
             except Exception as exc:  # progress is best effort; the scan goes on
                 log.warning("scan %s progress update failed: %s", scan_id, exc)
                 continue
@@ -260,95 +211,66 @@ class ScanUseCases:
                 reader.cancel()
                 return
 
-    async def cancel(self, scan_id: int) -> Row:
-        async with self.db.session() as session:
-            repo = CatalogRepository(session)
-            row = await repo.get_scan(scan_id)
-            if row is None:
-                raise NotFound(f"scan {scan_id} not found")
-            if row["status"] != "running":
-                raise FailedPrecondition(f"scan {scan_id} is not running ({row['status']})")
-            await repo.request_cancel(scan_id)
-            await self.outbox.audit(
-                session,
-                action="scan.cancel",
-                entity_type="scan",
-                entity_id=scan_id,
-                entity_urn=f"urn:dcs:source:{row['source_name']}",
-                changes={"cancel_requested": (False, True)},
-            )
-            row = await repo.get_scan(scan_id)
-        self.on_commit()
-        assert row is not None
-        return row
-
-    async def _finish_failed(
+    async def _fail(
         self,
-        source: dict[str, Any],
+        source: Record,
         scan_id: int,
-        message: str,
         started: float,
-        status: str = "failed",
-    ) -> Row:
-        async with self.db.session() as session:
-            row = await CatalogRepository(session).finish_scan(
-                scan_id, {"status": status, "error": message}
-            )
-            if row is None:
+        *,
+        message: str,
+        status: str = domain.FAILED,
+    ) -> Record:
+        async with self.tx() as uow:
+            run = await uow.scans.finish(scan_id, {"status": status, "error": message})
+            if run is None:
                 raise _source_deleted(source)
-            await self.outbox.publish(
-                session,
-                f"datacompass.catalog.scan.{status}",
-                f"urn:dcs:source:{source['name']}",
-                self.event_for(row, source["source_type"]),
-            )
-            await self._audit_outcome(session, row, source["name"])
-        self.on_commit()
-        SCAN_SECONDS.labels(source["source_type"], status).observe(
-            asyncio.get_running_loop().time() - started
+            await self._record_outcome(uow, run, source["source_type"])
+        self.metrics.finished(
+            source_type=source["source_type"],
+            status=status,
+            seconds=asyncio.get_running_loop().time() - started,
         )
         log.warning(
             "scan failed", extra={"scan_id": scan_id, "source": source["name"], "error": message}
         )
-        return row
+        return run
 
-    def _done(self, task: asyncio.Task[Row]) -> None:
-        self._tasks.pop(task, None)
-        if not task.cancelled() and task.exception() is not None:
-            # Nobody may be awaiting a background scan: say why it ended here.
-            log.warning("scan task %s ended: %s", task.get_name(), task.exception())
-
-    async def get(self, scan_id: int) -> Row:
-        async with self.db.session() as session:
-            row = await CatalogRepository(session).get_scan(scan_id)
-        if row is None:
-            raise NotFound(f"scan {scan_id} not found")
-        return row
-
-    async def page(self, source_name: str, limit: int, cursor: str) -> tuple[list[Row], str]:
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
-        async with self.db.session() as session:
-            repo = CatalogRepository(session)
-            source = await _require(repo, source_name)
-            rows = await repo.list_scans(source["id"], offset, limit + 1)
-        page = list(rows[:limit])
-        return page, next_cursor(offset, limit, len(page), len(rows) > limit)
-
-    async def drain(self, grace_seconds: float) -> None:
-        """On shutdown give running scans a moment, then stop the rest and fail their runs
-        now (rather than leaving them for another replica once their lease goes stale)."""
-        if not self._tasks:
-            return
-        await asyncio.wait(list(self._tasks), timeout=grace_seconds)
-        leftover = dict(self._tasks)
-        for task in leftover:
-            task.cancel()
-        await asyncio.gather(*leftover, return_exceptions=True)
-        await self._fail(
-            lambda repo: repo.fail_scans(
-                list(leftover.values()), "interrupted: the catalog service shut down"
-            )
+    async def _record_outcome(
+        self, uow: CatalogUnit, run: Mapping[str, Any], source_type: str
+    ) -> None:
+        """How a scan ended: its audit record and its event (completed, failed, cancelled)."""
+        before, after = domain.outcome(run)
+        urn = source_urn(run["source_name"])
+        await uow.record_change(
+            domain.OUTCOME_ACTIONS[run["status"]],
+            _entity(run),
+            before,
+            after,
+            event=Event(FINISHED[run["status"]], urn, self.scan_payload(run, source_type)),
         )
+
+    # ------------------------------------------------------------ reading, cancelling
+    async def cancel(self, scan_id: int) -> Record:
+        async with self.tx() as uow:
+            run = await _require(uow, scan_id)
+            if run["status"] != domain.RUNNING:
+                raise FailedPrecondition(f"scan {scan_id} is not running ({run['status']})")
+            await uow.scans.request_cancel(scan_id)
+            await uow.record_change(
+                "scan.cancel", _entity(run), {"cancel_requested": False}, {"cancel_requested": True}
+            )
+            return await _require(uow, scan_id)
+
+    async def get(self, scan_id: int) -> Record:
+        async with self.tx() as uow:
+            return await _require(uow, scan_id)
+
+    async def page(self, *, source_name: str, limit: int, cursor: str) -> tuple[list[Record], str]:
+        async with self.tx() as uow:
+            source = await require_source(uow, source_name)
+            return await paginate(
+                limit, cursor, lambda offset, count: uow.scans.page(source["id"], offset, count)
+            )
 
 
 class _Progress:
@@ -359,5 +281,22 @@ class _Progress:
         self.value = (done, total)
 
 
-def _source_deleted(source: dict[str, Any]) -> NotFound:
+async def _require(uow: CatalogUnit, scan_id: int) -> Record:
+    run = await uow.scans.get(scan_id)
+    if run is None:
+        raise NotFound(f"scan {scan_id} not found")
+    return run
+
+
+def _entity(run: Mapping[str, Any]) -> Entity:
+    return Entity("scan", run["id"], source_urn(run["source_name"]))
+
+
+def _source_deleted(source: Mapping[str, Any]) -> NotFound:
     return NotFound(f"source {source['name']!r} was deleted during the scan")
+
+
+def _log_end(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        # Nobody may be awaiting a background scan: say why it ended here.
+        log.warning("scan task %s ended: %s", task.get_name(), task.exception())

@@ -1,8 +1,8 @@
-"""SQL of deprecation campaigns. Methods take the caller's session (one transaction)."""
+"""SQL of deprecation campaigns. Methods run in the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -10,9 +10,12 @@ from sqlalchemy import Select, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog_service.db.repository import Row
 from catalog_service.db.tables import deprecations, objects
+from catalog_service.domain.deprecations import ACTIVE, DEADLINE_PASSED, WITHDRAWN
+from dckit.db import fetch_all, fetch_first
 from dckit.errors import Conflict
+
+Record = dict[str, Any]
 
 COLUMNS = [*deprecations.c, objects.c.urn.label("object_urn"), objects.c.ref.label("object_ref")]
 
@@ -23,11 +26,11 @@ def _query() -> Select[Any]:
 
 def status_condition(status: str, today: date) -> Any:
     open_ = deprecations.c.withdrawn_at.is_(None)
-    if status == "active":
+    if status == ACTIVE:
         return and_(open_, deprecations.c.deadline >= today)
-    if status == "deadline_passed":
+    if status == DEADLINE_PASSED:
         return and_(open_, deprecations.c.deadline < today)
-    if status == "withdrawn":
+    if status == WITHDRAWN:
         return deprecations.c.withdrawn_at.isnot(None)
     return None
 
@@ -36,20 +39,19 @@ class DeprecationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def get(self, deprecation_id: int) -> Row | None:
-        query = _query().where(deprecations.c.id == deprecation_id)
-        return (await self.s.execute(query)).mappings().first()
+    async def get(self, deprecation_id: int) -> Record | None:
+        return await fetch_first(self.s, _query().where(deprecations.c.id == deprecation_id))
 
-    async def open_for(self, object_id: int, *, for_update: bool = False) -> Row | None:
+    async def open_for(self, object_id: int, *, for_update: bool = False) -> Record | None:
         """The object's open (not withdrawn) deprecation."""
         query = _query().where(
             deprecations.c.object_id == object_id, deprecations.c.withdrawn_at.is_(None)
         )
         if for_update:
             query = query.with_for_update(of=deprecations)
-        return (await self.s.execute(query)).mappings().first()
+        return await fetch_first(self.s, query)
 
-    async def latest_for(self, object_id: int) -> Row | None:
+    async def latest_for(self, object_id: int) -> Record | None:
         """The open deprecation, else the most recently withdrawn one."""
         query = (
             _query()
@@ -57,9 +59,9 @@ class DeprecationRepository:
             .order_by(deprecations.c.withdrawn_at.desc().nulls_first(), deprecations.c.id.desc())
             .limit(1)
         )
-        return (await self.s.execute(query)).mappings().first()
+        return await fetch_first(self.s, query)
 
-    async def insert(self, values: dict[str, Any]) -> Row:
+    async def insert(self, values: Mapping[str, Any]) -> Record:
         try:
             async with self.s.begin_nested():
                 new_id = await self.s.scalar(
@@ -71,7 +73,7 @@ class DeprecationRepository:
         assert row is not None
         return row
 
-    async def update(self, deprecation_id: int, values: dict[str, Any]) -> Row:
+    async def update(self, deprecation_id: int, values: Mapping[str, Any]) -> Record:
         await self.s.execute(
             update(deprecations)
             .where(deprecations.c.id == deprecation_id)
@@ -81,15 +83,20 @@ class DeprecationRepository:
         assert row is not None
         return row
 
-    async def page(self, status: str, today: date, offset: int, limit: int) -> Sequence[Row]:
+    async def withdraw(self, deprecation_id: int, actor: str) -> Record:
+        return await self.update(
+            deprecation_id, {"withdrawn_at": func.now(), "withdrawn_by": actor}
+        )
+
+    async def page(self, status: str, today: date, offset: int, count: int) -> list[Record]:
         query = _query()
         condition = status_condition(status, today)
         if condition is not None:
             query = query.where(condition)
         query = (
-            query.order_by(deprecations.c.deadline, deprecations.c.id).offset(offset).limit(limit)
+            query.order_by(deprecations.c.deadline, deprecations.c.id).offset(offset).limit(count)
         )
-        return (await self.s.execute(query)).mappings().all()
+        return await fetch_all(self.s, query)
 
     async def claim_notices(self, threshold: int, today: date) -> list[int]:
         """Atomically claim the open deprecations due a `threshold`-day notice (deadline within

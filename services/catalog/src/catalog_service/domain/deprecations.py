@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
 from dckit.errors import InvalidArgument
 
-STATUSES = ("active", "deadline_passed", "withdrawn")
+ACTIVE, DEADLINE_PASSED, WITHDRAWN = "active", "deadline_passed", "withdrawn"
+STATUSES = (ACTIVE, DEADLINE_PASSED, WITHDRAWN)
 # Days before the deadline at which datacompass.catalog.deprecation.deadline_approaching is
 # sent (once per deprecation and threshold; only the most urgent one when several apply).
 NOTICE_DAYS = (7, 1)
 MAX_MESSAGE = 2000
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 def parse_deadline(value: str, *, on: date) -> date:
@@ -37,8 +36,26 @@ def clean_message(value: str) -> str:
 
 def status(deadline: date, withdrawn: bool, *, on: date) -> str:
     if withdrawn:
-        return "withdrawn"
-    return "deadline_passed" if deadline < on else "active"
+        return WITHDRAWN
+    return DEADLINE_PASSED if deadline < on else ACTIVE
+
+
+def view(row: Mapping[str, Any], *, on: date) -> dict[str, Any]:
+    """A stored deprecation as callers see it on day `on`: with its status and days left."""
+    return {
+        **row,
+        "status": status(row["deadline"], row["withdrawn_at"] is not None, on=on),
+        "days_left": (row["deadline"] - on).days,
+    }
+
+
+def public(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The auditable view of a deprecation."""
+    return {
+        "deadline": row["deadline"].isoformat(),
+        "replacement_urn": row["replacement_urn"],
+        "message": row["message"],
+    }
 
 
 def validate_status(value: str) -> str:

@@ -3,20 +3,18 @@ generic pieces (timestamps, Structs, enums, paging, int64 ids, object and column
 
 from __future__ import annotations
 
-import re
 import types
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, Union, cast, get_args, get_origin
 
 from google.protobuf import json_format, message_factory, struct_pb2, timestamp_pb2
-from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from datacompass.common.v1 import paging_pb2, refs_pb2
 from dckit.errors import InvalidArgument
-from dckit.protoconv import enum_number, whole_numbers
+from dckit.protoconv import EnumDescriptor, enum_name, enum_number, whole_numbers
 from gateway_service.core.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -27,7 +25,7 @@ URN_PREFIX = "urn:"
 _TIMESTAMP = "google.protobuf.Timestamp"
 _STRUCT = "google.protobuf.Struct"
 _LIST_VALUE = "google.protobuf.ListValue"
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_OBJECT_REF = "datacompass.common.v1.ObjectRef"
 
 
 # ---------------------------------------------------------------- single values
@@ -58,12 +56,6 @@ def to_struct(value: Mapping[str, Any], field: str) -> struct_pb2.Struct:
     except (ValueError, TypeError) as exc:
         raise ApiError(400, "INVALID_ARGUMENT", f"{field}: {exc}") from exc
     return out
-
-
-def enum_name(enum: EnumDescriptor, number: int) -> str:
-    """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running`."""
-    prefix = _CAMEL_BOUNDARY.sub("_", enum.name).upper() + "_"
-    return enum.values_by_number[number].name.removeprefix(prefix).lower()
 
 
 def enum_value(enum: EnumDescriptor, label: str | None, field: str) -> int:
@@ -201,9 +193,11 @@ class FromProto(Generic[M]):
 class ToProto(Generic[P]):
     """Builds protobuf `message` from the fields of request model `model` by name: None →
     left unset (in a PATCH `changes` mapping: the zero value, which clears the field), a dict →
-    Struct (400 naming the field when invalid), a `date` → ISO string. `rename` maps a model
-    field to its proto field; `custom` model fields are given by the caller (as keyword
-    arguments, like the fields the body does not carry). Checked when declared."""
+    Struct (400 naming the field when invalid), a `date` → ISO string, a string for an
+    `ObjectRef` field → the ref (`object_ref`), a string for an enum field → the value of that
+    lower-case name. `rename` maps a model field to its proto field; `custom` model fields are
+    given by the caller (as keyword arguments, like the fields the body does not carry).
+    Checked when declared."""
 
     def __init__(
         self,
@@ -224,6 +218,8 @@ class ToProto(Generic[P]):
             where = f"{model.__name__} → {message.DESCRIPTOR.full_name}"
             raise TypeError(f"{where}: no proto field for model fields {missing}")
         self._structs = {f.name for f in fields.values() if _full_name(f) == _STRUCT}
+        self._refs = {f.name for f in fields.values() if _full_name(f) == _OBJECT_REF}
+        self._enums = {f.name: f.enum_type for f in fields.values() if f.enum_type is not None}
 
     def __call__(self, body: BaseModel | Mapping[str, Any], **extra: Any) -> P:
         given = body.model_dump(exclude_none=True) if isinstance(body, BaseModel) else body
@@ -236,6 +232,10 @@ class ToProto(Generic[P]):
                 values[field] = to_struct(value or {}, name)
             elif value is None:
                 values[field] = self.message.DESCRIPTOR.fields_by_name[field].default_value
+            elif field in self._refs and isinstance(value, str):
+                values[field] = object_ref(value)
+            elif field in self._enums and isinstance(value, str):
+                values[field] = enum_value(self._enums[field], value, name)
             else:
                 values[field] = value.isoformat() if isinstance(value, date) else value
         return self.message(**values, **extra)

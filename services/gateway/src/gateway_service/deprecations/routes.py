@@ -28,8 +28,7 @@ router = APIRouter(prefix="/deprecations", tags=["deprecations"])
     "the deadline (once each).",
 )
 async def deprecate(body: s.DeprecationCreate, catalog: Catalog) -> Deprecation:
-    req = m.deprecate_request(body, ref=object_ref(body.ref))
-    return m.deprecation(await catalog.DeprecateObject(req))
+    return m.deprecation(await catalog.DeprecateObject(m.deprecate_request(body)))
 
 
 @router.get(
@@ -45,7 +44,7 @@ async def list_deprecations(
     ] = None,
 ) -> s.DeprecationPage:
     resp = await catalog.ListDeprecations(
-        pb.ListDeprecationsRequest(status=status or "", page=page.request())
+        pb.ListDeprecationsRequest(status=m.status(status), page=page.request())
     )
     return page_of(s.DeprecationPage, resp, m.deprecation)
 

@@ -46,6 +46,8 @@ async def get_source(name: str, catalog: Catalog) -> s.Source:
     summary="Update a source (connection keys are merged into the stored ones)",
 )
 async def update_source(name: str, body: s.SourceUpdate, catalog: Catalog) -> s.Source:
+    if not body.model_fields_set:  # nothing to change (an empty mask is refused by the catalog)
+        return m.source(await catalog.GetSource(pb.GetSourceRequest(name=name)))
     mask = field_mask_pb2.FieldMask(paths=sorted(body.model_fields_set))
     return m.source(await catalog.UpdateSource(m.update_request(body, name=name, update_mask=mask)))
 

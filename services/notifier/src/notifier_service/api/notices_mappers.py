@@ -156,14 +156,14 @@ def schema_changed(msg: cpb.SchemaChanged, event: EventType, public_url: str) ->
     kind = "Breaking schema change" if msg.breaking else "Schema change"
     return Notice(
         event_type=event.name,
-        title=f"{kind} on {msg.ref}: {msg.previous_version} → {msg.version}",
+        title=f"{kind} on {msg.object_ref}: {msg.previous_version} → {msg.version}",
         body="\n".join(changes[:20]) or "(no details)",
-        link=_object_link(public_url, msg.ref),
-        object_key=msg.ref,
-        object_ref=msg.ref,
-        source=_source(msg.ref),
+        link=_object_link(public_url, msg.object_ref),
+        object_key=msg.object_ref,
+        object_ref=msg.object_ref,
+        source=_source(msg.object_ref),
         priority="high" if msg.breaking else "low",
-        dedupe_key=f"schema:{msg.ref}:{msg.version}",
+        dedupe_key=f"schema:{msg.object_ref}:{msg.version}",
         breaking=msg.breaking,
         metadata={"version": msg.version, "scan_id": msg.scan_id},
     )

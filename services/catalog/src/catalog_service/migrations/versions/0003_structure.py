@@ -1,4 +1,4 @@
-"""catalog depth: structure (constraints, indexes, partitioning, statistics), schema versions,
+"""structure: constraints, indexes, partitioning, statistics, schema versions,
 lineage, transformation code, ranked search, scan progress
 
 Revision ID: 0003

@@ -1,11 +1,13 @@
-"""What the catalog makes of a metadata scan: when an object changed (content and schema
-hashes), its versioned shape, and what a scan writes. The scanned objects themselves are the
-connectors' neutral model (dcconnectors.scanned), re-exported here for the catalog's code."""
+"""What the catalog makes of a metadata scan: when an object changed (its content hash), what a
+scan writes, and how a run is told (statuses, its audit record). The scanned objects themselves
+are the connectors' neutral model (dcconnectors.scanned), re-exported here for the catalog's
+code."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,9 +37,11 @@ __all__ = [
     "Statistics",
     "content_hash",
     "reconcile",
-    "schema_hash",
-    "schema_snapshot",
 ]
+
+RUNNING, SUCCEEDED, FAILED, CANCELLED = "running", "succeeded", "failed", "cancelled"
+OUTCOME_ACTIONS = {SUCCEEDED: "scan.complete", FAILED: "scan.failed", CANCELLED: "scan.cancelled"}
+COUNTS = ("objects_created", "objects_updated", "objects_deleted")
 
 
 def content_hash(obj: ScannedObject) -> str:
@@ -45,66 +49,11 @@ def content_hash(obj: ScannedObject) -> str:
     needed. Statistics are left out so an ANALYZE does not count as a change."""
     body = asdict(obj)
     del body["stats"]
-    return _digest(body)
+    return digest(body)
 
 
-def schema_hash(obj: ScannedObject) -> str:
-    """Digest of the schema alone (no comments, owner or statistics): a new version of the
-    object is recorded exactly when this changes."""
-    return _digest(schema_snapshot(obj))
-
-
-def schema_snapshot(obj: ScannedObject) -> dict[str, Any]:
-    """The versioned shape of an object, as JSON-ready data."""
-    return {
-        "object_type": obj.object_type,
-        "columns": [
-            {
-                "name": c.name,
-                "data_type": c.data_type,
-                "nullable": c.nullable,
-                "default": c.default_expression,
-            }
-            for c in sorted(obj.columns, key=lambda c: c.ordinal)
-        ],
-        "constraints": sorted(
-            (
-                {
-                    "type": c.constraint_type,
-                    "name": c.name,
-                    "columns": list(c.columns),
-                    "references": (
-                        f"{c.referenced_schema}.{c.referenced_table}({','.join(c.referenced_columns)})"
-                        if c.referenced_table
-                        else None
-                    ),
-                    "check": c.check_expression,
-                }
-                for c in obj.constraints
-                if c.constraint_type not in ("not_null", "default")  # already on the columns
-            ),
-            key=lambda c: (c["type"], c["name"] or "", c["columns"]),
-        ),
-        "indexes": sorted(
-            (
-                {
-                    "name": i.name,
-                    "type": i.index_type,
-                    "unique": i.unique,
-                    "columns": list(i.columns),
-                    "expressions": list(i.expressions),
-                    "predicate": i.predicate,
-                }
-                for i in obj.indexes
-            ),
-            key=lambda i: i["name"],
-        ),
-        "partitioning": asdict(obj.partitioning) if obj.partitioning else None,
-        "definition": obj.definition,
-    }
-
-
-def _digest(body: Any) -> str:
+def digest(body: Any) -> str:
+    """sha256 of JSON-ready data, independent of key order."""
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -148,3 +97,28 @@ def reconcile(
         ex.id for key, ex in existing.items() if key not in seen and not ex.deleted
     ]
     return plan
+
+
+def counts(plan: ReconcilePlan, found: list[ScannedObject]) -> dict[str, Any]:
+    """What a successful run records about the scan."""
+    return {
+        "status": SUCCEEDED,
+        "objects_found": len(found),
+        "objects_total": len(found),
+        "objects_done": len(found),
+        "objects_created": len(plan.create),
+        "objects_updated": len(plan.change),
+        "objects_deleted": len(plan.vanished_ids),
+        "columns_found": sum(len(o.columns) for o in found),
+    }
+
+
+def outcome(run: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """How a run ended as an audit diff (before, after): its status, what it changed in the
+    catalog and its error (one record per scan, not one per object: the objects' own history
+    is in their schema versions)."""
+    after: dict[str, Any] = {"status": run["status"]}
+    after |= {k: run[k] for k in COUNTS if run.get(k)}
+    if run.get("error"):
+        after["error"] = run["error"]
+    return {"status": RUNNING}, after

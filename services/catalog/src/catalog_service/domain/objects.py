@@ -1,4 +1,5 @@
-"""Names, refs and URNs of catalog objects.
+"""Catalog objects: their names (ref, URN, column URN), the object types, and what people may
+write on them (description, tags).
 
 ref: `source.schema.name`; URN: `urn:dcs:<source_type>:<object_type>:<source>.<schema>:<name>`;
 column URN: `<object urn>.<column>`.
@@ -6,22 +7,15 @@ column URN: `<object urn>.<column>`.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from dcconnectors.scanned import OBJECT_TYPES
 from dckit.errors import InvalidArgument
 
-SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 URN_PREFIX = "urn:dcs:"
-
-
-def validate_source_name(name: str) -> str:
-    if not SOURCE_NAME.match(name or ""):
-        raise InvalidArgument(
-            f"invalid source name {name!r}: use 1-63 lower-case letters, digits, '_' or '-', "
-            "starting with a letter"
-        )
-    return name
+MAX_TAGS = 50
+EDITABLE = ("description", "tags")
 
 
 def object_ref(source: str, schema: str, name: str) -> str:
@@ -71,3 +65,34 @@ def parse_ref(ref: str) -> ObjectLookup:
             f"invalid object ref {ref!r}: expected 'source.schema.name', a URN or an id"
         )
     return ObjectLookup(source=parts[0], schema=parts[1], name=parts[2])
+
+
+def check_object_type(object_type: str) -> str:
+    """An object type to filter by ("" = any)."""
+    if object_type and object_type not in OBJECT_TYPES:
+        raise InvalidArgument(
+            f"unknown object type {object_type!r}; one of {', '.join(OBJECT_TYPES)}"
+        )
+    return object_type
+
+
+def edits(fields: Collection[str], *, description: str, tags: Sequence[str]) -> dict[str, object]:
+    """The user metadata an update writes: the `fields` named (description, tags), cleaned."""
+    if not fields or set(fields) - set(EDITABLE):
+        raise InvalidArgument("updatable fields are 'description' and 'tags'")
+    values: dict[str, object] = {}
+    if "description" in fields:
+        values["description"] = description.strip() or None
+    if "tags" in fields:
+        values["tags"] = clean_tags(tags)
+    return values
+
+
+def clean_tags(tags: Sequence[str]) -> list[str]:
+    clean = sorted({t.strip().lower() for t in tags if t.strip()})
+    if len(clean) > MAX_TAGS:
+        raise InvalidArgument(f"at most {MAX_TAGS} tags per object")
+    bad = [t for t in clean if len(t) > 64 or any(ch.isspace() for ch in t)]
+    if bad:
+        raise InvalidArgument(f"invalid tag(s) {bad}: up to 64 characters, no spaces")
+    return clean

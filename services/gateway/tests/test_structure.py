@@ -1,5 +1,6 @@
-"""Catalog depth over REST: constraints, indexes, versions/diff, lineage, transformation code,
-ranked search with facets — against a real catalog service, PostgreSQL and NATS."""
+"""An object's structure over REST: constraints, indexes, versions/diff, lineage, transformation
+code, deprecations, ranked search with facets — against a real catalog service, PostgreSQL and
+NATS."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Pure domain rules of catalog depth: hashing, schema diffs and their classification, view
-SQL lineage."""
+"""Pure domain rules of an object's structure: hashing, schema diffs and their classification,
+view SQL lineage."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from catalog_service.domain.models import (
+from catalog_service.domain.scans import (
     ExistingObject,
     ScannedColumn,
     ScannedConstraint,
@@ -15,9 +15,8 @@ from catalog_service.domain.models import (
     Statistics,
     content_hash,
     reconcile,
-    schema_hash,
-    schema_snapshot,
 )
+from catalog_service.domain.structure import schema_hash, schema_snapshot
 from catalog_service.domain.versions import diff_snapshots, is_widening, next_version
 from catalog_service.domain.view_lineage import parse_view
 

@@ -1,4 +1,5 @@
-"""All SQL of the catalog service. Methods take the caller's session (one transaction)."""
+"""SQL of catalog objects and their columns: what a scan writes (in bulk), ranked search with
+facets, lookups and user edits. Methods run in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -25,23 +26,21 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog_service.db.tables import columns, objects, scan_runs, sources
-from catalog_service.domain.models import (
+from catalog_service.db.tables import columns, objects, sources
+from catalog_service.domain.objects import ObjectLookup, column_urn, object_ref, object_urn
+from catalog_service.domain.scans import (
     ExistingObject,
     ReconcilePlan,
     ScannedObject,
     Statistics,
     content_hash,
-    schema_hash,
 )
-from catalog_service.domain.refs import ObjectLookup, column_urn, object_ref, object_urn
-from dckit.errors import AlreadyExists, Conflict
+from catalog_service.domain.structure import KnownObject, ObjectIndex, schema_hash
+from dckit.db import fetch_all, fetch_first
 
-Row = RowMapping
+Record = dict[str, Any]
 
 STRUCTURE_FIELDS = (
     "schema_hash",
@@ -52,7 +51,6 @@ STRUCTURE_FIELDS = (
 )
 STATS_FIELDS = ("size_bytes", "row_estimate", "last_analyzed_at")
 
-SCAN_COLUMNS = [*scan_runs.c, sources.c.name.label("source_name")]
 TYPO_SIMILARITY = 0.25  # "ordres" ~ "orders" is 0.27 in pg_trgm's measure
 FACET_LIMIT = 50
 SEARCH_COLUMNS = ("search_text", "search_vector", "name_trigrams")
@@ -63,181 +61,12 @@ OBJECT_COLUMNS = [
 ]
 
 
-class CatalogRepository:
+class ObjectRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    # ------------------------------------------------------------ sources
-    async def get_source(self, name: str, *, for_update: bool = False) -> Row | None:
-        query = select(sources).where(sources.c.name == name)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.s.execute(query)).mappings().first()
-
-    async def list_sources(self, offset: int, limit: int) -> Sequence[Row]:
-        query = select(sources).order_by(sources.c.name).offset(offset).limit(limit)
-        return (await self.s.execute(query)).mappings().all()
-
-    async def insert_source(self, values: dict[str, Any]) -> Row:
-        try:
-            async with self.s.begin_nested():
-                row = await self.s.execute(insert(sources).values(**values).returning(sources))
-                return row.mappings().one()
-        except IntegrityError as exc:
-            raise AlreadyExists(f"source {values['name']!r} already exists") from exc
-
-    async def update_source(self, source_id: int, values: dict[str, Any]) -> Row:
-        query = (
-            update(sources)
-            .where(sources.c.id == source_id)
-            .values(**values, updated_at=func.now())
-            .returning(sources)
-        )
-        return (await self.s.execute(query)).mappings().one()
-
-    async def delete_source(self, source_id: int) -> int:
-        count = await self.s.scalar(
-            select(func.count()).select_from(objects).where(objects.c.source_id == source_id)
-        )
-        await self.s.execute(delete(sources).where(sources.c.id == source_id))
-        return int(count or 0)
-
-    async def last_scans(self, source_ids: Sequence[int]) -> dict[int, Row]:
-        if not source_ids:
-            return {}
-        query = (
-            select(*SCAN_COLUMNS)
-            .join(sources, sources.c.id == scan_runs.c.source_id)
-            .where(scan_runs.c.source_id.in_(source_ids))
-            .distinct(scan_runs.c.source_id)
-            .order_by(scan_runs.c.source_id, scan_runs.c.started_at.desc(), scan_runs.c.id.desc())
-        )
-        return {r["source_id"]: r for r in (await self.s.execute(query)).mappings().all()}
-
-    # ------------------------------------------------------------ scans
-    async def insert_scan(
-        self, source_id: int, source_name: str, triggered_by: str, worker: str
-    ) -> Row:
-        try:
-            async with self.s.begin_nested():
-                scan_id = await self.s.scalar(
-                    insert(scan_runs)
-                    .values(
-                        source_id=source_id,
-                        status="running",
-                        triggered_by=triggered_by,
-                        worker=worker,
-                    )
-                    .returning(scan_runs.c.id)
-                )
-        except IntegrityError as exc:
-            raise Conflict(f"a scan of source {source_name!r} is already running") from exc
-        row = await self.get_scan(int(scan_id or 0))
-        assert row is not None
-        return row
-
-    async def finish_scan(self, scan_id: int, values: dict[str, Any]) -> Row | None:
-        """None when the run is gone (its source was deleted while it ran)."""
-        await self.s.execute(
-            update(scan_runs)
-            .where(scan_runs.c.id == scan_id)
-            .values(
-                **values,
-                finished_at=func.now(),
-                duration_ms=func.floor(
-                    func.extract("epoch", func.now() - scan_runs.c.started_at) * 1000
-                ),
-            )
-        )
-        return await self.get_scan(scan_id)
-
-    async def get_scan(self, scan_id: int) -> Row | None:
-        query = (
-            select(*SCAN_COLUMNS)
-            .join(sources, sources.c.id == scan_runs.c.source_id)
-            .where(scan_runs.c.id == scan_id)
-        )
-        return (await self.s.execute(query)).mappings().first()
-
-    async def list_scans(self, source_id: int, offset: int, limit: int) -> Sequence[Row]:
-        query = (
-            select(*SCAN_COLUMNS)
-            .join(sources, sources.c.id == scan_runs.c.source_id)
-            .where(scan_runs.c.source_id == source_id)
-            .order_by(scan_runs.c.started_at.desc(), scan_runs.c.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return (await self.s.execute(query)).mappings().all()
-
-    async def scan_progress(self, scan_id: int, done: int, total: int) -> None:
-        await self.s.execute(
-            update(scan_runs)
-            .where(scan_runs.c.id == scan_id, scan_runs.c.status == "running")
-            .values(objects_done=done, objects_total=total)
-        )
-
-    async def cancel_requested(self, scan_id: int) -> bool:
-        return bool(
-            await self.s.scalar(
-                select(scan_runs.c.cancel_requested).where(scan_runs.c.id == scan_id)
-            )
-        )
-
-    async def request_cancel(self, scan_id: int) -> None:
-        await self.s.execute(
-            update(scan_runs)
-            .where(scan_runs.c.id == scan_id, scan_runs.c.status == "running")
-            .values(cancel_requested=True)
-        )
-
-    async def renew_leases(self, scan_ids: Sequence[int]) -> None:
-        """The process running these scans is alive: push their leases forward."""
-        if scan_ids:
-            await self.s.execute(
-                update(scan_runs)
-                .where(scan_runs.c.id.in_(scan_ids), scan_runs.c.status == "running")
-                .values(heartbeat_at=func.now())
-            )
-
-    async def fail_stale_scans(self, stale_seconds: float, reason: str) -> list[Row]:
-        """Fail running scans whose lease is older than `stale_seconds` (database clock, so
-        replicas agree); returns the failed runs with their source's type."""
-        cutoff = func.now() - func.make_interval(0, 0, 0, 0, 0, 0, stale_seconds)
-        return await self._fail_scans(scan_runs.c.heartbeat_at < cutoff, reason)
-
-    async def fail_scans(self, scan_ids: Sequence[int], reason: str) -> list[Row]:
-        if not scan_ids:
-            return []
-        return await self._fail_scans(scan_runs.c.id.in_(scan_ids), reason)
-
-    async def _fail_scans(self, condition: Any, reason: str) -> list[Row]:
-        result = await self.s.execute(
-            update(scan_runs)
-            .where(scan_runs.c.status == "running", condition)
-            .values(
-                status="failed",
-                error=reason,
-                finished_at=func.now(),
-                duration_ms=func.floor(
-                    func.extract("epoch", func.now() - scan_runs.c.started_at) * 1000
-                ),
-            )
-            .returning(scan_runs.c.id)
-        )
-        ids = result.scalars().all()
-        if not ids:
-            return []
-        query = (
-            select(*SCAN_COLUMNS, sources.c.source_type.label("source_type"))
-            .join(sources, sources.c.id == scan_runs.c.source_id)
-            .where(scan_runs.c.id.in_(ids))
-            .order_by(scan_runs.c.id)
-        )
-        return list((await self.s.execute(query)).mappings().all())
-
-    # ------------------------------------------------------------ objects
-    async def existing_objects(self, source_id: int) -> dict[tuple[str, str], ExistingObject]:
+    # ------------------------------------------------------------ scan writes
+    async def existing(self, source_id: int) -> dict[tuple[str, str], ExistingObject]:
         query = select(
             objects.c.id,
             objects.c.schema_name,
@@ -376,6 +205,20 @@ class CatalogRepository:
         if rows:
             await self.s.execute(insert(columns), rows)
 
+    async def index(self, source_id: int) -> ObjectIndex:
+        """(schema, name) -> the stored object, for every object of the source."""
+        rows = await self.s.execute(
+            select(
+                objects.c.schema_name,
+                objects.c.name,
+                objects.c.id,
+                objects.c.urn,
+                objects.c.object_type,
+            ).where(objects.c.source_id == source_id)
+        )
+        return {(r[0], r[1]): KnownObject(r[2], r[3], r[4]) for r in rows.all()}
+
+    # ------------------------------------------------------------ search
     def _objects_query(self) -> Select[Any]:
         return select(*OBJECT_COLUMNS).join(sources, sources.c.id == objects.c.source_id)
 
@@ -394,6 +237,24 @@ class CatalogRepository:
         is), to compare with the stored name trigrams."""
         grams = await self.s.scalar(select(func.catalog.trigrams(term)))
         return list(grams or [])
+
+    async def _match(
+        self, *, query: str, source: str, object_type: str, include_deleted: bool
+    ) -> tuple[str, bool, list[str], list[Any]]:
+        """What a search matches: its term, whether pg_trgm serves typo matching (else the
+        stored name trigrams, with the query's `grams`), and the WHERE conditions."""
+        term = query.strip().lower()
+        trigram = bool(term) and await self.has_trigram_index()
+        grams = await self.query_trigrams(term) if term and not trigram else []
+        conditions = self._object_filters(
+            query=query,
+            source=source,
+            object_type=object_type,
+            include_deleted=include_deleted,
+            trigram=trigram,
+            grams=grams,
+        )
+        return term, trigram, grams, conditions
 
     def _object_filters(
         self,
@@ -433,7 +294,7 @@ class CatalogRepository:
             )
         return conditions
 
-    async def list_objects(
+    async def search(
         self,
         *,
         query: str,
@@ -441,26 +302,18 @@ class CatalogRepository:
         object_type: str,
         include_deleted: bool,
         offset: int,
-        limit: int,
-    ) -> Sequence[Row]:
+        count: int,
+    ) -> list[Record]:
         """Ranked search: exact name, then name prefix, then relevance (full-text rank plus
         trigram similarity of the name, so typos still find things), then ref."""
-        term = query.strip().lower()
-        trigram = bool(term) and await self.has_trigram_index()
-        grams = await self.query_trigrams(term) if term and not trigram else []
+        term, trigram, grams, conditions = await self._match(
+            query=query, source=source, object_type=object_type, include_deleted=include_deleted
+        )
         if trigram:
             await self.s.execute(
                 text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
                 {"t": str(TYPO_SIMILARITY)},
             )
-        conditions = self._object_filters(
-            query=query,
-            source=source,
-            object_type=object_type,
-            include_deleted=include_deleted,
-            trigram=trigram,
-            grams=grams,
-        )
         stmt = self._objects_query().where(and_(true(), *conditions))
         order: list[Any] = []
         if term:
@@ -480,23 +333,15 @@ class CatalogRepository:
             )
             order.append(relevance.desc())
             order.append(func.length(objects.c.name))
-        stmt = stmt.order_by(*order, objects.c.ref, objects.c.id).offset(offset).limit(limit)
-        return (await self.s.execute(stmt)).mappings().all()
+        stmt = stmt.order_by(*order, objects.c.ref, objects.c.id).offset(offset).limit(count)
+        return await fetch_all(self.s, stmt)
 
-    async def object_facets(
+    async def facets(
         self, *, query: str, source: str, object_type: str, include_deleted: bool
     ) -> dict[str, list[tuple[str, int]]]:
         """Counts per source, type, schema and tag over everything the search matches."""
-        term = query.strip().lower()
-        trigram = bool(term) and await self.has_trigram_index()
-        grams = await self.query_trigrams(term) if term and not trigram else []
-        conditions = self._object_filters(
-            query=query,
-            source=source,
-            object_type=object_type,
-            include_deleted=include_deleted,
-            trigram=trigram,
-            grams=grams,
+        *_, conditions = await self._match(
+            query=query, source=source, object_type=object_type, include_deleted=include_deleted
         )
         matched = (
             select(
@@ -531,7 +376,8 @@ class CatalogRepository:
         out["tag"] = [(str(v), int(n)) for v, n in rows.all()]
         return out
 
-    async def get_object(self, lookup: ObjectLookup) -> Row | None:
+    # ------------------------------------------------------------ lookups, edits
+    async def get(self, lookup: ObjectLookup) -> Record | None:
         stmt = self._objects_query()
         if lookup.id is not None:
             stmt = stmt.where(objects.c.id == lookup.id)
@@ -543,23 +389,24 @@ class CatalogRepository:
                 objects.c.schema_name == lookup.schema,
                 objects.c.name == lookup.name,
             )
-        return (await self.s.execute(stmt)).mappings().first()
+        return await fetch_first(self.s, stmt)
 
-    async def get_columns(
-        self, object_row: Row, offset: int = 0, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    async def columns(
+        self, obj: Mapping[str, Any], offset: int = 0, count: int | None = None
+    ) -> list[Record]:
+        """The object's columns in order, each with its URN."""
         stmt = (
             select(columns)
-            .where(columns.c.object_id == object_row["id"])
+            .where(columns.c.object_id == obj["id"])
             .order_by(columns.c.ordinal)
             .offset(offset)
         )
-        if limit is not None:
-            stmt = stmt.limit(limit)
-        rows = (await self.s.execute(stmt)).mappings().all()
-        return [{**r, "urn": column_urn(object_row["urn"], r["name"])} for r in rows]
+        if count is not None:
+            stmt = stmt.limit(count)
+        rows = await fetch_all(self.s, stmt)
+        return [{**r, "urn": column_urn(obj["urn"], r["name"])} for r in rows]
 
-    async def update_object(self, object_id: int, values: dict[str, Any]) -> None:
+    async def update(self, object_id: int, values: Mapping[str, Any]) -> None:
         await self.s.execute(
             update(objects).where(objects.c.id == object_id).values(**values, updated_at=func.now())
         )
