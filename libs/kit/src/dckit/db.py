@@ -1,9 +1,11 @@
-"""Async engine and one session (= one transaction) per unit of work."""
+"""Async engine, one session (= one transaction) per unit of work, and rows as records."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import text
@@ -15,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from dckit.settings import to_asyncpg_url
+
+T = TypeVar("T")
 
 
 class Database:
@@ -38,3 +42,17 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def record(cls: type[T], row: Mapping[str, Any], /, **values: Any) -> T:
+    """Dataclass `cls` (a domain record) from a result row by column name, `values` adding to or
+    overriding the row's: repositories hand records, never rows, to the layers above. Columns
+    the record has no field for are left out; JSON arrays become tuples (records are frozen)."""
+    kwargs: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if spec.name in values:
+            kwargs[spec.name] = values[spec.name]
+        elif spec.init and spec.name in row:
+            value = row[spec.name]
+            kwargs[spec.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
