@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -56,3 +56,26 @@ def record(cls: type[T], row: Mapping[str, Any], /, **values: Any) -> T:
             value = row[spec.name]
             kwargs[spec.name] = tuple(value) if isinstance(value, list) else value
     return cls(**kwargs)
+
+
+def row_values(
+    table: Table, *sources: Any, skip: Collection[str] = (), **values: Any
+) -> dict[str, Any]:
+    """The values to write to `table` by column name: `values` first, then the same-named
+    attribute of the first of `sources` (records) that has one; columns in `skip` (ids,
+    timestamps the database stamps) and those no source has are left out. Tuples become lists
+    (JSON arrays)."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        name = column.name
+        if name in values:
+            out[name] = values[name]
+            continue
+        if name in skip:
+            continue
+        for source in sources:
+            if hasattr(source, name):
+                value = getattr(source, name)
+                out[name] = list(value) if isinstance(value, tuple) else value
+                break
+    return out
