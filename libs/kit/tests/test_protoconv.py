@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from google.protobuf import field_mask_pb2
 
-from datacompass.common.v1 import audit_pb2
+from datacompass.common.v1 import audit_pb2, refs_pb2
 from datacompass.governance.v1 import governance_pb2, masking_pb2
 from dckit.errors import InvalidArgument
-from dckit.protoconv import from_message, to_message, update_fields
+from dckit.protoconv import from_message, object_ref, ref_text, to_message, update_fields
 
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
@@ -93,3 +93,21 @@ def test_update_fields_refuses_an_empty_or_unknown_mask() -> None:
         update_fields(field_mask_pb2.FieldMask(), allowed)
     with pytest.raises(InvalidArgument, match=r"unknown field.*owner"):
         update_fields(field_mask_pb2.FieldMask(paths=["owner"]), allowed)
+
+
+@pytest.mark.parametrize(
+    ("text", "ref"),
+    [
+        (
+            "urn:dcs:postgres:table:shop.public:t",
+            refs_pb2.ObjectRef(urn="urn:dcs:postgres:table:shop.public:t"),
+        ),
+        ("shop.public.t", refs_pb2.ObjectRef(qualified_name="shop.public.t")),
+        ("42", refs_pb2.ObjectRef(id=42)),
+        ("", refs_pb2.ObjectRef(qualified_name="")),
+    ],
+)
+def test_object_ref_round_trip(text: str, ref: refs_pb2.ObjectRef) -> None:
+    assert object_ref(text) == ref
+    assert ref_text(object_ref(text)) == text
+    assert ref_text(refs_pb2.ObjectRef()) == ""  # none set

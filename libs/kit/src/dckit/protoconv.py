@@ -18,6 +18,7 @@ from google.protobuf import (
 )
 from google.protobuf.message import Message
 
+from datacompass.common.v1 import refs_pb2
 from dckit.errors import InvalidArgument
 
 
@@ -49,6 +50,28 @@ def whole_numbers(value: Any) -> Any:
     if isinstance(value, list):
         return [whole_numbers(v) for v in value]
     return value
+
+
+# ---------------------------------------------------------------- object references
+
+URN_PREFIX = "urn:"
+
+
+def object_ref(text: str) -> refs_pb2.ObjectRef:
+    """A catalog object named as text (a URN, `source.schema.name`, or a numeric id) as the one
+    message requests name objects with."""
+    text = text.strip()
+    if text.startswith(URN_PREFIX):
+        return refs_pb2.ObjectRef(urn=text)
+    if text.isascii() and text.isdigit():
+        return refs_pb2.ObjectRef(id=int(text))
+    return refs_pb2.ObjectRef(qualified_name=text)
+
+
+def ref_text(ref: refs_pb2.ObjectRef) -> str:
+    """The inverse of `object_ref`: whichever form was set, as text ("" when none is)."""
+    form = ref.WhichOneof("ref")
+    return str(getattr(ref, form)) if form else ""
 
 
 # ---------------------------------------------------------------- by-name builders
