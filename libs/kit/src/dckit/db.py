@@ -44,7 +44,7 @@ class Database:
         await self.engine.dispose()
 
 
-def record(cls: type[T], row: Mapping[str, Any], /, **values: Any) -> T:
+def record(cls: type[T], row: Mapping[Any, Any], /, **values: Any) -> T:
     """Dataclass `cls` (a domain record) from a result row by column name, `values` adding to or
     overriding the row's: repositories hand records, never rows, to the layers above. Columns
     the record has no field for are left out; JSON arrays become tuples (records are frozen)."""
