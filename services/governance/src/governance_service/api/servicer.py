@@ -75,8 +75,8 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
 
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Ctx) -> pb.User:
         user = await self.identity.update_user(
-            request.username,
-            update_fields(request.update_mask, USER_FIELDS),
+            username=request.username,
+            fields=update_fields(request.update_mask, USER_FIELDS),
             role=request.role,
             disabled=request.disabled,
             password=request.password,
@@ -94,7 +94,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         self, request: pb.ListApiKeysRequest, context: Ctx
     ) -> pb.ListApiKeysResponse:
         keys, cursor = await self.identity.page_api_keys(
-            request.username, request.page.limit, request.page.cursor
+            username=request.username, limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListApiKeysResponse(items=[im.api_key(k) for k in keys], page=_page(cursor))
 
@@ -236,8 +236,8 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
 
     async def UpdateDomain(self, request: pb.UpdateDomainRequest, context: Ctx) -> pb.Domain:
         updated = await self.owners.update_domain(
-            request.domain,
-            update_fields(request.update_mask, DOMAIN_FIELDS),
+            key=request.domain,
+            fields=update_fields(request.update_mask, DOMAIN_FIELDS),
             name=request.name,
             description=request.description,
             parent=request.parent,
@@ -258,7 +258,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         self, request: pb.ListDomainObjectsRequest, context: Ctx
     ) -> pb.ListDomainObjectsResponse:
         placed, cursor = await self.owners.domain_objects(
-            request.domain, request.page.limit, request.page.cursor
+            key=request.domain, limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListDomainObjectsResponse(
             items=[om.domain_object(p) for p in placed], page=_page(cursor)

@@ -92,9 +92,9 @@ class IdentityUseCases:
 
     async def update_user(
         self,
+        *,
         username: str,
         fields: Sequence[str],
-        *,
         role: str,
         disabled: bool,
         password: str,
@@ -153,7 +153,7 @@ class IdentityUseCases:
             return key, secret.secret
 
     async def page_api_keys(
-        self, username: str, limit: int, cursor: str
+        self, *, username: str, limit: int, cursor: str
     ) -> tuple[list[ApiKey], str]:
         async with self.tx() as uow:
             return await paginate(

@@ -170,7 +170,7 @@ class OwnershipUseCases:
             return view
 
     async def update_domain(
-        self, key: str, fields: Sequence[str], *, name: str, description: str, parent: str
+        self, *, key: str, fields: Sequence[str], name: str, description: str, parent: str
     ) -> Domain:
         """Changes the named `fields` (some of dom.DOMAIN_FIELDS)."""
         async with self.tx() as uow:
@@ -247,7 +247,7 @@ class OwnershipUseCases:
             return placed
 
     async def domain_objects(
-        self, key: str, limit: int, cursor: str
+        self, *, key: str, limit: int, cursor: str
     ) -> tuple[list[DomainObject], str]:
         async with self.tx() as uow:
             domain = await _find(uow.ownership, key)
