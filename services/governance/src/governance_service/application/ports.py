@@ -1,7 +1,7 @@
 """What the governance use cases need from outside, as protocols: the unit of work (its
-repositories, `record_change`, `audit`, `publish`), the catalog, and the builders of event
-payloads. `app.py` wires the implementations (db, adapters, api); nothing here knows SQL,
-gRPC or protobuf classes."""
+repositories and `record_change`), the catalog, and the builders of event payloads. `app.py`
+wires the implementations (db, adapters, api); nothing here knows SQL, gRPC or the generated
+messages (payloads are only `Message`s)."""
 
 from __future__ import annotations
 
@@ -167,7 +167,8 @@ class MaskingRuleStore(Protocol):
 
 
 class Unit(Protocol):
-    """One transaction: the repositories, and what it tells the world (audit, events)."""
+    """One transaction: the repositories, and what it tells the world: `record_change` audits
+    a change's field diff and publishes its event in the same transaction."""
 
     @property
     def identity(self) -> IdentityStore: ...
@@ -191,10 +192,6 @@ class Unit(Protocol):
         *,
         event: Event | None = None,
     ) -> FieldChanges: ...
-
-    async def audit(
-        self, action: str, entity: Entity, changes: FieldChanges | None = None
-    ) -> str: ...
 
 
 # Opens a unit of work: `async with self.tx() as uow: ...` commits when the block succeeds.
