@@ -15,6 +15,7 @@ import nats
 import pytest
 import pytest_asyncio
 from google.protobuf import timestamp_pb2
+from google.protobuf.field_mask_pb2 import FieldMask
 from governance_testkit import PASSWORD, Governance, settings_for
 
 from datacompass.common.v1 import audit_pb2
@@ -77,8 +78,8 @@ async def test_own_mutations_are_audited_with_context(governance: Governance) ->
         pb.CreateUserRequest(username="frank", password=PASSWORD, role="editor"), metadata=META
     )
     await governance.stub.UpdateUser(
-        pb.UpdateUserRequest(username="frank", fields=["role", "password"], role="steward",
-                             password="another long password"),
+        pb.UpdateUserRequest(username="frank", role="steward", password="another long password",
+                             update_mask=FieldMask(paths=["role", "password"])),
         metadata=META,
     )  # fmt: skip
     created = await eventually(lambda: governance.audit_rows("user.create"))

@@ -7,9 +7,11 @@ import json
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from governance_testkit import Catalogued
 
 from datacompass.governance.v1 import governance_pb2 as pb
+from dckit.protoconv import object_ref
 from devstack.testing import eventually, repo_root
 from governance_service.app import SCAN_CONSUMER
 
@@ -36,7 +38,7 @@ async def scanned(stack: Catalogued) -> None:
 
 
 async def columns(stack: Catalogued, ref: str) -> dict[str, tuple[str, list[str], str]]:
-    got = await stack.stub.GetClassification(pb.GetClassificationRequest(object=ref))
+    got = await stack.stub.GetClassification(pb.GetClassificationRequest(ref=object_ref(ref)))
     return {c.column: (c.level, list(c.compliance), c.source) for c in got.columns}
 
 
@@ -44,7 +46,10 @@ async def test_manual_classification_is_audited_and_inherited(catalogued: Catalo
     await scanned(catalogued)
     got = await catalogued.stub.SetClassification(
         pb.SetClassificationRequest(
-            object=CUSTOMERS, column="ssn", level="Restricted", compliance=["hipaa", "gdpr"]
+            ref=object_ref(CUSTOMERS),
+            column="ssn",
+            level="Restricted",
+            compliance=["hipaa", "gdpr"],
         )
     )
     assert (got.level, list(got.compliance), got.source) == (
@@ -54,19 +59,23 @@ async def test_manual_classification_is_audited_and_inherited(catalogued: Catalo
     )
     assert got.object_urn.startswith("urn:dcs:") and got.classified_by
 
-    view = await catalogued.stub.GetClassification(pb.GetClassificationRequest(object=CUSTOMERS))
+    view = await catalogued.stub.GetClassification(
+        pb.GetClassificationRequest(ref=object_ref(CUSTOMERS))
+    )
     assert not view.HasField("own")
     assert (view.effective.level, view.effective.source) == ("restricted", "inherited")
 
     # By URN too; the object's own classification then wins over its columns.
     await catalogued.stub.SetClassification(
-        pb.SetClassificationRequest(object=got.object_urn, level="internal")
+        pb.SetClassificationRequest(ref=object_ref(got.object_urn), level="internal")
     )
-    view = await catalogued.stub.GetClassification(pb.GetClassificationRequest(object=CUSTOMERS))
+    view = await catalogued.stub.GetClassification(
+        pb.GetClassificationRequest(ref=object_ref(CUSTOMERS))
+    )
     assert (view.effective.level, view.effective.source) == ("internal", "manual")
 
     await catalogued.stub.SetClassification(
-        pb.SetClassificationRequest(object=CUSTOMERS, column="ssn", level="secret")
+        pb.SetClassificationRequest(ref=object_ref(CUSTOMERS), column="ssn", level="secret")
     )
     audits = await eventually(lambda: _audits(catalogued, 3), within=20)
     ssn = [a for a in audits if a["entity_id"] == f"{CUSTOMERS}.ssn"]
@@ -93,18 +102,24 @@ async def _audits(stack: Catalogued, n: int) -> list[object] | None:
     ("request_", "code", "needle"),
     [
         (
-            pb.SetClassificationRequest(object="demo.public.nope", level="public"),
+            pb.SetClassificationRequest(ref=object_ref("demo.public.nope"), level="public"),
             "NOT_FOUND",
             "nope",
         ),
         (
-            pb.SetClassificationRequest(object=CUSTOMERS, column="zip", level="public"),
+            pb.SetClassificationRequest(ref=object_ref(CUSTOMERS), column="zip", level="public"),
             "NOT_FOUND",
             "zip",
         ),
-        (pb.SetClassificationRequest(object=CUSTOMERS, level="top"), "INVALID_ARGUMENT", "top"),
         (
-            pb.SetClassificationRequest(object=CUSTOMERS, level="public", compliance=["iso"]),
+            pb.SetClassificationRequest(ref=object_ref(CUSTOMERS), level="top"),
+            "INVALID_ARGUMENT",
+            "top",
+        ),
+        (
+            pb.SetClassificationRequest(
+                ref=object_ref(CUSTOMERS), level="public", compliance=["iso"]
+            ),
             "INVALID_ARGUMENT",
             "iso",
         ),
@@ -122,7 +137,7 @@ async def test_classification_errors(
 async def test_roadmap_rules_never_override_manual(catalogued: Catalogued) -> None:
     await scanned(catalogued)
     await catalogued.stub.SetClassification(
-        pb.SetClassificationRequest(object=CUSTOMERS, column="email", level="public")
+        pb.SetClassificationRequest(ref=object_ref(CUSTOMERS), column="email", level="public")
     )
     rules = await catalogued.stub.ImportClassificationRules(
         pb.ImportClassificationRulesRequest(yaml=ROADMAP_YAML)
@@ -138,7 +153,7 @@ async def test_roadmap_rules_never_override_manual(catalogued: Catalogued) -> No
         "ssn": ("restricted", ["gdpr", "hipaa"], "rule"),
     }
     invoices = await catalogued.stub.GetClassification(
-        pb.GetClassificationRequest(object="demo.finance.invoices")
+        pb.GetClassificationRequest(ref=object_ref("demo.finance.invoices"))
     )
     assert (invoices.own.level, list(invoices.own.compliance), invoices.own.rule_name) == (
         "confidential",
@@ -155,7 +170,9 @@ async def test_roadmap_rules_never_override_manual(catalogued: Catalogued) -> No
     ssn_rule = next(r for r in rules.items if r.name == "PII - SSN/National ID")
     await catalogued.stub.UpdateClassificationRule(
         pb.UpdateClassificationRuleRequest(
-            id=ssn_rule.id, fields=["enabled"], rule=pb.ClassificationRule(enabled=False)
+            id=ssn_rule.id,
+            update_mask=FieldMask(paths=["enabled"]),
+            rule=pb.ClassificationRule(enabled=False),
         )
     )
     await catalogued.stub.ApplyClassificationRules(pb.ApplyClassificationRulesRequest())
@@ -186,7 +203,7 @@ async def test_rules_apply_after_every_scan(catalogued: Catalogued) -> None:
     got = await eventually(email_classified, within=20)
     assert got["email"] == ("confidential", ["gdpr"], "rule")
     products = await catalogued.stub.GetClassification(
-        pb.GetClassificationRequest(object="demo.public.products")
+        pb.GetClassificationRequest(ref=object_ref("demo.public.products"))
     )
     assert (products.effective.level, products.effective.source) == ("public", "rule")
     audits = await eventually(lambda: catalogued.audit_rows("classification.set"))
@@ -216,7 +233,7 @@ async def test_rule_crud_and_errors(catalogued: Catalogued) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
         await catalogued.stub.UpdateClassificationRule(
             pb.UpdateClassificationRuleRequest(
-                id=created.id, fields=["column_name_pattern"],
+                id=created.id, update_mask=FieldMask(paths=["column_name_pattern"]),
                 rule=pb.ClassificationRule(column_name_pattern="x++("),
             )
         )  # fmt: skip
@@ -224,7 +241,7 @@ async def test_rule_crud_and_errors(catalogued: Catalogued) -> None:
 
     updated = await catalogued.stub.UpdateClassificationRule(
         pb.UpdateClassificationRuleRequest(
-            id=created.id, fields=["priority", "level"],
+            id=created.id, update_mask=FieldMask(paths=["priority", "level"]),
             rule=pb.ClassificationRule(priority=7, level="secret"),
         )
     )  # fmt: skip

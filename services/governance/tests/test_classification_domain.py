@@ -9,7 +9,7 @@ import pytest
 from dckit.errors import InvalidArgument
 from devstack.testing import repo_root
 from governance_service.domain import classification as dom
-from governance_service.domain import rules as rdom
+from governance_service.domain import classification_rules as rdom
 
 # The roadmap's example, verbatim (docs/examples/classification-rules.yaml).
 ROADMAP_YAML = (repo_root() / "docs/examples/classification-rules.yaml").read_text()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from governance_testkit import PASSWORD, Governance
 
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from dckit.grpc_client import channel
-from governance_service.domain import credentials as cred
+from governance_service.domain import identity as cred
 
 Code = grpc.StatusCode
 
@@ -52,7 +53,11 @@ async def test_wrong_password_unknown_user_and_disabled_user(governance: Governa
         assert code == Code.UNAUTHENTICATED and details == "invalid username or password"
 
     tokens = await stub.Login(pb.LoginRequest(username="bob", password=PASSWORD))
-    await stub.UpdateUser(pb.UpdateUserRequest(username="bob", fields=["disabled"], disabled=True))
+    await stub.UpdateUser(
+        pb.UpdateUserRequest(
+            username="bob", update_mask=FieldMask(paths=["disabled"]), disabled=True
+        )
+    )
     code, details = await _code(stub.Login(pb.LoginRequest(username="bob", password=PASSWORD)))
     assert code == Code.UNAUTHENTICATED and "disabled" in details
     # Tokens issued before the user was disabled stop working too.
@@ -74,11 +79,19 @@ async def test_user_errors_write_nothing(governance: Governance) -> None:
     codes = [(await _code(stub.CreateUser(r)))[0] for r in bad]
     assert codes == [Code.ALREADY_EXISTS] + [Code.INVALID_ARGUMENT] * 3
     code, _ = await _code(
-        stub.UpdateUser(pb.UpdateUserRequest(username="carol", fields=["role"], role="god"))
+        stub.UpdateUser(
+            pb.UpdateUserRequest(
+                username="carol", update_mask=FieldMask(paths=["role"]), role="god"
+            )
+        )
     )
     assert code == Code.INVALID_ARGUMENT
     code, _ = await _code(
-        stub.UpdateUser(pb.UpdateUserRequest(username="zed", fields=["role"], role="admin"))
+        stub.UpdateUser(
+            pb.UpdateUserRequest(
+                username="zed", update_mask=FieldMask(paths=["role"]), role="admin"
+            )
+        )
     )
     assert code == Code.NOT_FOUND
     users = await governance.sql("SELECT username, role FROM governance.users")

@@ -11,10 +11,12 @@ import asyncpg
 import grpc
 import pytest
 from google.protobuf import struct_pb2
+from google.protobuf.field_mask_pb2 import FieldMask
 from governance_testkit import Catalogued
 
 from datacompass.common.v1 import events_pb2
 from datacompass.governance.v1 import masking_pb2 as pb
+from dckit.protoconv import object_ref
 from devstack.testing import eventually, execute
 from devstack.urls import plain
 from governance_service.domain.masking import Masker, MaskingKeys, validate_config
@@ -28,6 +30,13 @@ def _struct(values: dict[str, Any]) -> struct_pb2.Struct:
     out = struct_pb2.Struct()
     out.update(values)
     return out
+
+
+def _update(rule_id: int, **fields: Any) -> pb.UpdateMaskingRuleRequest:
+    """An update of the given fields (the mask names them)."""
+    return pb.UpdateMaskingRuleRequest(
+        id=rule_id, rule=pb.MaskingRule(**fields), update_mask=FieldMask(paths=sorted(fields))
+    )
 
 
 def _values(values: list[Any]) -> struct_pb2.ListValue:
@@ -70,7 +79,7 @@ async def test_masking_rule_lifecycle(catalogued: Catalogued) -> None:
     stub = catalogued.stub
     email = await stub.CreateMaskingRule(
         pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS,
+            ref=object_ref(CUSTOMERS),
             column="EMAIL",
             method="Partial_Redaction",
             config=_struct({"preserve_prefix": 1}),
@@ -88,36 +97,40 @@ async def test_masking_rule_lifecycle(catalogued: Catalogued) -> None:
     assert "email" in email.name and "partial_redaction" in email.name
     ssn = await stub.CreateMaskingRule(
         pb.CreateMaskingRuleRequest(
-            object=email.object_urn, column="ssn", method="hashing", name="SSN hash",
+            ref=object_ref(email.object_urn), column="ssn", method="hashing", name="SSN hash",
             preserve_null=False, description="no clear SSNs",
         )
     )  # fmt: skip
     assert (ssn.name, ssn.preserve_null, ssn.description) == ("SSN hash", False, "no clear SSNs")
     other = await stub.CreateMaskingRule(
-        pb.CreateMaskingRuleRequest(object=INVOICES, column="amount", method="noise_addition")
+        pb.CreateMaskingRuleRequest(
+            ref=object_ref(INVOICES), column="amount", method="noise_addition"
+        )
     )
 
-    listed = await stub.ListMaskingRules(pb.ListMaskingRulesRequest(object=CUSTOMERS))
+    listed = await stub.ListMaskingRules(pb.ListMaskingRulesRequest(ref=object_ref(CUSTOMERS)))
     assert [r.id for r in listed.items] == [email.id, ssn.id]
-    by_urn = await stub.ListMaskingRules(pb.ListMaskingRulesRequest(object=email.object_urn))
+    by_urn = await stub.ListMaskingRules(
+        pb.ListMaskingRulesRequest(ref=object_ref(email.object_urn))
+    )
     assert [r.id for r in by_urn.items] == [email.id, ssn.id]
-    one = await stub.ListMaskingRules(pb.ListMaskingRulesRequest(object=CUSTOMERS, column="SSN"))
+    one = await stub.ListMaskingRules(
+        pb.ListMaskingRulesRequest(ref=object_ref(CUSTOMERS), column="SSN")
+    )
     assert [r.id for r in one.items] == [ssn.id]
     everything = await stub.ListMaskingRules(pb.ListMaskingRulesRequest())
     assert sorted(r.id for r in everything.items) == sorted([email.id, ssn.id, other.id])
 
     updated = await stub.UpdateMaskingRule(
-        pb.UpdateMaskingRuleRequest(
-            id=email.id, config=_struct({"preserve_prefix": 3, "redaction_char": "#"}),
-            set_exempt_roles=True, exempt_roles=["admin"],
+        _update(
+            email.id, config=_struct({"preserve_prefix": 3, "redaction_char": "#"}),
+            exempt_roles=["admin"],
         )
     )  # fmt: skip
     assert updated.config["preserve_prefix"] == 3 and updated.config["redaction_char"] == "#"
     assert list(updated.exempt_roles) == ["admin"] and updated.method == "partial_redaction"
     # A new method without a config starts from that method's defaults.
-    switched = await stub.UpdateMaskingRule(
-        pb.UpdateMaskingRuleRequest(id=ssn.id, method="redaction")
-    )
+    switched = await stub.UpdateMaskingRule(_update(ssn.id, method="redaction"))
     assert dict(switched.config) == validate_config("redaction", {})
     assert switched.name == "SSN hash" and not switched.preserve_null
     got = await stub.GetMaskingRule(pb.GetMaskingRuleRequest(id=email.id))
@@ -167,13 +180,13 @@ async def test_one_enabled_rule_per_column(catalogued: Catalogued) -> None:
     await catalogued.scan()
     stub = catalogued.stub
     first = await stub.CreateMaskingRule(
-        pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="phone", method="redaction")
+        pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="phone", method="redaction")
     )
     outbox = "SELECT count(*) AS n FROM governance.outbox"
     written = (await catalogued.sql(outbox))[0]["n"]
     code, details = await _code(
         stub.CreateMaskingRule(
-            pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="PHONE", method="hashing")
+            pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="PHONE", method="hashing")
         )
     )
     assert code == "ALREADY_EXISTS", details
@@ -181,50 +194,51 @@ async def test_one_enabled_rule_per_column(catalogued: Catalogued) -> None:
     # A disabled one may wait next to it, but not be enabled while the first one is.
     spare = await stub.CreateMaskingRule(
         pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="phone", method="hashing", enabled=False
+            ref=object_ref(CUSTOMERS), column="phone", method="hashing", enabled=False
         )
     )
-    code, details = await _code(
-        stub.UpdateMaskingRule(pb.UpdateMaskingRuleRequest(id=spare.id, enabled=True))
-    )
+    code, details = await _code(stub.UpdateMaskingRule(_update(spare.id, enabled=True)))
     assert code == "ALREADY_EXISTS" and f"rule {first.id}" in details
     assert (await catalogued.sql(outbox))[0]["n"] == written + 2  # the spare's audit + event
-    await stub.UpdateMaskingRule(pb.UpdateMaskingRuleRequest(id=first.id, enabled=False))
-    swapped = await stub.UpdateMaskingRule(pb.UpdateMaskingRuleRequest(id=spare.id, enabled=True))
+    await stub.UpdateMaskingRule(_update(first.id, enabled=False))
+    swapped = await stub.UpdateMaskingRule(_update(spare.id, enabled=True))
     assert swapped.enabled
 
 
 @pytest.mark.parametrize(
     ("request_", "code", "needle"),
     [
-        (pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="shoe_size", method="redaction"),
+        (pb.CreateMaskingRuleRequest(
+            ref=object_ref(CUSTOMERS), column="shoe_size", method="redaction"),
          "NOT_FOUND", "shoe_size"),
-        (pb.CreateMaskingRuleRequest(object=CUSTOMERS, method="redaction"),
+        (pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), method="redaction"),
          "INVALID_ARGUMENT", "column:"),
-        (pb.CreateMaskingRuleRequest(object="demo.public.nope", column="x", method="redaction"),
+        (pb.CreateMaskingRuleRequest(
+            ref=object_ref("demo.public.nope"), column="x", method="redaction"),
          "NOT_FOUND", "nope"),
         (pb.CreateMaskingRuleRequest(column="email", method="redaction"),
          "INVALID_ARGUMENT", "object:"),
-        (pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="email", method="scramble"),
+        (pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="email", method="scramble"),
          "INVALID_ARGUMENT", "masking_method:"),
-        (pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="email", method="custom"),
+        (pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="email", method="custom"),
          "INVALID_ARGUMENT", "masking_method:"),
         (pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="email", method="partial_redaction",
+            ref=object_ref(CUSTOMERS), column="email", method="partial_redaction",
             config=_struct({"preserve_prefix": -1})),
          "INVALID_ARGUMENT", "method_config.preserve_prefix:"),
         (pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="email", method="hashing", config=_struct({"colour": 1})),
+            ref=object_ref(CUSTOMERS), column="email", method="hashing",
+            config=_struct({"colour": 1})),
          "INVALID_ARGUMENT", "method_config.colour:"),
         (pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="email", method="hashing", exempt_roles=["analyst"]),
+            ref=object_ref(CUSTOMERS), column="email", method="hashing", exempt_roles=["analyst"]),
          "INVALID_ARGUMENT", "exempt_roles:"),
         (pb.GetMaskingRuleRequest(id=999), "NOT_FOUND", "999"),
         (pb.DeleteMaskingRuleRequest(id=999), "NOT_FOUND", "999"),
-        (pb.UpdateMaskingRuleRequest(id=999, enabled=False), "NOT_FOUND", "999"),
-        (pb.ListMaskingRulesRequest(object="demo.public.nope"), "NOT_FOUND", "nope"),
+        (_update(999, enabled=False), "NOT_FOUND", "999"),
+        (pb.ListMaskingRulesRequest(ref=object_ref("demo.public.nope")), "NOT_FOUND", "nope"),
         (pb.ListMaskingRulesRequest(column="email"), "INVALID_ARGUMENT", "object:"),
-        (pb.PreviewMaskingSqlRequest(object=CUSTOMERS, dialect="oracle"),
+        (pb.PreviewMaskingSqlRequest(ref=object_ref(CUSTOMERS), dialect="oracle"),
          "INVALID_ARGUMENT", "dialect:"),
         (pb.MaskValuesRequest(role="viewer"), "INVALID_ARGUMENT", "object:"),
     ],
@@ -252,14 +266,14 @@ async def test_invalid_update_changes_nothing(catalogued: Catalogued) -> None:
     await catalogued.scan()
     stub = catalogued.stub
     rule = await stub.CreateMaskingRule(
-        pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="name", method="redaction")
+        pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="name", method="redaction")
     )
     written = (await catalogued.sql("SELECT count(*) AS n FROM governance.outbox"))[0]["n"]
     for bad, needle in [
-        (pb.UpdateMaskingRuleRequest(id=rule.id, config=_struct({"truncate": 9})), "truncate"),
-        (pb.UpdateMaskingRuleRequest(id=rule.id, set_exempt_roles=True, exempt_roles=["x"]),
+        (_update(rule.id, config=_struct({"truncate": 9})), "truncate"),
+        (_update(rule.id, exempt_roles=["x"]),
          "exempt_roles:"),
-        (pb.UpdateMaskingRuleRequest(id=rule.id), "fields"),
+        (pb.UpdateMaskingRuleRequest(id=rule.id), "update_mask"),
     ]:  # fmt: skip
         code, details = await _code(stub.UpdateMaskingRule(bad))
         assert code == "INVALID_ARGUMENT" and needle in details, details
@@ -273,21 +287,23 @@ async def test_mask_values_by_role(catalogued: Catalogued) -> None:
     config = {"preserve_prefix": 2}
     email = await stub.CreateMaskingRule(
         pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="email", method="partial_redaction",
+            ref=object_ref(CUSTOMERS), column="email", method="partial_redaction",
             config=_struct(config), exempt_roles=["steward"],
         )
     )  # fmt: skip
     await stub.CreateMaskingRule(
         pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="ssn", method="hashing", preserve_null=False
+            ref=object_ref(CUSTOMERS), column="ssn", method="hashing", preserve_null=False
         )
     )
     await stub.CreateMaskingRule(
-        pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="phone", method="redaction",
+        pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="phone", method="redaction",
                                     enabled=False)
     )  # fmt: skip
     await stub.CreateMaskingRule(
-        pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="name", method="noise_addition")
+        pb.CreateMaskingRuleRequest(
+            ref=object_ref(CUSTOMERS), column="name", method="noise_addition"
+        )
     )
     emails = ["alice@example.com", None, "bob@corp.io"]
     ssns = ["123-45-6789", None]
@@ -306,7 +322,7 @@ async def test_mask_values_by_role(catalogued: Catalogued) -> None:
         return [(c.column, list(c.values)) for c in resp.columns]
 
     as_viewer = await stub.MaskValues(
-        pb.MaskValuesRequest(object=CUSTOMERS, role="viewer", columns=columns)
+        pb.MaskValuesRequest(ref=object_ref(CUSTOMERS), role="viewer", columns=columns)
     )
     assert list(as_viewer.masked_columns) == ["Email", "ssn", "name"]
     expected_emails = [masker.mask("partial_redaction", config, v) for v in emails]
@@ -322,16 +338,18 @@ async def test_mask_values_by_role(catalogued: Catalogued) -> None:
     ]
     # The steward is exempt from the email rule only; by URN the same rules apply.
     as_steward = await stub.MaskValues(
-        pb.MaskValuesRequest(object=email.object_urn, role="steward", columns=columns)
+        pb.MaskValuesRequest(ref=object_ref(email.object_urn), role="steward", columns=columns)
     )
     assert list(as_steward.masked_columns) == ["ssn", "name"]
     assert clear(as_steward)[:2] == [("Email", emails), ("ssn", expected_ssns)]
     # No role: nobody is exempt.
-    anonymous = await stub.MaskValues(pb.MaskValuesRequest(object=CUSTOMERS, columns=columns))
+    anonymous = await stub.MaskValues(
+        pb.MaskValuesRequest(ref=object_ref(CUSTOMERS), columns=columns)
+    )
     assert clear(anonymous) == clear(as_viewer)
     # An object without rules passes through.
     untouched = await stub.MaskValues(
-        pb.MaskValuesRequest(object=INVOICES, role="viewer", columns=columns)
+        pb.MaskValuesRequest(ref=object_ref(INVOICES), role="viewer", columns=columns)
     )
     assert not untouched.masked_columns and clear(untouched)[0] == ("Email", emails)
 
@@ -342,13 +360,16 @@ async def test_preview_sql_runs_on_the_postgres_source(catalogued: Catalogued) -
     config = {"preserve_prefix": 1, "preserve_domain": True}
     await stub.CreateMaskingRule(
         pb.CreateMaskingRuleRequest(
-            object=CUSTOMERS, column="email", method="partial_redaction", config=_struct(config)
+            ref=object_ref(CUSTOMERS),
+            column="email",
+            method="partial_redaction",
+            config=_struct(config),
         )
     )
     await stub.CreateMaskingRule(
-        pb.CreateMaskingRuleRequest(object=CUSTOMERS, column="ssn", method="tokenization")
+        pb.CreateMaskingRuleRequest(ref=object_ref(CUSTOMERS), column="ssn", method="tokenization")
     )
-    preview = await stub.PreviewMaskingSql(pb.PreviewMaskingSqlRequest(object=CUSTOMERS))
+    preview = await stub.PreviewMaskingSql(pb.PreviewMaskingSqlRequest(ref=object_ref(CUSTOMERS)))
     assert (preview.object_ref, preview.dialect) == (CUSTOMERS, "postgres")
     assert [n.split(":")[0] for n in preview.notes] == ["ssn"]  # keyed: redacted in SQL
 
@@ -374,7 +395,7 @@ async def test_preview_sql_runs_on_the_postgres_source(catalogued: Catalogued) -
     assert [r["name"] for r in got] == [None, None, None]  # unruled: as stored
 
     databricks = await stub.PreviewMaskingSql(
-        pb.PreviewMaskingSqlRequest(object=CUSTOMERS, dialect="databricks")
+        pb.PreviewMaskingSqlRequest(ref=object_ref(CUSTOMERS), dialect="databricks")
     )
     assert databricks.dialect == "databricks" and "SET MASK" in databricks.sql
     assert "`demo`.`public`.`customers`" in databricks.sql

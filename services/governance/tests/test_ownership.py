@@ -8,9 +8,11 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from governance_testkit import Catalogued
 
 from datacompass.governance.v1 import governance_pb2 as pb
+from dckit.protoconv import object_ref
 from devstack.testing import eventually
 
 CUSTOMERS = "demo.public.customers"
@@ -32,15 +34,19 @@ async def test_owners_stewards_delegates(catalogued: Catalogued) -> None:
     await catalogued.scan()
     stub = catalogued.stub
     got = await stub.AssignOwner(
-        pb.AssignOwnerRequest(object=CUSTOMERS, user="Data-Team@Company.com")
+        pb.AssignOwnerRequest(ref=object_ref(CUSTOMERS), user="Data-Team@Company.com")
     )
     assert (got.user, got.role, got.object_ref) == ("data-team@company.com", "owner", CUSTOMERS)
     urn = got.object_urn
-    await stub.AssignOwner(pb.AssignOwnerRequest(object=urn, user="alice", role="steward"))
-    await stub.AssignOwner(pb.AssignOwnerRequest(object=INVOICES, user="alice", role="owner"))
-    await stub.AssignOwner(pb.AssignOwnerRequest(object=INVOICES, user="bob", role="delegate"))
+    await stub.AssignOwner(pb.AssignOwnerRequest(ref=object_ref(urn), user="alice", role="steward"))
+    await stub.AssignOwner(
+        pb.AssignOwnerRequest(ref=object_ref(INVOICES), user="alice", role="owner")
+    )
+    await stub.AssignOwner(
+        pb.AssignOwnerRequest(ref=object_ref(INVOICES), user="bob", role="delegate")
+    )
 
-    owners = await stub.ListOwners(pb.ListOwnersRequest(object=CUSTOMERS))
+    owners = await stub.ListOwners(pb.ListOwnersRequest(ref=object_ref(CUSTOMERS)))
     assert [(o.user, o.role) for o in owners.owners] == [
         ("data-team@company.com", "owner"),
         ("alice", "steward"),
@@ -57,15 +63,19 @@ async def test_owners_stewards_delegates(catalogued: Catalogued) -> None:
     by_email = await stub.ListOwnedObjects(pb.ListOwnedObjectsRequest(user="DATA-TEAM@company.com"))
     assert [o.object_ref for o in by_email.items] == [CUSTOMERS]
 
-    rights = await stub.GetObjectRights(pb.GetObjectRightsRequest(username="alice", object=urn))
+    rights = await stub.GetObjectRights(
+        pb.GetObjectRightsRequest(username="alice", ref=object_ref(urn))
+    )
     assert (rights.owner, rights.steward, rights.can_edit) == (False, True, True)
-    rights = await stub.GetObjectRights(pb.GetObjectRightsRequest(username="bob", object=INVOICES))
+    rights = await stub.GetObjectRights(
+        pb.GetObjectRightsRequest(username="bob", ref=object_ref(INVOICES))
+    )
     assert not rights.can_edit  # a delegate gains no edit rights
 
-    removed = await stub.RemoveOwner(pb.RemoveOwnerRequest(object=CUSTOMERS, user="alice"))
+    removed = await stub.RemoveOwner(pb.RemoveOwnerRequest(ref=object_ref(CUSTOMERS), user="alice"))
     assert removed.removed == 1
     rights = await stub.GetObjectRights(
-        pb.GetObjectRightsRequest(username="alice", object=CUSTOMERS)
+        pb.GetObjectRightsRequest(username="alice", ref=object_ref(CUSTOMERS))
     )
     assert not rights.can_edit
 
@@ -95,17 +105,33 @@ async def test_owners_stewards_delegates(catalogued: Catalogued) -> None:
 @pytest.mark.parametrize(
     ("request_", "code", "needle"),
     [
-        (pb.AssignOwnerRequest(object=CUSTOMERS, user="not an email"), "INVALID_ARGUMENT", "not"),
-        (pb.AssignOwnerRequest(object=CUSTOMERS, user="x@y"), "INVALID_ARGUMENT", "x@y"),
         (
-            pb.AssignOwnerRequest(object=CUSTOMERS, user="alice", role="boss"),
+            pb.AssignOwnerRequest(ref=object_ref(CUSTOMERS), user="not an email"),
+            "INVALID_ARGUMENT",
+            "not",
+        ),
+        (pb.AssignOwnerRequest(ref=object_ref(CUSTOMERS), user="x@y"), "INVALID_ARGUMENT", "x@y"),
+        (
+            pb.AssignOwnerRequest(ref=object_ref(CUSTOMERS), user="alice", role="boss"),
             "INVALID_ARGUMENT",
             "boss",
         ),
-        (pb.AssignOwnerRequest(object="demo.public.nope", user="alice"), "NOT_FOUND", "nope"),
-        (pb.RemoveOwnerRequest(object=CUSTOMERS, user="carol"), "NOT_FOUND", "carol"),
-        (pb.GetObjectRightsRequest(username="", object=CUSTOMERS), "INVALID_ARGUMENT", "username"),
-        (pb.GetObjectRightsRequest(username="a", object="zz-missing"), "INVALID_ARGUMENT", "zz"),
+        (
+            pb.AssignOwnerRequest(ref=object_ref("demo.public.nope"), user="alice"),
+            "NOT_FOUND",
+            "nope",
+        ),
+        (pb.RemoveOwnerRequest(ref=object_ref(CUSTOMERS), user="carol"), "NOT_FOUND", "carol"),
+        (
+            pb.GetObjectRightsRequest(username="", ref=object_ref(CUSTOMERS)),
+            "INVALID_ARGUMENT",
+            "username",
+        ),
+        (
+            pb.GetObjectRightsRequest(username="a", ref=object_ref("zz-missing")),
+            "INVALID_ARGUMENT",
+            "zz",
+        ),
         (pb.ListOwnedObjectsRequest(user=""), "INVALID_ARGUMENT", "user"),
     ],
 )
@@ -126,7 +152,7 @@ async def test_ownership_errors(
 
 async def test_duplicate_assignment_is_refused(catalogued: Catalogued) -> None:
     await catalogued.scan()
-    req = pb.AssignOwnerRequest(object=CUSTOMERS, user="alice", role="steward")
+    req = pb.AssignOwnerRequest(ref=object_ref(CUSTOMERS), user="alice", role="steward")
     await catalogued.stub.AssignOwner(req)
     code, details = await _code(catalogued.stub.AssignOwner(req))
     assert code == "ALREADY_EXISTS" and "alice" in details
@@ -151,38 +177,48 @@ async def test_domains_hierarchy_cycles_and_delete(catalogued: Catalogued) -> No
 
     # Sales under its grandchild EU: refused, the cycle named.
     code, details = await _code(
-        stub.UpdateDomain(pb.UpdateDomainRequest(domain="Sales", fields=["parent"], parent="EU"))
+        stub.UpdateDomain(
+            pb.UpdateDomainRequest(
+                domain="Sales", update_mask=FieldMask(paths=["parent"]), parent="EU"
+            )
+        )
     )
     assert code == "INVALID_ARGUMENT" and "Sales → EU → Customer Data → Sales" in details
     code, details = await _code(
-        stub.UpdateDomain(pb.UpdateDomainRequest(domain="EU", fields=["parent"], parent="EU"))
+        stub.UpdateDomain(
+            pb.UpdateDomainRequest(
+                domain="EU", update_mask=FieldMask(paths=["parent"]), parent="EU"
+            )
+        )
     )
     assert code == "INVALID_ARGUMENT" and "EU → EU" in details
     moved = await stub.UpdateDomain(
-        pb.UpdateDomainRequest(domain="EU", fields=["parent", "description"], parent="Finance",
-                               description="EU invoices")
+        pb.UpdateDomainRequest(domain="EU", parent="Finance", description="EU invoices",
+                               update_mask=FieldMask(paths=["parent", "description"]))
     )  # fmt: skip
     assert (moved.parent, moved.description) == ("Finance", "EU invoices")
 
-    placed = await stub.AssignDomain(pb.AssignDomainRequest(object=CUSTOMERS, domain="Sales"))
+    placed = await stub.AssignDomain(
+        pb.AssignDomainRequest(ref=object_ref(CUSTOMERS), domain="Sales")
+    )
     assert (placed.domain, placed.object_ref) == ("Sales", CUSTOMERS)
     placed = await stub.AssignDomain(
-        pb.AssignDomainRequest(object=CUSTOMERS, domain="Customer Data")
+        pb.AssignDomainRequest(ref=object_ref(CUSTOMERS), domain="Customer Data")
     )
-    await stub.AssignDomain(pb.AssignDomainRequest(object=INVOICES, domain="EU"))
+    await stub.AssignDomain(pb.AssignDomainRequest(ref=object_ref(INVOICES), domain="EU"))
     objects = await stub.ListDomainObjects(pb.ListDomainObjectsRequest(domain="Customer Data"))
     assert [o.object_ref for o in objects.items] == [CUSTOMERS]
     assert not (await stub.ListDomainObjects(pb.ListDomainObjectsRequest(domain="Sales"))).items
     shown = await stub.GetDomain(pb.GetDomainRequest(domain="Sales"))
     assert (list(shown.children), shown.object_count) == (["Customer Data"], 0)
-    owners = await stub.ListOwners(pb.ListOwnersRequest(object=CUSTOMERS))
+    owners = await stub.ListOwners(pb.ListOwnersRequest(ref=object_ref(CUSTOMERS)))
     assert owners.domain == "Customer Data"
 
     code, details = await _code(stub.DeleteDomain(pb.DeleteDomainRequest(domain="Sales")))
     assert code == "FAILED_PRECONDITION" and "Customer Data" in details
     code, details = await _code(stub.DeleteDomain(pb.DeleteDomainRequest(domain="EU")))
     assert code == "FAILED_PRECONDITION" and "1 object" in details
-    await stub.AssignDomain(pb.AssignDomainRequest(object=INVOICES, domain="Finance"))
+    await stub.AssignDomain(pb.AssignDomainRequest(ref=object_ref(INVOICES), domain="Finance"))
     await stub.DeleteDomain(pb.DeleteDomainRequest(domain="EU"))
     code, _ = await _code(stub.GetDomain(pb.GetDomainRequest(domain="EU")))
     assert code == "NOT_FOUND"
@@ -212,12 +248,24 @@ async def test_domains_hierarchy_cycles_and_delete(catalogued: Catalogued) -> No
         (pb.CreateDomainRequest(name="42"), "INVALID_ARGUMENT", "42"),
         (pb.CreateDomainRequest(name="X", parent="Nowhere"), "NOT_FOUND", "Nowhere"),
         (pb.CreateDomainRequest(name="Sales"), "ALREADY_EXISTS", "Sales"),
-        (pb.UpdateDomainRequest(domain="Sales", fields=["owner"]), "INVALID_ARGUMENT", "owner"),
-        (pb.UpdateDomainRequest(domain="Sales"), "INVALID_ARGUMENT", "fields"),
-        (pb.UpdateDomainRequest(domain="Gone", fields=["name"], name="Y"), "NOT_FOUND", "Gone"),
+        (
+            pb.UpdateDomainRequest(domain="Sales", update_mask=FieldMask(paths=["owner"])),
+            "INVALID_ARGUMENT",
+            "owner",
+        ),
+        (pb.UpdateDomainRequest(domain="Sales"), "INVALID_ARGUMENT", "update_mask"),
+        (
+            pb.UpdateDomainRequest(domain="Gone", update_mask=FieldMask(paths=["name"]), name="Y"),
+            "NOT_FOUND",
+            "Gone",
+        ),
         (pb.DeleteDomainRequest(domain="999"), "NOT_FOUND", "999"),
-        (pb.AssignDomainRequest(object=CUSTOMERS, domain="Gone"), "NOT_FOUND", "Gone"),
-        (pb.AssignDomainRequest(object="demo.x.y", domain="Sales"), "NOT_FOUND", "demo.x.y"),
+        (pb.AssignDomainRequest(ref=object_ref(CUSTOMERS), domain="Gone"), "NOT_FOUND", "Gone"),
+        (
+            pb.AssignDomainRequest(ref=object_ref("demo.x.y"), domain="Sales"),
+            "NOT_FOUND",
+            "demo.x.y",
+        ),
     ],
 )
 async def test_domain_errors(catalogued: Catalogued, request_: Any, code: str, needle: str) -> None:

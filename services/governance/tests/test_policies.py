@@ -9,10 +9,12 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.field_mask_pb2 import FieldMask
 from governance_testkit import Catalogued
 
 from datacompass.common.v1 import events_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
+from dckit.protoconv import object_ref
 from devstack.testing import eventually
 
 CUSTOMERS = "demo.public.customers"
@@ -63,7 +65,7 @@ async def test_policy_lifecycle(catalogued: Catalogued) -> None:
         compliance=["gdpr"],
         review_cycle_days=365,
     )
-    created = await stub.CreatePolicy(pb.CreatePolicyRequest(object=CUSTOMERS, spec=spec))
+    created = await stub.CreatePolicy(pb.CreatePolicyRequest(ref=object_ref(CUSTOMERS), spec=spec))
     assert (created.object_ref, created.column, created.spec.sensitivity) == (
         CUSTOMERS,
         "",
@@ -75,17 +77,17 @@ async def test_policy_lifecycle(catalogued: Catalogued) -> None:
 
     column = await stub.CreatePolicy(
         pb.CreatePolicyRequest(
-            object=created.object_urn,
+            ref=object_ref(created.object_urn),
             column="EMAIL",
             spec=pb.PolicySpec(sensitivity="restricted", encryption_required=True),
         )
     )
     assert (column.column, column.next_review_date) == ("email", "")
     other = await stub.CreatePolicy(
-        pb.CreatePolicyRequest(object=INVOICES, spec=pb.PolicySpec(sensitivity="internal"))
+        pb.CreatePolicyRequest(ref=object_ref(INVOICES), spec=pb.PolicySpec(sensitivity="internal"))
     )
 
-    listed = await stub.ListPolicies(pb.ListPoliciesRequest(object=CUSTOMERS))
+    listed = await stub.ListPolicies(pb.ListPoliciesRequest(ref=object_ref(CUSTOMERS)))
     assert [p.id for p in listed.items] == [created.id, column.id]
     everything = await stub.ListPolicies(pb.ListPoliciesRequest())
     assert [p.id for p in everything.items] == [created.id, column.id, other.id]
@@ -96,7 +98,7 @@ async def test_policy_lifecycle(catalogued: Catalogued) -> None:
     updated = await stub.UpdatePolicy(
         pb.UpdatePolicyRequest(
             id=created.id,
-            fields=["last_reviewed_on", "purposes"],
+            update_mask=FieldMask(paths=["last_reviewed_on", "purposes"]),
             spec=pb.PolicySpec(last_reviewed_on=long_ago, purposes=["reporting", "ml"]),
         )
     )
@@ -161,7 +163,7 @@ async def test_invalid_policy_names_every_field(catalogued: Catalogued) -> None:
         compliance=["iso"],
     )
     code, details = await _code(
-        catalogued.stub.CreatePolicy(pb.CreatePolicyRequest(object=CUSTOMERS, spec=spec))
+        catalogued.stub.CreatePolicy(pb.CreatePolicyRequest(ref=object_ref(CUSTOMERS), spec=spec))
     )
     assert code == "INVALID_ARGUMENT"
     for name in (
@@ -181,26 +183,28 @@ async def test_invalid_policy_names_every_field(catalogued: Catalogued) -> None:
     [
         (
             pb.CreatePolicyRequest(
-                object="demo.public.nope", spec=pb.PolicySpec(sensitivity="public")
+                ref=object_ref("demo.public.nope"), spec=pb.PolicySpec(sensitivity="public")
             ),
             "NOT_FOUND",
             "nope",
         ),
         (
             pb.CreatePolicyRequest(
-                object=CUSTOMERS, column="shoe_size", spec=pb.PolicySpec(sensitivity="public")
+                ref=object_ref(CUSTOMERS),
+                column="shoe_size",
+                spec=pb.PolicySpec(sensitivity="public"),
             ),
             "NOT_FOUND",
             "shoe_size",
         ),
         (
-            pb.CreatePolicyRequest(object="", spec=pb.PolicySpec(sensitivity="public")),
+            pb.CreatePolicyRequest(ref=object_ref(""), spec=pb.PolicySpec(sensitivity="public")),
             "INVALID_ARGUMENT",
             "object",
         ),
         (
             pb.CreatePolicyRequest(
-                object=CUSTOMERS,
+                ref=object_ref(CUSTOMERS),
                 spec=pb.PolicySpec(sensitivity="public", last_reviewed_on="yesterday"),
             ),
             "INVALID_ARGUMENT",
@@ -209,11 +213,13 @@ async def test_invalid_policy_names_every_field(catalogued: Catalogued) -> None:
         (pb.GetPolicyRequest(id=999), "NOT_FOUND", "999"),
         (pb.DeletePolicyRequest(id=999), "NOT_FOUND", "999"),
         (
-            pb.UpdatePolicyRequest(id=999, fields=["purposes"], spec=pb.PolicySpec()),
+            pb.UpdatePolicyRequest(
+                id=999, update_mask=FieldMask(paths=["purposes"]), spec=pb.PolicySpec()
+            ),
             "NOT_FOUND",
             "999",
         ),
-        (pb.ListPoliciesRequest(object="demo.public.nope"), "NOT_FOUND", "nope"),
+        (pb.ListPoliciesRequest(ref=object_ref("demo.public.nope")), "NOT_FOUND", "nope"),
     ],
 )
 async def test_policy_errors(catalogued: Catalogued, request_: Any, code: str, needle: str) -> None:
@@ -235,18 +241,23 @@ async def test_update_is_validated_and_atomic(catalogued: Catalogued) -> None:
     stub = catalogued.stub
     created = await stub.CreatePolicy(
         pb.CreatePolicyRequest(
-            object=CUSTOMERS, spec=pb.PolicySpec(sensitivity="internal", allowed_roles=["editor"])
+            ref=object_ref(CUSTOMERS),
+            spec=pb.PolicySpec(sensitivity="internal", allowed_roles=["editor"]),
         )
     )
     outbox = "SELECT count(*) AS n FROM governance.outbox"
     written = (await catalogued.sql(outbox))[0]["n"]
     bad = pb.UpdatePolicyRequest(
-        id=created.id, fields=["denied_roles"], spec=pb.PolicySpec(denied_roles=["editor"])
+        id=created.id,
+        update_mask=FieldMask(paths=["denied_roles"]),
+        spec=pb.PolicySpec(denied_roles=["editor"]),
     )
     code, details = await _code(stub.UpdatePolicy(bad))
     assert code == "INVALID_ARGUMENT" and "denied_roles: also allowed: editor" in details
     code, details = await _code(
-        stub.UpdatePolicy(pb.UpdatePolicyRequest(id=created.id, fields=["colour"]))
+        stub.UpdatePolicy(
+            pb.UpdatePolicyRequest(id=created.id, update_mask=FieldMask(paths=["colour"]))
+        )
     )
     assert code == "INVALID_ARGUMENT" and "colour" in details
     got = await stub.GetPolicy(pb.GetPolicyRequest(id=created.id))

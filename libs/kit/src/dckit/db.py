@@ -5,7 +5,7 @@ never leave a service's db package."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -132,3 +132,26 @@ async def fetch_one(
 ) -> dict[str, Any]:
     """The one row of `statement` (e.g. INSERT ... RETURNING) as a dict."""
     return dict((await session.execute(statement, params)).mappings().one())
+
+
+def row_values(
+    table: Table, *sources: Any, skip: Collection[str] = (), **values: Any
+) -> dict[str, Any]:
+    """The values to write to `table` by column name: `values` first, then the same-named
+    attribute of the first of `sources` (records) that has one; columns in `skip` (ids,
+    timestamps the database stamps) and those no source has are left out. Tuples become lists
+    (JSON arrays)."""
+    out: dict[str, Any] = {}
+    for column in table.columns:
+        name = column.name
+        if name in values:
+            out[name] = values[name]
+            continue
+        if name in skip:
+            continue
+        for source in sources:
+            if hasattr(source, name):
+                value = getattr(source, name)
+                out[name] = list(value) if isinstance(value, tuple) else value
+                break
+    return out

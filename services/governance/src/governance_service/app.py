@@ -1,4 +1,5 @@
-"""Wiring: builds the governance service from its settings (used by __main__ and by tests)."""
+"""Wiring: builds the governance service from its settings (used by __main__ and by tests).
+The only module that sees both the use cases and their implementations (db, adapters, api)."""
 
 from __future__ import annotations
 
@@ -9,41 +10,55 @@ from pathlib import Path
 import grpc
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import events_pb2
 from datacompass.governance.v1 import governance_pb2, governance_pb2_grpc
+from dckit import event_catalogue
 from dckit.bus import EventBus
 from dckit.consumer import IdempotentConsumer
 from dckit.db import Database
-from dckit.events import AUDIT_RECORDED
 from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
 from dckit.migrations import upgrade_async
 from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
+from dckit.uow import Transactions
 from governance_service.adapters.catalog_grpc import GrpcCatalog
-from governance_service.api.classification_mappers import classification
-from governance_service.api.masking_mappers import changed as masking_rule_changed
-from governance_service.api.ownership_mappers import EVENTS as OWNERSHIP_EVENTS
-from governance_service.api.policy_mappers import changed as policy_changed
+from governance_service.api import (
+    audit_mappers,
+    classification_mappers,
+    masking_mappers,
+    ownership_mappers,
+    policies_mappers,
+)
 from governance_service.api.servicer import GovernanceServicer
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
-from governance_service.application.masking_rules import MaskingRuleUseCases
+from governance_service.application.masking import MaskingUseCases
 from governance_service.application.ownership import OwnershipUseCases
 from governance_service.application.policies import PolicyUseCases
+from governance_service.application.ports import EventPayloads
 from governance_service.config import GovernanceSettings
 from governance_service.db.tables import SCHEMA, outbox, processed_events
-from governance_service.domain.credentials import TokenSigner
+from governance_service.db.unit_of_work import GovernanceUnitOfWork
+from governance_service.domain.identity import TokenSigner
 from governance_service.domain.masking import Masker, MaskingKeys
 
 SERVICE = "governance"
 AUDIT_CONSUMER = "governance-audit"
 SCAN_CONSUMER = "governance-classify-scans"
-SCAN_COMPLETED = "datacompass.catalog.scan.completed"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = governance_pb2.DESCRIPTOR.services_by_name["GovernanceService"].full_name
+
+PAYLOADS = EventPayloads(
+    classification=classification_mappers.classification,
+    ownership=ownership_mappers.ownership,
+    domain=ownership_mappers.domain,
+    domain_object=ownership_mappers.domain_object,
+    policy_changed=policies_mappers.policy_changed,
+    masking_rule_changed=masking_mappers.masking_rule_changed,
+)
 
 
 @dataclass
@@ -65,56 +80,64 @@ async def migrate(settings: GovernanceSettings) -> None:
 def build(settings: GovernanceSettings) -> GovernanceService:
     base = foundation(settings, SERVICE, outbox)
     db, bus, relay = base.db, base.bus, base.relay
+    tx = Transactions(db, base.outbox, GovernanceUnitOfWork)
     signer = TokenSigner(
         settings.jwt_secret.get_secret_value(),
         settings.access_token_seconds,
         settings.refresh_token_seconds,
     )
-    audit = AuditTrail(db)
-    # Every service's audit records, governance's own included (they go through our outbox).
-    consumer = IdempotentConsumer(
-        bus,
-        db,
-        processed_events,
-        durable=AUDIT_CONSUMER,
-        event_type=AUDIT_RECORDED,
-        handler=audit.store,
-    )
     catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
     catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
-    classes = ClassificationUseCases(db, base.outbox, catalog, classification)
+    masker = Masker(MaskingKeys.derive(settings.masking_key.get_secret_value()))
+
+    audit = AuditTrail(tx)
+    classes = ClassificationUseCases(tx, catalog, PAYLOADS)
+    servicer = GovernanceServicer(
+        IdentityUseCases(tx, signer),
+        audit,
+        classes,
+        OwnershipUseCases(tx, catalog, PAYLOADS),
+        PolicyUseCases(tx, catalog, PAYLOADS),
+        MaskingUseCases(tx, catalog, masker, PAYLOADS),
+    )
+
+    async def store_audit(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
+        # In the consumer's transaction, which also marks the event processed.
+        uow = GovernanceUnitOfWork(session, base.outbox)
+        await audit.store(uow, audit_mappers.entry(envelope))
 
     async def classify_scanned(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
         # Rules run in their own transactions (they call the catalog); applying is idempotent, so
         # a redelivery after a failure just applies again.
         del session
-        finished = catalog_pb2.ScanFinished()
-        envelope.data.Unpack(finished)
-        report = await classes.apply(finished.scan.source_name)
+        report = await classes.apply(classification_mappers.scanned_source(envelope))
         if report.classified or report.errors:
             relay.wake()
 
+    # Every service's audit records, governance's own included (they go through our outbox).
+    audit_consumer = IdempotentConsumer(
+        bus,
+        db,
+        processed_events,
+        durable=AUDIT_CONSUMER,
+        event_type=event_catalogue.AUDIT_RECORDED.name,
+        handler=store_audit,
+    )
     scan_consumer = IdempotentConsumer(
         bus,
         db,
         processed_events,
         durable=SCAN_CONSUMER,
-        event_type=SCAN_COMPLETED,
+        event_type=event_catalogue.SCAN_COMPLETED.name,
         handler=classify_scanned,
-    )
-    owners = OwnershipUseCases(db, base.outbox, catalog, OWNERSHIP_EVENTS)
-    policies = PolicyUseCases(db, base.outbox, catalog, policy_changed)
-    masker = Masker(MaskingKeys.derive(settings.masking_key.get_secret_value()))
-    masking = MaskingRuleUseCases(db, base.outbox, catalog, masker, masking_rule_changed)
-    servicer = GovernanceServicer(
-        IdentityUseCases(db, base.outbox, signer), audit, classes, owners, policies, masking
     )
 
     def register(server: grpc.aio.Server) -> None:
         governance_pb2_grpc.add_GovernanceServiceServicer_to_server(servicer, server)
 
-    app = grpc_app(base, SERVICE_NAME, register, workers=[consumer.run, scan_consumer.run])
-    return GovernanceService(settings, db, bus, relay, consumer, scan_consumer, classes, app)
+    workers = [audit_consumer.run, scan_consumer.run]
+    app = grpc_app(base, SERVICE_NAME, register, workers=workers)
+    return GovernanceService(settings, db, bus, relay, audit_consumer, scan_consumer, classes, app)
 
 
 async def start(service: GovernanceService) -> None:

@@ -6,7 +6,9 @@ isort:skip_file
 from collections import abc as _abc
 from datacompass.common.v1 import audit_pb2 as _audit_pb2
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
+from datacompass.common.v1 import refs_pb2 as _refs_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -260,33 +262,33 @@ class UpdateUserRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     USERNAME_FIELD_NUMBER: _builtins.int
-    FIELDS_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     DISABLED_FIELD_NUMBER: _builtins.int
     PASSWORD_FIELD_NUMBER: _builtins.int
     DISPLAY_NAME_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     username: _builtins.str
     role: _builtins.str
     disabled: _builtins.bool
     password: _builtins.str
     display_name: _builtins.str
     @_builtins.property
-    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Fields to change: "role", "disabled", "password", "display_name"."""
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Some of "role", "disabled", "password", "display_name" (this request's fields)."""
 
     def __init__(
         self,
         *,
         username: _builtins.str = ...,
-        fields: _abc.Iterable[_builtins.str] | None = ...,
         role: _builtins.str = ...,
         disabled: _builtins.bool = ...,
         password: _builtins.str = ...,
         display_name: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["disabled", b"disabled", "display_name", b"display_name", "fields", b"fields", "password", b"password", "role", b"role", "username", b"username"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["disabled", b"disabled", "display_name", b"display_name", "password", b"password", "role", b"role", "update_mask", b"update_mask", "username", b"username"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -654,28 +656,28 @@ Global___ObjectClassification: _TypeAlias = ObjectClassification  # noqa: Y015
 class SetClassificationRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     LEVEL_FIELD_NUMBER: _builtins.int
     COMPLIANCE_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     column: _builtins.str
     """empty = the object itself"""
     level: _builtins.str
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def compliance(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
         level: _builtins.str = ...,
         compliance: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "compliance", b"compliance", "level", b"level", "object", b"object"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "compliance", b"compliance", "level", b"level", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -685,17 +687,17 @@ Global___SetClassificationRequest: _TypeAlias = SetClassificationRequest  # noqa
 class GetClassificationRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -878,25 +880,27 @@ class UpdateClassificationRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    FIELDS_FIELD_NUMBER: _builtins.int
     RULE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     @_builtins.property
-    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Fields to change: any of ClassificationRule's editable field names."""
-
-    @_builtins.property
     def rule(self) -> Global___ClassificationRule: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Some of the rule's editable fields: name, priority, enabled, column_name_pattern,
+        schema_pattern, object_name_pattern, tags, level, compliance.
+        """
+
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        fields: _abc.Iterable[_builtins.str] | None = ...,
         rule: Global___ClassificationRule | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "id", b"id", "rule", b"rule"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1061,24 +1065,24 @@ Global___Ownership: _TypeAlias = Ownership  # noqa: Y015
 class AssignOwnerRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     USER_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     user: _builtins.str
     role: _builtins.str
     """default owner"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         user: _builtins.str = ...,
         role: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "role", b"role", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "role", b"role", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1088,24 +1092,24 @@ Global___AssignOwnerRequest: _TypeAlias = AssignOwnerRequest  # noqa: Y015
 class RemoveOwnerRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     USER_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     user: _builtins.str
     role: _builtins.str
     """empty = every role the user has on the object"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         user: _builtins.str = ...,
         role: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "role", b"role", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "role", b"role", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1134,17 +1138,17 @@ Global___RemoveOwnerResponse: _TypeAlias = RemoveOwnerResponse  # noqa: Y015
 class ListOwnersRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1236,19 +1240,19 @@ class GetObjectRightsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     USERNAME_FIELD_NUMBER: _builtins.int
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     username: _builtins.str
-    object: _builtins.str
-    """ref or URN"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
         username: _builtins.str = ...,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "username", b"username"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "username", b"username"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1427,32 +1431,32 @@ class UpdateDomainRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DOMAIN_FIELD_NUMBER: _builtins.int
-    FIELDS_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     PARENT_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     domain: _builtins.str
     """name or id"""
     name: _builtins.str
     description: _builtins.str
     parent: _builtins.str
-    """empty = top level"""
+    """parent name or id; empty = top level"""
     @_builtins.property
-    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """some of name, description, parent"""
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Some of "name", "description", "parent" (this request's fields)."""
 
     def __init__(
         self,
         *,
         domain: _builtins.str = ...,
-        fields: _abc.Iterable[_builtins.str] | None = ...,
         name: _builtins.str = ...,
         description: _builtins.str = ...,
         parent: _builtins.str = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "domain", b"domain", "fields", b"fields", "name", b"name", "parent", b"parent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "domain", b"domain", "name", b"name", "parent", b"parent", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1496,21 +1500,21 @@ Global___DeleteDomainResponse: _TypeAlias = DeleteDomainResponse  # noqa: Y015
 class AssignDomainRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     DOMAIN_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     domain: _builtins.str
     """name or id"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         domain: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain", b"domain", "object", b"object"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["domain", b"domain", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1602,7 +1606,7 @@ Global___ListDomainObjectsResponse: _TypeAlias = ListDomainObjectsResponse  # no
 class PolicySpec(_message.Message):
     """---------------------------------------------------------------- data policies
 
-    What a policy says; on create every field counts, on update only those named in `fields`.
+    What a policy says; on create every field counts, on update only those in `update_mask`.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -1748,25 +1752,25 @@ Global___Policy: _TypeAlias = Policy  # noqa: Y015
 class CreatePolicyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     SPEC_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     column: _builtins.str
     """empty = the object itself"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def spec(self) -> Global___PolicySpec: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
         spec: Global___PolicySpec | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["spec", b"spec"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "spec", b"spec"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object", b"object", "spec", b"spec"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "ref", b"ref", "spec", b"spec"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1795,24 +1799,26 @@ Global___GetPolicyRequest: _TypeAlias = GetPolicyRequest  # noqa: Y015
 class ListPoliciesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     OVERDUE_ONLY_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN; empty = every object"""
     overdue_only: _builtins.bool
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef:
+        """unset = every object"""
+
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         overdue_only: _builtins.bool = ...,
         page: _paging_pb2.PageRequest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "overdue_only", b"overdue_only", "page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["overdue_only", b"overdue_only", "page", b"page", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1847,25 +1853,25 @@ class UpdatePolicyRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    FIELDS_FIELD_NUMBER: _builtins.int
     SPEC_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     @_builtins.property
-    def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """names of PolicySpec fields to change"""
-
-    @_builtins.property
     def spec(self) -> Global___PolicySpec: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """names of PolicySpec fields"""
+
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        fields: _abc.Iterable[_builtins.str] | None = ...,
         spec: Global___PolicySpec | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["spec", b"spec"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["spec", b"spec", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["fields", b"fields", "id", b"id", "spec", b"spec"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "spec", b"spec", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -324,7 +324,7 @@ class GovernanceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SetClassification(self, request, context):
-        """Classification of catalog objects and columns (objects named by ref or URN).
+        """Classification of catalog objects and columns.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

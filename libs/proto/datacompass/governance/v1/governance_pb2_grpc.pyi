@@ -51,7 +51,7 @@ class GovernanceServiceStub:
     ListAuditEvents: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListAuditEventsRequest, _governance_pb2.ListAuditEventsResponse]
     """The audit trail is append-only: there is no update or delete RPC."""
     SetClassification: _grpc.UnaryUnaryMultiCallable[_governance_pb2.SetClassificationRequest, _governance_pb2.Classification]
-    """Classification of catalog objects and columns (objects named by ref or URN)."""
+    """Classification of catalog objects and columns."""
     GetClassification: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetClassificationRequest, _governance_pb2.ObjectClassification]
     ListClassifications: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListClassificationsRequest, _governance_pb2.ListClassificationsResponse]
     CreateClassificationRule: _grpc.UnaryUnaryMultiCallable[_governance_pb2.CreateClassificationRuleRequest, _governance_pb2.ClassificationRule]
@@ -121,7 +121,7 @@ class GovernanceServiceAsyncStub(GovernanceServiceStub):
     ListAuditEvents: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListAuditEventsRequest, _governance_pb2.ListAuditEventsResponse]  # type: ignore[assignment]
     """The audit trail is append-only: there is no update or delete RPC."""
     SetClassification: _aio.UnaryUnaryMultiCallable[_governance_pb2.SetClassificationRequest, _governance_pb2.Classification]  # type: ignore[assignment]
-    """Classification of catalog objects and columns (objects named by ref or URN)."""
+    """Classification of catalog objects and columns."""
     GetClassification: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetClassificationRequest, _governance_pb2.ObjectClassification]  # type: ignore[assignment]
     ListClassifications: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListClassificationsRequest, _governance_pb2.ListClassificationsResponse]  # type: ignore[assignment]
     CreateClassificationRule: _aio.UnaryUnaryMultiCallable[_governance_pb2.CreateClassificationRuleRequest, _governance_pb2.ClassificationRule]  # type: ignore[assignment]
@@ -254,7 +254,7 @@ class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _governance_pb2.SetClassificationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_governance_pb2.Classification, _abc.Awaitable[_governance_pb2.Classification]]:
-        """Classification of catalog objects and columns (objects named by ref or URN)."""
+        """Classification of catalog objects and columns."""
 
     @_abc_1.abstractmethod
     def GetClassification(

@@ -22,43 +22,45 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from datacompass.common.v1 import refs_pb2 as datacompass_dot_common_dot_v1_dot_refs__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'datacompass/governance/v1/masking.proto\x12\x19\x64\x61tacompass.governance.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n\x0bMaskingRule\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nobject_ref\x18\x02 \x01(\t\x12\x12\n\nobject_urn\x18\x03 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x04 \x01(\t\x12\x12\n\ncolumn_urn\x18\x05 \x01(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\x12\x0e\n\x06method\x18\x07 \x01(\t\x12\'\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x0c\x65xempt_roles\x18\t \x03(\t\x12\x15\n\rpreserve_null\x18\n \x01(\x08\x12\x0f\n\x07\x65nabled\x18\x0b \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t\x12\x12\n\ncreated_by\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\x0f \x01(\t\x12.\n\nupdated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfc\x01\n\x18\x43reateMaskingRuleRequest\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\'\n\x06\x63onfig\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x0c\x65xempt_roles\x18\x06 \x03(\t\x12\x1a\n\rpreserve_null\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x14\n\x07\x65nabled\x18\x08 \x01(\x08H\x01\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\tB\x10\n\x0e_preserve_nullB\n\n\x08_enabled\"9\n\x17ListMaskingRulesRequest\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\"Q\n\x18ListMaskingRulesResponse\x12\x35\n\x05items\x18\x01 \x03(\x0b\x32&.datacompass.governance.v1.MaskingRule\"#\n\x15GetMaskingRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\xb5\x02\n\x18UpdateMaskingRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x11\n\x04name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x13\n\x06method\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\'\n\x06\x63onfig\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x18\n\x10set_exempt_roles\x18\x05 \x01(\x08\x12\x14\n\x0c\x65xempt_roles\x18\x06 \x03(\t\x12\x1a\n\rpreserve_null\x18\x07 \x01(\x08H\x02\x88\x01\x01\x12\x14\n\x07\x65nabled\x18\x08 \x01(\x08H\x03\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\t \x01(\tH\x04\x88\x01\x01\x42\x07\n\x05_nameB\t\n\x07_methodB\x10\n\x0e_preserve_nullB\n\n\x08_enabledB\x0e\n\x0c_description\"&\n\x18\x44\x65leteMaskingRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x1b\n\x19\x44\x65leteMaskingRuleResponse\";\n\x18PreviewMaskingSqlRequest\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\x0f\n\x07\x64ialect\x18\x02 \x01(\t\"T\n\x11MaskingSqlPreview\x12\x12\n\nobject_ref\x18\x01 \x01(\t\x12\x0f\n\x07\x64ialect\x18\x02 \x01(\t\x12\x0b\n\x03sql\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x03(\t\"J\n\x0c\x43olumnValues\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12*\n\x06values\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.ListValue\"k\n\x11MaskValuesRequest\x12\x0e\n\x06object\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x38\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\'.datacompass.governance.v1.ColumnValues\"f\n\x12MaskValuesResponse\x12\x38\n\x07\x63olumns\x18\x01 \x03(\x0b\x32\'.datacompass.governance.v1.ColumnValues\x12\x16\n\x0emasked_columns\x18\x02 \x03(\t\"Z\n\x12MaskingRuleChanged\x12\x0e\n\x06\x63hange\x18\x01 \x01(\t\x12\x34\n\x04rule\x18\x02 \x01(\x0b\x32&.datacompass.governance.v1.MaskingRuleb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'datacompass/governance/v1/masking.proto\x12\x19\x64\x61tacompass.governance.v1\x1a datacompass/common/v1/refs.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n\x0bMaskingRule\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x12\n\nobject_ref\x18\x02 \x01(\t\x12\x12\n\nobject_urn\x18\x03 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x04 \x01(\t\x12\x12\n\ncolumn_urn\x18\x05 \x01(\t\x12\x0c\n\x04name\x18\x06 \x01(\t\x12\x0e\n\x06method\x18\x07 \x01(\t\x12\'\n\x06\x63onfig\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x0c\x65xempt_roles\x18\t \x03(\t\x12\x15\n\rpreserve_null\x18\n \x01(\x08\x12\x0f\n\x07\x65nabled\x18\x0b \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x0c \x01(\t\x12\x12\n\ncreated_by\x18\r \x01(\t\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nupdated_by\x18\x0f \x01(\t\x12.\n\nupdated_at\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x02\n\x18\x43reateMaskingRuleRequest\x12-\n\x03ref\x18\n \x01(\x0b\x32 .datacompass.common.v1.ObjectRef\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\'\n\x06\x63onfig\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x14\n\x0c\x65xempt_roles\x18\x06 \x03(\t\x12\x1a\n\rpreserve_null\x18\x07 \x01(\x08H\x00\x88\x01\x01\x12\x14\n\x07\x65nabled\x18\x08 \x01(\x08H\x01\x88\x01\x01\x12\x13\n\x0b\x64\x65scription\x18\t \x01(\tB\x10\n\x0e_preserve_nullB\n\n\x08_enabledJ\x04\x08\x01\x10\x02R\x06object\"f\n\x17ListMaskingRulesRequest\x12-\n\x03ref\x18\x03 \x01(\x0b\x32 .datacompass.common.v1.ObjectRef\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\tJ\x04\x08\x01\x10\x02R\x06object\"Q\n\x18ListMaskingRulesResponse\x12\x35\n\x05items\x18\x01 \x03(\x0b\x32&.datacompass.governance.v1.MaskingRule\"#\n\x15GetMaskingRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\xee\x01\n\x18UpdateMaskingRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x34\n\x04rule\x18\n \x01(\x0b\x32&.datacompass.governance.v1.MaskingRule\x12/\n\x0bupdate_mask\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.FieldMaskJ\x04\x08\x02\x10\nR\x04nameR\x06methodR\x06\x63onfigR\x10set_exempt_rolesR\x0c\x65xempt_rolesR\rpreserve_nullR\x07\x65nabledR\x0b\x64\x65scription\"&\n\x18\x44\x65leteMaskingRuleRequest\x12\n\n\x02id\x18\x01 \x01(\x03\"\x1b\n\x19\x44\x65leteMaskingRuleResponse\"h\n\x18PreviewMaskingSqlRequest\x12-\n\x03ref\x18\x03 \x01(\x0b\x32 .datacompass.common.v1.ObjectRef\x12\x0f\n\x07\x64ialect\x18\x02 \x01(\tJ\x04\x08\x01\x10\x02R\x06object\"h\n\x11MaskingSqlPreview\x12\x12\n\nobject_ref\x18\x01 \x01(\t\x12\x12\n\nobject_urn\x18\x05 \x01(\t\x12\x0f\n\x07\x64ialect\x18\x02 \x01(\t\x12\x0b\n\x03sql\x18\x03 \x01(\t\x12\r\n\x05notes\x18\x04 \x03(\t\"J\n\x0c\x43olumnValues\x12\x0e\n\x06\x63olumn\x18\x01 \x01(\t\x12*\n\x06values\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.ListValue\"\x98\x01\n\x11MaskValuesRequest\x12-\n\x03ref\x18\x04 \x01(\x0b\x32 .datacompass.common.v1.ObjectRef\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\x38\n\x07\x63olumns\x18\x03 \x03(\x0b\x32\'.datacompass.governance.v1.ColumnValuesJ\x04\x08\x01\x10\x02R\x06object\"f\n\x12MaskValuesResponse\x12\x38\n\x07\x63olumns\x18\x01 \x03(\x0b\x32\'.datacompass.governance.v1.ColumnValues\x12\x16\n\x0emasked_columns\x18\x02 \x03(\t\"Z\n\x12MaskingRuleChanged\x12\x0e\n\x06\x63hange\x18\x01 \x01(\t\x12\x34\n\x04rule\x18\x02 \x01(\x0b\x32&.datacompass.governance.v1.MaskingRuleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'datacompass.governance.v1.masking_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MASKINGRULE']._serialized_start=134
-  _globals['_MASKINGRULE']._serialized_end=525
-  _globals['_CREATEMASKINGRULEREQUEST']._serialized_start=528
-  _globals['_CREATEMASKINGRULEREQUEST']._serialized_end=780
-  _globals['_LISTMASKINGRULESREQUEST']._serialized_start=782
-  _globals['_LISTMASKINGRULESREQUEST']._serialized_end=839
-  _globals['_LISTMASKINGRULESRESPONSE']._serialized_start=841
-  _globals['_LISTMASKINGRULESRESPONSE']._serialized_end=922
-  _globals['_GETMASKINGRULEREQUEST']._serialized_start=924
-  _globals['_GETMASKINGRULEREQUEST']._serialized_end=959
-  _globals['_UPDATEMASKINGRULEREQUEST']._serialized_start=962
-  _globals['_UPDATEMASKINGRULEREQUEST']._serialized_end=1271
-  _globals['_DELETEMASKINGRULEREQUEST']._serialized_start=1273
-  _globals['_DELETEMASKINGRULEREQUEST']._serialized_end=1311
-  _globals['_DELETEMASKINGRULERESPONSE']._serialized_start=1313
-  _globals['_DELETEMASKINGRULERESPONSE']._serialized_end=1340
-  _globals['_PREVIEWMASKINGSQLREQUEST']._serialized_start=1342
-  _globals['_PREVIEWMASKINGSQLREQUEST']._serialized_end=1401
-  _globals['_MASKINGSQLPREVIEW']._serialized_start=1403
-  _globals['_MASKINGSQLPREVIEW']._serialized_end=1487
-  _globals['_COLUMNVALUES']._serialized_start=1489
-  _globals['_COLUMNVALUES']._serialized_end=1563
-  _globals['_MASKVALUESREQUEST']._serialized_start=1565
-  _globals['_MASKVALUESREQUEST']._serialized_end=1672
-  _globals['_MASKVALUESRESPONSE']._serialized_start=1674
-  _globals['_MASKVALUESRESPONSE']._serialized_end=1776
-  _globals['_MASKINGRULECHANGED']._serialized_start=1778
-  _globals['_MASKINGRULECHANGED']._serialized_end=1868
+  _globals['_MASKINGRULE']._serialized_start=202
+  _globals['_MASKINGRULE']._serialized_end=593
+  _globals['_CREATEMASKINGRULEREQUEST']._serialized_start=596
+  _globals['_CREATEMASKINGRULEREQUEST']._serialized_end=893
+  _globals['_LISTMASKINGRULESREQUEST']._serialized_start=895
+  _globals['_LISTMASKINGRULESREQUEST']._serialized_end=997
+  _globals['_LISTMASKINGRULESRESPONSE']._serialized_start=999
+  _globals['_LISTMASKINGRULESRESPONSE']._serialized_end=1080
+  _globals['_GETMASKINGRULEREQUEST']._serialized_start=1082
+  _globals['_GETMASKINGRULEREQUEST']._serialized_end=1117
+  _globals['_UPDATEMASKINGRULEREQUEST']._serialized_start=1120
+  _globals['_UPDATEMASKINGRULEREQUEST']._serialized_end=1358
+  _globals['_DELETEMASKINGRULEREQUEST']._serialized_start=1360
+  _globals['_DELETEMASKINGRULEREQUEST']._serialized_end=1398
+  _globals['_DELETEMASKINGRULERESPONSE']._serialized_start=1400
+  _globals['_DELETEMASKINGRULERESPONSE']._serialized_end=1427
+  _globals['_PREVIEWMASKINGSQLREQUEST']._serialized_start=1429
+  _globals['_PREVIEWMASKINGSQLREQUEST']._serialized_end=1533
+  _globals['_MASKINGSQLPREVIEW']._serialized_start=1535
+  _globals['_MASKINGSQLPREVIEW']._serialized_end=1639
+  _globals['_COLUMNVALUES']._serialized_start=1641
+  _globals['_COLUMNVALUES']._serialized_end=1715
+  _globals['_MASKVALUESREQUEST']._serialized_start=1718
+  _globals['_MASKVALUESREQUEST']._serialized_end=1870
+  _globals['_MASKVALUESRESPONSE']._serialized_start=1872
+  _globals['_MASKVALUESRESPONSE']._serialized_end=1974
+  _globals['_MASKINGRULECHANGED']._serialized_start=1976
+  _globals['_MASKINGRULECHANGED']._serialized_end=2066
 # @@protoc_insertion_point(module_scope)

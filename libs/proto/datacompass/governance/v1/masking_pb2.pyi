@@ -4,7 +4,9 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from datacompass.common.v1 import refs_pb2 as _refs_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
@@ -97,7 +99,7 @@ Global___MaskingRule: _TypeAlias = MaskingRule  # noqa: Y015
 class CreateMaskingRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
@@ -106,8 +108,6 @@ class CreateMaskingRuleRequest(_message.Message):
     PRESERVE_NULL_FIELD_NUMBER: _builtins.int
     ENABLED_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     column: _builtins.str
     name: _builtins.str
     """empty: derived from the method and column"""
@@ -116,13 +116,15 @@ class CreateMaskingRuleRequest(_message.Message):
     enabled: _builtins.bool
     description: _builtins.str
     @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    @_builtins.property
     def config(self) -> _struct_pb2.Struct: ...
     @_builtins.property
     def exempt_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
         name: _builtins.str = ...,
         method: _builtins.str = ...,
@@ -132,9 +134,9 @@ class CreateMaskingRuleRequest(_message.Message):
         enabled: _builtins.bool | None = ...,
         description: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_preserve_null", b"_preserve_null", "config", b"config", "enabled", b"enabled", "preserve_null", b"preserve_null"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_preserve_null", b"_preserve_null", "config", b"config", "enabled", b"enabled", "preserve_null", b"preserve_null", "ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_preserve_null", b"_preserve_null", "column", b"column", "config", b"config", "description", b"description", "enabled", b"enabled", "exempt_roles", b"exempt_roles", "method", b"method", "name", b"name", "object", b"object", "preserve_null", b"preserve_null"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_preserve_null", b"_preserve_null", "column", b"column", "config", b"config", "description", b"description", "enabled", b"enabled", "exempt_roles", b"exempt_roles", "method", b"method", "name", b"name", "preserve_null", b"preserve_null", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
     _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
@@ -151,20 +153,22 @@ Global___CreateMaskingRuleRequest: _TypeAlias = CreateMaskingRuleRequest  # noqa
 class ListMaskingRulesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN; empty = every object"""
     column: _builtins.str
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef:
+        """unset = every object"""
+
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object", b"object"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -214,64 +218,30 @@ class UpdateMaskingRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    METHOD_FIELD_NUMBER: _builtins.int
-    CONFIG_FIELD_NUMBER: _builtins.int
-    SET_EXEMPT_ROLES_FIELD_NUMBER: _builtins.int
-    EXEMPT_ROLES_FIELD_NUMBER: _builtins.int
-    PRESERVE_NULL_FIELD_NUMBER: _builtins.int
-    ENABLED_FIELD_NUMBER: _builtins.int
-    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    name: _builtins.str
-    method: _builtins.str
-    set_exempt_roles: _builtins.bool
-    preserve_null: _builtins.bool
-    enabled: _builtins.bool
-    description: _builtins.str
     @_builtins.property
-    def config(self) -> _struct_pb2.Struct:
-        """replaces the config when set"""
+    def rule(self) -> Global___MaskingRule: ...
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Some of the rule's editable fields: name, method, config, exempt_roles, preserve_null,
+        enabled, description. An empty name is derived again, an empty config is the method's
+        defaults; a new method without "config" in the mask also starts from its defaults.
+        """
 
-    @_builtins.property
-    def exempt_roles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        name: _builtins.str | None = ...,
-        method: _builtins.str | None = ...,
-        config: _struct_pb2.Struct | None = ...,
-        set_exempt_roles: _builtins.bool = ...,
-        exempt_roles: _abc.Iterable[_builtins.str] | None = ...,
-        preserve_null: _builtins.bool | None = ...,
-        enabled: _builtins.bool | None = ...,
-        description: _builtins.str | None = ...,
+        rule: Global___MaskingRule | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_enabled", b"_enabled", "_method", b"_method", "_name", b"_name", "_preserve_null", b"_preserve_null", "config", b"config", "description", b"description", "enabled", b"enabled", "method", b"method", "name", b"name", "preserve_null", b"preserve_null"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_description", b"_description", "_enabled", b"_enabled", "_method", b"_method", "_name", b"_name", "_preserve_null", b"_preserve_null", "config", b"config", "description", b"description", "enabled", b"enabled", "exempt_roles", b"exempt_roles", "id", b"id", "method", b"method", "name", b"name", "preserve_null", b"preserve_null", "set_exempt_roles", b"set_exempt_roles"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
-    _WhichOneofArgType__description: _TypeAlias = _typing.Literal["_description", b"_description"]  # noqa: Y015
-    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
-    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
-    _WhichOneofReturnType__method: _TypeAlias = _typing.Literal["method"]  # noqa: Y015
-    _WhichOneofArgType__method: _TypeAlias = _typing.Literal["_method", b"_method"]  # noqa: Y015
-    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
-    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
-    _WhichOneofReturnType__preserve_null: _TypeAlias = _typing.Literal["preserve_null"]  # noqa: Y015
-    _WhichOneofArgType__preserve_null: _TypeAlias = _typing.Literal["_preserve_null", b"_preserve_null"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__description) -> _WhichOneofReturnType__description | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__method) -> _WhichOneofReturnType__method | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__preserve_null) -> _WhichOneofReturnType__preserve_null | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateMaskingRuleRequest: _TypeAlias = UpdateMaskingRuleRequest  # noqa: Y015
 
@@ -313,20 +283,21 @@ Global___DeleteMaskingRuleResponse: _TypeAlias = DeleteMaskingRuleResponse  # no
 class PreviewMaskingSqlRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     DIALECT_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
     dialect: _builtins.str
     """postgres | databricks; empty = the object's source type"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         dialect: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dialect", b"dialect", "object", b"object"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dialect", b"dialect", "ref", b"ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -337,10 +308,12 @@ class MaskingSqlPreview(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     DIALECT_FIELD_NUMBER: _builtins.int
     SQL_FIELD_NUMBER: _builtins.int
     NOTES_FIELD_NUMBER: _builtins.int
     object_ref: _builtins.str
+    object_urn: _builtins.str
     dialect: _builtins.str
     sql: _builtins.str
     @_builtins.property
@@ -351,13 +324,14 @@ class MaskingSqlPreview(_message.Message):
         self,
         *,
         object_ref: _builtins.str = ...,
+        object_urn: _builtins.str = ...,
         dialect: _builtins.str = ...,
         sql: _builtins.str = ...,
         notes: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dialect", b"dialect", "notes", b"notes", "object_ref", b"object_ref", "sql", b"sql"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dialect", b"dialect", "notes", b"notes", "object_ref", b"object_ref", "object_urn", b"object_urn", "sql", b"sql"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -390,25 +364,29 @@ Global___ColumnValues: _TypeAlias = ColumnValues  # noqa: Y015
 class MaskValuesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_FIELD_NUMBER: _builtins.int
+    REF_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     COLUMNS_FIELD_NUMBER: _builtins.int
-    object: _builtins.str
-    """ref or URN"""
     role: _builtins.str
     """the viewer's role; empty = none (everything masked)"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef:
+        """Found among the stored rules by URN or qualified name without asking the catalog (masking
+        works while it is down); an id is resolved by the catalog.
+        """
+
     @_builtins.property
     def columns(self) -> _containers.RepeatedCompositeFieldContainer[Global___ColumnValues]: ...
     def __init__(
         self,
         *,
-        object: _builtins.str = ...,
+        ref: _refs_pb2.ObjectRef | None = ...,
         role: _builtins.str = ...,
         columns: _abc.Iterable[Global___ColumnValues] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "object", b"object", "role", b"role"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "ref", b"ref", "role", b"role"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

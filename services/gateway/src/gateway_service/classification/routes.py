@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service.classification import mappers as m
 from gateway_service.classification import schemas as s
 from gateway_service.core import patching
-from gateway_service.core.convert import page_of
+from gateway_service.core.convert import object_ref, page_of
 from gateway_service.core.deps import Governance, Id, PageParams
 from gateway_service.core.errors import ApiError
 
@@ -92,7 +93,7 @@ async def update_rule(
 ) -> s.ClassificationRule:
     changes = patching.changes(body)
     req = pb.UpdateClassificationRuleRequest(
-        id=rule_id, fields=sorted(changes), rule=m.rule_changes(changes)
+        id=rule_id, rule=m.rule_changes(changes), update_mask=FieldMask(paths=sorted(changes))
     )
     return m.rule(await governance.UpdateClassificationRule(req))
 
@@ -111,7 +112,7 @@ async def delete_rule(rule_id: Id, governance: Governance) -> Response:
     description=REF_DOC,
 )
 async def get_columns(ref: str, governance: Governance) -> list[s.Classification]:
-    resp = await governance.GetClassification(pb.GetClassificationRequest(object=ref))
+    resp = await governance.GetClassification(pb.GetClassificationRequest(ref=object_ref(ref)))
     return [m.classification(c) for c in resp.columns]
 
 
@@ -124,7 +125,7 @@ async def get_columns(ref: str, governance: Governance) -> list[s.Classification
 async def set_column(
     ref: str, column: str, body: s.ClassificationSet, governance: Governance
 ) -> s.Classification:
-    req = m.set_request(body, object=ref, column=column)
+    req = m.set_request(body, ref=object_ref(ref), column=column)
     return m.classification(await governance.SetClassification(req))
 
 
@@ -135,7 +136,7 @@ async def set_column(
     description=REF_DOC,
 )
 async def get_object(ref: str, governance: Governance) -> s.ObjectClassification:
-    resp = await governance.GetClassification(pb.GetClassificationRequest(object=ref))
+    resp = await governance.GetClassification(pb.GetClassificationRequest(ref=object_ref(ref)))
     return m.object_classification(resp)
 
 
@@ -148,5 +149,5 @@ async def get_object(ref: str, governance: Governance) -> s.ObjectClassification
 async def set_object(
     ref: str, body: s.ClassificationSet, governance: Governance
 ) -> s.Classification:
-    req = m.set_request(body, object=ref)
+    req = m.set_request(body, ref=object_ref(ref))
     return m.classification(await governance.SetClassification(req))

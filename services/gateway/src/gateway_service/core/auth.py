@@ -24,7 +24,7 @@ from datacompass.governance.v1 import governance_pb2 as gpb
 from dckit import context
 from gateway_service.config import GatewaySettings
 from gateway_service.core import authz, routing
-from gateway_service.core.convert import split_column_ref
+from gateway_service.core.convert import object_ref, split_column_ref
 from gateway_service.core.errors import ApiError
 
 BOOTSTRAP_ADMIN = "bootstrap-admin"
@@ -167,14 +167,15 @@ async def _object_rights(request: Request, principal: Principal, required: str) 
     ref = request.path_params.get(named[0]) if named else None
     if not ref:
         return False
-    if named and named[1]:  # a column URN: rights on its object
-        try:
+    try:
+        if named and named[1]:  # a column URN: rights on its object
             ref, _ = split_column_ref(ref)
-        except ApiError:
-            return False
+        target = object_ref(ref)
+    except ApiError:
+        return False
     try:
         rights = await request.app.state.governance.GetObjectRights(
-            gpb.GetObjectRightsRequest(username=principal.username, object=ref)
+            gpb.GetObjectRightsRequest(username=principal.username, ref=target)
         )
     except grpc.aio.AioRpcError as exc:
         if exc.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):

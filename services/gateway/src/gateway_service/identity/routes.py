@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service.core.auth import Caller, Principal
@@ -53,7 +54,7 @@ async def update_user(username: str, body: s.UserUpdate, governance: Governance)
     fields = sorted(f for f in body.model_fields_set if getattr(body, f) is not None)
     if not fields:
         raise ApiError(400, "INVALID_ARGUMENT", "nothing to change")
-    req = m.update_user_request(body, username=username, fields=fields)
+    req = m.update_user_request(body, username=username, update_mask=FieldMask(paths=fields))
     return m.user(await governance.UpdateUser(req))
 
 

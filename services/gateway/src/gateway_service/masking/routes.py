@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from datacompass.governance.v1 import masking_pb2 as pb
 from gateway_service.core import patching
-from gateway_service.core.convert import split_column_ref
+from gateway_service.core.convert import object_ref, split_column_ref
 from gateway_service.core.deps import Governance
 from gateway_service.masking import mappers as m
 from gateway_service.masking import schemas as s
@@ -21,7 +21,9 @@ COLUMN_DOC = "`urn`: the column's URN (`<object urn>.<column>`) or `source.schem
 
 
 async def _list(governance: Governance, ref: str, column: str) -> s.MaskingRuleList:
-    resp = await governance.ListMaskingRules(pb.ListMaskingRulesRequest(object=ref, column=column))
+    resp = await governance.ListMaskingRules(
+        pb.ListMaskingRulesRequest(ref=object_ref(ref) if ref else None, column=column)
+    )
     return s.MaskingRuleList(items=[m.rule(r) for r in resp.items])
 
 
@@ -44,7 +46,7 @@ async def column_rules(urn: str, governance: Governance) -> s.MaskingRuleList:
 )
 async def create_rule(urn: str, body: s.MaskingRuleCreate, governance: Governance) -> s.MaskingRule:
     ref, column = split_column_ref(urn)
-    req = m.create_request(body, object=ref, column=column)
+    req = m.create_request(body, ref=object_ref(ref), column=column)
     return m.rule(await governance.CreateMaskingRule(req))
 
 
@@ -95,5 +97,5 @@ async def masking_sql(
         s.Dialect | None, Query(description="default: the object's source type")
     ] = None,
 ) -> s.MaskingSqlPreview:
-    req = pb.PreviewMaskingSqlRequest(object=urn, dialect=dialect or "")
+    req = pb.PreviewMaskingSqlRequest(ref=object_ref(urn), dialect=dialect or "")
     return m.preview(await governance.PreviewMaskingSql(req))

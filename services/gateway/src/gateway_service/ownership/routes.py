@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service.core import patching
 from gateway_service.core.auth import Caller
-from gateway_service.core.convert import page_of
+from gateway_service.core.convert import object_ref, page_of
 from gateway_service.core.deps import Governance, PageParams
 from gateway_service.ownership import mappers as m
 from gateway_service.ownership import schemas as s
@@ -45,7 +46,7 @@ async def my_objects(
     description=REF_DOC,
 )
 async def get_owners(ref: str, governance: Governance) -> s.ObjectOwners:
-    return m.object_owners(await governance.ListOwners(pb.ListOwnersRequest(object=ref)))
+    return m.object_owners(await governance.ListOwners(pb.ListOwnersRequest(ref=object_ref(ref))))
 
 
 @router.delete(
@@ -60,7 +61,9 @@ async def remove_owner(
     governance: Governance,
     role: Annotated[s.Role | None, Query(description="only this role")] = None,
 ) -> Response:
-    await governance.RemoveOwner(pb.RemoveOwnerRequest(object=ref, user=user, role=role or ""))
+    await governance.RemoveOwner(
+        pb.RemoveOwnerRequest(ref=object_ref(ref), user=user, role=role or "")
+    )
     return Response(status_code=204)
 
 
@@ -72,7 +75,7 @@ async def remove_owner(
     description=REF_DOC,
 )
 async def assign_owner(ref: str, body: s.OwnerAssign, governance: Governance) -> s.Ownership:
-    req = pb.AssignOwnerRequest(object=ref, user=body.identifier, role=body.role)
+    req = pb.AssignOwnerRequest(ref=object_ref(ref), user=body.identifier, role=body.role)
     return m.ownership(await governance.AssignOwner(req))
 
 
@@ -120,7 +123,7 @@ async def domain_objects(
     description=f"{DOMAIN_DOC} {REF_DOC}",
 )
 async def assign_domain(domain: str, ref: str, governance: Governance) -> s.DomainObject:
-    resp = await governance.AssignDomain(pb.AssignDomainRequest(object=ref, domain=domain))
+    resp = await governance.AssignDomain(pb.AssignDomainRequest(ref=object_ref(ref), domain=domain))
     return m.domain_object(resp)
 
 
@@ -141,7 +144,9 @@ async def update_domain(domain: str, body: s.DomainUpdate, governance: Governanc
     changes = patching.changes(
         body, nullable=set(type(body).model_fields) - {"name", "description"}
     )
-    req = m.update_domain_request(changes, domain=domain, fields=sorted(changes))
+    req = m.update_domain_request(
+        changes, domain=domain, update_mask=FieldMask(paths=sorted(changes))
+    )
     return m.domain(await governance.UpdateDomain(req))
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service.core import patching
-from gateway_service.core.convert import page_of
+from gateway_service.core.convert import object_ref, page_of
 from gateway_service.core.deps import Governance, PageParams
 from gateway_service.policies import mappers as m
 from gateway_service.policies import schemas as s
@@ -21,7 +22,9 @@ URN_DOC = "`urn`: the object's URN or `source.schema.name` ref."
 
 async def _page(governance: Governance, ref: str, overdue: bool, page: PageParams) -> s.PolicyPage:
     resp = await governance.ListPolicies(
-        pb.ListPoliciesRequest(object=ref, overdue_only=overdue, page=page.request())
+        pb.ListPoliciesRequest(
+            ref=object_ref(ref) if ref else None, overdue_only=overdue, page=page.request()
+        )
     )
     return page_of(s.PolicyPage, resp, m.policy)
 
@@ -50,7 +53,7 @@ async def object_policies(
 )
 async def create_policy(urn: str, body: s.PolicyCreate, governance: Governance) -> s.Policy:
     spec = m.spec(body.model_dump(exclude={"column"}))
-    req = pb.CreatePolicyRequest(object=urn, column=body.column or "", spec=spec)
+    req = pb.CreatePolicyRequest(ref=object_ref(urn), column=body.column or "", spec=spec)
     return m.policy(await governance.CreatePolicy(req))
 
 
@@ -71,7 +74,9 @@ async def get_policy(policy_id: int, governance: Governance) -> s.Policy:
 @router.patch("/policies/{policy_id}", response_model=s.Policy, summary="Change a data policy")
 async def update_policy(policy_id: int, body: s.PolicyUpdate, governance: Governance) -> s.Policy:
     changes = patching.changes(body, nullable=s.CLEARABLE)
-    req = pb.UpdatePolicyRequest(id=policy_id, fields=sorted(changes), spec=m.spec(changes))
+    req = pb.UpdatePolicyRequest(
+        id=policy_id, spec=m.spec(changes), update_mask=FieldMask(paths=sorted(changes))
+    )
     return m.policy(await governance.UpdatePolicy(req))
 
 

@@ -3,41 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
-from datacompass.common.v1 import paging_pb2, refs_pb2
+from datacompass.common.v1 import paging_pb2
 from dckit.errors import InvalidArgument, NotFound, Unavailable
+from dckit.protoconv import object_ref
+from governance_service.application.ports import CatalogColumn, CatalogObject
 
 PAGE = 200
-
-
-@dataclass(frozen=True)
-class CatalogColumn:
-    name: str
-    urn: str
-    data_type: str = ""
-
-
-@dataclass(frozen=True)
-class CatalogObject:
-    ref: str
-    urn: str
-    source_name: str
-    schema: str
-    name: str
-    tags: frozenset[str]
-    columns: tuple[CatalogColumn, ...]
-    source_type: str = ""  # postgres | databricks | dbt
-
-
-def object_ref(value: str) -> refs_pb2.ObjectRef:
-    if value.startswith("urn:"):
-        return refs_pb2.ObjectRef(urn=value)
-    return refs_pb2.ObjectRef(qualified_name=value)
 
 
 class GrpcCatalog:

@@ -10,18 +10,24 @@ from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.governance.v1 import masking_pb2 as mpb
+from dckit.protoconv import ref_text, update_fields
+from governance_service.api import audit_mappers as am
 from governance_service.api import classification_mappers as cm
-from governance_service.api import mappers as m
+from governance_service.api import identity_mappers as im
 from governance_service.api import masking_mappers as mm
 from governance_service.api import ownership_mappers as om
-from governance_service.api import policy_mappers as pm
+from governance_service.api import policies_mappers as pm
 from governance_service.application.audit import AuditTrail
 from governance_service.application.classification import ClassificationUseCases
 from governance_service.application.identity import IdentityUseCases
-from governance_service.application.masking_rules import MaskingRuleUseCases
+from governance_service.application.masking import MaskingUseCases
 from governance_service.application.ownership import OwnershipUseCases
 from governance_service.application.policies import PolicyUseCases
-from governance_service.db.repository import AuditFilter
+from governance_service.domain.classification_rules import RULE_FIELDS
+from governance_service.domain.identity import USER_FIELDS
+from governance_service.domain.masking_rules import FIELDS as MASKING_RULE_FIELDS
+from governance_service.domain.ownership import DOMAIN_FIELDS
+from governance_service.domain.policies import FIELDS as POLICY_FIELDS
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -38,96 +44,103 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         classification: ClassificationUseCases,
         ownership: OwnershipUseCases,
         policies: PolicyUseCases,
-        masking: MaskingRuleUseCases,
+        masking: MaskingUseCases,
     ) -> None:
         self.identity, self.audit, self.classes = identity, audit, classification
         self.owners, self.policies, self.masking = ownership, policies, masking
 
+    # ------------------------------------------------------------ identity
     async def Login(self, request: pb.LoginRequest, context: Ctx) -> pb.Tokens:
-        return m.tokens(await self.identity.login(request.username, request.password))
+        tokens = await self.identity.login(username=request.username, password=request.password)
+        return im.tokens(tokens)
 
     async def Refresh(self, request: pb.RefreshRequest, context: Ctx) -> pb.Tokens:
-        return m.tokens(await self.identity.refresh(request.refresh_token))
+        return im.tokens(await self.identity.refresh(request.refresh_token))
 
     async def Authenticate(self, request: pb.AuthenticateRequest, context: Ctx) -> pb.Principal:
-        return m.principal(await self.identity.authenticate(request.token))
+        return im.principal(await self.identity.authenticate(request.token))
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Ctx) -> pb.User:
-        row = await self.identity.create_user(
-            request.username, request.password, request.role, request.display_name
+        user = await self.identity.create_user(
+            username=request.username,
+            password=request.password,
+            role=request.role,
+            display_name=request.display_name,
         )
-        return m.user(row)
+        return im.user(user)
 
     async def ListUsers(self, request: pb.ListUsersRequest, context: Ctx) -> pb.ListUsersResponse:
-        rows, cursor = await self.identity.page_users(request.page.limit, request.page.cursor)
-        return pb.ListUsersResponse(items=[m.user(r) for r in rows], page=_page(cursor))
+        users, cursor = await self.identity.page_users(request.page.limit, request.page.cursor)
+        return pb.ListUsersResponse(items=[im.user(u) for u in users], page=_page(cursor))
 
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Ctx) -> pb.User:
-        row = await self.identity.update_user(
-            request.username,
-            list(request.fields),
+        user = await self.identity.update_user(
+            username=request.username,
+            fields=update_fields(request.update_mask, USER_FIELDS),
             role=request.role,
             disabled=request.disabled,
             password=request.password,
             display_name=request.display_name,
         )
-        return m.user(row)
+        return im.user(user)
 
     async def CreateApiKey(self, request: pb.CreateApiKeyRequest, context: Ctx) -> pb.CreatedApiKey:
-        row, secret = await self.identity.create_api_key(
-            request.username, request.name, request.expires_in_days
+        key, secret = await self.identity.create_api_key(
+            username=request.username, name=request.name, expires_in_days=request.expires_in_days
         )
-        return pb.CreatedApiKey(key=m.api_key(row), secret=secret)
+        return pb.CreatedApiKey(key=im.api_key(key), secret=secret)
 
     async def ListApiKeys(
         self, request: pb.ListApiKeysRequest, context: Ctx
     ) -> pb.ListApiKeysResponse:
-        rows, cursor = await self.identity.page_api_keys(
-            request.username, request.page.limit, request.page.cursor
+        keys, cursor = await self.identity.page_api_keys(
+            username=request.username, limit=request.page.limit, cursor=request.page.cursor
         )
-        return pb.ListApiKeysResponse(items=[m.api_key(r) for r in rows], page=_page(cursor))
+        return pb.ListApiKeysResponse(items=[im.api_key(k) for k in keys], page=_page(cursor))
 
     async def RevokeApiKey(self, request: pb.RevokeApiKeyRequest, context: Ctx) -> pb.ApiKey:
-        return m.api_key(await self.identity.revoke_api_key(request.id, request.username))
+        key = await self.identity.revoke_api_key(request.id, owner=request.username)
+        return im.api_key(key)
 
+    # ------------------------------------------------------------ audit trail
     async def ListAuditEvents(
         self, request: pb.ListAuditEventsRequest, context: Ctx
     ) -> pb.ListAuditEventsResponse:
-        where = AuditFilter(
-            entity_type=request.entity_type,
-            entity=request.entity,
-            user=request.user,
-            action=request.action,
-            since=m.to_datetime(request.since, request.HasField("since")),
-            until=m.to_datetime(request.until, request.HasField("until")),
+        entries, cursor = await self.audit.page(
+            am.audit_filter(request), request.page.limit, request.page.cursor
         )
-        rows, cursor = await self.audit.page(where, request.page.limit, request.page.cursor)
         return pb.ListAuditEventsResponse(
-            items=[m.audit_event(r) for r in rows], page=_page(cursor)
+            items=[am.audit_event(e) for e in entries], page=_page(cursor)
         )
 
     # ------------------------------------------------------------ classification
     async def SetClassification(
         self, request: pb.SetClassificationRequest, context: Ctx
     ) -> pb.Classification:
-        row = await self.classes.set(
-            request.object, request.column, request.level, list(request.compliance)
+        set_ = await self.classes.set(
+            ref=ref_text(request.ref),
+            column=request.column,
+            level=request.level,
+            compliance=list(request.compliance),
         )
-        return cm.classification(row)
+        return cm.classification(set_)
 
     async def GetClassification(
         self, request: pb.GetClassificationRequest, context: Ctx
     ) -> pb.ObjectClassification:
-        return cm.object_view(await self.classes.get(request.object))
+        return cm.object_view(await self.classes.get(ref_text(request.ref)))
 
     async def ListClassifications(
         self, request: pb.ListClassificationsRequest, context: Ctx
     ) -> pb.ListClassificationsResponse:
-        rows, cursor = await self.classes.page(
-            request.level, request.source_name, request.page.limit, request.page.cursor
+        found, cursor = await self.classes.page(
+            level=request.level,
+            source_name=request.source_name,
+            limit=request.page.limit,
+            cursor=request.page.cursor,
         )
         return pb.ListClassificationsResponse(
-            items=[cm.classification(r) for r in rows], page=_page(cursor)
+            items=[cm.classification(c) for c in found], page=_page(cursor)
         )
 
     async def CreateClassificationRule(
@@ -138,16 +151,18 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def ListClassificationRules(
         self, request: pb.ListClassificationRulesRequest, context: Ctx
     ) -> pb.ListClassificationRulesResponse:
-        rows = await self.classes.list_rules()
-        return pb.ListClassificationRulesResponse(items=[cm.rule(r) for r in rows])
+        rules = await self.classes.list_rules()
+        return pb.ListClassificationRulesResponse(items=[cm.rule(r) for r in rules])
 
     async def UpdateClassificationRule(
         self, request: pb.UpdateClassificationRuleRequest, context: Ctx
     ) -> pb.ClassificationRule:
-        row = await self.classes.update_rule(
-            request.id, list(request.fields), cm.rule_spec(request.rule)
+        rule = await self.classes.update_rule(
+            request.id,
+            update_fields(request.update_mask, RULE_FIELDS),
+            cm.rule_spec(request.rule),
         )
-        return cm.rule(row)
+        return cm.rule(rule)
 
     async def DeleteClassificationRule(
         self, request: pb.DeleteClassificationRuleRequest, context: Ctx
@@ -158,8 +173,8 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def ImportClassificationRules(
         self, request: pb.ImportClassificationRulesRequest, context: Ctx
     ) -> pb.ListClassificationRulesResponse:
-        rows = await self.classes.import_yaml(request.yaml)
-        return pb.ListClassificationRulesResponse(items=[cm.rule(r) for r in rows])
+        rules = await self.classes.import_yaml(request.yaml)
+        return pb.ListClassificationRulesResponse(items=[cm.rule(r) for r in rules])
 
     async def ApplyClassificationRules(
         self, request: pb.ApplyClassificationRulesRequest, context: Ctx
@@ -168,56 +183,66 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
 
     # ------------------------------------------------------------ ownership
     async def AssignOwner(self, request: pb.AssignOwnerRequest, context: Ctx) -> pb.Ownership:
-        return om.ownership(await self.owners.assign(request.object, request.user, request.role))
+        assigned = await self.owners.assign(
+            ref=ref_text(request.ref), user=request.user, role=request.role
+        )
+        return om.ownership(assigned)
 
     async def RemoveOwner(
         self, request: pb.RemoveOwnerRequest, context: Ctx
     ) -> pb.RemoveOwnerResponse:
-        removed = await self.owners.remove(request.object, request.user, request.role)
+        removed = await self.owners.remove(
+            ref=ref_text(request.ref), user=request.user, role=request.role
+        )
         return pb.RemoveOwnerResponse(removed=removed)
 
     async def ListOwners(self, request: pb.ListOwnersRequest, context: Ctx) -> pb.ObjectOwners:
-        return om.object_owners(await self.owners.owners(request.object))
+        return om.object_owners(await self.owners.owners(ref_text(request.ref)))
 
     async def ListOwnedObjects(
         self, request: pb.ListOwnedObjectsRequest, context: Ctx
     ) -> pb.ListOwnedObjectsResponse:
-        rows, cursor = await self.owners.owned_by(
-            request.user, request.role, request.page.limit, request.page.cursor
+        owned, cursor = await self.owners.owned_by(
+            user=request.user,
+            role=request.role,
+            limit=request.page.limit,
+            cursor=request.page.cursor,
         )
         return pb.ListOwnedObjectsResponse(
-            items=[om.ownership(r) for r in rows], page=_page(cursor)
+            items=[om.ownership(o) for o in owned], page=_page(cursor)
         )
 
     async def GetObjectRights(
         self, request: pb.GetObjectRightsRequest, context: Ctx
     ) -> pb.ObjectRights:
-        return om.rights(await self.owners.rights(request.username, request.object))
+        rights = await self.owners.rights(username=request.username, ref=ref_text(request.ref))
+        return om.rights(rights)
 
     # ------------------------------------------------------------ domains
     async def CreateDomain(self, request: pb.CreateDomainRequest, context: Ctx) -> pb.Domain:
-        view = await self.owners.create_domain(request.name, request.description, request.parent)
-        return om.domain(view)
+        created = await self.owners.create_domain(
+            name=request.name, description=request.description, parent=request.parent
+        )
+        return om.domain(created)
 
     async def ListDomains(
         self, request: pb.ListDomainsRequest, context: Ctx
     ) -> pb.ListDomainsResponse:
-        return pb.ListDomainsResponse(
-            items=[om.domain(v) for v in await self.owners.list_domains()]
-        )
+        domains = await self.owners.list_domains()
+        return pb.ListDomainsResponse(items=[om.domain(d) for d in domains])
 
     async def GetDomain(self, request: pb.GetDomainRequest, context: Ctx) -> pb.Domain:
         return om.domain(await self.owners.get_domain(request.domain))
 
     async def UpdateDomain(self, request: pb.UpdateDomainRequest, context: Ctx) -> pb.Domain:
-        view = await self.owners.update_domain(
-            request.domain,
-            list(request.fields),
-            request.name,
-            request.description,
-            request.parent,
+        updated = await self.owners.update_domain(
+            key=request.domain,
+            fields=update_fields(request.update_mask, DOMAIN_FIELDS),
+            name=request.name,
+            description=request.description,
+            parent=request.parent,
         )
-        return om.domain(view)
+        return om.domain(updated)
 
     async def DeleteDomain(
         self, request: pb.DeleteDomainRequest, context: Ctx
@@ -226,23 +251,25 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
         return pb.DeleteDomainResponse()
 
     async def AssignDomain(self, request: pb.AssignDomainRequest, context: Ctx) -> pb.DomainObject:
-        row, name = await self.owners.assign_domain(request.object, request.domain)
-        return om.domain_object(row, name)
+        placed = await self.owners.assign_domain(ref=ref_text(request.ref), key=request.domain)
+        return om.domain_object(placed)
 
     async def ListDomainObjects(
         self, request: pb.ListDomainObjectsRequest, context: Ctx
     ) -> pb.ListDomainObjectsResponse:
-        name, rows, cursor = await self.owners.domain_objects(
-            request.domain, request.page.limit, request.page.cursor
+        placed, cursor = await self.owners.domain_objects(
+            key=request.domain, limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListDomainObjectsResponse(
-            items=[om.domain_object(r, name) for r in rows], page=_page(cursor)
+            items=[om.domain_object(p) for p in placed], page=_page(cursor)
         )
 
     # ------------------------------------------------------------ data policies
     async def CreatePolicy(self, request: pb.CreatePolicyRequest, context: Ctx) -> pb.Policy:
-        row = await self.policies.create(request.object, request.column, pm.spec_from(request.spec))
-        return pm.policy(row)
+        created = await self.policies.create(
+            ref=ref_text(request.ref), column=request.column, spec=pm.spec_from(request.spec)
+        )
+        return pm.policy(created)
 
     async def GetPolicy(self, request: pb.GetPolicyRequest, context: Ctx) -> pb.Policy:
         return pm.policy(await self.policies.get(request.id))
@@ -250,16 +277,21 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def ListPolicies(
         self, request: pb.ListPoliciesRequest, context: Ctx
     ) -> pb.ListPoliciesResponse:
-        rows, cursor = await self.policies.page(
-            request.object, request.overdue_only, request.page.limit, request.page.cursor
+        found, cursor = await self.policies.page(
+            ref=ref_text(request.ref),
+            overdue_only=request.overdue_only,
+            limit=request.page.limit,
+            cursor=request.page.cursor,
         )
-        return pb.ListPoliciesResponse(items=[pm.policy(r) for r in rows], page=_page(cursor))
+        return pb.ListPoliciesResponse(items=[pm.policy(p) for p in found], page=_page(cursor))
 
     async def UpdatePolicy(self, request: pb.UpdatePolicyRequest, context: Ctx) -> pb.Policy:
-        row = await self.policies.update(
-            request.id, list(request.fields), pm.spec_from(request.spec)
+        updated = await self.policies.update(
+            request.id,
+            update_fields(request.update_mask, POLICY_FIELDS),
+            pm.spec_from(request.spec),
         )
-        return pm.policy(row)
+        return pm.policy(updated)
 
     async def DeletePolicy(
         self, request: pb.DeletePolicyRequest, context: Ctx
@@ -271,14 +303,16 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def CreateMaskingRule(
         self, request: mpb.CreateMaskingRuleRequest, context: Ctx
     ) -> mpb.MaskingRule:
-        row = await self.masking.create(request.object, request.column, mm.spec_from(request))
-        return mm.rule(row)
+        created = await self.masking.create(
+            ref=ref_text(request.ref), column=request.column, spec=mm.spec_from(request)
+        )
+        return mm.rule(created)
 
     async def ListMaskingRules(
         self, request: mpb.ListMaskingRulesRequest, context: Ctx
     ) -> mpb.ListMaskingRulesResponse:
-        rows = await self.masking.rules(request.object, request.column)
-        return mpb.ListMaskingRulesResponse(items=[mm.rule(r) for r in rows])
+        rules = await self.masking.rules(ref=ref_text(request.ref), column=request.column)
+        return mpb.ListMaskingRulesResponse(items=[mm.rule(r) for r in rules])
 
     async def GetMaskingRule(
         self, request: mpb.GetMaskingRuleRequest, context: Ctx
@@ -288,7 +322,12 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def UpdateMaskingRule(
         self, request: mpb.UpdateMaskingRuleRequest, context: Ctx
     ) -> mpb.MaskingRule:
-        return mm.rule(await self.masking.update(request.id, mm.changes_from(request)))
+        updated = await self.masking.update(
+            request.id,
+            update_fields(request.update_mask, MASKING_RULE_FIELDS),
+            mm.spec_from(request.rule),
+        )
+        return mm.rule(updated)
 
     async def DeleteMaskingRule(
         self, request: mpb.DeleteMaskingRuleRequest, context: Ctx
@@ -299,12 +338,13 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def PreviewMaskingSql(
         self, request: mpb.PreviewMaskingSqlRequest, context: Ctx
     ) -> mpb.MaskingSqlPreview:
-        return mm.preview(*await self.masking.preview_sql(request.object, request.dialect))
+        preview = await self.masking.preview_sql(ref=ref_text(request.ref), dialect=request.dialect)
+        return mm.preview(preview)
 
     async def MaskValues(
         self, request: mpb.MaskValuesRequest, context: Ctx
     ) -> mpb.MaskValuesResponse:
         columns, names = await self.masking.mask_values(
-            request.object, request.role, mm.columns_from(request)
+            ref=ref_text(request.ref), role=request.role, columns=mm.columns_from(request)
         )
         return mm.masked(columns, names)

@@ -4,154 +4,119 @@ datacompass.governance.policy.changed, in the same transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import replace
 
-from google.protobuf.message import Message
-
-from dckit import context
-from dckit.db import Database
+from dckit import context, event_catalogue
+from dckit.clock import Clock, utc_now
 from dckit.errors import InvalidArgument, NotFound
-from dckit.outbox import Outbox, diff
-from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from governance_service.adapters.catalog_grpc import CatalogObject, GrpcCatalog
-from governance_service.db.policy_repo import PolicyRepository, Row
+from dckit.paging import paginate
+from dckit.uow import Entity, Event
+from governance_service.application.ports import (
+    Catalog,
+    CatalogObject,
+    EventPayloads,
+    PolicyStore,
+    Transactions,
+    Unit,
+)
 from governance_service.domain import policies as dom
-
-POLICY_CHANGED = "datacompass.governance.policy.changed"
-# (row, change) → the event payload; change is created | updated | deleted.
-PolicyEvent = Callable[[Row, str], Message]
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
+from governance_service.domain.policies import Policy
 
 
 def _column(obj: CatalogObject, column: str) -> str:
     """The catalog's spelling of the column, or "" for the object itself."""
-    wanted = column.strip()
-    if not wanted:
+    if not column.strip():
         return ""
-    for col in obj.columns:
-        if col.name.lower() == wanted.lower():
-            return col.name
-    raise NotFound(f"column {wanted!r} is not in {obj.ref!r}")
-
-
-def _snapshot(row: Row | dict[str, Any] | None) -> dict[str, Any]:
-    if not row:
-        return {}
-    snap = dom.from_values(row).snapshot()
-    snap["next_review_date"] = (
-        row["next_review_date"].isoformat() if row["next_review_date"] else None
-    )
-    return snap
-
-
-def _stored(spec: dom.PolicySpec, created: date) -> dict[str, Any]:
-    values = {
-        name: list(value) if isinstance(value, tuple) else value
-        for name, value in vars(spec).items()
-    }
-    values["next_review_date"] = dom.next_review(spec, created)
-    return values
+    found = obj.column(column)
+    if found is None:
+        raise NotFound(f"column {column.strip()!r} is not in {obj.ref!r}")
+    return found.name
 
 
 class PolicyUseCases:
     def __init__(
-        self, db: Database, outbox: Outbox, catalog: GrpcCatalog, event: PolicyEvent
+        self, tx: Transactions, catalog: Catalog, events: EventPayloads, clock: Clock = utc_now
     ) -> None:
-        self.db, self.outbox, self.catalog, self.event = db, outbox, catalog, event
+        self.tx, self.catalog, self.events, self.clock = tx, catalog, events, clock
 
-    async def create(self, ref: str, column: str, spec: dom.PolicySpec) -> Row:
+    async def create(self, *, ref: str, column: str, spec: dom.PolicySpec) -> Policy:
         spec = dom.check(spec)
         if not ref.strip():
             raise InvalidArgument("object: a ref or URN is required")
         obj = await self.catalog.get(ref)
         actor = context.current().actor
-        async with self.db.session() as session:
-            row = await PolicyRepository(session).insert(
-                {
-                    "object_urn": obj.urn,
-                    "object_ref": obj.ref,
-                    "source_name": obj.source_name,
-                    "column_name": _column(obj, column),
-                    "created_by": actor,
-                    "updated_by": actor,
-                    **_stored(spec, today()),
-                }
+        async with self.tx() as uow:
+            policy = await uow.policies.insert(
+                Policy(
+                    id=0,
+                    **obj.names(),
+                    column=_column(obj, column),
+                    spec=spec,
+                    next_review_date=dom.next_review(spec, self.clock().date()),
+                    created_by=actor,
+                    updated_by=actor,
+                )
             )
-            await self._record(session, "policy.create", "created", {}, row)
-            return row
+            await self._record(uow, "policy.create", "created", None, policy)
+            return policy
 
-    async def get(self, policy_id: int) -> Row:
-        async with self.db.session() as session:
-            return await _find(PolicyRepository(session), policy_id)
+    async def get(self, policy_id: int) -> Policy:
+        async with self.tx() as uow:
+            return await _find(uow.policies, policy_id)
 
     async def page(
-        self, ref: str, overdue_only: bool, limit: int, cursor: str
-    ) -> tuple[list[Row], str]:
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
+        self, *, ref: str, overdue_only: bool, limit: int, cursor: str
+    ) -> tuple[list[Policy], str]:
         urn = (await self.catalog.get(ref)).urn if ref.strip() else ""
-        async with self.db.session() as session:
-            rows = await PolicyRepository(session).page(
-                urn, today() if overdue_only else None, offset, limit
+        overdue_before = self.clock().date() if overdue_only else None
+        async with self.tx() as uow:
+            return await paginate(
+                limit,
+                cursor,
+                lambda offset, count: uow.policies.page(urn, overdue_before, offset, count),
             )
-        more = len(rows) > limit
-        return rows[:limit], next_cursor(offset, limit, len(rows[:limit]), more)
 
-    async def update(self, policy_id: int, fields: Sequence[str], update: dom.PolicySpec) -> Row:
-        async with self.db.session() as session:
-            repo = PolicyRepository(session)
-            current = await _find(repo, policy_id, for_update=True)
-            spec = dom.check(dom.merge(dom.from_values(current), fields, update))
-            row = await repo.update(
-                policy_id,
-                {
-                    **_stored(spec, current["created_at"].date()),
-                    "updated_by": context.current().actor,
-                },
+    async def update(self, policy_id: int, fields: Sequence[str], update: dom.PolicySpec) -> Policy:
+        """Changes the named `fields` (some of dom.FIELDS) to `update`'s."""
+        async with self.tx() as uow:
+            current = await _find(uow.policies, policy_id, for_update=True)
+            spec = dom.check(dom.merge(current.spec, fields, update))
+            created = current.created_at.date() if current.created_at else self.clock().date()
+            policy = await uow.policies.update(
+                replace(
+                    current,
+                    spec=spec,
+                    next_review_date=dom.next_review(spec, created),
+                    updated_by=context.current().actor,
+                )
             )
-            await self._record(session, "policy.update", "updated", current, row)
-            return row
+            await self._record(uow, "policy.update", "updated", current, policy)
+            return policy
 
     async def delete(self, policy_id: int) -> None:
-        async with self.db.session() as session:
-            repo = PolicyRepository(session)
-            current = await _find(repo, policy_id, for_update=True)
-            await repo.delete(policy_id)
-            await self._record(session, "policy.delete", "deleted", current, None)
+        async with self.tx() as uow:
+            current = await _find(uow.policies, policy_id, for_update=True)
+            await uow.policies.delete(policy_id)
+            await self._record(uow, "policy.delete", "deleted", current, None)
 
     async def _record(
-        self,
-        session: Any,
-        action: str,
-        change: str,
-        before: Row | dict[str, Any],
-        after: Row | None,
+        self, uow: Unit, action: str, change: str, before: Policy | None, after: Policy | None
     ) -> None:
-        subject = after if after is not None else before
-        assert isinstance(subject, Row)
-        target = {"object": subject["object_ref"], "column": subject["column_name"] or None}
-        await self.outbox.audit(
-            session,
-            action=action,
-            entity_type="policy",
-            entity_id=subject["id"],
-            entity_urn=subject["object_urn"],
-            changes=diff(
-                {**target, **_snapshot(before)} if before else {},
-                {**target, **_snapshot(after)} if after is not None else {},
-            ),
-        )
-        await self.outbox.publish(
-            session, POLICY_CHANGED, subject["object_urn"], self.event(subject, change)
+        subject = after or before
+        assert subject is not None
+        payload = self.events.policy_changed(subject, change)
+        await uow.record_change(
+            action,
+            Entity("policy", subject.id, subject.object_urn),
+            before.snapshot() if before else None,
+            after.snapshot() if after else None,
+            event=Event(event_catalogue.POLICY_CHANGED, subject.object_urn, payload),
         )
 
 
-async def _find(repo: PolicyRepository, policy_id: int, *, for_update: bool = False) -> Row:
-    row = await repo.get(policy_id, for_update=for_update) if policy_id > 0 else None
-    if row is None:
+async def _find(repo: PolicyStore, policy_id: int, *, for_update: bool = False) -> Policy:
+    found = await repo.get(policy_id, for_update=for_update) if policy_id > 0 else None
+    if found is None:
         raise NotFound(f"policy {policy_id} not found")
-    return row
+    return found

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from dckit.errors import InvalidArgument
 
@@ -33,6 +35,45 @@ def check_compliance(labels: Iterable[str]) -> list[str]:
             f"unknown compliance label(s) {', '.join(unknown)}: expected {', '.join(COMPLIANCE)}"
         )
     return [c for c in COMPLIANCE if c in wanted]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A stored classification of an object (column == "") or of one of its columns."""
+
+    object_urn: str
+    object_ref: str
+    source_name: str
+    column: str
+    level: str
+    compliance: tuple[str, ...]
+    source: str  # manual | rule
+    classified_by: str
+    classified_at: datetime | None = None
+    column_urn: str = ""
+    rule_name: str = ""
+    rule_id: int | None = None
+    id: int = 0
+
+    @property
+    def label(self) -> Label:
+        return Label(
+            self.column,
+            self.level,
+            self.compliance,
+            self.source,
+            self.rule_name,
+            self.classified_by,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the audit trail compares."""
+        return {
+            "level": self.level,
+            "compliance": list(self.compliance),
+            "source": self.source,
+            "rule_name": self.rule_name,
+        }
 
 
 @dataclass(frozen=True)

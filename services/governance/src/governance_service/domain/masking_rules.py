@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from dckit.errors import InvalidArgument
@@ -16,7 +17,7 @@ MAX_DESCRIPTION = 2_000
 
 
 @dataclass(frozen=True)
-class RuleSpec:
+class MaskingRuleSpec:
     method: str
     config: Mapping[str, Any] = field(default_factory=dict)
     name: str = ""
@@ -36,7 +37,7 @@ class RuleSpec:
         return masking.MaskingSpec(self.method, self.config, self.exempt_roles, self.preserve_null)
 
 
-FIELDS = tuple(f.name for f in dataclasses.fields(RuleSpec))
+FIELDS = tuple(f.name for f in dataclasses.fields(MaskingRuleSpec))
 
 
 def exempt_roles(values: Iterable[str]) -> tuple[str, ...]:
@@ -52,7 +53,7 @@ def exempt_roles(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def check(spec: RuleSpec, column: str) -> RuleSpec:
+def check(spec: MaskingRuleSpec, column: str) -> MaskingRuleSpec:
     """The normalized spec (config defaults filled in, name derived when empty), or
     InvalidArgument naming the bad field."""
     method = masking.check_method(spec.method)
@@ -63,7 +64,7 @@ def check(spec: RuleSpec, column: str) -> RuleSpec:
     description = spec.description.strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidArgument(f"description: at most {MAX_DESCRIPTION} characters")
-    return RuleSpec(
+    return MaskingRuleSpec(
         method=method,
         config=config,
         name=name,
@@ -74,35 +75,50 @@ def check(spec: RuleSpec, column: str) -> RuleSpec:
     )
 
 
-def merge(current: RuleSpec, changes: Mapping[str, Any]) -> RuleSpec:
-    """`current` with `changes` applied (unchecked). A new method without a new config starts
-    from that method's defaults: the old method's keys would not fit it."""
-    unknown = sorted(set(changes) - set(FIELDS))
-    if unknown or not changes:
-        got = ", ".join(unknown) or "none"
-        raise InvalidArgument(f"fields must be some of {', '.join(FIELDS)}; got {got}")
-    values = dict(changes)
+def merge(
+    current: MaskingRuleSpec, fields: Iterable[str], update: MaskingRuleSpec
+) -> MaskingRuleSpec:
+    """`current` with the named fields (some of FIELDS) taken from `update` (unchecked). A new
+    method without a new config starts from that method's defaults: the old method's keys
+    would not fit it."""
+    values = {f: getattr(update, f) for f in fields}
     if "method" in values and "config" not in values and values["method"] != current.method:
         values["config"] = {}
-    if "exempt_roles" in values:
-        values["exempt_roles"] = tuple(values["exempt_roles"])
     return dataclasses.replace(current, **values)
 
 
-def from_values(values: Any) -> RuleSpec:
-    """A spec from a stored row (any mapping with the spec's field names)."""
-    return RuleSpec(
-        method=values["method"],
-        config=dict(values["config"] or {}),
-        name=values["name"],
-        exempt_roles=tuple(values["exempt_roles"] or ()),
-        preserve_null=values["preserve_null"],
-        enabled=values["enabled"],
-        description=values["description"],
-    )
+@dataclass(frozen=True)
+class MaskingRule:
+    """A stored rule on one column: its spec's fields, flat, plus where and who."""
+
+    id: int
+    object_urn: str
+    object_ref: str
+    source_name: str
+    column: str
+    column_urn: str
+    name: str
+    method: str
+    config: Mapping[str, Any]
+    exempt_roles: tuple[str, ...]
+    preserve_null: bool
+    enabled: bool
+    description: str
+    created_by: str
+    updated_by: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def spec(self) -> MaskingRuleSpec:
+        return MaskingRuleSpec(**{name: getattr(self, name) for name in FIELDS})
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the audit trail compares: the target and the spec."""
+        return {"object": self.object_ref, "column": self.column, **self.spec.snapshot()}
 
 
-def sql_notes(rules: Mapping[str, RuleSpec]) -> list[str]:
+def sql_notes(rules: Mapping[str, MaskingRuleSpec]) -> list[str]:
     """One note per column whose method needs the masking key, which SQL at the source never
     sees: the SQL redacts such a column instead."""
     notes = []
@@ -118,7 +134,7 @@ def sql_notes(rules: Mapping[str, RuleSpec]) -> list[str]:
 
 def mask_columns(
     masker: masking.Masker,
-    rules: Mapping[str, RuleSpec],
+    rules: Mapping[str, MaskingRuleSpec],
     role: str,
     columns: Sequence[tuple[str, Sequence[Any]]],
 ) -> tuple[list[tuple[str, list[Any]]], list[str]]:
@@ -137,7 +153,7 @@ def mask_columns(
     return out, masked
 
 
-def _masked(masker: masking.Masker, rule: RuleSpec, value: Any) -> Any:
+def _masked(masker: masking.Masker, rule: MaskingRuleSpec, value: Any) -> Any:
     """Fails closed: a value the method cannot take (text under noise_addition, say) shows as
     "****" rather than failing the whole call or leaking."""
     try:

@@ -1,9 +1,13 @@
-"""Ownership roles, user identifiers and the domain hierarchy's rules (no cycles)."""
+"""Ownership (owner, steward, delegate) and business domains: records, roles, user identifiers
+and the domain hierarchy's rules (no cycles)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from dckit.errors import InvalidArgument
 
@@ -14,6 +18,56 @@ DOMAIN_FIELDS = ("name", "description", "parent")
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 MAX_NAME = 200
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """One user's role on an object."""
+
+    object_urn: str
+    object_ref: str
+    source_name: str
+    user: str
+    role: str
+    assigned_by: str
+    assigned_at: datetime | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"user": self.user, "role": self.role}
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A business domain; `parent` (its name), `children` (theirs), `object_count` and
+    `depth` are read with it."""
+
+    id: int
+    name: str
+    description: str
+    created_by: str
+    parent_id: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    parent: str = ""
+    children: tuple[str, ...] = ()
+    object_count: int = 0
+    depth: int = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "parent": self.parent or None}
+
+
+@dataclass(frozen=True)
+class DomainObject:
+    """An object's place in a domain (an object is in at most one)."""
+
+    object_urn: str
+    object_ref: str
+    source_name: str
+    domain_id: int
+    assigned_by: str
+    assigned_at: datetime | None = None
+    domain: str = ""  # the domain's name
 
 
 def check_role(role: str, *, default: str = "") -> str:

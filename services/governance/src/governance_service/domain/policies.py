@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dckit.errors import InvalidArgument
@@ -178,13 +178,8 @@ def parse_date(name: str, value: str) -> date | None:
 
 
 def merge(current: PolicySpec, fields: Iterable[str], update: PolicySpec) -> PolicySpec:
-    """`current` with the named fields taken from `update` (unchecked)."""
-    names = list(fields)
-    unknown = sorted(set(names) - set(FIELDS))
-    if unknown or not names:
-        got = ", ".join(unknown) or "none"
-        raise InvalidArgument(f"fields must be some of {', '.join(FIELDS)}; got {got}")
-    return dataclasses.replace(current, **{n: getattr(update, n) for n in names})
+    """`current` with the named fields (some of FIELDS) taken from `update` (unchecked)."""
+    return dataclasses.replace(current, **{n: getattr(update, n) for n in fields})
 
 
 def next_review(spec: PolicySpec, created: date) -> date | None:
@@ -198,10 +193,29 @@ def is_overdue(next_review_date: date | None, today: date) -> bool:
     return next_review_date is not None and next_review_date < today
 
 
-def from_values(values: Any) -> PolicySpec:
-    """A spec from a stored row (any mapping with the spec's field names)."""
-    kwargs: dict[str, Any] = {}
-    for name in FIELDS:
-        value = values[name]
-        kwargs[name] = tuple(value) if isinstance(value, list) else value
-    return PolicySpec(**kwargs)
+@dataclass(frozen=True)
+class Policy:
+    """A stored policy on an object (column == "") or one of its columns."""
+
+    id: int
+    object_urn: str
+    object_ref: str
+    source_name: str
+    column: str
+    spec: PolicySpec
+    created_by: str
+    updated_by: str
+    next_review_date: date | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the audit trail compares: the target and the spec."""
+        return {
+            "object": self.object_ref,
+            "column": self.column or None,
+            **self.spec.snapshot(),
+            "next_review_date": (
+                self.next_review_date.isoformat() if self.next_review_date else None
+            ),
+        }

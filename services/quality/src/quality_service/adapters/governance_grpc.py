@@ -11,6 +11,7 @@ from google.protobuf import json_format, struct_pb2
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.governance.v1 import masking_pb2 as mpb
 from dckit.errors import NotFound, Unavailable
+from dckit.protoconv import object_ref as to_ref
 
 
 class GrpcMasker:
@@ -20,7 +21,7 @@ class GrpcMasker:
     async def mask(
         self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
     ) -> tuple[dict[str, list[Any]], set[str]]:
-        request = mpb.MaskValuesRequest(object=object_ref, role=role)
+        request = mpb.MaskValuesRequest(ref=to_ref(object_ref), role=role)
         for column, values in columns.items():
             listed = struct_pb2.ListValue()
             listed.extend(list(values))

@@ -1,4 +1,4 @@
-"""Auto-classification rules: validation, the roadmap's YAML format, and matching.
+"""Auto-classification rules: records, validation, the roadmap's YAML format, and matching.
 
 Patterns are compiled with RE2 (google-re2), whose matching time is linear in the input: a
 pathological pattern such as `(a+)+$` cannot backtrack catastrophically and hang the service.
@@ -6,8 +6,10 @@ Constructs RE2 cannot run in linear time (backreferences, lookaround) are refuse
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import re2
@@ -43,6 +45,43 @@ class RuleSpec:
     tags: tuple[str, ...] = ()
     priority: int = 0
     enabled: bool = True
+
+
+# What an update may change (and the audit trail compares).
+RULE_FIELDS = tuple(f.name for f in dataclasses.fields(RuleSpec))
+
+
+@dataclass(frozen=True)
+class ClassificationRule:
+    """A stored rule: its spec's fields, flat, plus who made it and when."""
+
+    id: int
+    name: str
+    level: str
+    compliance: tuple[str, ...]
+    column_name_pattern: str
+    schema_pattern: str
+    object_name_pattern: str
+    tags: tuple[str, ...]
+    priority: int
+    enabled: bool
+    created_by: str
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def spec(self) -> RuleSpec:
+        return RuleSpec(**{name: getattr(self, name) for name in RULE_FIELDS})
+
+
+def snapshot(spec: RuleSpec) -> dict[str, Any]:
+    """A spec's values as stored and audited (lists, not tuples)."""
+    return {f: list(v) if isinstance(v := getattr(spec, f), tuple) else v for f in RULE_FIELDS}
+
+
+def merge(current: RuleSpec, fields: Iterable[str], update: RuleSpec) -> RuleSpec:
+    """`current` with the named fields taken from `update` (unchecked)."""
+    return dataclasses.replace(current, **{f: getattr(update, f) for f in fields})
 
 
 def validate(spec: RuleSpec) -> RuleSpec:

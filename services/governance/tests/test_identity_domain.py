@@ -7,7 +7,7 @@ import time
 import pytest
 
 from dckit.errors import InvalidArgument, Unauthenticated
-from governance_service.domain import credentials as cred
+from governance_service.domain import identity as cred
 from governance_service.domain.roles import allows, check_role
 
 KEY_ONE = "secret-one-0123456789abcdef0123456789"

@@ -1,5 +1,5 @@
-"""Passwords (argon2id), API keys (random, stored as SHA-256, found by prefix) and access/refresh
-tokens (JWT, HS256). No storage or transport here."""
+"""Users and their credentials: passwords (argon2id), API keys (random, stored as SHA-256, found
+by prefix) and access/refresh tokens (JWT, HS256). No storage or transport here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import hmac
 import re
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,98 @@ KEY_PREFIX = "dck_"
 ISSUER = "datacompass"
 
 _hasher = PasswordHasher()
+USER_FIELDS = ("role", "disabled", "password", "display_name")  # what an update may change
+MAX_KEY_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    disabled: bool
+    created_at: datetime
+    last_login_at: datetime | None = None
+    password_hash: str = field(default="", repr=False)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the audit trail shows of a user (never the hash)."""
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "disabled": self.disabled,
+        }
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: int
+    name: str
+    prefix: str
+    username: str  # the owner
+    created_at: datetime
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class PrefixTaken(Exception):
+    """A new API key's random lookup prefix is already used by another key (draw again)."""
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """A stored key with what authenticating by it needs: its digest and its owner's state."""
+
+    key: ApiKey
+    key_hash: str
+    role: str
+    disabled: bool
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a bearer token belongs to."""
+
+    username: str
+    role: str
+    method: str  # "jwt" | "api_key"
+    api_key_id: int = 0
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int  # seconds until access_token expires
+    user: User
+
+
+def key_expiry(now: datetime, expires_in_days: int) -> datetime | None:
+    if not 0 <= expires_in_days <= MAX_KEY_DAYS:
+        raise InvalidArgument(f"expires_in_days must be 0 (never) to {MAX_KEY_DAYS}")
+    return now + timedelta(days=expires_in_days) if expires_in_days else None
+
+
+def check_key_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 100:
+        raise InvalidArgument("API key name must be 1-100 characters")
+    return name
+
+
+def refuse_key(holder: KeyHolder | None, token: str, now: datetime) -> None:
+    """Unauthenticated unless `token` is the live key of an enabled user."""
+    if holder is None or not key_matches(token, holder.key_hash):
+        raise Unauthenticated("invalid API key")
+    if holder.key.revoked_at is not None:
+        raise Unauthenticated("API key revoked")
+    if holder.key.expires_at is not None and holder.key.expires_at <= now:
+        raise Unauthenticated("API key expired")
+    if holder.disabled:
+        raise Unauthenticated(f"user {holder.key.username!r} is disabled")
 
 
 def check_username(username: str) -> str:
