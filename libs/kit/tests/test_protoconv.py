@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pytest
@@ -76,3 +77,23 @@ def test_mask_changes_reads_the_masked_fields_and_clears_unset_ones() -> None:
         protoconv.mask_changes(req, field_mask_pb2.FieldMask(), {"description"})
     with pytest.raises(InvalidArgument, match="tags cannot be changed"):
         protoconv.mask_changes(req, mask, {"description"})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    source_name: str
+    wait: bool = False
+    note: str = "default"
+
+
+def test_from_message_reads_fields_by_name_and_fails_for_unmapped_ones() -> None:
+    req = cpb.StartScanRequest(source_name="shop", wait=True)
+    assert protoconv.from_message(_Spec, req) == _Spec("shop", True, "default")
+    assert protoconv.from_message(_Spec, req, note="given") == _Spec("shop", True, "given")
+
+    @dataclasses.dataclass(frozen=True)
+    class Unmapped:
+        nowhere: str
+
+    with pytest.raises(TypeError, match="nowhere"):
+        protoconv.from_message(Unmapped, req)

@@ -3,6 +3,7 @@ mappers: well-known types, enums (stored as words), and whole messages built by 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
@@ -173,14 +174,55 @@ def mask_changes(message: Message, mask: Any, allowed: Collection[str]) -> dict[
     out: dict[str, Any] = {}
     for path in paths:
         field, value = fields[path], getattr(message, path)
-        if field.message_type is not None and field.message_type.full_name == _STRUCT:
-            out[path] = from_struct(value)
-        elif field.message_type is not None:
-            out[path] = json_format.MessageToDict(value, preserving_proto_field_name=True)
-        elif field.enum_type is not None:
-            out[path] = enum_text(field.enum_type, value) if value else ""
-        elif field.is_repeated:
-            out[path] = list(value)
-        else:
-            out[path] = value
+        out[path] = _read(field, value)
     return out
+
+
+# ---------------------------------------------------------------- requests → domain records
+
+R = TypeVar("R")
+
+
+def from_message(cls: type[R], message: Message, **extra: Any) -> R:
+    """Dataclass `cls` (a use case's spec) from a request message, field by field name; `extra`
+    fields are given by the caller. A field the message leaves unset where presence is tracked
+    (`optional`, a message) keeps the dataclass default. Structs become dicts, enums their
+    words, repeated fields lists. A dataclass field with neither a proto field, an `extra`
+    value nor a default fails at once (a TypeError in every test), not with a silent zero."""
+    proto = message.DESCRIPTOR.fields_by_name
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in extra:
+            values[f.name] = extra[f.name]
+            continue
+        field = proto.get(f.name)
+        has_default = f.default is not dataclasses.MISSING or (
+            f.default_factory is not dataclasses.MISSING
+        )
+        if field is None:
+            if not has_default:
+                raise TypeError(f"{cls.__name__}.{f.name}: no field in {message.DESCRIPTOR.name}")
+            continue
+        if field.has_presence and not field.is_repeated and not message.HasField(f.name):
+            if not has_default:
+                values[f.name] = None
+            continue
+        values[f.name] = _read(field, getattr(message, f.name))
+    return cls(**values)
+
+
+def _read(field: Descriptor, value: Any) -> Any:
+    kind = field.message_type.full_name if field.message_type is not None else ""
+    if field.message_type is not None and field.message_type.GetOptions().map_entry:
+        return dict(value)
+    if field.is_repeated:
+        if field.enum_type is not None:
+            return [enum_text(field.enum_type, v) for v in value]
+        return list(value)
+    if kind == _STRUCT:
+        return from_struct(value)
+    if kind:
+        return value
+    if field.enum_type is not None:
+        return enum_text(field.enum_type, value) if value else ""
+    return value
