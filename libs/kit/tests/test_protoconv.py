@@ -97,3 +97,15 @@ def test_from_message_reads_fields_by_name_and_fails_for_unmapped_ones() -> None
 
     with pytest.raises(TypeError, match="nowhere"):
         protoconv.from_message(Unmapped, req)
+
+
+def test_an_enum_number_this_version_does_not_know_is_invalid() -> None:
+    with pytest.raises(ValueError):
+        protoconv.enum_text(cpb.ScanStatus, 99)
+
+    @dataclasses.dataclass(frozen=True)
+    class Filter:
+        status: str = ""
+
+    with pytest.raises(InvalidArgument, match="status"):
+        protoconv.from_message(Filter, cpb.ScanRun(status=99))

@@ -66,7 +66,10 @@ def enum_text(enum: EnumType, number: int) -> str:
     """`BREACH_STATUS_OPEN` of enum `BreachStatus` → `open`: the words services store and
     REST shows (docs/proto-style.md)."""
     descriptor = _enum_descriptor(enum)
-    return descriptor.values_by_number[number].name.removeprefix(_enum_prefix(descriptor)).lower()
+    value = descriptor.values_by_number.get(number)
+    if value is None:  # an open enum carries numbers this version does not know
+        raise ValueError(f"{number} is not a {descriptor.name}")
+    return str(value.name).removeprefix(_enum_prefix(descriptor)).lower()
 
 
 def enum_number(enum: EnumType, text: str) -> int:
@@ -174,7 +177,7 @@ def mask_changes(message: Message, mask: Any, allowed: Collection[str]) -> dict[
     out: dict[str, Any] = {}
     for path in paths:
         field, value = fields[path], getattr(message, path)
-        out[path] = _read(field, value)
+        out[path] = _checked_read(field, value)
     return out
 
 
@@ -207,8 +210,15 @@ def from_message(cls: type[R], message: Message, **extra: Any) -> R:
             if not has_default:
                 values[f.name] = None
             continue
-        values[f.name] = _read(field, getattr(message, f.name))
+        values[f.name] = _checked_read(field, getattr(message, f.name))
     return cls(**values)
+
+
+def _checked_read(field: Descriptor, value: Any) -> Any:
+    try:
+        return _read(field, value)
+    except ValueError as exc:  # an enum number this version does not know
+        raise InvalidArgument(f"{field.name}: {exc}") from exc
 
 
 def _read(field: Descriptor, value: Any) -> Any:
