@@ -1,13 +1,14 @@
 """Evaluating the quality rules of one object on its source with as few statements as the rules
-allow (SQL in domain/rule_sql, semantics in docs/quality-rules.md).
+allow (each type's SQL and verdict in domain/rule_types, statements assembled in
+domain/rule_sql, semantics in docs/quality-rules.md).
 
 Statements for a check of K rules:
-- 1 shared scan, always (it also gives the row count every percentage divides by): all
-  row-level predicate rules and the aggregate rules (completeness, freshness, recency,
-  distribution, statistical thresholds);
-- + 1 per kind of own-pass rule present, at most 4: uniqueness (unique, unique_combination,
-  duplicate_threshold), referential integrity, outlier detection, custom SQL; each a UNION ALL
-  of the kind's rules;
+- 1 shared scan, always (it also gives the row count every percentage divides by): every
+  rule whose type the shared scan answers (row-level predicates as filtered counts, and the
+  aggregates of completeness, freshness, recency, distribution, statistical thresholds);
+- + 1 per `own_pass` kind of rule present, at most 4: uniqueness (unique,
+  unique_combination, duplicate_threshold), referential integrity, outlier detection, custom
+  SQL; each a UNION ALL of the kind's rules;
 - + 1 sample query per rule that did not pass and has rows to show (sample_limit > 0).
 So a check of K rules that all pass costs 1 to 5 statements whatever K is. When the source
 rejects a statement (QueryFailed: bad cast, regex the engine refuses, timeout), its rules are
@@ -21,30 +22,18 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from dcconnectors.dialect import Dialect
 from dcconnectors.errors import QueryFailed
 from quality_service.application.ports import CatalogObject, Executor
-from quality_service.domain.rule_sql import (
-    BATCH_KIND,
-    SHARED_RULES,
-    batch_query,
-    recency_cutoff,
-    sample_query,
-    shared_query,
-)
-from quality_service.domain.rules import (
-    CheckOutcome,
-    Rule,
-    RuleSpec,
-    duration_seconds,
-    expected_text,
-    json_safe,
-    status_for,
-)
-from quality_service.domain.sql import Query
+from quality_service.domain import rule_types
+from quality_service.domain.json_values import json_safe
+from quality_service.domain.quality_checks import status_for
+from quality_service.domain.quality_rules import Rule, expected_text
+from quality_service.domain.query import Query
+from quality_service.domain.rule_sql import batch_query, sample_query, shared_query
+from quality_service.domain.rule_types.base import CheckOutcome, Judging, RuleSpec
 
 Items = list[tuple[str, RuleSpec]]
 
@@ -94,10 +83,6 @@ async def _run_split(
             out.values[key] = {"v1": row["v1"], "v2": row["v2"], "v3": row["v3"]}
 
 
-# Rules judged on a share of all rows (besides the row-level ones).
-TOTAL_RULES = frozenset({"completeness_threshold", "duplicate_threshold", "outlier_detection"})
-
-
 async def evaluate(
     executor: Executor,
     obj: CatalogObject,
@@ -121,22 +106,24 @@ async def evaluate(
     ref_tables = {ref: executor.table_path(o.schema, o.name) for ref, o in refs.items()}
 
     skipped: dict[str, str] = {}
-    shared: Items = []
+    scan: Items = []
     kinds: dict[str, Items] = {}
     for i, rule in enumerate(rules):
         key, spec = str(i), rule.spec
-        if spec.rule_type == "referential_integrity" and spec.config["reference"] not in refs:
-            skipped[key] = f"reference {spec.config['reference']} is not in the catalog"
-        elif spec.rule_type in SHARED_RULES:
-            shared.append((key, spec))
+        kind = rule_types.get(spec.rule_type)
+        missing = [r for r in kind.references(spec.config) if r not in refs]
+        if missing:
+            skipped[key] = f"reference {missing[0]} is not in the catalog"
+        elif kind.own_pass:  # a statement of its own, shared with the rules of its kind
+            kinds.setdefault(kind.own_pass, []).append((key, spec))
         else:
-            kinds.setdefault(BATCH_KIND[spec.rule_type], []).append((key, spec))
+            scan.append((key, spec))
 
     results = _Results()
     # The shared scan first: its count(*) is the denominator of every percentage.
     await _run_split(
         executor.fetch,
-        shared,
+        scan,
         lambda items: shared_query(dialect, table, items, columns, now),
         results,
         shared=True,
@@ -154,19 +141,23 @@ async def evaluate(
         )
     )
 
+    judging = Judging(results.total, dialect, columns, now)
     outcomes: list[CheckOutcome] = []
     for i, rule in enumerate(rules):
         key, spec = str(i), rule.spec
+        kind = rule_types.get(spec.rule_type)
         outcome = CheckOutcome(rule_id=rule.id, status="error", expected_value=expected_text(spec))
         if key in skipped:
             outcome.status, outcome.error = "skipped", skipped[key]
         elif key in results.errors:
             outcome.error = results.errors[key]
-        elif key in results.values and results.total is None and _needs_total(spec):
+        elif key in results.values and results.total is None and kind.needs_total:
             # The shared scan carrying count(*) failed: no percentage, so no verdict.
             outcome.error = "the row count (shared scan) failed: percentages cannot be judged"
         elif key in results.values:
-            _judge(outcome, spec, results.values[key], results.total, dialect, columns, now)
+            outcome.total_count = results.total
+            passed = kind.judge(outcome, spec, results.values[key], judging)
+            outcome.status = status_for(passed, spec.severity)
         else:  # only when the shared scan failed as a whole (no rule of its own to blame)
             outcome.error = "the source did not answer the shared scan"
         outcome.duration_ms = results.elapsed_ms.get(key, 0)
@@ -175,17 +166,7 @@ async def evaluate(
     if sample_limit > 0:
         await asyncio.gather(
             *(
-                _sample(
-                    executor,
-                    dialect,
-                    table,
-                    rule.spec,
-                    outcome,
-                    columns,
-                    ref_tables,
-                    sample_limit,
-                    obj.primary_key,
-                )
+                _sample(executor, table, rule.spec, outcome, obj, ref_tables, sample_limit)
                 for rule, outcome in zip(rules, outcomes, strict=True)
                 if outcome.status in ("failed", "warning")
             )
@@ -195,17 +176,18 @@ async def evaluate(
 
 async def _sample(
     executor: Executor,
-    dialect: Dialect,
     table: tuple[str, ...],
     spec: RuleSpec,
     outcome: CheckOutcome,
-    columns: Mapping[str, str],
+    obj: CatalogObject,
     ref_tables: Mapping[str, tuple[str, ...]],
     limit: int,
-    key_columns: Sequence[str],
 ) -> None:
-    ref_table = ref_tables.get(spec.config.get("reference", "")) if spec.config else None
-    query = sample_query(dialect, table, spec, columns, limit, ref_table, key_columns)
+    refs = rule_types.get(spec.rule_type).references(spec.config)
+    ref_table = ref_tables.get(refs[0]) if refs else None
+    query = sample_query(
+        executor.dialect, table, spec, obj.columns, limit, ref_table, obj.primary_key
+    )
     if query is None:
         return
     started = time.monotonic()
@@ -228,134 +210,3 @@ async def _sample(
             else:
                 sample["values"][name] = json_safe(row[alias])
         outcome.samples.append(sample)
-
-
-def _f(v: Any) -> float | None:
-    return None if v is None else float(v)
-
-
-def _percent(part: float, total: int | None) -> float | None:
-    if total is None:
-        return None
-    return part / total * 100.0 if total else 0.0
-
-
-def _needs_total(spec: RuleSpec) -> bool:
-    return spec.row_level or spec.rule_type in TOTAL_RULES
-
-
-def _judge(
-    o: CheckOutcome,
-    spec: RuleSpec,
-    v: Mapping[str, Any],
-    total: int | None,
-    dialect: Dialect,
-    columns: Mapping[str, str],
-    now: datetime,
-) -> None:
-    """Fills measured/threshold/counts and the status from the statement's values."""
-    t, c = spec.rule_type, spec.config
-    o.total_count = total
-    passed: bool
-    if spec.row_level:
-        failures = int(v["failures"] if "failures" in v else v["v1"])
-        pct = _percent(failures, total)
-        o.failure_count, o.failure_percentage = failures, pct
-        o.measured_value = pct
-        o.threshold_value = float(c["max_failure_percent"])
-        passed = pct is not None and pct <= c["max_failure_percent"]
-        if t in ("unique", "unique_combination"):
-            o.details["duplicated_values"] = int(v["v2"])
-    elif t == "completeness_threshold":
-        complete = int(v["complete"])
-        o.threshold_value = float(c["threshold_percent"])
-        if total:
-            o.measured_value = complete / total * 100.0
-            o.failure_count = total - complete
-            o.failure_percentage = 100.0 - o.measured_value
-            passed = o.measured_value >= c["threshold_percent"]
-        else:
-            o.failure_count, o.failure_percentage = 0, 0.0
-            passed = True  # no rows: nothing is incomplete
-    elif t == "duplicate_threshold":
-        extra = int(v["v1"])
-        pct = _percent(extra, total)
-        o.failure_count, o.failure_percentage, o.measured_value = extra, pct, pct
-        o.threshold_value = float(c["max_duplicate_percent"])
-        o.details.update(duplicate_groups=int(v["v2"]), rows_in_duplicates=int(v["v3"]))
-        passed = pct is not None and pct <= c["max_duplicate_percent"]
-    elif t == "freshness":
-        max_age = duration_seconds(c["max_age"], "max_age")
-        o.threshold_value = max_age
-        newest = v["newest"]
-        if newest is None:
-            o.details["reason"] = "no values"
-            passed = False
-        else:
-            o.measured_value = (now - _instant(newest)).total_seconds()
-            o.details["newest"] = json_safe(newest)
-            passed = o.measured_value <= max_age
-    elif t == "recency_check":
-        recent = int(v["recent"])
-        o.measured_value, o.threshold_value = float(recent), float(c["min_rows"])
-        o.details["since"] = json_safe(recency_cutoff(spec, dialect, columns, now))
-        passed = recent >= c["min_rows"]
-    elif t == "distribution_check":
-        mean, sd = _f(v["mean"]), _f(v["std_dev"])
-        o.details.update(
-            mean=mean, std_dev=sd, expected_mean=c["mean"], expected_std_dev=c["std_dev"]
-        )
-        o.threshold_value = float(c["tolerance"])
-        o.measured_value = mean if c["mean"] is not None else sd
-        passed = all(
-            _within(got, c[name], c["tolerance"])
-            for name, got in (("mean", mean), ("std_dev", sd))
-            if c[name] is not None
-        )
-    elif t == "outlier_detection":
-        count = int(v["v1"])
-        pct = _percent(count, total)
-        o.failure_count, o.failure_percentage, o.measured_value = count, pct, pct
-        o.threshold_value = float(c["max_outlier_percent"])
-        if c["method"] == "iqr":
-            o.details.update(lower_bound=_f(v["v2"]), upper_bound=_f(v["v3"]))
-        else:
-            o.details.update(mean=_f(v["v2"]), std_dev=_f(v["v3"]))
-        passed = pct is not None and pct <= c["max_outlier_percent"]
-    elif t == "statistical_threshold":
-        value = _f(v["value"])
-        o.measured_value = value
-        o.threshold_value = _f(c["max"] if c["max"] is not None else c["min"])
-        o.details.update(min=c["min"], max=c["max"])
-        passed = (
-            value is not None
-            and (c["min"] is None or value >= c["min"])
-            and (c["max"] is None or value <= c["max"])
-        )
-        if value is None:
-            o.details["reason"] = "no values"
-    elif t == "custom_sql":
-        failures = int(v["v1"])
-        o.failure_count, o.measured_value = failures, float(failures)
-        o.failure_percentage = _percent(failures, total)
-        o.threshold_value = float(c["max_failures"])
-        passed = failures <= c["max_failures"]
-    else:  # pragma: no cover - validate() admits no other type
-        raise ValueError(t)
-    o.status = status_for(passed, spec.severity)
-
-
-def _within(got: float | None, expected: float, tolerance: float) -> bool:
-    if got is None:
-        return False
-    allowed = tolerance * abs(expected) if expected else tolerance
-    return abs(got - expected) <= allowed + 1e-12 * max(1.0, abs(expected))
-
-
-def _instant(value: Any) -> datetime:
-    """A max() of a date/timestamp column as an aware instant (naive values are UTC)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)

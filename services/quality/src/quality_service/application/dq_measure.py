@@ -13,10 +13,10 @@ from typing import Any
 
 from dcconnectors.errors import QueryFailed
 from quality_service.application.ports import Executor
-from quality_service.domain.evaluation import Measurement, MetricKey
-from quality_service.domain.grain import buckets as bucket_range
-from quality_service.domain.metrics import ZERO_WHEN_EMPTY
-from quality_service.domain.sql import MetricRequest, ScanSpec, metric_query, unique_metrics
+from quality_service.domain.dq_evaluation import Measurement, MetricKey
+from quality_service.domain.dq_grain import buckets as bucket_range
+from quality_service.domain.dq_metrics import ZERO_WHEN_EMPTY
+from quality_service.domain.dq_sql import MetricRequest, ScanSpec, metric_query, unique_metrics
 
 Measured = dict[date, dict[MetricKey, Measurement]]
 

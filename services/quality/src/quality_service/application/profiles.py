@@ -1,33 +1,40 @@
 """Column profiles: a profile run reads an object's columns on its source in the background
 (application/profiling.py does the reading), reports progress step by step, and stores one
-profile row per column (the history). Rule suggestions are derived from the latest profile and
-accepted into rules. Every value shown to a viewer is masked for their role first."""
+profile row per column (the history). A run is held by a lease (dckit.leases): one whose
+process died is failed once its heartbeat is stale. Rule suggestions are derived from the
+latest profile and accepted into rules. Every value shown to a viewer is masked for their
+role first."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dckit.db import Database
 from dckit.errors import AlreadyExists, InvalidArgument, NotFound
-from quality_service.application.ports import Catalog, ExecutorFactory, SampleMasker
+from quality_service.application.ports import (
+    Catalog,
+    ExecutorFactory,
+    Row,
+    RunLeases,
+    SampleMasker,
+    Transactions,
+)
 from quality_service.application.profiling import chosen_columns, profile_object
 from quality_service.application.quality_rules import QualityRuleUseCases
 from quality_service.application.samples import Samples
-from quality_service.db.checks_repo import ChecksRepository
-from quality_service.db.repository import Row
+from quality_service.domain.objects import ObjectName
 from quality_service.domain.profiling import ColumnProfile, ObjectProfile
+from quality_service.domain.quality_rules import QualityRuleSpec
 from quality_service.domain.suggestions import Suggestion, suggest_all
 
 log = logging.getLogger(__name__)
 MAX_HISTORY = 200
-HEARTBEAT_SECONDS = 30.0
+SHUT_DOWN = "interrupted: the quality service shut down"
 PROFILE_FIELDS = frozenset(f.name for f in dataclasses.fields(ColumnProfile))
 
 
@@ -49,23 +56,22 @@ class SuggestionView:
 class ProfileUseCases:
     def __init__(
         self,
-        db: Database,
+        tx: Transactions,
         catalog: Catalog,
         executors: ExecutorFactory,
         masker: SampleMasker,
         rules: QualityRuleUseCases,
+        leases: RunLeases,
         *,
-        stale_seconds: float = 600.0,
         profiled_by: str = "datacompass-quality",
     ) -> None:
-        self.db, self.catalog, self.executors = db, catalog, executors
-        self.masker, self.rules = masker, rules
-        self.stale_seconds, self.profiled_by = stale_seconds, profiled_by
-        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self.tx, self.catalog, self.executors = tx, catalog, executors
+        self.masker, self.rules, self.leases = masker, rules, leases
+        self.profiled_by = profiled_by
 
     async def start(
         self,
-        object_ref: str,
+        name: ObjectName | None,
         columns: Sequence[str],
         *,
         sample_rows: int,
@@ -73,26 +79,26 @@ class ProfileUseCases:
         actor: str,
         role: str,
     ) -> ProfileRunView:
-        if not object_ref:
+        if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
         if sample_rows < 0:
             raise InvalidArgument("sample_rows: must be 0 (full scan) or more")
-        obj = await self.catalog.object(object_ref)
+        obj = await self.catalog.object(name)
         chosen = chosen_columns(obj, columns) if columns else []  # checked before the run exists
-        async with self.db.session() as session:
-            run = await ChecksRepository(session).insert_profile_run(
+        async with self.tx() as uow:
+            run = await uow.profiles.insert_run(
                 {
-                    "object_ref": obj.ref,
                     "object_urn": obj.urn,
+                    "object_ref": obj.ref,
                     "status": "running",
                     "columns": chosen,
                     "sample_rows": sample_rows or None,
                     "triggered_by": actor,
+                    **self.leases.stamp(),
                 }
             )
         task = asyncio.create_task(self._execute(run), name=f"profile-{run['id']}")
-        self._tasks[run["id"]] = task
-        task.add_done_callback(lambda _: self._tasks.pop(run["id"], None))
+        self.leases.hold(run["id"], task)
         if wait:
             await asyncio.shield(task)
         return await self.get_run(run["id"], role)
@@ -103,17 +109,16 @@ class ProfileUseCases:
         pending: set[asyncio.Task[None]] = set()
 
         async def record(done: int, total: int) -> None:
-            async with self.db.session() as session:
-                await ChecksRepository(session).progress(run_id, done, total)
+            async with self.tx() as uow:
+                await uow.profiles.progress(run_id, done, total)
 
         def progress(done: int, total: int) -> None:
             task = loop.create_task(record(done, total))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
-        heart = asyncio.create_task(self._heartbeat(run_id))
         try:
-            obj = await self.catalog.object(run["object_ref"])
+            obj = await self.catalog.object(ObjectName(urn=run["object_urn"]))
             source_type, connection = await self.catalog.connection(obj.source_name)
             executor = self.executors(source_type, connection)
             try:
@@ -132,20 +137,18 @@ class ProfileUseCases:
             if not isinstance(exc, (InvalidArgument, NotFound)):
                 log.warning("profile run %s failed: %s", run_id, exc)
             await asyncio.gather(*pending, return_exceptions=True)
-            async with self.db.session() as session:
-                await ChecksRepository(session).finish_profile_run(
+            async with self.tx() as uow:
+                await uow.profiles.finish_run(
                     run_id, {"status": "failed", "error": str(exc)[:1000]}
                 )
-        finally:
-            heart.cancel()
 
     async def _store(self, run: Row, profile: ObjectProfile) -> None:
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            await repo.insert_profiles(
+        async with self.tx() as uow:
+            await uow.profiles.insert_columns(
                 [
                     {
                         "profile_run_id": run["id"],
+                        "object_urn": run["object_urn"],
                         "object_ref": run["object_ref"],
                         "column_name": c.column,
                         "data_type": c.data_type,
@@ -158,7 +161,7 @@ class ProfileUseCases:
                     for c in profile.columns
                 ]
             )
-            await repo.finish_profile_run(
+            await uow.profiles.finish_run(
                 run["id"],
                 {
                     "status": "succeeded",
@@ -170,69 +173,42 @@ class ProfileUseCases:
                 },
             )
 
-    async def recover_stale(self, stop: asyncio.Event) -> None:
-        """Worker: runs whose process died would stay 'running' forever otherwise (a live run
-        beats its heart every `HEARTBEAT_SECONDS`, even inside one long query)."""
-        while not stop.is_set():
-            try:
-                async with self.db.session() as session:
-                    repo = ChecksRepository(session)
-                    failed = await repo.fail_stale_profile_runs(self.stale_seconds)
-                if failed:
-                    log.warning("failed %d interrupted profile run(s)", failed)
-            except Exception:  # keep the worker alive through database hiccups
-                log.exception("stale profile run check failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=min(60.0, self.stale_seconds / 2))
-
-    async def _heartbeat(self, run_id: int) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            async with self.db.session() as session:
-                await ChecksRepository(session).heartbeat(run_id)
-
     async def drain(self) -> None:
-        for task in list(self._tasks.values()):
-            task.cancel()
-        for task in list(self._tasks.values()):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        """On shutdown: our unfinished runs end failed now rather than after a stale timeout."""
+        await self.leases.drain(0, reason=SHUT_DOWN)
 
     # ------------------------------------------------------------ reads
     async def get_run(self, run_id: int, role: str) -> ProfileRunView:
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            run = await repo.get_profile_run(run_id)
+        async with self.tx() as uow:
+            run = await uow.profiles.get_run(run_id)
             if run is None:
                 raise NotFound(f"profile run {run_id} does not exist")
-            columns = await repo.profiles_of(run_id)
+            columns = await uow.profiles.columns_of(run_id)
         return await self._shown(run, columns, role)
 
-    async def latest(self, object_ref: str, role: str) -> ProfileRunView:
-        obj = await self.catalog.object(object_ref)
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            run = await repo.latest_profile_run(obj.ref)
+    async def latest(self, name: ObjectName, role: str) -> ProfileRunView:
+        obj = await self.catalog.object(name)
+        async with self.tx() as uow:
+            run = await uow.profiles.latest_run(obj.urn)
             if run is None:
                 raise NotFound(f"{obj.ref} has not been profiled yet")
-            columns = await repo.profiles_of(run["id"])
+            columns = await uow.profiles.columns_of(run["id"])
         return await self._shown(run, columns, role)
 
     async def column(
-        self, object_ref: str, column: str, role: str, limit: int = 1
+        self, name: ObjectName, *, column: str, role: str, limit: int = 1
     ) -> ProfileRunView:
         """The column's newest `limit` profiles (newest first), wrapped with the run of the
         newest."""
-        obj = await self.catalog.object(object_ref)
+        obj = await self.catalog.object(name)
         if column not in obj.columns:
             raise NotFound(f"column {column!r} is not in the catalog for {obj.ref}")
         limit = max(1, min(limit or 20, MAX_HISTORY))
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            rows = await repo.column_history(obj.ref, column, limit)
+        async with self.tx() as uow:
+            rows = await uow.profiles.column_history(obj.urn, column, limit)
             if not rows:
                 raise NotFound(f"{obj.ref}.{column} has not been profiled yet")
-            run = await repo.get_profile_run(rows[0]["profile_run_id"])
+            run = await uow.profiles.get_run(rows[0]["profile_run_id"])
         assert run is not None  # the FK cascades: a profile row always has its run
         return await self._shown(run, rows, role)
 
@@ -245,9 +221,9 @@ class ProfileUseCases:
         return ProfileRunView(run, columns, frozenset(masked))
 
     # ------------------------------------------------------------ suggestions
-    async def suggestions(self, object_ref: str, role: str) -> tuple[list[SuggestionView], int]:
-        view, suggestions = await self._suggest(object_ref)
-        existing = await self._existing(view.run["object_ref"])
+    async def suggestions(self, name: ObjectName, role: str) -> tuple[list[SuggestionView], int]:
+        view, suggestions = await self._suggest(name)
+        existing = await self._existing(view.run["object_urn"])
         items = [
             SuggestionView(
                 s,
@@ -264,9 +240,9 @@ class ProfileUseCases:
         return items, view.run["id"]
 
     async def accept(
-        self, object_ref: str, keys: Sequence[str], *, actor: str, role: str
-    ) -> tuple[list[Mapping[str, Any]], list[str]]:
-        view, suggestions = await self._suggest(object_ref)
+        self, name: ObjectName, keys: Sequence[str], *, actor: str, role: str
+    ) -> tuple[list[Row], list[str]]:
+        view, suggestions = await self._suggest(name)
         by_key = {s.key: s for s in suggestions}
         unknown = [k for k in keys if k not in by_key]
         if unknown:
@@ -275,44 +251,37 @@ class ProfileUseCases:
                 f"{view.run['object_ref']} (list them first)"
             )
         chosen = [by_key[k] for k in dict.fromkeys(keys)] if keys else suggestions
-        existing = await self._existing(view.run["object_ref"])
-        created: list[Mapping[str, Any]] = []
+        existing = await self._existing(view.run["object_urn"])
+        created: list[Row] = []
         skipped: list[str] = []
         for s in chosen:
             if (s.column, s.rule_type) in existing:
                 skipped.append(s.key)
                 continue
             try:
-                created.append(
-                    await self.rules.create(
-                        view.run["object_ref"],
-                        s.column,
-                        name="",
-                        rule_type=s.rule_type,
-                        config=s.rule_config,
-                        severity=s.severity,
-                        blocking=False,
-                        enabled=True,
-                        # Not the reason: it quotes observed values, and descriptions are
-                        # shown unmasked.
-                        description=f"Suggested from profile run {view.run['id']}",
-                        actor=actor,
-                        role=role,
-                    )
+                spec = QualityRuleSpec(
+                    rule_type=s.rule_type,
+                    column=s.column,
+                    config=s.rule_config,
+                    severity=s.severity,
+                    # Not the reason: it quotes observed values, and descriptions are shown
+                    # unmasked.
+                    description=f"Suggested from profile run {view.run['id']}",
                 )
+                obj = ObjectName(urn=view.run["object_urn"])
+                created.append(await self.rules.create(obj, spec, actor=actor, role=role))
             except AlreadyExists:
                 skipped.append(s.key)
         return created, skipped
 
-    async def _suggest(self, object_ref: str) -> tuple[ProfileRunView, list[Suggestion]]:
-        obj = await self.catalog.object(object_ref)
-        async with self.db.session() as session:
+    async def _suggest(self, name: ObjectName) -> tuple[ProfileRunView, list[Suggestion]]:
+        obj = await self.catalog.object(name)
+        async with self.tx() as uow:
             # Each column's newest profile: a later run may have profiled only some columns.
-            repo = ChecksRepository(session)
-            rows = await repo.latest_column_profiles(obj.ref)
+            rows = await uow.profiles.latest_columns(obj.urn)
             if not rows:
                 raise NotFound(f"{obj.ref} has not been profiled yet: profile it first")
-            run = await repo.get_profile_run(max(r["profile_run_id"] for r in rows))
+            run = await uow.profiles.get_run(max(r["profile_run_id"] for r in rows))
         assert run is not None  # the FK cascades: a profile row always has its run
         columns = [
             ColumnProfile(**{k: v for k, v in r["stats"].items() if k in PROFILE_FIELDS})
@@ -329,7 +298,7 @@ class ProfileUseCases:
         )
         return ProfileRunView(run, [dict(r) for r in rows]), suggest_all(profile)
 
-    async def _existing(self, object_ref: str) -> set[tuple[str, str]]:
-        async with self.db.session() as session:
-            rules = await ChecksRepository(session).rules(object_ref)
+    async def _existing(self, object_urn: str) -> set[tuple[str, str]]:
+        async with self.tx() as uow:
+            rules = await uow.quality_rules.of_object(object_urn)
         return {(r["column_name"], r["rule_type"]) for r in rules}

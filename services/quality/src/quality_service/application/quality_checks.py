@@ -1,37 +1,45 @@
-"""Running a capsule's quality rules now: re-validate each rule against the catalog's current
-columns (a rule whose column is gone is skipped, not an error of the data), evaluate the rest
-on the source (application/checks.py batches them into as few statements as possible), store
-one check per rule, score the capsule and announce the run. Reads mask sample values for the
-viewer (application/samples.py)."""
+"""Check runs: running a capsule's quality rules now. Each rule is re-validated against the
+catalog's current columns (a rule whose column is gone is skipped, not an error of the data),
+the rest evaluated on the source (application/check_engine.py batches them into as few
+statements as possible); one check is stored per rule, the capsule scored and the run
+announced. A run is held by a lease (dckit.leases) while it runs: one whose process died is
+failed once its heartbeat is stale. Reads mask sample values for the viewer
+(application/samples.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from google.protobuf.message import Message
-
 from dcconnectors.errors import SourceError
-from dckit.db import Database
+from dckit import event_catalogue
 from dckit.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
-from dckit.outbox import Outbox
-from dckit.paging import clamp_limit, decode_cursor, next_cursor
-from quality_service.application.checks import evaluate
-from quality_service.application.ports import Catalog, CatalogObject, ExecutorFactory, SampleMasker
+from dckit.paging import paginate
+from dckit.uow import Event
+from quality_service.application.check_engine import evaluate
+from quality_service.application.ports import (
+    Catalog,
+    CatalogObject,
+    CheckRunPayload,
+    ExecutorFactory,
+    Row,
+    RunLeases,
+    SampleMasker,
+    Transactions,
+)
 from quality_service.application.quality_rules import QualityRuleUseCases
-from quality_service.application.samples import VALUE_MEASURES, Samples
-from quality_service.db.checks_repo import ChecksRepository
-from quality_service.db.repository import Row
-from quality_service.domain import rules as rule_domain
-from quality_service.domain import scoring
+from quality_service.application.samples import Samples
+from quality_service.domain import quality_checks as scoring
+from quality_service.domain import rule_types
+from quality_service.domain.objects import ObjectName
+from quality_service.domain.quality_rules import Rule
+from quality_service.domain.rule_types.base import CheckOutcome
 
 MAX_SAMPLES = 100
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class CheckRunView:
 
 @dataclass(frozen=True)
 class ScoreView:
+    object_urn: str
     object_ref: str
     score: scoring.Score
     run_id: int
@@ -51,26 +60,24 @@ class ScoreView:
 class CheckRunUseCases:
     def __init__(
         self,
-        db: Database,
-        outbox: Outbox,
+        tx: Transactions,
         catalog: Catalog,
         executors: ExecutorFactory,
         masker: SampleMasker,
         rules: QualityRuleUseCases,
-        finished_event: Callable[[Row, Sequence[Mapping[Any, Any]]], Message],
+        leases: RunLeases,
+        finished_payload: CheckRunPayload,
         *,
         default_sample_limit: int = 10,
-        stale_seconds: float = 3600.0,
     ) -> None:
-        self.db, self.outbox, self.catalog = db, outbox, catalog
+        self.tx, self.catalog = tx, catalog
         self.executors, self.masker, self.rules = executors, masker, rules
-        self.finished_event = finished_event
+        self.leases, self.finished_payload = leases, finished_payload
         self.default_sample_limit = default_sample_limit
-        self.stale_seconds = stale_seconds
 
     async def run(
         self,
-        object_ref: str,
+        name: ObjectName | None,
         rule_ids: Sequence[int],
         *,
         execution_context: Mapping[str, Any],
@@ -78,13 +85,13 @@ class CheckRunUseCases:
         actor: str,
         role: str,
     ) -> CheckRunView:
-        if not object_ref:
+        if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
         if sample_limit < 0 or sample_limit > MAX_SAMPLES:
             raise InvalidArgument(f"sample_limit: between 0 and {MAX_SAMPLES}")
-        obj = await self.catalog.object(object_ref, structure=True)  # samples show the key
-        async with self.db.session() as session:
-            rows = await ChecksRepository(session).rules(obj.ref, enabled_only=not rule_ids)
+        obj = await self.catalog.object(name, structure=True)  # samples show the key
+        async with self.tx() as uow:
+            rows = await uow.quality_rules.of_object(obj.urn, enabled_only=not rule_ids)
         if rule_ids:
             by_id = {r["id"]: r for r in rows}
             unknown = [i for i in rule_ids if i not in by_id]
@@ -98,16 +105,20 @@ class CheckRunUseCases:
                 f"capsule: {obj.ref} has no enabled quality rules (add one, or accept suggestions)"
             )
         started = time.monotonic()
-        async with self.db.session() as session:
-            run = await ChecksRepository(session).insert_run(
+        async with self.tx() as uow:
+            run = await uow.quality_checks.insert_run(
                 {
-                    "object_ref": obj.ref,
                     "object_urn": obj.urn,
+                    "object_ref": obj.ref,
                     "status": "running",
                     "triggered_by": actor,
                     "execution_context": dict(execution_context),
+                    **self.leases.stamp(),
                 }
             )
+        task = asyncio.current_task()
+        if task is not None:  # the call that runs it holds its lease
+            self.leases.hold(run["id"], task)
         try:
             view = await self._finish(run, obj, rows, sample_limit, started)
         except BaseException as exc:
@@ -130,17 +141,17 @@ class CheckRunUseCases:
         started: float,
     ) -> CheckRunView:
         outcomes, error = await self._evaluate(obj, rows, sample_limit or self.default_sample_limit)
-        missing = rule_domain.CheckOutcome(0, "error", error="the engine returned no outcome")
+        missing = CheckOutcome(0, "error", error="the engine returned no outcome")
         checks = [_check_row(run["id"], row, outcomes.get(row["id"], missing)) for row in rows]
         status = "error" if error else scoring.run_status(checks)
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            stored = await repo.insert_checks(checks)
+        async with self.tx() as uow:
+            stored = await uow.quality_checks.insert_checks(checks)
             # The score reflects every enabled rule, also when this run checked only some.
-            enabled = await repo.rules(obj.ref, enabled_only=True)
-            score = scoring.score(await repo.latest_checks([r["id"] for r in enabled]))
+            enabled = await uow.quality_rules.of_object(obj.urn, enabled_only=True)
+            latest = await uow.quality_checks.latest_checks([r["id"] for r in enabled])
+            score = scoring.score(latest)
             counts = {s: sum(1 for c in checks if c["status"] == s) for s in scoring.STATUSES}
-            finished = await repo.finish_run(
+            finished = await uow.quality_checks.finish_run(
                 run["id"],
                 {
                     "status": status,
@@ -156,22 +167,17 @@ class CheckRunUseCases:
                 },
             )
             # Events carry outcomes, no values (subscribers are not viewers with a role).
-            event = self.finished_event(finished, [_without_values(c) for c in stored])
-            subject = obj.urn or obj.ref
-            await self.outbox.publish(
-                session, "datacompass.quality.check.completed", subject, event
-            )
+            payload = self.finished_payload(finished, [_without_values(c) for c in stored])
+            await uow.publish(Event(event_catalogue.CHECK_COMPLETED, obj.urn, payload))
             if status == "failed":
-                await self.outbox.publish(
-                    session, "datacompass.quality.check.failed", subject, event
-                )
+                await uow.publish(Event(event_catalogue.CHECK_FAILED, obj.urn, payload))
         return CheckRunView(finished, stored)
 
     async def _abandon(self, run_id: int, exc: BaseException, started: float) -> None:
         reason = "cancelled" if isinstance(exc, asyncio.CancelledError) else str(exc)[:500]
         with contextlib.suppress(Exception):
-            async with self.db.session() as session:
-                await ChecksRepository(session).finish_run(
+            async with self.tx() as uow:
+                await uow.quality_checks.finish_run(
                     run_id,
                     {
                         "status": "error",
@@ -180,52 +186,37 @@ class CheckRunUseCases:
                     },
                 )
 
-    async def recover_stale(self, stop: asyncio.Event) -> None:
-        """Worker: a run whose process died mid-run stays "running"; fail it once it is older
-        than any run can last (the source's statement timeout bounds each statement)."""
-        while not stop.is_set():
-            try:
-                async with self.db.session() as session:
-                    failed = await ChecksRepository(session).fail_stale_check_runs(
-                        self.stale_seconds
-                    )
-                if failed:
-                    log.warning("failed %d interrupted quality check run(s)", failed)
-            except Exception:  # keep the worker alive through database hiccups
-                log.exception("stale check run upkeep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=60.0)
+    async def drain(self) -> None:
+        """On shutdown: runs still held (their calls outlived the server's grace) end now."""
+        await self.leases.drain(0, reason="interrupted: the quality service shut down")
 
     async def _evaluate(
         self, obj: CatalogObject, rows: Sequence[Row], sample_limit: int
-    ) -> tuple[dict[int, rule_domain.CheckOutcome], str]:
-        outcomes: dict[int, rule_domain.CheckOutcome] = {}
-        runnable: list[rule_domain.Rule] = []
+    ) -> tuple[dict[int, CheckOutcome], str]:
+        outcomes: dict[int, CheckOutcome] = {}
+        runnable: list[Rule] = []
         references: dict[str, CatalogObject] = {}
         for row in rows:
             try:
-                refs = await self.rules.references(row["rule_type"], row["config"], references)
-                spec = rule_domain.validate(
+                spec, refs = await self.rules.validate(
+                    obj,
                     row["rule_type"],
                     row["column_name"],
                     row["config"],
-                    columns=obj.columns,
-                    dialect=obj.dialect,
-                    references=refs,
-                    source_name=obj.source_name,
                     severity=row["severity"],
                     blocking=row["blocking"],
+                    known=references,
                 )
             except (InvalidArgument, NotFound) as exc:
-                outcomes[row["id"]] = rule_domain.CheckOutcome(
+                outcomes[row["id"]] = CheckOutcome(
                     row["id"], "skipped", error=f"rule no longer applies: {exc}"
                 )
                 continue
             except Unavailable as exc:
-                outcomes[row["id"]] = rule_domain.CheckOutcome(row["id"], "error", error=str(exc))
+                outcomes[row["id"]] = CheckOutcome(row["id"], "error", error=str(exc))
                 continue
             references.update(refs)
-            runnable.append(rule_domain.Rule(row["id"], row["name"], spec))
+            runnable.append(Rule(row["id"], row["name"], spec))
         if not runnable:
             return outcomes, ""
         try:
@@ -246,39 +237,38 @@ class CheckRunUseCases:
 
     # ------------------------------------------------------------ reads
     async def get(self, run_id: int, role: str) -> CheckRunView:
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            run = await repo.get_run(run_id)
+        async with self.tx() as uow:
+            run = await uow.quality_checks.get_run(run_id)
             if run is None:
                 raise NotFound(f"quality check run {run_id} does not exist")
-            checks = await repo.checks_of([run_id])
+            checks = await uow.quality_checks.checks_of([run_id])
         return await self._shown(CheckRunView(run, checks), role)
 
     async def page(
-        self, object_ref: str, limit: int, cursor: str
+        self, name: ObjectName | None, limit: int, cursor: str
     ) -> tuple[list[CheckRunView], str]:
         """Runs without their checks' samples (a listing shows outcomes, not values)."""
-        ref = (await self.catalog.object(object_ref)).ref if object_ref else ""
-        limit, offset = clamp_limit(limit), decode_cursor(cursor)
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            rows = await repo.list_runs(ref, offset, limit + 1)
-            page = list(rows[:limit])
-            checks = await repo.checks_of([r["id"] for r in page])
+        urn = (await self.catalog.object(name)).urn if name else None
+        async with self.tx() as uow:
+            page, next_cursor = await paginate(
+                limit,
+                cursor,
+                lambda offset, count: uow.quality_checks.page_runs(urn, offset, count),
+            )
+            checks = await uow.quality_checks.checks_of([r["id"] for r in page])
         by_run: dict[int, list[Mapping[Any, Any]]] = {}
         for c in checks:
             by_run.setdefault(c["run_id"], []).append(_without_values(c))
-        views = [CheckRunView(r, by_run.get(r["id"], [])) for r in page]
-        return views, next_cursor(offset, limit, len(page), len(rows) > limit)
+        return [CheckRunView(r, by_run.get(r["id"], [])) for r in page], next_cursor
 
-    async def score(self, object_ref: str) -> ScoreView:
-        obj = await self.catalog.object(object_ref)
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            rules = await repo.rules(obj.ref, enabled_only=True)
-            latest = await repo.latest_checks([r["id"] for r in rules])
+    async def score(self, name: ObjectName) -> ScoreView:
+        obj = await self.catalog.object(name)
+        async with self.tx() as uow:
+            rules = await uow.quality_rules.of_object(obj.urn, enabled_only=True)
+            latest = await uow.quality_checks.latest_checks([r["id"] for r in rules])
         newest = max(latest, key=lambda c: c["id"], default=None)
         return ScoreView(
+            obj.urn,
             obj.ref,
             scoring.score(latest),
             newest["run_id"] if newest else 0,
@@ -289,7 +279,8 @@ class CheckRunUseCases:
         checks = [_copy(c) for c in view.checks]
         samples = Samples()
         for c in checks:
-            if c["rule_type"] in ADMIN_SAMPLES and role != "admin":
+            kind = rule_types.find(c["rule_type"])
+            if kind is not None and kind.own_columns and role != "admin":
                 # An admin's SQL may return any column under any name: no mask can follow it.
                 c.update(sample_failures=[], details={})
                 continue
@@ -301,10 +292,6 @@ class CheckRunUseCases:
                 if not isinstance(c[key], int | float):  # masked into text: not a number
                     c[key] = None
         return CheckRunView(view.run, checks)
-
-
-# Rules whose samples are whatever the admin's SQL selects.
-ADMIN_SAMPLES = frozenset({"custom_sql"})
 
 
 def _copy(check: Mapping[Any, Any]) -> dict[str, Any]:
@@ -322,17 +309,18 @@ def _withheld(check: Mapping[Any, Any], reason: str) -> dict[str, Any]:
 
 
 def _all_errors(
-    outcomes: dict[int, rule_domain.CheckOutcome], rules: Sequence[rule_domain.Rule], error: str
-) -> dict[int, rule_domain.CheckOutcome]:
+    outcomes: dict[int, CheckOutcome], rules: Sequence[Rule], error: str
+) -> dict[int, CheckOutcome]:
     for rule in rules:
-        outcomes[rule.id] = rule_domain.CheckOutcome(rule.id, "error", error=error)
+        outcomes[rule.id] = CheckOutcome(rule.id, "error", error=error)
     return outcomes
 
 
 def _without_values(check: Mapping[Any, Any]) -> dict[str, Any]:
     """The outcome without anything read from the column (samples, details, the expected
     text that may quote a value set)."""
-    value_measure = check["rule_type"] in VALUE_MEASURES
+    kind = rule_types.find(check["rule_type"])
+    value_measure = kind is not None and kind.value_measure
     return {
         **check,
         "sample_failures": [],
@@ -343,7 +331,7 @@ def _without_values(check: Mapping[Any, Any]) -> dict[str, Any]:
     }
 
 
-def _check_row(run_id: int, rule: Row, outcome: rule_domain.CheckOutcome) -> dict[str, Any]:
+def _check_row(run_id: int, rule: Row, outcome: CheckOutcome) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "rule_id": rule["id"],

@@ -1,13 +1,17 @@
-"""Validation of a DQ config's date column, format, grain and time zone."""
+"""DQ configs and expectations: validation of a config's date column, format, grain and time
+zone, and the specs of new configs and expectations."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dcconnectors.dialect import Dialect
 from dcconnectors.types import TEMPORAL, TEXT
 from dckit.errors import InvalidArgument
-from quality_service.domain.grain import validate_grain
+from quality_service.domain.dq_grain import validate_grain
 
 
 def date_family(
@@ -57,3 +61,39 @@ def validate(
         validate_grain(grain or "daily"),
         validate_timezone(timezone),
     )
+
+
+CONFIG_FIELDS = ("date_column", "date_format", "grain", "timezone", "enabled")
+EXPECTATION_FIELDS = ("threshold", "priority", "enabled")
+
+
+@dataclass(frozen=True)
+class DqConfigSpec:
+    """A new DQ config of an object (named apart): how its rows are dated and bucketed."""
+
+    date_column: str
+    date_format: str = ""
+    grain: str = ""  # '' = daily
+    timezone: str = ""  # '' = UTC
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """A new expectation of a config: a metric (of a column) and how its values are judged."""
+
+    config_id: int
+    metric_type: str
+    column: str = ""
+    threshold: dict[str, Any] = field(default_factory=dict)
+    priority: str = ""  # '' = medium
+    enabled: bool = True
+
+
+def config_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the audit trail records of a config."""
+    return {k: row[k] for k in ("object_ref", *CONFIG_FIELDS)}
+
+
+def expectation_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("metric_type", "column_name", *EXPECTATION_FIELDS)}

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from quality_service.domain.metrics import ZERO_WHEN_EMPTY
-from quality_service.domain.thresholds import Bounds, bounds_for, deviation
+from quality_service.domain.dq_metrics import ZERO_WHEN_EMPTY
+from quality_service.domain.dq_thresholds import Bounds, bounds_for, deviation
 
 MetricKey = tuple[str, str]  # (metric_type, column)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 from dcconnectors.dialect import Dialect
-from quality_service.domain.grain import buckets as grain_buckets
+from quality_service.domain.dq_grain import buckets as grain_buckets
+from quality_service.domain.query import Query
 
 GRAIN_UNIT = {"daily": "day", "weekly": "week", "monthly": "month"}
 
@@ -43,13 +43,6 @@ class ScanSpec:
     metrics: tuple[MetricRequest, ...] = field(default_factory=tuple)
     # The date column leads a btree index: each bucket can be read by an index range.
     date_indexed: bool = False
-
-
-@dataclass(frozen=True)
-class Query:
-    sql: str
-    params: Any  # list for positional ($1) drivers, dict for named (:name) ones
-    aliases: dict[str, tuple[str, str]]  # result column alias → (metric_type, column)
 
 
 # Aggregates that sort their group (no hashing, no parallel plan for a GROUP BY holding them).

@@ -1,4 +1,5 @@
-"""The quality score of a capsule (0-100): the latest check of every enabled rule, averaged per
+"""Check outcomes: a check's status from its verdict and the rule's severity, a run's status,
+and the quality score of a capsule (0-100): the latest check of every enabled rule, averaged per
 dimension, then across dimensions with fixed weights. A check scores the share of rows that met
 its rule (100 - failure percentage) when it counts rows, else 100 when it passed and 0 when it
 did not; errors and skipped checks say nothing about the data and are left out."""
@@ -22,6 +23,14 @@ WEIGHTS: dict[str, float] = {
 }
 STATUSES = ("passed", "failed", "warning", "error", "skipped")
 COUNTED = frozenset({"passed", "failed", "warning"})
+# Severities whose failing check is status 'failed' (the others give 'warning').
+FAILING_SEVERITIES = frozenset({"error", "critical"})
+
+
+def status_for(passed: bool, severity: str) -> str:
+    if passed:
+        return "passed"
+    return "failed" if severity in FAILING_SEVERITIES else "warning"
 
 
 @dataclass(frozen=True)

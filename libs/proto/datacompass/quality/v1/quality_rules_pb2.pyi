@@ -5,11 +5,14 @@ isort:skip_file
 
 from collections import abc as _abc
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
+from datacompass.common.v1 import refs_pb2 as _refs_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -21,6 +24,84 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _QualityCheckStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _QualityCheckStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_QualityCheckStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    QUALITY_CHECK_STATUS_UNSPECIFIED: _QualityCheckStatus.ValueType  # 0
+    QUALITY_CHECK_STATUS_PASSED: _QualityCheckStatus.ValueType  # 1
+    QUALITY_CHECK_STATUS_FAILED: _QualityCheckStatus.ValueType  # 2
+    """did not pass, severity error or critical"""
+    QUALITY_CHECK_STATUS_WARNING: _QualityCheckStatus.ValueType  # 3
+    """did not pass, severity info or warning"""
+    QUALITY_CHECK_STATUS_ERROR: _QualityCheckStatus.ValueType  # 4
+    """could not be evaluated"""
+    QUALITY_CHECK_STATUS_SKIPPED: _QualityCheckStatus.ValueType  # 5
+    """the rule no longer applies (its column is gone, ...)"""
+
+class QualityCheckStatus(_QualityCheckStatus, metaclass=_QualityCheckStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- checks"""
+
+QUALITY_CHECK_STATUS_UNSPECIFIED: QualityCheckStatus.ValueType  # 0
+QUALITY_CHECK_STATUS_PASSED: QualityCheckStatus.ValueType  # 1
+QUALITY_CHECK_STATUS_FAILED: QualityCheckStatus.ValueType  # 2
+"""did not pass, severity error or critical"""
+QUALITY_CHECK_STATUS_WARNING: QualityCheckStatus.ValueType  # 3
+"""did not pass, severity info or warning"""
+QUALITY_CHECK_STATUS_ERROR: QualityCheckStatus.ValueType  # 4
+"""could not be evaluated"""
+QUALITY_CHECK_STATUS_SKIPPED: QualityCheckStatus.ValueType  # 5
+"""the rule no longer applies (its column is gone, ...)"""
+Global___QualityCheckStatus: _TypeAlias = QualityCheckStatus  # noqa: Y015
+
+class _CheckRunStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CheckRunStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CheckRunStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CHECK_RUN_STATUS_UNSPECIFIED: _CheckRunStatus.ValueType  # 0
+    CHECK_RUN_STATUS_RUNNING: _CheckRunStatus.ValueType  # 1
+    CHECK_RUN_STATUS_PASSED: _CheckRunStatus.ValueType  # 2
+    CHECK_RUN_STATUS_WARNING: _CheckRunStatus.ValueType  # 3
+    """a non-blocking rule did not pass"""
+    CHECK_RUN_STATUS_FAILED: _CheckRunStatus.ValueType  # 4
+    """a blocking rule did not pass"""
+    CHECK_RUN_STATUS_ERROR: _CheckRunStatus.ValueType  # 5
+
+class CheckRunStatus(_CheckRunStatus, metaclass=_CheckRunStatusEnumTypeWrapper): ...
+
+CHECK_RUN_STATUS_UNSPECIFIED: CheckRunStatus.ValueType  # 0
+CHECK_RUN_STATUS_RUNNING: CheckRunStatus.ValueType  # 1
+CHECK_RUN_STATUS_PASSED: CheckRunStatus.ValueType  # 2
+CHECK_RUN_STATUS_WARNING: CheckRunStatus.ValueType  # 3
+"""a non-blocking rule did not pass"""
+CHECK_RUN_STATUS_FAILED: CheckRunStatus.ValueType  # 4
+"""a blocking rule did not pass"""
+CHECK_RUN_STATUS_ERROR: CheckRunStatus.ValueType  # 5
+Global___CheckRunStatus: _TypeAlias = CheckRunStatus  # noqa: Y015
+
+class _ProfileRunStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ProfileRunStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ProfileRunStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PROFILE_RUN_STATUS_UNSPECIFIED: _ProfileRunStatus.ValueType  # 0
+    PROFILE_RUN_STATUS_RUNNING: _ProfileRunStatus.ValueType  # 1
+    PROFILE_RUN_STATUS_SUCCEEDED: _ProfileRunStatus.ValueType  # 2
+    PROFILE_RUN_STATUS_FAILED: _ProfileRunStatus.ValueType  # 3
+
+class ProfileRunStatus(_ProfileRunStatus, metaclass=_ProfileRunStatusEnumTypeWrapper): ...
+
+PROFILE_RUN_STATUS_UNSPECIFIED: ProfileRunStatus.ValueType  # 0
+PROFILE_RUN_STATUS_RUNNING: ProfileRunStatus.ValueType  # 1
+PROFILE_RUN_STATUS_SUCCEEDED: ProfileRunStatus.ValueType  # 2
+PROFILE_RUN_STATUS_FAILED: ProfileRunStatus.ValueType  # 3
+Global___ProfileRunStatus: _TypeAlias = ProfileRunStatus  # noqa: Y015
+
 @_typing.final
 class QualityRule(_message.Message):
     """---------------------------------------------------------------- rules"""
@@ -28,8 +109,8 @@ class QualityRule(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
     OBJECT_URN_FIELD_NUMBER: _builtins.int
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     RULE_TYPE_FIELD_NUMBER: _builtins.int
@@ -44,9 +125,10 @@ class QualityRule(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    object_ref: _builtins.str
-    """source.schema.name"""
     object_urn: _builtins.str
+    """the key"""
+    object_ref: _builtins.str
+    """source.schema.name, for display"""
     column: _builtins.str
     """empty for a capsule-level rule"""
     name: _builtins.str
@@ -72,8 +154,8 @@ class QualityRule(_message.Message):
         self,
         *,
         id: _builtins.int = ...,
-        object_ref: _builtins.str = ...,
         object_urn: _builtins.str = ...,
+        object_ref: _builtins.str = ...,
         column: _builtins.str = ...,
         name: _builtins.str = ...,
         rule_type: _builtins.str = ...,
@@ -100,7 +182,7 @@ Global___QualityRule: _TypeAlias = QualityRule  # noqa: Y015
 class CreateQualityRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     NAME_FIELD_NUMBER: _builtins.int
     RULE_TYPE_FIELD_NUMBER: _builtins.int
@@ -109,8 +191,6 @@ class CreateQualityRuleRequest(_message.Message):
     BLOCKING_FIELD_NUMBER: _builtins.int
     ENABLED_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
-    """ref or URN"""
     column: _builtins.str
     name: _builtins.str
     """empty: derived from the type and column"""
@@ -118,14 +198,18 @@ class CreateQualityRuleRequest(_message.Message):
     severity: _builtins.str
     """empty: warning"""
     blocking: _builtins.bool
+    """unset: false"""
     enabled: _builtins.bool
+    """unset: true"""
     description: _builtins.str
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def config(self) -> _struct_pb2.Struct: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
         name: _builtins.str = ...,
         rule_type: _builtins.str = ...,
@@ -135,9 +219,9 @@ class CreateQualityRuleRequest(_message.Message):
         enabled: _builtins.bool | None = ...,
         description: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "config", b"config", "enabled", b"enabled"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "config", b"config", "enabled", b"enabled", "object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "column", b"column", "config", b"config", "description", b"description", "enabled", b"enabled", "name", b"name", "object_ref", b"object_ref", "rule_type", b"rule_type", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "column", b"column", "config", b"config", "description", b"description", "enabled", b"enabled", "name", b"name", "object", b"object", "rule_type", b"rule_type", "severity", b"severity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__blocking: _TypeAlias = _typing.Literal["blocking"]  # noqa: Y015
     _WhichOneofArgType__blocking: _TypeAlias = _typing.Literal["_blocking", b"_blocking"]  # noqa: Y015
@@ -154,19 +238,20 @@ Global___CreateQualityRuleRequest: _TypeAlias = CreateQualityRuleRequest  # noqa
 class ListQualityRulesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     column: _builtins.str
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -216,57 +301,29 @@ class UpdateQualityRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    CONFIG_FIELD_NUMBER: _builtins.int
-    SEVERITY_FIELD_NUMBER: _builtins.int
-    BLOCKING_FIELD_NUMBER: _builtins.int
-    ENABLED_FIELD_NUMBER: _builtins.int
-    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    name: _builtins.str
-    severity: _builtins.str
-    blocking: _builtins.bool
-    enabled: _builtins.bool
-    description: _builtins.str
     @_builtins.property
-    def config(self) -> _struct_pb2.Struct:
-        """replaces the config when set"""
+    def rule(self) -> Global___QualityRule:
+        """the new values of the fields in update_mask"""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """name, config (replaced whole), severity, blocking, enabled, description"""
 
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        name: _builtins.str | None = ...,
-        config: _struct_pb2.Struct | None = ...,
-        severity: _builtins.str | None = ...,
-        blocking: _builtins.bool | None = ...,
-        enabled: _builtins.bool | None = ...,
-        description: _builtins.str | None = ...,
+        rule: Global___QualityRule | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_description", b"_description", "_enabled", b"_enabled", "_name", b"_name", "_severity", b"_severity", "blocking", b"blocking", "config", b"config", "description", b"description", "enabled", b"enabled", "name", b"name", "severity", b"severity"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_description", b"_description", "_enabled", b"_enabled", "_name", b"_name", "_severity", b"_severity", "blocking", b"blocking", "config", b"config", "description", b"description", "enabled", b"enabled", "id", b"id", "name", b"name", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "rule", b"rule", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__blocking: _TypeAlias = _typing.Literal["blocking"]  # noqa: Y015
-    _WhichOneofArgType__blocking: _TypeAlias = _typing.Literal["_blocking", b"_blocking"]  # noqa: Y015
-    _WhichOneofReturnType__description: _TypeAlias = _typing.Literal["description"]  # noqa: Y015
-    _WhichOneofArgType__description: _TypeAlias = _typing.Literal["_description", b"_description"]  # noqa: Y015
-    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
-    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
-    _WhichOneofReturnType__name: _TypeAlias = _typing.Literal["name"]  # noqa: Y015
-    _WhichOneofArgType__name: _TypeAlias = _typing.Literal["_name", b"_name"]  # noqa: Y015
-    _WhichOneofReturnType__severity: _TypeAlias = _typing.Literal["severity"]  # noqa: Y015
-    _WhichOneofArgType__severity: _TypeAlias = _typing.Literal["_severity", b"_severity"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__blocking) -> _WhichOneofReturnType__blocking | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__description) -> _WhichOneofReturnType__description | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__name) -> _WhichOneofReturnType__name | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__severity) -> _WhichOneofReturnType__severity | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateQualityRuleRequest: _TypeAlias = UpdateQualityRuleRequest  # noqa: Y015
 
@@ -306,8 +363,6 @@ Global___DeleteQualityRuleResponse: _TypeAlias = DeleteQualityRuleResponse  # no
 
 @_typing.final
 class QualityCheck(_message.Message):
-    """---------------------------------------------------------------- checks"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
@@ -340,8 +395,7 @@ class QualityCheck(_message.Message):
     column: _builtins.str
     severity: _builtins.str
     blocking: _builtins.bool
-    status: _builtins.str
-    """passed | failed | warning | error | skipped"""
+    status: Global___QualityCheckStatus.ValueType
     measured_value: _builtins.float
     expected_value: _builtins.str
     threshold_value: _builtins.float
@@ -370,7 +424,7 @@ class QualityCheck(_message.Message):
         column: _builtins.str = ...,
         severity: _builtins.str = ...,
         blocking: _builtins.bool = ...,
-        status: _builtins.str = ...,
+        status: Global___QualityCheckStatus.ValueType = ...,
         measured_value: _builtins.float | None = ...,
         expected_value: _builtins.str = ...,
         threshold_value: _builtins.float | None = ...,
@@ -415,8 +469,8 @@ class CheckRun(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
     OBJECT_URN_FIELD_NUMBER: _builtins.int
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     PASSED_FIELD_NUMBER: _builtins.int
     FAILED_FIELD_NUMBER: _builtins.int
@@ -432,10 +486,10 @@ class CheckRun(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _builtins.int
     DURATION_MS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    object_ref: _builtins.str
     object_urn: _builtins.str
-    status: _builtins.str
-    """running | passed | warning | failed | error"""
+    object_ref: _builtins.str
+    """for display"""
+    status: Global___CheckRunStatus.ValueType
     passed: _builtins.int
     failed: _builtins.int
     warnings: _builtins.int
@@ -457,9 +511,9 @@ class CheckRun(_message.Message):
         self,
         *,
         id: _builtins.int = ...,
-        object_ref: _builtins.str = ...,
         object_urn: _builtins.str = ...,
-        status: _builtins.str = ...,
+        object_ref: _builtins.str = ...,
+        status: Global___CheckRunStatus.ValueType = ...,
         passed: _builtins.int = ...,
         failed: _builtins.int = ...,
         warnings: _builtins.int = ...,
@@ -488,13 +542,14 @@ Global___CheckRun: _TypeAlias = CheckRun  # noqa: Y015
 class RunChecksRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     RULE_IDS_FIELD_NUMBER: _builtins.int
     EXECUTION_CONTEXT_FIELD_NUMBER: _builtins.int
     SAMPLE_LIMIT_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     sample_limit: _builtins.int
     """failing rows kept per check; 0 = server default"""
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def rule_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """empty: every enabled rule of the object"""
@@ -506,14 +561,14 @@ class RunChecksRequest(_message.Message):
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         rule_ids: _abc.Iterable[_builtins.int] | None = ...,
         execution_context: _struct_pb2.Struct | None = ...,
         sample_limit: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["execution_context", b"execution_context"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["execution_context", b"execution_context", "object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_context", b"execution_context", "object_ref", b"object_ref", "rule_ids", b"rule_ids", "sample_limit", b"sample_limit"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["execution_context", b"execution_context", "object", b"object", "rule_ids", b"rule_ids", "sample_limit", b"sample_limit"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -543,19 +598,22 @@ class ListCheckRunsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
+    OBJECT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef:
+        """unset: every object's"""
+
     def __init__(
         self,
         *,
         page: _paging_pb2.PageRequest | None = ...,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object_ref", b"object_ref", "page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -589,16 +647,17 @@ Global___ListCheckRunsResponse: _TypeAlias = ListCheckRunsResponse  # noqa: Y015
 class GetQualityScoreRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
+    OBJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -628,13 +687,16 @@ class QualityScore(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     OBJECT_REF_FIELD_NUMBER: _builtins.int
     SCORE_FIELD_NUMBER: _builtins.int
     DIMENSIONS_FIELD_NUMBER: _builtins.int
     CHECKS_COUNTED_FIELD_NUMBER: _builtins.int
     RUN_ID_FIELD_NUMBER: _builtins.int
     AS_OF_FIELD_NUMBER: _builtins.int
+    object_urn: _builtins.str
     object_ref: _builtins.str
+    """for display"""
     score: _builtins.float
     """0-100; unset when no check has run"""
     checks_counted: _builtins.int
@@ -649,6 +711,7 @@ class QualityScore(_message.Message):
     def __init__(
         self,
         *,
+        object_urn: _builtins.str = ...,
         object_ref: _builtins.str = ...,
         score: _builtins.float | None = ...,
         dimensions: _abc.Mapping[_builtins.str, _builtins.float] | None = ...,
@@ -658,7 +721,7 @@ class QualityScore(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "as_of", b"as_of", "score", b"score"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "as_of", b"as_of", "checks_counted", b"checks_counted", "dimensions", b"dimensions", "object_ref", b"object_ref", "run_id", b"run_id", "score", b"score"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_score", b"_score", "as_of", b"as_of", "checks_counted", b"checks_counted", "dimensions", b"dimensions", "object_ref", b"object_ref", "object_urn", b"object_urn", "run_id", b"run_id", "score", b"score"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__score: _TypeAlias = _typing.Literal["score"]  # noqa: Y015
     _WhichOneofArgType__score: _TypeAlias = _typing.Literal["_score", b"_score"]  # noqa: Y015
@@ -698,6 +761,7 @@ class ColumnProfile(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     PROFILE_RUN_ID_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     OBJECT_REF_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     DATA_TYPE_FIELD_NUMBER: _builtins.int
@@ -710,7 +774,9 @@ class ColumnProfile(_message.Message):
     MASKED_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     profile_run_id: _builtins.int
+    object_urn: _builtins.str
     object_ref: _builtins.str
+    """for display"""
     column: _builtins.str
     data_type: _builtins.str
     sampled: _builtins.bool
@@ -734,6 +800,7 @@ class ColumnProfile(_message.Message):
         *,
         id: _builtins.int = ...,
         profile_run_id: _builtins.int = ...,
+        object_urn: _builtins.str = ...,
         object_ref: _builtins.str = ...,
         column: _builtins.str = ...,
         data_type: _builtins.str = ...,
@@ -747,7 +814,7 @@ class ColumnProfile(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["profiled_at", b"profiled_at", "stats", b"stats"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "data_type", b"data_type", "id", b"id", "masked", b"masked", "object_ref", b"object_ref", "profile_run_id", b"profile_run_id", "profiled_at", b"profiled_at", "profiled_by", b"profiled_by", "sample_percentage", b"sample_percentage", "sample_size", b"sample_size", "sampled", b"sampled", "stats", b"stats"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "data_type", b"data_type", "id", b"id", "masked", b"masked", "object_ref", b"object_ref", "object_urn", b"object_urn", "profile_run_id", b"profile_run_id", "profiled_at", b"profiled_at", "profiled_by", b"profiled_by", "sample_percentage", b"sample_percentage", "sample_size", b"sample_size", "sampled", b"sampled", "stats", b"stats"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -758,8 +825,8 @@ class ProfileRun(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
     OBJECT_URN_FIELD_NUMBER: _builtins.int
+    OBJECT_REF_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     STEPS_TOTAL_FIELD_NUMBER: _builtins.int
     STEPS_DONE_FIELD_NUMBER: _builtins.int
@@ -774,10 +841,10 @@ class ProfileRun(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _builtins.int
     DURATION_MS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    object_ref: _builtins.str
     object_urn: _builtins.str
-    status: _builtins.str
-    """running | succeeded | failed"""
+    object_ref: _builtins.str
+    """for display"""
+    status: Global___ProfileRunStatus.ValueType
     steps_total: _builtins.int
     steps_done: _builtins.int
     row_count: _builtins.int
@@ -797,9 +864,9 @@ class ProfileRun(_message.Message):
         self,
         *,
         id: _builtins.int = ...,
-        object_ref: _builtins.str = ...,
         object_urn: _builtins.str = ...,
-        status: _builtins.str = ...,
+        object_ref: _builtins.str = ...,
+        status: Global___ProfileRunStatus.ValueType = ...,
         steps_total: _builtins.int = ...,
         steps_done: _builtins.int = ...,
         row_count: _builtins.int = ...,
@@ -825,15 +892,16 @@ Global___ProfileRun: _TypeAlias = ProfileRun  # noqa: Y015
 class StartProfileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     COLUMNS_FIELD_NUMBER: _builtins.int
     SAMPLE_ROWS_FIELD_NUMBER: _builtins.int
     WAIT_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     sample_rows: _builtins.int
     """0: full scan"""
     wait: _builtins.bool
     """return only when the profile has finished"""
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def columns(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """empty: every column"""
@@ -841,14 +909,14 @@ class StartProfileRequest(_message.Message):
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         columns: _abc.Iterable[_builtins.str] | None = ...,
         sample_rows: _builtins.int = ...,
         wait: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "object_ref", b"object_ref", "sample_rows", b"sample_rows", "wait", b"wait"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "object", b"object", "sample_rows", b"sample_rows", "wait", b"wait"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -877,19 +945,20 @@ Global___GetProfileRunRequest: _TypeAlias = GetProfileRunRequest  # noqa: Y015
 class GetColumnProfileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     column: _builtins.str
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -899,23 +968,24 @@ Global___GetColumnProfileRequest: _TypeAlias = GetColumnProfileRequest  # noqa: 
 class ListColumnProfilesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     column: _builtins.str
     limit: _builtins.int
     """newest first; 0 = 20"""
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         column: _builtins.str = ...,
         limit: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "limit", b"limit", "object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["column", b"column", "limit", b"limit", "object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -945,16 +1015,17 @@ Global___ListColumnProfilesResponse: _TypeAlias = ListColumnProfilesResponse  # 
 class GetObjectProfileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
+    OBJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1006,16 +1077,17 @@ Global___RuleSuggestion: _TypeAlias = RuleSuggestion  # noqa: Y015
 class SuggestRulesRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
+    OBJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1048,9 +1120,10 @@ Global___SuggestRulesResponse: _TypeAlias = SuggestRulesResponse  # noqa: Y015
 class AcceptSuggestionsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     KEYS_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """empty: every suggestion not yet a rule"""
@@ -1058,12 +1131,12 @@ class AcceptSuggestionsRequest(_message.Message):
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         keys: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["keys", b"keys", "object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

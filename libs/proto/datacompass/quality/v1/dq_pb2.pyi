@@ -5,11 +5,14 @@ isort:skip_file
 
 from collections import abc as _abc
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
+from datacompass.common.v1 import refs_pb2 as _refs_pb2
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -21,6 +24,99 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _DqRunStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DqRunStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DqRunStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DQ_RUN_STATUS_UNSPECIFIED: _DqRunStatus.ValueType  # 0
+    DQ_RUN_STATUS_PENDING: _DqRunStatus.ValueType  # 1
+    DQ_RUN_STATUS_RUNNING: _DqRunStatus.ValueType  # 2
+    DQ_RUN_STATUS_SUCCEEDED: _DqRunStatus.ValueType  # 3
+    DQ_RUN_STATUS_PARTIAL: _DqRunStatus.ValueType  # 4
+    """some buckets or metrics failed, the rest is stored"""
+    DQ_RUN_STATUS_FAILED: _DqRunStatus.ValueType  # 5
+    DQ_RUN_STATUS_CANCELLED: _DqRunStatus.ValueType  # 6
+
+class DqRunStatus(_DqRunStatus, metaclass=_DqRunStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- runs"""
+
+DQ_RUN_STATUS_UNSPECIFIED: DqRunStatus.ValueType  # 0
+DQ_RUN_STATUS_PENDING: DqRunStatus.ValueType  # 1
+DQ_RUN_STATUS_RUNNING: DqRunStatus.ValueType  # 2
+DQ_RUN_STATUS_SUCCEEDED: DqRunStatus.ValueType  # 3
+DQ_RUN_STATUS_PARTIAL: DqRunStatus.ValueType  # 4
+"""some buckets or metrics failed, the rest is stored"""
+DQ_RUN_STATUS_FAILED: DqRunStatus.ValueType  # 5
+DQ_RUN_STATUS_CANCELLED: DqRunStatus.ValueType  # 6
+Global___DqRunStatus: _TypeAlias = DqRunStatus  # noqa: Y015
+
+class _BucketStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BucketStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BucketStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BUCKET_STATUS_UNSPECIFIED: _BucketStatus.ValueType  # 0
+    BUCKET_STATUS_SUCCEEDED: _BucketStatus.ValueType  # 1
+    BUCKET_STATUS_FAILED: _BucketStatus.ValueType  # 2
+
+class BucketStatus(_BucketStatus, metaclass=_BucketStatusEnumTypeWrapper): ...
+
+BUCKET_STATUS_UNSPECIFIED: BucketStatus.ValueType  # 0
+BUCKET_STATUS_SUCCEEDED: BucketStatus.ValueType  # 1
+BUCKET_STATUS_FAILED: BucketStatus.ValueType  # 2
+Global___BucketStatus: _TypeAlias = BucketStatus  # noqa: Y015
+
+class _DqResultStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DqResultStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DqResultStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DQ_RESULT_STATUS_UNSPECIFIED: _DqResultStatus.ValueType  # 0
+    DQ_RESULT_STATUS_OK: _DqResultStatus.ValueType  # 1
+    DQ_RESULT_STATUS_BREACH: _DqResultStatus.ValueType  # 2
+    DQ_RESULT_STATUS_ERROR: _DqResultStatus.ValueType  # 3
+    DQ_RESULT_STATUS_NO_DATA: _DqResultStatus.ValueType  # 4
+    DQ_RESULT_STATUS_LEARNING: _DqResultStatus.ValueType  # 5
+    """an anomaly threshold still gathering its history"""
+
+class DqResultStatus(_DqResultStatus, metaclass=_DqResultStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- results and trends"""
+
+DQ_RESULT_STATUS_UNSPECIFIED: DqResultStatus.ValueType  # 0
+DQ_RESULT_STATUS_OK: DqResultStatus.ValueType  # 1
+DQ_RESULT_STATUS_BREACH: DqResultStatus.ValueType  # 2
+DQ_RESULT_STATUS_ERROR: DqResultStatus.ValueType  # 3
+DQ_RESULT_STATUS_NO_DATA: DqResultStatus.ValueType  # 4
+DQ_RESULT_STATUS_LEARNING: DqResultStatus.ValueType  # 5
+"""an anomaly threshold still gathering its history"""
+Global___DqResultStatus: _TypeAlias = DqResultStatus  # noqa: Y015
+
+class _BreachStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _BreachStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BreachStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    BREACH_STATUS_UNSPECIFIED: _BreachStatus.ValueType  # 0
+    BREACH_STATUS_OPEN: _BreachStatus.ValueType  # 1
+    BREACH_STATUS_ACKNOWLEDGED: _BreachStatus.ValueType  # 2
+    BREACH_STATUS_RESOLVED: _BreachStatus.ValueType  # 3
+    BREACH_STATUS_DISMISSED: _BreachStatus.ValueType  # 4
+
+class BreachStatus(_BreachStatus, metaclass=_BreachStatusEnumTypeWrapper):
+    """---------------------------------------------------------------- breaches"""
+
+BREACH_STATUS_UNSPECIFIED: BreachStatus.ValueType  # 0
+BREACH_STATUS_OPEN: BreachStatus.ValueType  # 1
+BREACH_STATUS_ACKNOWLEDGED: BreachStatus.ValueType  # 2
+BREACH_STATUS_RESOLVED: BreachStatus.ValueType  # 3
+BREACH_STATUS_DISMISSED: BreachStatus.ValueType  # 4
+Global___BreachStatus: _TypeAlias = BreachStatus  # noqa: Y015
+
 @_typing.final
 class DqConfig(_message.Message):
     """---------------------------------------------------------------- configs"""
@@ -28,6 +124,7 @@ class DqConfig(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     OBJECT_REF_FIELD_NUMBER: _builtins.int
     DATE_COLUMN_FIELD_NUMBER: _builtins.int
     DATE_FORMAT_FIELD_NUMBER: _builtins.int
@@ -38,8 +135,10 @@ class DqConfig(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
+    object_urn: _builtins.str
+    """the key"""
     object_ref: _builtins.str
-    """source.schema.name"""
+    """source.schema.name, for display"""
     date_column: _builtins.str
     date_format: _builtins.str
     """empty for date/timestamp columns; e.g. "YYYY-MM-DD" for text"""
@@ -58,6 +157,7 @@ class DqConfig(_message.Message):
         self,
         *,
         id: _builtins.int = ...,
+        object_urn: _builtins.str = ...,
         object_ref: _builtins.str = ...,
         date_column: _builtins.str = ...,
         date_format: _builtins.str = ...,
@@ -70,7 +170,7 @@ class DqConfig(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "date_column", b"date_column", "date_format", b"date_format", "enabled", b"enabled", "expectations", b"expectations", "grain", b"grain", "id", b"id", "object_ref", b"object_ref", "timezone", b"timezone", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "date_column", b"date_column", "date_format", b"date_format", "enabled", b"enabled", "expectations", b"expectations", "grain", b"grain", "id", b"id", "object_ref", b"object_ref", "object_urn", b"object_urn", "timezone", b"timezone", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -80,31 +180,33 @@ Global___DqConfig: _TypeAlias = DqConfig  # noqa: Y015
 class CreateConfigRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     DATE_COLUMN_FIELD_NUMBER: _builtins.int
     DATE_FORMAT_FIELD_NUMBER: _builtins.int
     GRAIN_FIELD_NUMBER: _builtins.int
     TIMEZONE_FIELD_NUMBER: _builtins.int
     ENABLED_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     date_column: _builtins.str
     date_format: _builtins.str
     grain: _builtins.str
     timezone: _builtins.str
     enabled: _builtins.bool
+    """unset: true"""
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         date_column: _builtins.str = ...,
         date_format: _builtins.str = ...,
         grain: _builtins.str = ...,
         timezone: _builtins.str = ...,
         enabled: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "enabled", b"enabled"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "enabled", b"enabled", "object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "date_column", b"date_column", "date_format", b"date_format", "enabled", b"enabled", "grain", b"grain", "object_ref", b"object_ref", "timezone", b"timezone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "date_column", b"date_column", "date_format", b"date_format", "enabled", b"enabled", "grain", b"grain", "object", b"object", "timezone", b"timezone"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
     _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
@@ -117,19 +219,22 @@ class ListConfigsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     PAGE_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
+    OBJECT_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef:
+        """unset: every object's"""
+
     def __init__(
         self,
         *,
         page: _paging_pb2.PageRequest | None = ...,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["object_ref", b"object_ref", "page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -164,19 +269,21 @@ class GetConfigRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    object_ref: _builtins.str
-    """alternative to id"""
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef:
+        """alternative to id"""
+
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "object_ref", b"object_ref"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "object", b"object"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -187,51 +294,29 @@ class UpdateConfigRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    DATE_COLUMN_FIELD_NUMBER: _builtins.int
-    DATE_FORMAT_FIELD_NUMBER: _builtins.int
-    GRAIN_FIELD_NUMBER: _builtins.int
-    TIMEZONE_FIELD_NUMBER: _builtins.int
-    ENABLED_FIELD_NUMBER: _builtins.int
+    CONFIG_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    date_column: _builtins.str
-    date_format: _builtins.str
-    grain: _builtins.str
-    timezone: _builtins.str
-    enabled: _builtins.bool
+    @_builtins.property
+    def config(self) -> Global___DqConfig:
+        """the new values of the fields in update_mask"""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """date_column, date_format, grain, timezone, enabled"""
+
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        date_column: _builtins.str | None = ...,
-        date_format: _builtins.str | None = ...,
-        grain: _builtins.str | None = ...,
-        timezone: _builtins.str | None = ...,
-        enabled: _builtins.bool | None = ...,
+        config: Global___DqConfig | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_date_column", b"_date_column", "_date_format", b"_date_format", "_enabled", b"_enabled", "_grain", b"_grain", "_timezone", b"_timezone", "date_column", b"date_column", "date_format", b"date_format", "enabled", b"enabled", "grain", b"grain", "timezone", b"timezone"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_date_column", b"_date_column", "_date_format", b"_date_format", "_enabled", b"_enabled", "_grain", b"_grain", "_timezone", b"_timezone", "date_column", b"date_column", "date_format", b"date_format", "enabled", b"enabled", "grain", b"grain", "id", b"id", "timezone", b"timezone"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config", b"config", "id", b"id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__date_column: _TypeAlias = _typing.Literal["date_column"]  # noqa: Y015
-    _WhichOneofArgType__date_column: _TypeAlias = _typing.Literal["_date_column", b"_date_column"]  # noqa: Y015
-    _WhichOneofReturnType__date_format: _TypeAlias = _typing.Literal["date_format"]  # noqa: Y015
-    _WhichOneofArgType__date_format: _TypeAlias = _typing.Literal["_date_format", b"_date_format"]  # noqa: Y015
-    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
-    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
-    _WhichOneofReturnType__grain: _TypeAlias = _typing.Literal["grain"]  # noqa: Y015
-    _WhichOneofArgType__grain: _TypeAlias = _typing.Literal["_grain", b"_grain"]  # noqa: Y015
-    _WhichOneofReturnType__timezone: _TypeAlias = _typing.Literal["timezone"]  # noqa: Y015
-    _WhichOneofArgType__timezone: _TypeAlias = _typing.Literal["_timezone", b"_timezone"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__date_column) -> _WhichOneofReturnType__date_column | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__date_format) -> _WhichOneofReturnType__date_format | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__grain) -> _WhichOneofReturnType__grain | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__timezone) -> _WhichOneofReturnType__timezone | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateConfigRequest: _TypeAlias = UpdateConfigRequest  # noqa: Y015
 
@@ -337,6 +422,7 @@ class CreateExpectationRequest(_message.Message):
     column: _builtins.str
     priority: _builtins.str
     enabled: _builtins.bool
+    """unset: true"""
     @_builtins.property
     def threshold(self) -> _struct_pb2.Struct: ...
     def __init__(
@@ -422,38 +508,29 @@ class UpdateExpectationRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
-    THRESHOLD_FIELD_NUMBER: _builtins.int
-    PRIORITY_FIELD_NUMBER: _builtins.int
-    ENABLED_FIELD_NUMBER: _builtins.int
+    EXPECTATION_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    priority: _builtins.str
-    enabled: _builtins.bool
     @_builtins.property
-    def threshold(self) -> _struct_pb2.Struct: ...
+    def expectation(self) -> Global___Expectation:
+        """the new values of the fields in update_mask"""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """threshold, priority, enabled"""
+
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        threshold: _struct_pb2.Struct | None = ...,
-        priority: _builtins.str | None = ...,
-        enabled: _builtins.bool | None = ...,
+        expectation: Global___Expectation | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_priority", b"_priority", "_threshold", b"_threshold", "enabled", b"enabled", "priority", b"priority", "threshold", b"threshold"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expectation", b"expectation", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_enabled", b"_enabled", "_priority", b"_priority", "_threshold", b"_threshold", "enabled", b"enabled", "id", b"id", "priority", b"priority", "threshold", b"threshold"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expectation", b"expectation", "id", b"id", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType__enabled: _TypeAlias = _typing.Literal["enabled"]  # noqa: Y015
-    _WhichOneofArgType__enabled: _TypeAlias = _typing.Literal["_enabled", b"_enabled"]  # noqa: Y015
-    _WhichOneofReturnType__priority: _TypeAlias = _typing.Literal["priority"]  # noqa: Y015
-    _WhichOneofArgType__priority: _TypeAlias = _typing.Literal["_priority", b"_priority"]  # noqa: Y015
-    _WhichOneofReturnType__threshold: _TypeAlias = _typing.Literal["threshold"]  # noqa: Y015
-    _WhichOneofArgType__threshold: _TypeAlias = _typing.Literal["_threshold", b"_threshold"]  # noqa: Y015
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__enabled) -> _WhichOneofReturnType__enabled | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__priority) -> _WhichOneofReturnType__priority | None: ...
-    @_typing.overload
-    def WhichOneof(self, oneof_group: _WhichOneofArgType__threshold) -> _WhichOneofReturnType__threshold | None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___UpdateExpectationRequest: _TypeAlias = UpdateExpectationRequest  # noqa: Y015
 
@@ -493,8 +570,6 @@ Global___DeleteExpectationResponse: _TypeAlias = DeleteExpectationResponse  # no
 
 @_typing.final
 class BucketOutcome(_message.Message):
-    """---------------------------------------------------------------- runs"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     BUCKET_FIELD_NUMBER: _builtins.int
@@ -504,8 +579,7 @@ class BucketOutcome(_message.Message):
     BREACHES_FIELD_NUMBER: _builtins.int
     bucket: _builtins.str
     """ISO date of the bucket start"""
-    status: _builtins.str
-    """"succeeded" | "failed" """
+    status: Global___BucketStatus.ValueType
     error: _builtins.str
     metrics: _builtins.int
     """results stored for this bucket"""
@@ -515,7 +589,7 @@ class BucketOutcome(_message.Message):
         self,
         *,
         bucket: _builtins.str = ...,
-        status: _builtins.str = ...,
+        status: Global___BucketStatus.ValueType = ...,
         error: _builtins.str = ...,
         metrics: _builtins.int = ...,
         breaches: _builtins.int = ...,
@@ -534,6 +608,7 @@ class DqRun(_message.Message):
 
     ID_FIELD_NUMBER: _builtins.int
     CONFIG_ID_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     OBJECT_REF_FIELD_NUMBER: _builtins.int
     START_DATE_FIELD_NUMBER: _builtins.int
     END_DATE_FIELD_NUMBER: _builtins.int
@@ -551,13 +626,14 @@ class DqRun(_message.Message):
     FINISHED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     config_id: _builtins.int
+    object_urn: _builtins.str
     object_ref: _builtins.str
+    """for display"""
     start_date: _builtins.str
     """ISO date, first bucket (inclusive)"""
     end_date: _builtins.str
     """ISO date, last bucket (inclusive)"""
-    status: _builtins.str
-    """"pending" | "running" | "succeeded" | "partial" | "failed" | "cancelled" """
+    status: Global___DqRunStatus.ValueType
     buckets_total: _builtins.int
     buckets_done: _builtins.int
     results_stored: _builtins.int
@@ -578,10 +654,11 @@ class DqRun(_message.Message):
         *,
         id: _builtins.int = ...,
         config_id: _builtins.int = ...,
+        object_urn: _builtins.str = ...,
         object_ref: _builtins.str = ...,
         start_date: _builtins.str = ...,
         end_date: _builtins.str = ...,
-        status: _builtins.str = ...,
+        status: Global___DqRunStatus.ValueType = ...,
         buckets_total: _builtins.int = ...,
         buckets_done: _builtins.int = ...,
         results_stored: _builtins.int = ...,
@@ -596,7 +673,7 @@ class DqRun(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "finished_at", b"finished_at", "started_at", b"started_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaches_opened", b"breaches_opened", "buckets", b"buckets", "buckets_done", b"buckets_done", "buckets_total", b"buckets_total", "config_id", b"config_id", "created_at", b"created_at", "end_date", b"end_date", "error", b"error", "finished_at", b"finished_at", "id", b"id", "metric_errors", b"metric_errors", "object_ref", b"object_ref", "results_stored", b"results_stored", "start_date", b"start_date", "started_at", b"started_at", "status", b"status", "triggered_by", b"triggered_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaches_opened", b"breaches_opened", "buckets", b"buckets", "buckets_done", b"buckets_done", "buckets_total", b"buckets_total", "config_id", b"config_id", "created_at", b"created_at", "end_date", b"end_date", "error", b"error", "finished_at", b"finished_at", "id", b"id", "metric_errors", b"metric_errors", "object_ref", b"object_ref", "object_urn", b"object_urn", "results_stored", b"results_stored", "start_date", b"start_date", "started_at", b"started_at", "status", b"status", "triggered_by", b"triggered_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -607,7 +684,7 @@ class StartRunRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CONFIG_ID_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     START_DATE_FIELD_NUMBER: _builtins.int
     END_DATE_FIELD_NUMBER: _builtins.int
     PARALLELISM_FIELD_NUMBER: _builtins.int
@@ -615,8 +692,6 @@ class StartRunRequest(_message.Message):
     WAIT_FIELD_NUMBER: _builtins.int
     DAYS_FIELD_NUMBER: _builtins.int
     config_id: _builtins.int
-    object_ref: _builtins.str
-    """alternative to config_id"""
     start_date: _builtins.str
     """ISO date; empty = the last complete bucket"""
     end_date: _builtins.str
@@ -629,11 +704,15 @@ class StartRunRequest(_message.Message):
     """return only when the run has finished"""
     days: _builtins.int
     """instead of dates: the last N days before today (whole buckets)"""
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef:
+        """alternative to config_id"""
+
     def __init__(
         self,
         *,
         config_id: _builtins.int = ...,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         start_date: _builtins.str = ...,
         end_date: _builtins.str = ...,
         parallelism: _builtins.int = ...,
@@ -641,9 +720,9 @@ class StartRunRequest(_message.Message):
         wait: _builtins.bool = ...,
         days: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "days", b"days", "end_date", b"end_date", "max_queries_per_second", b"max_queries_per_second", "object_ref", b"object_ref", "parallelism", b"parallelism", "start_date", b"start_date", "wait", b"wait"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "days", b"days", "end_date", b"end_date", "max_queries_per_second", b"max_queries_per_second", "object", b"object", "parallelism", b"parallelism", "start_date", b"start_date", "wait", b"wait"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -674,21 +753,22 @@ class ListRunsRequest(_message.Message):
 
     PAGE_FIELD_NUMBER: _builtins.int
     CONFIG_ID_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     config_id: _builtins.int
-    object_ref: _builtins.str
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
         page: _paging_pb2.PageRequest | None = ...,
         config_id: _builtins.int = ...,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "object_ref", b"object_ref", "page", b"page"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "object", b"object", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -739,8 +819,6 @@ Global___CancelRunRequest: _TypeAlias = CancelRunRequest  # noqa: Y015
 
 @_typing.final
 class DqResult(_message.Message):
-    """---------------------------------------------------------------- results and trends"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
@@ -759,8 +837,7 @@ class DqResult(_message.Message):
     expectation_id: _builtins.int
     bucket: _builtins.str
     """ISO date of the bucket start"""
-    status: _builtins.str
-    """"ok" | "breach" | "error" | "no_data" | "learning" """
+    status: Global___DqResultStatus.ValueType
     value: _builtins.float
     threshold_low: _builtins.float
     threshold_high: _builtins.float
@@ -776,7 +853,7 @@ class DqResult(_message.Message):
         id: _builtins.int = ...,
         expectation_id: _builtins.int = ...,
         bucket: _builtins.str = ...,
-        status: _builtins.str = ...,
+        status: Global___DqResultStatus.ValueType = ...,
         value: _builtins.float | None = ...,
         threshold_low: _builtins.float | None = ...,
         threshold_high: _builtins.float | None = ...,
@@ -931,13 +1008,12 @@ Global___ConfigSummary: _TypeAlias = ConfigSummary  # noqa: Y015
 
 @_typing.final
 class Breach(_message.Message):
-    """---------------------------------------------------------------- breaches"""
-
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
     EXPECTATION_ID_FIELD_NUMBER: _builtins.int
     CONFIG_ID_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     OBJECT_REF_FIELD_NUMBER: _builtins.int
     METRIC_TYPE_FIELD_NUMBER: _builtins.int
     COLUMN_FIELD_NUMBER: _builtins.int
@@ -957,7 +1033,9 @@ class Breach(_message.Message):
     id: _builtins.int
     expectation_id: _builtins.int
     config_id: _builtins.int
+    object_urn: _builtins.str
     object_ref: _builtins.str
+    """for display"""
     metric_type: _builtins.str
     column: _builtins.str
     priority: _builtins.str
@@ -969,8 +1047,7 @@ class Breach(_message.Message):
     """"above" | "below" """
     deviation: _builtins.float
     """how far outside the bound, relative to the bound"""
-    status: _builtins.str
-    """"open" | "acknowledged" | "resolved" | "dismissed" """
+    status: Global___BreachStatus.ValueType
     status_changed_by: _builtins.str
     status_reason: _builtins.str
     run_id: _builtins.int
@@ -984,6 +1061,7 @@ class Breach(_message.Message):
         id: _builtins.int = ...,
         expectation_id: _builtins.int = ...,
         config_id: _builtins.int = ...,
+        object_urn: _builtins.str = ...,
         object_ref: _builtins.str = ...,
         metric_type: _builtins.str = ...,
         column: _builtins.str = ...,
@@ -994,7 +1072,7 @@ class Breach(_message.Message):
         threshold_high: _builtins.float | None = ...,
         direction: _builtins.str = ...,
         deviation: _builtins.float = ...,
-        status: _builtins.str = ...,
+        status: Global___BreachStatus.ValueType = ...,
         status_changed_by: _builtins.str = ...,
         status_reason: _builtins.str = ...,
         run_id: _builtins.int = ...,
@@ -1003,7 +1081,7 @@ class Breach(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "detected_at", b"detected_at", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "bucket", b"bucket", "column", b"column", "config_id", b"config_id", "detected_at", b"detected_at", "deviation", b"deviation", "direction", b"direction", "expectation_id", b"expectation_id", "id", b"id", "metric_type", b"metric_type", "object_ref", b"object_ref", "priority", b"priority", "run_id", b"run_id", "status", b"status", "status_changed_by", b"status_changed_by", "status_reason", b"status_reason", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "bucket", b"bucket", "column", b"column", "config_id", b"config_id", "detected_at", b"detected_at", "deviation", b"deviation", "direction", b"direction", "expectation_id", b"expectation_id", "id", b"id", "metric_type", b"metric_type", "object_ref", b"object_ref", "object_urn", b"object_urn", "priority", b"priority", "run_id", b"run_id", "status", b"status", "status_changed_by", b"status_changed_by", "status_reason", b"status_reason", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__threshold_high: _TypeAlias = _typing.Literal["threshold_high"]  # noqa: Y015
     _WhichOneofArgType__threshold_high: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high"]  # noqa: Y015
@@ -1023,11 +1101,10 @@ class ListBreachesRequest(_message.Message):
     PAGE_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
-    OBJECT_REF_FIELD_NUMBER: _builtins.int
+    OBJECT_FIELD_NUMBER: _builtins.int
     CONFIG_ID_FIELD_NUMBER: _builtins.int
     EXPECTATION_ID_FIELD_NUMBER: _builtins.int
     SINCE_FIELD_NUMBER: _builtins.int
-    object_ref: _builtins.str
     config_id: _builtins.int
     expectation_id: _builtins.int
     since: _builtins.str
@@ -1035,23 +1112,25 @@ class ListBreachesRequest(_message.Message):
     @_builtins.property
     def page(self) -> _paging_pb2.PageRequest: ...
     @_builtins.property
-    def status(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def status(self) -> _containers.RepeatedScalarFieldContainer[Global___BreachStatus.ValueType]: ...
     @_builtins.property
     def priority(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
     def __init__(
         self,
         *,
         page: _paging_pb2.PageRequest | None = ...,
-        status: _abc.Iterable[_builtins.str] | None = ...,
+        status: _abc.Iterable[Global___BreachStatus.ValueType] | None = ...,
         priority: _abc.Iterable[_builtins.str] | None = ...,
-        object_ref: _builtins.str = ...,
+        object: _refs_pb2.ObjectRef | None = ...,
         config_id: _builtins.int = ...,
         expectation_id: _builtins.int = ...,
         since: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object", "page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "expectation_id", b"expectation_id", "object_ref", b"object_ref", "page", b"page", "priority", b"priority", "since", b"since", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["config_id", b"config_id", "expectation_id", b"expectation_id", "object", b"object", "page", b"page", "priority", b"priority", "since", b"since", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1101,21 +1180,22 @@ class GetBreachRequest(_message.Message):
 Global___GetBreachRequest: _TypeAlias = GetBreachRequest  # noqa: Y015
 
 @_typing.final
-class UpdateBreachRequest(_message.Message):
+class ChangeBreachStatusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ID_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     id: _builtins.int
-    status: _builtins.str
-    """"acknowledged" | "resolved" | "dismissed" | "open" """
+    status: Global___BreachStatus.ValueType
+    """the status to move to"""
     reason: _builtins.str
+    """required to dismiss"""
     def __init__(
         self,
         *,
         id: _builtins.int = ...,
-        status: _builtins.str = ...,
+        status: Global___BreachStatus.ValueType = ...,
         reason: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
@@ -1124,7 +1204,7 @@ class UpdateBreachRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___UpdateBreachRequest: _TypeAlias = UpdateBreachRequest  # noqa: Y015
+Global___ChangeBreachStatusRequest: _TypeAlias = ChangeBreachStatusRequest  # noqa: Y015
 
 @_typing.final
 class BreachDetected(_message.Message):
@@ -1158,22 +1238,26 @@ class BreachBulk(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     RUN_ID_FIELD_NUMBER: _builtins.int
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
     OBJECT_REF_FIELD_NUMBER: _builtins.int
     BREACHES_FIELD_NUMBER: _builtins.int
     run_id: _builtins.int
+    object_urn: _builtins.str
     object_ref: _builtins.str
+    """for display"""
     @_builtins.property
     def breaches(self) -> _containers.RepeatedCompositeFieldContainer[Global___Breach]: ...
     def __init__(
         self,
         *,
         run_id: _builtins.int = ...,
+        object_urn: _builtins.str = ...,
         object_ref: _builtins.str = ...,
         breaches: _abc.Iterable[Global___Breach] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaches", b"breaches", "object_ref", b"object_ref", "run_id", b"run_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaches", b"breaches", "object_ref", b"object_ref", "object_urn", b"object_urn", "run_id", b"run_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
