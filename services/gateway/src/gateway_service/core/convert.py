@@ -9,13 +9,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, Union, cast, get_args, get_origin
 
-from google.protobuf import json_format, message_factory, struct_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2, json_format, message_factory, struct_pb2, timestamp_pb2
 from google.protobuf.descriptor import EnumDescriptor
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from datacompass.common.v1 import paging_pb2, refs_pb2
-from dckit.protoconv import whole_numbers
+from dckit.protoconv import enum_number, whole_numbers
 from gateway_service.core.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -63,6 +63,11 @@ def enum_name(enum: EnumDescriptor, number: int) -> str:
     """`SCAN_STATUS_RUNNING` of enum `ScanStatus` → `running`."""
     prefix = _CAMEL_BOUNDARY.sub("_", enum.name).upper() + "_"
     return enum.values_by_number[number].name.removeprefix(prefix).lower()
+
+
+def enum_numbers(enum: Any, words: Iterable[str]) -> list[int]:
+    """`["running"]` → `[SCAN_STATUS_RUNNING]` (REST models validate the words first)."""
+    return [enum_number(enum, w) for w in words]
 
 
 # ---------------------------------------------------------------- paging
@@ -191,9 +196,10 @@ class FromProto(Generic[M]):
 class ToProto(Generic[P]):
     """Builds protobuf `message` from the fields of request model `model` by name: None →
     left unset (in a PATCH `changes` mapping: the zero value, which clears the field), a dict →
-    Struct (400 naming the field when invalid), a `date` → ISO string. `rename` maps a model
-    field to its proto field; `custom` model fields are given by the caller (as keyword
-    arguments, like the fields the body does not carry). Checked when declared."""
+    Struct (400 naming the field when invalid), a `date` → ISO string, a word → its enum value
+    (`running` → `SCAN_STATUS_RUNNING`). `rename` maps a model field to its proto field;
+    `custom` model fields are given by the caller (as keyword arguments, like the fields the
+    body does not carry). Checked when declared."""
 
     def __init__(
         self,
@@ -214,6 +220,7 @@ class ToProto(Generic[P]):
             where = f"{model.__name__} → {message.DESCRIPTOR.full_name}"
             raise TypeError(f"{where}: no proto field for model fields {missing}")
         self._structs = {f.name for f in fields.values() if _full_name(f) == _STRUCT}
+        self._enums = {f.name: f.enum_type for f in fields.values() if f.enum_type is not None}
 
     def __call__(self, body: BaseModel | Mapping[str, Any], **extra: Any) -> P:
         given = body.model_dump(exclude_none=True) if isinstance(body, BaseModel) else body
@@ -226,9 +233,36 @@ class ToProto(Generic[P]):
                 values[field] = to_struct(value or {}, name)
             elif value is None:
                 values[field] = self.message.DESCRIPTOR.fields_by_name[field].default_value
+            elif field in self._enums:
+                enum = self._enums[field]
+                many = isinstance(value, list)
+                values[field] = enum_numbers(enum, value) if many else enum_number(enum, value)
             else:
                 values[field] = value.isoformat() if isinstance(value, date) else value
         return self.message(**values, **extra)
+
+
+class ToUpdate(Generic[P]):
+    """Builds an `Update<Thing>Request` (docs/proto-style.md) from a PATCH's `changes`: its
+    message field `resource` carries the values sent (built like `ToProto` from `model`, a null
+    becoming the zero value that clears the field), `update_mask` names them (proto names); the
+    key (`id=...`) is given by the caller."""
+
+    def __init__(
+        self,
+        message: type[P],
+        resource: str,
+        model: type[BaseModel],
+        *,
+        rename: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message, self.resource, self.rename = message, resource, dict(rename or {})
+        descriptor: Descriptor = message.DESCRIPTOR.fields_by_name[resource].message_type
+        self.build = ToProto(message_factory.GetMessageClass(descriptor), model, rename=rename)
+
+    def __call__(self, changes: Mapping[str, Any], **key: Any) -> P:
+        mask = field_mask_pb2.FieldMask(paths=sorted(self.rename.get(k, k) for k in changes))
+        return self.message(**key, **{self.resource: self.build(changes)}, update_mask=mask)
 
 
 def _resolve(top: Descriptor, path: str) -> list[FieldDescriptor]:
