@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
-from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from dckit.bus import EventBus
 from dckit.db import Database
@@ -71,7 +71,8 @@ def build(settings: SchedulerSettings, clock: Clock = utc_now) -> SchedulerServi
         events,
         GrpcDispatcher(
             catalog_pb2_grpc.CatalogServiceStub(catalog_channel),
-            quality_pb2_grpc.QualityServiceStub(quality_channel),
+            dq_pb2_grpc.DqServiceStub(quality_channel),
+            quality_rules_pb2_grpc.QualityRulesServiceStub(quality_channel),
             check_timeout_seconds=settings.check_timeout_seconds,
         ),
         mappers.run,

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.common.v1.events_pb2 import EventEnvelope as Envelope
-from datacompass.quality.v1 import quality_pb2 as qpb
+from datacompass.quality.v1 import dq_pb2 as qpb
 from notifier_service.domain import rules as r
 from notifier_service.domain.notices import Notice, highest_priority
 

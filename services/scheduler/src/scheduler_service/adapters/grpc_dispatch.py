@@ -10,8 +10,9 @@ from typing import Any
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from datacompass.quality.v1 import checks_pb2, quality_pb2, quality_pb2_grpc
-from dckit.protoconv import struct
+from datacompass.common.v1 import refs_pb2
+from datacompass.quality.v1 import dq_pb2, dq_pb2_grpc, quality_rules_pb2, quality_rules_pb2_grpc
+from dckit.protoconv import enum_text, struct
 from scheduler_service.application.ports import Dispatched, DispatchFailed
 from scheduler_service.domain.schedules import DQ_RUN, METADATA_SCAN, QUALITY_CHECK
 
@@ -30,11 +31,12 @@ class GrpcDispatcher:
     def __init__(
         self,
         catalog: catalog_pb2_grpc.CatalogServiceStub,
-        quality: quality_pb2_grpc.QualityServiceStub,
+        dq: dq_pb2_grpc.DqServiceStub,
+        quality_rules: quality_rules_pb2_grpc.QualityRulesServiceStub,
         *,
         check_timeout_seconds: float = 600.0,
     ) -> None:
-        self.catalog, self.quality = catalog, quality
+        self.catalog, self.dq, self.quality_rules = catalog, dq, quality_rules
         self.check_timeout_seconds = check_timeout_seconds
 
     async def dispatch(self, task_type: str, params: Mapping[str, Any]) -> Dispatched:
@@ -52,9 +54,9 @@ class GrpcDispatcher:
                     },
                 )
             if task_type == DQ_RUN:
-                run = await self.quality.StartRun(
-                    quality_pb2.StartRunRequest(
-                        object_ref=params["object_ref"], days=int(params.get("days", 0))
+                run = await self.dq.StartRun(
+                    dq_pb2.StartRunRequest(
+                        object=_object(params["object_ref"]), days=int(params.get("days", 0))
                     )
                 )
                 return Dispatched(
@@ -62,16 +64,16 @@ class GrpcDispatcher:
                     {
                         "run_id": run.id,
                         "object_ref": run.object_ref,
-                        "status": run.status,
+                        "status": enum_text(dq_pb2.DqRunStatus, run.status),
                         "start_date": run.start_date,
                         "end_date": run.end_date,
                     },
                 )
             if task_type == QUALITY_CHECK:
                 # A check run answers when it has finished: its statements bound its length.
-                check = await self.quality.RunChecks(
-                    checks_pb2.RunChecksRequest(
-                        object_ref=params["object_ref"],
+                check = await self.quality_rules.RunChecks(
+                    quality_rules_pb2.RunChecksRequest(
+                        object=_object(params["object_ref"]),
                         execution_context=struct({"trigger": "schedule"}),
                     ),
                     timeout=self.check_timeout_seconds,
@@ -81,7 +83,7 @@ class GrpcDispatcher:
                     {
                         "check_run_id": check.id,
                         "object_ref": check.object_ref,
-                        "status": check.status,
+                        "status": enum_text(quality_rules_pb2.CheckRunStatus, check.status),
                         "passed": check.passed,
                         "failed": check.failed,
                         "quality_score": check.quality_score,
@@ -94,3 +96,10 @@ class GrpcDispatcher:
                 transient=exc.code() in TRANSIENT,
             ) from exc
         raise DispatchFailed(f"no dispatcher for task type {task_type!r}", transient=False)
+
+
+def _object(ref: str) -> refs_pb2.ObjectRef:
+    """A schedule's object: its URN or `source.schema.name`."""
+    if ref.startswith("urn:"):
+        return refs_pb2.ObjectRef(urn=ref)
+    return refs_pb2.ObjectRef(qualified_name=ref)
