@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -436,7 +436,7 @@ class DqRunUseCases:
                 await uow.publish(Event(event_catalogue.BREACH_BULK, urn, payload))
         return opened
 
-    async def _announce(self, uow: UnitOfWork, run: Row, config: Row) -> None:
+    async def _announce(self, uow: UnitOfWork, run: Mapping[str, Any], config: Row) -> None:
         kind = (
             event_catalogue.DQ_RUN_FAILED
             if run["status"] == "failed"
@@ -456,7 +456,7 @@ class DqRunUseCases:
         return run
 
     # ------------------------------------------------------------ leases
-    async def lost(self, uow: UnitOfWork, runs: Any) -> None:
+    async def lost(self, uow: UnitOfWork, runs: Sequence[Mapping[str, Any]]) -> None:
         """Runs failed by the lease sweep or at shutdown announce their failure, in the
         transaction that failed them."""
         for run in runs:

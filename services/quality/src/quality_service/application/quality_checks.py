@@ -200,9 +200,9 @@ class CheckRunUseCases:
             try:
                 spec, refs = await self.rules.validate(
                     obj,
-                    row["rule_type"],
-                    row["column_name"],
-                    row["config"],
+                    rule_type=row["rule_type"],
+                    column=row["column_name"],
+                    config=row["config"],
                     severity=row["severity"],
                     blocking=row["blocking"],
                     known=references,

@@ -53,10 +53,10 @@ class QualityRuleUseCases:
     async def validate(
         self,
         obj: CatalogObject,
+        *,
         rule_type: str,
         column: str,
         config: Mapping[str, Any],
-        *,
         severity: str,
         blocking: bool,
         known: Mapping[str, CatalogObject] | None = None,
@@ -86,9 +86,9 @@ class QualityRuleUseCases:
         obj = await self.catalog.object(name)
         checked, _ = await self.validate(
             obj,
-            spec.rule_type,
-            spec.column,
-            spec.config,
+            rule_type=spec.rule_type,
+            column=spec.column,
+            config=spec.config,
             severity=spec.severity,
             blocking=spec.blocking,
         )
@@ -146,9 +146,9 @@ class QualityRuleUseCases:
                 obj = await self.catalog.object(ObjectName(urn=before["object_urn"]))
                 checked, _ = await self.validate(
                     obj,
-                    before["rule_type"],
-                    before["column_name"],
-                    merged["config"],
+                    rule_type=before["rule_type"],
+                    column=before["column_name"],
+                    config=merged["config"],
                     severity=merged["severity"],
                     blocking=merged["blocking"],
                 )
