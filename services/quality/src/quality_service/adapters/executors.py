@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dcconnectors import registry
+from dcconnectors.registry import UnknownSourceType, get
 from dckit.errors import FailedPrecondition
 from quality_service.application.ports import Executor, ExecutorFactory
 
@@ -13,8 +13,8 @@ from quality_service.application.ports import Executor, ExecutorFactory
 def executors(statement_timeout_ms: int) -> ExecutorFactory:
     def make(source_type: str, connection: Mapping[str, Any]) -> Executor:
         try:
-            factory = registry.get(source_type).executor
-        except registry.UnknownSourceType:
+            factory = get(source_type).executor
+        except UnknownSourceType:
             factory = None
         if factory is None:
             raise FailedPrecondition(

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dcconnectors import registry
 from dcconnectors.dialect import Dialect
+from dcconnectors.registry import dialect
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class CatalogObject:
     @property
     def dialect(self) -> Dialect:
         """The SQL dialect of the object's source; its column types are in that dialect."""
-        return registry.dialect(self.source_type)
+        return dialect(self.source_type)
 
 
 @dataclass(frozen=True)
