@@ -34,9 +34,9 @@ import asyncpg
 from bench.servers import Servers, count_floor, drop_databases, servers, timed
 from dcconnectors.postgres.executor import PostgresExecutor
 from devstack.urls import postgres_connection, with_database
-from quality_service.application.measure import Measured, RateLimiter, measure
-from quality_service.domain import grain
-from quality_service.domain.sql import MetricRequest, ScanSpec
+from quality_service.application.dq_measure import Measured, RateLimiter, measure
+from quality_service.domain import dq_grain as grain
+from quality_service.domain.dq_sql import MetricRequest, ScanSpec
 
 BASE = date(2024, 1, 1)  # first day of the generated data (UTC)
 METRICS = (

@@ -3,8 +3,8 @@ profiles over a generated `rows`-row table (default 2,000,000; 10 columns), one 
 
 In one run, on the same table and server:
 - the physical floor: a bare `SELECT count(*)` (median of 3 after a warm-up);
-- checks, ours: application.checks.evaluate() over PostgresExecutor, with the service's default
-  sample_limit (10: one extra sample statement per rule that does not pass) and with
+- checks, ours: application.check_engine.evaluate() over PostgresExecutor, with the service's
+  default sample_limit (10: one extra sample statement per rule that does not pass) and with
   sample_limit=0 (the counting statements alone);
 - checks, naive: hand-written SQL as a simple tool would run it, sequentially on one
   connection: a count(*) for the percentages, one `count(*) WHERE <failing predicate>` per
@@ -43,12 +43,14 @@ from dcconnectors import registry
 from dcconnectors.dialect import Dialect
 from dcconnectors.postgres.executor import PostgresExecutor
 from devstack.urls import postgres_connection, with_database
-from quality_service.application.checks import evaluate
+from quality_service.application.check_engine import evaluate
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
+from quality_service.domain.json_values import json_safe
 from quality_service.domain.profiling import ObjectProfile
-from quality_service.domain.rules import CheckOutcome, Rule, json_safe, validate
-from quality_service.domain.sql import Query
+from quality_service.domain.quality_rules import Rule, validate
+from quality_service.domain.query import Query
+from quality_service.domain.rule_types.base import CheckOutcome
 
 TABLE = "orders"
 STATEMENT_TIMEOUT_MS = 30 * 60 * 1000

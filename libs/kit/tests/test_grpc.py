@@ -385,3 +385,18 @@ async def test_client_metrics_count_calls_by_code(make_app: AppFactory) -> None:
             await _call(ch, "Fail")(b"Conflict")
     assert _client_count("Slow", "OK") == ok_before + 1
     assert _client_count("Fail", "ABORTED") == err_before + 1
+
+
+def test_grpc_app_reports_every_proto_service_a_process_serves() -> None:
+    from sqlalchemy import MetaData
+
+    from dckit.outbox import outbox_table
+    from dckit.service import foundation, grpc_app
+    from dckit.settings import BackendSettings
+
+    settings = BackendSettings(database_url="postgresql://127.0.0.1:1/none")
+    base = foundation(settings, "kittest", outbox_table(MetaData()))
+    one = grpc_app(base, "a.v1.AService", lambda server: None)
+    two = grpc_app(base, ["a.v1.AService", "a.v1.BService"], lambda server: None)
+    assert one.service_names == ["a.v1.AService"]
+    assert two.service_names == ["a.v1.AService", "a.v1.BService"]

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.governance.v1 import governance_pb2 as gpb
-from datacompass.quality.v1 import checks_pb2 as qpb
-from datacompass.quality.v1 import quality_pb2 as dpb
-from gateway_service.core.convert import FromProto, ToProto, enum_name
+from datacompass.quality.v1 import dq_pb2 as dpb
+from datacompass.quality.v1 import quality_rules_pb2 as qpb
+from gateway_service.core.convert import FromProto, ToProto, ToUpdate, enum_name, enum_numbers
 from gateway_service.core.errors import ApiError
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -130,7 +130,9 @@ class Score(BaseModel):
 
 
 def test_presence_fields_and_maps() -> None:
-    score = FromProto(Score, qpb.QualityScore, ignore={"object_ref", "checks_counted"})
+    score = FromProto(
+        Score, qpb.QualityScore, ignore={"object_urn", "object_ref", "checks_counted"}
+    )
     assert score(qpb.QualityScore()).score is None  # unset
     got = score(qpb.QualityScore(score=0.0, dimensions={"validity": 50.0}, run_id=4))
     assert got.score == 0.0  # set to zero is a value, not "none"
@@ -195,7 +197,7 @@ def test_a_custom_field_must_be_on_the_model() -> None:
 
 
 class ConfigCreate(BaseModel):
-    object_ref: str
+    date_column: str
     date_format: str | None = None
     enabled: bool = True
 
@@ -207,18 +209,18 @@ class ExpectationChange(BaseModel):
 
 def test_to_proto_copies_by_name_and_leaves_none_unset() -> None:
     build = ToProto(dpb.CreateConfigRequest, ConfigCreate)
-    req = build(ConfigCreate(object_ref="a.b.c"), grain="daily")
-    assert req == dpb.CreateConfigRequest(object_ref="a.b.c", enabled=True, grain="daily")
+    req = build(ConfigCreate(date_column="day"), grain="daily")
+    assert req == dpb.CreateConfigRequest(date_column="day", enabled=True, grain="daily")
 
 
 def test_to_proto_structs_and_patch_mappings() -> None:
-    build = ToProto(dpb.UpdateExpectationRequest, ExpectationChange)
+    build = ToProto(dpb.Expectation, ExpectationChange)
     req = build({"threshold": {"strategy": "absolute", "min": 1}}, id=3)
-    assert req.HasField("threshold") and not req.HasField("priority")
+    assert req.HasField("threshold") and req.id == 3
     assert dict(req.threshold) == {"strategy": "absolute", "min": 1.0}
-    # In a PATCH mapping a null is sent: the zero value, so the field reads as set (cleared).
+    # In a PATCH mapping a null is sent: the zero value, which the update mask then clears.
     cleared = build({"priority": None}, id=3)
-    assert cleared.HasField("priority") and cleared.priority == ""
+    assert cleared.priority == "" and not cleared.HasField("threshold")
     with pytest.raises(ApiError) as info:
         build({"threshold": {"bad": object()}})
     assert info.value.status == 400 and info.value.message.startswith("threshold: ")
@@ -253,4 +255,29 @@ def test_to_proto_object_refs_and_enums_from_strings() -> None:
 
 def test_to_proto_fails_at_declaration_on_a_field_the_message_lacks() -> None:
     with pytest.raises(TypeError, match=r"no proto field for model fields \['date_format'\]"):
-        ToProto(dpb.UpdateExpectationRequest, ConfigCreate, custom={"object_ref"})
+        ToProto(dpb.Expectation, ConfigCreate, custom={"date_column"})
+
+
+def test_to_proto_enum_words_become_values() -> None:
+    class StatusChange(BaseModel):
+        status: str
+        reason: str = ""
+
+    build = ToProto(dpb.ChangeBreachStatusRequest, StatusChange)
+    req = build(StatusChange(status="dismissed", reason="known gap"), id=5)
+    assert req.status == dpb.BREACH_STATUS_DISMISSED and req.id == 5
+    assert enum_numbers(dpb.BreachStatus, ["open", "resolved"]) == [
+        dpb.BREACH_STATUS_OPEN,
+        dpb.BREACH_STATUS_RESOLVED,
+    ]
+
+
+def test_to_update_carries_the_sent_fields_and_their_mask() -> None:
+    build = ToUpdate(dpb.UpdateExpectationRequest, "expectation", ExpectationChange)
+    req = build({"priority": None, "threshold": {"strategy": "absolute"}}, id=7)
+    assert req.id == 7 and list(req.update_mask.paths) == ["priority", "threshold"]
+    assert req.expectation.priority == "" and dict(req.expectation.threshold)
+    with pytest.raises(TypeError, match="priority"):  # checked when declared: no field x
+        ToUpdate(
+            dpb.UpdateExpectationRequest, "expectation", ExpectationChange, rename={"priority": "x"}
+        )

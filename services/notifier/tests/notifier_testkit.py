@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from datacompass.notifier.v1 import notifier_pb2_grpc
-from datacompass.quality.v1 import quality_pb2 as qpb
+from datacompass.quality.v1 import dq_pb2 as qpb
 from dckit.bus import EventBus
 from dckit.crypto import SecretBox
 from dckit.events import make_envelope, nats_subject

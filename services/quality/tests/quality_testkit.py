@@ -19,8 +19,9 @@ from catalog_service.app import running as catalog_running
 from catalog_service.config import CatalogSettings
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
-from datacompass.quality.v1 import quality_pb2 as pb
-from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.common.v1 import refs_pb2
+from datacompass.quality.v1 import dq_pb2 as pb
+from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
 from dckit.crypto import SecretBox
 from dckit.errors import Unavailable
 from dckit.grpc_client import channel
@@ -35,6 +36,7 @@ from quality_service.config import QualitySettings
 
 SOURCE = "shop"
 REF = f"{SOURCE}.sales.events"
+OBJ = refs_pb2.ObjectRef(qualified_name=REF)
 DAYS = 20
 EMPTY_DAY = 5  # no rows at all
 ALL_NULL_DAY = 8  # rows, but every amount is NULL
@@ -103,7 +105,8 @@ def generate(base: date, seed: int = 7) -> Rows:
 
 @dataclass
 class Stack:
-    quality: quality_pb2_grpc.QualityServiceStub
+    dq: dq_pb2_grpc.DqServiceStub
+    rules: quality_rules_pb2_grpc.QualityRulesServiceStub
     catalog: catalog_pb2_grpc.CatalogServiceStub
     service: QualityService
     source_url: str
@@ -126,14 +129,14 @@ class Stack:
             await conn.close()
 
     async def config(self, **kw: Any) -> pb.DqConfig:
-        values = {"object_ref": REF, "date_column": "created_at", "grain": "daily", **kw}
-        return await self.quality.CreateConfig(pb.CreateConfigRequest(**values))
+        values = {"object": OBJ, "date_column": "created_at", "grain": "daily", **kw}
+        return await self.dq.CreateConfig(pb.CreateConfigRequest(**values))
 
     async def expect(
         self, config_id: int, metric: str, column: str = "", **threshold: Any
     ) -> pb.Expectation:
         spec = threshold or {"strategy": "absolute", "min": 0}
-        return await self.quality.CreateExpectation(
+        return await self.dq.CreateExpectation(
             pb.CreateExpectationRequest(
                 config_id=config_id, metric_type=metric, column=column, threshold=struct(spec)
             )
@@ -239,7 +242,8 @@ async def start_stack(
                         )
                     )
                     stack = Stack(
-                        quality_pb2_grpc.QualityServiceStub(qchan),
+                        dq_pb2_grpc.DqServiceStub(qchan),
+                        quality_rules_pb2_grpc.QualityRulesServiceStub(qchan),
                         catalog_stub,
                         quality,
                         source_url,

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from dcconnectors.databricks.executor import DatabricksExecutor
-from quality_service.application.measure import RateLimiter, measure
-from quality_service.domain.sql import MetricRequest, ScanSpec
+from quality_service.application.dq_measure import RateLimiter, measure
+from quality_service.domain.dq_sql import MetricRequest, ScanSpec
 
 D = date(2026, 5, 1)
 

@@ -8,8 +8,10 @@ import pytest
 
 from dcconnectors import registry
 from dckit.errors import FailedPrecondition, InvalidArgument
-from quality_service.domain import breaches, grain, thresholds
-from quality_service.domain.evaluation import (
+from quality_service.domain import dq_breaches as breaches
+from quality_service.domain import dq_grain as grain
+from quality_service.domain import dq_thresholds as thresholds
+from quality_service.domain.dq_evaluation import (
     ExpectationView,
     History,
     Measurement,
@@ -17,8 +19,8 @@ from quality_service.domain.evaluation import (
     fill_empty,
     trend,
 )
-from quality_service.domain.metrics import validate_metric
-from quality_service.domain.sql import MetricRequest, ScanSpec, metric_query
+from quality_service.domain.dq_metrics import validate_metric
+from quality_service.domain.dq_sql import MetricRequest, ScanSpec, metric_query
 
 D = date(2026, 3, 2)  # a Monday
 PG, DBX = registry.dialect("postgres"), registry.dialect("databricks")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from quality_testkit import ALL_NULL_DAY, DAYS, EMPTY_DAY, Stack
 
-from datacompass.quality.v1 import quality_pb2 as pb
+from datacompass.quality.v1 import dq_pb2 as pb
 
 METRICS = [
     ("row_count", ""),
@@ -73,7 +73,7 @@ async def test_every_metric_matches_an_independent_computation(
         exp = await stack.expect(config.id, metric, column)
         ids[exp.id] = (metric, column)
     base = stack.rows.base
-    run = await stack.quality.StartRun(
+    run = await stack.dq.StartRun(
         pb.StartRunRequest(
             config_id=config.id,
             start_date=base.isoformat(),
@@ -81,14 +81,14 @@ async def test_every_metric_matches_an_independent_computation(
             wait=True,
         )
     )
-    assert run.status == "succeeded", run
+    assert run.status == pb.DQ_RUN_STATUS_SUCCEEDED, run
     assert run.buckets_total == DAYS and run.buckets_done == DAYS
     assert run.results_stored == DAYS * len(METRICS) and run.metric_errors == 0
 
     by_day = stack.rows.by_local_day(ZoneInfo(timezone))
     checked = 0
     for exp_id, (metric, column) in ids.items():
-        got = await stack.quality.ListResults(pb.ListResultsRequest(expectation_id=exp_id, days=60))
+        got = await stack.dq.ListResults(pb.ListResultsRequest(expectation_id=exp_id, days=60))
         results = {r.bucket: r for r in got.items}
         assert len(results) == DAYS
         for i in range(DAYS):
@@ -96,7 +96,10 @@ async def test_every_metric_matches_an_independent_computation(
             r = results[day.isoformat()]
             want = expected(by_day.get(day, []), metric, column)
             if want is None:
-                assert not r.HasField("value") and r.status == "no_data", (metric, day)
+                assert not r.HasField("value") and r.status == pb.DQ_RESULT_STATUS_NO_DATA, (
+                    metric,
+                    day,
+                )
             else:
                 assert r.value == pytest.approx(want, rel=1e-9, abs=1e-6), (metric, day, timezone)
             checked += 1
@@ -126,7 +129,7 @@ async def test_text_date_column_with_a_format(stack: Stack) -> None:
     config = await stack.config(date_column="day_text", date_format="YYYYMMDD")
     exp = await stack.expect(config.id, "row_count")
     base = stack.rows.base
-    run = await stack.quality.StartRun(
+    run = await stack.dq.StartRun(
         pb.StartRunRequest(
             config_id=config.id,
             start_date=base.isoformat(),
@@ -134,8 +137,8 @@ async def test_text_date_column_with_a_format(stack: Stack) -> None:
             wait=True,
         )
     )
-    assert run.status == "succeeded", run
-    got = await stack.quality.ListResults(pb.ListResultsRequest(expectation_id=exp.id, days=60))
+    assert run.status == pb.DQ_RUN_STATUS_SUCCEEDED, run
+    got = await stack.dq.ListResults(pb.ListResultsRequest(expectation_id=exp.id, days=60))
     by_day = stack.rows.by_local_day(ZoneInfo("UTC"))
     assert [r.value for r in got.items] == [len(by_day[base + timedelta(days=i)]) for i in range(5)]
 
@@ -145,13 +148,13 @@ async def test_weekly_grain_sums_whole_weeks(stack: Stack) -> None:
     exp = await stack.expect(config.id, "row_count")
     base = stack.rows.base
     end = base + timedelta(days=DAYS - 1)
-    run = await stack.quality.StartRun(
+    run = await stack.dq.StartRun(
         pb.StartRunRequest(
             config_id=config.id, start_date=base.isoformat(), end_date=end.isoformat(), wait=True
         )
     )
-    assert run.status == "succeeded", run
-    got = await stack.quality.ListResults(pb.ListResultsRequest(expectation_id=exp.id, days=60))
+    assert run.status == pb.DQ_RUN_STATUS_SUCCEEDED, run
+    got = await stack.dq.ListResults(pb.ListResultsRequest(expectation_id=exp.id, days=60))
     monday = base - timedelta(days=base.weekday())
     for r in got.items:
         start = monday.fromisoformat(r.bucket)

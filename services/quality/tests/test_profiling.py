@@ -30,7 +30,7 @@ from devstack.urls import postgres_connection
 from quality_service.application.ports import CatalogObject
 from quality_service.application.profiling import profile_object
 from quality_service.domain.profiling import FORMATS, ColumnProfile, ObjectProfile, shape_regex
-from quality_service.domain.sql import Query
+from quality_service.domain.query import Query
 from quality_service.domain.suggestions import suggest_all
 
 PG = registry.dialect("postgres")

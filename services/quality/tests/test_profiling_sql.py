@@ -24,7 +24,7 @@ from quality_service.domain.profiling import (
     Sample,
     shape_regex,
 )
-from quality_service.domain.sql import Query
+from quality_service.domain.query import Query
 
 PG, DBX = registry.dialect("postgres"), registry.dialect("databricks")
 EVIL = 'x"; DROP TABLE t; --`y'

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from quality_testkit import REF, Stack, outbox_events, struct
+from google.protobuf import field_mask_pb2
+from quality_testkit import OBJ, Stack, outbox_events, struct
 
-from datacompass.quality.v1 import checks_pb2 as cpb
-from datacompass.quality.v1 import quality_pb2 as pb  # noqa: F401  (the stub's package)
+from datacompass.common.v1 import refs_pb2
+from datacompass.quality.v1 import quality_rules_pb2 as cpb
 from devstack.testing import eventually
-from quality_service.db.checks_repo import ChecksRepository
-from quality_service.domain import scoring
+from quality_service.domain import quality_checks as scoring
 
 VIEWER = (("x-dc-role", "viewer"), ("x-dc-actor", "vera"))
 EDITOR = (("x-dc-role", "editor"), ("x-dc-actor", "ed"))
@@ -21,11 +21,15 @@ CATEGORY = 6
 QTY = 7
 
 
+def mask(*paths: str) -> field_mask_pb2.FieldMask:
+    return field_mask_pb2.FieldMask(paths=list(paths))
+
+
 async def add(stack: Stack, rule_type: str, column: str = "", meta=EDITOR, **kw) -> cpb.QualityRule:  # type: ignore[no-untyped-def]
     config = kw.pop("config", {})
-    return await stack.quality.CreateQualityRule(
+    return await stack.rules.CreateQualityRule(
         cpb.CreateQualityRuleRequest(
-            object_ref=REF, column=column, rule_type=rule_type, config=struct(config), **kw
+            object=OBJ, column=column, rule_type=rule_type, config=struct(config), **kw
         ),
         metadata=meta,
     )
@@ -45,11 +49,11 @@ async def test_a_check_run_records_passed_and_failed_checks_with_samples(stack: 
     )  # fmt: skip
     assert cat.category == "validity" and cat.created_by == "ed" and cat.expected
 
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
     by_rule = {c.rule_id: c for c in run.checks}
-    assert by_rule[ids.id].status == "passed"
+    assert by_rule[ids.id].status == cpb.QUALITY_CHECK_STATUS_PASSED
     assert by_rule[ids.id].failure_count == 0
-    assert by_rule[qty.id].status == "failed"
+    assert by_rule[qty.id].status == cpb.QUALITY_CHECK_STATUS_FAILED
     assert by_rule[qty.id].failure_count == null_qty
     assert by_rule[qty.id].total_count == len(rows)
     assert by_rule[qty.id].failure_percentage == pytest.approx(100 * null_qty / len(rows), 0.01)
@@ -61,7 +65,7 @@ async def test_a_check_run_records_passed_and_failed_checks_with_samples(stack: 
     ids_of_d = {r[0] for r in rows if r[CATEGORY] == "d"}
     assert all(int(s["values"]["id"]) in ids_of_d for s in samples)
     # A blocking rule failed: the run failed, and both events went out with the run.
-    assert run.status == "failed"
+    assert run.status == cpb.CHECK_RUN_STATUS_FAILED and run.object_urn.startswith("urn:dcs:")
     assert (run.passed, run.failed) == (1, 2)
     completed = await outbox_events(stack, "datacompass.quality.check.completed")
     failed = await outbox_events(stack, "datacompass.quality.check.failed")
@@ -73,7 +77,7 @@ async def test_a_check_run_records_passed_and_failed_checks_with_samples(stack: 
     assert all(len(c.sample_failures) == 0 for c in announced.run.checks)
 
     # The score: the latest check of every rule, per dimension, weighted.
-    got = await stack.quality.GetQualityScore(cpb.GetQualityScoreRequest(object_ref=REF))
+    got = await stack.rules.GetQualityScore(cpb.GetQualityScoreRequest(object=OBJ))
     completeness = (100.0 + (100.0 - 100 * null_qty / len(rows))) / 2
     validity = 100.0 - 100 * not_abc / len(rows)
     w = scoring.WEIGHTS
@@ -89,17 +93,17 @@ async def test_a_check_run_records_passed_and_failed_checks_with_samples(stack: 
 async def test_sample_values_are_masked_for_roles_that_are_not_exempt(stack: Stack) -> None:
     stack.masker.rules["category"] = ("steward", "admin")
     await add(stack, "value_in_set", "category", config={"allowed_values": ["a"]})
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
     assert {s["values"]["category"] for s in run.checks[0].sample_failures} <= {"b", "c", "d"}
 
-    seen = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
+    seen = await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
     assert {s["values"]["category"] for s in seen.checks[0].sample_failures} == {"****"}
     # Stored clear: an exempt role reading later sees the values.
-    clear = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
+    clear = await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
     assert "****" not in {s["values"]["category"] for s in clear.checks[0].sample_failures}
 
-    profile = await stack.quality.StartProfile(
-        cpb.StartProfileRequest(object_ref=REF, columns=["category", "qty"], wait=True),
+    profile = await stack.rules.StartProfile(
+        cpb.StartProfileRequest(object=OBJ, columns=["category", "qty"], wait=True),
         metadata=VIEWER,
     )
     cols = {c.column: c for c in profile.columns}
@@ -108,72 +112,72 @@ async def test_sample_values_are_masked_for_roles_that_are_not_exempt(stack: Sta
     assert not cols["qty"].masked
     assert cols["qty"].stats["max_value"] == max(r[QTY] for r in stack.rows.rows if r[QTY])
     steward = (("x-dc-role", "steward"),)
-    col = await stack.quality.GetColumnProfile(
-        cpb.GetColumnProfileRequest(object_ref=REF, column="category"), metadata=steward
+    col = await stack.rules.GetColumnProfile(
+        cpb.GetColumnProfileRequest(object=OBJ, column="category"), metadata=steward
     )
     assert {v["value"] for v in col.stats["most_common_values"]} == {"a", "b", "c", "d"}
     # Without a role (no gateway in front), values are masked: fail closed.
-    anonymous = await stack.quality.GetColumnProfile(
-        cpb.GetColumnProfileRequest(object_ref=REF, column="category")
+    anonymous = await stack.rules.GetColumnProfile(
+        cpb.GetColumnProfileRequest(object=OBJ, column="category")
     )
     assert {v["value"] for v in anonymous.stats["most_common_values"]} == {"****"}
 
 
 async def test_profile_history_suggestions_and_accepting_them(stack: Stack) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.GetObjectProfile(cpb.GetObjectProfileRequest(object_ref=REF))
+        await stack.rules.GetObjectProfile(cpb.GetObjectProfileRequest(object=OBJ))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
+        await stack.rules.SuggestRules(cpb.SuggestRulesRequest(object=OBJ))
     assert "profile it first" in (err.value.details() or "")
 
-    started = await stack.quality.StartProfile(
-        cpb.StartProfileRequest(object_ref=REF, wait=False), metadata=EDITOR
+    started = await stack.rules.StartProfile(
+        cpb.StartProfileRequest(object=OBJ, wait=False), metadata=EDITOR
     )
-    assert started.status in ("running", "succeeded")
+    assert started.status in (cpb.PROFILE_RUN_STATUS_RUNNING, cpb.PROFILE_RUN_STATUS_SUCCEEDED)
 
     async def first_done() -> bool:
-        got = await stack.quality.GetProfileRun(cpb.GetProfileRunRequest(id=started.id))
-        return got.status == "succeeded"
+        got = await stack.rules.GetProfileRun(cpb.GetProfileRunRequest(id=started.id))
+        return got.status == cpb.PROFILE_RUN_STATUS_SUCCEEDED
 
     await eventually(first_done)
-    done = await stack.quality.StartProfile(
-        cpb.StartProfileRequest(object_ref=REF, sample_rows=200, wait=True), metadata=EDITOR
+    done = await stack.rules.StartProfile(
+        cpb.StartProfileRequest(object=OBJ, sample_rows=200, wait=True), metadata=EDITOR
     )
-    assert done.status == "succeeded", done.error
+    assert done.status == cpb.PROFILE_RUN_STATUS_SUCCEEDED, done.error
     assert done.sampled and 0 < done.sample_size <= len(stack.rows.rows)
     assert done.steps_done == done.steps_total > 0
     assert done.row_count == len(stack.rows.rows)
 
-    history = await stack.quality.ListColumnProfiles(
-        cpb.ListColumnProfilesRequest(object_ref=REF, column="qty")
+    history = await stack.rules.ListColumnProfiles(
+        cpb.ListColumnProfilesRequest(object=OBJ, column="qty")
     )
     assert len(history.items) == 2  # one row per profile run, newest first
     assert history.items[0].profile_run_id == done.id
 
     # A later profile of one column: suggestions still cover every column's newest profile.
-    await stack.quality.StartProfile(
-        cpb.StartProfileRequest(object_ref=REF, columns=["qty"], wait=True), metadata=EDITOR
+    await stack.rules.StartProfile(
+        cpb.StartProfileRequest(object=OBJ, columns=["qty"], wait=True), metadata=EDITOR
     )
-    suggested = await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
+    suggested = await stack.rules.SuggestRules(cpb.SuggestRulesRequest(object=OBJ))
     keys = {s.key for s in suggested.items}
     assert "id:not_null" in keys and "id:unique" in keys
     assert "category:value_in_set" in keys
     assert suggested.profile_run_id == done.id + 1
 
-    accepted = await stack.quality.AcceptSuggestions(
-        cpb.AcceptSuggestionsRequest(object_ref=REF, keys=["id:not_null", "id:unique"]),
+    accepted = await stack.rules.AcceptSuggestions(
+        cpb.AcceptSuggestionsRequest(object=OBJ, keys=["id:not_null", "id:unique"]),
         metadata=EDITOR,
     )
     assert sorted(r.rule_type for r in accepted.created) == ["not_null", "unique"]
-    again = await stack.quality.AcceptSuggestions(
-        cpb.AcceptSuggestionsRequest(object_ref=REF, keys=["id:not_null"]), metadata=EDITOR
+    again = await stack.rules.AcceptSuggestions(
+        cpb.AcceptSuggestionsRequest(object=OBJ, keys=["id:not_null"]), metadata=EDITOR
     )
     assert list(again.skipped) == ["id:not_null"] and not again.created
-    listed = await stack.quality.SuggestRules(cpb.SuggestRulesRequest(object_ref=REF))
+    listed = await stack.rules.SuggestRules(cpb.SuggestRulesRequest(object=OBJ))
     assert {s.key for s in listed.items if s.exists} == {"id:not_null", "id:unique"}
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=EDITOR)
-    assert run.status == "passed" and run.passed == 2
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=EDITOR)
+    assert run.status == cpb.CHECK_RUN_STATUS_PASSED and run.passed == 2
 
 
 async def test_errors_a_caller_can_hit(stack: Stack) -> None:
@@ -187,9 +191,11 @@ async def test_errors_a_caller_can_hit(stack: Stack) -> None:
     code, text = await code_of(add(stack, "not_null", "no_such_column"))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "no_such_column" in text
     code, _ = await code_of(
-        stack.quality.CreateQualityRule(
+        stack.rules.CreateQualityRule(
             cpb.CreateQualityRuleRequest(
-                object_ref="shop.sales.nope", column="id", rule_type="not_null"
+                object=refs_pb2.ObjectRef(qualified_name="shop.sales.nope"),
+                column="id",
+                rule_type="not_null",
             )
         )
     )
@@ -199,31 +205,33 @@ async def test_errors_a_caller_can_hit(stack: Stack) -> None:
     assert code == grpc.StatusCode.PERMISSION_DENIED and "admin" in text
     custom = await add(stack, "custom_sql", config=sql, meta=ADMIN)
     code, _ = await code_of(
-        stack.quality.DeleteQualityRule(cpb.DeleteQualityRuleRequest(id=custom.id), metadata=EDITOR)
+        stack.rules.DeleteQualityRule(cpb.DeleteQualityRuleRequest(id=custom.id), metadata=EDITOR)
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED
-    await stack.quality.DeleteQualityRule(
-        cpb.DeleteQualityRuleRequest(id=custom.id), metadata=ADMIN
-    )
+    await stack.rules.DeleteQualityRule(cpb.DeleteQualityRuleRequest(id=custom.id), metadata=ADMIN)
     # Nothing half-written: the refused rules do not exist.
-    listed = await stack.quality.ListQualityRules(cpb.ListQualityRulesRequest(object_ref=REF))
+    listed = await stack.rules.ListQualityRules(cpb.ListQualityRulesRequest(object=OBJ))
     assert list(listed.items) == []
-    code, text = await code_of(stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF)))
+    code, text = await code_of(stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ)))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "no enabled quality rules" in text
     code, _ = await code_of(
-        stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF, rule_ids=[424242]))
+        stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ, rule_ids=[424242]))
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     code, _ = await code_of(
-        stack.quality.StartProfile(cpb.StartProfileRequest(object_ref=REF, columns=["nope"]))
+        stack.rules.StartProfile(cpb.StartProfileRequest(object=OBJ, columns=["nope"]))
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     dup = await add(stack, "not_null", "id", name="ids present")
     code, _ = await code_of(add(stack, "not_null", "qty", name="ids present"))
     assert code == grpc.StatusCode.ALREADY_EXISTS
     code, text = await code_of(
-        stack.quality.UpdateQualityRule(
-            cpb.UpdateQualityRuleRequest(id=dup.id, severity="catastrophic")
+        stack.rules.UpdateQualityRule(
+            cpb.UpdateQualityRuleRequest(
+                id=dup.id,
+                rule=cpb.QualityRule(severity="catastrophic"),
+                update_mask=mask("severity"),
+            )
         )
     )
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "severity" in text
@@ -234,8 +242,12 @@ async def test_updates_are_audited_and_a_rule_whose_column_is_gone_is_skipped(
 ) -> None:
     rule = await add(stack, "not_null", "name")
     other = await add(stack, "not_null", "id")
-    updated = await stack.quality.UpdateQualityRule(
-        cpb.UpdateQualityRuleRequest(id=rule.id, severity="critical", enabled=True),
+    updated = await stack.rules.UpdateQualityRule(
+        cpb.UpdateQualityRuleRequest(
+            id=rule.id,
+            rule=cpb.QualityRule(severity="critical", enabled=True),
+            update_mask=mask("severity", "enabled"),
+        ),
         metadata=EDITOR,
     )
     assert updated.severity == "critical"
@@ -246,23 +258,21 @@ async def test_updates_are_audited_and_a_rule_whose_column_is_gone_is_skipped(
 
     await stack.source_sql("ALTER TABLE sales.events DROP COLUMN name")
     await stack.rescan()
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF))
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ))
     by_rule = {c.rule_id: c for c in run.checks}
-    assert by_rule[rule.id].status == "skipped"
+    assert by_rule[rule.id].status == cpb.QUALITY_CHECK_STATUS_SKIPPED
     assert "name" in by_rule[rule.id].error
-    assert by_rule[other.id].status == "passed"
-    assert run.status == "passed" and run.skipped == 1
+    assert by_rule[other.id].status == cpb.QUALITY_CHECK_STATUS_PASSED
+    assert run.status == cpb.CHECK_RUN_STATUS_PASSED and run.skipped == 1
 
 
 async def test_rule_configs_holding_values_are_masked_like_samples(stack: Stack) -> None:
     stack.masker.rules["category"] = ("admin",)
     made = await add(stack, "value_in_set", "category", config={"allowed_values": ["a", "b"]})
-    seen = await stack.quality.GetQualityRule(
-        cpb.GetQualityRuleRequest(id=made.id), metadata=VIEWER
-    )
+    seen = await stack.rules.GetQualityRule(cpb.GetQualityRuleRequest(id=made.id), metadata=VIEWER)
     assert list(seen.config["allowed_values"]) == ["****", "****"]
-    listed = await stack.quality.ListQualityRules(
-        cpb.ListQualityRulesRequest(object_ref=REF), metadata=ADMIN
+    listed = await stack.rules.ListQualityRules(
+        cpb.ListQualityRulesRequest(object=OBJ), metadata=ADMIN
     )
     assert list(listed.items[0].config["allowed_values"]) == ["a", "b"]
 
@@ -274,13 +284,13 @@ async def test_values_quoted_by_checks_are_masked_and_never_in_events(stack: Sta
     mean = await add(
         stack, "statistical_threshold", "amount", config={"statistic": "mean", "max": 1.0}
     )
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=VIEWER)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=VIEWER)
     by_rule = {c.rule_id: c for c in run.checks}
     assert by_rule[in_set.id].expected_value == "****"
-    assert by_rule[mean.id].status == "warning"
+    assert by_rule[mean.id].status == cpb.QUALITY_CHECK_STATUS_WARNING
     assert not by_rule[mean.id].HasField("measured_value")  # the mean of a masked column
     assert by_rule[in_set.id].failure_count > 0  # counts are not values: shown
-    clear = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
+    clear = await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
     by_rule = {c.rule_id: c for c in clear.checks}
     assert "a" in by_rule[in_set.id].expected_value
     amounts = [r[4] for r in stack.rows.rows if r[4] is not None]
@@ -294,8 +304,11 @@ async def test_values_quoted_by_checks_are_masked_and_never_in_events(stack: Sta
         assert not check.expected_value and not check.details and not check.sample_failures
     assert not {c.rule_id: c for c in announced.run.checks}[mean.id].HasField("measured_value")
     # A PATCH answers with the rule as the caller may see it.
-    patched = await stack.quality.UpdateQualityRule(
-        cpb.UpdateQualityRuleRequest(id=in_set.id, description="x"), metadata=EDITOR
+    patched = await stack.rules.UpdateQualityRule(
+        cpb.UpdateQualityRuleRequest(
+            id=in_set.id, rule=cpb.QualityRule(description="x"), update_mask=mask("description")
+        ),
+        metadata=EDITOR,
     )
     assert list(patched.config["allowed_values"]) == ["****", "****"]
 
@@ -305,42 +318,32 @@ async def test_custom_sql_samples_are_for_admins_and_masking_outages_withhold_va
 ) -> None:
     sql = {"sql": "SELECT id, category FROM sales.events WHERE category = 'd'"}
     custom = await add(stack, "custom_sql", config=sql, meta=ADMIN)
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
     assert run.checks[0].sample_failures
-    seen = await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
+    seen = await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
     assert seen.checks[0].rule_id == custom.id and not seen.checks[0].sample_failures
 
     stack.masker.down = True
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
+        await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=ADMIN)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     # A new run is recorded and answered, its values withheld rather than failing the call
     # (a scheduler would otherwise run it again).
-    again = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
-    assert again.status == "warning" and again.checks[0].failure_count > 0
+    again = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
+    assert again.status == cpb.CHECK_RUN_STATUS_WARNING and again.checks[0].failure_count > 0
     assert not again.checks[0].sample_failures
     assert "withheld" in again.checks[0].details["values_withheld"]
 
 
-async def test_a_run_of_some_rules_scores_every_enabled_rule_and_stale_runs_end(
+async def test_a_run_of_some_rules_scores_every_enabled_rule(
     stack: Stack,
 ) -> None:
     good = await add(stack, "not_null", "id")
     await add(stack, "not_null", "qty")
-    full = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF))
-    part = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF, rule_ids=[good.id]))
-    assert part.status == "passed"
+    full = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ))
+    part = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ, rule_ids=[good.id]))
+    assert part.status == cpb.CHECK_RUN_STATUS_PASSED
     assert part.quality_score == pytest.approx(full.quality_score)  # qty's failure still counts
-
-    await stack.own_sql(
-        "INSERT INTO quality.quality_check_runs (object_ref, status, started_at)"
-        " VALUES ($1, 'running', now() - interval '2 hours')",
-        REF,
-    )
-    async with stack.service.db.session() as session:
-        assert await ChecksRepository(session).fail_stale_check_runs(3600) == 1
-    listed = await stack.quality.ListCheckRuns(cpb.ListCheckRunsRequest(object_ref=REF))
-    assert listed.items[0].status == "error" and "interrupted" in listed.items[0].error
 
 
 async def test_custom_sql_cannot_switch_the_session_to_writing(stack: Stack) -> None:
@@ -356,9 +359,10 @@ async def test_custom_sql_cannot_switch_the_session_to_writing(stack: Stack) -> 
     write = {"sql": "SELECT sales.purge() AS purged"}
     await add(stack, "custom_sql", config=unlock, meta=ADMIN, name="unlock")
     await add(stack, "custom_sql", config=write, meta=ADMIN, name="write")
-    run = await stack.quality.RunChecks(cpb.RunChecksRequest(object_ref=REF), metadata=ADMIN)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
     by_name = {c.rule_name: c for c in run.checks}
-    assert by_name["write"].status == "error" and "read-only" in by_name["write"].error
+    assert by_name["write"].status == cpb.QUALITY_CHECK_STATUS_ERROR
+    assert "read-only" in by_name["write"].error
     assert (await stack.source_sql("SELECT count(*) AS n FROM sales.events WHERE id = 1"))[0][
         "n"
     ] == 1

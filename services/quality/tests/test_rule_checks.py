@@ -22,10 +22,11 @@ from dcconnectors import registry
 from dcconnectors.postgres.executor import PostgresExecutor
 from devstack.databases import SourceDatabases
 from devstack.urls import postgres_connection
-from quality_service.application.checks import evaluate
+from quality_service.application.check_engine import evaluate
 from quality_service.application.ports import CatalogObject
-from quality_service.domain.rules import CheckOutcome, Rule, RuleSpec, validate
-from quality_service.domain.sql import Query
+from quality_service.domain.quality_rules import Rule, validate
+from quality_service.domain.query import Query
+from quality_service.domain.rule_types.base import CheckOutcome, RuleSpec
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 N = 400
@@ -414,7 +415,7 @@ def _rules(source: Source, table: str, names: list[str]) -> list[Rule]:
 
 
 def test_every_rule_type_has_a_case() -> None:
-    from quality_service.domain.rules import RULE_TYPES
+    from quality_service.domain.rule_types import RULE_TYPES
 
     assert {c.rule_type for c in CASES.values()} == set(RULE_TYPES)
 

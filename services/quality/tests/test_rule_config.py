@@ -15,16 +15,11 @@ import pytest
 from dcconnectors import registry
 from dckit.errors import InvalidArgument
 from quality_service.application.ports import CatalogObject
+from quality_service.domain.json_values import json_safe
+from quality_service.domain.quality_rules import expected_text, referenced_objects, validate
 from quality_service.domain.rule_sql import batch_query, sample_query, shared_query
-from quality_service.domain.rules import (
-    CATEGORY,
-    RULE_TYPES,
-    RuleSpec,
-    expected_text,
-    json_safe,
-    referenced_objects,
-    validate,
-)
+from quality_service.domain.rule_types import CATEGORY, RULE_TYPES, get
+from quality_service.domain.rule_types.base import RuleSpec
 
 EVIL = 'a"; drop table x; --'
 EVIL_TICK = "b`; drop table x; --"
@@ -124,12 +119,10 @@ def test_every_rule_type_accepts_a_good_config(rule_type: str) -> None:
 
 
 def _sql_for(spec: RuleSpec, name: str) -> list[Any]:
-    from quality_service.domain.rule_sql import SHARED_RULES
-
     dialect, columns = registry.dialect(name), TYPES[name]
     table = ("sales", "orders")
     refs = {CUSTOMERS.ref: ("sales", "customers")}
-    if spec.rule_type in SHARED_RULES:
+    if not get(spec.rule_type).own_pass:
         queries = [shared_query(dialect, table, [("0", spec)], columns, NOW)]
     else:
         queries = [batch_query(dialect, table, [("0", spec)], refs)]
@@ -451,8 +444,8 @@ class _Warehouse:
 
 async def test_a_check_on_databricks_binds_named_parameters() -> None:
     from dcconnectors.databricks.executor import DatabricksExecutor
-    from quality_service.application.checks import evaluate
-    from quality_service.domain.rules import Rule
+    from quality_service.application.check_engine import evaluate
+    from quality_service.domain.quality_rules import Rule
 
     warehouse = _Warehouse()
     conn = {

@@ -9,8 +9,10 @@ from typing import Any
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 from quality_testkit import (
     DAYS,
+    OBJ,
     REF,
     SPIKE_DAY,
     Stack,
@@ -20,22 +22,26 @@ from quality_testkit import (
     struct,
 )
 
-from datacompass.common.v1 import audit_pb2
-from datacompass.quality.v1 import quality_pb2 as pb
+from datacompass.common.v1 import audit_pb2, refs_pb2
+from datacompass.quality.v1 import dq_pb2 as pb
 from dcconnectors.errors import QueryFailed
 from devstack.databases import SourceDatabases
 from devstack.testing import starts_stack
-from quality_service.app import executors
+from quality_service.adapters.executors import executors
 from quality_service.application.ports import Executor
-from quality_service.domain.sql import Query
+from quality_service.domain.query import Query
 
 ANOMALY = {"strategy": "anomaly", "min_history": 5, "sensitivity": 3}
+
+
+def mask(*paths: str) -> field_mask_pb2.FieldMask:
+    return field_mask_pb2.FieldMask(paths=list(paths))
 
 
 def whole_range(stack: Stack, **kw: Any) -> pb.StartRunRequest:
     base = stack.rows.base
     return pb.StartRunRequest(
-        object_ref=REF,
+        object=OBJ,
         start_date=base.isoformat(),
         end_date=(base + timedelta(days=DAYS - 1)).isoformat(),
         wait=True,
@@ -49,14 +55,15 @@ async def test_an_anomaly_opens_one_breach_with_its_events(
     config = await stack.config()
     rows = await stack.expect(config.id, "row_count", **ANOMALY)
     await stack.expect(config.id, "mean", "amount", strategy="absolute", min=0)
-    run = await stack.quality.StartRun(whole_range(stack, parallelism=3))
-    assert run.status == "succeeded", run
+    run = await stack.dq.StartRun(whole_range(stack, parallelism=3))
+    assert run.status == pb.DQ_RUN_STATUS_SUCCEEDED, run
     spike = (stack.rows.base + timedelta(days=SPIKE_DAY)).isoformat()
-    breaches = await stack.quality.ListBreaches(pb.ListBreachesRequest(object_ref=REF))
+    breaches = await stack.dq.ListBreaches(pb.ListBreachesRequest(object=OBJ))
     by_day = {b.bucket: b for b in breaches.items}
     assert spike in by_day
     b = by_day[spike]
-    assert b.expectation_id == rows.id and b.direction == "above" and b.status == "open"
+    assert b.expectation_id == rows.id and b.direction == "above"
+    assert b.status == pb.BREACH_STATUS_OPEN and b.object_urn.startswith("urn:dcs:")
     assert b.metric_type == "row_count" and b.object_ref == REF and b.run_id == run.id
     assert b.value > b.threshold_high
     # The empty day is also an anomaly (0 rows), and only these two.
@@ -70,21 +77,19 @@ async def test_an_anomaly_opens_one_breach_with_its_events(
     subjects = await published_subjects(nats_url, nats_stream)
     assert sum(s.endswith("quality.breach.detected") for s in subjects) == 2
     # Results carry the threshold in force.
-    results = await stack.quality.ListResults(
-        pb.ListResultsRequest(expectation_id=rows.id, days=60)
-    )
+    results = await stack.dq.ListResults(pb.ListResultsRequest(expectation_id=rows.id, days=60))
     spiked = next(r for r in results.items if r.bucket == spike)
     assert spiked.is_breach and spiked.threshold_strategy == "anomaly"
     assert spiked.threshold_high == pytest.approx(b.threshold_high)
-    assert [r.status for r in results.items[:5]] == ["learning"] * 5
+    assert [r.status for r in results.items[:5]] == [pb.DQ_RESULT_STATUS_LEARNING] * 5
 
 
 async def test_rerunning_replaces_results_and_never_duplicates_breaches(stack: Stack) -> None:
     config = await stack.config()
     exp = await stack.expect(config.id, "row_count", **ANOMALY)
-    first = await stack.quality.StartRun(whole_range(stack))
-    second = await stack.quality.StartRun(whole_range(stack, parallelism=4))
-    assert first.status == second.status == "succeeded"
+    first = await stack.dq.StartRun(whole_range(stack))
+    second = await stack.dq.StartRun(whole_range(stack, parallelism=4))
+    assert first.status == second.status == pb.DQ_RUN_STATUS_SUCCEEDED
     assert second.breaches_opened == 0  # the same violations: updated, not re-opened
     counts = await stack.own_sql(
         "SELECT (SELECT count(*) FROM quality.dq_results WHERE expectation_id = $1) AS results,"
@@ -98,26 +103,38 @@ async def test_rerunning_replaces_results_and_never_duplicates_breaches(stack: S
 async def test_breach_lifecycle_is_audited(stack: Stack) -> None:
     config = await stack.config()
     await stack.expect(config.id, "row_count", **ANOMALY)
-    await stack.quality.StartRun(whole_range(stack))
-    breach = (await stack.quality.ListBreaches(pb.ListBreachesRequest(status=["open"]))).items[0]
-    ack = await stack.quality.UpdateBreach(
-        pb.UpdateBreachRequest(id=breach.id, status="acknowledged", reason="looking")
+    await stack.dq.StartRun(whole_range(stack))
+    breach = (
+        await stack.dq.ListBreaches(pb.ListBreachesRequest(status=[pb.BREACH_STATUS_OPEN]))
+    ).items[0]
+    ack = await stack.dq.ChangeBreachStatus(
+        pb.ChangeBreachStatusRequest(
+            id=breach.id, status=pb.BREACH_STATUS_ACKNOWLEDGED, reason="looking"
+        )
     )
-    assert ack.status == "acknowledged" and ack.status_reason == "looking"
+    assert ack.status == pb.BREACH_STATUS_ACKNOWLEDGED and ack.status_reason == "looking"
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.UpdateBreach(pb.UpdateBreachRequest(id=breach.id, status="dismissed"))
+        await stack.dq.ChangeBreachStatus(
+            pb.ChangeBreachStatusRequest(id=breach.id, status=pb.BREACH_STATUS_DISMISSED)
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "reason" in (err.value.details() or "")
-    done = await stack.quality.UpdateBreach(
-        pb.UpdateBreachRequest(id=breach.id, status="resolved", reason="backfilled")
+    done = await stack.dq.ChangeBreachStatus(
+        pb.ChangeBreachStatusRequest(
+            id=breach.id, status=pb.BREACH_STATUS_RESOLVED, reason="backfilled"
+        )
     )
-    assert done.status == "resolved"
+    assert done.status == pb.BREACH_STATUS_RESOLVED
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.UpdateBreach(
-            pb.UpdateBreachRequest(id=breach.id, status="dismissed", reason="x")
+        await stack.dq.ChangeBreachStatus(
+            pb.ChangeBreachStatusRequest(
+                id=breach.id, status=pb.BREACH_STATUS_DISMISSED, reason="x"
+            )
         )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    filtered = await stack.quality.ListBreaches(pb.ListBreachesRequest(status=["resolved"]))
+    filtered = await stack.dq.ListBreaches(
+        pb.ListBreachesRequest(status=[pb.BREACH_STATUS_RESOLVED])
+    )
     assert [b.id for b in filtered.items] == [breach.id]
     audits = []
     for env in await outbox_events(stack, "datacompass.audit.recorded"):
@@ -192,20 +209,18 @@ async def test_one_failing_metric_is_an_error_and_the_others_survive(
         ("max", "amount"),
     ]:
         ids[metric] = (await stack.expect(config.id, metric, column)).id
-    run = await stack.quality.StartRun(whole_range(stack))
-    assert run.status == "partial" and run.metric_errors == DAYS
-    assert all(b.status == "succeeded" for b in run.buckets)
+    run = await stack.dq.StartRun(whole_range(stack))
+    assert run.status == pb.DQ_RUN_STATUS_PARTIAL and run.metric_errors == DAYS
+    assert all(b.status == pb.BUCKET_STATUS_SUCCEEDED for b in run.buckets)
     # One batched query, then halves, then the failing metric alone: not one per metric.
     assert len(made[0].queries) <= 5
-    median = await stack.quality.ListResults(
+    median = await stack.dq.ListResults(
         pb.ListResultsRequest(expectation_id=ids["median"], days=60)
     )
-    assert {r.status for r in median.items} == {"error"}
+    assert {r.status for r in median.items} == {pb.DQ_RESULT_STATUS_ERROR}
     assert "percentile_disc is not allowed" in median.items[0].error
-    sums = await stack.quality.ListResults(
-        pb.ListResultsRequest(expectation_id=ids["sum"], days=60)
-    )
-    assert sum(1 for r in sums.items if r.status == "ok") >= DAYS - 2
+    sums = await stack.dq.ListResults(pb.ListResultsRequest(expectation_id=ids["sum"], days=60))
+    assert sum(1 for r in sums.items if r.status == pb.DQ_RESULT_STATUS_OK) >= DAYS - 2
 
 
 async def test_bad_requests_are_rejected_and_write_nothing(stack: Stack) -> None:
@@ -214,10 +229,14 @@ async def test_bad_requests_are_rejected_and_write_nothing(stack: Stack) -> None
             await call
         return err.value.code()
 
-    q = stack.quality
+    q = stack.dq
     assert (
         await code(
-            q.CreateConfig(pb.CreateConfigRequest(object_ref="shop.sales.nope", date_column="x"))
+            q.CreateConfig(
+                pb.CreateConfigRequest(
+                    object=refs_pb2.ObjectRef(qualified_name="shop.sales.nope"), date_column="x"
+                )
+            )
         )
         == grpc.StatusCode.NOT_FOUND
     )
@@ -267,11 +286,15 @@ async def test_bad_requests_are_rejected_and_write_nothing(stack: Stack) -> None
     assert (await stack.own_sql("SELECT count(*) AS n FROM quality.dq_runs"))[0]["n"] == 0
     assert await code(q.GetRun(pb.GetRunRequest(id=42))) == grpc.StatusCode.NOT_FOUND
     assert (
-        await code(q.UpdateBreach(pb.UpdateBreachRequest(id=42, status="acknowledged")))
+        await code(
+            q.ChangeBreachStatus(
+                pb.ChangeBreachStatusRequest(id=42, status=pb.BREACH_STATUS_ACKNOWLEDGED)
+            )
+        )
         == grpc.StatusCode.NOT_FOUND
     )
     assert (
-        await code(q.ListBreaches(pb.ListBreachesRequest(status=["closed"])))
+        await code(q.ListBreaches(pb.ListBreachesRequest(priority=["urgent"])))
         == grpc.StatusCode.INVALID_ARGUMENT
     )
 
@@ -282,10 +305,10 @@ async def test_a_column_dropped_at_the_source_is_an_error_after_rescan(stack: St
     await stack.expect(config.id, "row_count")
     await stack.source_sql("ALTER TABLE sales.events DROP COLUMN name")
     await stack.rescan()
-    run = await stack.quality.StartRun(whole_range(stack))
-    assert run.status == "partial" and run.metric_errors == DAYS
-    got = await stack.quality.ListResults(pb.ListResultsRequest(expectation_id=gone.id, days=60))
-    assert {r.status for r in got.items} == {"error"}
+    run = await stack.dq.StartRun(whole_range(stack))
+    assert run.status == pb.DQ_RUN_STATUS_PARTIAL and run.metric_errors == DAYS
+    got = await stack.dq.ListResults(pb.ListResultsRequest(expectation_id=gone.id, days=60))
+    assert {r.status for r in got.items} == {pb.DQ_RESULT_STATUS_ERROR}
     assert "no longer in the catalog" in got.items[0].error
 
 
@@ -302,32 +325,34 @@ async def test_progress_cancel_and_one_run_at_a_time(stack: Stack) -> None:
         await blocker.execute("LOCK TABLE sales.events IN ACCESS EXCLUSIVE MODE")
         req = whole_range(stack, parallelism=2)
         req.wait = False
-        run = await stack.quality.StartRun(req)
-        assert run.status == "running" and run.buckets_total == DAYS and run.buckets_done == 0
+        run = await stack.dq.StartRun(req)
+        assert run.status == pb.DQ_RUN_STATUS_RUNNING and run.buckets_total == DAYS
+        assert run.buckets_done == 0
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await stack.quality.StartRun(req)
+            await stack.dq.StartRun(req)
         assert err.value.code() == grpc.StatusCode.ABORTED
-        cancelled = await stack.quality.CancelRun(pb.CancelRunRequest(id=run.id))
+        cancelled = await stack.dq.CancelRun(pb.CancelRunRequest(id=run.id))
         assert cancelled.id == run.id
         for _ in range(100):
-            got = await stack.quality.GetRun(pb.GetRunRequest(id=run.id))
-            if got.status != "running":
+            got = await stack.dq.GetRun(pb.GetRunRequest(id=run.id))
+            if got.status != pb.DQ_RUN_STATUS_RUNNING:
                 break
             await asyncio.sleep(0.1)
-        assert got.status == "cancelled" and got.finished_at.seconds > 0
+        assert got.status == pb.DQ_RUN_STATUS_CANCELLED and got.finished_at.seconds > 0
         await tx.rollback()
     finally:
         await blocker.close()
-    again = await stack.quality.StartRun(whole_range(stack))
-    assert again.status == "succeeded" and again.buckets_done == DAYS
+    again = await stack.dq.StartRun(whole_range(stack))
+    assert again.status == pb.DQ_RUN_STATUS_SUCCEEDED and again.buckets_done == DAYS
 
 
 async def test_summary_and_trend(stack: Stack) -> None:
     config = await stack.config()
     exp = await stack.expect(config.id, "row_count", **ANOMALY)
-    await stack.quality.StartRun(whole_range(stack))
-    summary = await stack.quality.GetConfigSummary(pb.GetConfigSummaryRequest(config_id=config.id))
-    assert summary.config.object_ref == REF and summary.last_run.status == "succeeded"
+    await stack.dq.StartRun(whole_range(stack))
+    summary = await stack.dq.GetConfigSummary(pb.GetConfigSummaryRequest(config_id=config.id))
+    assert summary.config.object_ref == REF
+    assert summary.last_run.status == pb.DQ_RUN_STATUS_SUCCEEDED
     (one,) = summary.expectations
     assert one.expectation.id == exp.id
     assert one.latest.bucket == (stack.rows.base + timedelta(days=DAYS - 1)).isoformat()
@@ -338,28 +363,45 @@ async def test_summary_and_trend(stack: Stack) -> None:
 async def test_update_and_delete_config_and_expectation(stack: Stack) -> None:
     config = await stack.config()
     exp = await stack.expect(config.id, "row_count")
-    updated = await stack.quality.UpdateExpectation(
+    updated = await stack.dq.UpdateExpectation(
         pb.UpdateExpectationRequest(
-            id=exp.id, threshold=struct({"strategy": "absolute", "min": 10}), priority="critical"
+            id=exp.id,
+            expectation=pb.Expectation(
+                threshold=struct({"strategy": "absolute", "min": 10}), priority="critical"
+            ),
+            update_mask=field_mask_pb2.FieldMask(paths=["threshold", "priority"]),
         )
     )
     assert updated.priority == "critical" and dict(updated.threshold)["min"] == 10
-    cfg = await stack.quality.UpdateConfig(pb.UpdateConfigRequest(id=config.id, grain="weekly"))
+    cfg = await stack.dq.UpdateConfig(
+        pb.UpdateConfigRequest(
+            id=config.id, config=pb.DqConfig(grain="weekly"), update_mask=mask("grain")
+        )
+    )
     assert cfg.grain == "weekly" and len(cfg.expectations) == 1
-    with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.UpdateConfig(pb.UpdateConfigRequest(id=config.id, date_column="name"))
+    with pytest.raises(grpc.aio.AioRpcError) as err:  # a mask naming nothing changes nothing
+        await stack.dq.UpdateConfig(pb.UpdateConfigRequest(id=config.id, config=cfg))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    await stack.quality.DeleteConfig(pb.DeleteConfigRequest(id=config.id))
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.GetExpectation(pb.GetExpectationRequest(id=exp.id))
+        await stack.dq.UpdateConfig(
+            pb.UpdateConfigRequest(
+                id=config.id,
+                config=pb.DqConfig(date_column="name"),
+                update_mask=mask("date_column"),
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    await stack.dq.DeleteConfig(pb.DeleteConfigRequest(id=config.id))
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await stack.dq.GetExpectation(pb.GetExpectationRequest(id=exp.id))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_days_backfills_the_last_complete_buckets(stack: Stack) -> None:
     config = await stack.config()
     await stack.expect(config.id, "row_count")
-    run = await stack.quality.StartRun(pb.StartRunRequest(config_id=config.id, days=7, wait=True))
-    assert run.buckets_total == 7 and run.status == "succeeded"
+    run = await stack.dq.StartRun(pb.StartRunRequest(config_id=config.id, days=7, wait=True))
+    assert run.buckets_total == 7 and run.status == pb.DQ_RUN_STATUS_SUCCEEDED
     from datetime import UTC, datetime
 
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
@@ -367,7 +409,7 @@ async def test_days_backfills_the_last_complete_buckets(stack: Stack) -> None:
     assert run.start_date == (yesterday - timedelta(days=6)).isoformat()
     assert [b.bucket for b in run.buckets][-1] == yesterday.isoformat()
     with pytest.raises(grpc.aio.AioRpcError) as err:
-        await stack.quality.StartRun(
+        await stack.dq.StartRun(
             pb.StartRunRequest(config_id=config.id, days=3, start_date="2026-01-01")
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -21,8 +21,8 @@ from catalog_service.config import CatalogSettings
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import events_pb2
-from datacompass.quality.v1 import quality_pb2 as qpb
-from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.quality.v1 import dq_pb2 as qpb
+from datacompass.quality.v1 import dq_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.clock import ManualClock
@@ -192,8 +192,8 @@ async def catalog(source_databases: SourceDatabases, env: Env) -> AsyncIterator[
 
 
 @dataclass
-class FlakyQuality(quality_pb2_grpc.QualityServiceServicer):
-    """A real gRPC QualityService whose StartRun answers the queued failure codes first, and
+class FlakyQuality(dq_pb2_grpc.DqServiceServicer):
+    """A real gRPC DqService whose StartRun answers the queued failure codes first, and
     (when `gate` is set) holds every call until the gate opens."""
 
     failures: list[grpc.StatusCode] = field(default_factory=list)
@@ -208,8 +208,8 @@ class FlakyQuality(quality_pb2_grpc.QualityServiceServicer):
             await self.gate.wait()
         if self.failures:
             await context.abort(self.failures.pop(0), "not now")
-        return qpb.DqRun(id=4000 + len(self.requests), object_ref=request.object_ref,
-                         status="running")  # fmt: skip
+        return qpb.DqRun(id=4000 + len(self.requests), object_ref=request.object.qualified_name,
+                         status=qpb.DQ_RUN_STATUS_RUNNING)  # fmt: skip
 
 
 @asynccontextmanager
@@ -218,7 +218,7 @@ async def flaky_quality(
 ) -> AsyncIterator[tuple[FlakyQuality, str]]:
     servicer = FlakyQuality(list(failures), gate=gate)
     server = grpc.aio.server()
-    quality_pb2_grpc.add_QualityServiceServicer_to_server(servicer, server)
+    dq_pb2_grpc.add_DqServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:

@@ -126,7 +126,7 @@ async def test_transient_failures_are_retried_until_success(env: Env, clock: Clo
             schedule = await s.stub.CreateSchedule(dq_schedule())
             run = await s.stub.RunNow(pb.RunNowRequest(schedule_id=schedule.id, wait=True))
     assert (status(run), run.attempt, run.target_id) == ("succeeded", 3, "4003"), run
-    assert [(r.object_ref, r.days, r.wait) for r in quality.requests] == [
+    assert [(r.object.qualified_name, r.days, r.wait) for r in quality.requests] == [
         ("shop.sales.orders", 3, False)
     ] * 3
     assert run.result["object_ref"] == "shop.sales.orders"

@@ -14,7 +14,7 @@ from google.protobuf.message import Message
 from datacompass.catalog.v1 import catalog_pb2
 from datacompass.common.v1 import audit_pb2
 from datacompass.governance.v1 import governance_pb2, masking_pb2
-from datacompass.quality.v1 import checks_pb2, quality_pb2
+from datacompass.quality.v1 import dq_pb2, quality_rules_pb2
 from datacompass.scheduler.v1 import scheduler_pb2
 
 PREFIX = "datacompass"
@@ -103,37 +103,37 @@ DEPRECATION_DEADLINE_APPROACHING = _event(
 # -- quality -----------------------------------------------------------------------------
 BREACH_DETECTED = _event(
     "datacompass.quality.breach.detected",
-    quality_pb2.BreachDetected,
+    dq_pb2.BreachDetected,
     OBJECT_URN,
     "a DQ run found a metric outside its threshold (one event per new breach)",
 )
 BREACH_BULK = _event(
     "datacompass.quality.breach.bulk",
-    quality_pb2.BreachBulk,
+    dq_pb2.BreachBulk,
     OBJECT_URN,
     "a DQ run found many breaches at once (a backfill): one summary instead of one each",
 )
 DQ_RUN_COMPLETED = _event(
     "datacompass.quality.run.completed",
-    quality_pb2.RunFinished,
+    dq_pb2.RunFinished,
     OBJECT_URN,
     "a DQ run (metrics over a date range) finished",
 )
 DQ_RUN_FAILED = _event(
     "datacompass.quality.run.failed",
-    quality_pb2.RunFinished,
+    dq_pb2.RunFinished,
     OBJECT_URN,
     "a DQ run failed",
 )
 CHECK_COMPLETED = _event(
     "datacompass.quality.check.completed",
-    checks_pb2.CheckRunFinished,
+    quality_rules_pb2.CheckRunFinished,
     OBJECT_URN,
     "a quality-rule check run finished (whatever its outcome)",
 )
 CHECK_FAILED = _event(
     "datacompass.quality.check.failed",
-    checks_pb2.CheckRunFinished,
+    quality_rules_pb2.CheckRunFinished,
     OBJECT_URN,
     "a quality-rule check run finished with a failed rule (sent besides check.completed)",
 )

@@ -103,14 +103,16 @@ def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Fou
 
 def grpc_app(
     base: Foundation,
-    service_name: str,
+    service_name: str | Sequence[str],
     register: Callable[[grpc.aio.Server], None],
     *,
     workers: Sequence[Worker] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> GrpcApp:
     """The service's gRPC server: health/readiness on its database, the relay and `workers`
-    running beside it; on shutdown `on_shutdown` first, then the bus and the database."""
+    running beside it; on shutdown `on_shutdown` first, then the bus and the database.
+    `service_name`: the full name of each proto service `register` adds (a process may serve
+    several, as quality serves its two subsystems): health and reflection report each."""
 
     async def close() -> None:
         for step in on_shutdown:
@@ -123,7 +125,7 @@ def grpc_app(
         base.name,
         host=s.grpc_host,
         port=s.grpc_port,
-        service_names=[service_name],
+        service_names=[service_name] if isinstance(service_name, str) else list(service_name),
         register=register,
         workers=[base.relay.run, *workers],
         readiness=base.db.ping,

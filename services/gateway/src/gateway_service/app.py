@@ -13,7 +13,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.notifier.v1 import notifier_pb2_grpc
-from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.grpc_client import channel
 from gateway_service.audit import routes as audit
@@ -42,12 +42,16 @@ from gateway_service.structure import routes as structure
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
 
-BACKEND_STUBS: dict[str, Any] = {
-    "catalog": catalog_pb2_grpc.CatalogServiceStub,
-    "governance": governance_pb2_grpc.GovernanceServiceStub,
-    "quality": quality_pb2_grpc.QualityServiceStub,
-    "scheduler": scheduler_pb2_grpc.SchedulerServiceStub,
-    "notifier": notifier_pb2_grpc.NotifierServiceStub,
+# Backend → (app.state attribute → stub class) of each proto service it serves.
+BACKEND_STUBS: dict[str, dict[str, Any]] = {
+    "catalog": {"catalog": catalog_pb2_grpc.CatalogServiceStub},
+    "governance": {"governance": governance_pb2_grpc.GovernanceServiceStub},
+    "quality": {
+        "dq": dq_pb2_grpc.DqServiceStub,
+        "quality_rules": quality_rules_pb2_grpc.QualityRulesServiceStub,
+    },
+    "scheduler": {"scheduler": scheduler_pb2_grpc.SchedulerServiceStub},
+    "notifier": {"notifier": notifier_pb2_grpc.NotifierServiceStub},
 }
 
 # The areas behind authentication, in OpenAPI order (routing puts catch-alls last anyway).
@@ -86,14 +90,15 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def create_app(settings: GatewaySettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # app.state.<backend> is its stub (core/deps), app.state.<backend>_channel its channel
-        # (/health checks each one).
+        # app.state.<attribute> is a stub (core/deps), app.state.<backend>_channel its backend's
+        # channel (/health checks each one).
         channels = []
-        for name, stub in BACKEND_STUBS.items():
+        for name, stubs in BACKEND_STUBS.items():
             addr = getattr(settings, f"{name}_addr")
             chan = channel(addr, default_timeout=settings.rpc_timeout_seconds)
             setattr(app.state, f"{name}_channel", chan)
-            setattr(app.state, name, stub(chan))
+            for attribute, stub in stubs.items():
+                setattr(app.state, attribute, stub(chan))
             channels.append(chan)
         try:
             yield

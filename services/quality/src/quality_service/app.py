@@ -1,49 +1,67 @@
-"""Wiring: builds the quality service from its settings (used by __main__ and by tests)."""
+"""Wiring: builds the quality service from its settings (used by __main__ and by tests). One
+process serves both subsystems: DQ metrics (DqService) and quality rules with their checks,
+profiles and suggestions (QualityRulesService)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import uuid
-from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
-from datacompass.quality.v1 import quality_pb2, quality_pb2_grpc
-from dcconnectors import registry
+from datacompass.quality.v1 import dq_pb2, dq_pb2_grpc, quality_rules_pb2, quality_rules_pb2_grpc
 from dckit.bus import EventBus
+from dckit.clock import Clock
 from dckit.db import Database
-from dckit.errors import FailedPrecondition
 from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
+from dckit.leases import Leases, LeaseTable
 from dckit.migrations import upgrade_async
 from dckit.relay import OutboxRelay
 from dckit.service import foundation, grpc_app, in_process
+from dckit.uow import Transactions
 from quality_service import telemetry
 from quality_service.adapters.catalog_grpc import GrpcCatalog
+from quality_service.adapters.executors import executors
 from quality_service.adapters.governance_grpc import GrpcMasker
-from quality_service.api import check_mappers, mappers
-from quality_service.api.servicer import QualityServicer
-from quality_service.application.breaches import BreachUseCases
-from quality_service.application.check_runs import CheckRunUseCases
-from quality_service.application.configs import ConfigUseCases
-from quality_service.application.ports import Executor, ExecutorFactory, SampleMasker
-from quality_service.application.profile_runs import ProfileUseCases
+from quality_service.api import dq_breaches_mappers, dq_runs_mappers, quality_checks_mappers
+from quality_service.api.dq_servicer import DqServicer
+from quality_service.api.quality_rules_servicer import QualityRulesServicer
+from quality_service.application.dq_breaches import DqBreachUseCases
+from quality_service.application.dq_configs import DqConfigUseCases
+from quality_service.application.dq_results import DqResultUseCases
+from quality_service.application.dq_runs import DqRunUseCases
+from quality_service.application.object_urns import ObjectUrnUseCases
+from quality_service.application.ports import DqRunPayloads, ExecutorFactory, SampleMasker
+from quality_service.application.profiles import ProfileUseCases
+from quality_service.application.quality_checks import CheckRunUseCases
 from quality_service.application.quality_rules import QualityRuleUseCases
-from quality_service.application.runs import RunEvents, RunUseCases
 from quality_service.config import QualitySettings
-from quality_service.db.repository import Row
-from quality_service.db.tables import SCHEMA, outbox
+from quality_service.db import tables
+from quality_service.db.unit_of_work import QualityUnitOfWork
+from quality_service.domain.dq_runs import ACTIVE
 
 SERVICE = "quality"
 MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = quality_pb2.DESCRIPTOR.services_by_name["QualityService"].full_name
+SERVICE_NAMES = (
+    dq_pb2.DESCRIPTOR.services_by_name["DqService"].full_name,
+    quality_rules_pb2.DESCRIPTOR.services_by_name["QualityRulesService"].full_name,
+)
+
+
+@dataclass
+class RunLeases:
+    """The leases of the three kinds of run (one mechanism, each kind's own timeout)."""
+
+    dq: Leases[QualityUnitOfWork]
+    checks: Leases[QualityUnitOfWork]
+    profiles: Leases[QualityUnitOfWork]
 
 
 @dataclass
@@ -52,29 +70,46 @@ class QualityService:
     db: Database
     bus: EventBus
     relay: OutboxRelay
-    runs: RunUseCases
+    tx: Transactions[QualityUnitOfWork]
+    leases: RunLeases
+    runs: DqRunUseCases
     grpc: GrpcApp
 
 
-def executors(statement_timeout_ms: int) -> ExecutorFactory:
-    """Query executors from the source connectors (dcconnectors), by source type."""
+def run_leases(
+    tx: Transactions[QualityUnitOfWork],
+    settings: QualitySettings,
+    worker: str,
+    clock: Clock | None = None,
+) -> RunLeases:
+    """Leases on DQ, check and profile runs; `clock` None: the database's (tests drive one)."""
 
-    def make(source_type: str, connection: Mapping[str, Any]) -> Executor:
-        try:
-            factory = registry.get(source_type).executor
-        except registry.UnknownSourceType:
-            factory = None
-        if factory is None:
-            raise FailedPrecondition(
-                f"data quality runs are not supported on {source_type} sources"
-            )
-        return factory(connection, statement_timeout_ms=statement_timeout_ms)
+    def leases(runs: LeaseTable, stale_seconds: float, what: str) -> Leases[QualityUnitOfWork]:
+        return Leases(
+            tx,
+            runs,
+            worker=worker,
+            heartbeat_seconds=settings.run_heartbeat_seconds,
+            stale_seconds=stale_seconds,
+            clock=clock,
+            what=what,
+        )
 
-    return make
+    return RunLeases(
+        dq=leases(LeaseTable(tables.dq_runs, active=ACTIVE), settings.run_stale_seconds, "DQ run"),
+        checks=leases(
+            LeaseTable(tables.quality_check_runs, failed="error"),
+            settings.check_stale_seconds,
+            "check run",
+        ),
+        profiles=leases(
+            LeaseTable(tables.profile_runs), settings.profile_stale_seconds, "profile run"
+        ),
+    )
 
 
 async def migrate(settings: QualitySettings) -> None:
-    await upgrade_async(MIGRATIONS, settings.database_url.get_secret_value(), SCHEMA)
+    await upgrade_async(MIGRATIONS, settings.database_url.get_secret_value(), tables.SCHEMA)
 
 
 def build(
@@ -82,82 +117,82 @@ def build(
     executor_factory: ExecutorFactory | None = None,
     masker: SampleMasker | None = None,
 ) -> QualityService:
-    base = foundation(settings, SERVICE, outbox)
-    db, bus, relay = base.db, base.bus, base.relay
-    events = base.outbox
-    catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
+    base = foundation(settings, SERVICE, tables.outbox)
+    tx = Transactions(base.db, base.outbox, QualityUnitOfWork)
+    timeout = settings.rpc_timeout_seconds
+    catalog_channel = channel(settings.catalog_addr, default_timeout=timeout)
+    governance_channel = channel(settings.governance_addr, default_timeout=timeout)
     catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
-    factory = executor_factory or executors(settings.statement_timeout_ms)
-    governance_channel = channel(
-        settings.governance_addr, default_timeout=settings.rpc_timeout_seconds
-    )
     if masker is None:
         masker = GrpcMasker(governance_pb2_grpc.GovernanceServiceStub(governance_channel))
-    runs = RunUseCases(
-        db,
-        events,
+    factory = executor_factory or executors(settings.statement_timeout_ms)
+
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    held = run_leases(tx, settings, worker)
+
+    def finished(run: dict[str, object], seconds: float) -> None:
+        telemetry.observe_run(run, seconds)
+        base.relay.wake()
+
+    runs = DqRunUseCases(
+        tx,
         catalog,
         factory,
-        RunEvents(mappers.breach_detected, mappers.breach_bulk, mappers.run_finished),
-        worker=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        held.dq,
+        DqRunPayloads(
+            dq_breaches_mappers.breach_detected,
+            dq_breaches_mappers.breach_bulk,
+            dq_runs_mappers.run_finished,
+        ),
         default_parallelism=settings.default_parallelism,
         max_parallelism=settings.max_parallelism,
         default_queries_per_second=settings.default_queries_per_second,
-        heartbeat_seconds=settings.run_heartbeat_seconds,
-        stale_seconds=settings.run_stale_seconds,
+        poll_seconds=settings.run_heartbeat_seconds,
+        on_finished=finished,
     )
+    held.dq.on_lost = runs.lost
+    breaches = DqBreachUseCases(tx, catalog)
+    dq = DqServicer(DqConfigUseCases(tx, catalog), runs, DqResultUseCases(tx), breaches)
 
-    def finished(run: Row, seconds: float) -> None:
-        telemetry.observe_run(run, seconds)
-        relay.wake()
-
-    runs.on_finished = finished
-    rules = QualityRuleUseCases(db, events, catalog, masker)
+    rules = QualityRuleUseCases(tx, catalog, masker)
     checks = CheckRunUseCases(
-        db,
-        events,
+        tx,
         catalog,
         factory,
         masker,
         rules,
-        check_mappers.run_finished,
+        held.checks,
+        quality_checks_mappers.run_finished,
         default_sample_limit=settings.check_sample_limit,
-        stale_seconds=settings.check_stale_seconds,
     )
-    profiles = ProfileUseCases(
-        db, catalog, factory, masker, rules, stale_seconds=settings.profile_stale_seconds
-    )
-    servicer = QualityServicer(
-        ConfigUseCases(db, events, catalog),
-        runs,
-        BreachUseCases(db, events),
-        rules,
-        checks,
-        profiles,
-    )
+    profiles = ProfileUseCases(tx, catalog, factory, masker, rules, held.profiles)
+    quality_rules = QualityRulesServicer(rules, checks, profiles)
 
     def register(server: grpc.aio.Server) -> None:
-        quality_pb2_grpc.add_QualityServiceServicer_to_server(servicer, server)
+        dq_pb2_grpc.add_DqServiceServicer_to_server(dq, server)
+        quality_rules_pb2_grpc.add_QualityRulesServiceServicer_to_server(quality_rules, server)
 
     async def close() -> None:
         await runs.drain()
         await profiles.drain()
+        await checks.drain()
         await catalog_channel.close()
         await governance_channel.close()
 
     app = grpc_app(
         base,
-        SERVICE_NAME,
+        SERVICE_NAMES,
         register,
         workers=[
-            runs.recover_stale,
-            profiles.recover_stale,
-            checks.recover_stale,
-            telemetry.breach_gauge_worker(db),
+            held.dq.upkeep,
+            held.checks.upkeep,
+            held.profiles.upkeep,
+            ObjectUrnUseCases(tx, catalog).worker,
+            telemetry.breach_gauge_worker(breaches.open_by_priority),
         ],
         on_shutdown=[close],
     )
-    return QualityService(settings, db, bus, relay, runs, app)
+    return QualityService(settings, base.db, base.bus, base.relay, tx, held, runs, app)
 
 
 async def start(service: QualityService) -> None:

@@ -29,14 +29,15 @@ class QualitySettings(BackendSettings):
     default_queries_per_second: float = 0.0
     """Rate limit on metric queries per run when the request does not set one; 0 = none."""
     run_heartbeat_seconds: float = 5.0
-    """How often a running DQ run proves its process is alive."""
+    """How often the process running a DQ run, check run or profile run proves it is alive (and a
+    DQ run looks for a cancel request)."""
     run_stale_seconds: float = 60.0
-    """A run without a heartbeat for this long is failed (its process died)."""
+    """A DQ run without a heartbeat for this long is failed (its process died)."""
     governance_addr: str = "127.0.0.1:50053"
     """The governance service's gRPC address (masking rules applied to sample values)."""
     check_sample_limit: int = 10
     """Failing rows kept per check when the request does not say (at most 100)."""
     check_stale_seconds: float = 3600.0
-    """A check run still running after this long is failed (its process died)."""
+    """A check run without a heartbeat for this long is failed (its process died)."""
     profile_stale_seconds: float = 600.0
-    """A profile run without progress for this long is failed (its process died)."""
+    """A profile run without a heartbeat for this long is failed (its process died)."""

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from prometheus_client import Gauge, Histogram
 
-from dckit.db import Database
-from quality_service.db.repository import QualityRepository, Row
-from quality_service.domain.breaches import PRIORITIES
+from quality_service.domain.dq_breaches import PRIORITIES
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +25,19 @@ BREACHES_OPEN = Gauge(
 )
 
 
-def observe_run(run: Row, seconds: float) -> None:
+def observe_run(run: Mapping[str, Any], seconds: float) -> None:
     RUN_SECONDS.labels(run["status"]).observe(seconds)
 
 
-async def refresh_open_breaches(db: Database) -> None:
-    async with db.session() as session:
-        counts = await QualityRepository(session).open_breaches()
-    for priority in PRIORITIES:
-        BREACHES_OPEN.labels(priority).set(counts.get(priority, 0))
-
-
 def breach_gauge_worker(
-    db: Database, every: float = 15.0
+    open_by_priority: Callable[[], Awaitable[Mapping[str, int]]], every: float = 15.0
 ) -> Callable[[asyncio.Event], Coroutine[Any, Any, None]]:
     async def run(stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                await refresh_open_breaches(db)
+                counts = await open_by_priority()
+                for priority in PRIORITIES:
+                    BREACHES_OPEN.labels(priority).set(counts.get(priority, 0))
             except Exception:  # a database hiccup must not kill the worker
                 log.exception("refreshing the open-breach gauge failed")
             with contextlib.suppress(TimeoutError):

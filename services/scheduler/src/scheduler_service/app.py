@@ -14,7 +14,7 @@ from typing import Any
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2_grpc
-from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2, scheduler_pb2_grpc
 from dckit.bus import EventBus
 from dckit.clock import Clock, utc_now
@@ -72,7 +72,8 @@ def build(settings: SchedulerSettings, clock: Clock | None = None) -> SchedulerS
     quality_channel = channel(settings.quality_addr, default_timeout=timeout, max_attempts=1)
     owners = GrpcOwners(
         catalog_pb2_grpc.CatalogServiceStub(catalog_channel),
-        quality_pb2_grpc.QualityServiceStub(quality_channel),
+        dq_pb2_grpc.DqServiceStub(quality_channel),
+        quality_rules_pb2_grpc.QualityRulesServiceStub(quality_channel),
         check_timeout_seconds=settings.check_timeout_seconds,
     )
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar, Union, cast, get_args, get_origin
 
-from google.protobuf import json_format, message_factory, struct_pb2, timestamp_pb2
+from google.protobuf import field_mask_pb2, json_format, message_factory, struct_pb2, timestamp_pb2
 from google.protobuf.message import Message
 from pydantic import BaseModel
 
@@ -65,6 +65,12 @@ def enum_value(enum: EnumDescriptor, label: str | None, field: str) -> int:
         return enum_number(enum, label or "", field)
     except InvalidArgument as exc:
         raise ApiError(400, "INVALID_ARGUMENT", exc.message) from exc
+
+
+def enum_numbers(enum: Any, words: Iterable[str]) -> list[int]:
+    """`["running"]` → `[SCAN_STATUS_RUNNING]` (REST models validate the words first)."""
+    descriptor = getattr(enum, "DESCRIPTOR", enum)
+    return [enum_value(descriptor, w, descriptor.name) for w in words]
 
 
 # ---------------------------------------------------------------- paging
@@ -234,11 +240,38 @@ class ToProto(Generic[P]):
                 values[field] = self.message.DESCRIPTOR.fields_by_name[field].default_value
             elif field in self._refs and isinstance(value, str):
                 values[field] = object_ref(value)
-            elif field in self._enums and isinstance(value, str):
-                values[field] = enum_value(self._enums[field], value, name)
+            elif field in self._enums:
+                enum = self._enums[field]
+                if isinstance(value, list):
+                    values[field] = [enum_value(enum, v, name) for v in value]
+                else:
+                    values[field] = enum_value(enum, value, name)
             else:
                 values[field] = value.isoformat() if isinstance(value, date) else value
         return self.message(**values, **extra)
+
+
+class ToUpdate(Generic[P]):
+    """Builds an `Update<Thing>Request` (docs/proto-style.md) from a PATCH's `changes`: its
+    message field `resource` carries the values sent (built like `ToProto` from `model`, a null
+    becoming the zero value that clears the field), `update_mask` names them (proto names); the
+    key (`id=...`) is given by the caller."""
+
+    def __init__(
+        self,
+        message: type[P],
+        resource: str,
+        model: type[BaseModel],
+        *,
+        rename: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message, self.resource, self.rename = message, resource, dict(rename or {})
+        descriptor: Descriptor = message.DESCRIPTOR.fields_by_name[resource].message_type
+        self.build = ToProto(message_factory.GetMessageClass(descriptor), model, rename=rename)
+
+    def __call__(self, changes: Mapping[str, Any], **key: Any) -> P:
+        mask = field_mask_pb2.FieldMask(paths=sorted(self.rename.get(k, k) for k in changes))
+        return self.message(**key, **{self.resource: self.build(changes)}, update_mask=mask)
 
 
 def _resolve(top: Descriptor, path: str) -> list[FieldDescriptor]:

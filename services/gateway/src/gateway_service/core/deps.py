@@ -11,7 +11,7 @@ from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.notifier.v1 import notifier_pb2_grpc
-from datacompass.quality.v1 import quality_pb2_grpc
+from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.paging import DEFAULT_LIMIT, MAX_LIMIT
 from gateway_service.config import GatewaySettings
@@ -28,8 +28,13 @@ def governance(request: Request) -> governance_pb2_grpc.GovernanceServiceStub:
     return stub
 
 
-def quality(request: Request) -> quality_pb2_grpc.QualityServiceStub:
-    stub: quality_pb2_grpc.QualityServiceStub = request.app.state.quality
+def dq(request: Request) -> dq_pb2_grpc.DqServiceStub:
+    stub: dq_pb2_grpc.DqServiceStub = request.app.state.dq
+    return stub
+
+
+def quality_rules(request: Request) -> quality_rules_pb2_grpc.QualityRulesServiceStub:
+    stub: quality_rules_pb2_grpc.QualityRulesServiceStub = request.app.state.quality_rules
     return stub
 
 
@@ -70,7 +75,9 @@ def paging(
 
 Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
 Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
-Quality = Annotated[quality_pb2_grpc.QualityServiceStub, Depends(quality)]
+# The quality service's two subsystems: DQ metrics, and quality rules (checks, profiles).
+Dq = Annotated[dq_pb2_grpc.DqServiceStub, Depends(dq)]
+QualityRules = Annotated[quality_rules_pb2_grpc.QualityRulesServiceStub, Depends(quality_rules)]
 Scheduler = Annotated[scheduler_pb2_grpc.SchedulerServiceStub, Depends(scheduler)]
 Notifier = Annotated[notifier_pb2_grpc.NotifierServiceStub, Depends(notifier)]
 Settings = Annotated[GatewaySettings, Depends(settings)]

@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from datacompass.quality.v1 import quality_pb2 as pb
-from gateway_service.core import patching
-from gateway_service.core.convert import INT64_MAX, page_of
-from gateway_service.core.deps import Id, PageParams, Quality, Settings
+from datacompass.quality.v1 import dq_pb2 as pb
+from gateway_service.core import convert, patching
+from gateway_service.core.convert import INT64_MAX, enum_numbers, page_of
+from gateway_service.core.deps import Dq, Id, PageParams, Settings
 from gateway_service.core.errors import ApiError
 from gateway_service.dq import mappers as m
 from gateway_service.dq import schemas as s
@@ -21,29 +21,32 @@ router = APIRouter(prefix="/dq", tags=["data quality"])
 
 # ---------------------------------------------------------------- configs
 @router.post("/configs", response_model=s.DqConfig, status_code=201, summary="Create a DQ config")
-async def create_config(body: s.DqConfigCreate, quality: Quality) -> s.DqConfig:
-    return m.config(await quality.CreateConfig(m.create_config_request(body)))
+async def create_config(body: s.DqConfigCreate, quality: Dq) -> s.DqConfig:
+    req = m.create_config_request(body, object=convert.object_ref(body.object_ref))
+    return m.config(await quality.CreateConfig(req))
 
 
 @router.get("/configs", response_model=s.DqConfigPage, summary="List DQ configs")
 async def list_configs(
-    quality: Quality,
+    quality: Dq,
     page: PageParams,
     object_ref: Annotated[str | None, Query(description="only this object's config")] = None,
 ) -> s.DqConfigPage:
     resp = await quality.ListConfigs(
-        pb.ListConfigsRequest(object_ref=object_ref or "", page=page.request())
+        pb.ListConfigsRequest(
+            object=convert.object_ref(object_ref) if object_ref else None, page=page.request()
+        )
     )
     return page_of(s.DqConfigPage, resp, m.config)
 
 
 @router.get("/configs/{config_id}", response_model=s.DqConfig, summary="Get a DQ config")
-async def get_config(config_id: Id, quality: Quality) -> s.DqConfig:
+async def get_config(config_id: Id, quality: Dq) -> s.DqConfig:
     return m.config(await quality.GetConfig(pb.GetConfigRequest(id=config_id)))
 
 
 @router.patch("/configs/{config_id}", response_model=s.DqConfig, summary="Change a DQ config")
-async def update_config(config_id: Id, body: s.DqConfigUpdate, quality: Quality) -> s.DqConfig:
+async def update_config(config_id: Id, body: s.DqConfigUpdate, quality: Dq) -> s.DqConfig:
     changes = patching.changes(body, nullable={"date_format"})
     return m.config(await quality.UpdateConfig(m.update_config_request(changes, id=config_id)))
 
@@ -53,7 +56,7 @@ async def update_config(config_id: Id, body: s.DqConfigUpdate, quality: Quality)
     status_code=204,
     summary="Delete a DQ config with its expectations, results and breaches",
 )
-async def delete_config(config_id: Id, quality: Quality) -> Response:
+async def delete_config(config_id: Id, quality: Dq) -> Response:
     await quality.DeleteConfig(pb.DeleteConfigRequest(id=config_id))
     return Response(status_code=204)
 
@@ -63,7 +66,7 @@ async def delete_config(config_id: Id, quality: Quality) -> Response:
     response_model=s.ConfigSummary,
     summary="Latest result, 30-day breach count and 7-day trend per expectation",
 )
-async def config_summary(config_id: Id, quality: Quality) -> s.ConfigSummary:
+async def config_summary(config_id: Id, quality: Dq) -> s.ConfigSummary:
     return m.summary(
         await quality.GetConfigSummary(pb.GetConfigSummaryRequest(config_id=config_id))
     )
@@ -73,7 +76,7 @@ async def config_summary(config_id: Id, quality: Quality) -> s.ConfigSummary:
 @router.post(
     "/expectations", response_model=s.Expectation, status_code=201, summary="Add an expectation"
 )
-async def create_expectation(body: s.ExpectationCreate, quality: Quality) -> s.Expectation:
+async def create_expectation(body: s.ExpectationCreate, quality: Dq) -> s.Expectation:
     return m.expectation(await quality.CreateExpectation(m.create_expectation_request(body)))
 
 
@@ -81,27 +84,27 @@ async def create_expectation(body: s.ExpectationCreate, quality: Quality) -> s.E
     "/expectations", response_model=list[s.Expectation], summary="List a config's expectations"
 )
 async def list_expectations(
-    quality: Quality, config_id: Annotated[int, Query(ge=1, le=INT64_MAX)]
+    quality: Dq, config_id: Annotated[int, Query(ge=1, le=INT64_MAX)]
 ) -> list[s.Expectation]:
     resp = await quality.ListExpectations(pb.ListExpectationsRequest(config_id=config_id))
     return [m.expectation(e) for e in resp.items]
 
 
 @router.get("/expectations/{expectation_id}", response_model=s.Expectation, summary="Get one")
-async def get_expectation(expectation_id: Id, quality: Quality) -> s.Expectation:
+async def get_expectation(expectation_id: Id, quality: Dq) -> s.Expectation:
     return m.expectation(await quality.GetExpectation(pb.GetExpectationRequest(id=expectation_id)))
 
 
 @router.patch("/expectations/{expectation_id}", response_model=s.Expectation, summary="Change one")
 async def update_expectation(
-    expectation_id: Id, body: s.ExpectationUpdate, quality: Quality
+    expectation_id: Id, body: s.ExpectationUpdate, quality: Dq
 ) -> s.Expectation:
     req = m.update_expectation_request(patching.changes(body), id=expectation_id)
     return m.expectation(await quality.UpdateExpectation(req))
 
 
 @router.delete("/expectations/{expectation_id}", status_code=204, summary="Delete one")
-async def delete_expectation(expectation_id: Id, quality: Quality) -> Response:
+async def delete_expectation(expectation_id: Id, quality: Dq) -> Response:
     await quality.DeleteExpectation(pb.DeleteExpectationRequest(id=expectation_id))
     return Response(status_code=204)
 
@@ -113,7 +116,7 @@ async def delete_expectation(expectation_id: Id, quality: Quality) -> Response:
 )
 async def expectation_results(
     expectation_id: Id,
-    quality: Quality,
+    quality: Dq,
     days: Annotated[int, Query(ge=1, le=3660, description="buckets of the last N days")] = 30,
 ) -> list[s.DqResult]:
     resp = await quality.ListResults(
@@ -134,7 +137,7 @@ async def expectation_results(
 )
 async def start_run(
     body: s.DqRunCreate,
-    quality: Quality,
+    quality: Dq,
     settings: Settings,
     response: Response,
     wait: Annotated[bool, Query(description="block until the run has finished")] = False,
@@ -146,7 +149,7 @@ async def start_run(
     if body.date and (body.start_date or body.end_date):
         raise ApiError(400, "INVALID_ARGUMENT", "give date or start_date/end_date, not both")
     req = pb.StartRunRequest(
-        object_ref=body.object_ref or "",
+        object=convert.object_ref(body.object_ref) if body.object_ref else None,
         config_id=body.config_id or 0,
         start_date=start.isoformat() if start else "",
         end_date=end.isoformat() if end else "",
@@ -163,14 +166,14 @@ async def start_run(
 
 @router.get("/runs", response_model=s.DqRunPage, summary="List runs (newest first)")
 async def list_runs(
-    quality: Quality,
+    quality: Dq,
     page: PageParams,
     object_ref: Annotated[str | None, Query()] = None,
     config_id: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> s.DqRunPage:
     resp = await quality.ListRuns(
         pb.ListRunsRequest(
-            object_ref=object_ref or "",
+            object=convert.object_ref(object_ref) if object_ref else None,
             config_id=config_id or 0,
             page=page.request(),
         )
@@ -179,21 +182,21 @@ async def list_runs(
 
 
 @router.get("/runs/{run_id}", response_model=s.DqRun, summary="Get a run (with progress)")
-async def get_run(run_id: Id, quality: Quality) -> s.DqRun:
+async def get_run(run_id: Id, quality: Dq) -> s.DqRun:
     return m.run(await quality.GetRun(pb.GetRunRequest(id=run_id)))
 
 
 @router.post(
     "/runs/{run_id}/cancel", response_model=s.DqRun, status_code=202, summary="Cancel a run"
 )
-async def cancel_run(run_id: Id, quality: Quality) -> s.DqRun:
+async def cancel_run(run_id: Id, quality: Dq) -> s.DqRun:
     return m.run(await quality.CancelRun(pb.CancelRunRequest(id=run_id)))
 
 
 # ---------------------------------------------------------------- breaches
 @router.get("/breaches", response_model=s.BreachPage, summary="List breaches (newest first)")
 async def list_breaches(
-    quality: Quality,
+    quality: Dq,
     page: PageParams,
     status: Annotated[list[s.BreachStatus] | None, Query()] = None,
     priority: Annotated[list[s.Priority] | None, Query()] = None,
@@ -204,9 +207,9 @@ async def list_breaches(
 ) -> s.BreachPage:
     resp = await quality.ListBreaches(
         pb.ListBreachesRequest(
-            status=status or [],
+            status=enum_numbers(pb.BreachStatus, status or []),
             priority=priority or [],
-            object_ref=object_ref or "",
+            object=convert.object_ref(object_ref) if object_ref else None,
             config_id=config_id or 0,
             expectation_id=expectation_id or 0,
             since=since.isoformat() if since else "",
@@ -217,7 +220,7 @@ async def list_breaches(
 
 
 @router.get("/breaches/{breach_id}", response_model=s.Breach, summary="Get a breach")
-async def get_breach(breach_id: Id, quality: Quality) -> s.Breach:
+async def get_breach(breach_id: Id, quality: Dq) -> s.Breach:
     return m.breach(await quality.GetBreach(pb.GetBreachRequest(id=breach_id)))
 
 
@@ -226,9 +229,6 @@ async def get_breach(breach_id: Id, quality: Quality) -> s.Breach:
     response_model=s.Breach,
     summary="Acknowledge, resolve, dismiss (with a reason) or reopen a breach",
 )
-async def update_breach(breach_id: Id, body: s.BreachUpdate, quality: Quality) -> s.Breach:
-    return m.breach(
-        await quality.UpdateBreach(
-            pb.UpdateBreachRequest(id=breach_id, status=body.status, reason=body.reason)
-        )
-    )
+async def update_breach(breach_id: Id, body: s.BreachUpdate, quality: Dq) -> s.Breach:
+    req = m.change_breach_status_request(body, id=breach_id)
+    return m.breach(await quality.ChangeBreachStatus(req))

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query
 from google.protobuf import field_mask_pb2
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from datacompass.quality.v1 import checks_pb2 as qpb
-from datacompass.quality.v1.quality_pb2_grpc import QualityServiceStub as QualityStub
+from datacompass.quality.v1 import quality_rules_pb2 as qpb
+from datacompass.quality.v1.quality_rules_pb2_grpc import QualityRulesServiceStub
 from gateway_service.core.convert import object_ref, page_of
-from gateway_service.core.deps import Catalog, PageParams, Quality
+from gateway_service.core.deps import Catalog, PageParams, QualityRules
 from gateway_service.objects import mappers as m
 from gateway_service.objects import schemas as s
 
@@ -85,19 +85,19 @@ async def list_columns(ref: str, catalog: Catalog, page: PageParams) -> s.Column
     description=f"`ref`: {REF_DOC}.",
 )
 async def get_object(
-    ref: str, catalog: Catalog, quality: Quality
+    ref: str, catalog: Catalog, quality: QualityRules
 ) -> s.CatalogObjectWithDeprecation:
     obj = await catalog.GetObject(pb.GetObjectRequest(ref=object_ref(ref)))
     out = m.catalog_object(obj, detail=True)
-    out.quality_score = await _quality_score(quality, obj.ref)
+    out.quality_score = await _quality_score(quality, obj.urn)
     return out
 
 
-async def _quality_score(quality: QualityStub, ref: str) -> float | None:
+async def _quality_score(quality: QualityRulesServiceStub, urn: str) -> float | None:
     """The object is served even when the quality service is down: the score is optional."""
     try:
         got = await quality.GetQualityScore(
-            qpb.GetQualityScoreRequest(object_ref=ref), timeout=SCORE_TIMEOUT_SECONDS
+            qpb.GetQualityScoreRequest(object=object_ref(urn)), timeout=SCORE_TIMEOUT_SECONDS
         )
     except grpc.aio.AioRpcError:
         return None

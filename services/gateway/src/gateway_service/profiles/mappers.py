@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datacompass.quality.v1 import checks_pb2 as pb
+from datacompass.quality.v1 import quality_rules_pb2 as pb
 from gateway_service.core.convert import FromProto
 from gateway_service.profiles import schemas as s
 
-column_profile = FromProto(s.ColumnProfile, pb.ColumnProfile)
-profile_run = FromProto(s.ProfileRun, pb.ProfileRun)
+column_profile = FromProto(s.ColumnProfile, pb.ColumnProfile, ignore=("object_urn",))
+profile_run = FromProto(s.ProfileRun, pb.ProfileRun, nested={"columns": column_profile})

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from datacompass.quality.v1 import checks_pb2 as pb
-from gateway_service.core.convert import split_column_ref
-from gateway_service.core.deps import Id, Quality, Settings
+from datacompass.quality.v1 import quality_rules_pb2 as pb
+from gateway_service.core.convert import object_ref, split_column_ref
+from gateway_service.core.deps import Id, QualityRules, Settings
 from gateway_service.profiles import mappers as m
 from gateway_service.profiles import schemas as s
 
@@ -22,7 +22,7 @@ _STARTED: dict[int | str, dict[str, Any]] = {
 
 
 async def _start(
-    quality: Quality,
+    quality: QualityRules,
     settings: Settings,
     response: Response,
     req: pb.StartProfileRequest,
@@ -38,10 +38,12 @@ async def _start(
     response_model=s.ColumnProfile,
     summary="A column's latest profile (404 before the first)",
 )
-async def column_profile(urn: str, quality: Quality) -> s.ColumnProfile:
+async def column_profile(urn: str, quality: QualityRules) -> s.ColumnProfile:
     ref, column = split_column_ref(urn)
     return m.column_profile(
-        await quality.GetColumnProfile(pb.GetColumnProfileRequest(object_ref=ref, column=column))
+        await quality.GetColumnProfile(
+            pb.GetColumnProfileRequest(object=object_ref(ref), column=column)
+        )
     )
 
 
@@ -52,12 +54,12 @@ async def column_profile(urn: str, quality: Quality) -> s.ColumnProfile:
 )
 async def column_profile_history(
     urn: str,
-    quality: Quality,
+    quality: QualityRules,
     limit: Annotated[int, Query(ge=1, le=200, description="at most this many")] = 20,
 ) -> s.ColumnProfileList:
     ref, column = split_column_ref(urn)
     resp = await quality.ListColumnProfiles(
-        pb.ListColumnProfilesRequest(object_ref=ref, column=column, limit=limit)
+        pb.ListColumnProfilesRequest(object=object_ref(ref), column=column, limit=limit)
     )
     return s.ColumnProfileList(items=[m.column_profile(p) for p in resp.items])
 
@@ -73,7 +75,7 @@ async def column_profile_history(
 )
 async def profile_column(
     urn: str,
-    quality: Quality,
+    quality: QualityRules,
     settings: Settings,
     response: Response,
     body: s.ColumnProfileCreate | None = None,
@@ -81,7 +83,7 @@ async def profile_column(
     ref, column = split_column_ref(urn)
     body = body or s.ColumnProfileCreate()
     req = pb.StartProfileRequest(
-        object_ref=ref, columns=[column], sample_rows=body.sample_rows or 0, wait=body.wait
+        object=object_ref(ref), columns=[column], sample_rows=body.sample_rows or 0, wait=body.wait
     )
     return await _start(quality, settings, response, req)
 
@@ -97,14 +99,17 @@ async def profile_column(
 )
 async def profile_object(
     urn: str,
-    quality: Quality,
+    quality: QualityRules,
     settings: Settings,
     response: Response,
     body: s.ObjectProfileCreate | None = None,
 ) -> s.ProfileRun:
     body = body or s.ObjectProfileCreate()
     req = pb.StartProfileRequest(
-        object_ref=urn, columns=body.columns, sample_rows=body.sample_rows or 0, wait=body.wait
+        object=object_ref(urn),
+        columns=body.columns,
+        sample_rows=body.sample_rows or 0,
+        wait=body.wait,
     )
     return await _start(quality, settings, response, req)
 
@@ -114,8 +119,9 @@ async def profile_object(
     response_model=s.ProfileRun,
     summary="An object's latest profile (404 before the first)",
 )
-async def object_profile(urn: str, quality: Quality) -> s.ProfileRun:
-    return m.profile_run(await quality.GetObjectProfile(pb.GetObjectProfileRequest(object_ref=urn)))
+async def object_profile(urn: str, quality: QualityRules) -> s.ProfileRun:
+    req = pb.GetObjectProfileRequest(object=object_ref(urn))
+    return m.profile_run(await quality.GetObjectProfile(req))
 
 
 @router.get(
@@ -123,5 +129,5 @@ async def object_profile(urn: str, quality: Quality) -> s.ProfileRun:
     response_model=s.ProfileRun,
     summary="A profile run (with progress: steps_done of steps_total)",
 )
-async def get_profile_run(run_id: Id, quality: Quality) -> s.ProfileRun:
+async def get_profile_run(run_id: Id, quality: QualityRules) -> s.ProfileRun:
     return m.profile_run(await quality.GetProfileRun(pb.GetProfileRunRequest(id=run_id)))

@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.common.v1.events_pb2 import EventEnvelope
-from datacompass.quality.v1 import quality_pb2 as qpb
+from datacompass.quality.v1 import dq_pb2 as qpb
 from dckit import event_catalogue as events
 from dckit.event_catalogue import EventType
 from notifier_service.domain.notices import Notice, Received, Subscription, highest_priority

@@ -11,23 +11,34 @@ from google.protobuf import json_format
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import refs_pb2
-from dckit.errors import NotFound, Unavailable
-from quality_service.application.ports import CatalogObject
+from dckit.errors import InvalidArgument, NotFound, Unavailable
+from quality_service.domain.objects import CatalogObject, ObjectName
+
+
+def object_ref(name: ObjectName) -> refs_pb2.ObjectRef:
+    if name.urn:
+        return refs_pb2.ObjectRef(urn=name.urn)
+    if name.ref:
+        return refs_pb2.ObjectRef(qualified_name=name.ref)
+    return refs_pb2.ObjectRef(id=name.id)
 
 
 class GrpcCatalog:
     def __init__(self, stub: catalog_pb2_grpc.CatalogServiceStub) -> None:
         self.stub = stub
 
-    async def object(self, ref: str, *, structure: bool = False) -> CatalogObject:
+    async def _get(self, name: ObjectName) -> cpb.CatalogObject:
+        if not name:
+            raise InvalidArgument("capsule: an object ref or URN is required")
         try:
-            obj = await self.stub.GetObject(
-                cpb.GetObjectRequest(ref=refs_pb2.ObjectRef(qualified_name=ref))
-            )
+            return await self.stub.GetObject(cpb.GetObjectRequest(ref=object_ref(name)))
         except grpc.aio.AioRpcError as exc:
-            raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
+            raise _translate(exc, f"object {str(name)!r} is not in the catalog") from exc
+
+    async def object(self, name: ObjectName, *, structure: bool = False) -> CatalogObject:
+        obj = await self._get(name)
         if obj.deleted:
-            raise NotFound(f"object {ref!r} no longer exists at its source")
+            raise NotFound(f"object {obj.ref!r} no longer exists at its source")
         plain = CatalogObject(
             ref=obj.ref,
             urn=obj.urn,
@@ -39,8 +50,16 @@ class GrpcCatalog:
         )
         return await self._with_structure(plain) if structure else plain
 
+    async def urn(self, name: ObjectName) -> str:
+        if name.urn:
+            return name.urn
+        try:
+            return (await self._get(name)).urn
+        except NotFound:
+            return ""
+
     async def _with_structure(self, obj: CatalogObject) -> CatalogObject:
-        ref = refs_pb2.ObjectRef(qualified_name=obj.ref)
+        ref = refs_pb2.ObjectRef(urn=obj.urn)
         try:
             indexes = await self.stub.ListIndexes(cpb.ListIndexesRequest(ref=ref))
             constraints = await self.stub.ListConstraints(cpb.ListConstraintsRequest(ref=ref))

@@ -17,7 +17,7 @@ from dckit.errors import InvalidArgument
 from quality_service.application.ports import CatalogObject, Executor
 from quality_service.domain import profiling as dp
 from quality_service.domain.profiling import ColumnProfile, ObjectProfile
-from quality_service.domain.sql import Query
+from quality_service.domain.query import Query
 
 
 def chosen_columns(obj: CatalogObject, columns: Sequence[str] | None) -> list[str]:

@@ -1,45 +1,42 @@
 """Use cases for quality rules on a capsule or one of its columns. Every rule is validated
-against the catalog's current columns (and referenced objects); custom SQL is for admins only
-(it runs arbitrary read-only SQL on the source); every change is audited in its transaction."""
+against the catalog's current columns (and referenced objects); types that run arbitrary SQL
+on the source (custom_sql) are for admins only; every change is audited in its transaction
+(uow.record_change). Rules are returned as the caller may see them: values in their configs
+(value sets, bounds) are masked like samples."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dckit.db import Database
 from dckit.errors import InvalidArgument, NotFound, PermissionDenied
-from dckit.outbox import Outbox, diff
-from quality_service.application.ports import Catalog, CatalogObject, SampleMasker
+from dckit.uow import Entity
+from quality_service.application.ports import (
+    Catalog,
+    CatalogObject,
+    Row,
+    SampleMasker,
+    Transactions,
+    UnitOfWork,
+)
 from quality_service.application.samples import Samples
-from quality_service.db.checks_repo import ChecksRepository
-from quality_service.db.repository import Row
-from quality_service.domain import rules as rule_domain
-
-FIELDS = ("name", "config", "severity", "blocking", "enabled", "description")
-ADMIN_ONLY = frozenset({"custom_sql"})
-
-
-def snapshot(row: Row) -> dict[str, Any]:
-    return {k: row[k] for k in ("object_ref", "column_name", "rule_type", *FIELDS) if k in row}
-
-
-def default_name(rule_type: str, column: str) -> str:
-    return f"{column}_{rule_type}" if column else rule_type
+from quality_service.domain import quality_rules as rule_domain
+from quality_service.domain import rule_types
+from quality_service.domain.objects import ObjectName
+from quality_service.domain.quality_rules import FIELDS, QualityRuleSpec, snapshot
+from quality_service.domain.rule_types.base import RuleSpec
 
 
 class QualityRuleUseCases:
-    def __init__(
-        self, db: Database, outbox: Outbox, catalog: Catalog, masker: SampleMasker
-    ) -> None:
-        self.db, self.outbox, self.catalog, self.masker = db, outbox, catalog, masker
+    def __init__(self, tx: Transactions, catalog: Catalog, masker: SampleMasker) -> None:
+        self.tx, self.catalog, self.masker = tx, catalog, masker
 
     async def references(
         self,
         rule_type: str,
         config: Mapping[str, Any],
         known: Mapping[str, CatalogObject] | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, CatalogObject]:
         """The catalog objects a rule's config names (referential integrity); those in `known`
         (looked up for an earlier rule of the same run) are not asked for again."""
         found: dict[str, CatalogObject] = {}
@@ -48,7 +45,7 @@ class QualityRuleUseCases:
                 found[ref] = known[ref]
                 continue
             try:
-                found[ref] = await self.catalog.object(ref)
+                found[ref] = await self.catalog.object(ObjectName(ref=ref))
             except NotFound as exc:
                 raise InvalidArgument(f"rule_config.reference: {exc}") from exc
         return found
@@ -56,88 +53,81 @@ class QualityRuleUseCases:
     async def validate(
         self,
         obj: CatalogObject,
+        *,
         rule_type: str,
         column: str,
         config: Mapping[str, Any],
         severity: str,
         blocking: bool,
-    ) -> rule_domain.RuleSpec:
-        return rule_domain.validate(
+        known: Mapping[str, CatalogObject] | None = None,
+    ) -> tuple[RuleSpec, dict[str, CatalogObject]]:
+        """The rule checked against the object as the catalog has it now, with the objects its
+        config references."""
+        refs = await self.references(rule_type, config, known)
+        spec = rule_domain.validate(
             rule_type,
             column,
             config,
             columns=obj.columns,
             dialect=obj.dialect,
-            references=await self.references(rule_type, config),
+            references=refs,
             source_name=obj.source_name,
             severity=severity or "warning",
             blocking=blocking,
         )
+        return spec, refs
 
     async def create(
-        self,
-        object_ref: str,
-        column: str,
-        *,
-        name: str,
-        rule_type: str,
-        config: Mapping[str, Any],
-        severity: str,
-        blocking: bool,
-        enabled: bool,
-        description: str,
-        actor: str,
-        role: str,
-    ) -> Mapping[str, Any]:
-        if not object_ref:
+        self, name: ObjectName | None, spec: QualityRuleSpec, *, actor: str, role: str
+    ) -> Row:
+        if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
-        _admin_only(rule_type, role)
-        obj = await self.catalog.object(object_ref)
-        spec = await self.validate(obj, rule_type, column, config, severity, blocking)
-        name = (name or default_name(rule_type, column)).strip()
-        if len(name) > 255:
-            raise InvalidArgument("name: at most 255 characters")
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            row = await repo.insert_rule(
+        _admin_only(spec.rule_type, role)
+        obj = await self.catalog.object(name)
+        checked, _ = await self.validate(
+            obj,
+            rule_type=spec.rule_type,
+            column=spec.column,
+            config=spec.config,
+            severity=spec.severity,
+            blocking=spec.blocking,
+        )
+        rule_name = rule_domain.valid_name(
+            spec.name or rule_domain.default_name(spec.rule_type, spec.column)
+        )
+        async with self.tx() as uow:
+            row = await uow.quality_rules.insert(
                 {
-                    "object_ref": obj.ref,
                     "object_urn": obj.urn,
+                    "object_ref": obj.ref,
                     "source_name": obj.source_name,
-                    "column_name": spec.column,
-                    "name": name,
-                    "rule_type": spec.rule_type,
-                    "category": spec.category,
-                    "config": spec.config,
-                    "severity": spec.severity,
-                    "blocking": spec.blocking,
-                    "enabled": enabled,
-                    "description": description,
+                    "column_name": checked.column,
+                    "name": rule_name,
+                    "rule_type": checked.rule_type,
+                    "category": checked.category,
+                    "config": checked.config,
+                    "severity": checked.severity,
+                    "blocking": checked.blocking,
+                    "enabled": spec.enabled,
+                    "description": spec.description,
                     "created_by": actor,
                 }
             )
-            await self.outbox.audit(
-                session,
-                action="quality_rule.create",
-                entity_type="quality_rule",
-                entity_id=row["id"],
-                entity_urn=obj.urn,
-                changes=diff({}, snapshot(row)),
-            )
+            await uow.record_change("quality_rule.create", _entity(row), None, snapshot(row))
         return (await self._shown([row], role))[0]
 
-    async def get(self, rule_id: int, role: str) -> Mapping[str, Any]:
-        async with self.db.session() as session:
-            row = await _rule(ChecksRepository(session), rule_id)
+    async def get(self, rule_id: int, role: str) -> Row:
+        async with self.tx() as uow:
+            row = await _rule(uow, rule_id)
         return (await self._shown([row], role))[0]
 
-    async def list(self, object_ref: str, column: str, role: str) -> Sequence[Mapping[str, Any]]:
-        obj = await self.catalog.object(object_ref)
-        async with self.db.session() as session:
-            rows = await ChecksRepository(session).rules(obj.ref, column)
+    async def of_object(self, name: ObjectName, *, column: str, role: str) -> list[Row]:
+        obj = await self.catalog.object(name)
+        async with self.tx() as uow:
+            rows = await uow.quality_rules.of_object(obj.urn, column)
         return await self._shown(rows, role)
 
-    async def _shown(self, rows: Sequence[Row], role: str) -> Sequence[Mapping[str, Any]]:
+    async def _shown(self, rows: Sequence[Row], role: str) -> list[Row]:
         """Rule configs hold column values (value sets, bounds): masked like samples."""
         shown = [{**r, "config": dict(r["config"])} for r in rows]
         samples = Samples()
@@ -147,67 +137,56 @@ class QualityRuleUseCases:
             await samples.reveal(self.masker, shown[0]["object_ref"], role)
         return shown
 
-    async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Mapping[str, Any]:
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            before = await _rule(repo, rule_id, for_update=True)
+    async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Row:
+        async with self.tx() as uow:
+            before = await _rule(uow, rule_id, for_update=True)
             _admin_only(before["rule_type"], role)
-            merged = {**snapshot(before), **changes}
+            merged = {**before, **changes}
             if {"config", "severity", "blocking"} & changes.keys():
-                obj = await self.catalog.object(before["object_ref"])
-                spec = await self.validate(
+                obj = await self.catalog.object(ObjectName(urn=before["object_urn"]))
+                checked, _ = await self.validate(
                     obj,
-                    before["rule_type"],
-                    before["column_name"],
-                    merged["config"],
-                    merged["severity"],
-                    merged["blocking"],
+                    rule_type=before["rule_type"],
+                    column=before["column_name"],
+                    config=merged["config"],
+                    severity=merged["severity"],
+                    blocking=merged["blocking"],
                 )
-                merged.update(config=spec.config, severity=spec.severity)
+                merged.update(config=checked.config, severity=checked.severity)
             if "name" in changes:
-                merged["name"] = (changes["name"] or "").strip()
-                if not merged["name"] or len(merged["name"]) > 255:
-                    raise InvalidArgument("name: 1 to 255 characters")
+                merged["name"] = rule_domain.valid_name(changes["name"] or "")
             values = {k: merged[k] for k in FIELDS if merged[k] != before[k]}
             if not values:
                 return (await self._shown([before], role))[0]
-            row = await repo.update_rule(rule_id, values)
-            await self.outbox.audit(
-                session,
-                action="quality_rule.update",
-                entity_type="quality_rule",
-                entity_id=rule_id,
-                entity_urn=before["object_urn"],
-                changes=diff(snapshot(before), snapshot(row)),
+            row = await uow.quality_rules.update(rule_id, values)
+            await uow.record_change(
+                "quality_rule.update", _entity(row), snapshot(before), snapshot(row)
             )
         return (await self._shown([row], role))[0]
 
     async def delete(self, rule_id: int, role: str) -> None:
-        async with self.db.session() as session:
-            repo = ChecksRepository(session)
-            before = await _rule(repo, rule_id, for_update=True)
+        async with self.tx() as uow:
+            before = await _rule(uow, rule_id, for_update=True)
             _admin_only(before["rule_type"], role)
-            await repo.delete_rule(rule_id)
-            await self.outbox.audit(
-                session,
-                action="quality_rule.delete",
-                entity_type="quality_rule",
-                entity_id=rule_id,
-                entity_urn=before["object_urn"],
-                changes=diff(snapshot(before), {}),
-            )
+            await uow.quality_rules.delete(rule_id)
+            await uow.record_change("quality_rule.delete", _entity(before), snapshot(before), None)
 
 
 def _admin_only(rule_type: str, role: str) -> None:
-    if rule_type in ADMIN_ONLY and role != "admin":
+    kind = rule_types.find(rule_type)
+    if kind is not None and kind.admin_only and role != "admin":
         raise PermissionDenied(
             f"{rule_type} rules run arbitrary SQL on the source: only admins may manage them "
             f"(your role: {role or 'none'})"
         )
 
 
-async def _rule(repo: ChecksRepository, rule_id: int, *, for_update: bool = False) -> Row:
-    row = await repo.get_rule(rule_id, for_update=for_update)
+async def _rule(uow: UnitOfWork, rule_id: int, *, for_update: bool = False) -> Row:
+    row = await uow.quality_rules.get(rule_id, for_update=for_update)
     if row is None:
         raise NotFound(f"quality rule {rule_id} does not exist")
     return row
+
+
+def _entity(rule: Row) -> Entity:
+    return Entity("quality_rule", rule["id"], rule["object_urn"])

@@ -10,6 +10,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from quality_service.application.ports import SampleMasker
+from quality_service.domain import rule_types
 
 # Profile statistics that are (or are computed from) the column's own values.
 VALUE_STATS = (
@@ -22,11 +23,6 @@ VALUE_STATS = (
     "earliest",
     "latest",
 )
-
-
-# Rule types whose measured and threshold values are statistics of the column's values
-# (other rules measure shares of rows, ages, counts).
-VALUE_MEASURES = frozenset({"statistical_threshold", "distribution_check"})
 
 
 class Samples:
@@ -57,7 +53,9 @@ class Samples:
             for key, value in details.items():
                 if not isinstance(value, dict | list):
                     self.add(column, details, key)
-        if check.get("rule_type") in VALUE_MEASURES:
+        # Some types measure statistics of the column's values (others shares of rows, ages).
+        kind = rule_types.find(str(check.get("rule_type")))
+        if kind is not None and kind.value_measure:
             self.add(column, check, "measured_value")
             self.add(column, check, "threshold_value")
 

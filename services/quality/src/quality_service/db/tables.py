@@ -1,4 +1,7 @@
-"""Quality tables, all in the `quality` schema."""
+"""Quality tables, all in the `quality` schema. Rows about a catalog object are keyed by its
+URN (`object_urn`: every lookup is by URN); `object_ref` (`source.schema.name`) is kept beside
+it for display. A row whose URN is still '' (written before the URN was the key, and not
+derivable by migration 0003) is completed through the catalog at start-up."""
 
 from __future__ import annotations
 
@@ -40,8 +43,8 @@ dq_configs = Table(
     "dq_configs",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("object_ref", Text, nullable=False, unique=True),  # source.schema.name
     Column("object_urn", Text, nullable=False, server_default=""),
+    Column("object_ref", Text, nullable=False),  # source.schema.name, for display
     Column("source_name", String(100), nullable=False),
     Column("date_column", Text, nullable=False),
     Column("date_format", Text, nullable=False, server_default=""),
@@ -49,6 +52,13 @@ dq_configs = Table(
     Column("timezone", String(64), nullable=False, server_default="UTC"),
     Column("enabled", Boolean, nullable=False, server_default="true"),
     *_timestamps(),
+)
+# One config per object.
+Index(
+    "uq_dq_configs_object_urn",
+    dq_configs.c.object_urn,
+    unique=True,
+    postgresql_where=dq_configs.c.object_urn != "",
 )
 
 dq_expectations = Table(
@@ -151,8 +161,8 @@ quality_rules = Table(
     "quality_rules",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("object_ref", Text, nullable=False),
     Column("object_urn", Text, nullable=False, server_default=""),
+    Column("object_ref", Text, nullable=False),
     Column("source_name", String(100), nullable=False),
     Column("column_name", Text, nullable=False, server_default=""),  # '' = capsule-level
     Column("name", String(255), nullable=False),
@@ -165,16 +175,22 @@ quality_rules = Table(
     Column("description", Text, nullable=False, server_default=""),
     Column("created_by", String(255), nullable=False, server_default=""),
     *_timestamps(),
-    UniqueConstraint("object_ref", "name", name="uq_quality_rule_name"),
 )
-Index("ix_quality_rules_object", quality_rules.c.object_ref, quality_rules.c.column_name)
+Index(
+    "uq_quality_rule_name",
+    quality_rules.c.object_urn,
+    quality_rules.c.name,
+    unique=True,
+    postgresql_where=quality_rules.c.object_urn != "",
+)
+Index("ix_quality_rules_object", quality_rules.c.object_urn, quality_rules.c.column_name)
 
 quality_check_runs = Table(
     "quality_check_runs",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("object_ref", Text, nullable=False),
     Column("object_urn", Text, nullable=False, server_default=""),
+    Column("object_ref", Text, nullable=False),
     Column("status", String(16), nullable=False),  # running | passed | warning | failed | error
     Column("passed", Integer, nullable=False, server_default="0"),
     Column("failed", Integer, nullable=False, server_default="0"),
@@ -186,12 +202,14 @@ quality_check_runs = Table(
     Column("triggered_by", String(255), nullable=False, server_default="system"),
     Column("execution_context", JSONB, nullable=False, server_default="{}"),
     Column("error", Text, nullable=False, server_default=""),
+    Column("worker", String(200), nullable=False, server_default=""),  # the lease holder
+    Column("heartbeat_at", DateTime(timezone=True)),
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
     Column("duration_ms", Integer, nullable=False, server_default="0"),
 )
 Index(
-    "ix_quality_check_runs_object", quality_check_runs.c.object_ref, quality_check_runs.c.id.desc()
+    "ix_quality_check_runs_object", quality_check_runs.c.object_urn, quality_check_runs.c.id.desc()
 )
 
 # One row per rule per run. The rule's identity is copied so history survives its deletion.
@@ -234,8 +252,8 @@ profile_runs = Table(
     "profile_runs",
     metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("object_ref", Text, nullable=False),
     Column("object_urn", Text, nullable=False, server_default=""),
+    Column("object_ref", Text, nullable=False),
     Column("status", String(16), nullable=False),  # running | succeeded | failed
     Column("columns", JSONB, nullable=False, server_default="[]"),  # asked for; [] = all
     Column("sample_rows", BigInteger),
@@ -247,12 +265,13 @@ profile_runs = Table(
     Column("sample_percentage", Float),
     Column("error", Text, nullable=False, server_default=""),
     Column("triggered_by", String(255), nullable=False, server_default="system"),
+    Column("worker", String(200), nullable=False, server_default=""),  # the lease holder
     Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("heartbeat_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("finished_at", DateTime(timezone=True)),
     Column("duration_ms", Integer, nullable=False, server_default="0"),
 )
-Index("ix_profile_runs_object", profile_runs.c.object_ref, profile_runs.c.id.desc())
+Index("ix_profile_runs_object", profile_runs.c.object_urn, profile_runs.c.id.desc())
 
 # One row per column per profile run (the history).
 column_profiles = Table(
@@ -265,6 +284,7 @@ column_profiles = Table(
         ForeignKey("profile_runs.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    Column("object_urn", Text, nullable=False, server_default=""),
     Column("object_ref", Text, nullable=False),
     Column("column_name", Text, nullable=False),
     Column("data_type", Text, nullable=False, server_default=""),
@@ -277,7 +297,7 @@ column_profiles = Table(
 )
 Index(
     "ix_column_profiles_latest",
-    column_profiles.c.object_ref,
+    column_profiles.c.object_urn,
     column_profiles.c.column_name,
     column_profiles.c.id.desc(),
 )

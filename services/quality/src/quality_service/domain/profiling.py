@@ -23,7 +23,7 @@ from typing import Any
 from dcconnectors.dialect import Dialect, Params
 from dcconnectors.types import NUMERIC, OTHER, TEMPORAL, TEXT
 from quality_service.domain.formats import FORMAT_GATES, FORMATS
-from quality_service.domain.sql import Query
+from quality_service.domain.query import Query
 
 HISTOGRAM_BUCKETS = 10
 PATTERN_LIMIT = 5

@@ -10,8 +10,9 @@ from typing import TypeVar
 import grpc
 
 from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from datacompass.quality.v1 import checks_pb2, quality_pb2, quality_pb2_grpc
-from dckit.protoconv import struct
+from datacompass.quality.v1 import dq_pb2, dq_pb2_grpc, quality_rules_pb2, quality_rules_pb2_grpc
+from dckit.protoconv import enum_text, struct
+from dckit.protoconv import object_ref as object_ref_of
 from scheduler_service.application.ports import Dispatched, DispatchFailed
 
 T = TypeVar("T")
@@ -41,11 +42,12 @@ class GrpcOwners:
     def __init__(
         self,
         catalog: catalog_pb2_grpc.CatalogServiceStub,
-        quality: quality_pb2_grpc.QualityServiceStub,
+        dq: dq_pb2_grpc.DqServiceStub,
+        quality_rules: quality_rules_pb2_grpc.QualityRulesServiceStub,
         *,
         check_timeout_seconds: float = 600.0,
     ) -> None:
-        self.catalog, self.quality = catalog, quality
+        self.catalog, self.dq, self.quality_rules = catalog, dq, quality_rules
         self.check_timeout_seconds = check_timeout_seconds
 
     async def start_scan(self, *, source_name: str) -> Dispatched:
@@ -61,33 +63,33 @@ class GrpcOwners:
         )
 
     async def start_dq_run(self, *, object_ref: str, days: int) -> Dispatched:
-        request = quality_pb2.StartRunRequest(object_ref=object_ref, days=days)
-        run = await _call("quality", self.quality.StartRun(request))
+        request = dq_pb2.StartRunRequest(object=object_ref_of(object_ref), days=days)
+        run = await _call("quality", self.dq.StartRun(request))
         return Dispatched(
             str(run.id),
             {
                 "run_id": run.id,
                 "object_ref": run.object_ref,
-                "status": run.status,
+                "status": enum_text(dq_pb2.DqRunStatus, run.status),
                 "start_date": run.start_date,
                 "end_date": run.end_date,
             },
         )
 
     async def run_checks(self, *, object_ref: str) -> Dispatched:
-        request = checks_pb2.RunChecksRequest(
-            object_ref=object_ref, execution_context=struct({"trigger": "schedule"})
+        request = quality_rules_pb2.RunChecksRequest(
+            object=object_ref_of(object_ref), execution_context=struct({"trigger": "schedule"})
         )
         # A check run answers when it has finished: its statements bound its length.
         check = await _call(
-            "quality", self.quality.RunChecks(request, timeout=self.check_timeout_seconds)
+            "quality", self.quality_rules.RunChecks(request, timeout=self.check_timeout_seconds)
         )
         return Dispatched(
             str(check.id),
             {
                 "check_run_id": check.id,
                 "object_ref": check.object_ref,
-                "status": check.status,
+                "status": enum_text(quality_rules_pb2.CheckRunStatus, check.status),
                 "passed": check.passed,
                 "failed": check.failed,
                 "quality_score": check.quality_score,

@@ -1,0 +1,31 @@
+"""Quality rules ↔ protobuf."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from datacompass.quality.v1 import quality_rules_pb2 as pb
+from dckit.protoconv import from_message_checked, mask_changes, to_message_checked
+from quality_service.domain.json_values import json_safe
+from quality_service.domain.quality_rules import FIELDS, QualityRuleSpec, expected_text
+from quality_service.domain.rule_types.base import RuleSpec
+
+
+def rule(row: Mapping[str, Any]) -> pb.QualityRule:
+    spec = RuleSpec(row["rule_type"], row["category"], row["column_name"], dict(row["config"]))
+    return to_message_checked(
+        pb.QualityRule,
+        row,
+        rename={"column": "column_name"},
+        config=json_safe(row["config"]),
+        expected=expected_text(spec),
+    )
+
+
+def rule_spec(request: pb.CreateQualityRuleRequest) -> QualityRuleSpec:
+    return from_message_checked(QualityRuleSpec, request)
+
+
+def rule_changes(request: pb.UpdateQualityRuleRequest) -> dict[str, Any]:
+    return mask_changes(request.rule, request.update_mask, FIELDS)
