@@ -41,6 +41,7 @@ from bench.servers import Servers, servers
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import dq_pb2 as qpb
+from dckit import event_catalogue
 from dckit.bus import EventBus
 from dckit.crypto import SecretBox
 from dckit.events import make_envelope, nats_subject

@@ -54,7 +54,9 @@ def test_to_message_converts_by_field_type() -> None:
 
 def test_to_message_refuses_a_field_nobody_maps() -> None:
     with pytest.raises(TypeError, match="client_ip"):
-        protoconv.to_message_checked(audit_pb2.AuditRecord, {"id": "r1"}, ignore=("time", "service"))
+        protoconv.to_message_checked(
+            audit_pb2.AuditRecord, {"id": "r1"}, ignore=("time", "service")
+        )
 
 
 def test_to_message_fills_enum_struct_and_repeated_fields() -> None:

@@ -498,7 +498,6 @@ def enum_word_number(enum: EnumType, text: str) -> int:
 # ---------------------------------------------------------------- messages by field name
 
 
-
 def to_message_checked(
     cls: type[M],
     values: Mapping[str, Any],

@@ -18,11 +18,15 @@ from quality_service.domain.dq_configs import (
 def expectation(row: Row) -> pb.Expectation:
     # Unset threshold keys stay out (a Struct would show them as null).
     threshold = {k: v for k, v in row["threshold"].items() if v is not None}
-    return to_message_checked(pb.Expectation, row, rename={"column": "column_name"}, threshold=threshold)
+    return to_message_checked(
+        pb.Expectation, row, rename={"column": "column_name"}, threshold=threshold
+    )
 
 
 def config(row: Row) -> pb.DqConfig:
-    return to_message_checked(pb.DqConfig, row, expectations=[expectation(e) for e in row["expectations"]])
+    return to_message_checked(
+        pb.DqConfig, row, expectations=[expectation(e) for e in row["expectations"]]
+    )
 
 
 def config_spec(request: pb.CreateConfigRequest) -> DqConfigSpec:
