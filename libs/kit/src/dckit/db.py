@@ -48,12 +48,18 @@ class Database:
         await self.engine.dispose()
 
 
-def record(cls: type[T], row: Mapping[Any, Any], **given: Any) -> T:
-    """Dataclass `cls` from the same-named columns of `row` (other columns are left out), so
-    repositories hand out domain records, never SQLAlchemy rows; `given` fields win."""
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    names = [f.name for f in fields if f.init and f.name not in given]
-    return cls(**{name: row[name] for name in names}, **given)
+def record(cls: type[T], row: Mapping[Any, Any], /, **values: Any) -> T:
+    """Dataclass `cls` (a domain record) from a result row by column name, `values` adding to or
+    overriding the row's: repositories hand records, never rows, to the layers above. Columns
+    the record has no field for are left out; JSON arrays become tuples (records are frozen)."""
+    kwargs: dict[str, Any] = {}
+    for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if spec.name in values:
+            kwargs[spec.name] = values[spec.name]
+        elif spec.init and spec.name in row:
+            value = row[spec.name]
+            kwargs[spec.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**kwargs)
 
 
 class TableRows(Generic[T]):
