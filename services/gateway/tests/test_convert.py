@@ -13,7 +13,7 @@ from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.governance.v1 import governance_pb2 as gpb
 from datacompass.quality.v1 import dq_pb2 as dpb
 from datacompass.quality.v1 import quality_rules_pb2 as qpb
-from gateway_service.core.convert import FromProto, ToProto, ToUpdate, enum_name, enum_numbers
+from gateway_service.core.convert import FromProto, ToProto, ToUpdate, enum_numbers, rest_enum_text
 from gateway_service.core.errors import ApiError
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -50,8 +50,9 @@ SOURCE_EXTRA = unexposed(pb.Source, "name", "connection_keys", "last_scan")
 
 
 def test_enum_names_lose_the_enum_prefix() -> None:
-    assert enum_name(pb.ScanStatus.DESCRIPTOR, pb.SCAN_STATUS_RUNNING) == "running"
-    assert enum_name(pb.ScanStatus.DESCRIPTOR, pb.SCAN_STATUS_UNSPECIFIED) == "unspecified"
+    assert rest_enum_text(pb.ScanStatus.DESCRIPTOR, pb.SCAN_STATUS_RUNNING) == "running"
+    assert rest_enum_text(pb.ScanStatus.DESCRIPTOR, pb.SCAN_STATUS_UNSPECIFIED) == "unspecified"
+    assert rest_enum_text(pb.ScanStatus.DESCRIPTOR, 99) == "99"  # a newer backend's value
 
 
 def test_scalars_enums_timestamps_and_empty_optionals() -> None:

@@ -28,7 +28,7 @@ from dckit.bus import EventBus
 from dckit.crypto import SecretBox
 from dckit.events import make_envelope, nats_subject
 from dckit.grpc_client import channel
-from dckit.protoconv import enum_label, enum_number
+from dckit.protoconv import enum_number, enum_text
 from dckit.settings import to_libpq_url
 from devstack.embedded import free_port as find_free_port
 from devstack.http_sink import Sink, running_sink
@@ -172,7 +172,7 @@ class Env:
 
 def status(entry: pb.LogEntry) -> str:
     """A log entry's status as its label (`sent`)."""
-    return enum_label(pb.AttemptStatus.DESCRIPTOR, entry.status)
+    return enum_text(pb.AttemptStatus.DESCRIPTOR, entry.status)
 
 
 def struct(value: dict[str, Any]) -> struct_pb2.Struct:

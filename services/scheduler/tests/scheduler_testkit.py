@@ -28,7 +28,7 @@ from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.clock import ManualClock
 from dckit.crypto import SecretBox
 from dckit.grpc_client import channel
-from dckit.protoconv import enum_label, struct
+from dckit.protoconv import enum_text, struct
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port as find_free_port
 from devstack.testing import starts_stack
@@ -271,7 +271,7 @@ async def runs_of(s: Scheduler, schedule_id: int) -> list[pb.ScheduleRun]:
 
 def status(run: pb.ScheduleRun) -> str:
     """A run's status as its label (`succeeded`)."""
-    return enum_label(pb.ScheduleRunStatus.DESCRIPTOR, run.status)
+    return enum_text(pb.ScheduleRunStatus.DESCRIPTOR, run.status)
 
 
 def finished(runs: list[pb.ScheduleRun]) -> bool:

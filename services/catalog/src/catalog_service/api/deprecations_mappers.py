@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from dckit.protoconv import message
+from dckit.protoconv import to_message
 
 
 def deprecation(row: Mapping[str, Any]) -> pb.Deprecation:
-    return message(pb.Deprecation, row, last_notice_days=row["notified_days"])
+    return to_message(pb.Deprecation, row, last_notice_days=row["notified_days"])
 
 
 def deadline_approaching(

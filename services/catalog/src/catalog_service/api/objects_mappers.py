@@ -6,19 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from datacompass.common.v1 import refs_pb2
-from dckit.protoconv import message
-
-
-def ref_string(ref: refs_pb2.ObjectRef) -> str:
-    """The object as the use cases take it (numeric id, URN or `source.schema.name`); "" when
-    the request names none."""
-    kind = ref.WhichOneof("ref")
-    return "" if kind is None else str(getattr(ref, kind))
+from dckit.protoconv import to_message
 
 
 def column(row: Mapping[str, Any]) -> pb.Column:
-    return message(pb.Column, row)
+    return to_message(pb.Column, row)
 
 
 def catalog_object(
@@ -29,7 +21,7 @@ def catalog_object(
     user: dict[str, Any] = {"tags": tags}
     if row["description"]:
         user["description"] = row["description"]
-    return message(
+    return to_message(
         pb.CatalogObject,
         row,
         # As shown: the user's description when set, else the source comment.

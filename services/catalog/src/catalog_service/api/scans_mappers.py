@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from dckit.protoconv import message
+from dckit.protoconv import to_message
 
 
 def scan_run(run: Mapping[str, Any]) -> pb.ScanRun:
-    return message(pb.ScanRun, run)
+    return to_message(pb.ScanRun, run)
 
 
 def scan_finished(run: Mapping[str, Any], source_type: str) -> pb.ScanFinished:

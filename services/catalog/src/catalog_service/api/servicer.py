@@ -13,7 +13,6 @@ from catalog_service.api import objects_mappers as om
 from catalog_service.api import scans_mappers as scm
 from catalog_service.api import sources_mappers as sm
 from catalog_service.api import structure_mappers as stm
-from catalog_service.api.objects_mappers import ref_string
 from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.application.lineage import LineageUseCases
 from catalog_service.application.objects import ObjectUseCases
@@ -23,7 +22,7 @@ from catalog_service.application.structure import StructureUseCases
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import paging_pb2
-from dckit.protoconv import fields, from_struct, struct
+from dckit.protoconv import enum_text, from_struct, ref_text, struct
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -132,11 +131,11 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         )
 
     async def GetObject(self, request: pb.GetObjectRequest, context: Ctx) -> pb.CatalogObject:
-        return await self._object(*await self.objects.get(ref_string(request.ref)))
+        return await self._object(*await self.objects.get(ref_text(request.ref)))
 
     async def UpdateObject(self, request: pb.UpdateObjectRequest, context: Ctx) -> pb.CatalogObject:
         row, columns = await self.objects.update(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             fields=list(request.update_mask.paths),
             description=request.description,
             tags=list(request.tags),
@@ -147,7 +146,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListColumnsRequest, context: Ctx
     ) -> pb.ListColumnsResponse:
         cols, cursor = await self.objects.columns(
-            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
+            ref=ref_text(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListColumnsResponse(items=[om.column(c) for c in cols], page=_page(cursor))
 
@@ -155,38 +154,38 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def ListConstraints(
         self, request: pb.ListConstraintsRequest, context: Ctx
     ) -> pb.ListConstraintsResponse:
-        rows = await self.structure.constraints(ref_string(request.ref))
+        rows = await self.structure.constraints(ref_text(request.ref))
         return pb.ListConstraintsResponse(items=[stm.constraint(r) for r in rows])
 
     async def AddConstraint(self, request: pb.AddConstraintRequest, context: Ctx) -> pb.Constraint:
         row = await self.structure.add_constraint(
-            ref_string(request.ref), stm.constraint_spec(request)
+            ref_text(request.ref), stm.constraint_spec(request)
         )
         return stm.constraint(row)
 
     async def ListIndexes(
         self, request: pb.ListIndexesRequest, context: Ctx
     ) -> pb.ListIndexesResponse:
-        rows = await self.structure.indexes(ref_string(request.ref))
+        rows = await self.structure.indexes(ref_text(request.ref))
         return pb.ListIndexesResponse(items=[stm.index(r) for r in rows])
 
     async def ListVersions(
         self, request: pb.ListVersionsRequest, context: Ctx
     ) -> pb.ListVersionsResponse:
         rows, cursor = await self.structure.versions(
-            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
+            ref=ref_text(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListVersionsResponse(
             items=[stm.schema_version(r) for r in rows], page=_page(cursor)
         )
 
     async def GetVersion(self, request: pb.GetVersionRequest, context: Ctx) -> pb.SchemaVersion:
-        row = await self.structure.version(ref=ref_string(request.ref), version=request.version)
+        row = await self.structure.version(ref=ref_text(request.ref), version=request.version)
         return stm.schema_version(row, with_schema=True)
 
     async def DiffVersions(self, request: pb.DiffVersionsRequest, context: Ctx) -> pb.SchemaDiff:
         old, new, diff = await self.structure.diff(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             from_version=request.from_version,
             to_version=request.to_version,
         )
@@ -196,7 +195,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.ListTransformationCodeRequest, context: Ctx
     ) -> pb.ListTransformationCodeResponse:
         rows, cursor = await self.structure.code(
-            ref=ref_string(request.ref), limit=request.page.limit, cursor=request.page.cursor
+            ref=ref_text(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListTransformationCodeResponse(
             items=[stm.transformation_code(r) for r in rows], page=_page(cursor)
@@ -205,7 +204,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def AddTransformationCode(
         self, request: pb.AddTransformationCodeRequest, context: Ctx
     ) -> pb.TransformationCode:
-        row = await self.structure.add_code(ref_string(request.ref), stm.code_spec(request))
+        row = await self.structure.add_code(ref_text(request.ref), stm.code_spec(request))
         return stm.transformation_code(row)
 
     # ------------------------------------------------------------ lineage
@@ -213,7 +212,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.GetLineageRequest, context: Ctx
     ) -> pb.GetLineageResponse:
         found = await self.lineage.walk(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             direction=request.direction,
             depth=request.depth,
             limit=request.page.limit,
@@ -231,9 +230,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         self, request: pb.DeprecateObjectRequest, context: Ctx
     ) -> pb.Deprecation:
         row = await self.deprecations.deprecate(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             deadline=request.deadline,
-            replacement=ref_string(request.replacement),
+            replacement=ref_text(request.replacement),
             message=request.message,
         )
         return dm.deprecation(row)
@@ -241,7 +240,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def ListDeprecations(
         self, request: pb.ListDeprecationsRequest, context: Ctx
     ) -> pb.ListDeprecationsResponse:
-        status = fields(request)["status"]  # "" = any
+        status = enum_text(pb.DeprecationStatus, request.status)  # "" = any
         rows, cursor = await self.deprecations.page(
             status=status, limit=request.page.limit, cursor=request.page.cursor
         )
@@ -252,9 +251,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def GetDeprecation(
         self, request: pb.GetDeprecationRequest, context: Ctx
     ) -> pb.Deprecation:
-        return dm.deprecation(await self.deprecations.get(ref_string(request.ref)))
+        return dm.deprecation(await self.deprecations.get(ref_text(request.ref)))
 
     async def WithdrawDeprecation(
         self, request: pb.WithdrawDeprecationRequest, context: Ctx
     ) -> pb.Deprecation:
-        return dm.deprecation(await self.deprecations.withdraw(ref_string(request.ref)))
+        return dm.deprecation(await self.deprecations.withdraw(ref_text(request.ref)))

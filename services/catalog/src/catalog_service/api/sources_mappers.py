@@ -7,8 +7,8 @@ from typing import Any
 
 from catalog_service.api.scans_mappers import scan_run
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from dckit.protoconv import message
+from dckit.protoconv import to_message
 
 
 def source(row: Mapping[str, Any], last_scan: Mapping[str, Any] | None) -> pb.Source:
-    return message(pb.Source, row, last_scan=None if last_scan is None else scan_run(last_scan))
+    return to_message(pb.Source, row, last_scan=None if last_scan is None else scan_run(last_scan))

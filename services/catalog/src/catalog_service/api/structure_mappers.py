@@ -6,23 +6,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from catalog_service.api.objects_mappers import ref_string
 from catalog_service.domain.structure import CodeSpec, ConstraintSpec, VersionChange
 from catalog_service.domain.versions import SchemaDiff
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from dckit.protoconv import fields, message
+from dckit.protoconv import message_values, ref_text, to_message
 
 
 def constraint(row: Mapping[str, Any]) -> pb.Constraint:
-    return message(pb.Constraint, row)
+    return to_message(pb.Constraint, row)
 
 
 def index(row: Mapping[str, Any]) -> pb.Index:
-    return message(pb.Index, row, unique=row["is_unique"], primary=row["is_primary"])
+    return to_message(pb.Index, row, unique=row["is_unique"], primary=row["is_primary"])
 
 
 def schema_version(row: Mapping[str, Any], *, with_schema: bool = False) -> pb.SchemaVersion:
-    return message(pb.SchemaVersion, row, schema=row["schema_snapshot"] if with_schema else None)
+    return to_message(pb.SchemaVersion, row, schema=row["schema_snapshot"] if with_schema else None)
 
 
 def _diff(diff: SchemaDiff) -> dict[str, Any]:
@@ -34,25 +33,25 @@ def _diff(diff: SchemaDiff) -> dict[str, Any]:
 
 
 def schema_diff(old: Mapping[str, Any], new: Mapping[str, Any], diff: SchemaDiff) -> pb.SchemaDiff:
-    return message(
+    return to_message(
         pb.SchemaDiff, _diff(diff), from_version=old["version"], to_version=new["version"]
     )
 
 
 def schema_changed(change: VersionChange) -> pb.SchemaChanged:
-    return message(pb.SchemaChanged, vars(change), **_diff(change.diff))
+    return to_message(pb.SchemaChanged, vars(change), **_diff(change.diff))
 
 
 def transformation_code(row: Mapping[str, Any]) -> pb.TransformationCode:
-    return message(pb.TransformationCode, row)
+    return to_message(pb.TransformationCode, row)
 
 
 def constraint_spec(request: pb.AddConstraintRequest) -> ConstraintSpec:
     return ConstraintSpec(
-        **fields(request, exclude={"ref", "referenced_object"}),
-        referenced_object=ref_string(request.referenced_object),
+        **message_values(request, exclude={"ref", "referenced_object"}),
+        referenced_object=ref_text(request.referenced_object),
     )
 
 
 def code_spec(request: pb.AddTransformationCodeRequest) -> CodeSpec:
-    return CodeSpec(**fields(request, exclude={"ref"}))
+    return CodeSpec(**message_values(request, exclude={"ref"}))

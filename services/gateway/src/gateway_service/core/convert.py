@@ -13,15 +13,15 @@ from google.protobuf.message import Message
 from pydantic import BaseModel
 
 from datacompass.common.v1 import paging_pb2, refs_pb2
+from dckit import protoconv
 from dckit.errors import InvalidArgument
-from dckit.protoconv import EnumDescriptor, enum_name, enum_number, whole_numbers
+from dckit.protoconv import EnumDescriptor, enum_number, enum_text, whole_numbers
 from gateway_service.core.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
 P = TypeVar("P", bound=Message)
 
 INT64_MAX = 2**63 - 1
-URN_PREFIX = "urn:"
 _TIMESTAMP = "google.protobuf.Timestamp"
 _STRUCT = "google.protobuf.Struct"
 _LIST_VALUE = "google.protobuf.ListValue"
@@ -40,12 +40,6 @@ def timestamp(msg: Message, field: str) -> datetime | None:
 
 def optional(value: str) -> str | None:
     return value or None
-
-
-def from_struct(value: struct_pb2.Struct) -> dict[str, Any]:
-    """A Struct as JSON values, numbers as given (doubles); `FromProto` also makes whole
-    numbers integers again."""
-    return json_format.MessageToDict(value)
 
 
 def to_struct(value: Mapping[str, Any], field: str) -> struct_pb2.Struct:
@@ -109,14 +103,10 @@ def split_column_ref(urn: str) -> tuple[str, str]:
 def object_ref(ref: str) -> refs_pb2.ObjectRef:
     """`source.schema.name`, a URN (`urn:dcs:...`) or a numeric id; the catalog validates the
     qualified name and the URN."""
-    ref = ref.strip()
-    if ref.isascii() and ref.isdigit():
-        if int(ref) > INT64_MAX:
-            raise ApiError(404, "NOT_FOUND", f"object id {ref} not found")
-        return refs_pb2.ObjectRef(id=int(ref))
-    if ref.startswith(URN_PREFIX):
-        return refs_pb2.ObjectRef(urn=ref)
-    return refs_pb2.ObjectRef(qualified_name=ref)
+    text = ref.strip()
+    if text.isascii() and text.isdigit() and int(text) > INT64_MAX:
+        raise ApiError(404, "NOT_FOUND", f"object id {text} not found")
+    return protoconv.object_ref(text)
 
 
 # ---------------------------------------------------------------- by-name builders
@@ -300,6 +290,15 @@ def _full_name(field: FieldDescriptor) -> str:
     return field.message_type.full_name if field.message_type is not None else ""
 
 
+def rest_enum_text(enum: EnumDescriptor, number: int) -> str:
+    """An enum value as REST shows it: its text (`running`), the zero as `unspecified`, and a
+    number this gateway does not know (a newer backend's) as its digits, for the REST model to
+    show or refuse."""
+    if number not in enum.values_by_number:
+        return str(number)
+    return enum_text(enum, number) or "unspecified"
+
+
 def _json_value(msg: Message) -> Any:
     """A Struct or ListValue as JSON; Struct numbers are doubles: whole ones become ints."""
     return whole_numbers(json_format.MessageToDict(msg))
@@ -354,7 +353,7 @@ def _reader(
             return lambda msg: [sub(x) for x in getattr(msg, name)]
         if field.enum_type is not None:
             enum = field.enum_type
-            return lambda msg: [enum_name(enum, v) for v in getattr(msg, name)]
+            return lambda msg: [rest_enum_text(enum, v) for v in getattr(msg, name)]
         return lambda msg: list(getattr(msg, name))
     if kind == _TIMESTAMP:
         return lambda msg: timestamp(msg, name)
@@ -373,7 +372,7 @@ def _reader(
         return lambda msg: convert(getattr(msg, name))
     if field.enum_type is not None:
         enum = field.enum_type
-        return lambda msg: enum_name(enum, getattr(msg, name))
+        return lambda msg: rest_enum_text(enum, getattr(msg, name))
     if inner is date:
         return lambda msg: date.fromisoformat(getattr(msg, name)) if getattr(msg, name) else None
     if not nullable:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from dckit.protoconv import enum_value
+from dckit.protoconv import enum_number
 from gateway_service.core.convert import FromProto, ToProto
 from gateway_service.core.models import Deprecation, DeprecationStatus
 from gateway_service.deprecations import schemas as s
@@ -14,4 +14,4 @@ deprecate_request = ToProto(pb.DeprecateObjectRequest, s.DeprecationCreate)
 
 def status(value: DeprecationStatus | None) -> int:
     """A status filter (None: any)."""
-    return enum_value(pb.DeprecationStatus.DESCRIPTOR, value or "")
+    return enum_number(pb.DeprecationStatus, value or "")

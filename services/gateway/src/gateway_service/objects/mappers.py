@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Literal, overload
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from gateway_service.core.convert import FromProto, ToProto, from_struct
+from dckit.protoconv import from_struct
+from gateway_service.core.convert import FromProto, ToProto
 from gateway_service.objects import schemas as s
 
 column = FromProto(s.Column, pb.Column)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
-from gateway_service.core.convert import FromProto, ToProto, from_struct
+from dckit.protoconv import from_struct
+from gateway_service.core.convert import FromProto, ToProto
 from gateway_service.structure import schemas as s
 
 constraint = FromProto(s.Constraint, pb.Constraint)

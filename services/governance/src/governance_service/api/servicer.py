@@ -10,7 +10,7 @@ from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.governance.v1 import masking_pb2 as mpb
-from dckit.protoconv import ref_text, update_fields
+from dckit.protoconv import mask_paths, ref_text
 from governance_service.api import audit_mappers as am
 from governance_service.api import classification_mappers as cm
 from governance_service.api import identity_mappers as im
@@ -76,7 +76,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def UpdateUser(self, request: pb.UpdateUserRequest, context: Ctx) -> pb.User:
         user = await self.identity.update_user(
             username=request.username,
-            fields=update_fields(request.update_mask, USER_FIELDS),
+            fields=mask_paths(request.update_mask, USER_FIELDS),
             role=request.role,
             disabled=request.disabled,
             password=request.password,
@@ -159,7 +159,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     ) -> pb.ClassificationRule:
         rule = await self.classes.update_rule(
             request.id,
-            update_fields(request.update_mask, RULE_FIELDS),
+            mask_paths(request.update_mask, RULE_FIELDS),
             cm.rule_spec(request.rule),
         )
         return cm.rule(rule)
@@ -237,7 +237,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def UpdateDomain(self, request: pb.UpdateDomainRequest, context: Ctx) -> pb.Domain:
         updated = await self.owners.update_domain(
             key=request.domain,
-            fields=update_fields(request.update_mask, DOMAIN_FIELDS),
+            fields=mask_paths(request.update_mask, DOMAIN_FIELDS),
             name=request.name,
             description=request.description,
             parent=request.parent,
@@ -288,7 +288,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     async def UpdatePolicy(self, request: pb.UpdatePolicyRequest, context: Ctx) -> pb.Policy:
         updated = await self.policies.update(
             request.id,
-            update_fields(request.update_mask, POLICY_FIELDS),
+            mask_paths(request.update_mask, POLICY_FIELDS),
             pm.spec_from(request.spec),
         )
         return pm.policy(updated)
@@ -324,7 +324,7 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
     ) -> mpb.MaskingRule:
         updated = await self.masking.update(
             request.id,
-            update_fields(request.update_mask, MASKING_RULE_FIELDS),
+            mask_paths(request.update_mask, MASKING_RULE_FIELDS),
             mm.spec_from(request.rule),
         )
         return mm.rule(updated)

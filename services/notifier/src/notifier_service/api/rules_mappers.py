@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
-from dckit.protoconv import ProtoFrom, from_proto, masked
+from dckit.protoconv import mask_changes, message_values, to_message
 from notifier_service.domain.rules import FIELDS, Rule, RuleSpec
 
-rule = ProtoFrom(pb.Rule, Rule)
+
+def rule(value: Rule) -> pb.Rule:
+    return to_message(pb.Rule, value, complete=True)
 
 
 def spec(request: pb.CreateRuleRequest) -> RuleSpec:
     """Unset optional fields take the domain's defaults."""
-    return RuleSpec(**from_proto(request, FIELDS, only_set=True))
+    return RuleSpec(**message_values(request, FIELDS, only_set=True))
 
 
 def changes(request: pb.UpdateRuleRequest) -> dict[str, Any]:
-    return masked(request.rule, request.update_mask, FIELDS)
+    return mask_changes(request.rule, request.update_mask, FIELDS)

@@ -9,7 +9,7 @@ import grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from datacompass.notifier.v1 import notifier_pb2_grpc
-from dckit.protoconv import enum_label
+from dckit.protoconv import enum_text
 from notifier_service.api import channels_mappers, deliveries_mappers, rules_mappers
 from notifier_service.application.channels import ChannelUseCases
 from notifier_service.application.deliveries import DeliveryLog
@@ -93,7 +93,7 @@ class NotifierServicer(notifier_pb2_grpc.NotifierServiceServicer):
     async def ListLog(self, request: pb.ListLogRequest, context: Ctx) -> pb.ListLogResponse:
         found, cursor = await self.log.page(
             channel_id=request.channel_id,
-            status=enum_label(pb.AttemptStatus.DESCRIPTOR, request.status),
+            status=enum_text(pb.AttemptStatus.DESCRIPTOR, request.status),
             event_type=request.event_type,
             delivery_id=request.delivery_id,
             limit=request.page.limit,

@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from datacompass.quality.v1 import dq_pb2 as pb
-from dckit.protoconv import enum_text, from_message_checked, to_message_checked
+from dckit.protoconv import enum_text, from_message, to_message
 from quality_service.application.ports import Row
 from quality_service.domain.dq_breaches import BreachFilter, since_date
 
 
 def breach(row: Row) -> pb.Breach:
     """A breach with its object's URN and ref and its metric (the repository joins them)."""
-    return to_message_checked(pb.Breach, row, rename={"column": "column_name"})
+    return to_message(pb.Breach, row, complete=True, rename={"column": "column_name"})
 
 
 def breach_filter(request: pb.ListBreachesRequest) -> BreachFilter:
-    return from_message_checked(BreachFilter, request, since=since_date(request.since))
+    return from_message(BreachFilter, request, since=since_date(request.since))
 
 
 def target_status(request: pb.ChangeBreachStatusRequest) -> str:
-    return enum_text(pb.BreachStatus, request.status) if request.status else ""
+    return enum_text(pb.BreachStatus, request.status)  # "" = unspecified
 
 
 def breach_detected(row: Row) -> pb.BreachDetected:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datacompass.quality.v1 import dq_pb2 as pb
-from dckit.protoconv import to_message_checked
+from dckit.protoconv import to_message
 from quality_service.api.dq_configs_mappers import config, expectation
 from quality_service.api.dq_runs_mappers import run
 from quality_service.application.dq_results import ConfigSummary
@@ -11,9 +11,10 @@ from quality_service.application.ports import Row
 
 
 def result(row: Row) -> pb.DqResult:
-    return to_message_checked(
+    return to_message(
         pb.DqResult,
         row,
+        complete=True,
         threshold_strategy=(row["threshold"] or {}).get("strategy", ""),
         is_breach=row["status"] == "breach",
     )

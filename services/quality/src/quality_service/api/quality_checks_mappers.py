@@ -7,16 +7,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from datacompass.quality.v1 import quality_rules_pb2 as pb
-from dckit.protoconv import to_message_checked, ts
+from dckit.protoconv import to_message, ts
 from quality_service.application.ports import Row
 from quality_service.application.quality_checks import CheckRunView, ScoreView
 from quality_service.domain.json_values import json_safe
 
 
 def check(row: Mapping[str, Any]) -> pb.QualityCheck:
-    return to_message_checked(
+    return to_message(
         pb.QualityCheck,
         row,
+        complete=True,
         rename={"column": "column_name"},
         sample_failures=json_safe(row["sample_failures"] or []),
         details=json_safe(row["details"] or {}),
@@ -25,9 +26,10 @@ def check(row: Mapping[str, Any]) -> pb.QualityCheck:
 
 def check_run(view: CheckRunView) -> pb.CheckRun:
     run = view.run
-    return to_message_checked(
+    return to_message(
         pb.CheckRun,
         run,
+        complete=True,
         execution_context=json_safe(run["execution_context"] or {}),
         checks=[check(c) for c in view.checks],
     )

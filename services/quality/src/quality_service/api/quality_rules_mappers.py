@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from datacompass.quality.v1 import quality_rules_pb2 as pb
-from dckit.protoconv import from_message_checked, mask_changes, to_message_checked
+from dckit.protoconv import from_message, mask_changes, to_message
 from quality_service.domain.json_values import json_safe
 from quality_service.domain.quality_rules import FIELDS, QualityRuleSpec, expected_text
 from quality_service.domain.rule_types.base import RuleSpec
@@ -14,9 +14,10 @@ from quality_service.domain.rule_types.base import RuleSpec
 
 def rule(row: Mapping[str, Any]) -> pb.QualityRule:
     spec = RuleSpec(row["rule_type"], row["category"], row["column_name"], dict(row["config"]))
-    return to_message_checked(
+    return to_message(
         pb.QualityRule,
         row,
+        complete=True,
         rename={"column": "column_name"},
         config=json_safe(row["config"]),
         expected=expected_text(spec),
@@ -24,7 +25,7 @@ def rule(row: Mapping[str, Any]) -> pb.QualityRule:
 
 
 def rule_spec(request: pb.CreateQualityRuleRequest) -> QualityRuleSpec:
-    return from_message_checked(QualityRuleSpec, request)
+    return from_message(QualityRuleSpec, request)
 
 
 def rule_changes(request: pb.UpdateQualityRuleRequest) -> dict[str, Any]:

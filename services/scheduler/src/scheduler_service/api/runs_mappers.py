@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
-from dckit.protoconv import ProtoFrom
+from dckit.protoconv import to_message
 from scheduler_service.domain.runs import ScheduleRun
 
-run = ProtoFrom(pb.ScheduleRun, ScheduleRun)
+
+def run(value: ScheduleRun) -> pb.ScheduleRun:
+    return to_message(pb.ScheduleRun, value, complete=True)

@@ -9,7 +9,7 @@ import grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.scheduler.v1 import scheduler_pb2 as pb
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
-from dckit.protoconv import enum_label
+from dckit.protoconv import enum_text
 from scheduler_service.api import runs_mappers, schedules_mappers
 from scheduler_service.application.runs import RunUseCases
 from scheduler_service.application.schedules import ScheduleUseCases
@@ -58,7 +58,7 @@ class SchedulerServicer(scheduler_pb2_grpc.SchedulerServiceServicer):
     async def ListRuns(self, request: pb.ListRunsRequest, context: Ctx) -> pb.ListRunsResponse:
         found, cursor = await self.runs.page(
             schedule_id=request.schedule_id,
-            status=enum_label(pb.ScheduleRunStatus.DESCRIPTOR, request.status),
+            status=enum_text(pb.ScheduleRunStatus.DESCRIPTOR, request.status),
             limit=request.page.limit,
             cursor=request.page.cursor,
         )
