@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 PKGS   := libs/proto libs/kit libs/connectors libs/devstack $(patsubst %/pyproject.toml,%,$(wildcard services/*/pyproject.toml)) cli
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PKGS))
 
-.PHONY: setup run test test-fast lint generate check-generated docs bench k8s-validate images clean
+.PHONY: setup run test test-fast lint generate check-generated proto-release docs bench k8s-validate images clean
 
 setup: $(STAMP)
 
@@ -34,14 +34,28 @@ test: setup lint check-generated
 test-fast: setup
 	$(PYTEST) -m "not stack"
 
+# The newest released proto image (protos/releases/v<N>.binpb): `buf breaking` compares against it.
+PROTO_RELEASE := $(lastword $(shell ls protos/releases/v*.binpb 2>/dev/null | sort -V))
+
 ## lint: ruff on everything, mypy on our own code (generated code excluded), import contracts,
-## buf lint on the protos
+## buf lint and our proto style rules on the protos, and no breaking change since the last
+## proto release
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	cd protos && ../$(BIN)/buf lint
+	$(BIN)/python scripts/proto_style.py
+	@test -n "$(PROTO_RELEASE)" || { echo "no protos/releases/v*.binpb to check breaking changes against: make proto-release VERSION=v1"; exit 1; }
+	cd protos && ../$(BIN)/buf breaking --against ../$(PROTO_RELEASE)
+
+## proto-release: cut a proto release image for the breaking-change check, e.g.
+## `make proto-release VERSION=v2` (an existing release is never overwritten)
+proto-release: setup
+	@case "$(VERSION)" in v[0-9]*) ;; *) echo "usage: make proto-release VERSION=v<N>"; exit 1;; esac
+	@test ! -e protos/releases/$(VERSION).binpb || { echo "protos/releases/$(VERSION).binpb exists"; exit 1; }
+	cd protos && ../$(BIN)/buf build --exclude-source-info -o releases/$(VERSION).binpb
 
 ## generate: regenerate libs/proto from protos/ with the pinned grpcio-tools
 generate: setup
