@@ -156,7 +156,7 @@ class RoleMasker:
     down: bool = False  # answer as an unreachable governance service does
 
     async def mask(
-        self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
+        self, object_ref: str, *, role: str, columns: Mapping[str, Sequence[Any]]
     ) -> tuple[dict[str, list[Any]], set[str]]:
         self.calls.append((object_ref, role, {c: list(v) for c, v in columns.items()}))
         if self.down:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Table, func, literal, or_, select, update
 from sqlalchemy.types import DateTime
@@ -34,6 +34,18 @@ Row = Mapping[str, Any]
 # Key of a lost run's row (besides its columns) holding the status it had before it was failed.
 PREVIOUS_STATUS = "previous_status"
 U = TypeVar("U", bound=UnitOfWork)
+
+
+class RunLeases(Protocol):
+    """What use cases see of `Leases` (their `application/ports.py` re-exports it): the process
+    running a run keeps its lease fresh; every replica fails runs whose lease went stale (their
+    process died); shutdown fails the runs still held."""
+
+    def stamp(self) -> dict[str, Any]: ...
+    def hold(self, run_id: int, task: asyncio.Task[Any]) -> None: ...
+    async def sweep(self, reason: str) -> Sequence[Row]: ...
+    async def upkeep(self, stop: asyncio.Event, *, reason: str = "") -> None: ...
+    async def drain(self, grace_seconds: float, *, reason: str = "") -> Sequence[Row]: ...
 
 
 @dataclass(frozen=True)

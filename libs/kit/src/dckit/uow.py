@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +43,26 @@ class Event:
     type: EventType
     subject: str
     payload: Message
+
+
+class RecordsChanges(Protocol):
+    """What use cases see of a unit of work's outbox: each service's unit protocol in
+    `application/ports.py` extends it with its repositories (`UnitOfWork` implements it)."""
+
+    async def publish(self, event: Event) -> str: ...
+    async def audit(
+        self, action: str, entity: Entity, changes: FieldChanges | None = None
+    ) -> str: ...
+    async def record_change(
+        self,
+        action: str,
+        entity: Entity,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        *,
+        event: Event | None = None,
+        skip_unchanged: bool = False,
+    ) -> FieldChanges: ...
 
 
 class UnitOfWork:

@@ -29,7 +29,7 @@ class DeliveryMetrics:
         SENT.labels(channel_type).inc()
         DELIVERY_SECONDS.observe(lag_seconds)
 
-    def failed(self, channel_type: str, reason: str, *, dead: bool) -> None:
+    def failed(self, channel_type: str, *, reason: str, dead: bool) -> None:
         FAILED.labels(channel_type, reason).inc()
         if dead:
             DEAD.labels(channel_type, reason).inc()

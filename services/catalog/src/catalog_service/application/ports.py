@@ -6,7 +6,6 @@ Repositories return plain dicts (`Record`): a row's columns by name."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date
@@ -18,7 +17,8 @@ from catalog_service.domain.objects import ObjectLookup
 from catalog_service.domain.scans import ExistingObject, ReconcilePlan, ScannedObject
 from catalog_service.domain.structure import ObjectIndex, VersionChange
 from dcconnectors.interfaces import MetadataReader
-from dckit.uow import Entity, Event
+from dckit.leases import RunLeases as RunLeases  # the port use cases take (re-exported)
+from dckit.uow import RecordsChanges
 
 Record = dict[str, Any]
 FieldChanges = dict[str, tuple[Any, Any]]  # field -> (before, after)
@@ -125,7 +125,7 @@ class DeprecationStore(Protocol):
 
 
 # ------------------------------------------------------------ the unit of work
-class CatalogUnit(Protocol):
+class CatalogUnit(RecordsChanges, Protocol):
     """One transaction: the repositories, and the audit records and events written with it."""
 
     @property
@@ -140,21 +140,6 @@ class CatalogUnit(Protocol):
     def lineage(self) -> LineageStore: ...
     @property
     def deprecations(self) -> DeprecationStore: ...
-
-    async def publish(self, event: Event) -> str: ...
-    async def audit(
-        self, action: str, entity: Entity, changes: FieldChanges | None = None
-    ) -> str: ...
-    async def record_change(
-        self,
-        action: str,
-        entity: Entity,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        *,
-        event: Event | None = None,
-        skip_unchanged: bool = False,
-    ) -> FieldChanges: ...
 
 
 # `async with tx() as uow:` commits when the block succeeds, rolls everything back otherwise.
@@ -184,16 +169,6 @@ class Secrets(Protocol):
 
     def seal(self, value: dict[str, Any]) -> bytes: ...
     def open(self, token: bytes) -> dict[str, Any]: ...
-
-
-class ScanLeases(Protocol):
-    """The leases of running scans (dckit.leases.Leases over the scan runs)."""
-
-    def stamp(self) -> dict[str, Any]: ...
-    def hold(self, run_id: int, task: asyncio.Task[Any]) -> None: ...
-    async def sweep(self, reason: str) -> list[Mapping[str, Any]]: ...
-    async def upkeep(self, stop: asyncio.Event, *, reason: str = "") -> None: ...
-    async def drain(self, grace_seconds: float, *, reason: str = "") -> list[Mapping[str, Any]]: ...
 
 
 class ScanMetrics(Protocol):

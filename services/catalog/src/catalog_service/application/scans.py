@@ -2,7 +2,7 @@
 
 A scan reads the source outside any catalog transaction, then writes everything it found in
 one transaction together with its completion event, so readers never see half a scan. A
-running scan is leased (ScanLeases): this process renews the leases of its runs, any replica
+running scan is leased (RunLeases): this process renews the leases of its runs, any replica
 fails runs whose process died, and shutdown fails the runs it could not finish."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from catalog_service.application.ports import (
     CatalogUnit,
     Connectors,
     Record,
-    ScanLeases,
+    RunLeases,
     ScanMetrics,
     ScanPayload,
     SchemaChangedPayload,
@@ -56,7 +56,7 @@ class ScanUseCases:
         *,
         connectors: Connectors,
         secrets: Secrets,
-        leases: ScanLeases,
+        leases: RunLeases,
         metrics: ScanMetrics,
         scan_payload: ScanPayload,
         schema_payload: SchemaChangedPayload,

@@ -131,7 +131,9 @@ class ClassificationUseCases:
             return await paginate(
                 limit,
                 cursor,
-                lambda offset, count: uow.classifications.page(level, source_name, offset, count),
+                lambda offset, count: uow.classifications.page(
+                    level=level, source_name=source_name, offset=offset, count=count
+                ),
             )
 
     # ------------------------------------------------------------ rules

@@ -90,7 +90,7 @@ class MaskingUseCases:
         elif column.strip():
             raise InvalidArgument("object: required when a column is given")
         async with self.tx() as uow:
-            return await uow.masking_rules.of_object(key, column)
+            return await uow.masking_rules.of_object(key, column=column)
 
     async def update(
         self, rule_id: int, fields: Sequence[str], update: MaskingRuleSpec
@@ -177,7 +177,7 @@ class MaskingUseCases:
 async def _no_other_enabled(
     repo: MaskingRuleStore, object_ref: str, column: str, rule_id: int
 ) -> None:
-    other = await repo.enabled_on(object_ref, column)
+    other = await repo.enabled_on(object_ref, column=column)
     if other is not None and other.id != rule_id:
         raise AlreadyExists(
             f"column: {object_ref}.{column} already has an enabled masking rule "

@@ -68,7 +68,7 @@ class OwnershipUseCases:
         role = dom.check_role(role) if role.strip() else ""
         obj = await self.catalog.get(ref)
         async with self.tx() as uow:
-            removed = await uow.ownership.delete_owners(obj.urn, user, role)
+            removed = await uow.ownership.delete_owners(obj.urn, user=user, role=role)
             if not removed:
                 what = f"role {role!r}" if role else "any role"
                 raise NotFound(f"{user!r} has {what} on {obj.ref!r}")

@@ -5,7 +5,7 @@ messages (payloads are only `Message`s)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypedDict
 
 from google.protobuf.message import Message
 
-from dckit.uow import Entity, Event
+from dckit.uow import RecordsChanges
 from governance_service.domain.audit import AuditEntry, AuditFilter
 from governance_service.domain.classification import Classification
 from governance_service.domain.classification_rules import ClassificationRule, RuleSpec
@@ -107,7 +107,7 @@ class ClassificationStore(Protocol):
     async def upsert(self, target: Classification) -> Classification: ...
     async def remove(self, classification_id: int) -> None: ...
     async def page(
-        self, level: str, source_name: str, offset: int, count: int
+        self, *, level: str, source_name: str, offset: int, count: int
     ) -> list[Classification]: ...
     async def rules(self, *, enabled_only: bool = False) -> list[ClassificationRule]: ...
     async def rule(
@@ -122,7 +122,7 @@ class ClassificationStore(Protocol):
 class OwnershipStore(Protocol):
     async def owners(self, urn: str) -> list[Ownership]: ...
     async def insert_owner(self, assignment: Ownership) -> Ownership | None: ...
-    async def delete_owners(self, urn: str, user: str, role: str) -> list[Ownership]: ...
+    async def delete_owners(self, urn: str, *, user: str, role: str) -> list[Ownership]: ...
     async def owned_by(
         self, users: list[str], role: str, offset: int, count: int
     ) -> list[Ownership]: ...
@@ -157,16 +157,16 @@ class MaskingRuleStore(Protocol):
         self, rule: MaskingRule, spec: MaskingRuleSpec, updated_by: str
     ) -> MaskingRule: ...
     async def delete(self, rule_id: int) -> None: ...
-    async def enabled_on(self, object_ref: str, column: str) -> MaskingRule | None: ...
+    async def enabled_on(self, object_ref: str, *, column: str) -> MaskingRule | None: ...
     async def of_object(
-        self, object_: str, column: str = "", *, enabled_only: bool = False
+        self, object_: str, *, column: str = "", enabled_only: bool = False
     ) -> list[MaskingRule]: ...
 
 
 # ---------------------------------------------------------------- the unit of work
 
 
-class Unit(Protocol):
+class Unit(RecordsChanges, Protocol):
     """One transaction: the repositories, and what it tells the world: `record_change` audits
     a change's field diff and publishes its event in the same transaction."""
 
@@ -182,16 +182,6 @@ class Unit(Protocol):
     def policies(self) -> PolicyStore: ...
     @property
     def masking_rules(self) -> MaskingRuleStore: ...
-
-    async def record_change(
-        self,
-        action: str,
-        entity: Entity,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        *,
-        event: Event | None = None,
-    ) -> FieldChanges: ...
 
 
 # Opens a unit of work: `async with self.tx() as uow: ...` commits when the block succeeds.

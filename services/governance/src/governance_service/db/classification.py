@@ -58,7 +58,7 @@ class ClassificationRepository:
         await self.s.execute(delete(cls).where(cls.c.id == classification_id))
 
     async def page(
-        self, level: str, source_name: str, offset: int, count: int
+        self, *, level: str, source_name: str, offset: int, count: int
     ) -> list[Classification]:
         query = select(cls)
         if level:

@@ -43,7 +43,7 @@ class MaskingRuleRepository:
     async def delete(self, rule_id: int) -> None:
         await self.s.execute(delete(masking_rules).where(masking_rules.c.id == rule_id))
 
-    async def enabled_on(self, object_ref: str, column: str) -> MaskingRule | None:
+    async def enabled_on(self, object_ref: str, *, column: str) -> MaskingRule | None:
         """The enabled rule masking this column, if any."""
         query = select(masking_rules).where(
             masking_rules.c.object_ref == object_ref,
@@ -54,7 +54,7 @@ class MaskingRuleRepository:
         return record(MaskingRule, row) if row is not None else None
 
     async def of_object(
-        self, object_: str, column: str = "", *, enabled_only: bool = False
+        self, object_: str, *, column: str = "", enabled_only: bool = False
     ) -> list[MaskingRule]:
         """Rules of one object (by URN or ref; every object when empty), optionally of one
         column, by column then id."""

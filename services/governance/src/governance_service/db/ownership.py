@@ -51,7 +51,7 @@ class OwnershipRepository:
         row = (await self.s.execute(query)).mappings().first()
         return _ownership(row) if row is not None else None
 
-    async def delete_owners(self, urn: str, user: str, role: str) -> list[Ownership]:
+    async def delete_owners(self, urn: str, *, user: str, role: str) -> list[Ownership]:
         query = delete(object_owners).where(
             object_owners.c.object_urn == urn, object_owners.c.user_id == user
         )

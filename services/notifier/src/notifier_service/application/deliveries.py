@@ -145,7 +145,7 @@ class Sender:
                     await uow.deliveries.log(
                         _log(delivery, channel_type, AttemptStatus.DEAD, outcome, 0)
                     )
-                    self.metrics.failed(channel_type, "unknown_outcome", dead=True)
+                    self.metrics.failed(channel_type, reason="unknown_outcome", dead=True)
                     log.warning("delivery %s dead-lettered: %s", delivery.id, UNKNOWN)
 
     async def process(self, delivery: Delivery, channel: Channel | None) -> None:
@@ -213,7 +213,7 @@ class Sender:
             self.metrics.sent(channel_type, max(0.0, lag))
         else:
             self.metrics.failed(
-                channel_type, outcome.reason or "error", dead=status == AttemptStatus.DEAD
+                channel_type, reason=outcome.reason or "error", dead=status == AttemptStatus.DEAD
             )
 
 

@@ -9,8 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from dckit.outbox import FieldChanges
-from dckit.uow import Entity, Event
+from dckit.uow import RecordsChanges
 from notifier_service.domain.channels import Channel, ChannelConfig
 from notifier_service.domain.deliveries import Delivery, LogEntry, Outcome
 from notifier_service.domain.notices import Notice, Window
@@ -87,7 +86,7 @@ class DeliveryStore(Protocol):
     ) -> list[LogEntry]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(RecordsChanges, Protocol):
     @property
     def channels(self) -> ChannelStore: ...
     @property
@@ -96,16 +95,6 @@ class UnitOfWork(Protocol):
     def windows(self) -> WindowStore: ...
     @property
     def deliveries(self) -> DeliveryStore: ...
-
-    async def record_change(
-        self,
-        action: str,
-        entity: Entity,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        *,
-        event: Event | None = None,
-    ) -> FieldChanges: ...
 
 
 Transactions = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
@@ -140,4 +129,4 @@ class Secrets(Protocol):
 
 class DeliveryMetrics(Protocol):
     def sent(self, channel_type: str, lag_seconds: float) -> None: ...
-    def failed(self, channel_type: str, reason: str, *, dead: bool) -> None: ...
+    def failed(self, channel_type: str, *, reason: str, dead: bool) -> None: ...

@@ -19,7 +19,7 @@ class GrpcMasker:
         self.stub = stub
 
     async def mask(
-        self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
+        self, object_ref: str, *, role: str, columns: Mapping[str, Sequence[Any]]
     ) -> tuple[dict[str, list[Any]], set[str]]:
         request = mpb.MaskValuesRequest(ref=to_ref(object_ref), role=role)
         for column, values in columns.items():

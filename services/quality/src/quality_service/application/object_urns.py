@@ -31,7 +31,7 @@ class ObjectUrnUseCases:
                 left.append(ref)
                 continue
             async with self.tx() as uow:
-                filled = await uow.object_urns.fill(ref, urn)
+                filled = await uow.object_urns.fill(object_ref=ref, object_urn=urn)
             log.info("gave %d row(s) of %s its URN %s", filled, ref, urn)
         return left
 

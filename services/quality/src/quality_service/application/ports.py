@@ -5,7 +5,6 @@ runs (dckit.leases) and the builders of event payloads (api/)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -15,7 +14,8 @@ from typing import Any, Protocol
 from google.protobuf.message import Message
 
 from dcconnectors.dialect import Dialect
-from dckit.uow import Entity, Event
+from dckit.leases import RunLeases as RunLeases  # the port use cases take (re-exported)
+from dckit.uow import RecordsChanges
 from quality_service.domain.dq_breaches import BreachFilter
 from quality_service.domain.objects import CatalogObject, ObjectName
 from quality_service.domain.query import Query
@@ -73,7 +73,7 @@ class QualityRules(Protocol):
     async def insert(self, values: dict[str, Any]) -> Row: ...
     async def get(self, rule_id: int, *, for_update: bool = False) -> Row | None: ...
     async def of_object(
-        self, object_urn: str, column: str = "", *, enabled_only: bool = False
+        self, object_urn: str, *, column: str = "", enabled_only: bool = False
     ) -> list[Row]: ...
     async def update(self, rule_id: int, values: dict[str, Any]) -> Row: ...
     async def delete(self, rule_id: int) -> None: ...
@@ -98,15 +98,15 @@ class Profiles(Protocol):
     async def insert_columns(self, rows: Sequence[dict[str, Any]]) -> list[Row]: ...
     async def columns_of(self, run_id: int) -> list[Row]: ...
     async def latest_columns(self, object_urn: str) -> list[Row]: ...
-    async def column_history(self, object_urn: str, column: str, limit: int) -> list[Row]: ...
+    async def column_history(self, object_urn: str, *, column: str, limit: int) -> list[Row]: ...
 
 
 class ObjectUrns(Protocol):
     async def missing(self) -> list[str]: ...
-    async def fill(self, object_ref: str, object_urn: str) -> int: ...
+    async def fill(self, *, object_ref: str, object_urn: str) -> int: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(RecordsChanges, Protocol):
     """One transaction: the repositories, and what the change tells the world (dckit.uow)."""
 
     @property
@@ -126,31 +126,9 @@ class UnitOfWork(Protocol):
     @property
     def object_urns(self) -> ObjectUrns: ...
 
-    async def record_change(
-        self,
-        action: str,
-        entity: Entity,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        *,
-        event: Event | None = None,
-    ) -> dict[str, tuple[Any, Any]]: ...
-    async def publish(self, event: Event) -> str: ...
-
 
 # `async with tx() as uow:` commits when the block succeeds, rolls everything back otherwise.
 Transactions = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
-
-
-class RunLeases(Protocol):
-    """Leases on one kind of run (dckit.leases.Leases): the process running it keeps its
-    heartbeat fresh; every replica fails runs whose heartbeat went stale (their process died);
-    shutdown fails the runs still held."""
-
-    def stamp(self) -> dict[str, Any]: ...
-    def hold(self, run_id: int, task: asyncio.Task[Any]) -> None: ...
-    async def upkeep(self, stop: asyncio.Event, *, reason: str = "") -> None: ...
-    async def drain(self, grace_seconds: float, *, reason: str = "") -> Sequence[Any]: ...
 
 
 # ---------------------------------------------------------------- other services, sources
@@ -190,7 +168,7 @@ ExecutorFactory = Callable[[str, Mapping[str, Any]], Executor]
 
 class SampleMasker(Protocol):
     async def mask(
-        self, object_ref: str, role: str, columns: Mapping[str, Sequence[Any]]
+        self, object_ref: str, *, role: str, columns: Mapping[str, Sequence[Any]]
     ) -> tuple[dict[str, list[Any]], set[str]]:
         """Each column's values as `role` may see them (same order and length), and which
         columns were masked. Raises dckit.errors.Unavailable when masking cannot be decided:

@@ -205,7 +205,7 @@ class ProfileUseCases:
             raise NotFound(f"column {column!r} is not in the catalog for {obj.ref}")
         limit = max(1, min(limit or 20, MAX_HISTORY))
         async with self.tx() as uow:
-            rows = await uow.profiles.column_history(obj.urn, column, limit)
+            rows = await uow.profiles.column_history(obj.urn, column=column, limit=limit)
             if not rows:
                 raise NotFound(f"{obj.ref}.{column} has not been profiled yet")
             run = await uow.profiles.get_run(rows[0]["profile_run_id"])
@@ -217,7 +217,7 @@ class ProfileUseCases:
         samples = Samples()
         for c in columns:
             samples.add_profile(c["column_name"], c["stats"])
-        masked = await samples.reveal(self.masker, run["object_ref"], role)
+        masked = await samples.reveal(self.masker, object_ref=run["object_ref"], role=role)
         return ProfileRunView(run, columns, frozenset(masked))
 
     # ------------------------------------------------------------ suggestions
@@ -235,8 +235,8 @@ class ProfileUseCases:
         samples = Samples()
         for item in items:
             samples.add_rule_config(item.suggestion.column, item.shown["rule_config"])
-            samples.add(item.suggestion.column, item.shown, "reason")
-        await samples.reveal(self.masker, view.run["object_ref"], role)
+            samples.add(item.shown, "reason", column=item.suggestion.column)
+        await samples.reveal(self.masker, object_ref=view.run["object_ref"], role=role)
         return items, view.run["id"]
 
     async def accept(

@@ -286,7 +286,7 @@ class CheckRunUseCases:
                 continue
             samples.add_failing_rows(c["sample_failures"])
             samples.add_check_values(c["column_name"], c)
-        await samples.reveal(self.masker, view.run["object_ref"], role)
+        await samples.reveal(self.masker, object_ref=view.run["object_ref"], role=role)
         for c in checks:
             for key in ("measured_value", "threshold_value"):
                 if not isinstance(c[key], int | float):  # masked into text: not a number

@@ -124,7 +124,7 @@ class QualityRuleUseCases:
     async def of_object(self, name: ObjectName, *, column: str, role: str) -> list[Row]:
         obj = await self.catalog.object(name)
         async with self.tx() as uow:
-            rows = await uow.quality_rules.of_object(obj.urn, column)
+            rows = await uow.quality_rules.of_object(obj.urn, column=column)
         return await self._shown(rows, role)
 
     async def _shown(self, rows: Sequence[Row], role: str) -> list[Row]:
@@ -134,7 +134,7 @@ class QualityRuleUseCases:
         for r in shown:
             samples.add_rule_config(r["column_name"], r["config"])
         if shown:
-            await samples.reveal(self.masker, shown[0]["object_ref"], role)
+            await samples.reveal(self.masker, object_ref=shown[0]["object_ref"], role=role)
         return shown
 
     async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Row:

@@ -29,7 +29,7 @@ class Samples:
     def __init__(self) -> None:
         self._slots: list[tuple[str, MutableMapping[str, Any], str]] = []
 
-    def add(self, column: str, container: MutableMapping[str, Any], key: str) -> None:
+    def add(self, container: MutableMapping[str, Any], key: str, *, column: str) -> None:
         if column and key in container:
             self._slots.append((column, container, key))
 
@@ -39,34 +39,34 @@ class Samples:
             values = sample.get("values") if isinstance(sample, dict) else None
             if isinstance(values, dict):
                 for column in values:
-                    self.add(column, values, column)
+                    self.add(values, column, column=column)
 
     def add_check_values(self, column: str, check: MutableMapping[str, Any]) -> None:
         """What a check quotes from its column: the expected text (a value set, bounds), the
         details (newest value, mean, outlier bounds), its error and, for statistics, the
         measure."""
-        self.add(column, check, "expected_value")
+        self.add(check, "expected_value", column=column)
         if check.get("error"):  # a source's error may quote the value it choked on
-            self.add(column, check, "error")
+            self.add(check, "error", column=column)
         details = check.get("details")
         if isinstance(details, MutableMapping):
             for key, value in details.items():
                 if not isinstance(value, dict | list):
-                    self.add(column, details, key)
+                    self.add(details, key, column=column)
         # Some types measure statistics of the column's values (others shares of rows, ages).
         kind = rule_types.find(str(check.get("rule_type")))
         if kind is not None and kind.value_measure:
-            self.add(column, check, "measured_value")
-            self.add(column, check, "threshold_value")
+            self.add(check, "measured_value", column=column)
+            self.add(check, "threshold_value", column=column)
 
     def add_profile(self, column: str, stats: MutableMapping[str, Any]) -> None:
         for key in VALUE_STATS:
-            self.add(column, stats, key)
+            self.add(stats, key, column=column)
         for entry in stats.get("most_common_values") or []:
-            self.add(column, entry, "value")
+            self.add(entry, "value", column=column)
         for bucket in stats.get("histogram") or []:
-            self.add(column, bucket, "low")
-            self.add(column, bucket, "high")
+            self.add(bucket, "low", column=column)
+            self.add(bucket, "high", column=column)
 
     def add_rule_config(self, column: str, config: MutableMapping[str, Any]) -> None:
         """Values a suggested rule was built from (a value set, observed bounds)."""
@@ -74,18 +74,18 @@ class Samples:
         if isinstance(values, list):
             slots = _ListSlot(values)
             for i in slots:
-                self.add(column, slots, i)
+                self.add(slots, i, column=column)
         for key in ("min", "max"):
-            self.add(column, config, key)
+            self.add(config, key, column=column)
 
-    async def reveal(self, masker: SampleMasker, object_ref: str, role: str) -> set[str]:
+    async def reveal(self, masker: SampleMasker, *, object_ref: str, role: str) -> set[str]:
         """Mask every collected value in place; returns the columns that were masked."""
         if not self._slots:
             return set()
         by_column: dict[str, list[Any]] = {}
         for column, container, key in self._slots:
             by_column.setdefault(column, []).append(container[key])
-        shown, masked = await masker.mask(object_ref, role, by_column)
+        shown, masked = await masker.mask(object_ref, role=role, columns=by_column)
         cursor: dict[str, int] = {}
         for column, container, key in self._slots:
             i = cursor.get(column, 0)

@@ -33,7 +33,7 @@ class ObjectUrns:
         query = union(*(select(t.c.object_ref).where(t.c.object_urn == "") for t in KEYED))
         return sorted(r[0] for r in (await self.s.execute(query)).all())
 
-    async def fill(self, object_ref: str, object_urn: str) -> int:
+    async def fill(self, *, object_ref: str, object_urn: str) -> int:
         """Gives every row of `object_ref` without a URN this one; rows a unique key refuses
         (the object got a new config or rule under its URN meanwhile) keep '' and are
         counted out."""

@@ -77,7 +77,7 @@ class Profiles:
         )
         return await all_rows(self.s, query)
 
-    async def column_history(self, object_urn: str, column: str, limit: int) -> list[Row]:
+    async def column_history(self, object_urn: str, *, column: str, limit: int) -> list[Row]:
         query = (
             select(column_profiles)
             .where(

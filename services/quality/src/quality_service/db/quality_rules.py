@@ -25,7 +25,7 @@ class QualityRules:
         return await first(self.s, query.with_for_update() if for_update else query)
 
     async def of_object(
-        self, object_urn: str, column: str = "", *, enabled_only: bool = False
+        self, object_urn: str, *, column: str = "", enabled_only: bool = False
     ) -> list[Row]:
         query = (
             select(quality_rules)

@@ -4,8 +4,7 @@ event payload of a run. app.py wires the implementations (db, adapters, dckit.le
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,8 +12,8 @@ from typing import Any, Protocol
 
 from google.protobuf.message import Message
 
-from dckit.outbox import FieldChanges
-from dckit.uow import Entity, Event
+from dckit.leases import RunLeases as RunLeases  # the port use cases take (re-exported)
+from dckit.uow import RecordsChanges
 from scheduler_service.domain.runs import ScheduleRun
 from scheduler_service.domain.schedules import Schedule
 
@@ -45,37 +44,15 @@ class RunStore(Protocol):
     ) -> list[ScheduleRun]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(RecordsChanges, Protocol):
     @property
     def schedules(self) -> ScheduleStore: ...
     @property
     def runs(self) -> RunStore: ...
 
-    async def record_change(
-        self,
-        action: str,
-        entity: Entity,
-        before: Mapping[str, Any] | None,
-        after: Mapping[str, Any] | None,
-        *,
-        event: Event | None = None,
-    ) -> FieldChanges: ...
-
 
 Transactions = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 RunEvent = Callable[[ScheduleRun], Message]  # the payload of a run's finished event
-
-
-class RunLeases(Protocol):
-    """dckit.leases.Leases over the runs table."""
-
-    def stamp(self) -> dict[str, Any]: ...
-    def hold(self, run_id: int, task: asyncio.Task[Any]) -> None: ...
-    async def upkeep(self, stop: asyncio.Event, *, reason: str = "") -> None: ...
-    async def sweep(self, reason: str) -> Sequence[Mapping[str, Any]]: ...
-    async def drain(
-        self, grace_seconds: float, *, reason: str = ""
-    ) -> Sequence[Mapping[str, Any]]: ...
 
 
 # ---------------------------------------------------------------- the owning services
