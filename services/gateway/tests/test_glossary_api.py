@@ -7,12 +7,14 @@ the column a unit and a range."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from gateway_testkit import Stack, admin, user_client
+from gateway_testkit import Stack, admin, cli, user_client
 
 from devstack.testing import eventually
 from devstack.urls import with_database
@@ -139,7 +141,8 @@ async def test_workflow_by_role(
         )
         assert done["created"] == ["Margin"]
         exported = ok(await viewer.get("/business-terms/export", params={"format": "csv"}))
-        assert exported["term_count"] == 2 and exported["content"].startswith("name,definition")
+        assert exported["content"].startswith("name,definition")
+        assert CLV in exported["content"] and "\nMargin," in exported["content"]
 
         refused(await editor.delete("/business-terms/Margin"), 403, "steward")
         assert ok(await steward.delete("/business-terms/Margin")) == {"links_deleted": 0}
@@ -319,7 +322,7 @@ async def test_steward_walk_links_meaning_and_domains(
     assert cleared["effective"]["max_value"] is None
 
     domains = ok(await client.get("/value-domains"))["items"]
-    assert [(d["name"], d["column_count"]) for d in domains] == [("currency_amount", 1)]
+    assert [d["column_count"] for d in domains if d["name"] == "currency_amount"] == [1]
     refused(await client.delete("/value-domains/currency_amount"), 409, "amount")
 
     obj = ok(await client.patch(f"/objects/{ORDERS}", json={"layer": "gold"}))
@@ -332,3 +335,56 @@ async def test_steward_walk_links_meaning_and_domains(
 
     await audited(client, "column.describe", entity=f"{ORDERS_URN}.amount")
     await audited(client, "term_link.create", entity=ORDERS_URN)
+
+
+async def test_cli_glossary_column_and_domain_values(
+    stack: Stack, client: httpx.AsyncClient, shop: dict[str, Any], tmp_path: Path
+) -> None:
+    async def run(*args: str) -> Any:
+        result = await cli(stack, *args)
+        assert result.exit_code == 0, result.output
+        return result
+
+    async def as_json(*args: str) -> Any:
+        return json.loads((await run("--format", "json", *args)).stdout)
+
+    term = await as_json(
+        "glossary", "add", "Shipping Fee", "-d", "What the carrier charges", "--synonym", "freight"
+    )
+    assert term["status"] == "draft" and term["synonyms"] == ["freight"]
+    await run("glossary", "propose", "Shipping Fee", "-m", "ready")
+    approved = await as_json("glossary", "approve", "Shipping Fee", "-m", "ok")
+    assert approved["status"] == "approved"
+    shown = await run("glossary", "show", "Shipping Fee")
+    assert "under_review → approved" in shown.stdout
+    listed = await as_json("glossary", "list", "freight")
+    assert [t["name"] for t in listed] == ["Shipping Fee"]
+
+    linked = await as_json(
+        "glossary", "link", "Shipping Fee", ORDERS, "--column", "note", "--type", "uses"
+    )
+    assert linked["column"] == "note" and linked["link_type"] == "uses"
+    links = await as_json("glossary", "links", "--capsule", ORDERS)
+    assert [(x["term_name"], x["column"]) for x in links] == [("Shipping Fee", "note")]
+
+    added = await as_json(
+        "domain-values", "add", "priority", "--type", "enum", "--value", "hi=High", "--value", "lo"
+    )
+    assert [v["label"] for v in added["values"]] == ["High", ""]
+    assert "priority" in [d["name"] for d in await as_json("domain-values", "list")]
+    described = await as_json(
+        "column", "describe", ORDERS, "note", "--definition", "Free text", "--domain", "priority"
+    )
+    assert described["effective"]["allowed_values"] == ["hi", "lo"]
+    table = await run("column", "show", ORDERS)
+    assert "Free text" in table.stdout and "priority" in table.stdout
+    bad = await cli(stack, "column", "describe", ORDERS, "note", "--pattern", "(?=x)")
+    assert bad.exit_code == 1 and "format_pattern" in bad.stderr
+
+    out = tmp_path / "glossary.yml"
+    await run("glossary", "export", "--output", str(out))
+    assert "Shipping Fee" in out.read_text()
+    dry = await as_json("glossary", "import", str(out), "--dry-run")
+    assert dry["created"] == [] and dry["updated"] == [] and "Shipping Fee" in dry["unchanged"]
+    await run("glossary", "unlink", "Shipping Fee", ORDERS, "--column", "note")
+    assert await as_json("glossary", "links", "--capsule", ORDERS) == []
