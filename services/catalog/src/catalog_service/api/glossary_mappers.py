@@ -18,7 +18,8 @@ def term_ref(ref: pb.TermRef) -> str:
 
 
 def business_term(row: Mapping[str, Any]) -> pb.BusinessTerm:
-    return message(pb.BusinessTerm, row)
+    """A term; its display name defaults to its name."""
+    return message(pb.BusinessTerm, row, display_name=row["display_name"] or row["name"])
 
 
 def term_spec(msg: pb.CreateBusinessTermRequest | pb.BusinessTerm) -> TermSpec:

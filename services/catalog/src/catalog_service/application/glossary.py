@@ -52,11 +52,11 @@ class GlossaryUseCases:
         comment = domain.clean_comment(comment)
         actor = context.current().actor
         async with self.tx() as uow:
+            await uow.glossary.lock_relations()
             related = await _resolve(uow, spec.related)
             term_id = await uow.glossary.insert(
                 {
                     **spec.row(),
-                    "display_name": spec.display_name or spec.name,
                     "status": domain.DRAFT,
                     "created_by": actor,
                     "updated_by": actor,
@@ -107,13 +107,12 @@ class GlossaryUseCases:
             found = await _require(uow, term, for_update=True)
             before = await _term(uow, found["id"])
             values = spec.row(fields)
-            if "display_name" in values and not values["display_name"]:
-                values["display_name"] = values.get("name") or before["name"]
             if values:
                 await uow.glossary.update(
                     found["id"], {**values, "updated_by": context.current().actor}
                 )
             if "related" in fields:
+                await uow.glossary.lock_relations()
                 domain.clean_related(spec.related, values.get("name") or before["name"])
                 related = await _resolve(uow, spec.related)
                 await _check_cycles(uow, {found["id"]: related})
@@ -182,6 +181,7 @@ class GlossaryUseCases:
         entries = files.parse(fmt, content)
         actor = context.current().actor
         async with self.tx() as uow:
+            await uow.glossary.lock_relations()
             plan = await _plan_import(uow, entries)
             if dry_run:
                 return plan.result(dry_run=True)
@@ -198,7 +198,6 @@ class GlossaryUseCases:
                     ids[key] = await uow.glossary.insert(
                         {
                             **values,
-                            "display_name": entry.spec.display_name or entry.spec.name,
                             "status": entry.status or domain.DRAFT,
                             "created_by": actor,
                         }

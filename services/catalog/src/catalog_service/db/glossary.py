@@ -143,6 +143,11 @@ class GlossaryRepository:
         await self.s.execute(delete(business_terms).where(business_terms.c.id == term_id))
 
     # ------------------------------------------------------------ relations, history
+    async def lock_relations(self) -> None:
+        await self.s.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext("catalog.business_term_relations")))
+        )
+
     async def relations(self, term_ids: Sequence[int]) -> dict[int, list[Record]]:
         """term id → its relations [{relation, term_id, term}], by relation and name."""
         other = business_terms.alias("other")
