@@ -186,8 +186,10 @@ class GlossaryUseCases:
             if dry_run:
                 return plan.result(dry_run=True)
             ids: dict[str, int] = {k: r["id"] for k, r in plan.existing.items()}
+            unchanged = {name.lower() for name in plan.unchanged}
+            todo = [e for e in entries if e.spec.name.lower() not in unchanged]
             befores: dict[int, Record] = {}
-            for entry in entries:  # terms first, so relations can name any of them
+            for entry in todo:  # terms first, so relations can name any of them
                 key = entry.spec.name.lower()
                 values = {**entry.spec.row(entry.present), "updated_by": actor}
                 if key in ids:
@@ -213,13 +215,13 @@ class GlossaryUseCases:
                         actor=actor,
                         comment="imported",
                     )
-            for entry in entries:
+            for entry in todo:
                 if "related" in entry.present:
                     pairs = [(r, ids[t.lower()]) for r, t in entry.spec.related]
                     await uow.glossary.set_relations(ids[entry.spec.name.lower()], pairs)
-            for entry in entries:
+            for entry in todo:
                 term_id = ids[entry.spec.name.lower()]
-                after = await _term(uow, term_id, with_history=True)
+                after = await _term(uow, term_id)
                 before = befores.get(term_id)
                 if before is None:
                     await self._record(uow, "import", "created", None, after)
@@ -434,6 +436,7 @@ async def _plan_import(uow: SemanticsUnit, entries: Sequence[files.Entry]) -> _I
     display = {n.lower(): n for n in names.values()} | {k: e.spec.name for k, e in in_file.items()}
     domain.check_acyclic(edges, display)
     stored_related = await uow.glossary.relations([r["id"] for r in existing.values()])
+    stored = await uow.glossary.many([r["id"] for r in existing.values()])
     plan = _ImportPlan(existing, [], set(), [], [], {})
     for entry in entries:
         key = entry.spec.name.lower()
@@ -441,8 +444,7 @@ async def _plan_import(uow: SemanticsUnit, entries: Sequence[files.Entry]) -> _I
             plan.created.append(entry.spec.name)
             plan.status_from[key] = None
             continue
-        current = await uow.glossary.get(term_id=existing[key]["id"])
-        assert current is not None
+        current = stored[existing[key]["id"]]
         values = entry.spec.row(entry.present)
         fields_change = any(_stored(current.get(k)) != _stored(v) for k, v in values.items())
         if fields_change:

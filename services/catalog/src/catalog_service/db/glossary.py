@@ -118,6 +118,12 @@ class GlossaryRepository:
     async def all(self) -> list[Record]:
         return await fetch_all(self.s, _terms().order_by(func.lower(business_terms.c.name)))
 
+    async def many(self, term_ids: Sequence[int]) -> dict[int, Record]:
+        if not term_ids:
+            return {}
+        rows = await fetch_all(self.s, _terms().where(business_terms.c.id.in_(list(term_ids))))
+        return {r["id"]: r for r in rows}
+
     async def insert(self, values: Mapping[str, Any]) -> int:
         try:
             async with self.s.begin_nested():
