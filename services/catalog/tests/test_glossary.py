@@ -301,13 +301,15 @@ async def test_import_export_round_trip(
     glossary: Semantics, catalog_db: asyncpg.Connection
 ) -> None:
     dry = await glossary.ImportGlossary(
-        pb.ImportGlossaryRequest(format="yaml", content=GLOSSARY_YAML, dry_run=True)
+        pb.ImportGlossaryRequest(
+            format=pb.GLOSSARY_FORMAT_YAML, content=GLOSSARY_YAML, dry_run=True
+        )
     )
     assert list(dry.created) == ["Metric", "Revenue", "Net Revenue"] and dry.dry_run
     assert await catalog_db.fetchval("SELECT count(*) FROM catalog.business_terms") == 0
 
     done = await glossary.ImportGlossary(
-        pb.ImportGlossaryRequest(format="yaml", content=GLOSSARY_YAML),
+        pb.ImportGlossaryRequest(format=pb.GLOSSARY_FORMAT_YAML, content=GLOSSARY_YAML),
         metadata=[("x-dc-actor", "sam")],
     )
     assert len(done.created) == 3
@@ -319,7 +321,7 @@ async def test_import_export_round_trip(
     audits = audit_records(await outbox_rows(catalog_db), "business_term.import")
     assert len(audits) == 3
 
-    for fmt in ("yaml", "csv"):
+    for fmt in (pb.GLOSSARY_FORMAT_YAML, pb.GLOSSARY_FORMAT_CSV):
         exported = await glossary.ExportGlossary(pb.ExportGlossaryRequest(format=fmt))
         assert exported.term_count == 3 and "Net Revenue" in exported.content
         again = await glossary.ImportGlossary(
@@ -328,10 +330,14 @@ async def test_import_export_round_trip(
         assert (list(again.created), list(again.updated)) == ([], [])
         assert sorted(again.unchanged) == ["Metric", "Net Revenue", "Revenue"]
 
-    csv_text = (await glossary.ExportGlossary(pb.ExportGlossaryRequest(format="csv"))).content
+    csv_text = (
+        await glossary.ExportGlossary(pb.ExportGlossaryRequest(format=pb.GLOSSARY_FORMAT_CSV))
+    ).content
     assert csv_text.splitlines()[0].startswith("name,definition,")
     changed = csv_text.replace("Money received from sales", "Money earned from sales")
-    result = await glossary.ImportGlossary(pb.ImportGlossaryRequest(format="csv", content=changed))
+    result = await glossary.ImportGlossary(
+        pb.ImportGlossaryRequest(format=pb.GLOSSARY_FORMAT_CSV, content=changed)
+    )
     assert list(result.updated) == ["Revenue"]
 
 
@@ -355,7 +361,7 @@ async def test_half_bad_import_writes_nothing(
         "csv": "name,definition,colour\nA,b,red\n",
     }
     for label, content in bad_files.items():
-        fmt = "csv" if label == "csv" else "yaml"
+        fmt = pb.GLOSSARY_FORMAT_CSV if label == "csv" else pb.GLOSSARY_FORMAT_YAML
         detail = await refused(
             glossary.ImportGlossary(pb.ImportGlossaryRequest(format=fmt, content=content)),
             grpc.StatusCode.INVALID_ARGUMENT,
@@ -363,7 +369,7 @@ async def test_half_bad_import_writes_nothing(
         assert detail, label
     detail = await refused(
         glossary.ImportGlossary(
-            pb.ImportGlossaryRequest(format="yaml", content=bad_files["unknown"])
+            pb.ImportGlossaryRequest(format=pb.GLOSSARY_FORMAT_YAML, content=bad_files["unknown"])
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
@@ -371,7 +377,7 @@ async def test_half_bad_import_writes_nothing(
     detail = await refused(
         glossary.ImportGlossary(
             pb.ImportGlossaryRequest(
-                format="yaml",
+                format=pb.GLOSSARY_FORMAT_YAML,
                 content=GLOSSARY_YAML.replace("related: [Metric]", "related: [Nowhere]"),
             )
         ),
@@ -379,10 +385,13 @@ async def test_half_bad_import_writes_nothing(
     )
     assert "term 3" in detail and "Nowhere" in detail
     assert await counts(catalog_db) == before
-    await refused(
-        glossary.ImportGlossary(pb.ImportGlossaryRequest(format="xml", content="<a/>")),
+    detail = await refused(  # a format is required
+        glossary.ImportGlossary(pb.ImportGlossaryRequest(content="a: b")),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
+    assert "yaml, csv" in detail
+    exported = await glossary.ExportGlossary(pb.ExportGlossaryRequest())
+    assert exported.format == pb.GLOSSARY_FORMAT_YAML  # the default
 
 
 async def test_links_and_forced_delete(

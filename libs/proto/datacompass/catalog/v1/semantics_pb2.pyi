@@ -67,6 +67,23 @@ TERM_RELATION_RELATED: TermRelation.ValueType  # 3
 TERM_RELATION_REPLACES: TermRelation.ValueType  # 4
 Global___TermRelation: _TypeAlias = TermRelation  # noqa: Y015
 
+class _GlossaryFormat:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _GlossaryFormatEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_GlossaryFormat.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    GLOSSARY_FORMAT_UNSPECIFIED: _GlossaryFormat.ValueType  # 0
+    GLOSSARY_FORMAT_YAML: _GlossaryFormat.ValueType  # 1
+    GLOSSARY_FORMAT_CSV: _GlossaryFormat.ValueType  # 2
+
+class GlossaryFormat(_GlossaryFormat, metaclass=_GlossaryFormatEnumTypeWrapper): ...
+
+GLOSSARY_FORMAT_UNSPECIFIED: GlossaryFormat.ValueType  # 0
+GLOSSARY_FORMAT_YAML: GlossaryFormat.ValueType  # 1
+GLOSSARY_FORMAT_CSV: GlossaryFormat.ValueType  # 2
+Global___GlossaryFormat: _TypeAlias = GlossaryFormat  # noqa: Y015
+
 class _TermLinkType:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -525,15 +542,15 @@ class ImportGlossaryRequest(_message.Message):
     FORMAT_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
     DRY_RUN_FIELD_NUMBER: _builtins.int
-    format: _builtins.str
-    """yaml | csv"""
+    format: Global___GlossaryFormat.ValueType
+    """required"""
     content: _builtins.str
     dry_run: _builtins.bool
     """validate and report, write nothing"""
     def __init__(
         self,
         *,
-        format: _builtins.str = ...,
+        format: Global___GlossaryFormat.ValueType = ...,
         content: _builtins.str = ...,
         dry_run: _builtins.bool = ...,
     ) -> None: ...
@@ -583,11 +600,11 @@ class ExportGlossaryRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     FORMAT_FIELD_NUMBER: _builtins.int
-    format: _builtins.str
+    format: Global___GlossaryFormat.ValueType
     def __init__(
         self,
         *,
-        format: _builtins.str = ...,
+        format: Global___GlossaryFormat.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
@@ -604,13 +621,13 @@ class ExportGlossaryResponse(_message.Message):
     FORMAT_FIELD_NUMBER: _builtins.int
     CONTENT_FIELD_NUMBER: _builtins.int
     TERM_COUNT_FIELD_NUMBER: _builtins.int
-    format: _builtins.str
+    format: Global___GlossaryFormat.ValueType
     content: _builtins.str
     term_count: _builtins.int
     def __init__(
         self,
         *,
-        format: _builtins.str = ...,
+        format: Global___GlossaryFormat.ValueType = ...,
         content: _builtins.str = ...,
         term_count: _builtins.int = ...,
     ) -> None: ...

@@ -15,13 +15,17 @@ from catalog_service.application.semantics import SemanticsUseCases
 from datacompass.catalog.v1 import semantics_pb2 as pb
 from datacompass.catalog.v1 import semantics_pb2_grpc
 from datacompass.common.v1 import paging_pb2
-from dckit.protoconv import enum_name
+from dckit.protoconv import enum_name, message
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
 
 def _page(cursor: str) -> paging_pb2.PageResponse:
     return paging_pb2.PageResponse(next_cursor=cursor)
+
+
+def _format(value: int) -> str:
+    return enum_name(pb.GlossaryFormat.DESCRIPTOR, value) if value else ""
 
 
 def _status(value: int) -> str:
@@ -87,7 +91,7 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
         self, request: pb.ImportGlossaryRequest, context: Ctx
     ) -> pb.ImportGlossaryResponse:
         result = await self.glossary.import_(
-            request.format, request.content, dry_run=request.dry_run
+            _format(request.format), request.content, dry_run=request.dry_run
         )
         return pb.ImportGlossaryResponse(
             created=result.created,
@@ -99,8 +103,10 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
     async def ExportGlossary(
         self, request: pb.ExportGlossaryRequest, context: Ctx
     ) -> pb.ExportGlossaryResponse:
-        fmt, content, count = await self.glossary.export(request.format)
-        return pb.ExportGlossaryResponse(format=fmt, content=content, term_count=count)
+        fmt, content, count = await self.glossary.export(_format(request.format))
+        return message(
+            pb.ExportGlossaryResponse, {"format": fmt, "content": content}, term_count=count
+        )
 
     # ------------------------------------------------------------ term links
     async def ListTermLinks(

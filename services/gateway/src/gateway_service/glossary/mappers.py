@@ -64,5 +64,9 @@ def status(word: str) -> int:
     return enum_value(pb.BusinessTermStatus.DESCRIPTOR, word, "status")
 
 
+def file_format(word: str) -> int:
+    return enum_value(pb.GlossaryFormat.DESCRIPTOR, word, "format")
+
+
 def link_type(word: str) -> int:
     return enum_value(pb.TermLinkType.DESCRIPTOR, word, "link_type")

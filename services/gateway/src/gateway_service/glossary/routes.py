@@ -81,7 +81,8 @@ async def import_glossary(body: s.GlossaryImport, semantics: Semantics) -> s.Glo
 async def export_glossary(
     semantics: Semantics, fmt: Annotated[s.GlossaryFormat, Query(alias="format")] = "yaml"
 ) -> s.GlossaryExport:
-    return m.exported(await semantics.ExportGlossary(pb.ExportGlossaryRequest(format=fmt)))
+    request = pb.ExportGlossaryRequest(format=m.file_format(fmt))
+    return m.exported(await semantics.ExportGlossary(request))
 
 
 @router.get(TERM, response_model=s.BusinessTerm, summary="A term with its workflow history")
