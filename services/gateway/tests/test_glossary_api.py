@@ -384,7 +384,15 @@ async def test_cli_glossary_column_and_domain_values(
     out = tmp_path / "glossary.yml"
     await run("glossary", "export", "--output", str(out))
     assert "Shipping Fee" in out.read_text()
+    as_api = await as_json("glossary", "export", "--as", "csv")
+    assert as_api["format"] == "csv" and "Shipping Fee" in as_api["content"]
     dry = await as_json("glossary", "import", str(out), "--dry-run")
     assert dry["created"] == [] and dry["updated"] == [] and "Shipping Fee" in dry["unchanged"]
+    edited = await as_json("catalog", "edit", ORDERS, "--layer", "silver")
+    assert edited["layer"] == "silver"
+    assert "silver" in (await run("catalog", "show", ORDERS)).stdout
+    bad = await cli(stack, "catalog", "edit", ORDERS, "--layer", "platinum")
+    assert bad.exit_code == 1 and "bronze, silver, gold" in bad.stderr
+
     await run("glossary", "unlink", "Shipping Fee", ORDERS, "--column", "note")
     assert await as_json("glossary", "links", "--capsule", ORDERS) == []

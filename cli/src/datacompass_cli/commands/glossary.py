@@ -11,7 +11,7 @@ from rich.text import Text
 
 from datacompass_cli.client import segment
 from datacompass_cli.context import handle_errors, state
-from datacompass_cli.output import Col, Field, fmt, fmt_time
+from datacompass_cli.output import Col, Field, fmt, fmt_time, print_json
 
 app = typer.Typer(
     help="Business glossary: terms, their approval workflow and links to capsules and columns.",
@@ -287,7 +287,7 @@ def links(
 @handle_errors
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="YAML or CSV file.")],
+    file: Annotated[Path, typer.Argument(help="YAML or CSV file.")],
     file_format: Annotated[
         str | None, typer.Option("--as", help="yaml or csv (default: from the file's suffix).")
     ] = None,
@@ -299,6 +299,8 @@ def import_(
     kind = file_format or ("csv" if file.suffix.lower() == ".csv" else "yaml")
     if kind not in FILE_FORMATS:
         raise typer.BadParameter("yaml or csv", param_hint="--as")
+    if not file.is_file():
+        raise typer.BadParameter(f"no file {file}", param_hint="FILE")
     body = {"format": kind, "content": file.read_text(encoding="utf-8"), "dry_run": dry_run}
     with state(ctx).client() as client:
         done = client.post("/business-terms/import", body)
@@ -314,19 +316,21 @@ def import_(
 @handle_errors
 def export(
     ctx: typer.Context,
-    file_format: Annotated[
-        str, typer.Option("--format", "-o", help="yaml or csv.", case_sensitive=False)
-    ] = "yaml",
+    file_format: Annotated[str, typer.Option("--as", help="yaml or csv.")] = "yaml",
     output: Annotated[
         Path | None, typer.Option("--output", "-O", help="Write to this file (default: stdout).")
     ] = None,
 ) -> None:
-    """Export the whole glossary as YAML or CSV (import it back unchanged)."""
+    """Export the whole glossary as YAML or CSV (import it back unchanged); with
+    `--format json`, the API's answer (format, content, term count)."""
     kind = file_format.lower()
     if kind not in FILE_FORMATS:
-        raise typer.BadParameter("yaml or csv", param_hint="--format")
+        raise typer.BadParameter("yaml or csv", param_hint="--as")
     with state(ctx).client() as client:
         got = client.get("/business-terms/export", {"format": kind})
+    if state(ctx).out.is_json and output is None:
+        print_json(got)
+        return
     if output is None:
         sys.stdout.write(got["content"])
         return
