@@ -10,9 +10,12 @@ from datacompass_cli.commands import (
     auth,
     catalog,
     classify,
+    column,
     deprecation,
     domain,
+    domain_values,
     dq,
+    glossary,
     mask,
     metrics,
     notify,
@@ -50,6 +53,9 @@ app.add_typer(owner.steward_app, name="steward")
 app.add_typer(domain.app, name="domain")
 app.add_typer(policy.app, name="policy")
 app.add_typer(mask.app, name="mask")
+app.add_typer(glossary.app, name="glossary")
+app.add_typer(column.app, name="column")
+app.add_typer(domain_values.app, name="domain-values")
 app.command("metrics")(metrics.command)
 
 

@@ -214,6 +214,7 @@ OBJECT_FIELDS: list[Field] = [
     ("name", _get("name")),
     ("description", _get("description")),
     ("tags", _get("tags")),
+    ("layer", _get("layer")),
     ("columns", _get("column_count")),
     ("deleted", _get("deleted", fmt_bool)),
     ("first seen", _get("first_seen_at", fmt_time)),

@@ -73,3 +73,32 @@ def show(
     with st.client() as client:
         obj = client.get(f"/objects/{segment(ref)}")
     st.out.object(obj)
+
+
+@app.command("edit")
+@handle_errors
+def edit(
+    ctx: typer.Context,
+    ref: Annotated[
+        str, typer.Argument(help="Object reference: source.schema.name, URN or numeric id.")
+    ],
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help='Description ("" clears it).')
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="A tag (repeat; replaces the tags).")
+    ] = None,
+    layer: Annotated[
+        str | None,
+        typer.Option("--layer", help='Medallion layer, e.g. bronze, silver, gold ("" clears).'),
+    ] = None,
+) -> None:
+    """Edit what people write on an object: description, tags, layer."""
+    body = {"description": description, "tags": tag, "layer": layer}
+    body = {k: v for k, v in body.items() if v is not None}
+    if not body:
+        raise typer.BadParameter("give --description, --tag or --layer")
+    st = state(ctx)
+    with st.client() as client:
+        obj = client.patch(f"/objects/{segment(ref)}", body)
+    st.out.object(obj)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import Message
 
-from datacompass.catalog.v1 import catalog_pb2
+from datacompass.catalog.v1 import catalog_pb2, semantics_pb2
 from datacompass.common.v1 import audit_pb2
 from datacompass.governance.v1 import governance_pb2, masking_pb2
 from datacompass.quality.v1 import dq_pb2, quality_rules_pb2
@@ -98,6 +98,33 @@ DEPRECATION_DEADLINE_APPROACHING = _event(
     catalog_pb2.DeprecationDeadlineApproaching,
     OBJECT_URN,
     "a deprecation campaign's sunset date is a configured number of days away",
+)
+
+# The semantic dimension (catalog's SemanticsService).
+BUSINESS_TERM_CHANGED = _event(
+    "datacompass.catalog.business_term.changed",
+    semantics_pb2.BusinessTermChanged,
+    "`business_term:<id>`",
+    "a glossary term was created, edited, moved a workflow step (proposed, approved, sent "
+    "back, deprecated), imported or deleted",
+)
+TERM_LINK_CHANGED = _event(
+    "datacompass.catalog.term_link.changed",
+    semantics_pb2.TermLinkChanged,
+    OBJECT_URN,
+    "a capsule or one of its columns was linked to a glossary term, or the link changed or went",
+)
+COLUMN_SEMANTICS_CHANGED = _event(
+    "datacompass.catalog.column_semantics.changed",
+    semantics_pb2.ColumnSemanticsChanged,
+    "the column's URN",
+    "a column's meaning changed: definition, semantic type, unit, value domain or claims",
+)
+VALUE_DOMAIN_CHANGED = _event(
+    "datacompass.catalog.value_domain.changed",
+    semantics_pb2.ValueDomainChanged,
+    "`value_domain:<id>`",
+    "a value domain was created or deleted",
 )
 
 # -- quality -----------------------------------------------------------------------------

@@ -16,21 +16,30 @@ import grpc
 
 from catalog_service.adapters.connectors import RegistryConnectors
 from catalog_service.adapters.metrics import PrometheusScanMetrics
+from catalog_service.api import glossary_mappers, semantics_mappers
 from catalog_service.api.deprecations_mappers import deadline_approaching
 from catalog_service.api.scans_mappers import scan_finished
+from catalog_service.api.semantics_servicer import SemanticsServicer
 from catalog_service.api.servicer import CatalogServicer
 from catalog_service.api.structure_mappers import schema_changed
 from catalog_service.application.deprecations import DeprecationUseCases
+from catalog_service.application.glossary import GlossaryUseCases
 from catalog_service.application.lineage import LineageUseCases
 from catalog_service.application.objects import ObjectUseCases
 from catalog_service.application.scans import ScanUseCases
+from catalog_service.application.semantics import SemanticsUseCases
 from catalog_service.application.sources import SourceUseCases
 from catalog_service.application.structure import StructureUseCases
 from catalog_service.config import CatalogSettings
 from catalog_service.db.scans import SCAN_LEASES
 from catalog_service.db.tables import SCHEMA, outbox
 from catalog_service.db.unit_of_work import CatalogUnitOfWork
-from datacompass.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from datacompass.catalog.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    semantics_pb2,
+    semantics_pb2_grpc,
+)
 from dckit.bus import EventBus
 from dckit.clock import Clock, utc_now
 from dckit.crypto import SecretBox
@@ -45,6 +54,7 @@ from dckit.uow import Transactions
 SERVICE = "catalog"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
+SEMANTICS_SERVICE_NAME = semantics_pb2.DESCRIPTOR.services_by_name["SemanticsService"].full_name
 
 
 @dataclass
@@ -102,21 +112,35 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
     servicer = CatalogServicer(
         sources=SourceUseCases(tx, connectors, box),
         scans=scans,
-        objects=ObjectUseCases(tx),
+        objects=ObjectUseCases(tx, layers=settings.layers),
         structure=StructureUseCases(tx),
         lineage=LineageUseCases(tx),
         deprecations=deprecations,
     )
 
+    semantics = SemanticsServicer(
+        glossary=GlossaryUseCases(
+            tx,
+            term_payload=glossary_mappers.term_changed,
+            link_payload=glossary_mappers.link_changed,
+        ),
+        semantics=SemanticsUseCases(
+            tx,
+            column_payload=semantics_mappers.column_changed,
+            domain_payload=semantics_mappers.domain_changed,
+        ),
+    )
+
     def register(server: grpc.aio.Server) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
+        semantics_pb2_grpc.add_SemanticsServiceServicer_to_server(semantics, server)
 
     async def close() -> None:
         await scans.drain(settings.shutdown_grace_seconds)
 
     app = grpc_app(
         base,
-        SERVICE_NAME,
+        [SERVICE_NAME, SEMANTICS_SERVICE_NAME],
         register,
         workers=[scans.keep_leases, deprecations.run],
         on_shutdown=[close],

@@ -31,3 +31,5 @@ class CatalogSettings(BackendSettings):
     """How often a process renews the leases of the scans it runs."""
     scan_stale_seconds: float = 60.0
     """A running scan whose lease is this old belongs to a dead process and is failed."""
+    layers: list[str] = ["bronze", "silver", "gold"]
+    """The medallion layers a capsule may be put in (lower case), e.g. `["raw", "curated"]`."""

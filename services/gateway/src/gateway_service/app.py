@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.catalog.v1 import catalog_pb2_grpc, semantics_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
@@ -25,6 +25,7 @@ from gateway_service.core.middleware import MetricsMiddleware, RequestContextMid
 from gateway_service.core.models import ErrorBody
 from gateway_service.deprecations import routes as deprecations
 from gateway_service.dq import routes as dq
+from gateway_service.glossary import routes as glossary
 from gateway_service.health import routes as health
 from gateway_service.identity import routes as identity
 from gateway_service.lineage import routes as lineage
@@ -36,6 +37,7 @@ from gateway_service.policies import routes as policies
 from gateway_service.profiles import routes as profiles
 from gateway_service.quality_rules import routes as quality_rules
 from gateway_service.schedules import routes as schedules
+from gateway_service.semantics import routes as semantics
 from gateway_service.sources import routes as sources
 from gateway_service.structure import routes as structure
 
@@ -44,7 +46,10 @@ SERVICE = "gateway"
 
 # Backend → (app.state attribute → stub class) of each proto service it serves.
 BACKEND_STUBS: dict[str, dict[str, Any]] = {
-    "catalog": {"catalog": catalog_pb2_grpc.CatalogServiceStub},
+    "catalog": {
+        "catalog": catalog_pb2_grpc.CatalogServiceStub,
+        "semantics": semantics_pb2_grpc.SemanticsServiceStub,
+    },
     "governance": {"governance": governance_pb2_grpc.GovernanceServiceStub},
     "quality": {
         "dq": dq_pb2_grpc.DqServiceStub,
@@ -64,6 +69,8 @@ AREAS = (
     quality_rules,
     profiles,
     structure,
+    glossary,
+    semantics,
     identity,
     audit,
     deprecations,

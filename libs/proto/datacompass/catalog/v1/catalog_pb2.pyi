@@ -597,6 +597,7 @@ class CatalogObject(_message.Message):
     ROW_ESTIMATE_FIELD_NUMBER: _builtins.int
     LAST_ANALYZED_AT_FIELD_NUMBER: _builtins.int
     DEPRECATION_FIELD_NUMBER: _builtins.int
+    LAYER_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     source_name: _builtins.str
     source_type: _builtins.str
@@ -614,6 +615,8 @@ class CatalogObject(_message.Message):
     storage_format: _builtins.str
     size_bytes: _builtins.int
     row_estimate: _builtins.int
+    layer: _builtins.str
+    """medallion layer (bronze | silver | gold, or a configured list); empty = none"""
     @_builtins.property
     def source_metadata(self) -> _struct_pb2.Struct:
         """what the scan found (comment, owner, ...)"""
@@ -673,10 +676,11 @@ class CatalogObject(_message.Message):
         row_estimate: _builtins.int | None = ...,
         last_analyzed_at: _timestamp_pb2.Timestamp | None = ...,
         deprecation: Global___Deprecation | None = ...,
+        layer: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "deprecation", b"deprecation", "first_seen_at", b"first_seen_at", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "partitioning", b"partitioning", "row_estimate", b"row_estimate", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "updated_at", b"updated_at", "user_metadata", b"user_metadata"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "column_count", b"column_count", "columns", b"columns", "deleted", b"deleted", "deprecation", b"deprecation", "description", b"description", "first_seen_at", b"first_seen_at", "id", b"id", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "name", b"name", "object_type", b"object_type", "partitioning", b"partitioning", "ref", b"ref", "row_estimate", b"row_estimate", "schema_name", b"schema_name", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "source_name", b"source_name", "source_type", b"source_type", "storage_format", b"storage_format", "tags", b"tags", "updated_at", b"updated_at", "urn", b"urn", "user_metadata", b"user_metadata"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate", "_size_bytes", b"_size_bytes", "column_count", b"column_count", "columns", b"columns", "deleted", b"deleted", "deprecation", b"deprecation", "description", b"description", "first_seen_at", b"first_seen_at", "id", b"id", "last_analyzed_at", b"last_analyzed_at", "last_seen_at", b"last_seen_at", "layer", b"layer", "name", b"name", "object_type", b"object_type", "partitioning", b"partitioning", "ref", b"ref", "row_estimate", b"row_estimate", "schema_name", b"schema_name", "size_bytes", b"size_bytes", "source_metadata", b"source_metadata", "source_name", b"source_name", "source_type", b"source_type", "storage_format", b"storage_format", "tags", b"tags", "updated_at", b"updated_at", "urn", b"urn", "user_metadata", b"user_metadata"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__row_estimate: _TypeAlias = _typing.Literal["row_estimate"]  # noqa: Y015
     _WhichOneofArgType__row_estimate: _TypeAlias = _typing.Literal["_row_estimate", b"_row_estimate"]  # noqa: Y015
@@ -855,14 +859,17 @@ class UpdateObjectRequest(_message.Message):
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     TAGS_FIELD_NUMBER: _builtins.int
     UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    LAYER_FIELD_NUMBER: _builtins.int
     description: _builtins.str
+    layer: _builtins.str
+    """one of the configured layers; empty clears it"""
     @_builtins.property
     def ref(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
     def tags(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """"description", "tags"; empty is INVALID_ARGUMENT"""
+        """"description", "tags", "layer"; empty is INVALID_ARGUMENT"""
 
     def __init__(
         self,
@@ -871,10 +878,11 @@ class UpdateObjectRequest(_message.Message):
         description: _builtins.str = ...,
         tags: _abc.Iterable[_builtins.str] | None = ...,
         update_mask: _field_mask_pb2.FieldMask | None = ...,
+        layer: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref", "update_mask", b"update_mask"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "ref", b"ref", "tags", b"tags", "update_mask", b"update_mask"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "layer", b"layer", "ref", b"ref", "tags", b"tags", "update_mask", b"update_mask"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -139,6 +139,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             fields=list(request.update_mask.paths),
             description=request.description,
             tags=list(request.tags),
+            layer=request.layer,
         )
         return await self._object(row, columns)
 

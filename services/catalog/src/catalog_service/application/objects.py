@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from catalog_service.application.ports import CatalogUnit, Record, Transactions
 from catalog_service.domain import objects as domain
+from catalog_service.domain.semantics import DEFAULT_LAYERS
 from dckit.errors import NotFound
 from dckit.paging import paginate
 from dckit.uow import Entity
@@ -16,8 +17,9 @@ Facets = dict[str, list[tuple[str, int]]]
 
 
 class ObjectUseCases:
-    def __init__(self, tx: Transactions) -> None:
+    def __init__(self, tx: Transactions, *, layers: Sequence[str] = DEFAULT_LAYERS) -> None:
         self.tx = tx
+        self.layers = tuple(layer.strip().lower() for layer in layers)
 
     async def page(
         self,
@@ -65,9 +67,17 @@ class ObjectUseCases:
             )
 
     async def update(
-        self, *, ref: str, fields: Sequence[str], description: str, tags: Sequence[str]
+        self,
+        *,
+        ref: str,
+        fields: Sequence[str],
+        description: str,
+        tags: Sequence[str],
+        layer: str = "",
     ) -> ObjectView:
-        values = domain.edits(fields, description=description, tags=tags)
+        values = domain.edits(
+            fields, description=description, tags=tags, layer=layer, layers=self.layers
+        )
         async with self.tx() as uow:
             before = await require_object(uow, ref)
             await uow.objects.update(before["id"], values)

@@ -121,6 +121,7 @@ objects = Table(
     Column("row_estimate", BigInteger),
     Column("last_analyzed_at", DateTime(timezone=True)),
     Column("column_names", Text, nullable=False, server_default=""),
+    Column("layer", String(32)),  # medallion layer, set by people (migration 0006)
     # Search documents, maintained by PostgreSQL (see migration 0003 for the expressions).
     Column("search_text", Text, Computed(SEARCH_TEXT, persisted=True)),
     Column("search_vector", TSVECTOR, Computed(SEARCH_VECTOR, persisted=True)),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.db.deprecations import DeprecationRepository
+from catalog_service.db.glossary import GlossaryRepository
 from catalog_service.db.lineage import LineageRepository
 from catalog_service.db.objects import ObjectRepository
 from catalog_service.db.scans import ScanRepository
+from catalog_service.db.semantics import SemanticsRepository
 from catalog_service.db.sources import SourceRepository
 from catalog_service.db.structure import StructureRepository
 from dckit.outbox import Outbox
@@ -23,3 +25,5 @@ class CatalogUnitOfWork(UnitOfWork):
         self.structure = StructureRepository(session)
         self.lineage = LineageRepository(session)
         self.deprecations = DeprecationRepository(session)
+        self.glossary = GlossaryRepository(session)
+        self.semantics = SemanticsRepository(session)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from catalog_service.domain.semantics import DEFAULT_LAYERS, check_layer
 from dcconnectors.scanned import OBJECT_TYPES
 from dckit.errors import InvalidArgument
 
 URN_PREFIX = "urn:dcs:"
 MAX_TAGS = 50
-EDITABLE = ("description", "tags")
+EDITABLE = ("description", "tags", "layer")
 
 
 def object_ref(source: str, schema: str, name: str) -> str:
@@ -76,11 +77,21 @@ def check_object_type(object_type: str) -> str:
     return object_type
 
 
-def edits(fields: Collection[str], *, description: str, tags: Sequence[str]) -> dict[str, object]:
-    """The user metadata an update writes: the `fields` named (description, tags), cleaned."""
+def edits(
+    fields: Collection[str],
+    *,
+    description: str,
+    tags: Sequence[str],
+    layer: str = "",
+    layers: Sequence[str] = DEFAULT_LAYERS,
+) -> dict[str, object]:
+    """The user metadata an update writes: the `fields` named (description, tags, layer),
+    cleaned; a layer must be one of `layers`."""
     if not fields or set(fields) - set(EDITABLE):
-        raise InvalidArgument("updatable fields are 'description' and 'tags'")
+        raise InvalidArgument("updatable fields are 'description', 'tags' and 'layer'")
     values: dict[str, object] = {}
+    if "layer" in fields:
+        values["layer"] = check_layer(layer, layers)
     if "description" in fields:
         values["description"] = description.strip() or None
     if "tags" in fields:

@@ -39,6 +39,13 @@ RULES: tuple[Rule, ...] = (
     # Masking rules decide who sees clear values.
     Rule("/api/v1/columns/{urn}/masking-rules", WRITES, "steward"),
     Rule("/api/v1/masking-rules", WRITES, "steward"),
+    # The glossary's approval workflow: editors create and propose terms, stewards approve,
+    # send back, deprecate and delete them, and import glossaries (a file may approve terms).
+    Rule("/api/v1/business-terms/import", WRITES, "steward"),
+    Rule("/api/v1/business-terms/{term}/approve", WRITES, "steward"),
+    Rule("/api/v1/business-terms/{term}/reject", WRITES, "steward"),
+    Rule("/api/v1/business-terms/{term}/deprecate", WRITES, "steward"),
+    Rule("/api/v1/business-terms/{term}", frozenset({"DELETE"}), "steward"),
     # Notification channels hold secrets (webhook URLs, SMTP passwords, signing keys).
     Rule("/api/v1/notifications/channels", WRITES, "admin"),
     # Sources hold connection credentials.
@@ -57,6 +64,9 @@ OBJECT_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/capsules/{urn}/quality-rules", "urn"),
     ("POST", "/api/v1/capsules/{urn}/quality-rules/suggestions/accept", "urn"),
     ("POST", "/api/v1/capsules/{urn}/profile", "urn"),
+    ("POST", "/api/v1/capsules/{urn}/business-terms/{term_id}", "urn"),
+    ("DELETE", "/api/v1/capsules/{urn}/business-terms/{term_id}", "urn"),
+    ("PATCH", "/api/v1/capsules/{urn}/columns/{column}", "urn"),
     ("PUT", "/api/v1/classification/objects/{ref}", "ref"),
     ("PUT", "/api/v1/classification/objects/{ref}/columns/{column}", "ref"),
 )

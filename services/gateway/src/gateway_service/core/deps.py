@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.catalog.v1 import catalog_pb2_grpc, semantics_pb2_grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.notifier.v1 import notifier_pb2_grpc
@@ -20,6 +20,11 @@ from gateway_service.core.convert import INT64_MAX, page_request
 
 def catalog(request: Request) -> catalog_pb2_grpc.CatalogServiceStub:
     stub: catalog_pb2_grpc.CatalogServiceStub = request.app.state.catalog
+    return stub
+
+
+def semantics(request: Request) -> semantics_pb2_grpc.SemanticsServiceStub:
+    stub: semantics_pb2_grpc.SemanticsServiceStub = request.app.state.semantics
     return stub
 
 
@@ -74,6 +79,8 @@ def paging(
 
 
 Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
+# The catalog's semantic dimension: glossary, term links, column meaning, value domains.
+Semantics = Annotated[semantics_pb2_grpc.SemanticsServiceStub, Depends(semantics)]
 Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
 # The quality service's two subsystems: DQ metrics, and quality rules (checks, profiles).
 Dq = Annotated[dq_pb2_grpc.DqServiceStub, Depends(dq)]

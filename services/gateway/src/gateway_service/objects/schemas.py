@@ -50,6 +50,9 @@ class CatalogObject(BaseModel):
     size_bytes: int | None = None
     row_estimate: int | None = None
     last_analyzed_at: datetime | None = None
+    layer: str | None = Field(
+        None, description="medallion layer (bronze | silver | gold, or the configured list)"
+    )
 
 
 class CatalogObjectWithDeprecation(CatalogObject):
@@ -66,6 +69,10 @@ class CatalogObjectWithDeprecation(CatalogObject):
 class ObjectUpdate(Request):
     description: str | None = Field(None, description="Empty string clears it.")
     tags: list[str] | None = Field(None, description="Replaces the tags.")
+    layer: str | None = Field(
+        None,
+        description="One of the configured layers (default bronze, silver, gold); empty clears it.",
+    )
 
 
 class CatalogObjectPage(Page[CatalogObject]):

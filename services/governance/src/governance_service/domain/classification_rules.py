@@ -12,26 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import re2
 import yaml
 
 from dckit.errors import InvalidArgument
+from dckit.patterns import compile_pattern
 from governance_service.domain.classification import check_compliance, check_level, rank
 
 PATTERNS = ("column_name_pattern", "schema_pattern", "object_name_pattern")
-MAX_PATTERN = 1000
-_OPTIONS = re2.Options()
-_OPTIONS.log_errors = False  # a user's bad pattern is a 400, not a line on stderr
-
-
-def compile_pattern(pattern: str, what: str = "pattern") -> Any:
-    if len(pattern) > MAX_PATTERN:
-        raise InvalidArgument(f"{what} is longer than {MAX_PATTERN} characters")
-    try:
-        return re2.compile(pattern, _OPTIONS)
-    except re2.error as exc:
-        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
-        raise InvalidArgument(f"invalid {what} `{pattern}`: {detail}") from exc
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,2 @@
+"""What columns mean (business definition, unit, claims) and value domains (catalog service,
+SemanticsService)."""

@@ -1,0 +1,109 @@
+"""REST bodies of `/value-domains` and `/capsules/{urn}/columns`: value domains and what a
+capsule's columns mean."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from gateway_service.core.models import Page, Request
+
+DomainType = Literal["enum", "range", "pattern", "reference"]
+
+
+class ValueClaims(BaseModel):
+    min_value: float | None
+    max_value: float | None
+    allowed_values: list[str]
+    format_pattern: str | None = Field(description="RE2 syntax")
+
+
+class EffectiveClaims(ValueClaims):
+    inherited: list[str] = Field(description="the claims that come from the value domain")
+
+
+class ColumnSemantics(BaseModel):
+    object_urn: str
+    object_ref: str
+    column: str
+    column_urn: str
+    data_type: str
+    source_comment: str | None = Field(description="the source's comment, refreshed by scans")
+    business_definition: str | None = Field(description="written by people; scans keep it")
+    semantic_type: str | None
+    unit_of_measure: str | None
+    value_domain: str | None
+    claims: ValueClaims = Field(description="what the column itself claims about its values")
+    examples: list[str]
+    effective: EffectiveClaims = Field(
+        description="the value domain's claims, each overridden by the column's own"
+    )
+    updated_by: str | None
+    updated_at: datetime | None
+
+
+class ColumnSemanticsList(BaseModel):
+    items: list[ColumnSemantics]
+
+
+class ColumnSemanticsUpdate(Request):
+    """The fields to change; null (or an empty list) clears one."""
+
+    business_definition: str | None = None
+    semantic_type: str | None = Field(None, description="e.g. identifier, metric, pii")
+    unit_of_measure: str | None = Field(None, description="e.g. USD, meters, seconds")
+    value_domain: str | None = Field(None, description="a value domain's name")
+    min_value: float | None = None
+    max_value: float | None = None
+    allowed_values: list[str] | None = None
+    format_pattern: str | None = Field(None, description="RE2 syntax (no backreferences)")
+    examples: list[str] | None = None
+
+
+class DomainValue(BaseModel):
+    code: str = Field(min_length=1)
+    label: str = ""
+    description: str = ""
+
+
+class ValueDomain(BaseModel):
+    id: int
+    name: str
+    domain_type: DomainType
+    description: str
+    values: list[DomainValue] = Field(description="enum domains")
+    min_value: float | None = Field(description="range domains")
+    max_value: float | None
+    pattern: str | None = Field(description="pattern domains (RE2)")
+    pattern_description: str | None
+    reference_object_urn: str | None = Field(description="reference domains: the values' table")
+    reference_column: str | None
+    extensible: bool
+    owner: str | None
+    column_count: int = Field(description="columns using the domain")
+    created_by: str
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class ValueDomainCreate(Request):
+    name: str = Field(min_length=1, max_length=200)
+    domain_type: DomainType
+    description: str = ""
+    values: list[DomainValue] = []
+    min_value: float | None = None
+    max_value: float | None = None
+    pattern: str | None = None
+    pattern_description: str | None = None
+    reference_object: str | None = Field(
+        None, description="reference domains: the table's ref (`source.schema.name`) or URN"
+    )
+    reference_column: str | None = None
+    extensible: bool = False
+    owner: str | None = None
+
+
+class ValueDomainPage(Page[ValueDomain]):
+    pass
