@@ -8,7 +8,7 @@ from typing import Any
 
 from catalog_service.domain.glossary import TermSpec
 from datacompass.catalog.v1 import semantics_pb2 as pb
-from dckit.protoconv import enum_name, fields, message
+from dckit.protoconv import enum_text, message_values, to_message
 
 
 def term_ref(ref: pb.TermRef) -> str:
@@ -19,21 +19,18 @@ def term_ref(ref: pb.TermRef) -> str:
 
 def business_term(row: Mapping[str, Any]) -> pb.BusinessTerm:
     """A term; its display name defaults to its name."""
-    return message(pb.BusinessTerm, row, display_name=row["display_name"] or row["name"])
+    return to_message(pb.BusinessTerm, row, display_name=row["display_name"] or row["name"])
 
 
 def term_spec(msg: pb.CreateBusinessTermRequest | pb.BusinessTerm) -> TermSpec:
-    given = fields(msg)
+    given = message_values(msg)
     names = {f for f in TermSpec.__dataclass_fields__ if f != "related"}
     values: dict[str, Any] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in given.items() if k in names
     }
     return TermSpec(
         **values,
-        related=tuple(
-            (enum_name(pb.TermRelation.DESCRIPTOR, r.relation) if r.relation else "", r.term)
-            for r in msg.related
-        ),
+        related=tuple((enum_text(pb.TermRelation, r.relation), r.term) for r in msg.related),
     )
 
 
@@ -42,7 +39,7 @@ def term_changed(change: str, term: Mapping[str, Any]) -> pb.BusinessTermChanged
 
 
 def term_link(row: Mapping[str, Any]) -> pb.TermLink:
-    return message(pb.TermLink, row)
+    return to_message(pb.TermLink, row)
 
 
 def link_changed(change: str, link: Mapping[str, Any]) -> pb.TermLinkChanged:

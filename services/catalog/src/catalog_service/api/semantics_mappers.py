@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from catalog_service.api.objects_mappers import ref_string
 from catalog_service.domain.semantics import ColumnMeaning, DomainValue, ValueDomainSpec
 from datacompass.catalog.v1 import semantics_pb2 as pb
-from dckit.protoconv import enum_name, message
+from dckit.protoconv import enum_text, ref_text, to_message
 
 
 def column_semantics(row: Mapping[str, Any]) -> pb.ColumnSemantics:
-    return message(pb.ColumnSemantics, row)
+    return to_message(pb.ColumnSemantics, row)
 
 
 def column_meaning(msg: pb.ColumnSemantics) -> ColumnMeaning:
@@ -36,21 +35,21 @@ def column_changed(change: str, row: Mapping[str, Any]) -> pb.ColumnSemanticsCha
 
 
 def value_domain(row: Mapping[str, Any]) -> pb.ValueDomain:
-    return message(pb.ValueDomain, row, values=row["allowed_values"] or [])
+    return to_message(pb.ValueDomain, row, values=row["allowed_values"] or [])
 
 
 def domain_spec(msg: pb.CreateValueDomainRequest) -> ValueDomainSpec:
     kind = msg.domain_type
     return ValueDomainSpec(
         name=msg.name,
-        domain_type=enum_name(pb.ValueDomainType.DESCRIPTOR, kind) if kind else "",
+        domain_type=enum_text(pb.ValueDomainType, kind),
         description=msg.description,
         values=tuple(DomainValue(v.code, v.label, v.description) for v in msg.values),
         min_value=msg.min_value if msg.HasField("min_value") else None,
         max_value=msg.max_value if msg.HasField("max_value") else None,
         pattern=msg.pattern,
         pattern_description=msg.pattern_description,
-        reference_object=ref_string(msg.reference_object),
+        reference_object=ref_text(msg.reference_object),
         reference_column=msg.reference_column,
         extensible=msg.extensible,
         owner=msg.owner,

@@ -9,13 +9,12 @@ import grpc
 
 from catalog_service.api import glossary_mappers as gm
 from catalog_service.api import semantics_mappers as sm
-from catalog_service.api.objects_mappers import ref_string
 from catalog_service.application.glossary import GlossaryUseCases
 from catalog_service.application.semantics import SemanticsUseCases
 from datacompass.catalog.v1 import semantics_pb2 as pb
 from datacompass.catalog.v1 import semantics_pb2_grpc
 from datacompass.common.v1 import paging_pb2
-from dckit.protoconv import enum_name, message
+from dckit.protoconv import enum_text, ref_text, to_message
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -25,11 +24,11 @@ def _page(cursor: str) -> paging_pb2.PageResponse:
 
 
 def _format(value: int) -> str:
-    return enum_name(pb.GlossaryFormat.DESCRIPTOR, value) if value else ""
+    return enum_text(pb.GlossaryFormat, value)
 
 
 def _status(value: int) -> str:
-    return enum_name(pb.BusinessTermStatus.DESCRIPTOR, value) if value else ""
+    return enum_text(pb.BusinessTermStatus, value)
 
 
 class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
@@ -104,7 +103,7 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
         self, request: pb.ExportGlossaryRequest, context: Ctx
     ) -> pb.ExportGlossaryResponse:
         fmt, content, count = await self.glossary.export(_format(request.format))
-        return message(
+        return to_message(
             pb.ExportGlossaryResponse, {"format": fmt, "content": content}, term_count=count
         )
 
@@ -113,7 +112,7 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
         self, request: pb.ListTermLinksRequest, context: Ctx
     ) -> pb.ListTermLinksResponse:
         rows, cursor = await self.glossary.links(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             column=request.column,
             term=gm.term_ref(request.term),
             limit=request.page.limit,
@@ -124,10 +123,10 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
     async def CreateTermLink(self, request: pb.CreateTermLinkRequest, context: Ctx) -> pb.TermLink:
         link_type = request.link_type
         row = await self.glossary.link(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             column=request.column,
             term=gm.term_ref(request.term),
-            link_type=enum_name(pb.TermLinkType.DESCRIPTOR, link_type) if link_type else "",
+            link_type=enum_text(pb.TermLinkType, link_type),
         )
         return gm.term_link(row)
 
@@ -135,7 +134,7 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
         self, request: pb.DeleteTermLinkRequest, context: Ctx
     ) -> pb.DeleteTermLinkResponse:
         await self.glossary.unlink(
-            ref=ref_string(request.ref), column=request.column, term=gm.term_ref(request.term)
+            ref=ref_text(request.ref), column=request.column, term=gm.term_ref(request.term)
         )
         return pb.DeleteTermLinkResponse()
 
@@ -143,20 +142,20 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
     async def ListColumnSemantics(
         self, request: pb.ListColumnSemanticsRequest, context: Ctx
     ) -> pb.ListColumnSemanticsResponse:
-        rows = await self.semantics.columns(ref_string(request.ref))
+        rows = await self.semantics.columns(ref_text(request.ref))
         return pb.ListColumnSemanticsResponse(items=[sm.column_semantics(r) for r in rows])
 
     async def GetColumnSemantics(
         self, request: pb.GetColumnSemanticsRequest, context: Ctx
     ) -> pb.ColumnSemantics:
-        row = await self.semantics.column(ref=ref_string(request.ref), column=request.column)
+        row = await self.semantics.column(ref=ref_text(request.ref), column=request.column)
         return sm.column_semantics(row)
 
     async def UpdateColumnSemantics(
         self, request: pb.UpdateColumnSemanticsRequest, context: Ctx
     ) -> pb.ColumnSemantics:
         row = await self.semantics.describe(
-            ref=ref_string(request.ref),
+            ref=ref_text(request.ref),
             column=request.column,
             paths=list(request.update_mask.paths),
             meaning=sm.column_meaning(request.semantics),
@@ -174,7 +173,7 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
     ) -> pb.ListValueDomainsResponse:
         kind = request.domain_type
         rows, cursor = await self.semantics.domains(
-            domain_type=enum_name(pb.ValueDomainType.DESCRIPTOR, kind) if kind else "",
+            domain_type=enum_text(pb.ValueDomainType, kind),
             limit=request.page.limit,
             cursor=request.page.cursor,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from datacompass.catalog.v1 import semantics_pb2 as pb
-from dckit.protoconv import enum_name
+from dckit.protoconv import enum_text
 from gateway_service.core.convert import FromProto, ToProto, ToUpdate, enum_value
 from gateway_service.glossary import schemas as s
 
@@ -14,7 +14,7 @@ _history = FromProto(s.TermStatusChange, pb.TermStatusChange, custom={"from_stat
 
 def history(msg: pb.TermStatusChange) -> s.TermStatusChange:
     """A workflow step; the creation has no status it came from."""
-    came_from = enum_name(pb.BusinessTermStatus.DESCRIPTOR, msg.from_status)
+    came_from = enum_text(pb.BusinessTermStatus, msg.from_status)
     return _history(msg, from_status=came_from if msg.from_status else None)
 
 
