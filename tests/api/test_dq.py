@@ -10,15 +10,15 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, cli, visits_source
+from api_testkit import Stack, cli, visits_source
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 DAYS = 14
 SPIKE = 10
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def metrics_source(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
     async with visits_source(stack, client, "dqsrc", DAYS, SPIKE) as ref:
         yield ref

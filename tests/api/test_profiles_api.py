@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, cli, table_source
+from api_testkit import Stack, cli, table_source
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SOURCE = "qpsrc"
 TABLE = f"{SOURCE}.public.items"
@@ -42,7 +42,7 @@ SETUP_SQL = (
 )
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def items(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
     async with table_source(stack, client, SOURCE, SETUP_SQL):
         yield TABLE

@@ -8,14 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_testkit import Stack, cli
+from api_testkit import Stack, cli
 
 from devstack.testing import eventually
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-CUSTOMERS = "shop.sales.customers"
-ORDERS = "shop.sales.orders"
+SHOP = "shop_own"  # this module's source (the `shop` fixture scans it)
+
+CUSTOMERS = f"{SHOP}.sales.customers"
+ORDERS = f"{SHOP}.sales.orders"
 
 
 def _error(resp: httpx.Response) -> dict[str, Any]:
@@ -64,7 +66,7 @@ async def test_owners_over_rest(client: httpx.AsyncClient, shop: dict[str, Any])
         ("POST", f"/ownership/objects/{CUSTOMERS}", {"email": "nope"}, 400, "nope"),
         ("POST", f"/ownership/objects/{CUSTOMERS}", {}, 400, "exactly one"),
         ("POST", f"/ownership/objects/{CUSTOMERS}", {"user": "a", "role": "boss"}, 400, "role"),
-        ("POST", "/ownership/objects/shop.sales.nope", {"user": "a"}, 404, "nope"),
+        ("POST", f"/ownership/objects/{SHOP}.sales.nope", {"user": "a"}, 404, "nope"),
         ("DELETE", f"/ownership/objects/{CUSTOMERS}/zed", None, 404, "zed"),
         ("POST", "/ownership/domains", {"name": "7"}, 400, "digits"),
         ("POST", "/ownership/domains", {"name": "X", "parent": "Nowhere"}, 404, "Nowhere"),
@@ -157,7 +159,7 @@ async def test_owners_and_stewards_edit_their_objects(
         assert (await olivia.patch(f"/objects/{ORDERS}", json=patch)).status_code == 403
         resp = await olivia.put(f"/classification/objects/{ORDERS}", json={"level": "public"})
         assert resp.status_code == 403
-        assert (await olivia.patch("/objects/shop.sales.nope", json=patch)).status_code == 403
+        assert (await olivia.patch(f"/objects/{SHOP}.sales.nope", json=patch)).status_code == 403
         assert (await olivia.post("/classification/rules/apply")).status_code == 403
         assert (await olivia.post("/ownership/domains", json={"name": "Z"})).status_code == 403
 
