@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -306,30 +307,40 @@ async def shop(
     return run
 
 
+_numbers = itertools.count(1)
+
+
+def unique(name: str) -> str:
+    """`name` with a number no other call in this session got (a source of one test's own)."""
+    return f"{name}{next(_numbers)}"
+
+
+async def add_source(client: httpx.AsyncClient, source: str, database_url: str) -> None:
+    """Source `source` on the database at `database_url`, created and scanned."""
+    conn = postgres_connection(database_url, connect_timeout_seconds=3)
+    body = {"name": source, "source_type": "postgres", "connection": conn}
+    resp = await client.post("/sources", json=body)
+    assert resp.status_code == 201, resp.text
+    resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
+    assert resp.status_code == 201, resp.text
+
+
 @contextlib.asynccontextmanager
 async def table_source(
     stack: Stack, client: httpx.AsyncClient, source: str, sql: str
-) -> AsyncIterator[None]:
-    """Source `source` on a scratch database set up with `sql`, scanned."""
-    async with scratch_database(stack.database_url, sql, f"dc_api_{source}") as url:
-        conn = postgres_connection(url, connect_timeout_seconds=3)
-        body = {"name": source, "source_type": "postgres", "connection": conn}
-        resp = await client.post("/sources", json=body)
-        assert resp.status_code == 201, resp.text
-        resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
-        assert resp.status_code == 201, resp.text
-        yield
-
-
-@contextlib.asynccontextmanager
-async def visits_source(
-    stack: Stack, client: httpx.AsyncClient, source: str, days: int, spike: int
 ) -> AsyncIterator[str]:
-    """Source `source` with `public.visits`: 30 rows a day for `days` days through yesterday,
-    ten times as many on day `spike` (3 NULL pages a day, 30 that day); scanned. Yields the
-    object ref."""
+    """Source `source` on a scratch database set up with `sql`, scanned; yields the database's
+    URL (more sources can be added on it, one per test, with `add_source`)."""
+    async with scratch_database(stack.database_url, sql, f"dc_api_{source}") as url:
+        await add_source(client, source, url)
+        yield url
+
+
+def visits_sql(days: int, spike: int) -> str:
+    """`public.visits`: 30 rows a day for `days` days through yesterday, ten times as many on
+    day `spike` (3 NULL pages a day, 30 that day)."""
     first = datetime.now(UTC).date() - timedelta(days=days)
-    sql = (
+    return (
         "CREATE TABLE public.visits (id bigserial PRIMARY KEY, at timestamptz NOT NULL,"
         " page text, ms integer);"
         "INSERT INTO public.visits (at, page, ms) "
@@ -338,7 +349,14 @@ async def visits_source(
         f"FROM generate_series(0, {days - 1}) d, "
         f"LATERAL generate_series(1, CASE WHEN d = {spike} THEN 300 ELSE 30 END) g"
     )
-    async with table_source(stack, client, source, sql):
+
+
+@contextlib.asynccontextmanager
+async def visits_source(
+    stack: Stack, client: httpx.AsyncClient, source: str, days: int, spike: int
+) -> AsyncIterator[str]:
+    """Source `source` with `public.visits` (`visits_sql`), scanned. Yields the object ref."""
+    async with table_source(stack, client, source, visits_sql(days, spike)):
         yield f"{source}.public.visits"
 
 

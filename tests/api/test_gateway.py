@@ -163,11 +163,14 @@ async def test_scan_with_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -
     assert (await client.get("/scans/abc")).status_code == 400
 
 
-async def test_scan_without_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
-    resp = await client.post(f"/sources/{SHOP}/scans")
+async def test_scan_without_wait(stack: Stack, client: httpx.AsyncClient) -> None:
+    name = f"{SHOP}_nowait"  # its own: a scan of `shop` would change that source's last scan
+    body = {"name": name, "source_type": "postgres", "connection": stack.connection()}
+    assert (await client.post("/sources", json=body)).status_code == 201
+    resp = await client.post(f"/sources/{name}/scans")
     assert resp.status_code == 202, resp.text
     run = resp.json()
-    assert run["status"] in ("running", "succeeded") and run["source_name"] == SHOP
+    assert run["status"] in ("running", "succeeded") and run["source_name"] == name
     resp = await client.post("/sources/nope/scans")
     assert resp.status_code == 404
 

@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from api_testkit import Secured, Stack, cli, table_source
+from api_testkit import Secured, Stack, add_source, cli, table_source, unique
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SOURCE = "qrsrc"
-TABLE = f"{SOURCE}.public.people"
 USER_PASSWORD = "a password long enough"
 ALLOWED = ["active", "inactive"]
 # Score weights per dimension (docs/data-quality.md).
@@ -54,9 +53,17 @@ SETUP_SQL = (
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def people(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
-    async with table_source(stack, client, SOURCE, SETUP_SQL):
-        yield TABLE
+async def people_database(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
+    async with table_source(stack, client, SOURCE, SETUP_SQL) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def people(client: httpx.AsyncClient, people_database: str) -> str:
+    """`public.people` of a source of the test's own (rules and checks are per object)."""
+    source = unique(SOURCE)
+    await add_source(client, source, people_database)
+    return f"{source}.public.people"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
