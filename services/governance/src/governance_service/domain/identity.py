@@ -213,11 +213,13 @@ class TokenSigner:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
+        # As PyJWT checks them (whole seconds, no leeway), on this signer's clock.
         now = self.clock().timestamp()
-        if not isinstance(claims["exp"], int | float) or claims["exp"] <= now:
+        exp, iat = claims["exp"], claims.get("iat", 0)
+        if not isinstance(exp, int) or not isinstance(iat, int) or iat > now:
+            raise Unauthenticated("invalid token")  # malformed, or issued in the future
+        if exp <= now:
             raise Unauthenticated(f"{kind} token expired")
-        if isinstance(claims.get("iat"), int | float) and claims["iat"] > now:
-            raise Unauthenticated("invalid token")  # issued in the future
         if claims.get("typ") != kind:
             raise Unauthenticated(f"not a valid {kind} token")
         return str(claims["sub"])
