@@ -1,5 +1,5 @@
 """`datacompass auth ...` and `datacompass audit ...`: what they send and how they report errors
-(the end-to-end runs against the real gateway are in services/gateway/tests/test_audit_cli.py)."""
+(the end-to-end runs against the real gateway are in tests/api/test_audit_cli.py)."""
 
 import json
 import os

@@ -48,6 +48,7 @@ class KitServicer:
         raise getattr(errors, name)(f"{name} happened")
 
     async def slow(self, request: bytes, rpc: grpc.aio.ServicerContext) -> bytes:
+        self._count("slow")
         await asyncio.sleep(float(request.decode()))
         self.finished.append("slow")
         return b"done"
@@ -193,7 +194,9 @@ async def _health(ch: grpc.aio.Channel, service: str = "") -> int:
     return int(response.status)
 
 
-async def test_health_follows_readiness(make_app: AppFactory) -> None:
+async def test_health_follows_readiness(
+    make_app: AppFactory, wait_until: Callable[..., Awaitable[None]]
+) -> None:
     ready = {"ok": False}
 
     async def readiness() -> None:
@@ -212,16 +215,20 @@ async def test_health_follows_readiness(make_app: AppFactory) -> None:
             # Not ready from the start: never reported SERVING before the first check.
             assert await _health(ch) == not_serving
             assert await _health(ch, SERVICE) == not_serving
+
+            def reports(status: int, service: str = "") -> Callable[[], Awaitable[bool]]:
+                async def check() -> bool:
+                    return bool(await _health(ch, service) == status)
+
+                return check
+
             ready["ok"] = True
-            await asyncio.sleep(0.4)
-            assert await _health(ch) == serving
+            await wait_until(reports(serving))
             assert await _health(ch, SERVICE) == serving
             ready["ok"] = False
-            await asyncio.sleep(0.4)
-            assert await _health(ch, SERVICE) == not_serving
+            await wait_until(reports(not_serving, SERVICE))
             ready["ok"] = True
-            await asyncio.sleep(0.4)
-            assert await _health(ch, SERVICE) == serving
+            await wait_until(reports(serving, SERVICE))
             await app.shutdown([watcher])
     finally:
         app.stop.set()
@@ -250,7 +257,7 @@ async def test_reflection_lists_services(make_app: AppFactory) -> None:
 
 
 async def test_graceful_shutdown_drains_rpcs_and_workers(
-    make_app: AppFactory, servicer: KitServicer
+    make_app: AppFactory, servicer: KitServicer, wait_until: Callable[..., Awaitable[None]]
 ) -> None:
     order: list[str] = []
 
@@ -266,7 +273,11 @@ async def test_graceful_shutdown_drains_rpcs_and_workers(
     worker_task = asyncio.create_task(worker(app.stop))
     async with grpc_client.channel(_target(app), max_attempts=1) as ch:
         in_flight = asyncio.ensure_future(_call(ch, "Slow")(b"0.6"))
-        await asyncio.sleep(0.2)
+
+        async def started() -> bool:
+            return servicer.calls.get("slow", 0) == 1
+
+        await wait_until(started)  # the call is in the server when the shutdown begins
         await app.shutdown([worker_task])
         assert await in_flight == b"done"
         # Health reports NOT_SERVING / new calls are refused once shut down.

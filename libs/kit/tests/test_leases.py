@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -129,7 +129,9 @@ async def test_drain_fails_unfinished_runs_at_once(tx: Transactions[UnitOfWork])
     assert await _status(tx) == {quick: ("ok", ""), slow: ("failed", "shutting down")}
 
 
-async def test_upkeep_renews_and_stops(tx: Transactions[UnitOfWork]) -> None:
+async def test_upkeep_renews_and_stops(
+    tx: Transactions[UnitOfWork], wait_until: Callable[..., Awaitable[None]]
+) -> None:
     clock = ManualClock(START)
     leases = _leases(tx, clock, "me")
     run_id = await _start(tx, leases)
@@ -137,7 +139,13 @@ async def test_upkeep_renews_and_stops(tx: Transactions[UnitOfWork]) -> None:
     clock.advance(100)  # the lease would be stale now unless renewed
     stop = asyncio.Event()
     worker = asyncio.create_task(leases.upkeep(stop))
-    await asyncio.sleep(0.2)
+
+    async def renewed() -> bool:
+        async with tx() as uow:
+            beat = await uow.session.scalar(select(runs.c.heartbeat_at).where(runs.c.id == run_id))
+        return bool(beat == clock())
+
+    await wait_until(renewed)  # upkeep's first round renews before it sweeps
     stop.set()
     await asyncio.wait_for(worker, 5)
     assert (await _status(tx))[run_id] == ("running", "")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime
 
 import pytest
 
+from dckit.clock import ManualClock
 from dckit.errors import InvalidArgument, Unauthenticated
 from governance_service.domain import identity as cred
 from governance_service.domain.roles import allows, check_role
@@ -37,8 +38,9 @@ def test_api_keys_are_random_prefixed_and_stored_as_digest() -> None:
 
 
 def test_tokens_expire_and_are_typed() -> None:
+    clock = ManualClock(datetime.now(UTC).replace(microsecond=0))  # JWT times are whole seconds
     signer = cred.TokenSigner(
-        "secret-one-0123456789abcdef0123456789", access_seconds=1, refresh_seconds=60
+        "secret-one-0123456789abcdef0123456789", access_seconds=1, refresh_seconds=60, clock=clock
     )
     access, refresh = signer.issue("alice", "access"), signer.issue("alice", "refresh")
     assert signer.verify(access, "access") == "alice"
@@ -51,9 +53,16 @@ def test_tokens_expire_and_are_typed() -> None:
         )  # other key
     with pytest.raises(Unauthenticated, match="invalid token"):
         signer.verify(access[:-2] + "xx", "access")  # tampered signature
-    time.sleep(2.1)
+    clock.advance(0.9)
+    assert signer.verify(access, "access") == "alice"
+    clock.advance(1.1)
     with pytest.raises(Unauthenticated, match="access token expired"):
         signer.verify(access, "access")
+    assert signer.verify(refresh, "refresh") == "alice"
+    later = signer.issue("alice", "access")
+    clock.advance(-60)
+    with pytest.raises(Unauthenticated, match="invalid token"):
+        signer.verify(later, "access")  # issued in the future
 
 
 def test_roles_are_ordered() -> None:

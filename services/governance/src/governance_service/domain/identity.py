@@ -9,13 +9,14 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dckit.clock import Clock, utc_now
 from dckit.errors import InvalidArgument, Unauthenticated
 
 MIN_PASSWORD = 10
@@ -180,9 +181,10 @@ class TokenSigner:
     secret: str
     access_seconds: int
     refresh_seconds: int
+    clock: Clock = utc_now  # tokens are issued and checked for expiry by this clock
 
     def issue(self, username: str, kind: str) -> str:
-        now = datetime.now(UTC)
+        now = self.clock()
         ttl = self.access_seconds if kind == "access" else self.refresh_seconds
         claims = {
             "iss": ISSUER,
@@ -202,12 +204,22 @@ class TokenSigner:
                 self.secret,
                 algorithms=["HS256"],
                 issuer=ISSUER,
-                options={"require": ["exp", "sub", "typ"]},
+                # Times are checked below, against this signer's clock.
+                options={
+                    "require": ["exp", "sub", "typ"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthenticated(f"{kind} token expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid token") from exc
+        # As PyJWT checks them (whole seconds, no leeway), on this signer's clock.
+        now = self.clock().timestamp()
+        exp, iat = claims["exp"], claims.get("iat", 0)
+        if not isinstance(exp, int) or not isinstance(iat, int) or iat > now:
+            raise Unauthenticated("invalid token")  # malformed, or issued in the future
+        if exp <= now:
+            raise Unauthenticated(f"{kind} token expired")
         if claims.get("typ") != kind:
             raise Unauthenticated(f"not a valid {kind} token")
         return str(claims["sub"])

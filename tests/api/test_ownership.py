@@ -8,14 +8,24 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_testkit import Stack, cli
+from api_testkit import Stack, cli
 
 from devstack.testing import eventually
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-CUSTOMERS = "shop.sales.customers"
-ORDERS = "shop.sales.orders"
+SHOP = "shop_own"  # this module's source (the `shop` fixture scans it)
+
+CUSTOMERS = f"{SHOP}.sales.customers"
+ORDERS = f"{SHOP}.sales.orders"
+VIEW = f"{SHOP}.sales.big.orders"  # test_owners_over_rest's own
+DOMAINS = ("Sales", "Customer Data", "Orders")  # test_domains_over_rest's own
+
+
+async def my_objects(client: httpx.AsyncClient, ref: str) -> list[tuple[str, str]]:
+    """The caller's roles on `ref` by my-objects (other tests' objects aside)."""
+    items = (await client.get("/ownership/my-objects", params={"limit": 500})).json()["items"]
+    return [(o["object_ref"], o["role"]) for o in items if o["object_ref"] == ref]
 
 
 def _error(resp: httpx.Response) -> dict[str, Any]:
@@ -24,33 +34,30 @@ def _error(resp: httpx.Response) -> dict[str, Any]:
 
 
 async def test_owners_over_rest(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
-    resp = await client.post(
-        f"/ownership/objects/{CUSTOMERS}", json={"email": "Data-Team@Company.com"}
-    )
+    resp = await client.post(f"/ownership/objects/{VIEW}", json={"email": "Data-Team@Company.com"})
     assert resp.status_code == 201, resp.text
     assert (resp.json()["user"], resp.json()["role"]) == ("data-team@company.com", "owner")
     assert resp.json()["assigned_by"] == "bootstrap-admin"
     resp = await client.post(
-        f"/ownership/objects/{CUSTOMERS}", json={"user": "bootstrap-admin", "role": "steward"}
+        f"/ownership/objects/{VIEW}", json={"user": "bootstrap-admin", "role": "steward"}
     )
     assert resp.status_code == 201, resp.text
 
-    got = (await client.get(f"/ownership/objects/{CUSTOMERS}")).json()
+    got = (await client.get(f"/ownership/objects/{VIEW}")).json()
     assert [(o["user"], o["role"]) for o in got["owners"]] == [
         ("data-team@company.com", "owner"),
         ("bootstrap-admin", "steward"),
     ]
-    mine = (await client.get("/ownership/my-objects")).json()
-    assert [(o["object_ref"], o["role"]) for o in mine["items"]] == [(CUSTOMERS, "steward")]
+    assert await my_objects(client, VIEW) == [(VIEW, "steward")]
 
     resp = await client.delete(
-        f"/ownership/objects/{CUSTOMERS}/bootstrap-admin", params={"role": "steward"}
+        f"/ownership/objects/{VIEW}/bootstrap-admin", params={"role": "steward"}
     )
     assert resp.status_code == 204, resp.text
-    assert not (await client.get("/ownership/my-objects")).json()["items"]
+    assert await my_objects(client, VIEW) == []
 
     async def audited() -> list[str] | None:
-        resp = await client.get("/audit/events", params={"entity": CUSTOMERS, "limit": 100})
+        resp = await client.get("/audit/events", params={"entity": VIEW, "limit": 100})
         actions = [e["action"] for e in resp.json()["items"] if e["action"].startswith("own")]
         return actions if len(actions) >= 3 else None
 
@@ -61,16 +68,16 @@ async def test_owners_over_rest(client: httpx.AsyncClient, shop: dict[str, Any])
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "needle"),
     [
-        ("POST", f"/ownership/objects/{CUSTOMERS}", {"email": "nope"}, 400, "nope"),
-        ("POST", f"/ownership/objects/{CUSTOMERS}", {}, 400, "exactly one"),
-        ("POST", f"/ownership/objects/{CUSTOMERS}", {"user": "a", "role": "boss"}, 400, "role"),
-        ("POST", "/ownership/objects/shop.sales.nope", {"user": "a"}, 404, "nope"),
-        ("DELETE", f"/ownership/objects/{CUSTOMERS}/zed", None, 404, "zed"),
+        ("POST", f"/ownership/objects/{VIEW}", {"email": "nope"}, 400, "nope"),
+        ("POST", f"/ownership/objects/{VIEW}", {}, 400, "exactly one"),
+        ("POST", f"/ownership/objects/{VIEW}", {"user": "a", "role": "boss"}, 400, "role"),
+        ("POST", f"/ownership/objects/{SHOP}.sales.nope", {"user": "a"}, 404, "nope"),
+        ("DELETE", f"/ownership/objects/{VIEW}/zed", None, 404, "zed"),
         ("POST", "/ownership/domains", {"name": "7"}, 400, "digits"),
         ("POST", "/ownership/domains", {"name": "X", "parent": "Nowhere"}, 404, "Nowhere"),
         ("GET", "/ownership/domains/Nowhere", None, 404, "Nowhere"),
         ("PATCH", "/ownership/domains/Nowhere", {}, 400, "at least one"),
-        ("POST", f"/ownership/domains/Nowhere/objects/{CUSTOMERS}", None, 404, "Nowhere"),
+        ("POST", f"/ownership/domains/Nowhere/objects/{VIEW}", None, 404, "Nowhere"),
     ],
 )  # fmt: skip
 async def test_bad_input(
@@ -95,12 +102,13 @@ async def test_domains_over_rest(client: httpx.AsyncClient, shop: dict[str, Any]
     ):
         resp = await client.post("/ownership/domains", json=body)
         assert resp.status_code == 201, resp.text
+    # Domains are global: other tests' domains aside.
     tree = (await client.get("/ownership/domains", params={"tree": "true"})).json()["items"]
-    assert [(d["name"], [c["name"] for c in d["subdomains"]]) for d in tree] == [
-        ("Sales", ["Customer Data", "Orders"])
-    ]
-    flat = (await client.get("/ownership/domains")).json()["items"]
-    assert [d["name"] for d in flat] == ["Sales", "Customer Data", "Orders"]
+    assert [
+        (d["name"], [c["name"] for c in d["subdomains"]]) for d in tree if d["name"] in DOMAINS
+    ] == [("Sales", ["Customer Data", "Orders"])]
+    flat = (await client.get("/ownership/domains", params={"limit": 500})).json()["items"]
+    assert [d["name"] for d in flat if d["name"] in DOMAINS] == list(DOMAINS)
 
     resp = await client.patch("/ownership/domains/Sales", json={"parent": "Orders"})
     assert resp.status_code == 400 and "Sales → Orders → Sales" in _error(resp)["message"]
@@ -157,7 +165,7 @@ async def test_owners_and_stewards_edit_their_objects(
         assert (await olivia.patch(f"/objects/{ORDERS}", json=patch)).status_code == 403
         resp = await olivia.put(f"/classification/objects/{ORDERS}", json={"level": "public"})
         assert resp.status_code == 403
-        assert (await olivia.patch("/objects/shop.sales.nope", json=patch)).status_code == 403
+        assert (await olivia.patch(f"/objects/{SHOP}.sales.nope", json=patch)).status_code == 403
         assert (await olivia.post("/classification/rules/apply")).status_code == 403
         assert (await olivia.post("/ownership/domains", json={"name": "Z"})).status_code == 403
 
@@ -187,7 +195,8 @@ async def test_cli_owner_steward_domain(stack: Stack, shop: dict[str, Any]) -> N
     owners = {(o["user"], o["role"]) for o in json.loads(result.output)["owners"]}
     assert {("data-team@company.com", "owner"), ("bootstrap-admin", "steward")} <= owners
     result = await cli(stack, "-o", "json", "owner", "my-objects")
-    assert [o["object_ref"] for o in json.loads(result.output)] == [ORDERS]
+    mine = [o["object_ref"] for o in json.loads(result.output)]
+    assert [ref for ref in mine if ref in (ORDERS, CUSTOMERS)] == [ORDERS]
     result = await cli(stack, "owner", "remove", ORDERS, "--email", "data-team@company.com")
     assert result.exit_code == 0, result.output
     result = await cli(stack, "owner", "assign", ORDERS, "--email", "bad address")

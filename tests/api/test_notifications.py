@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, cli, visits_source
+from api_testkit import Stack, cli, visits_source
 
 from devstack.http_sink import Sink, running_sink, verify_signature
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def sink() -> Iterator[Sink]:
         yield state
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def visits(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
     async with visits_source(stack, client, "ntfsrc", 14, 10) as ref:
         yield ref

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_auth_testkit import PASSWORD, Secured
+from api_testkit import USER_PASSWORD as PASSWORD
+from api_testkit import Secured
 from typer.testing import CliRunner, Result
 
 from datacompass_cli.main import app
 from devstack.testing import eventually
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def _cli(secured: Secured, *args: str, token: str | None = None) -> Result:

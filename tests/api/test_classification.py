@@ -10,15 +10,17 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_testkit import Stack, cli
+from api_testkit import Stack, cli
 
 from devstack.testing import repo_root
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+SHOP = "shop_cls"  # this module's source (the `shop` fixture scans it)
 
 # The roadmap's example, verbatim (docs/examples/classification-rules.yaml).
 ROADMAP_YAML = (repo_root() / "docs/examples/classification-rules.yaml").read_text()
-CUSTOMERS = "shop.sales.customers"
+CUSTOMERS = f"{SHOP}.sales.customers"
 
 
 def _error(resp: httpx.Response) -> dict[str, Any]:
@@ -47,13 +49,18 @@ async def test_manual_classification_and_inheritance(
     got = (await client.get(f"/classification/objects/{CUSTOMERS}")).json()
     assert got["effective"]["level"] == "internal" and got["own"]["source"] == "manual"
 
-    page = (await client.get("/classification", params={"level": "confidential"})).json()
+    mine = {"level": "confidential", "source": SHOP}  # other modules' sources aside
+    page = (await client.get("/classification", params=mine)).json()
     assert [(c["object_ref"], c["column"]) for c in page["items"]] == [(CUSTOMERS, "email")]
 
 
 async def test_roadmap_yaml_rules_apply_without_overriding_manual(
     client: httpx.AsyncClient, shop: dict[str, Any]
 ) -> None:
+    resp = await client.put(
+        f"/classification/objects/{CUSTOMERS}/columns/email", json={"level": "confidential"}
+    )
+    assert resp.status_code == 200, resp.text  # manual: rules leave it alone
     resp = await client.post(
         "/classification/rules/import",
         content=ROADMAP_YAML,
@@ -69,14 +76,15 @@ async def test_roadmap_yaml_rules_apply_without_overriding_manual(
     assert resp.status_code == 201, resp.text
     rule = resp.json()
 
-    resp = await client.post("/classification/rules/apply", json={"source": "shop"})
+    resp = await client.post("/classification/rules/apply", json={"source": SHOP})
     assert resp.status_code == 200, resp.text
     result = resp.json()
-    # orders.note by the new rule; customers.email is manual (set by the previous test).
+    # orders.note by the new rule; customers.email is manual (set above).
     assert (result["classified"], result["skipped"], result["errors"]) == (1, 1, 0)
-    orders = (await client.get("/classification/objects/shop.sales.orders")).json()
+    orders = (await client.get(f"/classification/objects/{SHOP}.sales.orders")).json()
     assert orders["effective"]["level"] == "restricted"
-    assert orders["columns"][0]["rule_name"] == "Notes"
+    note = next(c for c in orders["columns"] if c["column"] == "note")
+    assert note["rule_name"] == "Notes"
     customers = (await client.get(f"/classification/objects/{CUSTOMERS}/columns")).json()
     assert customers[0]["source"] == "manual"
 
@@ -90,7 +98,7 @@ async def test_roadmap_yaml_rules_apply_without_overriding_manual(
     ("method", "path", "body", "status", "needle"),
     [
         ("PUT", f"/classification/objects/{CUSTOMERS}", {"level": "huge"}, 400, "level"),
-        ("PUT", "/classification/objects/shop.sales.nope", {"level": "public"}, 404, "nope"),
+        ("PUT", f"/classification/objects/{SHOP}.sales.nope", {"level": "public"}, 404, "nope"),
         (
             "PUT", f"/classification/objects/{CUSTOMERS}/columns/zip", {"level": "public"},
             404, "zip",
@@ -132,18 +140,18 @@ async def test_bad_yaml_is_a_400(client: httpx.AsyncClient, shop: dict[str, Any]
 
 async def test_cli_classify_and_rules(stack: Stack, shop: dict[str, Any], tmp_path: Path) -> None:
     result = await cli(
-        stack, "classify", "shop.sales.orders.amount", "--level", "restricted",
+        stack, "classify", f"{SHOP}.sales.orders.amount", "--level", "restricted",
         "--compliance", "sox", "pci_dss",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    result = await cli(stack, "-o", "json", "classify", "show", "shop.sales.orders")
+    result = await cli(stack, "-o", "json", "classify", "show", f"{SHOP}.sales.orders")
     assert result.exit_code == 0, result.output
     amount = next(c for c in json.loads(result.output)["columns"] if c["column"] == "amount")
     assert (amount["level"], amount["compliance"]) == ("restricted", ["pci_dss", "sox"])
 
     result = await cli(stack, "-o", "json", "classify", "list", "--level", "restricted")
     assert result.exit_code == 0, result.output
-    assert ("shop.sales.orders", "amount") in {
+    assert (f"{SHOP}.sales.orders", "amount") in {
         (c["object_ref"], c["column"]) for c in json.loads(result.output)
     }
 
@@ -151,13 +159,14 @@ async def test_cli_classify_and_rules(stack: Stack, shop: dict[str, Any], tmp_pa
     config.write_text(ROADMAP_YAML)
     result = await cli(
         stack, "-o", "json", "classify", "rules", "apply", "--config", str(config),
-        "--source", "shop",
+        "--source", SHOP,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["errors"] == 0
 
+    # Rules are global on the session stack: this one matches no object of any test.
     result = await cli(
-        stack, "classify", "rules", "create", "--name", "Big", "--object-pattern", "^big",
+        stack, "classify", "rules", "create", "--name", "Big", "--object-pattern", "^big_cli$",
         "--level", "internal",
     )  # fmt: skip
     assert result.exit_code == 0, result.output

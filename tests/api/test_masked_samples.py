@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, table_source, user_client
+from api_testkit import Secured, Stack, table_source
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 SOURCE = "masksrc"
 TABLE = f"{SOURCE}.public.members"
 EMAILS = [f"member{i}@example.org" for i in range(1, 31)]
@@ -24,7 +24,7 @@ SETUP_SQL = (
 )
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def members(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
     async with table_source(stack, client, SOURCE, SETUP_SQL):
         resp = await client.post(
@@ -35,15 +35,15 @@ async def members(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]
         yield TABLE
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def viewer(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with user_client(client, "mask-viewer", "viewer") as http:
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def viewer(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
+    async with secured.as_role("viewer") as http:
         yield http
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def steward(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    async with user_client(client, "mask-steward", "steward") as http:
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def steward(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
+    async with secured.as_role("steward") as http:
         yield http
 
 

@@ -8,13 +8,15 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from gateway_testkit import Stack
+from api_testkit import Stack
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+SHOP = "shop_trace"  # this module's source (the `shop` fixture scans it)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ async def test_patch_object_traces_through_every_hop(
     spans: InMemorySpanExporter, stack: Stack, client: httpx.AsyncClient, shop: dict[str, object]
 ) -> None:
     spans.clear()
-    resp = await client.patch("/objects/shop.sales.orders", json={"description": "traced"})
+    resp = await client.patch(f"/objects/{SHOP}.sales.orders", json={"description": "traced"})
     assert resp.status_code == 200, resp.text
 
     in_trace: list[ReadableSpan] = []

@@ -1,18 +1,23 @@
-"""Gateway suite fixtures and helpers: the real catalog, quality and governance services
-(in-process, real PostgreSQL + NATS) and a real gateway (uvicorn on a free port) per module,
-plus a PostgreSQL database to scan."""
+"""Cross-service REST test fixtures and helpers: every service (in-process, real PostgreSQL +
+NATS) and a real gateway (uvicorn on a free port) started ONCE per pytest session (per xdist
+worker), with one user and API key per role created once. Every test module sees that stack
+with a data-source database of its own (`stack`), and names its sources, users and other
+global things uniquely (its `SHOP` is the name of the source the `shop` fixture scans), so
+modules and tests never depend on each other's data or on global counts."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 import pytest_asyncio
 import uvicorn
 from fastapi import FastAPI
@@ -22,11 +27,12 @@ from catalog_service.config import CatalogSettings
 from dckit.crypto import SecretBox
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port
-from devstack.testing import execute as admin  # noqa: F401 (the tests use it from here)
+from devstack.testing import execute as admin
 from devstack.testing import scratch_database, starts_stack, temporary_database, temporary_stream
 from devstack.urls import database_of, postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
+from gateway_service.core.authz import ROLES
 from governance_service.app import running as governance_running
 from governance_service.config import GovernanceSettings
 from notifier_service.app import running as notifier_running
@@ -37,7 +43,9 @@ from scheduler_service.app import running as scheduler_running
 from scheduler_service.config import SchedulerSettings
 
 ADMIN_KEY = "test-bootstrap-admin-key"
-PASSWORD = "Sup3r-S3cret-Pa55word!"
+PASSWORD = "Sup3r-S3cret-Pa55word!"  # of the source databases' owner
+USER_PASSWORD = "a password long enough"  # of the users per role
+AUTH_CACHE_SECONDS = 0.5  # short, so a revoked key or disabled user is refused soon
 
 SOURCE_SQL = """
 CREATE SCHEMA sales;
@@ -130,17 +138,12 @@ async def serve(settings: GatewaySettings, app: FastAPI | None = None) -> AsyncI
 
 @contextlib.asynccontextmanager
 async def start_stack(
-    database_server_url: str,
-    service_template: str,
-    source_databases: SourceDatabases,
-    nats_url: str,
-    **gateway_overrides: Any,
+    database_server_url: str, service_template: str, nats_url: str, **gateway_overrides: Any
 ) -> AsyncIterator[Stack]:
     """Every service in this process (one database, own schemas; one stream, so governance
     hears every service's audit records) and a real gateway in front of them."""
     async with (
-        temporary_database(database_server_url, "dc_gw", service_template) as database_url,
-        source_databases.private("gateway", sql_build(SOURCE_SQL)) as source_url,
+        temporary_database(database_server_url, "dc_api", service_template) as database_url,
         temporary_stream(nats_url) as (stream, prefix),
     ):
         shared: dict[str, Any] = {
@@ -195,7 +198,7 @@ async def start_stack(
                         catalog_addr=catalog_addr,
                         database_url=database_server_url,
                         nats_url=nats_url,
-                        source_database=database_of(source_url),
+                        source_database="",  # each module's own (the `stack` fixture)
                         quality_addr=f"127.0.0.1:{quality.grpc.bound_port}",
                         governance_addr=f"127.0.0.1:{governance.grpc.bound_port}",
                         scheduler_addr=f"127.0.0.1:{scheduler.grpc.bound_port}",
@@ -207,23 +210,77 @@ async def start_stack(
                         yield stack
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@dataclass
+class Secured:
+    """The session stack (as this module sees it) and an API key per role (`<role>-user`)."""
+
+    stack: Stack
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def governance_addr(self) -> str:
+        return self.stack.governance_addr
+
+    @property
+    def governance_database(self) -> str:
+        return self.stack.services_database
+
+    @property
+    def api(self) -> str:
+        return f"{self.stack.gateway_url}/api/v1"
+
+    def client(self, token: str | None = ADMIN_KEY, **headers: str) -> httpx.AsyncClient:
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx.AsyncClient(base_url=self.api, headers=headers, timeout=30)
+
+    def as_role(self, role: str) -> httpx.AsyncClient:
+        return self.client(self.keys[role])
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+@starts_stack
+async def session_secured(
+    database_server_url: str, service_template: str, nats_url: str
+) -> AsyncIterator[Secured]:
+    """The one stack of this session (of this xdist worker) and a user + API key per role."""
+    async with start_stack(
+        database_server_url, service_template, nats_url, auth_cache_seconds=AUTH_CACHE_SECONDS
+    ) as stack:
+        secured = Secured(stack)
+        async with secured.client() as http:
+            for role in ROLES:
+                resp = await http.post(
+                    "/auth/users",
+                    json={"username": f"{role}-user", "password": USER_PASSWORD, "role": role},
+                )
+                assert resp.status_code == 201, resp.text
+                resp = await http.post(
+                    "/auth/api-keys", json={"name": "tests", "user": f"{role}-user"}
+                )
+                assert resp.status_code == 201, resp.text
+                secured.keys[role] = resp.json()["key"]
+        yield secured
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 @starts_stack
 async def stack(
-    database_server_url: str,
-    service_template: str,
-    source_databases: SourceDatabases,
-    nats_url: str,
+    session_secured: Secured, source_databases: SourceDatabases
 ) -> AsyncIterator[Stack]:
-    async with start_stack(
-        database_server_url, service_template, source_databases, nats_url
-    ) as started:
-        yield started
+    """The session stack, with a copy of the `sales` source database of this module's own."""
+    async with source_databases.private("api", sql_build(SOURCE_SQL)) as source_url:
+        yield replace(session_secured.stack, source_database=database_of(source_url))
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def secured(session_secured: Secured, stack: Stack) -> Secured:
+    return Secured(stack, dict(session_secured.keys))
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    """Authenticated client of the module's gateway (base URL `/api/v1`)."""
+    """Client of the session's gateway as the bootstrap admin (base URL `/api/v1`)."""
     async with httpx.AsyncClient(
         base_url=f"{stack.gateway_url}/api/v1",
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
@@ -232,63 +289,58 @@ async def client(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shop(stack: Stack, client: httpx.AsyncClient) -> dict[str, Any]:
-    """Source `shop` created and scanned once (with wait); returns the finished ScanRun."""
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def shop(
+    request: pytest.FixtureRequest, stack: Stack, client: httpx.AsyncClient
+) -> dict[str, Any]:
+    """Source `SHOP` (named by the test module) on the module's database, created and scanned
+    once (with wait); returns the finished ScanRun."""
+    name = request.module.SHOP
     resp = await client.post(
         "/sources",
-        json={"name": "shop", "source_type": "postgres", "connection": stack.connection()},
+        json={"name": name, "source_type": "postgres", "connection": stack.connection()},
     )
     assert resp.status_code == 201, resp.text
-    resp = await client.post("/sources/shop/scans", params={"wait": "true"})
+    resp = await client.post(f"/sources/{name}/scans", params={"wait": "true"})
     assert resp.status_code == 201, resp.text
     run: dict[str, Any] = resp.json()
     return run
 
 
+_numbers = itertools.count(1)
+
+
+def unique(name: str) -> str:
+    """`name` with a number no other call in this session got (a source of one test's own)."""
+    return f"{name}{next(_numbers)}"
+
+
+async def add_source(client: httpx.AsyncClient, source: str, database_url: str) -> None:
+    """Source `source` on the database at `database_url`, created and scanned."""
+    conn = postgres_connection(database_url, connect_timeout_seconds=3)
+    body = {"name": source, "source_type": "postgres", "connection": conn}
+    resp = await client.post("/sources", json=body)
+    assert resp.status_code == 201, resp.text
+    resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
+    assert resp.status_code == 201, resp.text
+
+
 @contextlib.asynccontextmanager
 async def table_source(
     stack: Stack, client: httpx.AsyncClient, source: str, sql: str
-) -> AsyncIterator[None]:
-    """Source `source` on a scratch database set up with `sql`, scanned."""
-    async with scratch_database(stack.database_url, sql, f"dc_gw_{source}") as url:
-        conn = postgres_connection(url, connect_timeout_seconds=3)
-        body = {"name": source, "source_type": "postgres", "connection": conn}
-        resp = await client.post("/sources", json=body)
-        assert resp.status_code == 201, resp.text
-        resp = await client.post(f"/sources/{source}/scans", params={"wait": "true"})
-        assert resp.status_code == 201, resp.text
-        yield
-
-
-@contextlib.asynccontextmanager
-async def user_client(
-    client: httpx.AsyncClient, username: str, role: str
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in with the API key of a new user `username` with `role`."""
-    password = "a password long enough"
-    resp = await client.post(
-        "/auth/users", json={"username": username, "password": password, "role": role}
-    )
-    assert resp.status_code == 201, resp.text
-    resp = await client.post("/auth/api-keys", json={"name": "tests", "user": username})
-    assert resp.status_code == 201, resp.text
-    headers = {"Authorization": f"Bearer {resp.json()['key']}"}
-    async with httpx.AsyncClient(
-        base_url=str(client.base_url), headers=headers, timeout=30
-    ) as http:
-        yield http
-
-
-@contextlib.asynccontextmanager
-async def visits_source(
-    stack: Stack, client: httpx.AsyncClient, source: str, days: int, spike: int
 ) -> AsyncIterator[str]:
-    """Source `source` with `public.visits`: 30 rows a day for `days` days through yesterday,
-    ten times as many on day `spike` (3 NULL pages a day, 30 that day); scanned. Yields the
-    object ref."""
+    """Source `source` on a scratch database set up with `sql`, scanned; yields the database's
+    URL (more sources can be added on it, one per test, with `add_source`)."""
+    async with scratch_database(stack.database_url, sql, f"dc_api_{source}") as url:
+        await add_source(client, source, url)
+        yield url
+
+
+def visits_sql(days: int, spike: int) -> str:
+    """`public.visits`: 30 rows a day for `days` days through yesterday, ten times as many on
+    day `spike` (3 NULL pages a day, 30 that day)."""
     first = datetime.now(UTC).date() - timedelta(days=days)
-    sql = (
+    return (
         "CREATE TABLE public.visits (id bigserial PRIMARY KEY, at timestamptz NOT NULL,"
         " page text, ms integer);"
         "INSERT INTO public.visits (at, page, ms) "
@@ -297,7 +349,14 @@ async def visits_source(
         f"FROM generate_series(0, {days - 1}) d, "
         f"LATERAL generate_series(1, CASE WHEN d = {spike} THEN 300 ELSE 30 END) g"
     )
-    async with table_source(stack, client, source, sql):
+
+
+@contextlib.asynccontextmanager
+async def visits_source(
+    stack: Stack, client: httpx.AsyncClient, source: str, days: int, spike: int
+) -> AsyncIterator[str]:
+    """Source `source` with `public.visits` (`visits_sql`), scanned. Yields the object ref."""
+    async with table_source(stack, client, source, visits_sql(days, spike)):
         yield f"{source}.public.visits"
 
 
@@ -312,3 +371,7 @@ async def cli(stack: Stack, *args: str) -> Any:
     return await asyncio.to_thread(
         CliRunner().invoke, app, argv, env={"DATACOMPASS_TOKEN": ADMIN_KEY}
     )
+
+
+async def sql(url: str, query: str) -> None:
+    await admin(url, query)

@@ -11,11 +11,12 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_auth_testkit import PASSWORD, Secured
+from api_testkit import USER_PASSWORD as PASSWORD
+from api_testkit import Secured
 
 from devstack.testing import eventually
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def _one_event(secured: Secured, **filters: str) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from gateway_auth_testkit import PASSWORD, Secured, sql
-from gateway_testkit import ADMIN_KEY
+from api_testkit import ADMIN_KEY, Secured, sql
+from api_testkit import USER_PASSWORD as PASSWORD
 from typer.testing import CliRunner, Result
 
 from datacompass_cli import config
@@ -27,7 +27,7 @@ from gateway_service.__main__ import server_options
 from gateway_service.config import GatewaySettings
 from gateway_service.core.authz import ROLES, allows, required_role
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 # The only routes an anonymous caller may reach (/livez: the kubelet's liveness probe).
 PUBLIC = {"/health", "/livez", "/metrics", "/api/v1/auth/login", "/api/v1/auth/refresh"}

@@ -13,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, cli, table_source
+from api_testkit import Stack, add_source, cli, table_source, unique
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SOURCE = "qpsrc"
-TABLE = f"{SOURCE}.public.items"
 STATUSES = ["new", "paid", "shipped"]
 ROWS: list[dict[str, Any]] = [
     {
@@ -42,17 +41,25 @@ SETUP_SQL = (
 )
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def items(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
-    async with table_source(stack, client, SOURCE, SETUP_SQL):
-        yield TABLE
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def items_database(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
+    async with table_source(stack, client, SOURCE, SETUP_SQL) as url:
+        yield url
 
 
-def _check_status_profile(profile: dict[str, Any]) -> None:
+@pytest_asyncio.fixture(loop_scope="session")
+async def items(client: httpx.AsyncClient, items_database: str) -> str:
+    """`public.items` of a source of the test's own (profiles and rules are per object)."""
+    source = unique(SOURCE)
+    await add_source(client, source, items_database)
+    return f"{source}.public.items"
+
+
+def _check_status_profile(profile: dict[str, Any], ref: str) -> None:
     """The `status` column's statistics against the rows themselves."""
     counts = Counter(r["status"] for r in ROWS)
     stats = profile["stats"]
-    assert profile["column"] == "status" and profile["object_ref"] == TABLE
+    assert profile["column"] == "status" and profile["object_ref"] == ref
     assert (stats["total_count"], stats["null_count"], stats["distinct_count"]) == (
         len(ROWS),
         0,
@@ -103,14 +110,14 @@ async def test_column_profile_404_before_then_by_ref_urn_and_history(
     assert run["status"] == "succeeded" and run["object_ref"] == items
     assert run["steps_done"] == run["steps_total"] > 0 and run["row_count"] == len(ROWS)
     assert not run["sampled"] and [c["column"] for c in run["columns"]] == ["status"]
-    _check_status_profile(run["columns"][0])
+    _check_status_profile(run["columns"][0], items)
 
     # The column URN is the object URN plus the column.
     urn = (await client.get(f"/objects/{items}")).json()["urn"]
     by_urn = await client.get(f"/columns/{urn}.status/profile")
     assert by_urn.status_code == 200, by_urn.text
     assert by_urn.json() == run["columns"][0]
-    _check_status_profile(by_urn.json())
+    _check_status_profile(by_urn.json(), items)
 
     again = await client.post(f"/columns/{urn}.status/profile", json={"wait": True})
     assert again.status_code == 201, again.text
@@ -130,7 +137,7 @@ async def test_object_profile_polled_and_sampled(client: httpx.AsyncClient, item
     assert latest["id"] == run["id"] and latest["row_count"] == len(ROWS)
     by_column = {c["column"]: c for c in latest["columns"]}
     assert sorted(by_column) == sorted(COLUMNS)
-    _check_status_profile(by_column["status"])
+    _check_status_profile(by_column["status"], items)
     _check_price_profile(by_column["price"])
     assert by_column["id"]["stats"]["distinct_count"] == len(ROWS)
 
@@ -205,7 +212,7 @@ async def test_cli_profile_and_suggest(stack: Stack, client: httpx.AsyncClient, 
     assert result.exit_code == 0, result.output
     run = json.loads(result.stdout)
     assert run["status"] == "succeeded" and [c["column"] for c in run["columns"]] == ["status"]
-    _check_status_profile(run["columns"][0])
+    _check_status_profile(run["columns"][0], items)
 
     result = await cli(stack, "quality", "profile", items, "--sample-rows", "10", "-o", "json")
     assert result.exit_code == 0, result.output

@@ -8,12 +8,14 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from gateway_testkit import ADMIN_KEY, PASSWORD, Stack, serve
+from api_testkit import ADMIN_KEY, PASSWORD, Stack, serve
 
 from devstack.embedded import free_port
 from gateway_service.app import create_app
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+SHOP = "shop_gw"  # this module's source (the `shop` fixture scans it)
 
 
 def error(resp: httpx.Response) -> dict[str, Any]:
@@ -143,7 +145,7 @@ async def test_source_errors(stack: Stack, client: httpx.AsyncClient) -> None:
 
 async def test_scan_with_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
     assert shop["status"] == "succeeded", shop
-    assert shop["source_name"] == "shop"
+    assert shop["source_name"] == SHOP
     assert shop["objects_found"] == 3 and shop["objects_created"] == 3
     assert shop["columns_found"] == 9
     assert shop["error"] is None and shop["triggered_by"] == "bootstrap-admin"
@@ -151,21 +153,24 @@ async def test_scan_with_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -
 
     resp = await client.get(f"/scans/{shop['id']}")
     assert resp.status_code == 200 and resp.json()["status"] == "succeeded"
-    resp = await client.get("/sources/shop/scans")
+    resp = await client.get(f"/sources/{SHOP}/scans")
     assert resp.status_code == 200
     assert [r["id"] for r in resp.json()["items"]][-1] == shop["id"]
-    resp = await client.get("/sources/shop")
+    resp = await client.get(f"/sources/{SHOP}")
     assert resp.json()["last_scan"]["id"] == shop["id"]
 
     assert (await client.get("/scans/999999")).status_code == 404
     assert (await client.get("/scans/abc")).status_code == 400
 
 
-async def test_scan_without_wait(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
-    resp = await client.post("/sources/shop/scans")
+async def test_scan_without_wait(stack: Stack, client: httpx.AsyncClient) -> None:
+    name = f"{SHOP}_nowait"  # its own: a scan of `shop` would change that source's last scan
+    body = {"name": name, "source_type": "postgres", "connection": stack.connection()}
+    assert (await client.post("/sources", json=body)).status_code == 201
+    resp = await client.post(f"/sources/{name}/scans")
     assert resp.status_code == 202, resp.text
     run = resp.json()
-    assert run["status"] in ("running", "succeeded") and run["source_name"] == "shop"
+    assert run["status"] in ("running", "succeeded") and run["source_name"] == name
     resp = await client.post("/sources/nope/scans")
     assert resp.status_code == 404
 
@@ -193,11 +198,11 @@ async def test_search_objects(client: httpx.AsyncClient, shop: dict[str, Any]) -
     resp = await client.get("/objects", params={"q": "orders"})
     assert resp.status_code == 200, resp.text
     refs = [o["ref"] for o in resp.json()["items"]]
-    assert "shop.sales.orders" in refs
+    assert f"{SHOP}.sales.orders" in refs
     assert all("columns" not in o for o in resp.json()["items"])
 
-    resp = await client.get("/objects", params={"source": "shop", "type": "view"})
-    assert [o["ref"] for o in resp.json()["items"]] == ["shop.sales.big.orders"]
+    resp = await client.get("/objects", params={"source": SHOP, "type": "view"})
+    assert [o["ref"] for o in resp.json()["items"]] == [f"{SHOP}.sales.big.orders"]
     resp = await client.get("/objects", params={"type": "sandwich"})
     assert resp.status_code == 400 and "type" in error(resp)["message"]
 
@@ -205,7 +210,7 @@ async def test_search_objects(client: httpx.AsyncClient, shop: dict[str, Any]) -
 async def test_get_object_by_ref_urn_and_id(
     client: httpx.AsyncClient, shop: dict[str, Any]
 ) -> None:
-    resp = await client.get("/objects/shop.sales.orders")
+    resp = await client.get(f"/objects/{SHOP}.sales.orders")
     assert resp.status_code == 200, resp.text
     obj = resp.json()
     assert obj["object_type"] == "table" and obj["schema_name"] == "sales"
@@ -221,23 +226,23 @@ async def test_get_object_by_ref_urn_and_id(
         assert resp.json()["id"] == obj["id"]
 
     # A name with a dot, addressed by ref (it also ends the path like `/columns` would not).
-    resp = await client.get("/objects/shop.sales.big.orders")
+    resp = await client.get(f"/objects/{SHOP}.sales.big.orders")
     assert resp.status_code == 200 and resp.json()["object_type"] == "view"
 
 
 async def test_object_columns(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
-    resp = await client.get("/objects/shop.sales.orders/columns", params={"limit": 3})
+    resp = await client.get(f"/objects/{SHOP}.sales.orders/columns", params={"limit": 3})
     assert resp.status_code == 200, resp.text
     page = resp.json()
     assert [c["ordinal"] for c in page["items"]] == [1, 2, 3]
     assert page["next_cursor"]
     resp = await client.get(
-        "/objects/shop.sales.orders/columns", params={"limit": 3, "cursor": page["next_cursor"]}
+        f"/objects/{SHOP}.sales.orders/columns", params={"limit": 3, "cursor": page["next_cursor"]}
     )
     assert [c["name"] for c in resp.json()["items"]] == ["note"]
     assert resp.json()["next_cursor"] is None
 
-    urn = (await client.get("/objects/shop.sales.big.orders")).json()["urn"]
+    urn = (await client.get(f"/objects/{SHOP}.sales.big.orders")).json()["urn"]
     resp = await client.get(f"/objects/{urn}/columns")
     assert resp.status_code == 200 and [c["name"] for c in resp.json()["items"]] == ["id", "amount"]
 
@@ -245,7 +250,7 @@ async def test_object_columns(client: httpx.AsyncClient, shop: dict[str, Any]) -
 async def test_object_not_found_and_malformed(
     client: httpx.AsyncClient, shop: dict[str, Any]
 ) -> None:
-    for ref in ("shop.sales.nothing", "987654321", "99999999999999999999999"):
+    for ref in (f"{SHOP}.sales.nothing", "987654321", "99999999999999999999999"):
         resp = await client.get(f"/objects/{ref}")
         assert resp.status_code == 404, ref
         assert error(resp)["code"] == "NOT_FOUND"
@@ -257,7 +262,7 @@ async def test_object_not_found_and_malformed(
 
 async def test_update_object(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
     resp = await client.patch(
-        "/objects/shop.sales.customers",
+        f"/objects/{SHOP}.sales.customers",
         json={"description": "Everyone who ordered", "tags": ["PII", "core"]},
     )
     assert resp.status_code == 200, resp.text
@@ -266,14 +271,14 @@ async def test_update_object(client: httpx.AsyncClient, shop: dict[str, Any]) ->
     assert sorted(obj["tags"]) == ["core", "pii"]
     assert obj["columns"]
 
-    resp = await client.patch("/objects/shop.sales.customers", json={"tags": []})
+    resp = await client.patch(f"/objects/{SHOP}.sales.customers", json={"tags": []})
     assert resp.json()["tags"] == [] and resp.json()["description"] == "Everyone who ordered"
     resp = await client.get("/objects", params={"q": "Everyone who ordered"})
-    assert "shop.sales.customers" in [o["ref"] for o in resp.json()["items"]]
+    assert f"{SHOP}.sales.customers" in [o["ref"] for o in resp.json()["items"]]
 
-    resp = await client.patch("/objects/shop.sales.customers", json={"owner": "me"})
+    resp = await client.patch(f"/objects/{SHOP}.sales.customers", json={"owner": "me"})
     assert resp.status_code == 400 and "owner" in error(resp)["message"]
-    resp = await client.patch("/objects/shop.sales.nothing", json={"description": "x"})
+    resp = await client.patch(f"/objects/{SHOP}.sales.nothing", json={"description": "x"})
     assert resp.status_code == 404
 
 

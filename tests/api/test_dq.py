@@ -10,18 +10,26 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, cli, visits_source
+from api_testkit import Stack, add_source, cli, table_source, unique, visits_sql
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 DAYS = 14
 SPIKE = 10
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def metrics_source(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
-    async with visits_source(stack, client, "dqsrc", DAYS, SPIKE) as ref:
-        yield ref
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def visits_database(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
+    async with table_source(stack, client, "dqsrc", visits_sql(DAYS, SPIKE)) as url:
+        yield url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def metrics_source(client: httpx.AsyncClient, visits_database: str) -> str:
+    """`public.visits` of a source of the test's own (a DQ config is per object)."""
+    source = unique("dqsrc")
+    await add_source(client, source, visits_database)
+    return f"{source}.public.visits"
 
 
 def _error(resp: httpx.Response) -> dict[str, Any]:
@@ -29,9 +37,11 @@ def _error(resp: httpx.Response) -> dict[str, Any]:
     return body
 
 
-async def test_backfill_finds_the_spike_and_breach_can_be_acknowledged(
+async def _configure(
     client: httpx.AsyncClient, metrics_source: str
-) -> None:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A daily config on `at`, an anomaly row count (high) and an absolute null count of `page`;
+    returns the config and the row count expectation."""
     resp = await client.post(
         "/dq/configs", json={"object_ref": metrics_source, "date_column": "at"}
     )
@@ -59,6 +69,13 @@ async def test_backfill_finds_the_spike_and_breach_can_be_acknowledged(
         },
     )
     assert resp.status_code == 201, resp.text
+    return config, rows
+
+
+async def test_backfill_finds_the_spike_and_breach_can_be_acknowledged(
+    client: httpx.AsyncClient, metrics_source: str
+) -> None:
+    config, rows = await _configure(client, metrics_source)
     run = await client.post(
         "/dq/runs",
         params={"wait": "true"},
@@ -76,7 +93,10 @@ async def test_backfill_finds_the_spike_and_breach_can_be_acknowledged(
     by_day = {r["bucket"]: r for r in results.json()}
     assert by_day[spike_day]["value"] == 300 and by_day[spike_day]["is_breach"]
     assert by_day[spike_day]["threshold_high"] < 300
-    breaches = await client.get("/dq/breaches", params={"status": "open", "priority": "high"})
+    breaches = await client.get(
+        "/dq/breaches",
+        params={"status": "open", "priority": "high", "object_ref": metrics_source},
+    )
     assert breaches.status_code == 200
     (breach,) = breaches.json()["items"]
     assert breach["bucket"] == spike_day and breach["metric_type"] == "row_count"
@@ -111,13 +131,7 @@ async def test_bad_input_is_a_clear_4xx(client: httpx.AsyncClient, metrics_sourc
     await post(
         "/dq/configs", {"object_ref": metrics_source, "date_column": "ms"}, 400, "not a date"
     )
-    listed = await client.get("/dq/configs", params={"object_ref": metrics_source})
-    config_id = listed.json()["items"][0]["id"] if listed.json()["items"] else None
-    if config_id is None:
-        created = await client.post(
-            "/dq/configs", json={"object_ref": metrics_source, "date_column": "at"}
-        )
-        config_id = created.json()["id"]
+    config_id = (await _configure(client, metrics_source))[0]["id"]
     await post(
         "/dq/configs", {"object_ref": metrics_source, "date_column": "at"}, 409, "already has"
     )
@@ -156,8 +170,7 @@ async def test_bad_input_is_a_clear_4xx(client: httpx.AsyncClient, metrics_sourc
 async def test_expectation_update_and_delete(
     client: httpx.AsyncClient, metrics_source: str
 ) -> None:
-    listed = await client.get("/dq/configs", params={"object_ref": metrics_source})
-    config_id = listed.json()["items"][0]["id"]
+    config_id = (await _configure(client, metrics_source))[0]["id"]
     created = await client.post(
         "/dq/expectations",
         json={
@@ -180,17 +193,29 @@ async def test_expectation_update_and_delete(
     assert (await client.get(f"/dq/expectations/{exp_id}")).status_code == 404
 
 
-async def test_cli_backfill_status_and_breaches(stack: Stack, metrics_source: str) -> None:
+async def test_cli_backfill_status_and_breaches(
+    stack: Stack, client: httpx.AsyncClient, metrics_source: str
+) -> None:
     import json
 
+    made = await cli(stack, "dq", "config", "create", metrics_source, "--date-column", "at")
+    assert made.exit_code == 0, made.output
     listed = await cli(stack, "--format", "json", "dq", "config", "show", metrics_source)
-    if listed.exit_code != 0:  # this module's earlier tests may have created it already
-        made = await cli(stack, "dq", "config", "create", metrics_source, "--date-column", "at")
-        assert made.exit_code == 0, made.output
+    assert listed.exit_code == 0, listed.output
     added = await cli(
         stack, "dq", "expectation", "add", metrics_source, "distinct_count", "-c", "page"
     )
-    assert added.exit_code in (0, 1), added.output  # 1: already added by an earlier test
+    assert added.exit_code == 0, added.output
+    again = await cli(
+        stack, "dq", "expectation", "add", metrics_source, "distinct_count", "-c", "page"
+    )
+    assert again.exit_code == 1, again.output  # the same expectation twice
+    config = json.loads(listed.stdout)
+    rows = {"config_id": config["id"], "metric_type": "row_count"}
+    resp = await client.post(
+        "/dq/expectations", json={**rows, "threshold": {"strategy": "absolute", "min": 0}}
+    )
+    assert resp.status_code == 201, resp.text
     result = await cli(
         stack,
         "dq",

@@ -12,12 +12,12 @@ from typing import Any
 import asyncpg
 import pytest
 import pytest_asyncio
-from gateway_auth_testkit import Secured
+from api_testkit import Secured
 
 from devstack.testing import eventually
 from devstack.urls import with_database
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SOURCE = "cmp"
 
@@ -47,7 +47,7 @@ def _assert_context(event: dict[str, Any], user: str, request_id: str) -> None:
     assert event["client_ip"] == "127.0.0.1" and event["user_agent"].startswith("python-httpx")
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def objects(secured: Secured) -> dict[str, dict[str, Any]]:
     """Source `cmp` created and scanned once; its objects by name."""
     async with secured.client() as admin:

@@ -10,14 +10,16 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from gateway_testkit import Stack, admin
+from api_testkit import Stack, admin
 
 from devstack.urls import with_database
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-ORDERS_URN = "urn:dcs:postgres:table:shop.sales:orders"
-CUSTOMERS_URN = "urn:dcs:postgres:table:shop.sales:customers"
+SHOP = "shop_struct"  # this module's source (the `shop` fixture scans it)
+
+ORDERS_URN = f"urn:dcs:postgres:table:{SHOP}.sales:orders"
+CUSTOMERS_URN = f"urn:dcs:postgres:table:{SHOP}.sales:customers"
 
 
 async def source_sql(stack: Stack, sql: str) -> None:
@@ -25,7 +27,7 @@ async def source_sql(stack: Stack, sql: str) -> None:
 
 
 async def rescan(client: httpx.AsyncClient) -> dict[str, Any]:
-    resp = await client.post("/sources/shop/scans", params={"wait": "true"})
+    resp = await client.post(f"/sources/{SHOP}/scans", params={"wait": "true"})
     assert resp.status_code == 201, resp.text
     run: dict[str, Any] = resp.json()
     assert run["status"] == "succeeded", run
@@ -47,7 +49,7 @@ async def test_constraints_and_indexes(client: httpx.AsyncClient, shop: dict[str
         "default",
     }
     # The ref form works as well.
-    same = await client.get("/capsules/shop.sales.orders/constraints")
+    same = await client.get(f"/capsules/{SHOP}.sales.orders/constraints")
     assert same.json() == resp.json()
 
     resp = await client.get(f"/capsules/{ORDERS_URN}/indexes")
@@ -74,22 +76,22 @@ async def test_constraints_and_indexes(client: httpx.AsyncClient, shop: dict[str
         assert resp.status_code in (400, 404), (body, resp.text)
     cons = (await client.get(f"/capsules/{ORDERS_URN}/constraints")).json()["items"]
     assert [c["name"] for c in cons if c["origin"] == "declared"] == ["u1"]
-    missing = await client.get("/capsules/urn:dcs:postgres:table:shop.sales:nope/indexes")
+    missing = await client.get(f"/capsules/urn:dcs:postgres:table:{SHOP}.sales:nope/indexes")
     assert missing.status_code == 404
 
 
 async def test_view_lineage_and_declared_edges(
     client: httpx.AsyncClient, shop: dict[str, Any]
 ) -> None:
-    view = quote("shop.sales.big.orders")
+    view = quote(f"{SHOP}.sales.big.orders")
     resp = await client.get(f"/objects/{view}/lineage", params={"direction": "upstream"})
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["view_parse"]["confidence"] == 1.0 and body["view_parse"]["error"] is None
     edges = {(e["upstream_ref"], e["edge_type"], e["upstream_column"]) for e in body["edges"]}
-    assert ("shop.sales.orders", "flows_to", None) in edges
-    assert ("shop.sales.orders", "derived_from", "amount") in edges
-    assert ("shop.sales.customers", "references", None) in edges  # via orders' foreign key
+    assert (f"{SHOP}.sales.orders", "flows_to", None) in edges
+    assert (f"{SHOP}.sales.orders", "derived_from", "amount") in edges
+    assert (f"{SHOP}.sales.customers", "references", None) in edges  # via orders' foreign key
     resp = await client.get(
         f"/objects/{view}/lineage", params={"direction": "upstream", "depth": 1}
     )
@@ -99,12 +101,12 @@ async def test_view_lineage_and_declared_edges(
 
     resp = await client.post(
         "/lineage/edges",
-        json={"upstream": "shop.sales.customers", "downstream": "shop.sales.big.orders"},
+        json={"upstream": f"{SHOP}.sales.customers", "downstream": f"{SHOP}.sales.big.orders"},
     )
     assert resp.status_code == 201, resp.text
     assert resp.json()["origin"] == "declared"
     resp = await client.post(
-        "/lineage/edges", json={"upstream": "shop.sales.orders", "downstream": "x.y.z"}
+        "/lineage/edges", json={"upstream": f"{SHOP}.sales.orders", "downstream": "x.y.z"}
     )
     assert resp.status_code == 404
     resp = await client.post(
@@ -132,13 +134,15 @@ async def test_view_lineage_and_declared_edges(
 async def test_search_ranks_exact_name_first_with_facets(
     client: httpx.AsyncClient, shop: dict[str, Any]
 ) -> None:
-    resp = await client.get("/objects", params={"q": "orders", "facets": "true"})
+    # Other modules' sources on the session stack have their `orders` too: search this one's.
+    mine = {"source": SHOP}
+    resp = await client.get("/objects", params={**mine, "q": "orders", "facets": "true"})
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert body["items"][0]["ref"] == "shop.sales.orders"
-    assert body["facets"]["source"] == {"shop": len(body["items"])}
-    resp = await client.get("/objects", params={"q": "ordrs"})
-    assert resp.json()["items"][0]["ref"] == "shop.sales.orders"
+    assert body["items"][0]["ref"] == f"{SHOP}.sales.orders"
+    assert body["facets"]["source"] == {SHOP: len(body["items"])}
+    resp = await client.get("/objects", params={**mine, "q": "ordrs"})
+    assert resp.json()["items"][0]["ref"] == f"{SHOP}.sales.orders"
     assert "facets" not in (await client.get("/objects", params={"q": "orders"})).json()
 
 
@@ -173,7 +177,7 @@ async def test_deprecation_campaigns(client: httpx.AsyncClient, shop: dict[str, 
     resp = await client.post(
         "/deprecations",
         json={
-            "ref": "shop.sales.customers",
+            "ref": f"{SHOP}.sales.customers",
             "deadline": deadline,
             "replacement": ORDERS_URN,
             "message": "moving to orders",
@@ -183,41 +187,47 @@ async def test_deprecation_campaigns(client: httpx.AsyncClient, shop: dict[str, 
     dep = resp.json()
     assert dep["object_urn"] == CUSTOMERS_URN and dep["deadline"] == deadline
     assert dep["status"] == "active" and dep["days_left"] in (29, 30, 31)  # UTC vs local date
-    assert dep["replacement_ref"] == "shop.sales.orders" and dep["withdrawn_at"] is None
+    assert dep["replacement_ref"] == f"{SHOP}.sales.orders" and dep["withdrawn_at"] is None
     assert dep["last_notice_days"] is None and dep["message"] == "moving to orders"
 
-    obj = (await client.get("/objects/shop.sales.customers")).json()
+    obj = (await client.get(f"/objects/{SHOP}.sales.customers")).json()
     assert obj["deprecation"]["id"] == dep["id"] and obj["columns"]
     assert (await client.get(f"/objects/{ORDERS_URN}")).json()["deprecation"] is None
 
-    resp = await client.get("/deprecations", params={"status": "active"})
-    assert [d["object_ref"] for d in resp.json()["items"]] == ["shop.sales.customers"]
+    async def campaigns(status: str) -> list[dict[str, Any]]:  # of this module's source
+        resp = await client.get("/deprecations", params={"status": status, "limit": 500})
+        return [d for d in resp.json()["items"] if d["object_ref"].startswith(f"{SHOP}.")]
+
+    assert [d["object_ref"] for d in await campaigns("active")] == [f"{SHOP}.sales.customers"]
     resp = await client.get(f"/deprecations/{CUSTOMERS_URN}")
     assert resp.status_code == 200 and resp.json()["id"] == dep["id"]
 
     past = (date.today() - timedelta(days=2)).isoformat()
     for body, status, code in (
-        ({"ref": "shop.sales.orders", "deadline": past}, 400, "INVALID_ARGUMENT"),
-        ({"ref": "shop.sales.orders", "deadline": "soon"}, 400, "INVALID_ARGUMENT"),
+        ({"ref": f"{SHOP}.sales.orders", "deadline": past}, 400, "INVALID_ARGUMENT"),
+        ({"ref": f"{SHOP}.sales.orders", "deadline": "soon"}, 400, "INVALID_ARGUMENT"),
         (
-            {"ref": "shop.sales.orders", "deadline": deadline, "replacement": "shop.sales.x"},
+            {"ref": f"{SHOP}.sales.orders", "deadline": deadline, "replacement": f"{SHOP}.sales.x"},
             400,
             "INVALID_ARGUMENT",
         ),
-        ({"ref": "shop.sales.nope", "deadline": deadline}, 404, "NOT_FOUND"),
-        ({"ref": "shop.sales.orders", "deadline": deadline, "extra": 1}, 400, "INVALID_ARGUMENT"),
+        ({"ref": f"{SHOP}.sales.nope", "deadline": deadline}, 404, "NOT_FOUND"),
+        (
+            {"ref": f"{SHOP}.sales.orders", "deadline": deadline, "extra": 1},
+            400,
+            "INVALID_ARGUMENT",
+        ),
     ):
         resp = await client.post("/deprecations", json=body)
         assert resp.status_code == status, (body, resp.text)
         assert resp.json()["error"]["code"] == code
     assert (await client.get("/deprecations", params={"status": "bogus"})).status_code == 400
-    assert (await client.get("/deprecations/shop.sales.orders")).status_code == 404
+    assert (await client.get(f"/deprecations/{SHOP}.sales.orders")).status_code == 404
 
-    resp = await client.delete("/deprecations/shop.sales.customers")
+    resp = await client.delete(f"/deprecations/{SHOP}.sales.customers")
     assert resp.status_code == 200, resp.text
     assert resp.json()["status"] == "withdrawn" and resp.json()["withdrawn_at"]
-    assert (await client.delete("/deprecations/shop.sales.customers")).status_code == 404
-    assert (await client.get("/objects/shop.sales.customers")).json()["deprecation"] is None
-    resp = await client.get("/deprecations", params={"status": "withdrawn"})
-    assert [d["id"] for d in resp.json()["items"]] == [dep["id"]]
-    assert (await client.get("/deprecations", params={"status": "active"})).json()["items"] == []
+    assert (await client.delete(f"/deprecations/{SHOP}.sales.customers")).status_code == 404
+    assert (await client.get(f"/objects/{SHOP}.sales.customers")).json()["deprecation"] is None
+    assert [d["id"] for d in await campaigns("withdrawn")] == [dep["id"]]
+    assert await campaigns("active") == []

@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from gateway_testkit import Stack, cli, table_source, user_client
+from api_testkit import Secured, Stack, add_source, cli, table_source, unique
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SOURCE = "qrsrc"
-TABLE = f"{SOURCE}.public.people"
 USER_PASSWORD = "a password long enough"
 ALLOWED = ["active", "inactive"]
 # Score weights per dimension (docs/data-quality.md).
@@ -53,16 +52,24 @@ SETUP_SQL = (
 )
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def people(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
-    async with table_source(stack, client, SOURCE, SETUP_SQL):
-        yield TABLE
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def people_database(stack: Stack, client: httpx.AsyncClient) -> AsyncIterator[str]:
+    async with table_source(stack, client, SOURCE, SETUP_SQL) as url:
+        yield url
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def editor(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    """A client signed in with an editor's API key."""
-    async with user_client(client, "quality-editor", "editor") as http:
+@pytest_asyncio.fixture(loop_scope="session")
+async def people(client: httpx.AsyncClient, people_database: str) -> str:
+    """`public.people` of a source of the test's own (rules and checks are per object)."""
+    source = unique(SOURCE)
+    await add_source(client, source, people_database)
+    return f"{source}.public.people"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def editor(secured: Secured) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in with the session's editor's API key."""
+    async with secured.as_role("editor") as http:
         yield http
 
 
@@ -193,7 +200,7 @@ async def test_custom_sql_is_for_admins_only(
     assert resp.json()["error"]["code"] == "PERMISSION_DENIED"
     # The editor may add other rules; the admin may add custom SQL.
     plain = await _add(editor, people, column="id", rule_type="not_null")
-    assert plain["created_by"] == "quality-editor"
+    assert plain["created_by"] == "editor-user"
     custom = await _add(client, people, **body)
     assert custom["category"] == "custom" and custom["column"] is None
     # Nor may the editor change or delete the admin's SQL rule.
