@@ -375,3 +375,22 @@ async def cli(stack: Stack, *args: str) -> Any:
 
 async def sql(url: str, query: str) -> None:
     await admin(url, query)
+
+
+@contextlib.asynccontextmanager
+async def user_client(
+    client: httpx.AsyncClient, username: str, role: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in with the API key of a new user `username` (unique on the session
+    stack: one module's) with `role`."""
+    resp = await client.post(
+        "/auth/users", json={"username": username, "password": USER_PASSWORD, "role": role}
+    )
+    assert resp.status_code == 201, resp.text
+    resp = await client.post("/auth/api-keys", json={"name": "tests", "user": username})
+    assert resp.status_code == 201, resp.text
+    headers = {"Authorization": f"Bearer {resp.json()['key']}"}
+    async with httpx.AsyncClient(
+        base_url=str(client.base_url), headers=headers, timeout=30
+    ) as http:
+        yield http

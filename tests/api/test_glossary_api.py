@@ -14,15 +14,17 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from gateway_testkit import Stack, admin, cli, user_client
+from api_testkit import Stack, admin, cli, user_client
 
 from devstack.testing import eventually
 from devstack.urls import with_database
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-ORDERS = "shop.sales.orders"
-ORDERS_URN = "urn:dcs:postgres:table:shop.sales:orders"
+SHOP = "shop_glossary"  # this module's source (the `shop` fixture scans it)
+
+ORDERS = f"{SHOP}.sales.orders"
+ORDERS_URN = f"urn:dcs:postgres:table:{SHOP}.sales:orders"
 CLV = "Customer Lifetime Value"
 
 
@@ -278,7 +280,10 @@ async def test_steward_walk_links_meaning_and_domains(
         ("Order Total", "amount")
     ]
     refused(
-        await client.delete("/business-terms/Order Total"), 409, "shop.sales.orders.amount", "force"
+        await client.delete("/business-terms/Order Total"),
+        409,
+        f"{SHOP}.sales.orders.amount",
+        "force",
     )
     assert ok(await client.get("/business-terms/Order Total"))["link_count"] == 1
 
@@ -313,7 +318,7 @@ async def test_steward_walk_links_meaning_and_domains(
         with_database(stack.database_url, stack.source_database),
         "COMMENT ON COLUMN sales.orders.amount IS 'Order total, gross'",
     )
-    ok(await client.post("/sources/shop/scans", params={"wait": "true"}), 201)
+    ok(await client.post(f"/sources/{SHOP}/scans", params={"wait": "true"}), 201)
     columns = ok(await client.get(f"/capsules/{ORDERS}/columns"))["items"]
     (amount,) = [c for c in columns if c["column"] == "amount"]
     assert amount["source_comment"] == "Order total, gross"
