@@ -38,6 +38,14 @@ each subject below).
   their own writes.
 - **Ordered per publisher.** One service's events are published in the order they were written.
   Events of different services are not ordered with respect to each other.
+- **Bounded size, no wedge.** An event over NATS's max payload could never be published, so the
+  outbox refuses to write one (`DATACOMPASS_<SERVICE>_EVENT_MAX_BYTES`, just under 1 MiB): the
+  change is refused whole with 400 naming the field that made it too big (an audit record
+  names the entity field it changed). The gateway caps request fields well below that (see
+  security.md, "Request limits"). A row the relay can still never publish (over a smaller
+  server limit, undecodable) is moved to the service's `outbox_dead_letter` table, logged at
+  error level and counted in `dc_outbox_dead_lettered_total` (alert
+  `DataCompassOutboxDeadLettered`); the events after it keep flowing.
 
 ## The envelope
 

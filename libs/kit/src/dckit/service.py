@@ -98,7 +98,8 @@ def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Fou
         replicas=settings.nats_stream_replicas,
     )
     relay = OutboxRelay(db, outbox_table, bus, name)
-    return Foundation(settings, name, db, bus, Outbox(outbox_table, name), relay)
+    outbox = Outbox(outbox_table, name, max_event_bytes=settings.event_max_bytes)
+    return Foundation(settings, name, db, bus, outbox, relay)
 
 
 def grpc_app(

@@ -88,6 +88,9 @@ class BackendSettings(ServiceSettings):
     """Prometheus metrics port; 0 = no separate metrics endpoint."""
     db_pool_size: int = 10
     """Database connections per process."""
+    event_max_bytes: int = 1024 * 1024 - 8 * 1024
+    """Largest event the outbox accepts (serialized); a change whose event or audit record is
+    bigger is refused with 400 naming the field. Keep it under NATS's max_payload (1 MiB)."""
 
 
 def to_libpq_url(url: str) -> str:

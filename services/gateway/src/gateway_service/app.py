@@ -21,7 +21,11 @@ from gateway_service.classification import routes as classification
 from gateway_service.config import GatewaySettings
 from gateway_service.core import errors, routing
 from gateway_service.core.auth import AuthCache, require_auth
-from gateway_service.core.middleware import MetricsMiddleware, RequestContextMiddleware
+from gateway_service.core.middleware import (
+    BodyLimitMiddleware,
+    MetricsMiddleware,
+    RequestContextMiddleware,
+)
 from gateway_service.core.models import ErrorBody
 from gateway_service.deprecations import routes as deprecations
 from gateway_service.dq import routes as dq
@@ -128,6 +132,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     errors.install(app)
     # Added last = outermost: every response (errors included) carries X-Request-ID.
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")

@@ -47,3 +47,5 @@ class GatewaySettings(ServiceSettings):
     """Bearer token accepted as an admin API key (first start, automation); unset = none."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
+    max_body_bytes: int = 1024 * 1024
+    """Largest request body accepted; a bigger one is refused with 413 before it is read."""

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 
+# Caps on what one request may carry (besides the whole body's, `max_body_bytes`): every change
+# becomes an event and an audit record, which NATS carries only up to 1 MiB. A field naming its
+# own cap (`Field(max_length=...)`) overrides TEXT_MAX.
+TEXT_MAX = 10_000
+"""Characters in any text field (and any list item or object key) of a request body."""
+JSON_MAX_BYTES = 64 * 1024
+"""Serialized size of a free-form JSON object (configs, thresholds, params, connections)."""
+CODE_MAX = 100_000
+"""Characters of a code text (transformation code)."""
+
+
+Tag = Annotated[str, Field(max_length=100)]
+TAGS_MAX = 100
+
 
 class Request(BaseModel):
-    """Request bodies reject unknown fields (a typo should not be silently ignored)."""
+    """Request bodies reject unknown fields (a typo should not be silently ignored), text over
+    TEXT_MAX characters and JSON objects over JSON_MAX_BYTES."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_max_length=TEXT_MAX)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _cap_json(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            size = len(json.dumps(value, default=str).encode())
+            if size > JSON_MAX_BYTES:
+                raise ValueError(f"at most {JSON_MAX_BYTES} bytes of JSON, got {size}")
+        return value
 
 
 class Page(BaseModel, Generic[T]):

@@ -1,0 +1,94 @@
+"""Limits on what a request may carry, enforced by the gateway before any backend is called
+(issue 20): an over-sized body is 413, an over-long field 400 naming it. No backend runs here:
+every route would answer 503 if a request got past the gateway's checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from gateway_testkit import ADMIN_KEY, serve, unreachable
+
+from devstack.embedded import free_port
+from gateway_service.config import GatewaySettings
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[httpx.AsyncClient]:
+    settings = GatewaySettings(
+        host="127.0.0.1",
+        port=free_port(),
+        catalog_addr=unreachable(),
+        quality_addr=unreachable(),
+        governance_addr=unreachable(),
+        scheduler_addr=unreachable(),
+        notifier_addr=unreachable(),
+        database_url=f"postgresql://nobody@{unreachable()}/none",
+        nats_url=f"nats://{unreachable()}",
+        bootstrap_admin_key=ADMIN_KEY,
+        max_body_bytes=100_000,
+    )
+    async with (
+        serve(settings) as url,
+        httpx.AsyncClient(
+            base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ) as client,
+    ):
+        yield client
+
+
+def _error(resp: httpx.Response) -> dict[str, str]:
+    body: dict[str, dict[str, str]] = resp.json()
+    return body["error"]
+
+
+async def test_an_over_long_description_is_refused_naming_the_field(
+    gateway: httpx.AsyncClient,
+) -> None:
+    """Regression: a 600 kB description was accepted (200) and its event wedged the relay."""
+    resp = await gateway.patch("/objects/shop.sales.orders", json={"description": "d" * 20_000})
+    assert resp.status_code == 400, resp.text
+    assert _error(resp)["code"] == "INVALID_ARGUMENT"
+    assert "description" in _error(resp)["message"]
+    # Every field where free text or a JSON config enters is capped the same way.
+    for method, path, body, field in (
+        ("PATCH", "/objects/a.b.c", {"tags": ["t" * 300]}, "tags"),
+        ("PATCH", "/objects/a.b.c", {"tags": [f"t{i}" for i in range(500)]}, "tags"),
+        (
+            "POST",
+            "/sources",
+            {"name": "s", "source_type": "postgres", "connection": {}, "description": "d" * 20_000},
+            "description",
+        ),
+        ("PATCH", "/quality-rules/1", {"rule_config": {"x": "y" * 70_000}}, "rule_config"),
+        ("PATCH", "/schedules/1", {"params": {"k" * 20_000: 1}}, "params"),
+    ):
+        resp = await gateway.request(method, path, json=body)
+        assert resp.status_code == 400, (path, resp.text)
+        assert field in _error(resp)["message"], (path, resp.text)
+    # Within the limits the request reaches the (absent) backend.
+    resp = await gateway.patch("/objects/a.b.c", json={"description": "d" * 5_000})
+    assert resp.status_code == 503, resp.text
+
+
+async def test_a_body_over_the_limit_is_413(gateway: httpx.AsyncClient) -> None:
+    resp = await gateway.patch("/objects/shop.sales.orders", json={"description": "d" * 200_000})
+    assert resp.status_code == 413, resp.text
+    assert _error(resp)["code"] == "PAYLOAD_TOO_LARGE"
+    assert "100000" in _error(resp)["message"]
+
+    # Chunked (no Content-Length): counted as it arrives.
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"description": "'
+        for _ in range(30):
+            yield b"d" * 10_000
+        yield b'"}'
+
+    resp = await gateway.patch(
+        "/objects/shop.sales.orders",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert resp.status_code == 413, resp.text
+    assert _error(resp)["code"] == "PAYLOAD_TOO_LARGE"
