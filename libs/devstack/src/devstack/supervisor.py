@@ -23,6 +23,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
 from devstack import demo
 from devstack.backends import BACKENDS, Backend, PortSettingError, installed_backends
@@ -209,7 +210,8 @@ class Supervisor:
     # ------------------------------------------------------------------ steps
 
     def preflight(self) -> None:
-        """Fail before starting anything when another stack runs or a port is taken."""
+        """Fail before starting anything when another stack runs or a port is taken; clean up
+        after a stack whose supervisor was killed."""
         running = self.state.read_stack()
         if (
             running
@@ -220,6 +222,8 @@ class Supervisor:
                 f"a dev stack is already running (supervisor pid {running['supervisor_pid']}); "
                 "use it, or stop it with `python -m devstack stop`"
             )
+        if running and running.get("supervisor_pid") != os.getpid():
+            self.recover(running)
         cfg = self.config
         ports: list[tuple[int, str, str]] = []
         if not cfg.database_url:
@@ -241,6 +245,36 @@ class Supervisor:
                 f"Check with `ss -ltnp | grep {taken[0][0]}` or `python -m devstack status`, "
                 f"stop it, or choose other ports: {hints}"
             )
+
+    def recover(self, stack: dict[str, Any]) -> None:
+        """The last run ended uncleanly (supervisor SIGKILLed, terminal closed, power loss):
+        its stack.json remains. Children it names that still run (stopping after their parent
+        died, or orphaned) are stopped — only processes started by that run (not before it)
+        running one of our programs, so a reused pid is never touched — and the file removed.
+        Stale server files (postmaster.pid, a store in use) are the embedded servers' own
+        business (`devstack.embedded`)."""
+        started = float(stack.get("started_at") or 0)
+        markers = [b.package for b in BACKENDS] + ["gateway_service", str(self.state.root)]
+        leftovers: list[psutil.Process] = []
+        pids = stack.get("pids") if isinstance(stack.get("pids"), dict) else {}
+        for name, pid in (pids or {}).items():
+            if name == "supervisor" or not isinstance(pid, int):
+                continue
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                cmdline = " ".join(proc.cmdline())
+                if proc.create_time() >= started - 1 and any(m in cmdline for m in markers):
+                    leftovers.append(proc)
+                    # PostgreSQL: "fast" shutdown (SIGTERM would wait for its clients).
+                    proc.send_signal(signal.SIGINT if name == "postgres" else signal.SIGTERM)
+        _, alive = psutil.wait_procs(leftovers, timeout=20)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5)
+        self.state.remove_stack()
+        detail = f"; stopped {len(leftovers)} leftover process(es)" if leftovers else ""
+        self.out(f"  recovered    from an unclean stop{detail}")
 
     def start_servers(self) -> None:
         cfg = self.config
