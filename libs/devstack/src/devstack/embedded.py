@@ -105,6 +105,10 @@ class _Child:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
 
+    def exit_code(self) -> int | None:
+        """None while running (or never started)."""
+        return self.proc.poll() if self.proc else None
+
     def stop(self, timeout: float = 15.0) -> None:
         proc, self.proc = self.proc, None
         if proc is not None and proc.poll() is None:

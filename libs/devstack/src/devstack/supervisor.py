@@ -2,8 +2,10 @@
 
 Order: PostgreSQL + NATS (embedded under `.datacompass/` unless DATACOMPASS_DATABASE_URL /
 DATACOMPASS_NATS_URL point at running servers) → app database → catalog migrations → catalog
-→ gateway → wait for `/health` → demo database → source `demo` + scan → summary. Ctrl-C or
-SIGTERM stops everything in reverse order; a second Ctrl-C kills what is left."""
+→ gateway → wait for `/health` → demo database → source `demo` + scan → summary. Then a child
+that exits is restarted with backoff. Ctrl-C or SIGTERM stops everything in reverse order; a
+second Ctrl-C kills what is left. A run after an unclean stop cleans up what the killed run
+left (`Supervisor.recover`)."""
 
 from __future__ import annotations
 
@@ -534,13 +536,56 @@ class Supervisor:
     # ------------------------------------------------------------------ running
 
     def watch(self) -> int:
-        """Block until a signal (raises Shutdown) or a service dies (returns 1)."""
+        """Block until a signal (raises Shutdown). A child that exits (NATS, PostgreSQL, a
+        service) is restarted after a backoff (1 s, doubling to 30 s while it keeps crashing
+        within a minute of its start), each exit and restart reported."""
+        restarts: dict[str, Restart] = {}
         while True:
-            for service in self.services:
-                if service.exit_code() is not None:
-                    self.out(f"\nerror: {service.failure('exited unexpectedly')}")
-                    return 1
+            now = time.monotonic()
+            for name, child in self.children().items():
+                code = child.exit_code()
+                state = restarts.setdefault(name, Restart(up_since=now))
+                if code is None and not state.due:
+                    continue
+                if not state.due:
+                    delay = state.schedule(now)
+                    self.out(
+                        f"  {name} exited (code {code}); restarting in {delay:.0f}s "
+                        f"(restart #{state.count})"
+                    )
+                elif now >= state.due:
+                    self.restart(name, child, state, now)
             time.sleep(0.5)
+
+    def children(self) -> dict[str, EmbeddedPostgres | EmbeddedNats | ServiceProcess]:
+        found: dict[str, EmbeddedPostgres | EmbeddedNats | ServiceProcess] = {}
+        if self.postgres is not None:
+            found["postgres"] = self.postgres
+        if self.nats is not None:
+            found["nats"] = self.nats
+        found.update({service.name: service for service in self.services})
+        return found
+
+    def restart(
+        self,
+        name: str,
+        child: EmbeddedPostgres | EmbeddedNats | ServiceProcess,
+        state: Restart,
+        now: float,
+    ) -> None:
+        child.stop()  # closes the dead child's log
+        try:
+            child.start()
+        except (EmbeddedError, OSError) as exc:
+            state.up_since = now  # a failed start counts as a crash right after starting
+            delay = state.schedule(now)
+            self.out(f"  {name} failed to restart ({exc}); retrying in {delay:.0f}s")
+            return
+        state.restarted(time.monotonic())
+        if child.pid and not isinstance(child, ServiceProcess):
+            self._server_pids.append(child.pid)
+        self.out(f"  {name} restarted (pid {child.pid})")
+        self.write_stack("ready")
 
     def shutdown(self) -> None:
         """Stop in reverse order: services (gateway first), then NATS, then PostgreSQL."""
@@ -710,6 +755,34 @@ class Supervisor:
             print("\r" + line, flush=True)
         else:
             self.out(line)
+
+
+@dataclass
+class Restart:
+    """Backoff of one child's restarts: 1 s doubling to 30 s while it keeps exiting within
+    STABLE_SECONDS of its (re)start; a child that ran longer starts over at 1 s."""
+
+    up_since: float
+    count: int = 0
+    failures: int = 0
+    due: float = 0.0  # when the pending restart is due; 0 = none pending
+
+    BASE_SECONDS = 1.0
+    MAX_SECONDS = 30.0
+    STABLE_SECONDS = 60.0
+
+    def schedule(self, now: float) -> float:
+        if now - self.up_since > self.STABLE_SECONDS:
+            self.failures = 0
+        self.failures += 1
+        if not self.due:
+            self.count += 1
+        delay = min(self.MAX_SECONDS, self.BASE_SECONDS * 2 ** (self.failures - 1))
+        self.due = now + delay
+        return delay
+
+    def restarted(self, now: float) -> None:
+        self.up_since, self.due = now, 0.0
 
 
 def _default_out(line: str) -> None:

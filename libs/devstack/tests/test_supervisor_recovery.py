@@ -1,5 +1,6 @@
-"""`make run` after an unclean stop (issue 20): the supervisor is SIGKILLed (terminal closed,
-kill -9) and started again at once, on the same state directory and ports: it comes up. The
+"""The dev supervisor recovers (issue 20): `make run` after an unclean stop (the supervisor
+SIGKILLed and started again at once, on the same state directory and ports) comes up, and a
+crashed child (NATS, PostgreSQL, a service) is restarted until `/health` is 200 again. The
 stack runs embedded servers on ports and a state directory of this test's own."""
 
 from __future__ import annotations
@@ -142,3 +143,30 @@ def test_run_comes_up_after_the_supervisor_was_killed(
             stop(second)
     finally:
         stop(first)
+
+
+def wait_health(env: dict[str, str], run: Run, within: float = 120.0) -> None:
+    deadline = time.monotonic() + within
+    while health(env) != 200:
+        if run.proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"/health did not recover (exit {run.proc.poll()}):\n{run.log.read_text()}")
+        time.sleep(0.5)
+
+
+def test_crashed_children_are_restarted(workdir: Path, stack_env: dict[str, str]) -> None:
+    run = start(workdir, stack_env, 1)
+    try:
+        info = wait_ready(run)
+        for child in ("nats", "catalog", "postgres"):
+            pid = info["pids"][child]
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while (info := run.info())["pids"].get(child) in (pid, None):
+                if run.proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"{child} was not restarted:\n{run.log.read_text()}")
+                time.sleep(0.2)
+            wait_health(stack_env, run)
+            assert f"{child} exited" in run.log.read_text()
+        assert run.proc.poll() is None
+    finally:
+        stop(run)
