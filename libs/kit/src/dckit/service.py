@@ -89,7 +89,11 @@ class Foundation:
 
 
 def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Foundation:
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        statement_timeout=settings.db_statement_timeout_seconds,
+    )
     bus = EventBus(
         settings.nats_url,
         settings.nats_stream,
