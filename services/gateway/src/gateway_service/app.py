@@ -27,6 +27,7 @@ from gateway_service.core.middleware import (
     RequestContextMiddleware,
 )
 from gateway_service.core.models import ErrorBody
+from gateway_service.core.throttle import LoginThrottle
 from gateway_service.deprecations import routes as deprecations
 from gateway_service.dq import routes as dq
 from gateway_service.health import routes as health
@@ -86,6 +87,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (403, "The caller's role does not allow this"),
         (404, "Not found"),
         (409, "Conflict"),
+        (429, "Too many requests (login throttling); see Retry-After"),
         (503, "A backend service is unavailable"),
     )
 }
@@ -118,6 +120,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
+    app.state.login_throttle = LoginThrottle(settings)
 
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES
