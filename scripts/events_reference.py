@@ -36,6 +36,10 @@ each subject below).
   so JetStream drops a republished event inside its duplicate window (2 minutes). Consumers
   must still be idempotent: ours record each processed event id in the same transaction as
   their own writes.
+- **Consumers never give up.** A handler that fails gets the event again, without a delivery
+  limit, after a backoff doubling from 0.5 s to 30 s; an existing durable consumer made with a
+  limit is updated. A long outage delays records (audit, notifications), it drops none; the
+  alert `DataCompassConsumerFailing` says a handler keeps failing.
 - **Ordered per publisher.** One service's events are published in the order they were written.
   Events of different services are not ordered with respect to each other.
 - **Bounded size, no wedge.** An event over NATS's max payload could never be published, so the
