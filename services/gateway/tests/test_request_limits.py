@@ -92,3 +92,65 @@ async def test_a_body_over_the_limit_is_413(gateway: httpx.AsyncClient) -> None:
     )
     assert resp.status_code == 413, resp.text
     assert _error(resp)["code"] == "PAYLOAD_TOO_LARGE"
+
+
+BIG = 2**64  # beyond int64: PostgreSQL and protobuf cannot hold it
+
+
+async def test_ids_beyond_int64_are_400_naming_the_field(gateway: httpx.AsyncClient) -> None:
+    """Schemathesis finding (issue 20): 500 `ValueError: Value out of range`."""
+    for method, path, body, field in (
+        ("DELETE", f"/auth/api-keys/{BIG}", None, "key_id"),
+        ("DELETE", f"/policies/{BIG}", None, "policy_id"),
+        ("GET", f"/masking-rules/{BIG}", None, "rule_id"),
+        ("POST", "/notifications/rules", {"name": "r", "channel_ids": [1, BIG]}, "channel_ids"),
+        ("PATCH", "/notifications/rules/1", {"channel_ids": [-BIG]}, "channel_ids"),
+    ):
+        resp = await gateway.request(method, path, json=body)
+        assert resp.status_code == 400, (path, resp.text)
+        assert field in _error(resp)["message"], (path, resp.text)
+
+
+async def test_every_integer_parameter_is_bounded_to_int64(gateway: httpx.AsyncClient) -> None:
+    spec = (await gateway.get("/../../openapi.json")).json()
+    unbounded = [
+        f"{method.upper()} {path} {param['name']}"
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        for param in operation.get("parameters", [])
+        if _is_integer(param.get("schema", {})) and not _bounded(param["schema"])
+    ]
+    assert not unbounded
+
+
+def _is_integer(schema: dict[str, object]) -> bool:
+    options = schema.get("anyOf") or [schema]
+    return any(isinstance(o, dict) and o.get("type") == "integer" for o in options)  # type: ignore[union-attr]
+
+
+def _bounded(schema: dict[str, object]) -> bool:
+    options = schema.get("anyOf") or [schema]
+    return all(
+        int(o.get("maximum", 2**63)) < 2**63
+        and int(o.get("minimum", -(2**63))) >= -(2**63)  # type: ignore[union-attr]
+        and ("maximum" in o)  # type: ignore[operator]
+        for o in options
+        if isinstance(o, dict) and o.get("type") == "integer"
+    )
+
+
+async def test_nul_characters_are_400_naming_the_field(gateway: httpx.AsyncClient) -> None:
+    """Schemathesis finding (issue 20): a NUL in a string reached PostgreSQL (500)."""
+    for method, path, body, params, field in (
+        ("POST", "/auth/login", {"username": "a\x00b", "password": "p"}, None, "username"),
+        ("POST", "/dq/runs", {"object_ref": "a.b.c\x00"}, None, "object_ref"),
+        ("PATCH", "/objects/a.b.c", {"tags": ["ok", "n\x00"]}, None, "tags"),
+        ("PATCH", "/sources/s", {"connection": {"host": "h\x00"}}, None, "connection"),
+        ("GET", "/objects", None, {"q": "a\x00b"}, "q"),
+    ):
+        resp = await gateway.request(method, path, json=body, params=params)
+        assert resp.status_code == 400, (path, resp.text)
+        assert field in _error(resp)["message"], (path, resp.text)
+        assert "NUL" in _error(resp)["message"], (path, resp.text)
+    resp = await gateway.get("/objects/a.b%00c")
+    assert resp.status_code == 400 and "NUL" in _error(resp)["message"], resp.text

@@ -24,6 +24,7 @@ from gateway_service.core.auth import AuthCache, require_auth
 from gateway_service.core.middleware import (
     BodyLimitMiddleware,
     MetricsMiddleware,
+    NulGuardMiddleware,
     RequestContextMiddleware,
 )
 from gateway_service.core.models import ErrorBody
@@ -135,6 +136,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     errors.install(app)
     # Added last = outermost: every response (errors included) carries X-Request-ID.
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware, settings=settings)

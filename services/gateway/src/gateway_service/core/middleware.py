@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
@@ -145,3 +146,31 @@ class BodyLimitMiddleware:
 
 def _too_large(limit: int) -> ASGIApp:
     return error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {limit} bytes")
+
+
+class NulGuardMiddleware:
+    """400 for a NUL character in the path or a query parameter (decoded): PostgreSQL cannot
+    store one, and it used to come back as a 500. Request bodies are checked by their models
+    (`core.models.Request`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = _nul_in(scope)
+            if where:
+                message = f"{where} contains a NUL character"
+                await error_response(400, "INVALID_ARGUMENT", message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_in(scope: Scope) -> str:
+    if "\x00" in scope.get("path", ""):
+        return "the path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query parameter {name.replace(chr(0), '')!r}"
+    return ""

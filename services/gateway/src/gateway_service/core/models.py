@@ -27,18 +27,43 @@ TAGS_MAX = 100
 
 class Request(BaseModel):
     """Request bodies reject unknown fields (a typo should not be silently ignored), text over
-    TEXT_MAX characters and JSON objects over JSON_MAX_BYTES."""
+    TEXT_MAX characters, JSON objects over JSON_MAX_BYTES, and anywhere in a field (lists and
+    objects included) integers outside int64 or text with a NUL character: PostgreSQL and
+    protobuf cannot hold those, and they used to come back as 500s."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=TEXT_MAX)
 
     @field_validator("*", mode="after")
     @classmethod
-    def _cap_json(cls, value: Any) -> Any:
+    def _guard(cls, value: Any) -> Any:
+        _storable(value)
         if isinstance(value, dict):
             size = len(json.dumps(value, default=str).encode())
             if size > JSON_MAX_BYTES:
                 raise ValueError(f"at most {JSON_MAX_BYTES} bytes of JSON, got {size}")
         return value
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _storable(value: Any) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ValueError("an integer outside the 64-bit range")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("text must not contain a NUL character")
+    if isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _storable(item)
 
 
 class Page(BaseModel, Generic[T]):

@@ -12,7 +12,7 @@ from datacompass.governance.v1 import governance_pb2 as pb
 from dckit import context
 from gateway_service.core.auth import Caller, Principal
 from gateway_service.core.convert import page_of
-from gateway_service.core.deps import Governance, PageParams
+from gateway_service.core.deps import Governance, Id, PageParams
 from gateway_service.core.errors import ApiError
 from gateway_service.core.throttle import LoginThrottle
 from gateway_service.identity import mappers as m
@@ -111,7 +111,7 @@ async def create_api_key(
 
 
 @router.delete("/api-keys/{key_id}", response_model=s.ApiKey, summary="Revoke an API key")
-async def revoke_api_key(key_id: int, governance: Governance, caller: Caller) -> s.ApiKey:
+async def revoke_api_key(key_id: Id, governance: Governance, caller: Caller) -> s.ApiKey:
     owner = "" if caller.role == "admin" else caller.username
     resp = await governance.RevokeApiKey(pb.RevokeApiKeyRequest(id=key_id, username=owner))
     return m.api_key(resp)
