@@ -105,6 +105,13 @@ async def test_ids_beyond_int64_are_400_naming_the_field(gateway: httpx.AsyncCli
         ("GET", f"/masking-rules/{BIG}", None, "rule_id"),
         ("POST", "/notifications/rules", {"name": "r", "channel_ids": [1, BIG]}, "channel_ids"),
         ("PATCH", "/notifications/rules/1", {"channel_ids": [-BIG]}, "channel_ids"),
+        # An int32 of the backend's: found by schemathesis after the int64 fix.
+        (
+            "POST",
+            "/classification/rules",
+            {"name": "r", "level": "public", "priority": -(2**40)},
+            "priority",
+        ),
     ):
         resp = await gateway.request(method, path, json=body)
         assert resp.status_code == 400, (path, resp.text)
@@ -121,6 +128,53 @@ async def test_every_integer_parameter_is_bounded_to_int64(gateway: httpx.AsyncC
         if _is_integer(param.get("schema", {})) and not _bounded(param["schema"])
     ]
     assert not unbounded
+    # Every integer a request body can carry, however nested, has a maximum.
+    schemas = spec["components"]["schemas"]
+    bodies = {
+        ref.rsplit("/", 1)[-1]
+        for operations in spec["paths"].values()
+        for operation in operations.values()
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        for ref in _refs(media.get("schema", {}))
+    }
+    assert bodies
+    loose = [
+        f"{name}.{where}"
+        for name in sorted(bodies)
+        for where in _unbounded_ints(schemas, schemas[name])
+    ]
+    assert not loose
+
+
+def _refs(schema: object) -> list[str]:
+    if isinstance(schema, dict):
+        own = [schema["$ref"]] if "$ref" in schema else []
+        return own + [r for v in schema.values() for r in _refs(v)]
+    if isinstance(schema, list):
+        return [r for v in schema for r in _refs(v)]
+    return []
+
+
+def _unbounded_ints(
+    schemas: dict[str, object], schema: object, where: str = "", seen: frozenset[str] = frozenset()
+) -> list[str]:
+    if isinstance(schema, list):
+        return [w for item in schema for w in _unbounded_ints(schemas, item, where, seen)]
+    if not isinstance(schema, dict):
+        return []
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return [] if name in seen else _unbounded_ints(schemas, schemas[name], where, seen | {name})
+    found = (
+        [where or "(body)"] if schema.get("type") == "integer" and "maximum" not in schema else []
+    )
+    for key in ("anyOf", "oneOf", "allOf"):
+        found += _unbounded_ints(schemas, schema.get(key, []), where, seen)
+    if "items" in schema:
+        found += _unbounded_ints(schemas, schema["items"], f"{where}[]", seen)
+    for prop, sub in (schema.get("properties") or {}).items():
+        found += _unbounded_ints(schemas, sub, f"{where}.{prop}" if where else prop, seen)
+    return found
 
 
 def _is_integer(schema: dict[str, object]) -> bool:

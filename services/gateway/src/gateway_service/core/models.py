@@ -22,6 +22,10 @@ CODE_MAX = 100_000
 
 
 Tag = Annotated[str, Field(max_length=100)]
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+"""An integer a backend keeps in 32 bits (proto int32)."""
+BodyId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+"""A numeric id in a request body."""
 TAGS_MAX = 100
 
 
