@@ -241,4 +241,5 @@ async def test_bad_logins_do_not_stall_authenticate(governance: Governance) -> N
     await asyncio.gather(*logins)
     burst = loop.time() - began
     assert principal.username == "carol"
+    print(f"Authenticate took {took:.3f}s during a {burst:.2f}s burst of 16 bad logins")
     assert took < max(0.5, burst / 4), (took, burst)
