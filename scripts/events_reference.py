@@ -36,8 +36,20 @@ each subject below).
   so JetStream drops a republished event inside its duplicate window (2 minutes). Consumers
   must still be idempotent: ours record each processed event id in the same transaction as
   their own writes.
+- **Consumers never give up.** A handler that fails gets the event again, without a delivery
+  limit, after a backoff doubling from 0.5 s to 30 s; an existing durable consumer made with a
+  limit is updated. A long outage delays records (audit, notifications), it drops none; the
+  alert `DataCompassConsumerFailing` says a handler keeps failing.
 - **Ordered per publisher.** One service's events are published in the order they were written.
   Events of different services are not ordered with respect to each other.
+- **Bounded size, no wedge.** An event over NATS's max payload could never be published, so the
+  outbox refuses to write one (`DATACOMPASS_<SERVICE>_EVENT_MAX_BYTES`, just under 1 MiB): the
+  change is refused whole with 400 naming the field that made it too big (an audit record
+  names the entity field it changed). The gateway caps request fields well below that (see
+  security.md, "Request limits"). A row the relay can still never publish (over a smaller
+  server limit, undecodable) is moved to the service's `outbox_dead_letter` table, logged at
+  error level and counted in `dc_outbox_dead_lettered_total` (alert
+  `DataCompassOutboxDeadLettered`); the events after it keep flowing.
 
 ## The envelope
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from fastapi import FastAPI
 
 from catalog_service.app import running
@@ -28,7 +27,14 @@ from dckit.crypto import SecretBox
 from devstack.databases import SourceDatabases, sql_build
 from devstack.embedded import free_port
 from devstack.testing import execute as admin
-from devstack.testing import scratch_database, starts_stack, temporary_database, temporary_stream
+from devstack.testing import (
+    scratch_database,
+    serve_asgi,
+    starts_stack,
+    temporary_database,
+    temporary_stream,
+    unreachable,
+)
 from devstack.urls import database_of, postgres_connection, with_database
 from gateway_service.app import create_app
 from gateway_service.config import GatewaySettings
@@ -106,34 +112,11 @@ class Stack:
         return GatewaySettings(**values)
 
 
-def unreachable() -> str:
-    """An address of this test's own where nothing listens (a service that is down)."""
-    return f"127.0.0.1:{free_port()}"
-
-
 @contextlib.asynccontextmanager
 async def serve(settings: GatewaySettings, app: FastAPI | None = None) -> AsyncIterator[str]:
     """A real uvicorn server running the gateway (or `app`); yields its base URL."""
-    config = uvicorn.Config(
-        app or create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("gateway exited during startup")
-                await asyncio.sleep(0.02)
-        yield f"http://{settings.host}:{settings.port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+    async with serve_asgi(app or create_app(settings), settings.host, settings.port) as url:
+        yield url
 
 
 @contextlib.asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
@@ -100,3 +101,92 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+# ---------------------------------------------------------------- unclean stops (issue 20)
+
+
+def _power_loss(*servers: EmbeddedPostgres | EmbeddedNats) -> None:
+    """Every server SIGKILLed, as a power cut or `kill -9` leaves them: pid files and stores
+    stay behind, nothing is cleaned up."""
+    for server in servers:
+        assert server.proc is not None
+        server.proc.kill()
+        server.proc.wait()
+        server.proc = None
+
+
+async def test_postgres_starts_after_a_kill_leaving_a_dead_pid_in_postmaster_pid(
+    pg_root: Path,
+) -> None:
+    """Regression: `make run` crashed with psutil.NoSuchProcess in _stop_stale_server."""
+    pg = EmbeddedPostgres(pg_root)
+    pg.start()
+    conn = await asyncpg.connect(pg.url())
+    # The dev server runs with synchronous_commit=off: a commit reaches the WAL within ~0.6 s.
+    await conn.execute("set synchronous_commit = on")
+    await conn.execute("create table kept(x int); insert into kept values (7)")
+    await conn.close()
+    dead = pg.pid
+    _power_loss(pg)
+    pg.stop()
+    pidfile = pg_root / "pgdata" / "postmaster.pid"
+    assert pidfile.exists() and pidfile.read_text().split()[0] == str(dead)
+    with EmbeddedPostgres(pg_root, port=pg.port) as again:
+        conn = await asyncpg.connect(again.url())
+        assert await conn.fetchval("select x from kept") == 7
+        await conn.close()
+
+
+async def test_postgres_starts_when_postmaster_pid_names_a_live_stranger(pg_root: Path) -> None:
+    """The pid of a dead postmaster reused by another process: not ours to stop, and the
+    file must not keep PostgreSQL from starting."""
+    with EmbeddedPostgres(pg_root):
+        pass
+    stranger = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import time; time.sleep(60)"
+    )
+    try:
+        pidfile = pg_root / "pgdata" / "postmaster.pid"
+        pidfile.write_text(f"{stranger.pid}\n{pg_root / 'pgdata'}\n")
+        with EmbeddedPostgres(pg_root) as pg:
+            conn = await asyncpg.connect(pg.url())
+            await conn.close()
+        assert stranger.returncode is None  # left alone
+    finally:
+        stranger.kill()
+        await stranger.wait()
+
+
+async def test_nats_starts_after_a_kill_and_keeps_its_stream(tmp_path: Path) -> None:
+    server = EmbeddedNats(tmp_path / "nats")
+    server.start()
+    nc = await nats.connect(server.url)
+    js = nc.jetstream()
+    await js.add_stream(name="KEPT", subjects=["kept.>"])
+    await js.publish("kept.one", b"1")
+    await nc.close()
+    _power_loss(server)
+    server.stop()
+    with EmbeddedNats(tmp_path / "nats", port=server.port) as again:
+        nc = await nats.connect(again.url)
+        info = await nc.jetstream().stream_info("KEPT")
+        await nc.close()
+    assert info.state.messages == 1
+
+
+def test_a_server_left_running_on_our_data_is_stopped_before_starting(tmp_path: Path) -> None:
+    """An old nats-server still holding our store and port (a supervisor killed a moment
+    ago, its children still shutting down) is stopped; a start does not fail on the port."""
+    old = EmbeddedNats(tmp_path / "nats")
+    old.start()
+    assert old.proc is not None
+    old_proc, old.proc = old.proc, None  # forgotten, as by a killed supervisor
+    try:
+        with EmbeddedNats(tmp_path / "nats", port=old.port) as again:
+            assert old_proc.poll() is not None
+            assert port_open(again.port)
+    finally:
+        if old_proc.poll() is None:
+            old_proc.kill()
+        old_proc.wait()

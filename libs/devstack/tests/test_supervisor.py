@@ -208,3 +208,18 @@ def test_an_encryption_key_the_data_was_not_encrypted_with_stops_the_start(
     assert "error: DATACOMPASS_CATALOG_ENCRYPTION_KEY differs from the key the data" in output
     assert not (tmp_path / "dc" / "postgres").exists()  # nothing was started
     assert not (tmp_path / "dc" / "stack.json").exists()
+
+
+def test_restart_backoff_doubles_to_a_cap_and_starts_over_after_a_stable_run() -> None:
+    from devstack.supervisor import Restart
+
+    state = Restart(up_since=0.0)
+    delays = []
+    for _ in range(7):
+        now = state.due or 1.0
+        delays.append(state.schedule(now))
+        state.restarted(state.due)
+    assert delays == [1, 2, 4, 8, 16, 30, 30]
+    assert state.count == 7
+    # Up for longer than STABLE_SECONDS: the next crash is restarted after 1 s again.
+    assert state.schedule(state.up_since + Restart.STABLE_SECONDS + 1) == 1

@@ -174,3 +174,52 @@ async def test_undecodable_message_is_terminated_and_consumer_continues(
 
     await wait_until(done)
     assert handler.calls == [event.id]
+
+
+async def test_a_long_failing_handler_gets_the_event_in_the_end(
+    kit_db: KitDb, bus: EventBus, wait_until: Wait
+) -> None:
+    """Regression (issue 20): max_deliver=20 dropped an event after ~8 minutes of a failing
+    handler ("a delayed record, not a lost one"). Deliveries are now unlimited, with a capped
+    backoff (tiny here, to drive a long outage quickly); a durable made with the old limit is
+    updated."""
+    from nats.js.api import AckPolicy, ConsumerConfig
+
+    js = await bus.jetstream()
+    await js.add_consumer(  # as the old code created it
+        bus.stream,
+        ConsumerConfig(
+            durable_name="kittest",
+            filter_subject=nats_subject("datacompass.kittest.>", bus.subject_prefix),
+            ack_policy=AckPolicy.EXPLICIT,
+            max_deliver=20,
+        ),
+    )
+    handler = Recorder(kit_db, fail_times=30)
+    event = _envelope("outage")
+    await _publish(bus, event, event.id)
+    stop = asyncio.Event()
+    consumer = IdempotentConsumer(
+        bus,
+        kit_db.db,
+        kit_db.processed,
+        durable="kittest",
+        event_type="datacompass.kittest.>",
+        handler=handler,
+        retry_base_seconds=0.01,
+        retry_max_seconds=0.05,
+    )
+    task = asyncio.create_task(consumer.run(stop))
+    try:
+
+        async def handled() -> bool:
+            return await _count(kit_db, "processed") == 1 and await _all_acked(bus)
+
+        await wait_until(handled, within=60, interval=0.1)
+        assert handler.calls == [event.id] * 31
+        info = await js.consumer_info(bus.stream, "kittest")
+        assert info.config.max_deliver == -1
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(task, 5)

@@ -75,3 +75,27 @@ async def test_table_rows_crud_and_conflicts(db: Database) -> None:
     async with db.session() as session:
         stamps = (await session.execute(things.select())).mappings().all()
         assert [(r["name"], isinstance(r["updated_at"], datetime)) for r in stamps] == [("b", True)]
+
+
+async def test_a_statement_over_the_timeout_is_cancelled_as_deadline_exceeded(
+    fresh_database: str,
+) -> None:
+    """Issue 20: one expensive query (a viewer's deep lineage walk) could hold the database;
+    every service session has a statement_timeout now."""
+    import time
+
+    from sqlalchemy import text
+
+    from dckit.errors import DeadlineExceeded
+
+    db = Database(fresh_database, pool_size=1, instrument=False, statement_timeout=0.3)
+    try:
+        began = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match="statement_timeout"):
+            async with db.session() as session:
+                await session.execute(text("SELECT pg_sleep(5)"))
+        assert time.monotonic() - began < 3
+        async with db.session() as session:  # the connection is fine afterwards
+            assert (await session.execute(text("SELECT 1"))).scalar() == 1
+    finally:
+        await db.dispose()

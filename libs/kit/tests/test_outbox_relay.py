@@ -259,3 +259,86 @@ async def test_outbox_lag_gauge_reports_the_oldest_waiting_event(
     assert await relay.publish_pending() == 1
     assert await relay.publish_pending() == 0
     assert REGISTRY.get_sample_value("dc_outbox_oldest_pending_seconds", {"service": service}) == 0
+
+
+async def _poison(kit: KitDb, size: int) -> str:
+    """An outbox row over NATS's max payload, as rows written before the write-time check
+    (or under a larger limit) can be: the outbox itself refuses to write one now."""
+    from dckit.events import make_envelope
+
+    envelope = make_envelope(
+        EVENT.name, "/datacompass/kittest", "item/big", wrappers_pb2.StringValue(value="x" * size)
+    )
+    async with kit.db.session() as session:
+        await session.execute(
+            kit.outbox.insert().values(
+                id=envelope.id,
+                event_type=EVENT.name,
+                payload=envelope.SerializeToString(),
+                created_at=func.clock_timestamp(),
+            )
+        )
+    return envelope.id
+
+
+async def test_a_row_over_the_max_payload_is_dead_lettered_and_later_events_flow(
+    kit_db: KitDb,
+    bus: EventBus,
+    nats_url: str,
+    nats_stream: str,
+    event_subject_prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression (issue 20): the relay retried an over-sized event forever and every later
+    event stayed unpublished."""
+    service = "kittest-dead"
+    before = await _write_events(kit_db, 1)
+    poisoned = await _poison(kit_db, 2 * bus.client.max_payload)
+    after = await _write_events(kit_db, 2, start=1)
+    relay = OutboxRelay(kit_db.db, kit_db.outbox, bus, service)
+    with caplog.at_level("ERROR", logger="dckit.relay"):
+        assert await relay.publish_pending() == 3
+    assert await relay.pending_count() == 0
+    assert await relay.publish_pending() == 0
+
+    messages = await _fetch_all(nats_url, nats_stream, event_subject_prefix, 3)
+    assert [m.headers and m.headers["Nats-Msg-Id"] for m in messages] == before + after
+    dead = kit_db.outbox.metadata.tables["outbox_dead_letter"]
+    async with kit_db.db.session() as session:
+        rows = (await session.execute(select(dead))).mappings().all()
+        left = await session.scalar(
+            select(func.count()).select_from(kit_db.outbox).where(kit_db.outbox.c.id == poisoned)
+        )
+    assert [r["id"] for r in rows] == [poisoned]
+    assert "maximum payload" in rows[0]["error"]
+    assert rows[0]["event_type"] == EVENT.name and len(rows[0]["payload"]) > 2 * 1024 * 1024
+    assert left == 0  # moved, not copied
+    assert REGISTRY.get_sample_value("dc_outbox_dead_lettered_total", {"service": service}) == 1
+    assert any(poisoned in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+async def test_the_outbox_refuses_an_event_over_the_size_limit_naming_the_field(
+    kit_db: KitDb,
+) -> None:
+    from dckit.errors import InvalidArgument
+
+    outbox = Outbox(kit_db.outbox, "kittest", max_event_bytes=10_000)
+    with pytest.raises(InvalidArgument, match=r"value.*too large") as info:
+        async with kit_db.db.session() as session:
+            await outbox.publish(
+                session, EVENT, "item/1", wrappers_pb2.StringValue(value="x" * 20_000)
+            )
+    assert "10000" in info.value.message
+    # An audit record names the changed field, not the record's internals.
+    with pytest.raises(InvalidArgument, match=r"'description'"):
+        async with kit_db.db.session() as session:
+            await outbox.audit(
+                session,
+                action="update",
+                entity_type="object",
+                entity_id=1,
+                changes={"description": ("", "y" * 20_000), "tags": ([], ["a"])},
+            )
+    async with kit_db.db.session() as session:
+        count = await session.scalar(select(func.count()).select_from(kit_db.outbox))
+    assert count == 0  # nothing half-written

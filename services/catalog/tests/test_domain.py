@@ -137,3 +137,16 @@ def test_reconcile_plan() -> None:
 def test_reconcile_empty() -> None:
     plan = reconcile({}, [])
     assert (plan.create, plan.change, plan.unchanged_ids, plan.vanished_ids) == ([], [], [], [])
+
+
+def test_only_ascii_digits_within_int64_are_an_id() -> None:
+    """Schemathesis finding (issue 20): '³'.isdigit() is true but int('³') raises (a 500);
+    digits beyond int64 fit no bigint."""
+    from dckit.errors import NotFound
+
+    assert parse_ref("42") == ObjectLookup(id=42)
+    for odd in ("³", "٣", "1²"):
+        with pytest.raises(InvalidArgument):
+            parse_ref(odd)
+    with pytest.raises(NotFound):
+        parse_ref(str(2**64))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -215,3 +218,28 @@ async def test_api_key_prefix_collision_draws_a_fresh_key(
     )
     assert code == grpc.StatusCode.UNAVAILABLE and "prefix" in details
     assert len(await governance.sql("SELECT id FROM governance.api_keys")) == 2
+
+
+async def test_bad_logins_do_not_stall_authenticate(governance: Governance) -> None:
+    """Regression (issue 20): argon2 ran on the event loop (~0.1-0.2 s a hash), so a burst of
+    bad logins starved every Authenticate; hashing now runs in worker threads."""
+    stub = governance.stub
+    await governance.create_user("carol")
+    tokens = await stub.Login(pb.LoginRequest(username="carol", password=PASSWORD))
+    loop = asyncio.get_running_loop()
+
+    async def bad_login() -> None:
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await stub.Login(pb.LoginRequest(username="carol", password="not the password!"))
+
+    began = loop.time()
+    logins = [asyncio.create_task(bad_login()) for _ in range(16)]
+    await asyncio.sleep(0.05)  # the logins are in flight
+    start = loop.time()
+    principal = await stub.Authenticate(pb.AuthenticateRequest(token=tokens.access_token))
+    took = loop.time() - start
+    await asyncio.gather(*logins)
+    burst = loop.time() - began
+    assert principal.username == "carol"
+    print(f"Authenticate took {took:.3f}s during a {burst:.2f}s burst of 16 bad logins")
+    assert took < max(0.5, burst / 4), (took, burst)

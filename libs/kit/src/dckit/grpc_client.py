@@ -13,6 +13,7 @@ from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from prometheus_client import Counter, Histogram
 
 from dckit import context
+from dckit.errors import DomainError, InvalidArgument, NotFound, Unavailable
 from dckit.internal_auth import METADATA_KEY, internal_token
 
 DEFAULT_TIMEOUT = 10.0
@@ -123,3 +124,14 @@ def channel(
             _ContextInterceptor(default_timeout, token or internal_token()),
         ],
     )
+
+
+def upstream_error(exc: grpc.aio.AioRpcError, upstream: str, not_found: str) -> DomainError:
+    """Another service's answer as our caller's error: a missing (`not_found`, 404) or
+    malformed (its INVALID_ARGUMENT message, 400) object is the caller's mistake; anything
+    else means `upstream` cannot answer now (503), never a 500."""
+    if exc.code() == grpc.StatusCode.NOT_FOUND:
+        return NotFound(not_found)
+    if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidArgument(exc.details() or "invalid object reference")
+    return Unavailable(f"the {upstream} service is unavailable: {exc.details() or exc.code().name}")

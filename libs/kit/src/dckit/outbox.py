@@ -27,10 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from datacompass.common.v1 import audit_pb2
 from dckit import context, event_catalogue
+from dckit.errors import InvalidArgument
 from dckit.event_catalogue import EventType
 from dckit.events import make_envelope
 
 FieldChanges = dict[str, tuple[Any, Any]]
+
+# NATS refuses a message over its max_payload (1 MiB by default, headers included); the relay
+# could never publish a bigger event, so the outbox refuses to write one. The margin is for the
+# headers (Nats-Msg-Id, Ce-Type, trace context).
+DEFAULT_MAX_EVENT_BYTES = 1024 * 1024 - 8 * 1024  # the `event_max_bytes` setting's default
+DEAD_LETTER = "outbox_dead_letter"
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -50,16 +57,44 @@ def outbox_table(metadata: MetaData) -> Table:
         table.c.created_at,
         postgresql_where=table.c.published_at.is_(None),
     )
+    dead_letter_table(metadata)
     return table
+
+
+def dead_letter_table(metadata: MetaData) -> Table:
+    """Outbox rows the relay can never publish (over NATS's max payload, undecodable), moved
+    aside so the events after them keep flowing; `outbox_table` defines it beside the outbox."""
+    return Table(
+        DEAD_LETTER,
+        metadata,
+        Column("id", String(36), primary_key=True),
+        Column("event_type", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("error", Text, nullable=False),
+        Column(
+            "dead_lettered_at", DateTime(timezone=True), nullable=False, server_default=func.now()
+        ),
+    )
+
+
+def dead_letter_for(outbox: Table) -> Table:
+    """The dead-letter table `outbox_table` defined beside `outbox`."""
+    key = f"{outbox.schema}.{DEAD_LETTER}" if outbox.schema else DEAD_LETTER
+    return outbox.metadata.tables[key]
 
 
 class Outbox:
     """Writes events into a service's outbox table inside the caller's session."""
 
-    def __init__(self, table: Table, service: str) -> None:
+    def __init__(
+        self, table: Table, service: str, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    ) -> None:
         self.table = table
         self.service = service
         self.source = f"/datacompass/{service}"
+        self.max_event_bytes = max_event_bytes
 
     async def publish(
         self, session: AsyncSession, event_type: EventType | str, subject: str, data: Message
@@ -72,11 +107,20 @@ class Outbox:
                 f"not {data.DESCRIPTOR.full_name}"
             )
         envelope = make_envelope(event.name, self.source, subject, data)
+        payload = envelope.SerializeToString()
+        if len(payload) > self.max_event_bytes:
+            # Refused before anything is written: the caller's transaction rolls back whole.
+            field, size = _largest_field(data)
+            raise InvalidArgument(
+                f"field {field!r} is too large ({size} bytes): the change would make a "
+                f"{len(payload)}-byte {event.name} event, over the limit of "
+                f"{self.max_event_bytes} bytes"
+            )
         await session.execute(
             insert(self.table).values(
                 id=envelope.id,
                 event_type=event.name,
-                payload=envelope.SerializeToString(),
+                payload=payload,
                 # clock_timestamp(), not the column default now(): now() is the transaction
                 # start, so every event of one transaction tied and the relay (ordering by
                 # created_at, id) published them in random uuid order instead of write order.
@@ -128,6 +172,32 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> FieldChanges:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
+
+
+def _largest_field(message: Message) -> tuple[str, int]:
+    """The name and size of the biggest field of `message`, nested messages searched; the
+    field of an audit record's change is named by the entity field it changed."""
+    best = ("", 0)
+    for descriptor, value in message.ListFields():
+        values = value if descriptor.is_repeated else [value]
+        for item in values:
+            if isinstance(item, Message):
+                name, size = _largest_field(item)
+                if isinstance(item, audit_pb2.FieldChange):
+                    name = item.field
+                else:
+                    name = name or descriptor.name
+            else:
+                name, size = descriptor.name, _size(item)
+            if size > best[1]:
+                best = (name, size)
+    return best
+
+
+def _size(value: object) -> int:
+    if isinstance(value, str):
+        return len(value.encode())
+    return len(value) if isinstance(value, bytes) else 8
 
 
 def _json(value: Any) -> str:

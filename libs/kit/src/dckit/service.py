@@ -89,7 +89,11 @@ class Foundation:
 
 
 def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Foundation:
-    db = Database(settings.database_url.get_secret_value(), pool_size=settings.db_pool_size)
+    db = Database(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_size,
+        statement_timeout=settings.db_statement_timeout_seconds,
+    )
     bus = EventBus(
         settings.nats_url,
         settings.nats_stream,
@@ -98,7 +102,8 @@ def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Fou
         replicas=settings.nats_stream_replicas,
     )
     relay = OutboxRelay(db, outbox_table, bus, name)
-    return Foundation(settings, name, db, bus, Outbox(outbox_table, name), relay)
+    outbox = Outbox(outbox_table, name, max_event_bytes=settings.event_max_bytes)
+    return Foundation(settings, name, db, bus, outbox, relay)
 
 
 def grpc_app(

@@ -88,6 +88,12 @@ class BackendSettings(ServiceSettings):
     """Prometheus metrics port; 0 = no separate metrics endpoint."""
     db_pool_size: int = 10
     """Database connections per process."""
+    db_statement_timeout_seconds: float = 30.0
+    """statement_timeout of every database session: a statement running longer is cancelled
+    and the call fails with DEADLINE_EXCEEDED (HTTP 504); 0 = no limit."""
+    event_max_bytes: int = 1024 * 1024 - 8 * 1024
+    """Largest event the outbox accepts (serialized); a change whose event or audit record is
+    bigger is refused with 400 naming the field. Keep it under NATS's max_payload (1 MiB)."""
 
 
 def to_libpq_url(url: str) -> str:

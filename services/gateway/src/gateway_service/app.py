@@ -21,8 +21,14 @@ from gateway_service.classification import routes as classification
 from gateway_service.config import GatewaySettings
 from gateway_service.core import errors, routing
 from gateway_service.core.auth import AuthCache, require_auth
-from gateway_service.core.middleware import MetricsMiddleware, RequestContextMiddleware
+from gateway_service.core.middleware import (
+    BodyLimitMiddleware,
+    MetricsMiddleware,
+    NulGuardMiddleware,
+    RequestContextMiddleware,
+)
 from gateway_service.core.models import ErrorBody
+from gateway_service.core.throttle import LoginThrottle
 from gateway_service.deprecations import routes as deprecations
 from gateway_service.dq import routes as dq
 from gateway_service.glossary import routes as glossary
@@ -89,6 +95,7 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         (403, "The caller's role does not allow this"),
         (404, "Not found"),
         (409, "Conflict"),
+        (429, "Too many requests (login throttling); see Retry-After"),
         (503, "A backend service is unavailable"),
     )
 }
@@ -121,6 +128,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
+    app.state.login_throttle = LoginThrottle(settings)
 
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES
@@ -135,6 +143,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
 
     errors.install(app)
     # Added last = outermost: every response (errors included) carries X-Request-ID.
+    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware, settings=settings)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,metrics")

@@ -47,3 +47,12 @@ class GatewaySettings(ServiceSettings):
     """Bearer token accepted as an admin API key (first start, automation); unset = none."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
+    login_attempts_per_minute: int = 20
+    """Login attempts one client IP may make per minute (a token bucket of that size); more
+    are refused with 429 and Retry-After. 0 = no limit. Counted per gateway replica."""
+    login_failures_before_backoff: int = 5
+    """Failed logins of one username before each further attempt waits (1 s, doubling)."""
+    login_backoff_max_seconds: float = 60.0
+    """Longest wait imposed on a username after repeated failed logins."""
+    max_body_bytes: int = 1024 * 1024
+    """Largest request body accepted; a bigger one is refused with 413 before it is read."""

@@ -17,29 +17,35 @@ from dckit.db import fetch_all, fetch_first, fetch_one
 Record = dict[str, Any]
 
 # Edges reachable from an object within :depth hops, one row per edge at its shortest hop
-# distance; a path stops when it would revisit an object. {near}/{far}: the edge's end at the
+# distance. The recursion walks objects, not paths or edges: `reach` holds each object once
+# per hop count (UNION drops repeats, and an edge per view column adds no row), so its size
+# is at most objects x depth, capped at :max_reach rows (breadth first: the nearest are kept).
+# The edges, column edges included, are joined afterwards. {near}/{far}: the edge's end at the
 # walked object and the end it leads to.
 WALK = """
-WITH RECURSIVE walk(edge_id, next_id, depth, path) AS (
-    SELECT e.id, e.{far}, 1, ARRAY[CAST(:root AS bigint)]
-    FROM catalog.lineage_edges e WHERE e.{near} = :root
-  UNION ALL
-    SELECT e.id, e.{far}, w.depth + 1, w.path || w.next_id
-    FROM walk w JOIN catalog.lineage_edges e ON e.{near} = w.next_id
-    WHERE w.depth < :depth AND NOT w.next_id = ANY(w.path)
-), hops AS (
-    SELECT edge_id, min(depth) AS depth FROM walk GROUP BY edge_id
+WITH RECURSIVE reach(object_id, depth) AS (
+    SELECT CAST(:root AS bigint), 0
+  UNION
+    SELECT e.{far}, r.depth + 1
+    FROM reach r JOIN catalog.lineage_edges e ON e.{near} = r.object_id
+    WHERE r.depth < :depth - 1
+), nearest AS (
+    SELECT object_id, min(depth) AS depth
+    FROM (SELECT * FROM reach LIMIT :max_reach) capped
+    GROUP BY object_id
 )
-SELECT e.*, h.depth, up.urn AS upstream_urn, up.ref AS upstream_ref,
+SELECT e.*, n.depth + 1 AS depth, up.urn AS upstream_urn, up.ref AS upstream_ref,
        down.urn AS downstream_urn, down.ref AS downstream_ref
-FROM hops h
-JOIN catalog.lineage_edges e ON e.id = h.edge_id
+FROM nearest n
+JOIN catalog.lineage_edges e ON e.{near} = n.object_id
 JOIN catalog.objects up ON up.id = e.upstream_id
 JOIN catalog.objects down ON down.id = e.downstream_id
-ORDER BY h.depth, up.ref, down.ref, e.edge_type, e.upstream_column,
+ORDER BY n.depth, up.ref, down.ref, e.edge_type, e.upstream_column,
          e.downstream_column, e.id
 OFFSET :offset LIMIT :limit
 """
+# Rows the walk may visit (object x hop count) before it stops looking further.
+MAX_REACH = 50_000
 WALKS = {
     "upstream": text(WALK.format(near="downstream_id", far="upstream_id")),
     "downstream": text(WALK.format(near="upstream_id", far="downstream_id")),
@@ -103,7 +109,13 @@ class LineageRepository:
         self, object_id: int, direction: str, depth: int, offset: int, count: int
     ) -> list[Record]:
         """Edges reachable from the object within `depth` hops (recursive CTE), nearest first."""
-        params = {"root": object_id, "depth": depth, "offset": offset, "limit": count}
+        params = {
+            "root": object_id,
+            "depth": depth,
+            "offset": offset,
+            "limit": count,
+            "max_reach": MAX_REACH,
+        }
         return await fetch_all(self.s, WALKS[direction], params)
 
     async def view_parse(self, object_id: int) -> Record | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog_service.db.tables import constraints, indexes, object_versions, transformation_code
 from catalog_service.domain.objects import column_urn
 from dckit.db import fetch_all, fetch_first, fetch_one
+from dckit.ids import is_digits
 
 Record = dict[str, Any]
 
@@ -97,9 +98,11 @@ class StructureRepository:
 
     async def version(self, object_id: int, version: str) -> Record | None:
         """`version` is the number ("3") or the semver name ("2.1.0")."""
+        if is_digits(version) and int(version) > 2**31 - 1:
+            return None  # beyond the column's range: no such version
         cond = (
             object_versions.c.version_number == int(version)
-            if version.isdigit()
+            if is_digits(version)
             else object_versions.c.version == version
         )
         return await fetch_first(

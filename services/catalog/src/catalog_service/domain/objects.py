@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from catalog_service.domain.semantics import DEFAULT_LAYERS, check_layer
 from dcconnectors.scanned import OBJECT_TYPES
-from dckit.errors import InvalidArgument
+from dckit.errors import InvalidArgument, NotFound
+from dckit.ids import as_id, is_digits
 
 URN_PREFIX = "urn:dcs:"
 MAX_TAGS = 50
@@ -54,8 +55,11 @@ def parse_ref(ref: str) -> ObjectLookup:
     ref = (ref or "").strip()
     if not ref:
         raise InvalidArgument("object ref is empty")
-    if ref.isdigit():
-        return ObjectLookup(id=int(ref))
+    if is_digits(ref):
+        object_id = as_id(ref)
+        if object_id is None:
+            raise NotFound(f"object id {ref} not found")
+        return ObjectLookup(id=object_id)
     if ref.startswith(URN_PREFIX):
         if ref.count(":") < 5:
             raise InvalidArgument(f"malformed URN {ref!r}")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from gateway_service.core.models import Page, Request
+from gateway_service.core.models import Int32, Page, Request
 
 Level = Literal["public", "internal", "confidential", "restricted", "secret"]
 Compliance = Literal["gdpr", "hipaa", "pci_dss", "sox", "ccpa"]
@@ -69,7 +69,7 @@ class ClassificationRuleList(BaseModel):
 
 class ClassificationRuleCreate(Request):
     name: str = Field(min_length=1, max_length=200)
-    priority: int = Field(0, description="higher wins when several rules match one target")
+    priority: Int32 = Field(0, description="higher wins when several rules match one target")
     enabled: bool = True
     column_name_pattern: str = Field("", description=f"{PATTERN_DOC}; classifies columns")
     schema_pattern: str = Field("", description=PATTERN_DOC)
@@ -81,7 +81,7 @@ class ClassificationRuleCreate(Request):
 
 class ClassificationRuleUpdate(Request):
     name: str | None = Field(None, min_length=1, max_length=200)
-    priority: int | None = None
+    priority: Int32 | None = None
     enabled: bool | None = None
     column_name_pattern: str | None = None
     schema_pattern: str | None = None

@@ -7,15 +7,17 @@ from __future__ import annotations
 import logging
 import re
 import time
+from urllib.parse import parse_qsl
 
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dckit import context
 from gateway_service.config import GatewaySettings
 from gateway_service.core.auth import ANONYMOUS, actor_for
-from gateway_service.core.errors import internal_error_response
+from gateway_service.core.errors import error_response, internal_error_response
 from gateway_service.core.routing import route_template
 
 log = logging.getLogger(__name__)
@@ -105,3 +107,70 @@ class MetricsMiddleware:
             labels = (scope["method"], route, str(status))
             HTTP_REQUESTS.labels(*labels).inc()
             HTTP_LATENCY.labels(*labels).observe(time.perf_counter() - start)
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body over `max_body_bytes` with 413: at once by its Content-Length,
+    else (chunked) as soon as what arrived passes the limit. An HTTPException, so FastAPI's
+    body reading lets it through to the error handlers instead of calling it a parse error."""
+
+    def __init__(self, app: ASGIApp, settings: GatewaySettings) -> None:
+        self.app, self.limit = app, settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge(self.limit)
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def _too_large(limit: int) -> ASGIApp:
+    return error_response(413, "PAYLOAD_TOO_LARGE", f"request body over {limit} bytes")
+
+
+class NulGuardMiddleware:
+    """400 for a NUL character in the path or a query parameter (decoded): PostgreSQL cannot
+    store one, and it used to come back as a 500. Request bodies are checked by their models
+    (`core.models.Request`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            where = _nul_in(scope)
+            if where:
+                message = f"{where} contains a NUL character"
+                await error_response(400, "INVALID_ARGUMENT", message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _nul_in(scope: Scope) -> str:
+    if "\x00" in scope.get("path", ""):
+        return "the path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query parameter {name.replace(chr(0), '')!r}"
+    return ""

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from gateway_service.core.models import Page, Request
+from gateway_service.core.models import BodyId, Page, Request
 
 MetricType = Literal[
     "row_count", "null_count", "distinct_count", "max_length", "min", "max", "mean", "sum", "median"
@@ -72,7 +72,7 @@ class DqConfigUpdate(Request):
 
 
 class ExpectationCreate(Request):
-    config_id: int = Field(ge=1)
+    config_id: BodyId
     metric_type: MetricType
     column: str | None = Field(None, description="required for every metric but row_count")
     threshold: dict[str, Any] = Field(description=THRESHOLD_DOC)
@@ -116,7 +116,7 @@ class DqRun(BaseModel):
 
 class DqRunCreate(Request):
     object_ref: str | None = Field(None, description="the object (or give config_id)")
-    config_id: int | None = Field(None, ge=1)
+    config_id: BodyId | None = None
     date: dt.date | None = Field(None, description="one bucket: the one holding this date")
     start_date: dt.date | None = None
     end_date: dt.date | None = None

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from google.protobuf.field_mask_pb2 import FieldMask
 
 from datacompass.governance.v1 import governance_pb2 as pb
+from dckit import context
 from gateway_service.core.auth import Caller, Principal
 from gateway_service.core.convert import page_of
-from gateway_service.core.deps import Governance, PageParams
+from gateway_service.core.deps import Governance, Id, PageParams
 from gateway_service.core.errors import ApiError
+from gateway_service.core.throttle import LoginThrottle
 from gateway_service.identity import mappers as m
 from gateway_service.identity import schemas as s
 
@@ -21,9 +23,21 @@ public_router = APIRouter(prefix="/auth", tags=["auth"])
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-@public_router.post("/login", response_model=s.Tokens, summary="Log in with a password")
-async def login(body: s.Login, governance: Governance) -> s.Tokens:
-    return m.tokens(await governance.Login(m.login_request(body)))
+@public_router.post(
+    "/login",
+    response_model=s.Tokens,
+    summary="Log in with a password",
+    description="Throttled per client IP and, after repeated failures, per username: 429 with "
+    "`Retry-After`.",
+)
+async def login(body: s.Login, governance: Governance, request: Request) -> s.Tokens:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    tokens = await throttle.guard(
+        context.current().client_ip,
+        body.username,
+        lambda: governance.Login(m.login_request(body)),
+    )
+    return m.tokens(tokens)
 
 
 @public_router.post("/refresh", response_model=s.Tokens, summary="Exchange a refresh token")
@@ -97,7 +111,7 @@ async def create_api_key(
 
 
 @router.delete("/api-keys/{key_id}", response_model=s.ApiKey, summary="Revoke an API key")
-async def revoke_api_key(key_id: int, governance: Governance, caller: Caller) -> s.ApiKey:
+async def revoke_api_key(key_id: Id, governance: Governance, caller: Caller) -> s.ApiKey:
     owner = "" if caller.role == "admin" else caller.username
     resp = await governance.RevokeApiKey(pb.RevokeApiKeyRequest(id=key_id, username=owner))
     return m.api_key(resp)

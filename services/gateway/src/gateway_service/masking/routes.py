@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Response
 from datacompass.governance.v1 import masking_pb2 as pb
 from gateway_service.core import patching
 from gateway_service.core.convert import object_ref, split_column_ref
-from gateway_service.core.deps import Governance
+from gateway_service.core.deps import Governance, Id
 from gateway_service.masking import mappers as m
 from gateway_service.masking import schemas as s
 
@@ -63,7 +63,7 @@ async def list_rules(
 
 
 @router.get("/masking-rules/{rule_id}", response_model=s.MaskingRule, summary="A masking rule")
-async def get_rule(rule_id: int, governance: Governance) -> s.MaskingRule:
+async def get_rule(rule_id: Id, governance: Governance) -> s.MaskingRule:
     return m.rule(await governance.GetMaskingRule(pb.GetMaskingRuleRequest(id=rule_id)))
 
 
@@ -71,14 +71,14 @@ async def get_rule(rule_id: int, governance: Governance) -> s.MaskingRule:
     "/masking-rules/{rule_id}", response_model=s.MaskingRule, summary="Change a masking rule"
 )
 async def update_rule(
-    rule_id: int, body: s.MaskingRuleUpdate, governance: Governance
+    rule_id: Id, body: s.MaskingRuleUpdate, governance: Governance
 ) -> s.MaskingRule:
     changes = patching.changes(body, nullable=s.CLEARABLE)
     return m.rule(await governance.UpdateMaskingRule(m.update_request(rule_id, changes)))
 
 
 @router.delete("/masking-rules/{rule_id}", status_code=204, summary="Delete a masking rule")
-async def delete_rule(rule_id: int, governance: Governance) -> Response:
+async def delete_rule(rule_id: Id, governance: Governance) -> Response:
     await governance.DeleteMaskingRule(pb.DeleteMaskingRuleRequest(id=rule_id))
     return Response(status_code=204)
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from gateway_service.core.models import Page, Request
+from gateway_service.core.models import BodyId, Page, Request
 
 ChannelType = Literal["slack", "email", "webhook"]
 CONFIG_DOC = (
@@ -79,10 +79,13 @@ class RuleCreate(Request):
     object_refs: list[str] = Field(default_factory=list, description="'*' wildcards allowed")
     source_names: list[str] = Field(default_factory=list)
     priorities: list[str] = Field(default_factory=list)
-    channel_ids: list[int] = Field(min_length=1)
+    channel_ids: list[BodyId] = Field(min_length=1)
     enabled: bool = True
     rate_limit_seconds: int = Field(
-        300, ge=0, description="one message per rule and object per window; the rest in a digest"
+        300,
+        ge=0,
+        le=2**31 - 1,
+        description="one message per rule and object per window; the rest in a digest",
     )
     include_non_breaking: bool = False
 
@@ -93,9 +96,9 @@ class RuleUpdate(Request):
     object_refs: list[str] | None = None
     source_names: list[str] | None = None
     priorities: list[str] | None = None
-    channel_ids: list[int] | None = None
+    channel_ids: list[BodyId] | None = None
     enabled: bool | None = None
-    rate_limit_seconds: int | None = Field(None, ge=0)
+    rate_limit_seconds: int | None = Field(None, ge=0, le=2**31 - 1)
     include_non_breaking: bool | None = None
 
 

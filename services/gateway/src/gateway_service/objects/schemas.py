@@ -7,7 +7,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from gateway_service.core.models import Deprecation, Page, Request
+from gateway_service.core.models import TAGS_MAX, Deprecation, Page, Request, Tag
 
 ObjectType = Literal["table", "view", "materialized_view", "foreign_table", "partitioned_table"]
 
@@ -68,9 +68,10 @@ class CatalogObjectWithDeprecation(CatalogObject):
 
 class ObjectUpdate(Request):
     description: str | None = Field(None, description="Empty string clears it.")
-    tags: list[str] | None = Field(None, description="Replaces the tags.")
+    tags: list[Tag] | None = Field(None, max_length=TAGS_MAX, description="Replaces the tags.")
     layer: str | None = Field(
         None,
+        max_length=32,
         description="One of the configured layers (default bronze, silver, gold); empty clears it.",
     )
 

@@ -12,7 +12,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from datacompass.governance.v1 import governance_pb2 as pb
 from gateway_service.core import patching
 from gateway_service.core.convert import object_ref, page_of
-from gateway_service.core.deps import Governance, PageParams
+from gateway_service.core.deps import Governance, Id, PageParams
 from gateway_service.policies import mappers as m
 from gateway_service.policies import schemas as s
 
@@ -67,12 +67,12 @@ async def list_policies(
 
 
 @router.get("/policies/{policy_id}", response_model=s.Policy, summary="A data policy")
-async def get_policy(policy_id: int, governance: Governance) -> s.Policy:
+async def get_policy(policy_id: Id, governance: Governance) -> s.Policy:
     return m.policy(await governance.GetPolicy(pb.GetPolicyRequest(id=policy_id)))
 
 
 @router.patch("/policies/{policy_id}", response_model=s.Policy, summary="Change a data policy")
-async def update_policy(policy_id: int, body: s.PolicyUpdate, governance: Governance) -> s.Policy:
+async def update_policy(policy_id: Id, body: s.PolicyUpdate, governance: Governance) -> s.Policy:
     changes = patching.changes(body, nullable=s.CLEARABLE)
     req = pb.UpdatePolicyRequest(
         id=policy_id, spec=m.spec(changes), update_mask=FieldMask(paths=sorted(changes))
@@ -81,6 +81,6 @@ async def update_policy(policy_id: int, body: s.PolicyUpdate, governance: Govern
 
 
 @router.delete("/policies/{policy_id}", status_code=204, summary="Delete a data policy")
-async def delete_policy(policy_id: int, governance: Governance) -> Response:
+async def delete_policy(policy_id: Id, governance: Governance) -> Response:
     await governance.DeletePolicy(pb.DeletePolicyRequest(id=policy_id))
     return Response(status_code=204)

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from gateway_service.core.models import Page, Request
+from gateway_service.core.models import Int32, Page, Request
 
 LEVELS = "public | internal | confidential | restricted | secret"
 ROLES = "viewer | editor | steward | admin"
@@ -16,7 +16,7 @@ ROLES = "viewer | editor | steward | admin"
 
 class PolicyFields(BaseModel):
     sensitivity: str = Field(description=LEVELS)
-    retention_days: int = Field(0, description="0 = no retention period")
+    retention_days: Int32 = Field(0, description="0 = no retention period")
     retention_start: str | None = Field(None, description="created | last_modified | event_date")
     deletion_action: str | None = Field(None, description="delete | archive | anonymize")
     legal_hold: bool = False
@@ -30,7 +30,7 @@ class PolicyFields(BaseModel):
     masking_required: bool = False
     encryption_required: bool = False
     compliance: list[str] = Field([], description="gdpr | hipaa | pci_dss | sox | ccpa")
-    review_cycle_days: int = Field(0, description="0 = no review cycle")
+    review_cycle_days: Int32 = Field(0, description="0 = no review cycle")
     last_reviewed_on: date | None = Field(None, description="null = never (counts from creation)")
 
 
@@ -60,7 +60,7 @@ class PolicyUpdate(Request):
     """Only the fields sent change; null clears the optional text and date fields."""
 
     sensitivity: str | None = None
-    retention_days: int | None = None
+    retention_days: Int32 | None = None
     retention_start: str | None = None
     deletion_action: str | None = None
     legal_hold: bool | None = None
@@ -74,7 +74,7 @@ class PolicyUpdate(Request):
     masking_required: bool | None = None
     encryption_required: bool | None = None
     compliance: list[str] | None = None
-    review_cycle_days: int | None = None
+    review_cycle_days: Int32 | None = None
     last_reviewed_on: date | None = None
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from gateway_service.core.models import Page, Request
+from gateway_service.core.models import CODE_MAX, Page, Request
 
 ConstraintType = Literal["primary_key", "foreign_key", "unique", "check", "not_null", "default"]
 FkAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
@@ -118,7 +118,7 @@ class TransformationCodePage(Page[TransformationCode]):
 
 class TransformationCodeCreate(Request):
     language: str = Field(min_length=1, max_length=32, examples=["sql", "python", "dbt"])
-    code_text: str = Field(min_length=1)
+    code_text: str = Field(min_length=1, max_length=CODE_MAX)
     file_path: str | None = None
     git_repository: str | None = None
     git_commit_sha: str | None = Field(None, pattern="^[0-9a-fA-F]{7,40}$")

@@ -9,7 +9,7 @@ import grpc
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import paging_pb2
-from dckit.errors import InvalidArgument, NotFound, Unavailable
+from dckit.grpc_client import upstream_error
 from dckit.protoconv import object_ref
 from governance_service.application.ports import CatalogColumn, CatalogObject
 
@@ -57,8 +57,4 @@ class GrpcCatalog:
 
 
 def _translate(exc: grpc.aio.AioRpcError, not_found: str) -> Exception:
-    if exc.code() == grpc.StatusCode.NOT_FOUND:
-        return NotFound(not_found)
-    if exc.code() == grpc.StatusCode.INVALID_ARGUMENT:  # e.g. a malformed ref: the caller's
-        return InvalidArgument(exc.details() or "invalid object reference")
-    return Unavailable(f"the catalog service is unavailable: {exc.details() or exc.code().name}")
+    return upstream_error(exc, "catalog", not_found)

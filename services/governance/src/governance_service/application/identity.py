@@ -8,6 +8,7 @@ from typing import Any
 
 from dckit.clock import Clock, utc_now
 from dckit.errors import FailedPrecondition, NotFound, Unauthenticated, Unavailable
+from dckit.offload import Offload
 from dckit.paging import paginate
 from dckit.uow import Entity
 from governance_service.application.ports import Transactions
@@ -15,24 +16,41 @@ from governance_service.domain import identity as dom
 from governance_service.domain.identity import ApiKey, Principal, Tokens, User
 from governance_service.domain.roles import check_role
 
+# Password hashes computed at once (each one a CPU core for ~0.1-0.2 s) and waiting for a
+# thread; a login beyond both is refused with RESOURCE_EXHAUSTED (429) at once.
+HASH_THREADS = 2
+HASH_QUEUE = 32
 # A new key's 8-hex-digit lookup prefix may collide with an existing key's (likelier as keys
 # accumulate): the key is drawn again, at most this many times in all.
 KEY_ATTEMPTS = 5
 
 
 class IdentityUseCases:
-    def __init__(self, tx: Transactions, signer: dom.TokenSigner, clock: Clock = utc_now) -> None:
+    """`hashing` runs argon2 (~0.1-0.2 s a call) in worker threads: on the event loop a burst
+    of logins stalled every other call, Authenticate included."""
+
+    def __init__(
+        self,
+        tx: Transactions,
+        signer: dom.TokenSigner,
+        clock: Clock = utc_now,
+        hashing: Offload | None = None,
+    ) -> None:
         self.tx, self.signer, self.clock = tx, signer, clock
+        self.hashing = hashing or Offload(HASH_THREADS, HASH_QUEUE, "password checks")
 
     # ------------------------------------------------------------ authentication
     async def login(self, *, username: str, password: str) -> Tokens:
         async with self.tx() as uow:
             user = await uow.identity.user(username.strip().lower())
-            ok = dom.verify_password(user.password_hash if user else dom.DUMMY_HASH, password)
-            if user is None or not ok:
-                raise Unauthenticated("invalid username or password")
-            if user.disabled:
-                raise Unauthenticated(f"user {user.username!r} is disabled")
+        # Outside the transaction: no connection is held while the hash is computed.
+        stored = user.password_hash if user else dom.DUMMY_HASH
+        ok = await self.hashing.run(dom.verify_password, stored, password)
+        if user is None or not ok:
+            raise Unauthenticated("invalid username or password")
+        if user.disabled:
+            raise Unauthenticated(f"user {user.username!r} is disabled")
+        async with self.tx() as uow:
             return self._tokens(await uow.identity.touch_login(user.id))
 
     async def refresh(self, refresh_token: str) -> Tokens:
@@ -75,7 +93,7 @@ class IdentityUseCases:
     ) -> User:
         values = {
             "username": dom.check_username(username),
-            "password_hash": dom.hash_password(password),
+            "password_hash": await self.hashing.run(dom.hash_password, password),
             "role": check_role(role or "viewer"),
             "display_name": display_name.strip(),
         }
@@ -109,7 +127,7 @@ class IdentityUseCases:
         if "display_name" in fields:
             values["display_name"] = display_name.strip()
         if "password" in fields:
-            values["password_hash"] = dom.hash_password(password)
+            values["password_hash"] = await self.hashing.run(dom.hash_password, password)
         async with self.tx() as uow:
             before = await uow.identity.user(username, for_update=True)
             if before is None:

@@ -12,6 +12,7 @@ from typing import Any
 from dcconnectors import registry
 from dckit import context, event_catalogue
 from dckit.errors import AlreadyExists, InvalidArgument, NotFound
+from dckit.ids import is_digits
 from dckit.uow import Entity, Event
 from governance_service.application.ports import (
     Catalog,
@@ -123,7 +124,7 @@ class MaskingUseCases:
         key = ref.strip()
         if not key:
             raise InvalidArgument("object: a ref or URN is required")
-        if key.isdigit():
+        if is_digits(key):
             key = (await self.catalog.get(key)).urn
         async with self.tx() as uow:
             rules = await uow.masking_rules.of_object(key, enabled_only=True)

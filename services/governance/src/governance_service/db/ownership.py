@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dckit.db import record, row_values
 from dckit.errors import AlreadyExists
+from dckit.ids import as_id, is_digits
 from governance_service.db.tables import domains, object_domains, object_owners
 from governance_service.domain.ownership import Domain, DomainObject, Ownership
 
@@ -93,8 +94,10 @@ class OwnershipRepository:
 
     async def domain(self, key: str) -> Domain | None:
         """By id (all digits) or by name."""
-        column = domains.c.id if key.isdigit() else domains.c.name
-        value: Any = int(key) if key.isdigit() else key
+        if is_digits(key) and as_id(key) is None:
+            return None  # an id beyond int64: no such domain
+        column = domains.c.id if is_digits(key) else domains.c.name
+        value: Any = as_id(key) if is_digits(key) else key
         return _domain(
             (await self.s.execute(select(domains).where(column == value))).mappings().first()
         )

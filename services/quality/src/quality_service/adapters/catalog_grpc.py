@@ -11,7 +11,8 @@ from google.protobuf import json_format
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import refs_pb2
-from dckit.errors import InvalidArgument, NotFound, Unavailable
+from dckit.errors import InvalidArgument, NotFound
+from dckit.grpc_client import upstream_error
 from quality_service.domain.objects import CatalogObject, ObjectName
 
 
@@ -90,6 +91,4 @@ class GrpcCatalog:
 
 
 def _translate(exc: grpc.aio.AioRpcError, not_found: str) -> Exception:
-    if exc.code() == grpc.StatusCode.NOT_FOUND:
-        return NotFound(not_found)
-    return Unavailable(f"the catalog service is unavailable: {exc.details() or exc.code().name}")
+    return upstream_error(exc, "catalog", not_found)
