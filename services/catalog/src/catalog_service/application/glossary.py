@@ -10,6 +10,7 @@ from typing import Any
 
 from catalog_service.application.objects import require_object
 from catalog_service.application.ports import Record
+from catalog_service.application.semantic_versions import record_version
 from catalog_service.application.semantics_ports import (
     ChangePayload,
     SemanticsTransactions,
@@ -275,6 +276,7 @@ class GlossaryUseCases:
                 await self._record_link(uow, "create", "created", None, after)
             elif before["link_type"] != after["link_type"]:
                 await self._record_link(uow, "update", "updated", before, after)
+            await record_version(uow, obj)
         return _link_view(after)
 
     async def unlink(self, *, ref: str, column: str, term: str) -> None:
@@ -287,6 +289,7 @@ class GlossaryUseCases:
                 raise NotFound(f"{where} is not linked to term {found['name']!r}")
             await uow.glossary.delete_link(before["id"])
             await self._record_link(uow, "delete", "deleted", before, None)
+            await record_version(uow, obj)
 
     # ------------------------------------------------------------ audit + events
     async def _record(
