@@ -214,3 +214,17 @@ async def test_a_bad_file_writes_nothing_and_names_every_path(
     )
     assert "not valid YAML" in await refused(semantics, "data_capsule: [")
     assert await counts(catalog_db) == before
+
+
+def test_the_documented_example_is_a_valid_file() -> None:
+    """docs/examples/capsule-orders.yml (Appendix A on the demo's orders) parses cleanly; the
+    names it uses are those of the steward's walk in docs/glossary-and-semantics.md."""
+    from pathlib import Path
+
+    from catalog_service.domain.capsule_code import parse
+
+    root = Path(__file__).resolve().parents[3]
+    parsed = parse((root / "docs/examples/capsule-orders.yml").read_text(), layers=["gold"])
+    assert parsed.urn == "urn:dcs:postgres:table:demo.public:orders"
+    assert parsed.sections["columns"]["order_total"]["unit_of_measure"] == "USD"
+    assert parsed.sections["business_terms"] == {"Customer Lifetime Value": "uses"}
