@@ -228,3 +228,26 @@ def test_the_documented_example_is_a_valid_file() -> None:
     assert parsed.urn == "urn:dcs:postgres:table:demo.public:orders"
     assert parsed.sections["columns"]["order_total"]["unit_of_measure"] == "USD"
     assert parsed.sections["business_terms"] == {"Customer Lifetime Value": "uses"}
+
+
+async def test_concurrent_edits_of_one_capsule_each_make_a_version(
+    shop: Catalog, semantics: Semantics
+) -> None:
+    import asyncio
+
+    def describe(column: str, unit: str) -> pb.UpdateColumnSemanticsRequest:
+        return pb.UpdateColumnSemanticsRequest(
+            ref=ORDERS,
+            column=column,
+            semantics=pb.ColumnSemantics(unit_of_measure=unit),
+            update_mask={"paths": ["unit_of_measure"]},
+        )
+
+    await asyncio.gather(
+        *(
+            semantics.UpdateColumnSemantics(describe(col, f"u{i}"))
+            for i, col in enumerate(["amount", "note", "customer_id", "id"])
+        )
+    )
+    got = await shop.ListVersions(cpb.ListVersionsRequest(ref=ORDERS))
+    assert sorted(v.version for v in got.items) == ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4"]

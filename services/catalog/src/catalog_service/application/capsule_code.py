@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from catalog_service.application.glossary import _link_public, _link_view
+from catalog_service.application.glossary import link_public, link_view
 from catalog_service.application.objects import require_object
 from catalog_service.application.ports import Record
 from catalog_service.application.semantic_versions import record_version, semantic_state
@@ -160,12 +160,12 @@ class CapsuleCodeUseCases:
             await uow.record_change(
                 f"term_link.{action}",
                 Entity("object", obj["id"], obj["urn"]),
-                None if before is None else _link_public(before),
-                None if after is None else _link_public(after),
+                None if before is None else link_public(before),
+                None if after is None else link_public(after),
                 event=Event(
                     event_catalogue.TERM_LINK_CHANGED,
                     obj["urn"],
-                    self.link_payload(f"{action}d", _link_view(link)),
+                    self.link_payload(f"{action}d", link_view(link)),
                 ),
             )
 

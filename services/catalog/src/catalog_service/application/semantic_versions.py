@@ -57,6 +57,7 @@ async def record_version(uow: SemanticsUnit, obj: Mapping[str, Any]) -> Record |
     current version; the new version row, or None (no change, or no version yet: a capsule
     gets its first version from a scan). `obj` is the capsule's row as the transaction left
     it (re-read after editing its description, layer or tags)."""
+    await uow.objects.lock(obj["id"])  # concurrent edits of one capsule: one version each
     current = (await uow.structure.current_versions([obj["id"]])).get(obj["id"])
     if current is None:
         return None
