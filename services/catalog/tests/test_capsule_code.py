@@ -251,3 +251,18 @@ async def test_concurrent_edits_of_one_capsule_each_make_a_version(
     )
     got = await shop.ListVersions(cpb.ListVersionsRequest(ref=ORDERS))
     assert sorted(v.version for v in got.items) == ["1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4"]
+
+
+def test_plan_keeps_dotted_column_and_term_names_whole() -> None:
+    from catalog_service.domain.capsule_code import column_changes, empty_state, plan
+    from catalog_service.domain.versions import semantic_changes
+
+    target = {
+        **empty_state(),
+        "columns": {"a.b": {"unit_of_measure": "m", "business_terms": {"v1.2 term": "uses"}}},
+    }
+    changes = plan(empty_state(), target)
+    assert column_changes(changes) == {"a.b": {"unit_of_measure"}}
+    assert [(c.column, c.term) for c in changes if c.term] == [("a.b", "v1.2 term")]
+    kinds = [(c.kind, c.target) for c in semantic_changes({}, target)]
+    assert kinds == [("column_meaning_changed", "a.b"), ("column_term_linked", "a.b")]

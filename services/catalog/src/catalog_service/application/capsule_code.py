@@ -69,6 +69,8 @@ class CapsuleCodeUseCases:
         parsed = files.parse(content, layers=self.layers)
         async with self.tx() as uow:
             obj = await require_object(uow, ref)
+            if not dry_run:  # the plan must hold until it is written
+                await uow.objects.lock(obj["id"])
             current = await semantic_state(uow, obj)
             sections = await _checked(uow, obj, parsed, current)
             changes = files.plan(current, files.desired(current, sections))
@@ -130,13 +132,9 @@ class CapsuleCodeUseCases:
         self, uow: SemanticsUnit, obj: Record, changes: Sequence[Change], actor: str
     ) -> None:
         for change in changes:
-            parts = change.path.split(".")
-            if parts[0] == "business_terms":
-                column, term = "", ".".join(parts[1:])
-            elif len(parts) >= 4 and parts[2] == "business_terms":
-                column, term = parts[1], ".".join(parts[3:])
-            else:
+            if not change.term:
                 continue
+            column, term = change.column, change.term
             found = await uow.glossary.get(name=term)
             assert found is not None  # resolved by _checked in this transaction
             before = await uow.glossary.link(obj["id"], column, found["id"])

@@ -62,6 +62,9 @@ class Change:
     path: str
     old: Any
     new: Any
+    column: str = ""  # the column it is about ("" = the capsule)
+    field: str = ""  # the column field, or "business_terms" for a term link
+    term: str = ""  # the term of a term link
 
     def as_dict(self) -> dict[str, Any]:
         return {"section": self.section, "path": self.path, "old": self.old, "new": self.new}
@@ -328,7 +331,7 @@ def plan(current: Mapping[str, Any], target: Mapping[str, Any]) -> list[Change]:
     if list(current.get("tags") or []) != list(target.get("tags") or []):
         changes.append(Change("capsule", "tags", current.get("tags"), target.get("tags")))
     changes.extend(
-        _link_changes("business_terms", current["business_terms"], target["business_terms"])
+        _link_changes("business_terms", "", current["business_terms"], target["business_terms"])
     )
     names = sorted(set(current["columns"]) | set(target["columns"]))
     for name in names:
@@ -338,11 +341,21 @@ def plan(current: Mapping[str, Any], target: Mapping[str, Any]) -> list[Change]:
             if _same(before.get(key), after.get(key)):
                 continue
             changes.append(
-                Change("columns", f"columns.{name}.{key}", before.get(key), after.get(key))
+                Change(
+                    "columns",
+                    f"columns.{name}.{key}",
+                    before.get(key),
+                    after.get(key),
+                    column=name,
+                    field=key,
+                )
             )
         changes.extend(
             _link_changes(
-                f"columns.{name}.business_terms", before["business_terms"], after["business_terms"]
+                f"columns.{name}.business_terms",
+                name,
+                before["business_terms"],
+                after["business_terms"],
             )
         )
     return changes
@@ -357,12 +370,24 @@ def _same(a: Any, b: Any) -> bool:
     return bool(norm(a) == norm(b))
 
 
-def _link_changes(path: str, before: Mapping[str, str], after: Mapping[str, str]) -> list[Change]:
-    section = "business_terms" if path == "business_terms" else "columns"
+def _link_changes(
+    path: str, column: str, before: Mapping[str, str], after: Mapping[str, str]
+) -> list[Change]:
+    section = "columns" if column else "business_terms"
     out: list[Change] = []
     for term in sorted(set(before) | set(after), key=str.lower):
         if before.get(term) != after.get(term):
-            out.append(Change(section, f"{path}.{term}", before.get(term), after.get(term)))
+            out.append(
+                Change(
+                    section,
+                    f"{path}.{term}",
+                    before.get(term),
+                    after.get(term),
+                    column=column,
+                    field="business_terms",
+                    term=term,
+                )
+            )
     return out
 
 
@@ -370,7 +395,6 @@ def column_changes(changes: Sequence[Change]) -> dict[str, set[str]]:
     """column → the fields a plan changes on it (meaning only; term links apart)."""
     out: dict[str, set[str]] = {}
     for change in changes:
-        parts = change.path.split(".")
-        if parts[0] == "columns" and len(parts) == 3 and parts[2] in COLUMN_FIELDS:
-            out.setdefault(parts[1], set()).add(parts[2])
+        if change.column and change.field in COLUMN_FIELDS:
+            out.setdefault(change.column, set()).add(change.field)
     return out

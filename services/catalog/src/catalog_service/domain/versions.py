@@ -171,22 +171,19 @@ def semantic_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     """The changes of a capsule's semantic metadata between two versions (never breaking)."""
     out: list[Change] = []
     for change in plan({**empty_state(), **old}, {**empty_state(), **new}):
-        parts = change.path.split(".")
         detail = f"{_short(change.old)} -> {_short(change.new)}"
-        if parts[0] in ("description", "layer", "tags"):
-            out.append(Change(f"{parts[0]}_changed", "", detail, False))
-        elif parts[0] == "business_terms":
-            term = ".".join(parts[1:])
-            out.append(Change(_link_kind("term", change), term, detail, False))
-        elif len(parts) >= 4 and parts[2] == "business_terms":
-            term = ".".join(parts[3:])
-            out.append(
-                Change(_link_kind("column_term", change), parts[1], f"{term}: {detail}", False)
-            )
-        elif parts[2] == "business_definition":
-            out.append(Change("column_definition_changed", parts[1], detail, False))
+        if change.term and not change.column:
+            out.append(Change(_link_kind("term", change), change.term, detail, False))
+        elif change.term:
+            kind = _link_kind("column_term", change)
+            out.append(Change(kind, change.column, f"{change.term}: {detail}", False))
+        elif change.field == "business_definition":
+            out.append(Change("column_definition_changed", change.column, detail, False))
+        elif change.column:
+            meaning = f"{change.field}: {detail}"
+            out.append(Change("column_meaning_changed", change.column, meaning, False))
         else:
-            out.append(Change("column_meaning_changed", parts[1], f"{parts[2]}: {detail}", False))
+            out.append(Change(f"{change.path}_changed", "", detail, False))
     return out
 
 
