@@ -114,6 +114,8 @@ EXPECTED = {
     ("DELETE", "/api/v1/capsules/{urn}/business-terms/{term_id}"): "editor",
     ("GET", "/api/v1/capsules/{urn}/columns/{column}"): "viewer",
     ("PATCH", "/api/v1/capsules/{urn}/columns/{column}"): "editor",
+    ("GET", "/api/v1/capsules/{urn}/yaml"): "viewer",
+    ("POST", "/api/v1/capsules/{urn}/yaml"): "editor",
     ("GET", "/api/v1/value-domains"): "viewer",
     ("POST", "/api/v1/value-domains"): "editor",
     ("DELETE", "/api/v1/value-domains/{name}"): "editor",

@@ -8,6 +8,7 @@ from datacompass_cli import __version__
 from datacompass_cli.commands import (
     audit,
     auth,
+    capsule,
     catalog,
     classify,
     column,
@@ -56,6 +57,7 @@ app.add_typer(mask.app, name="mask")
 app.add_typer(glossary.app, name="glossary")
 app.add_typer(column.app, name="column")
 app.add_typer(domain_values.app, name="domain-values")
+app.add_typer(capsule.app, name="capsule")
 app.command("metrics")(metrics.command)
 
 

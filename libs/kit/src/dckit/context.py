@@ -18,6 +18,9 @@ USER_AGENT = "x-dc-user-agent"
 # values) and the few checks the gateway cannot make from the route alone (custom SQL rules
 # are for admins).
 ROLE = "x-dc-role"
+# The change set a request belongs to (a capsule apply: every audit record it writes, in any
+# service, names it). Empty for ordinary requests.
+CHANGE_SET = "x-dc-change-set"
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class RequestContext:
     client_ip: str = ""
     user_agent: str = ""
     role: str = ""
+    change_set: str = ""
 
     def to_metadata(self) -> list[tuple[str, str]]:
         pairs = [
@@ -35,6 +39,7 @@ class RequestContext:
             (CLIENT_IP, self.client_ip),
             (USER_AGENT, self.user_agent),
             (ROLE, self.role),
+            (CHANGE_SET, self.change_set),
         ]
         return [(k, v) for k, v in pairs if v]
 
@@ -49,10 +54,14 @@ class RequestContext:
             client_ip=values.get(CLIENT_IP, ""),
             user_agent=values.get(USER_AGENT, ""),
             role=values.get(ROLE, ""),
+            change_set=values.get(CHANGE_SET, ""),
         )
 
     def with_actor(self, actor: str, role: str = "") -> RequestContext:
         return replace(self, actor=actor, role=role)
+
+    def with_change_set(self, change_set: str) -> RequestContext:
+        return replace(self, change_set=change_set)
 
 
 _DEFAULT = RequestContext()

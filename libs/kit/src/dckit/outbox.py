@@ -159,6 +159,7 @@ class Outbox:
             request_id=ctx.request_id,
             client_ip=ctx.client_ip,
             user_agent=ctx.user_agent,
+            change_set_id=ctx.change_set,
         )
         return await self.publish(
             session, event_catalogue.AUDIT_RECORDED, entity_urn or str(entity_id), record

@@ -22,6 +22,7 @@ from catalog_service.api.scans_mappers import scan_finished
 from catalog_service.api.semantics_servicer import SemanticsServicer
 from catalog_service.api.servicer import CatalogServicer
 from catalog_service.api.structure_mappers import schema_changed
+from catalog_service.application.capsule_code import CapsuleCodeUseCases
 from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.application.glossary import GlossaryUseCases
 from catalog_service.application.lineage import LineageUseCases
@@ -128,6 +129,12 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
             tx,
             column_payload=semantics_mappers.column_changed,
             domain_payload=semantics_mappers.domain_changed,
+        ),
+        capsule_code=CapsuleCodeUseCases(
+            tx,
+            column_payload=semantics_mappers.column_changed,
+            link_payload=glossary_mappers.link_changed,
+            layers=settings.layers,
         ),
     )
 

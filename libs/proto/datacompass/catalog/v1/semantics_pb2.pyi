@@ -1414,3 +1414,144 @@ class ValueDomainChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ValueDomainChanged: _TypeAlias = ValueDomainChanged  # noqa: Y015
+
+@_typing.final
+class ExportCapsuleCodeRequest(_message.Message):
+    """---------------------------------------------------------------- capsule as code"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportCapsuleCodeRequest: _TypeAlias = ExportCapsuleCodeRequest  # noqa: Y015
+
+@_typing.final
+class ExportCapsuleCodeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    object_urn: _builtins.str
+    content: _builtins.str
+    """YAML, `data_capsule: {...}`"""
+    def __init__(
+        self,
+        *,
+        object_urn: _builtins.str = ...,
+        content: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "object_urn", b"object_urn"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExportCapsuleCodeResponse: _TypeAlias = ExportCapsuleCodeResponse  # noqa: Y015
+
+@_typing.final
+class ApplyCapsuleCodeRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    CONTENT_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    content: _builtins.str
+    """YAML, as ExportCapsuleCode writes it"""
+    dry_run: _builtins.bool
+    """report the plan, write nothing"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        content: _builtins.str = ...,
+        dry_run: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content", b"content", "dry_run", b"dry_run", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyCapsuleCodeRequest: _TypeAlias = ApplyCapsuleCodeRequest  # noqa: Y015
+
+@_typing.final
+class CapsuleCodeChange(_message.Message):
+    """One line of a plan: the file path that changes, its value before and after (JSON; null =
+    absent).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SECTION_FIELD_NUMBER: _builtins.int
+    PATH_FIELD_NUMBER: _builtins.int
+    OLD_JSON_FIELD_NUMBER: _builtins.int
+    NEW_JSON_FIELD_NUMBER: _builtins.int
+    section: _builtins.str
+    """capsule | business_terms | columns"""
+    path: _builtins.str
+    """e.g. columns.order_total.unit_of_measure"""
+    old_json: _builtins.str
+    new_json: _builtins.str
+    def __init__(
+        self,
+        *,
+        section: _builtins.str = ...,
+        path: _builtins.str = ...,
+        old_json: _builtins.str = ...,
+        new_json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["new_json", b"new_json", "old_json", b"old_json", "path", b"path", "section", b"section"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CapsuleCodeChange: _TypeAlias = CapsuleCodeChange  # noqa: Y015
+
+@_typing.final
+class ApplyCapsuleCodeResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_URN_FIELD_NUMBER: _builtins.int
+    CHANGES_FIELD_NUMBER: _builtins.int
+    DRY_RUN_FIELD_NUMBER: _builtins.int
+    CHANGE_SET_ID_FIELD_NUMBER: _builtins.int
+    VERSION_FIELD_NUMBER: _builtins.int
+    object_urn: _builtins.str
+    dry_run: _builtins.bool
+    change_set_id: _builtins.str
+    """names every audit record of the apply; empty when nothing was written"""
+    version: _builtins.str
+    """the capsule's schema version after the apply (co-versioning)"""
+    @_builtins.property
+    def changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___CapsuleCodeChange]: ...
+    def __init__(
+        self,
+        *,
+        object_urn: _builtins.str = ...,
+        changes: _abc.Iterable[Global___CapsuleCodeChange] | None = ...,
+        dry_run: _builtins.bool = ...,
+        change_set_id: _builtins.str = ...,
+        version: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_set_id", b"change_set_id", "changes", b"changes", "dry_run", b"dry_run", "object_urn", b"object_urn", "version", b"version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyCapsuleCodeResponse: _TypeAlias = ApplyCapsuleCodeResponse  # noqa: Y015

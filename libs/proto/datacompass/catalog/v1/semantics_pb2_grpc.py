@@ -128,6 +128,16 @@ class SemanticsServiceStub:
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainResponse.FromString,
                 _registered_method=True)
+        self.ExportCapsuleCode = channel.unary_unary(
+                '/datacompass.catalog.v1.SemanticsService/ExportCapsuleCode',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ExportCapsuleCodeRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ExportCapsuleCodeResponse.FromString,
+                _registered_method=True)
+        self.ApplyCapsuleCode = channel.unary_unary(
+                '/datacompass.catalog.v1.SemanticsService/ApplyCapsuleCode',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ApplyCapsuleCodeRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ApplyCapsuleCodeResponse.FromString,
+                _registered_method=True)
 
 
 class SemanticsServiceServicer:
@@ -256,6 +266,22 @@ class SemanticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportCapsuleCode(self, request, context):
+        """Capsule as code (capsule spec Appendix A): the YAML of a capsule's semantic metadata
+        (description, layer, tags, term links, column meaning) and applying one, atomically.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyCapsuleCode(self, request, context):
+        """Validates the whole file first (INVALID_ARGUMENT naming every bad path), then writes all
+        of it in one transaction, or nothing; dry_run reports the plan and writes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SemanticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -348,6 +374,16 @@ def add_SemanticsServiceServicer_to_server(servicer, server):
                     servicer.DeleteValueDomain,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainResponse.SerializeToString,
+            ),
+            'ExportCapsuleCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportCapsuleCode,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ExportCapsuleCodeRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ExportCapsuleCodeResponse.SerializeToString,
+            ),
+            'ApplyCapsuleCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyCapsuleCode,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ApplyCapsuleCodeRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ApplyCapsuleCodeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -840,6 +876,60 @@ class SemanticsService:
             '/datacompass.catalog.v1.SemanticsService/DeleteValueDomain',
             datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainRequest.SerializeToString,
             datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportCapsuleCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.SemanticsService/ExportCapsuleCode',
+            datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ExportCapsuleCodeRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ExportCapsuleCodeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyCapsuleCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.SemanticsService/ApplyCapsuleCode',
+            datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ApplyCapsuleCodeRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ApplyCapsuleCodeResponse.FromString,
             options,
             channel_credentials,
             insecure,

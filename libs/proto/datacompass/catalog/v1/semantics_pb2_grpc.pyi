@@ -68,6 +68,14 @@ class SemanticsServiceStub:
     GetValueDomain: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.GetValueDomainRequest, _semantics_pb2.ValueDomain]
     DeleteValueDomain: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.DeleteValueDomainRequest, _semantics_pb2.DeleteValueDomainResponse]
     """Refused (ABORTED) while columns use the domain."""
+    ExportCapsuleCode: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.ExportCapsuleCodeRequest, _semantics_pb2.ExportCapsuleCodeResponse]
+    """Capsule as code (capsule spec Appendix A): the YAML of a capsule's semantic metadata
+    (description, layer, tags, term links, column meaning) and applying one, atomically.
+    """
+    ApplyCapsuleCode: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.ApplyCapsuleCodeRequest, _semantics_pb2.ApplyCapsuleCodeResponse]
+    """Validates the whole file first (INVALID_ARGUMENT naming every bad path), then writes all
+    of it in one transaction, or nothing; dry_run reports the plan and writes nothing.
+    """
 
 @_typing.type_check_only
 class SemanticsServiceAsyncStub(SemanticsServiceStub):
@@ -109,6 +117,14 @@ class SemanticsServiceAsyncStub(SemanticsServiceStub):
     GetValueDomain: _aio.UnaryUnaryMultiCallable[_semantics_pb2.GetValueDomainRequest, _semantics_pb2.ValueDomain]  # type: ignore[assignment]
     DeleteValueDomain: _aio.UnaryUnaryMultiCallable[_semantics_pb2.DeleteValueDomainRequest, _semantics_pb2.DeleteValueDomainResponse]  # type: ignore[assignment]
     """Refused (ABORTED) while columns use the domain."""
+    ExportCapsuleCode: _aio.UnaryUnaryMultiCallable[_semantics_pb2.ExportCapsuleCodeRequest, _semantics_pb2.ExportCapsuleCodeResponse]  # type: ignore[assignment]
+    """Capsule as code (capsule spec Appendix A): the YAML of a capsule's semantic metadata
+    (description, layer, tags, term links, column meaning) and applying one, atomically.
+    """
+    ApplyCapsuleCode: _aio.UnaryUnaryMultiCallable[_semantics_pb2.ApplyCapsuleCodeRequest, _semantics_pb2.ApplyCapsuleCodeResponse]  # type: ignore[assignment]
+    """Validates the whole file first (INVALID_ARGUMENT naming every bad path), then writes all
+    of it in one transaction, or nothing; dry_run reports the plan and writes nothing.
+    """
 
 class SemanticsServiceServicer(metaclass=_abc_1.ABCMeta):
     """The semantic dimension of capsules (capsule spec 3.2), served by the catalog process beside
@@ -255,5 +271,25 @@ class SemanticsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_semantics_pb2.DeleteValueDomainResponse, _abc.Awaitable[_semantics_pb2.DeleteValueDomainResponse]]:
         """Refused (ABORTED) while columns use the domain."""
+
+    @_abc_1.abstractmethod
+    def ExportCapsuleCode(
+        self,
+        request: _semantics_pb2.ExportCapsuleCodeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_semantics_pb2.ExportCapsuleCodeResponse, _abc.Awaitable[_semantics_pb2.ExportCapsuleCodeResponse]]:
+        """Capsule as code (capsule spec Appendix A): the YAML of a capsule's semantic metadata
+        (description, layer, tags, term links, column meaning) and applying one, atomically.
+        """
+
+    @_abc_1.abstractmethod
+    def ApplyCapsuleCode(
+        self,
+        request: _semantics_pb2.ApplyCapsuleCodeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_semantics_pb2.ApplyCapsuleCodeResponse, _abc.Awaitable[_semantics_pb2.ApplyCapsuleCodeResponse]]:
+        """Validates the whole file first (INVALID_ARGUMENT naming every bad path), then writes all
+        of it in one transaction, or nothing; dry_run reports the plan and writes nothing.
+        """
 
 def add_SemanticsServiceServicer_to_server(servicer: SemanticsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!datacompass/common/v1/audit.proto\x12\x15\x64\x61tacompass.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x10\n\x08old_json\x18\x02 \x01(\t\x12\x10\n\x08new_json\x18\x03 \x01(\t\"\x9f\x02\n\x0b\x41uditRecord\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x13\n\x0b\x65ntity_type\x18\x06 \x01(\t\x12\x11\n\tentity_id\x18\x07 \x01(\t\x12\x12\n\nentity_urn\x18\x08 \x01(\t\x12\x33\n\x07\x63hanges\x18\t \x03(\x0b\x32\".datacompass.common.v1.FieldChange\x12\x12\n\nrequest_id\x18\n \x01(\t\x12\x11\n\tclient_ip\x18\x0b \x01(\t\x12\x12\n\nuser_agent\x18\x0c \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!datacompass/common/v1/audit.proto\x12\x15\x64\x61tacompass.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"@\n\x0b\x46ieldChange\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x10\n\x08old_json\x18\x02 \x01(\t\x12\x10\n\x08new_json\x18\x03 \x01(\t\"\xb6\x02\n\x0b\x41uditRecord\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07service\x18\x03 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12\x0e\n\x06\x61\x63tion\x18\x05 \x01(\t\x12\x13\n\x0b\x65ntity_type\x18\x06 \x01(\t\x12\x11\n\tentity_id\x18\x07 \x01(\t\x12\x12\n\nentity_urn\x18\x08 \x01(\t\x12\x33\n\x07\x63hanges\x18\t \x03(\x0b\x32\".datacompass.common.v1.FieldChange\x12\x12\n\nrequest_id\x18\n \x01(\t\x12\x11\n\tclient_ip\x18\x0b \x01(\t\x12\x12\n\nuser_agent\x18\x0c \x01(\t\x12\x15\n\rchange_set_id\x18\r \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,5 +35,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FIELDCHANGE']._serialized_start=93
   _globals['_FIELDCHANGE']._serialized_end=157
   _globals['_AUDITRECORD']._serialized_start=160
-  _globals['_AUDITRECORD']._serialized_end=447
+  _globals['_AUDITRECORD']._serialized_end=470
 # @@protoc_insertion_point(module_scope)

@@ -66,6 +66,7 @@ class AuditRecord(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     CLIENT_IP_FIELD_NUMBER: _builtins.int
     USER_AGENT_FIELD_NUMBER: _builtins.int
+    CHANGE_SET_ID_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     service: _builtins.str
     actor: _builtins.str
@@ -77,6 +78,10 @@ class AuditRecord(_message.Message):
     request_id: _builtins.str
     client_ip: _builtins.str
     user_agent: _builtins.str
+    change_set_id: _builtins.str
+    """The change set the record belongs to (one capsule apply writes several records, each
+    naming the same id); empty for an ordinary change.
+    """
     @_builtins.property
     def time(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -96,10 +101,11 @@ class AuditRecord(_message.Message):
         request_id: _builtins.str = ...,
         client_ip: _builtins.str = ...,
         user_agent: _builtins.str = ...,
+        change_set_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "changes", b"changes", "client_ip", b"client_ip", "entity_id", b"entity_id", "entity_type", b"entity_type", "entity_urn", b"entity_urn", "id", b"id", "request_id", b"request_id", "service", b"service", "time", b"time", "user_agent", b"user_agent"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "actor", b"actor", "change_set_id", b"change_set_id", "changes", b"changes", "client_ip", b"client_ip", "entity_id", b"entity_id", "entity_type", b"entity_type", "entity_urn", b"entity_urn", "id", b"id", "request_id", b"request_id", "service", b"service", "time", b"time", "user_agent", b"user_agent"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -501,11 +501,14 @@ class ListAuditEventsRequest(_message.Message):
     SINCE_FIELD_NUMBER: _builtins.int
     UNTIL_FIELD_NUMBER: _builtins.int
     PAGE_FIELD_NUMBER: _builtins.int
+    CHANGE_SET_FIELD_NUMBER: _builtins.int
     entity_type: _builtins.str
     entity: _builtins.str
     """entity id or URN"""
     user: _builtins.str
     action: _builtins.str
+    change_set: _builtins.str
+    """only the records of one change set (a capsule apply)"""
     @_builtins.property
     def since(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -522,10 +525,11 @@ class ListAuditEventsRequest(_message.Message):
         since: _timestamp_pb2.Timestamp | None = ...,
         until: _timestamp_pb2.Timestamp | None = ...,
         page: _paging_pb2.PageRequest | None = ...,
+        change_set: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page", "since", b"since", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "entity", b"entity", "entity_type", b"entity_type", "page", b"page", "since", b"since", "until", b"until", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "change_set", b"change_set", "entity", b"entity", "entity_type", b"entity_type", "page", b"page", "since", b"since", "until", b"until", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

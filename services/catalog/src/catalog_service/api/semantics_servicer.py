@@ -7,8 +7,10 @@ from typing import TypeAlias
 
 import grpc
 
+from catalog_service.api import capsule_code_mappers as cm
 from catalog_service.api import glossary_mappers as gm
 from catalog_service.api import semantics_mappers as sm
+from catalog_service.application.capsule_code import CapsuleCodeUseCases
 from catalog_service.application.glossary import GlossaryUseCases
 from catalog_service.application.semantics import SemanticsUseCases
 from datacompass.catalog.v1 import semantics_pb2 as pb
@@ -32,8 +34,14 @@ def _status(value: int) -> str:
 
 
 class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
-    def __init__(self, *, glossary: GlossaryUseCases, semantics: SemanticsUseCases) -> None:
-        self.glossary, self.semantics = glossary, semantics
+    def __init__(
+        self,
+        *,
+        glossary: GlossaryUseCases,
+        semantics: SemanticsUseCases,
+        capsule_code: CapsuleCodeUseCases,
+    ) -> None:
+        self.glossary, self.semantics, self.capsule_code = glossary, semantics, capsule_code
 
     # ------------------------------------------------------------ glossary
     async def CreateBusinessTerm(
@@ -191,3 +199,18 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
     ) -> pb.DeleteValueDomainResponse:
         await self.semantics.delete_domain(request.name)
         return pb.DeleteValueDomainResponse()
+
+    # ------------------------------------------------------------ capsule as code
+    async def ExportCapsuleCode(
+        self, request: pb.ExportCapsuleCodeRequest, context: Ctx
+    ) -> pb.ExportCapsuleCodeResponse:
+        urn, content = await self.capsule_code.export(ref_text(request.ref))
+        return pb.ExportCapsuleCodeResponse(object_urn=urn, content=content)
+
+    async def ApplyCapsuleCode(
+        self, request: pb.ApplyCapsuleCodeRequest, context: Ctx
+    ) -> pb.ApplyCapsuleCodeResponse:
+        result = await self.capsule_code.apply(
+            ref=ref_text(request.ref), content=request.content, dry_run=request.dry_run
+        )
+        return cm.apply_response(result)

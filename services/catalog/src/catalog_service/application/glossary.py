@@ -10,6 +10,7 @@ from typing import Any
 
 from catalog_service.application.objects import require_object
 from catalog_service.application.ports import Record
+from catalog_service.application.semantic_versions import record_version
 from catalog_service.application.semantics_ports import (
     ChangePayload,
     SemanticsTransactions,
@@ -249,7 +250,7 @@ class GlossaryUseCases:
                     count=count,
                 ),
             )
-        return [_link_view(r) for r in rows], next_cursor
+        return [link_view(r) for r in rows], next_cursor
 
     async def link(self, *, ref: str, column: str, term: str, link_type: str) -> Record:
         link_type = domain.check_link_type(link_type)
@@ -275,7 +276,8 @@ class GlossaryUseCases:
                 await self._record_link(uow, "create", "created", None, after)
             elif before["link_type"] != after["link_type"]:
                 await self._record_link(uow, "update", "updated", before, after)
-        return _link_view(after)
+            await record_version(uow, obj)
+        return link_view(after)
 
     async def unlink(self, *, ref: str, column: str, term: str) -> None:
         async with self.tx() as uow:
@@ -287,6 +289,7 @@ class GlossaryUseCases:
                 raise NotFound(f"{where} is not linked to term {found['name']!r}")
             await uow.glossary.delete_link(before["id"])
             await self._record_link(uow, "delete", "deleted", before, None)
+            await record_version(uow, obj)
 
     # ------------------------------------------------------------ audit + events
     async def _record(
@@ -327,12 +330,12 @@ class GlossaryUseCases:
         await uow.record_change(
             f"term_link.{action}",
             Entity("object", link["object_id"], link["object_urn"]),
-            None if before is None else _link_public(before),
-            None if after is None else _link_public(after),
+            None if before is None else link_public(before),
+            None if after is None else link_public(after),
             event=Event(
                 event_catalogue.TERM_LINK_CHANGED,
                 link["object_urn"],
-                self.link_payload(change, _link_view(link)),
+                self.link_payload(change, link_view(link)),
             ),
         )
 
@@ -475,7 +478,8 @@ def _link_name(link: Mapping[str, Any]) -> str:
     )
 
 
-def _link_public(link: Mapping[str, Any]) -> dict[str, Any]:
+def link_public(link: Mapping[str, Any]) -> dict[str, Any]:
+    """The auditable view of a term link."""
     return {
         "term": link["term_name"],
         "column": link["column_name"],
@@ -483,7 +487,8 @@ def _link_public(link: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _link_view(link: Mapping[str, Any]) -> dict[str, Any]:
+def link_view(link: Mapping[str, Any]) -> dict[str, Any]:
+    """A term link as answers and events show it."""
     column = link["column_name"]
     return {
         **link,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from catalog_service.application.ports import CatalogUnit, Record, Transactions
+from catalog_service.application.ports import CatalogUnit, Record
+from catalog_service.application.semantic_versions import record_version
+from catalog_service.application.semantics_ports import SemanticsTransactions
 from catalog_service.domain import objects as domain
 from catalog_service.domain.semantics import DEFAULT_LAYERS
 from dckit.errors import NotFound
@@ -17,7 +19,9 @@ Facets = dict[str, list[tuple[str, int]]]
 
 
 class ObjectUseCases:
-    def __init__(self, tx: Transactions, *, layers: Sequence[str] = DEFAULT_LAYERS) -> None:
+    def __init__(
+        self, tx: SemanticsTransactions, *, layers: Sequence[str] = DEFAULT_LAYERS
+    ) -> None:
         self.tx = tx
         self.layers = tuple(layer.strip().lower() for layer in layers)
 
@@ -89,6 +93,7 @@ class ObjectUseCases:
                 {k: after[k] for k in values},
                 skip_unchanged=True,
             )
+            await record_version(uow, after)
             return after, await uow.objects.columns(after)
 
 

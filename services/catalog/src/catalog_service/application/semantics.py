@@ -10,6 +10,7 @@ from typing import Any
 from catalog_service.application.glossary import require_column
 from catalog_service.application.objects import require_object
 from catalog_service.application.ports import Record
+from catalog_service.application.semantic_versions import record_version
 from catalog_service.application.semantics_ports import (
     ChangePayload,
     SemanticsTransactions,
@@ -50,7 +51,7 @@ class SemanticsUseCases:
 
     async def column(self, *, ref: str, column: str) -> Record:
         async with self.tx() as uow:
-            return await _column_view(uow, await require_object(uow, ref), column)
+            return await column_view(uow, await require_object(uow, ref), column)
 
     async def describe(
         self, *, ref: str, column: str, paths: Collection[str], meaning: ColumnMeaning
@@ -59,7 +60,7 @@ class SemanticsUseCases:
         values = domain.column_values(meaning, domain.column_fields(paths))
         async with self.tx() as uow:
             obj = await require_object(uow, ref)
-            before = await _column_view(uow, obj, column)
+            before = await column_view(uow, obj, column)
             if "value_domain" in values:
                 name = values.pop("value_domain")
                 found = await uow.semantics.get_domain(name=name) if name else None
@@ -69,7 +70,7 @@ class SemanticsUseCases:
             await uow.semantics.upsert_column(
                 obj["id"], column, {**values, "updated_by": context.current().actor}
             )
-            after = await _column_view(uow, obj, column)
+            after = await column_view(uow, obj, column)
             effective = after["effective"]
             domain.check_range(effective["min_value"], effective["max_value"], column)
             domain.check_range(after["claims"]["min_value"], after["claims"]["max_value"], column)
@@ -85,6 +86,7 @@ class SemanticsUseCases:
                 ),
                 skip_unchanged=True,
             )
+            await record_version(uow, obj)
         return after
 
     # ------------------------------------------------------------ value domains
@@ -172,7 +174,8 @@ async def _domains_of(uow: SemanticsUnit, rows: Collection[Mapping[str, Any]]) -
     )
 
 
-async def _column_view(uow: SemanticsUnit, obj: Mapping[str, Any], column: str) -> Record:
+async def column_view(uow: SemanticsUnit, obj: Mapping[str, Any], column: str) -> Record:
+    """A column with its meaning, as answers show it (NotFound for an unknown column)."""
     col = await require_column(uow, obj, column)
     stored = (await uow.semantics.column_rows(obj["id"])).get(column)
     domains = await _domains_of(uow, [stored] if stored else [])

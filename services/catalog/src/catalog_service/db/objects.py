@@ -406,6 +406,12 @@ class ObjectRepository:
         rows = await fetch_all(self.s, stmt)
         return [{**r, "urn": column_urn(obj["urn"], r["name"])} for r in rows]
 
+    async def lock(self, object_id: int) -> None:
+        # FOR NO KEY UPDATE: compatible with the KEY SHARE locks that inserts of rows pointing
+        # at the object (column meaning, term links) already hold, so no deadlock between them.
+        query = select(objects.c.id).where(objects.c.id == object_id)
+        await self.s.execute(query.with_for_update(key_share=True))
+
     async def update(self, object_id: int, values: Mapping[str, Any]) -> None:
         await self.s.execute(
             update(objects).where(objects.c.id == object_id).values(**values, updated_at=func.now())

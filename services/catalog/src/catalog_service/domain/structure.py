@@ -212,6 +212,8 @@ def new_versions(
             "scan_id": scan_id,
         }
         if previous is not None:
+            if "semantics" in previous["schema_snapshot"]:  # co-versioned: carried forward
+                row["schema_snapshot"]["semantics"] = previous["schema_snapshot"]["semantics"]
             diff = diff_snapshots(previous["schema_snapshot"], row["schema_snapshot"])
             version = next_version(previous["version"], diff.bump)
             row |= {

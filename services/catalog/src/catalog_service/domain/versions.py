@@ -3,13 +3,20 @@
 Breaking = a consumer that worked against the old schema can fail against the new one:
 a removed column, a narrowed or incompatible type, a column becoming NOT NULL, a dropped or
 changed primary key, unique key or foreign key (consumers join along foreign keys and rely on
-the integrity they guarantee). Additions and widenings are not breaking."""
+the integrity they guarantee). Additions and widenings are not breaking.
+
+A snapshot may also hold `semantics`, the capsule's semantic metadata as of that version
+(description, layer, tags, term links, column meaning: the state of `capsule_code`); its
+changes are diffed too, as non-breaking kinds (SEMANTIC_KINDS), and a version that changes
+only them is a patch."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from catalog_service.domain.capsule_code import empty_state, plan
 
 # Integer and float families, narrowest first: moving right widens, moving left narrows.
 _NUMERIC_RANK = {
@@ -22,6 +29,21 @@ _NUMERIC_RANK = {
 }
 _TEXT = ("text", "character varying", "character")
 _KEYS = ("primary_key", "unique", "foreign_key")
+SEMANTIC_KINDS = frozenset(
+    {
+        "description_changed",
+        "layer_changed",
+        "tags_changed",
+        "term_linked",
+        "term_unlinked",
+        "term_link_changed",
+        "column_definition_changed",
+        "column_meaning_changed",
+        "column_term_linked",
+        "column_term_unlinked",
+        "column_term_link_changed",
+    }
+)
 _ARGS = re.compile(r"\(([0-9, ]+)\)")
 # Spellings a declared (API) schema may use for the names PostgreSQL reports.
 _ALIASES = {
@@ -61,7 +83,7 @@ class SchemaDiff:
         """major for a breaking change, minor for additions/other changes, patch otherwise."""
         if self.breaking:
             return "major"
-        return "minor" if self.changes else "patch"
+        return "minor" if any(c.kind not in SEMANTIC_KINDS for c in self.changes) else "patch"
 
     def summary(self) -> str:
         if not self.changes:
@@ -139,8 +161,65 @@ def diff_snapshots(old: dict[str, Any], new: dict[str, Any]) -> SchemaDiff:
         changes.append(Change("partitioning_changed", "", "", False))
     if old.get("definition") != new.get("definition"):
         changes.append(Change("definition_changed", "", "view definition changed", False))
+    if "semantics" in new:
+        changes.extend(semantic_changes(old.get("semantics") or {}, new["semantics"]))
     changes.sort(key=lambda c: (not c.breaking, c.kind, c.target))
     return SchemaDiff(tuple(changes))
+
+
+def semantic_changes(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
+    """The changes of a capsule's semantic metadata between two versions (never breaking)."""
+    out: list[Change] = []
+    for change in plan({**empty_state(), **old}, {**empty_state(), **new}):
+        detail = f"{_short(change.old)} -> {_short(change.new)}"
+        if change.term and not change.column:
+            out.append(Change(_link_kind("term", change), change.term, detail, False))
+        elif change.term:
+            kind = _link_kind("column_term", change)
+            out.append(Change(kind, change.column, f"{change.term}: {detail}", False))
+        elif change.field == "business_definition":
+            out.append(Change("column_definition_changed", change.column, detail, False))
+        elif change.column:
+            meaning = f"{change.field}: {detail}"
+            out.append(Change("column_meaning_changed", change.column, meaning, False))
+        else:
+            out.append(Change(f"{change.path}_changed", "", detail, False))
+    return out
+
+
+def _link_kind(prefix: str, change: Any) -> str:
+    if change.old is None:
+        return f"{prefix}_linked"
+    if change.new is None:
+        return f"{prefix}_unlinked"
+    return f"{prefix}_link_changed"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = "none" if value in (None, "", [], ()) else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def semantic_version(previous: dict[str, Any], semantics: dict[str, Any]) -> dict[str, Any] | None:
+    """The version row recording a change of the semantic metadata alone (the schema stays
+    the previous version's), or None when `semantics` is what `previous` already holds."""
+    snapshot = previous["schema_snapshot"]
+    changes = semantic_changes(snapshot.get("semantics") or {}, semantics)
+    if not changes:
+        return None
+    diff = SchemaDiff(tuple(changes))
+    return {
+        "object_id": previous["object_id"],
+        "version_number": previous["version_number"] + 1,
+        "version": next_version(previous["version"], "patch"),
+        "schema_hash": previous["schema_hash"],
+        "schema_snapshot": {**snapshot, "semantics": semantics},
+        "change_type": "metadata_change",
+        "changes": [c.as_dict() for c in diff.changes],
+        "change_summary": diff.summary(),
+        "breaking": False,
+        "scan_id": None,
+    }
 
 
 def _keyed_diff(what: str, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[Change]:

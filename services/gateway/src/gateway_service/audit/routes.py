@@ -39,6 +39,7 @@ class AuditQuery:
     action: str | None
     since: datetime | None
     until: datetime | None
+    change_set: str | None = None
 
     def request(self, page: paging_pb2.PageRequest) -> pb.ListAuditEventsRequest:
         if self.since and self.until and self.since >= self.until:
@@ -48,6 +49,7 @@ class AuditQuery:
             entity=self.entity or "",
             user=self.user or "",
             action=self.action or "",
+            change_set=self.change_set or "",
             page=page,
         )
         for name in ("since", "until"):
@@ -66,8 +68,11 @@ def audit_query(
     action: Annotated[str | None, Query(description="e.g. object.update")] = None,
     since: Annotated[datetime | None, Query(description="from (inclusive, ISO-8601)")] = None,
     until: Annotated[datetime | None, Query(description="to (exclusive, ISO-8601)")] = None,
+    change_set: Annotated[
+        str | None, Query(description="one change set's records (a capsule apply)")
+    ] = None,
 ) -> AuditQuery:
-    return AuditQuery(entity_type, entity, user, action, since, until)
+    return AuditQuery(entity_type, entity, user, action, since, until, change_set)
 
 
 Filters = Annotated[AuditQuery, Depends(audit_query)]

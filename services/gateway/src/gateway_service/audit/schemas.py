@@ -29,6 +29,7 @@ class AuditEvent(BaseModel):
     request_id: str | None
     client_ip: str | None
     user_agent: str | None
+    change_set_id: str | None = None
 
 
 class AuditEventPage(Page[AuditEvent]):

@@ -67,6 +67,7 @@ OBJECT_ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/api/v1/capsules/{urn}/business-terms/{term_id}", "urn"),
     ("DELETE", "/api/v1/capsules/{urn}/business-terms/{term_id}", "urn"),
     ("PATCH", "/api/v1/capsules/{urn}/columns/{column}", "urn"),
+    ("POST", "/api/v1/capsules/{urn}/yaml", "urn"),
     ("PUT", "/api/v1/classification/objects/{ref}", "ref"),
     ("PUT", "/api/v1/classification/objects/{ref}/columns/{column}", "ref"),
 )

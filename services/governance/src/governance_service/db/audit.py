@@ -23,6 +23,7 @@ def _entry(row: RowMapping) -> AuditEntry:
         request_id=context.get("request_id", ""),
         client_ip=context.get("ip", ""),
         user_agent=context.get("user_agent", ""),
+        change_set_id=context.get("change_set", ""),
     )
 
 
@@ -46,6 +47,7 @@ class AuditRepository:
                 "request_id": entry.request_id,
                 "ip": entry.client_ip,
                 "user_agent": entry.user_agent,
+                **({"change_set": entry.change_set_id} if entry.change_set_id else {}),
             },
         }
         query = (
@@ -67,6 +69,8 @@ class AuditRepository:
             query = query.where(t.c.user_id == where.user)
         if where.action:
             query = query.where(t.c.action == where.action)
+        if where.change_set:
+            query = query.where(t.c.context["change_set"].astext == where.change_set)
         if where.since is not None:
             query = query.where(t.c.timestamp >= where.since)
         if where.until is not None:

@@ -27,6 +27,7 @@ class AuditEntry:
     request_id: str = ""
     client_ip: str = ""
     user_agent: str = ""
+    change_set_id: str = ""  # the change set it belongs to (a capsule apply), if any
     id: int = 0  # the trail's sequence number, once stored
 
 
@@ -38,6 +39,7 @@ class AuditFilter:
     action: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    change_set: str = ""
 
     def check(self) -> AuditFilter:
         if self.since and self.until and self.since >= self.until:
