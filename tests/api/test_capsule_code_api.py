@@ -10,13 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_testkit import Stack, cli, user_client
+from api_testkit import Stack, cli, user_client
 
 from devstack.testing import eventually
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-ORDERS = "shop.sales.orders"
+SHOP = "shop_capsule_code"  # this module's source (the `shop` fixture scans it)
+ORDERS = f"{SHOP}.sales.orders"
 YAML = f"/capsules/{ORDERS}/yaml"
 
 
