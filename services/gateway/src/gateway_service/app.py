@@ -17,6 +17,7 @@ from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
 from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.grpc_client import channel
 from gateway_service.audit import routes as audit
+from gateway_service.capsules import routes as capsules
 from gateway_service.classification import routes as classification
 from gateway_service.config import GatewaySettings
 from gateway_service.core import errors, routing
@@ -69,6 +70,7 @@ AREAS = (
     quality_rules,
     profiles,
     structure,
+    capsules,
     glossary,
     semantics,
     identity,

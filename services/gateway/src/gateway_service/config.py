@@ -47,3 +47,6 @@ class GatewaySettings(ServiceSettings):
     """Bearer token accepted as an admin API key (first start, automation); unset = none."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
+    capsule_call_timeout_seconds: float = 1.0
+    """Deadline of each backend call of `GET /capsules/{urn}` (a dimension whose service
+    misses it is returned as unavailable; the rest still answer)."""
