@@ -4,11 +4,12 @@ the rule beside its claim, a refused rule leaves nothing behind, a column withou
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
-from gateway_testkit import user_client
+from gateway_testkit import Stack, cli, user_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -90,3 +91,18 @@ async def test_bad_requests(client: httpx.AsyncClient, shop: dict[str, Any]) -> 
     async with user_client(client, "claims-viewer", "viewer") as viewer:
         resp = await viewer.post(f"/capsules/{ORDERS}/columns/amount/claims/rules")
         assert resp.status_code == 403, resp.text
+
+
+async def test_the_cli(stack: Stack, client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
+    ok(await client.patch(f"/capsules/{ORDERS}/columns/id", json={"min_value": 1}))
+    first = await cli(stack, "column", "rules", ORDERS, "id", "--severity", "error")
+    assert first.exit_code == 0, first.output
+    assert "range" in first.output and "created" in first.output
+    again = await cli(stack, "--format", "json", "column", "rules", ORDERS, "id")
+    assert again.exit_code == 0, again.output
+    (outcome,) = json.loads(again.output)["items"]
+    assert outcome["status"] == "existing" and outcome["rule"]["severity"] == "error"
+    shown = await cli(stack, "column", "show", ORDERS, "id")
+    assert f"range: rule {outcome['rule']['id']}" in shown.output
+    bad = await cli(stack, "column", "rules", ORDERS, "customer_id")
+    assert bad.exit_code != 0 and "claims nothing" in bad.output
