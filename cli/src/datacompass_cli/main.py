@@ -11,6 +11,7 @@ from datacompass_cli.commands import (
     catalog,
     classify,
     column,
+    completeness,
     deprecation,
     domain,
     domain_values,
@@ -57,6 +58,7 @@ app.add_typer(glossary.app, name="glossary")
 app.add_typer(column.app, name="column")
 app.add_typer(domain_values.app, name="domain-values")
 app.command("metrics")(metrics.command)
+app.command("completeness")(completeness.command)
 
 
 def _version(value: bool) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from google.protobuf.json_format import MessageToDict
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
+from datacompass.catalog.v1 import completeness_pb2 as kpb
 from datacompass.catalog.v1 import semantics_pb2 as spb
 from datacompass.governance.v1 import governance_pb2 as gpb
 from datacompass.governance.v1 import masking_pb2 as mpb
@@ -221,6 +222,17 @@ def lineage(obj: cpb.CatalogObject, graph: cpb.GetLineageResponse) -> Section:
         "more": bool(graph.page.next_cursor),
     }
     links = {"lineage": _path("/objects/{ref}/lineage", obj.ref)}
+    return Section(available=True, counts=counts, details=details, links=links)
+
+
+def completeness(obj: cpb.CatalogObject, got: kpb.Completeness) -> Section:
+    counts = {"columns": got.columns, "columns_defined": got.columns_defined}
+    details = {
+        "score": round(got.score, 2),
+        "missing": list(got.missing),
+        "not_yet_available": [i.name for i in got.items if not i.available],
+    }
+    links = {"completeness": _path("/capsules/{ref}/completeness", obj.urn)}
     return Section(available=True, counts=counts, details=details, links=links)
 
 

@@ -14,6 +14,7 @@ import grpc
 from fastapi import APIRouter
 
 from datacompass.catalog.v1 import catalog_pb2 as cpb
+from datacompass.catalog.v1 import completeness_pb2 as kpb
 from datacompass.catalog.v1 import semantics_pb2 as spb
 from datacompass.governance.v1 import governance_pb2 as gpb
 from datacompass.governance.v1 import masking_pb2 as mpb
@@ -21,7 +22,14 @@ from datacompass.quality.v1 import quality_rules_pb2 as qpb
 from gateway_service.capsules import mappers as m
 from gateway_service.capsules import schemas as s
 from gateway_service.core.convert import object_ref, page_request
-from gateway_service.core.deps import Catalog, Governance, QualityRules, Semantics, Settings
+from gateway_service.core.deps import (
+    Catalog,
+    Completeness,
+    Governance,
+    QualityRules,
+    Semantics,
+    Settings,
+)
 
 router = APIRouter(tags=["capsules"])
 
@@ -72,6 +80,7 @@ async def get_capsule(
     semantics: Semantics,
     quality: QualityRules,
     governance: Governance,
+    completeness: Completeness,
     settings: Settings,
 ) -> s.Capsule:
     ref, t = object_ref(urn), settings.capsule_call_timeout_seconds
@@ -90,8 +99,13 @@ async def get_capsule(
         owners,
         policies,
         masking,
+        complete,
     ) = await asyncio.gather(
-        _call("catalog", catalog.GetObject(cpb.GetObjectRequest(ref=ref), timeout=t)),
+        # The capsule itself is required: it gets the ordinary deadline.
+        _call(
+            "catalog",
+            catalog.GetObject(cpb.GetObjectRequest(ref=ref), timeout=settings.rpc_timeout_seconds),
+        ),
         _call("catalog", catalog.ListConstraints(cpb.ListConstraintsRequest(ref=ref), timeout=t)),
         _call("catalog", catalog.ListIndexes(cpb.ListIndexesRequest(ref=ref), timeout=t)),
         _call(
@@ -143,6 +157,10 @@ async def get_capsule(
             "governance",
             governance.ListMaskingRules(mpb.ListMaskingRulesRequest(ref=ref), timeout=t),
         ),
+        _call(
+            "catalog",
+            completeness.GetCompleteness(kpb.GetCompletenessRequest(ref=ref), timeout=t),
+        ),
     )
     if isinstance(obj, _Failed):
         raise obj.error  # the capsule itself: unknown → 404, catalog down → 503
@@ -159,4 +177,5 @@ async def get_capsule(
         policy=_section(lambda *a: m.policy(obj, *a), classification, owners, policies, masking),
         lineage=_section(lambda *a: m.lineage(obj, *a), graph),
         contract=m.contract(),
+        completeness=_section(lambda *a: m.completeness(obj, *a), complete),
     )

@@ -43,3 +43,6 @@ class Capsule(BaseModel):
     policy: Section = Field(description="5. classification, owners, domain, policies, masking")
     lineage: Section = Field(description="6. provenance: direct upstream and downstream")
     contract: Section = Field(description="7. operational contract (not yet available)")
+    completeness: Section = Field(
+        description="metadata completeness across the dimensions: score, missing items"
+    )
