@@ -1,7 +1,9 @@
-"""`python -m bench [--tables N] [--objects N] [--rows N] [--only scan|search|dq|notify|checks]`:
+"""`python -m bench [--tables N] [--objects N] [--rows N] [--only scan|search|dq|notify|
+checks|capsule]`:
 run every benchmark (metadata scan throughput over a generated PostgreSQL database, ranked
 search latency over a generated catalog, a 90-day DQ backfill over a generated table, event →
-webhook notification latency, quality checks and column profiles over a generated table), one
+webhook notification latency, quality checks and column profiles over a generated table, the
+whole capsule in one gateway call on the demo shop), one
 JSON object per benchmark on stdout, one line each."""
 
 from __future__ import annotations
@@ -14,7 +16,14 @@ import resource
 import sys
 from typing import Any
 
-from bench import catalog_scan, dq_backfill, notify_latency, quality_checks, search_bench
+from bench import (
+    capsule_bench,
+    catalog_scan,
+    dq_backfill,
+    notify_latency,
+    quality_checks,
+    search_bench,
+)
 from bench.servers import servers
 
 
@@ -44,7 +53,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["scan", "search", "dq", "notify", "checks"],
+        choices=["scan", "search", "dq", "notify", "checks", "capsule"],
         help="run just one benchmark",
     )
     args = parser.parse_args()
@@ -74,6 +83,10 @@ def main() -> None:
         if args.only in (None, "checks"):
             rows = args.rows or 2_000_000
             result = asyncio.run(quality_checks.run(srv, rows=rows, repeat=args.repeat))
+            result["peak_rss_mb"] = _peak_rss_mb()
+            print(json.dumps(result), flush=True)
+        if args.only in (None, "capsule"):
+            result = asyncio.run(capsule_bench.run(srv))
             result["peak_rss_mb"] = _peak_rss_mb()
             print(json.dumps(result), flush=True)
 

@@ -64,6 +64,10 @@ async def test_apply_by_role_plan_audit_and_cli_round_trip(
         return got["items"] if actions == ["capsule.apply", "object.update"] else None
 
     events = await eventually(trail)
+    # The apply is a patch version of its own, listed over REST as a metadata change.
+    versions = ok(await client.get(f"/capsules/{ORDERS}/versions"))["items"]
+    newest = max(versions, key=lambda v: v["version_number"])
+    assert (newest["version"], newest["change_type"]) == (done["version"], "metadata_change")
     assert {e["change_set_id"] for e in events} == {change_set}
 
     # The CLI: export to a file, apply it back (a dry run first): nothing to change.

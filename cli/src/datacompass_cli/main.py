@@ -12,6 +12,7 @@ from datacompass_cli.commands import (
     catalog,
     classify,
     column,
+    completeness,
     deprecation,
     domain,
     domain_values,
@@ -59,6 +60,7 @@ app.add_typer(column.app, name="column")
 app.add_typer(domain_values.app, name="domain-values")
 app.add_typer(capsule.app, name="capsule")
 app.command("metrics")(metrics.command)
+app.command("completeness")(completeness.command)
 
 
 def _version(value: bool) -> None:

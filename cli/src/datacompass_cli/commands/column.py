@@ -1,6 +1,7 @@
-"""`datacompass column show|describe`: what a capsule's columns mean — business definition
+"""`datacompass column show|describe|rules`: what a capsule's columns mean — business definition
 (kept apart from the source comment that scans refresh), semantic type, unit, value domain,
-claims on the values (range, allowed values, RE2 pattern) and examples."""
+claims on the values (range, allowed values, RE2 pattern) and examples — and the quality rules
+that enforce the claims (`rules` creates the missing ones)."""
 
 from typing import Annotated, Any
 
@@ -64,6 +65,21 @@ def _effective(col: dict[str, Any]) -> str:
     return f"{text} (from the domain: {', '.join(inherited)})" if inherited else text
 
 
+def _enforced(rules: dict[str, Any] | None) -> str:
+    if rules is None:
+        return "(quality service not answering)"
+    return "; ".join(f"{claim}: rule {r['id']} {r['name']}" for claim, r in rules.items()) or "-"
+
+
+RULE_COLUMNS = [
+    Col("CLAIM", lambda o: fmt(o.get("claim"))),
+    Col("STATUS", lambda o: fmt(o.get("status"))),
+    Col("RULE", lambda o: fmt(o["rule"].get("id"))),
+    Col("NAME", lambda o: fmt(o["rule"].get("name"))),
+    Col("TYPE", lambda o: fmt(o["rule"].get("rule_type"))),
+    Col("EXPECTED", lambda o: fmt(o["rule"].get("expected")), max_width=50),
+]
+
 COLUMNS = [
     Col("COLUMN", lambda c: fmt(c.get("column"))),
     Col("TYPE", lambda c: fmt(c.get("data_type"))),
@@ -88,6 +104,7 @@ FIELDS: list[Field] = [
     ("pattern", lambda c: fmt((c.get("claims") or {}).get("format_pattern"))),
     ("examples", lambda c: fmt(c.get("examples"))),
     ("effective claims", _effective),
+    ("enforced by", lambda c: _enforced(c.get("enforced_by"))),
     ("updated", lambda c: f"{fmt_time(c.get('updated_at'))} by {fmt(c.get('updated_by'))}"),
 ]
 
@@ -159,3 +176,26 @@ def describe(
     with state(ctx).client() as client:
         col = client.patch(f"/capsules/{segment(capsule)}/columns/{segment(column)}", body)
     state(ctx).out.message(f"described {col['object_ref']}.{col['column']}", col)
+
+
+@app.command("rules")
+@handle_errors
+def rules(
+    ctx: typer.Context,
+    capsule: CapsuleArg,
+    column: ColumnArg,
+    severity: Annotated[
+        str, typer.Option("--severity", help="info | warning | error | critical.")
+    ] = "warning",
+    blocking: Annotated[bool, typer.Option("--blocking", help="Rules block on failure.")] = False,
+) -> None:
+    """Turn the column's claims into quality rules: allowed values → value_in_set, min/max →
+    range_check, pattern → pattern_match. Claims already enforced are shown as existing."""
+    path = f"/capsules/{segment(capsule)}/columns/{segment(column)}/claims/rules"
+    with state(ctx).client() as client:
+        got = client.post(path, {"severity": severity, "blocking": blocking})
+    out = state(ctx).out
+    if out.is_json:
+        out.message("", got)
+    else:
+        out.items(RULE_COLUMNS, got["items"], "no claims")

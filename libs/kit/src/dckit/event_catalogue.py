@@ -165,6 +165,13 @@ CHECK_FAILED = _event(
     "a quality-rule check run finished with a failed rule (sent besides check.completed)",
 )
 
+QUALITY_RULE_CHANGED = _event(
+    "datacompass.quality.quality_rule.changed",
+    quality_rules_pb2.QualityRuleChanged,
+    OBJECT_URN,
+    "a quality rule was created, changed (enabled, severity, config, ...) or deleted; the "
+    "payload's rule carries no config (its values are data)",
+)
 # -- governance --------------------------------------------------------------------------
 CLASSIFICATION_CHANGED = _event(
     "datacompass.governance.classification.changed",

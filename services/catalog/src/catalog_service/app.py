@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.adapters.connectors import RegistryConnectors
 from catalog_service.adapters.metrics import PrometheusScanMetrics
-from catalog_service.api import glossary_mappers, semantics_mappers
+from catalog_service.api import completeness_mappers, glossary_mappers, semantics_mappers
+from catalog_service.api.completeness_servicer import CompletenessServicer
 from catalog_service.api.deprecations_mappers import deadline_approaching
 from catalog_service.api.scans_mappers import scan_finished
 from catalog_service.api.semantics_servicer import SemanticsServicer
 from catalog_service.api.servicer import CatalogServicer
 from catalog_service.api.structure_mappers import schema_changed
 from catalog_service.application.capsule_code import CapsuleCodeUseCases
+from catalog_service.application.completeness import CompletenessUseCases
 from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.application.glossary import GlossaryUseCases
 from catalog_service.application.lineage import LineageUseCases
@@ -33,16 +36,20 @@ from catalog_service.application.sources import SourceUseCases
 from catalog_service.application.structure import StructureUseCases
 from catalog_service.config import CatalogSettings
 from catalog_service.db.scans import SCAN_LEASES
-from catalog_service.db.tables import SCHEMA, outbox
+from catalog_service.db.tables import SCHEMA, outbox, processed_events
 from catalog_service.db.unit_of_work import CatalogUnitOfWork
 from datacompass.catalog.v1 import (
     catalog_pb2,
     catalog_pb2_grpc,
+    completeness_pb2,
+    completeness_pb2_grpc,
     semantics_pb2,
     semantics_pb2_grpc,
 )
+from datacompass.common.v1 import events_pb2
 from dckit.bus import EventBus
 from dckit.clock import Clock, utc_now
+from dckit.consumer import IdempotentConsumer
 from dckit.crypto import SecretBox
 from dckit.db import Database
 from dckit.grpc_server import GrpcApp
@@ -56,6 +63,11 @@ SERVICE = "catalog"
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name
 SEMANTICS_SERVICE_NAME = semantics_pb2.DESCRIPTOR.services_by_name["SemanticsService"].full_name
+COMPLETENESS_SERVICE_NAME = completeness_pb2.DESCRIPTOR.services_by_name[
+    "CompletenessService"
+].full_name
+# Metadata completeness hears every event (the handler picks the ones that move a fact).
+COMPLETENESS_CONSUMER = "catalog-completeness"
 
 
 @dataclass
@@ -69,6 +81,8 @@ class CatalogService:
     scan_leases: Leases[CatalogUnitOfWork]
     grpc: GrpcApp
     deprecations: DeprecationUseCases
+    completeness: CompletenessUseCases | None = None
+    completeness_consumer: IdempotentConsumer | None = None
 
 
 async def migrate(settings: CatalogSettings) -> None:
@@ -138,22 +152,52 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
         ),
     )
 
+    completeness = CompletenessUseCases(tx, settings.completeness_weights)
+
+    async def keep_completeness(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
+        # In the consumer's transaction, which also marks the event processed.
+        changes = completeness_mappers.changes(envelope)
+        if changes:
+            await completeness.apply(CatalogUnitOfWork(session, base.outbox), changes)
+
+    completeness_consumer = IdempotentConsumer(
+        base.bus,
+        base.db,
+        processed_events,
+        durable=COMPLETENESS_CONSUMER,
+        event_type="datacompass.>",
+        handler=keep_completeness,
+    )
+
     def register(server: grpc.aio.Server) -> None:
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
         semantics_pb2_grpc.add_SemanticsServiceServicer_to_server(semantics, server)
+        completeness_pb2_grpc.add_CompletenessServiceServicer_to_server(
+            CompletenessServicer(completeness), server
+        )
 
     async def close() -> None:
         await scans.drain(settings.shutdown_grace_seconds)
 
     app = grpc_app(
         base,
-        [SERVICE_NAME, SEMANTICS_SERVICE_NAME],
+        [SERVICE_NAME, SEMANTICS_SERVICE_NAME, COMPLETENESS_SERVICE_NAME],
         register,
-        workers=[scans.keep_leases, deprecations.run],
+        workers=[scans.keep_leases, deprecations.run, completeness_consumer.run],
         on_shutdown=[close],
     )
     return CatalogService(
-        settings, base.db, base.bus, base.relay, tx, scans, leases, app, deprecations
+        settings,
+        base.db,
+        base.bus,
+        base.relay,
+        tx,
+        scans,
+        leases,
+        app,
+        deprecations,
+        completeness,
+        completeness_consumer,
     )
 
 
@@ -161,6 +205,8 @@ async def start(service: CatalogService) -> None:
     """Everything before serving: schema up to date, stale scans failed, NATS connecting."""
     await migrate(service.settings)
     await service.scans.recover()
+    if service.completeness is not None:
+        await service.completeness.backfill()
     await service.bus.connect()
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from catalog_service.domain.completeness import DEFAULT_WEIGHTS, check_weights
+from dckit.errors import InvalidArgument
 from dckit.settings import BackendSettings
 
 
@@ -33,3 +35,17 @@ class CatalogSettings(BackendSettings):
     """A running scan whose lease is this old belongs to a dead process and is failed."""
     layers: list[str] = ["bronze", "silver", "gold"]
     """The medallion layers a capsule may be put in (lower case), e.g. `["raw", "curated"]`."""
+    completeness_weights: dict[str, float] = dict(DEFAULT_WEIGHTS)
+    """Weight of each metadata completeness item (`description`, `column_definitions` (the share
+    of defined columns), `business_terms`, `owner`, `classification`, `quality_rules`,
+    `policies`); an item left out weighs 0. JSON, e.g. `{"description": 2, "owner": 1}`. The
+    contract counts once contracts exist. Changed weights rescore every capsule at start-up."""
+
+    @field_validator("completeness_weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        try:
+            check_weights(value)
+        except InvalidArgument as exc:
+            raise ValueError(str(exc)) from exc
+        return value

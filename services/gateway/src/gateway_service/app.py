@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-from datacompass.catalog.v1 import catalog_pb2_grpc, semantics_pb2_grpc
+from datacompass.catalog.v1 import catalog_pb2_grpc, completeness_pb2_grpc, semantics_pb2_grpc
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.notifier.v1 import notifier_pb2_grpc
 from datacompass.quality.v1 import dq_pb2_grpc, quality_rules_pb2_grpc
@@ -18,7 +18,9 @@ from datacompass.scheduler.v1 import scheduler_pb2_grpc
 from dckit.grpc_client import channel
 from gateway_service.audit import routes as audit
 from gateway_service.capsule_code import routes as capsule_code
+from gateway_service.capsules import routes as capsules
 from gateway_service.classification import routes as classification
+from gateway_service.completeness import routes as completeness
 from gateway_service.config import GatewaySettings
 from gateway_service.core import errors, routing
 from gateway_service.core.auth import AuthCache, require_auth
@@ -56,6 +58,7 @@ BACKEND_STUBS: dict[str, dict[str, Any]] = {
     "catalog": {
         "catalog": catalog_pb2_grpc.CatalogServiceStub,
         "semantics": semantics_pb2_grpc.SemanticsServiceStub,
+        "completeness": completeness_pb2_grpc.CompletenessServiceStub,
     },
     "governance": {"governance": governance_pb2_grpc.GovernanceServiceStub},
     "quality": {
@@ -76,6 +79,8 @@ AREAS = (
     quality_rules,
     profiles,
     structure,
+    capsules,
+    completeness,
     glossary,
     semantics,
     capsule_code,

@@ -56,3 +56,6 @@ class GatewaySettings(ServiceSettings):
     """Longest wait imposed on a username after repeated failed logins."""
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted; a bigger one is refused with 413 before it is read."""
+    capsule_call_timeout_seconds: float = 1.0
+    """Deadline of each backend call of `GET /capsules/{urn}` (a dimension whose service
+    misses it is returned as unavailable; the rest still answer)."""

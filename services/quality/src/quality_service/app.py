@@ -30,7 +30,12 @@ from quality_service import telemetry
 from quality_service.adapters.catalog_grpc import GrpcCatalog
 from quality_service.adapters.executors import executors
 from quality_service.adapters.governance_grpc import GrpcMasker
-from quality_service.api import dq_breaches_mappers, dq_runs_mappers, quality_checks_mappers
+from quality_service.api import (
+    dq_breaches_mappers,
+    dq_runs_mappers,
+    quality_checks_mappers,
+    quality_rules_mappers,
+)
 from quality_service.api.dq_servicer import DqServicer
 from quality_service.api.quality_rules_servicer import QualityRulesServicer
 from quality_service.application.dq_breaches import DqBreachUseCases
@@ -154,7 +159,7 @@ def build(
     breaches = DqBreachUseCases(tx, catalog)
     dq = DqServicer(DqConfigUseCases(tx, catalog), runs, DqResultUseCases(tx), breaches)
 
-    rules = QualityRuleUseCases(tx, catalog, masker)
+    rules = QualityRuleUseCases(tx, catalog, masker, quality_rules_mappers.rule_changed)
     checks = CheckRunUseCases(
         tx,
         catalog,

@@ -179,6 +179,34 @@ class QualityRule(_message.Message):
 Global___QualityRule: _TypeAlias = QualityRule  # noqa: Y015
 
 @_typing.final
+class QualityRuleChanged(_message.Message):
+    """Payload of datacompass.quality.quality_rule.changed. The rule's config is left empty: its
+    values (value sets, bounds) are data, and event subscribers are not viewers with a role.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    RULE_FIELD_NUMBER: _builtins.int
+    change: _builtins.str
+    """created | updated | deleted"""
+    @_builtins.property
+    def rule(self) -> Global___QualityRule: ...
+    def __init__(
+        self,
+        *,
+        change: _builtins.str = ...,
+        rule: Global___QualityRule | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rule", b"rule"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "rule", b"rule"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___QualityRuleChanged: _TypeAlias = QualityRuleChanged  # noqa: Y015
+
+@_typing.final
 class CreateQualityRuleRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service.db.completeness import CompletenessRepository
 from catalog_service.db.deprecations import DeprecationRepository
 from catalog_service.db.glossary import GlossaryRepository
 from catalog_service.db.lineage import LineageRepository
@@ -27,3 +28,4 @@ class CatalogUnitOfWork(UnitOfWork):
         self.deprecations = DeprecationRepository(session)
         self.glossary = GlossaryRepository(session)
         self.semantics = SemanticsRepository(session)
+        self.completeness = CompletenessRepository(session)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from datacompass.catalog.v1 import catalog_pb2_grpc, semantics_pb2_grpc
+from datacompass.catalog.v1 import catalog_pb2_grpc, completeness_pb2_grpc, semantics_pb2_grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.notifier.v1 import notifier_pb2_grpc
@@ -25,6 +25,11 @@ def catalog(request: Request) -> catalog_pb2_grpc.CatalogServiceStub:
 
 def semantics(request: Request) -> semantics_pb2_grpc.SemanticsServiceStub:
     stub: semantics_pb2_grpc.SemanticsServiceStub = request.app.state.semantics
+    return stub
+
+
+def completeness(request: Request) -> completeness_pb2_grpc.CompletenessServiceStub:
+    stub: completeness_pb2_grpc.CompletenessServiceStub = request.app.state.completeness
     return stub
 
 
@@ -81,6 +86,8 @@ def paging(
 Catalog = Annotated[catalog_pb2_grpc.CatalogServiceStub, Depends(catalog)]
 # The catalog's semantic dimension: glossary, term links, column meaning, value domains.
 Semantics = Annotated[semantics_pb2_grpc.SemanticsServiceStub, Depends(semantics)]
+# Metadata completeness of capsules (catalog).
+Completeness = Annotated[completeness_pb2_grpc.CompletenessServiceStub, Depends(completeness)]
 Governance = Annotated[governance_pb2_grpc.GovernanceServiceStub, Depends(governance)]
 # The quality service's two subsystems: DQ metrics, and quality rules (checks, profiles).
 Dq = Annotated[dq_pb2_grpc.DqServiceStub, Depends(dq)]

@@ -8,11 +8,22 @@ from google.protobuf import field_mask_pb2
 
 from datacompass.catalog.v1 import semantics_pb2 as pb
 from datacompass.common.v1 import refs_pb2
+from datacompass.quality.v1 import quality_rules_pb2 as qpb
 from gateway_service.core.convert import FromProto, ToProto
 from gateway_service.semantics import schemas as s
 
 _claims = FromProto(s.ValueClaims, pb.ValueClaims, ignore={"inherited"})
-column_semantics = FromProto(s.ColumnSemantics, pb.ColumnSemantics, nested={"claims": _claims})
+column_semantics = FromProto(
+    s.ColumnSemantics, pb.ColumnSemantics, nested={"claims": _claims}, custom={"enforced_by"}
+)
+claim_rule = FromProto(
+    s.ClaimRule,
+    qpb.QualityRule,
+    ignore={
+        "object_urn", "object_ref", "column", "category", "config", "blocking",
+        "description", "created_by", "created_at", "updated_at",
+    },
+)  # fmt: skip
 value_domain = FromProto(s.ValueDomain, pb.ValueDomain)
 create_domain_request = ToProto(pb.CreateValueDomainRequest, s.ValueDomainCreate)
 

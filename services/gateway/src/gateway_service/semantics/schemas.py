@@ -24,6 +24,15 @@ class EffectiveClaims(ValueClaims):
     inherited: list[str] = Field(description="the claims that come from the value domain")
 
 
+class ClaimRule(BaseModel):
+    id: int
+    name: str
+    rule_type: str = Field(description="value_in_set | range_check | pattern_match")
+    enabled: bool
+    severity: str
+    expected: str = Field(description="what the rule expects, in words")
+
+
 class ColumnSemantics(BaseModel):
     object_urn: str
     object_ref: str
@@ -42,6 +51,29 @@ class ColumnSemantics(BaseModel):
     )
     updated_by: str | None
     updated_at: datetime | None
+    enforced_by: dict[str, ClaimRule] | None = Field(
+        None,
+        description="claim (`allowed_values`, `range`, `format_pattern`) → the quality rule "
+        "that enforces it, for the effective claims that have one; null when the quality "
+        "service did not answer",
+    )
+
+
+class ClaimRuleOutcome(BaseModel):
+    claim: Literal["allowed_values", "range", "format_pattern"]
+    status: Literal["created", "existing"] = Field(
+        description="`existing`: an equal rule was already there and is left as it is"
+    )
+    rule: ClaimRule
+
+
+class ClaimRules(BaseModel):
+    items: list[ClaimRuleOutcome]
+
+
+class ClaimRulesCreate(Request):
+    severity: Literal["info", "warning", "error", "critical"] = "warning"
+    blocking: bool = False
 
 
 class ColumnSemanticsList(BaseModel):

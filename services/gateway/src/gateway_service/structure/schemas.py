@@ -77,7 +77,9 @@ class SchemaVersion(BaseModel):
     version_number: int
     version: str = Field(description="semver-like; the major part moves on breaking changes")
     schema_hash: str
-    change_type: Literal["created", "schema_change"]
+    change_type: Literal["created", "schema_change", "metadata_change"] = Field(
+        description="metadata_change: a semantic edit (definitions, terms, description, layer)"
+    )
     change_summary: str
     breaking: bool
     changes: list[SchemaChange]

@@ -24,6 +24,13 @@ def rule(row: Mapping[str, Any]) -> pb.QualityRule:
     )
 
 
+def rule_changed(change: str, row: Mapping[str, Any]) -> pb.QualityRuleChanged:
+    """The event payload: the rule without its config (values stay out of events)."""
+    message = rule(row)
+    message.ClearField("config")
+    return pb.QualityRuleChanged(change=change, rule=message)
+
+
 def rule_spec(request: pb.CreateQualityRuleRequest) -> QualityRuleSpec:
     return from_message(QualityRuleSpec, request)
 

@@ -187,4 +187,6 @@ class DqRunPayloads:
 
 
 # A finished check run and its checks (without values) → CheckRunFinished.
+# The payload of quality_rule.changed: (created | updated | deleted, the rule's row).
+RuleChangedPayload = Callable[[str, Row], Message]
 CheckRunPayload = Callable[[Row, Sequence[Mapping[str, Any]]], Message]

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dckit import event_catalogue
 from dckit.errors import InvalidArgument, NotFound, PermissionDenied
-from dckit.uow import Entity
+from dckit.uow import Entity, Event
 from quality_service.application.ports import (
     Catalog,
     CatalogObject,
     Row,
+    RuleChangedPayload,
     SampleMasker,
     Transactions,
     UnitOfWork,
@@ -28,8 +30,22 @@ from quality_service.domain.rule_types.base import RuleSpec
 
 
 class QualityRuleUseCases:
-    def __init__(self, tx: Transactions, catalog: Catalog, masker: SampleMasker) -> None:
+    def __init__(
+        self,
+        tx: Transactions,
+        catalog: Catalog,
+        masker: SampleMasker,
+        changed_payload: RuleChangedPayload,
+    ) -> None:
         self.tx, self.catalog, self.masker = tx, catalog, masker
+        self.changed_payload = changed_payload
+
+    def _changed(self, change: str, row: Row) -> Event:
+        return Event(
+            event_catalogue.QUALITY_RULE_CHANGED,
+            row["object_urn"],
+            self.changed_payload(change, row),
+        )
 
     async def references(
         self,
@@ -113,7 +129,13 @@ class QualityRuleUseCases:
                     "created_by": actor,
                 }
             )
-            await uow.record_change("quality_rule.create", _entity(row), None, snapshot(row))
+            await uow.record_change(
+                "quality_rule.create",
+                _entity(row),
+                None,
+                snapshot(row),
+                event=self._changed("created", row),
+            )
         return (await self._shown([row], role))[0]
 
     async def get(self, rule_id: int, role: str) -> Row:
@@ -160,7 +182,11 @@ class QualityRuleUseCases:
                 return (await self._shown([before], role))[0]
             row = await uow.quality_rules.update(rule_id, values)
             await uow.record_change(
-                "quality_rule.update", _entity(row), snapshot(before), snapshot(row)
+                "quality_rule.update",
+                _entity(row),
+                snapshot(before),
+                snapshot(row),
+                event=self._changed("updated", row),
             )
         return (await self._shown([row], role))[0]
 
@@ -169,7 +195,13 @@ class QualityRuleUseCases:
             before = await _rule(uow, rule_id, for_update=True)
             _admin_only(before["rule_type"], role)
             await uow.quality_rules.delete(rule_id)
-            await uow.record_change("quality_rule.delete", _entity(before), snapshot(before), None)
+            await uow.record_change(
+                "quality_rule.delete",
+                _entity(before),
+                snapshot(before),
+                None,
+                event=self._changed("deleted", before),
+            )
 
 
 def _admin_only(rule_type: str, role: str) -> None:

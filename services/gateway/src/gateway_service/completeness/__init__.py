@@ -1,0 +1,1 @@
+"""Metadata completeness of capsules (catalog service, kept current by events)."""
