@@ -47,3 +47,5 @@ class GatewaySettings(ServiceSettings):
     """Bearer token accepted as an admin API key (first start, automation); unset = none."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
+    ui_dir: str = ""
+    """Folder of the built web UI served at `/` (`make ui`); empty = the repository's `ui/dist`."""

@@ -1,0 +1,165 @@
+// Quality: a trend chart per DQ expectation (days in the URL), the quality rules, and the
+// latest check run with its failing samples (masked by the API for the caller's role).
+import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "react-router";
+import { api, type Schemas } from "../../api/client";
+import { Empty, QueryView } from "../../components/states";
+import type { Capsule } from "../CapsulePage";
+import { DqTrendChart } from "./DqTrendChart";
+
+const RANGES = [7, 30, 90, 365];
+
+export default function QualityTab({ capsule }: { capsule: Capsule }) {
+  const [params, setParams] = useSearchParams();
+  const days = Number(params.get("days") ?? 30) || 30;
+  const configs = useQuery({
+    queryKey: ["dq-configs", capsule.ref],
+    queryFn: ({ signal }) => api.get("/dq/configs", { query: { object_ref: capsule.ref, limit: 50 }, signal }),
+  });
+  return (
+    <div className="quality">
+      <section>
+        <header className="section-head">
+          <h2>Data quality trends</h2>
+          <label className="inline">
+            Range{" "}
+            <select value={days} onChange={(e) => setParams({ days: e.target.value }, { replace: true })}>
+              {RANGES.map((d) => (
+                <option key={d} value={d}>
+                  last {d} days
+                </option>
+              ))}
+            </select>
+          </label>
+        </header>
+        <QueryView query={configs} what="DQ configurations">
+          {(page) => {
+            const expectations = page.items.flatMap((c) => c.expectations as Schemas["Expectation"][]);
+            return expectations.length === 0 ? (
+              <Empty>No DQ expectation watches this capsule. Add one with `datacompass dq` or the API.</Empty>
+            ) : (
+              <div className="charts">
+                {expectations.map((e) => (
+                  <ExpectationTrend key={e.id} expectation={e} days={days} />
+                ))}
+              </div>
+            );
+          }}
+        </QueryView>
+      </section>
+      <Rules capsule={capsule} />
+      <LatestChecks capsule={capsule} />
+    </div>
+  );
+}
+
+function expectationLabel(e: Schemas["Expectation"]): string {
+  return `${e.metric_type}${e.column ? ` of ${e.column}` : ""}`;
+}
+
+function ExpectationTrend({ expectation, days }: { expectation: Schemas["Expectation"]; days: number }) {
+  const results = useQuery({
+    queryKey: ["dq-results", expectation.id, days],
+    queryFn: ({ signal }) =>
+      api.get("/dq/expectations/{expectation_id}/results", { path: { expectation_id: expectation.id }, query: { days }, signal }),
+  });
+  const label = expectationLabel(expectation);
+  return (
+    <figure className="card">
+      <figcaption>
+        <strong>{label}</strong> <span className={`tag priority-${expectation.priority}`}>{expectation.priority}</span>
+        {!expectation.enabled && <span className="tag">disabled</span>}
+      </figcaption>
+      <QueryView query={results} what="results">
+        {(list) =>
+          list.length === 0 ? (
+            <Empty>No results in this range: run or backfill the DQ config.</Empty>
+          ) : (
+            <DqTrendChart results={list} label={label} />
+          )
+        }
+      </QueryView>
+    </figure>
+  );
+}
+
+function Rules({ capsule }: { capsule: Capsule }) {
+  const rules = useQuery({
+    queryKey: ["quality-rules", capsule.urn],
+    queryFn: ({ signal }) => api.get("/capsules/{urn}/quality-rules", { path: { urn: capsule.urn }, signal }),
+  });
+  return (
+    <section>
+      <h2>Quality rules</h2>
+      <QueryView query={rules} what="quality rules">
+        {(list) =>
+          list.items.length === 0 ? (
+            <Empty>No quality rule yet: suggestions come from a column profile.</Empty>
+          ) : (
+            <ul className="rules">
+              {list.items.map((r) => (
+                <li key={r.id}>
+                  <strong>{r.name}</strong> <span className="muted">{r.rule_type}</span>
+                  {r.column && <span className="mono"> · {r.column}</span>}
+                  <span className={`tag severity-${r.severity}`}>{r.severity}</span>
+                  {r.blocking && <span className="tag">blocking</span>}
+                  {!r.enabled && <span className="tag">disabled</span>}
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryView>
+    </section>
+  );
+}
+
+function LatestChecks({ capsule }: { capsule: Capsule }) {
+  const runs = useQuery({
+    queryKey: ["quality-checks", capsule.urn],
+    queryFn: ({ signal }) => api.get("/quality-checks", { query: { capsule: capsule.urn, limit: 1 }, signal }),
+  });
+  return (
+    <section>
+      <h2>Latest checks</h2>
+      <QueryView query={runs} what="checks">
+        {(page) => {
+          const run = page.items[0];
+          if (!run) return <Empty>No check has run on this capsule yet.</Empty>;
+          return (
+            <>
+              <p className="muted">
+                {run.started_at ? new Date(run.started_at).toLocaleString() : ""} · {run.passed} passed, {run.failed} failed,{" "}
+                {run.warnings} warnings, {run.errors} errors
+              </p>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Rule</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Failures</th>
+                    <th scope="col">Failing samples</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {run.checks.map((c) => (
+                    <tr key={c.id}>
+                      <th scope="row">{c.rule_name}</th>
+                      <td>
+                        <span className={`status status-${c.status}`}>{c.status}</span>
+                      </td>
+                      <td>{c.failure_count ?? "—"}</td>
+                      <td className="mono small">
+                        {c.sample_failures.length ? c.sample_failures.map((s) => JSON.stringify(s)).join(" · ") : "—"}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </>
+          );
+        }}
+      </QueryView>
+    </section>
+  );
+}
