@@ -33,6 +33,7 @@ export function chartOption(results: Result[]) {
         symbol: "none",
         lineStyle: { opacity: 0 },
         areaStyle: { color: "rgba(46, 125, 50, 0.15)" },
+        itemStyle: { color: "rgba(46, 125, 50, 0.4)" },
         tooltip: { show: false },
       },
       { name: "value", type: "line", data: rows.map((r) => r.value), symbolSize: 4, lineStyle: { color: "#1f4e79" }, itemStyle: { color: "#1f4e79" } },

@@ -1,0 +1,148 @@
+"""The web UI in a real browser against the real stack (`make run`'s supervisor on ports of its
+own): a steward logs in, searches "orders", opens the capsule, sees its columns and the DQ
+trend chart with the demo's outage as a breach. Playwright drives Debian's chromium (a browser
+download is impossible here); each test saves a screenshot under test-output/ui/.
+
+Skips, saying why, when chromium is not installed (`make test` installs it when it can) or the
+UI is not built (`make ui`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from stack_support import Stack, own_database_and_stream, running_stack
+
+from devstack.testing import repo_root, starts_stack
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DIST = repo_root() / "ui" / "dist" / "index.html"
+OUTPUT = repo_root() / "test-output" / "ui"
+# As root in a sandbox without a network: no sandbox, no background connections (they fail).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "compass-ui-e2e-password"
+
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="chromium is not installed: apt-get install chromium"
+    ),
+    pytest.mark.skipif(not DIST.exists(), reason="the web UI is not built: make ui"),
+]
+
+
+@pytest.fixture(scope="module")
+@starts_stack
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, database_server_url: str, nats_url: str
+) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("ui-e2e")
+    with (
+        own_database_and_stream(database_server_url, nats_url) as env,
+        running_stack(workdir, env, admin_key=f"dc_admin_ui_{uuid.uuid4().hex}") as stack,
+    ):
+        with httpx.Client(
+            base_url=f"{stack.base_url}/api/v1",
+            headers={"Authorization": f"Bearer {stack.admin_key}"},
+            timeout=300,
+        ) as api:
+            made = api.post(
+                "/auth/users", json={"username": "stella", "password": PASSWORD, "role": "steward"}
+            )
+            assert made.status_code == 201, made.text
+            # 30 days of DQ results: the demo's outage day is a breach on the chart.
+            run = api.post(
+                "/dq/runs",
+                params={"wait": "true"},
+                json={"object_ref": "demo.public.orders", "days": 30},
+            )
+            assert run.status_code == 201, run.text
+        yield stack
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        # Cold cache: the first load of the login page.
+        page.goto(stack.base_url + "/")
+        expect(page).to_have_url(f"{stack.base_url}/login")
+        expect(page.get_by_label("User name")).to_be_visible()
+        timing = page.evaluate(
+            "() => { const n = performance.getEntriesByType('navigation')[0];"
+            " const p = performance.getEntriesByName('first-contentful-paint')[0];"
+            " return {load_ms: n.loadEventEnd, dom_ms: n.domContentLoadedEventEnd,"
+            " fcp_ms: p ? p.startTime : null,"
+            " bytes: performance.getEntriesByType('resource')"
+            "   .reduce((s, r) => s + r.transferSize, n.transferSize)} }"
+        )
+        (OUTPUT / "first-load.json").write_text(json.dumps(timing, indent=2) + "\n")
+        page.screenshot(path=str(OUTPUT / "01-login.png"))
+
+        page.get_by_label("User name").fill("stella")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page).to_have_url(f"{stack.base_url}/search")
+        expect(page.locator(".role")).to_have_text("steward")
+
+        page.get_by_role("combobox").fill("orders")
+        first = page.get_by_role("option").first
+        expect(first).to_contain_text("demo.public.orders")  # exact name first
+        expect(page).to_have_url(f"{stack.base_url}/search?q=orders")
+        expect(page.get_by_role("group", name="Source")).to_contain_text("demo")
+        page.screenshot(path=str(OUTPUT / "02-search.png"))
+
+        page.get_by_role("combobox").press("Enter")
+        expect(page).to_have_url(f"{stack.base_url}/capsules/demo.public.orders")
+        expect(page.get_by_role("heading", level=1)).to_contain_text("orders")
+        expect(page.get_by_role("button", name="Edit description")).to_be_visible()
+
+        page.get_by_role("tab", name="Columns").click()
+        table = page.get_by_role("table")
+        id_row = table.get_by_role("row", name=re.compile(r"^1 id "))
+        expect(id_row).to_contain_text("bigint")
+        expect(id_row).to_contain_text("PK")
+        page.screenshot(path=str(OUTPUT / "03-columns.png"), full_page=True)
+
+        page.get_by_role("tab", name="Quality").click()
+        chart = page.locator(".dq-chart").first
+        expect(chart.locator("canvas")).to_be_visible()
+        labels = page.locator(".dq-chart").evaluate_all(
+            "els => els.map(e => e.getAttribute('aria-label'))"
+        )
+        assert any(" 30 results" in label and " 0 breaches" not in label for label in labels), (
+            labels
+        )
+        page.screenshot(path=str(OUTPUT / "04-quality.png"), full_page=True)
+    finally:
+        context.close()
+    assert not errors, errors
