@@ -94,3 +94,11 @@ async def test_without_a_build_root_says_how_to_build_it(tmp_path: Path) -> None
     assert resp.headers["content-security-policy"]
     # The API is unaffected (authentication still answers first).
     assert api.status_code == 401
+
+
+async def test_the_api_keeps_its_own_404_and_405_answers(dist: Path) -> None:
+    async with client(dist) as c:
+        wrong_method = await c.delete("/api/v1/auth/login")
+        unknown_post = await c.post("/api/v1/no-such-thing", json={})
+    assert wrong_method.status_code == 405
+    assert unknown_post.status_code == 404

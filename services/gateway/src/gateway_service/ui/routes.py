@@ -10,10 +10,22 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.routing import APIRoute
+from starlette.routing import Match
+from starlette.types import Scope
 
 from gateway_service.core.errors import ApiError
 
-router = APIRouter(include_in_schema=False)
+
+class UiRoute(APIRoute):
+    """Never matches an API or operations path, so those keep their own 404 and 405 answers
+    (a plain catch-all would turn a wrong method on an API path into a UI miss)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope.get("path", "").lstrip("/").startswith(NOT_UI):
+            return Match.NONE, {}
+        return super().matches(scope)
+
 
 # The repository's ui/dist (services/gateway/src/gateway_service/ui/routes.py → repo root).
 DEFAULT_DIST = Path(__file__).resolve().parents[5] / "ui" / "dist"
@@ -56,10 +68,11 @@ def dist_dir(request: Request) -> Path:
     return Path(configured) if configured else DEFAULT_DIST
 
 
+router = APIRouter(include_in_schema=False, route_class=UiRoute)
+
+
 @router.get("/{path:path}")
 async def ui(path: str, request: Request) -> Response:
-    if path.startswith(NOT_UI):
-        raise ApiError(404, "NOT_FOUND", f"no route {request.url.path}")
     dist = dist_dir(request).resolve()
     index = dist / "index.html"
     if not index.is_file():
