@@ -35,6 +35,8 @@ export type Options<O> = ([PathParams<O>] extends [never] ? { path?: never } : {
   query?: QueryParams<O>;
   body?: Body<O>;
   signal?: AbortSignal;
+  /** A bearer token to use instead of the session's (checking an API key before signing in). */
+  token?: string;
 };
 
 /** An error answered by the gateway (its `{"error": {code, message}}` body) or the network. */
@@ -71,10 +73,16 @@ async function request<M extends Method, P extends PathsWith<M>>(
   path: P,
   options: Options<Op<P, M>>,
 ): Promise<Success<Op<P, M>>> {
-  const opts = options as { path?: Record<string, unknown>; query?: Record<string, unknown>; body?: unknown; signal?: AbortSignal };
+  const opts = options as {
+    path?: Record<string, unknown>;
+    query?: Record<string, unknown>;
+    body?: unknown;
+    signal?: AbortSignal;
+    token?: string;
+  };
   const url = API_BASE + fillPath(path, opts.path) + queryString(opts.query);
   const headers: Record<string, string> = { Accept: "application/json" };
-  const token = getToken();
+  const token = opts.token ?? getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers["Content-Type"] = "application/json";
   let resp: Response;
@@ -89,7 +97,7 @@ async function request<M extends Method, P extends PathsWith<M>>(
     if (err instanceof DOMException && err.name === "AbortError") throw err;
     throw new ApiError(0, "NETWORK", "The server cannot be reached. Is the gateway running?");
   }
-  if (resp.status === 401 && token) signalUnauthorized();
+  if (resp.status === 401 && token && !opts.token) signalUnauthorized();
   if (!resp.ok) {
     let code = `HTTP_${resp.status}`;
     let message = resp.statusText || `HTTP ${resp.status}`;

@@ -65,4 +65,33 @@ describe("login", () => {
     await waitFor(() => expect(router.state.location.pathname).toBe("/login"));
     expect(sessionStorage.length).toBe(0);
   });
+
+  it("signs in with an API key, taking the user and role from /auth/me", async () => {
+    const calls = stubApi({
+      "GET /api/v1/auth/me": (_url: URL, init: RequestInit) =>
+        (init.headers as Record<string, string>).Authorization === "Bearer dc_admin_123"
+          ? { username: "bootstrap-admin", role: "admin", method: "api_key" }
+          : new Response(JSON.stringify({ error: { code: "UNAUTHENTICATED", message: "bad key" } }), { status: 401 }),
+      "GET /api/v1/objects": { items: [], next_cursor: null, facets: {} },
+    });
+    const { router } = renderAt("/login");
+    await userEvent.click(await screen.findByRole("button", { name: /Use an API key/ }));
+    await userEvent.type(screen.getByLabelText("API key"), "dc_admin_123");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    await waitFor(() => expect(router.state.location.pathname).toBe("/search"));
+    expect(loadSession()).toMatchObject({ token: "dc_admin_123", username: "bootstrap-admin", role: "admin" });
+    expect(calls[0].url.pathname).toBe("/api/v1/auth/me");
+  });
+
+  it("refuses a wrong API key and keeps nobody signed in", async () => {
+    stubApi({
+      "GET /api/v1/auth/me": () => new Response(JSON.stringify({ error: { code: "UNAUTHENTICATED", message: "bad key" } }), { status: 401 }),
+    });
+    renderAt("/login");
+    await userEvent.click(await screen.findByRole("button", { name: /Use an API key/ }));
+    await userEvent.type(screen.getByLabelText("API key"), "dc_wrong");
+    await userEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("This API key is not valid.");
+    expect(loadSession()).toBeNull();
+  });
 });

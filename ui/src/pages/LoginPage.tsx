@@ -8,6 +8,8 @@ export default function LoginPage() {
   const session = useSession();
   const navigate = useNavigate();
   const location = useLocation();
+  const [withKey, setWithKey] = useState(false);
+  const [apiKey, setApiKey] = useState("");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -20,13 +22,21 @@ export default function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      const tokens = await api.post("/auth/login", { body: { username, password } });
-      saveSession({ token: tokens.access_token, username: tokens.user.username, role: tokens.user.role as Role });
+      if (withKey) {
+        // An API key is a bearer token too: who it belongs to comes from /auth/me.
+        const me = await api.get("/auth/me", { token: apiKey.trim() });
+        saveSession({ token: apiKey.trim(), username: me.username, role: me.role as Role });
+      } else {
+        const tokens = await api.post("/auth/login", { body: { username, password } });
+        saveSession({ token: tokens.access_token, username: tokens.user.username, role: tokens.user.role as Role });
+      }
       navigate(next, { replace: true });
     } catch (err) {
       setError(
         err instanceof ApiError && (err.status === 401 || err.status === 400)
-          ? "Wrong user name or password."
+          ? withKey
+            ? "This API key is not valid."
+            : "Wrong user name or password."
           : err instanceof Error
             ? err.message
             : String(err),
@@ -41,14 +51,23 @@ export default function LoginPage() {
       <form onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">Data Compass</h1>
         <p className="muted">Sign in to find, understand and trust your data.</p>
-        <label>
-          User name
-          <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
-        </label>
-        <label>
-          Password
-          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-        </label>
+        {withKey ? (
+          <label>
+            API key
+            <input name="api-key" type="password" autoComplete="off" value={apiKey} onChange={(e) => setApiKey(e.target.value)} required autoFocus />
+          </label>
+        ) : (
+          <>
+            <label>
+              User name
+              <input name="username" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} required autoFocus />
+            </label>
+            <label>
+              Password
+              <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+            </label>
+          </>
+        )}
         {error && (
           <p role="alert" className="state-error">
             {error}
@@ -57,9 +76,9 @@ export default function LoginPage() {
         <button type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
-        <p className="muted small">
-          Machines use API keys (<code>Authorization: Bearer dc_…</code>) against <code>/api/v1</code>.
-        </p>
+        <button type="button" className="secondary" onClick={() => { setWithKey(!withKey); setError(null); }}>
+          {withKey ? "Use a user name and password" : "Use an API key (such as the admin key make run prints)"}
+        </button>
       </form>
     </div>
   );
