@@ -13,6 +13,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +35,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "compass-ui-e2e-password"
+CUSTOMERS = "urn:dcs:postgres:table:demo.public:customers"
 
 pytestmark = [
     pytest.mark.skipif(
@@ -62,6 +64,12 @@ def stack(
                 "/auth/users", json={"username": "stella", "password": PASSWORD, "role": "steward"}
             )
             assert made.status_code == 201, made.text
+            viewer = api.post(
+                "/auth/users", json={"username": "vic", "password": PASSWORD, "role": "viewer"}
+            )
+            assert viewer.status_code == 201, viewer.text
+            profiled = api.post(f"/capsules/{CUSTOMERS}/profile", json={"wait": True})
+            assert profiled.status_code in (200, 201), profiled.text
             # 30 days of DQ results: the demo's outage day is a breach on the chart.
             run = api.post(
                 "/dq/runs",
@@ -82,6 +90,26 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+def note_console_error(errors: list[str], message: Any) -> None:
+    """A console error, except the browser's own line for the one expected 404: an object's
+    latest profile before its first profile (the UI shows "not profiled yet")."""
+    if message.type != "error":
+        return
+    url = (message.location or {}).get("url", "")
+    if "Failed to load resource" in message.text and url.endswith("/profile"):
+        return
+    errors.append(f"{message.text} ({url})")
+
+
+def log_in(page: Any, stack: Stack, username: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".role")).to_be_visible()
+
+
 def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object) -> None:
     from playwright.sync_api import Browser, expect
 
@@ -90,7 +118,7 @@ def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: note_console_error(errors, m))
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         # Cold cache: the first load of the login page.
@@ -108,9 +136,7 @@ def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object
         (OUTPUT / "first-load.json").write_text(json.dumps(timing, indent=2) + "\n")
         page.screenshot(path=str(OUTPUT / "01-login.png"))
 
-        page.get_by_label("User name").fill("stella")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
+        log_in(page, stack, "stella")
         expect(page).to_have_url(f"{stack.base_url}/search")
         expect(page.locator(".role")).to_have_text("steward")
 
@@ -143,6 +169,52 @@ def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object
             labels
         )
         page.screenshot(path=str(OUTPUT / "04-quality.png"), full_page=True)
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_a_viewer_on_a_phone_sees_masked_e_mails_and_no_edit_controls(
+    stack: Stack, browser: object
+) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    # A steward sees the customers' e-mails in clear (README: masked unless you are a steward).
+    with httpx.Client(base_url=f"{stack.base_url}/api/v1", timeout=30) as api:
+        login = api.post("/auth/login", json={"username": "stella", "password": PASSWORD})
+        token = login.json()["access_token"]
+        got = api.get(
+            f"/capsules/{CUSTOMERS}/profile", headers={"Authorization": f"Bearer {token}"}
+        )
+    email = next(c for c in got.json()["columns"] if c["column"] == "email")
+    clear_values = [v["value"] for v in email["stats"]["most_common_values"] if v["value"]]
+    assert clear_values and not any("*" in v for v in clear_values), email
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{stack.base_url}/capsules/demo.public.customers/columns")
+        expect(page).to_have_url(f"{stack.base_url}/login")
+        log_in(page, stack, "vic")
+        # Back where the link pointed, after signing in.
+        expect(page).to_have_url(f"{stack.base_url}/capsules/demo.public.customers/columns")
+        row = page.get_by_role("table").get_by_role("row", name=re.compile(r"^\d+ email "))
+        expect(row.locator(".tag.masked", has_text="masked")).to_be_visible()
+        shown = row.inner_text()
+        assert re.search(r"\*{3,}@", shown), shown  # partially redacted e-mails
+        assert not any(v in shown for v in clear_values), shown
+        expect(page.get_by_role("button", name="Profile now")).to_have_count(0)
+        page.get_by_role("tab", name="Overview").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("customers")
+        expect(page.get_by_role("button", name="Edit description")).to_have_count(0)
+        # Nothing wider than the phone's screen but the scrollable tables.
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, width
+        page.screenshot(path=str(OUTPUT / "05-viewer-phone.png"), full_page=True)
     finally:
         context.close()
     assert not errors, errors

@@ -29,7 +29,8 @@ type Success<O> = O extends { responses: infer R }
 type Params<O> = O extends { parameters: infer P } ? P : never;
 type PathParams<O> = Params<O> extends { path: infer X } ? X : never;
 type QueryParams<O> = Params<O> extends { query?: infer X } ? X : never;
-type Body<O> = O extends { requestBody: { content: { "application/json": infer B } } } ? B : never;
+type BodyOf<R> = [R] extends [{ content: { "application/json": infer B } }] ? B : never;
+type Body<O> = O extends { requestBody?: infer R } ? BodyOf<NonNullable<R>> : never;
 
 export type Options<O> = ([PathParams<O>] extends [never] ? { path?: never } : { path: PathParams<O> }) & {
   query?: QueryParams<O>;

@@ -31,6 +31,17 @@ function capsuleApi() {
     [`GET /api/v1/capsules/${URN}/constraints`]: { items: [{ id: 1, name: "orders_pkey", constraint_type: "primary_key", columns: ["id"] }] },
     "GET /api/v1/masking-rules": { items: [{ id: 3, column: "email", method: "hash", enabled: true, exempt_roles: ["admin"] }] },
     [`GET /api/v1/capsules/${URN}/business-terms`]: page([]),
+    [`GET /api/v1/capsules/${URN}/profile`]: {
+      id: 1,
+      finished_at: "2026-12-01T10:00:00Z",
+      columns: [
+        {
+          column: "email",
+          masked: ["most_common_values"],
+          stats: { most_common_values: [{ value: "a7f3…", count: 3, percentage: 1.5 }] },
+        },
+      ],
+    },
   });
 }
 
@@ -82,6 +93,25 @@ describe("capsule page", () => {
 });
 
 describe("role-aware controls", () => {
+  it("a viewer sees top values as the API masks them, and no profile button", async () => {
+    signIn("viewer");
+    capsuleApi();
+    renderAt("/capsules/demo.public.orders/columns");
+    const email = await screen.findByRole("row", { name: /email/ });
+    await waitFor(() => expect(email).toHaveTextContent("a7f3…"));
+    expect(within(email).getByText("masked")).toHaveAttribute("title", "masked for your role: most_common_values");
+    expect(screen.getByText(/^Profiled /)).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Profile now" })).not.toBeInTheDocument();
+  });
+
+  it("an editor may profile the columns now", async () => {
+    signIn("editor");
+    const calls = capsuleApi();
+    renderAt("/capsules/demo.public.orders/columns");
+    expect(await screen.findByRole("button", { name: "Profile now" })).toBeInTheDocument();
+    expect(calls.some((c) => c.method === "POST")).toBe(false);
+  });
+
   it("a viewer sees no edit button", async () => {
     signIn("viewer");
     capsuleApi();
