@@ -1,6 +1,7 @@
 """The web UI in a real browser against the real stack (`make run`'s supervisor on ports of its
-own): a steward logs in, searches "orders", opens the capsule, sees its columns and the DQ
-trend chart with the demo's outage as a breach. Playwright drives Debian's chromium (a browser
+own): a steward logs in, searches "orders", opens the capsule, sees its columns, its lineage
+graph and the DQ trend chart with the demo's outage as a breach; a viewer on a phone sees the
+customers' e-mails masked and no edit controls. Playwright drives Debian's chromium (a browser
 download is impossible here); each test saves a screenshot under test-output/ui/.
 
 Skips, saying why, when chromium is not installed (`make test` installs it when it can) or the
@@ -159,6 +160,12 @@ def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object
         expect(id_row).to_contain_text("PK")
         page.screenshot(path=str(OUTPUT / "03-columns.png"), full_page=True)
 
+        page.get_by_role("tab", name="Lineage").click()
+        # The demo's views read orders: they are its downstream nodes.
+        expect(page.locator(".react-flow__node", has_text="demo.public.orders")).to_be_visible()
+        expect(page.locator(".react-flow__node", has_text="customer_order_summary")).to_be_visible()
+        page.screenshot(path=str(OUTPUT / "04-lineage.png"))
+
         page.get_by_role("tab", name="Quality").click()
         chart = page.locator(".dq-chart").first
         expect(chart.locator("canvas")).to_be_visible()
@@ -168,7 +175,7 @@ def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object
         assert any(" 30 results" in label and " 0 breaches" not in label for label in labels), (
             labels
         )
-        page.screenshot(path=str(OUTPUT / "04-quality.png"), full_page=True)
+        page.screenshot(path=str(OUTPUT / "05-quality.png"), full_page=True)
     finally:
         context.close()
     assert not errors, errors
@@ -214,7 +221,7 @@ def test_a_viewer_on_a_phone_sees_masked_e_mails_and_no_edit_controls(
         # Nothing wider than the phone's screen but the scrollable tables.
         width = page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, width
-        page.screenshot(path=str(OUTPUT / "05-viewer-phone.png"), full_page=True)
+        page.screenshot(path=str(OUTPUT / "06-viewer-phone.png"), full_page=True)
     finally:
         context.close()
     assert not errors, errors

@@ -2,6 +2,7 @@
 import { lazy } from "react";
 import { Navigate, Outlet, useLocation, type RouteObject } from "react-router";
 import Layout from "./components/Layout";
+import RouteError from "./components/RouteError";
 import { useSession } from "./auth/useSession";
 
 const LoginPage = lazy(() => import("./pages/LoginPage"));
@@ -19,10 +20,12 @@ function RequireLogin() {
 export const routes: RouteObject[] = [
   {
     element: <Layout />,
+    errorElement: <RouteError />,
     children: [
       { path: "/login", element: <LoginPage /> },
       {
         element: <RequireLogin />,
+        errorElement: <RouteError />,
         children: [
           { path: "/", element: <Navigate to="/search" replace /> },
           { path: "/search", element: <SearchPage /> },

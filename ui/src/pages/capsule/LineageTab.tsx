@@ -2,7 +2,7 @@
 // middle; the depth is in the URL (?depth=), a node click opens that capsule.
 import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { Background, Controls, ReactFlow, type Edge, type Node } from "@xyflow/react";
+import { Background, Controls, Position, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import { useNavigate, useSearchParams } from "react-router";
 import { api, type Schemas } from "../../api/client";
@@ -29,8 +29,11 @@ export function layout(center: string, edges: Schemas["LineageEdge"][]): { nodes
     rows.set(l, row + 1);
     return {
       id: ref,
-      position: { x: l * 280, y: row * 90 },
+      position: { x: l * 320, y: row * 80 },
       data: { label: ref },
+      sourcePosition: Position.Right,
+      targetPosition: Position.Left,
+      style: { width: 240 },
       className: ref === center ? "node center" : "node",
     };
   });
