@@ -1,8 +1,9 @@
 """The web UI in a real browser against the real stack (`make run`'s supervisor on ports of its
 own): a steward logs in, searches "orders", opens the capsule, sees its columns, its lineage
-graph and the DQ trend chart with the demo's outage as a breach; a viewer on a phone sees the
-customers' e-mails masked and no edit controls. Playwright drives Debian's chromium (a browser
-download is impossible here); each test saves a screenshot under test-output/ui/.
+graph and the DQ trend chart with the demo's outage as a breach, and acknowledges it; a viewer
+on a phone sees the customers' e-mails masked and no edit controls. Playwright drives Debian's
+chromium (a browser download is impossible here); each test saves a screenshot under
+test-output/ui/.
 
 Skips, saying why, when chromium is not installed (`make test` installs it when it can) or the
 UI is not built (`make ui`)."""
@@ -175,6 +176,13 @@ def test_login_search_capsule_columns_and_dq_chart(stack: Stack, browser: object
         assert any(" 30 results" in label and " 0 breaches" not in label for label in labels), (
             labels
         )
+        # The outage's row_count breach: the steward acknowledges it.
+        breach = page.locator("tr", has_text="row_count").filter(has_text="below").first
+        expect(breach).to_contain_text("open")
+        breach.get_by_role("button", name=re.compile("^Acknowledge")).click()
+        expect(
+            page.locator("tr", has_text="row_count").filter(has_text="acknowledged")
+        ).to_have_count(1)
         page.screenshot(path=str(OUTPUT / "05-quality.png"), full_page=True)
     finally:
         context.close()

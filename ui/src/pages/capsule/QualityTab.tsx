@@ -1,9 +1,11 @@
 // Quality: a trend chart per DQ expectation (days in the URL), the quality rules, and the
 // latest check run with its failing samples (masked by the API for the caller's role).
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 import { api, type Schemas } from "../../api/client";
-import { Empty, QueryView } from "../../components/states";
+import { atLeast } from "../../auth/session";
+import { useSession } from "../../auth/useSession";
+import { Empty, ErrorState, QueryView } from "../../components/states";
 import type { Capsule } from "../CapsulePage";
 import { DqTrendChart } from "./DqTrendChart";
 
@@ -47,6 +49,7 @@ export default function QualityTab({ capsule }: { capsule: Capsule }) {
           }}
         </QueryView>
       </section>
+      <Breaches capsule={capsule} />
       <Rules capsule={capsule} />
       <LatestChecks capsule={capsule} />
     </div>
@@ -159,6 +162,95 @@ function LatestChecks({ capsule }: { capsule: Capsule }) {
             </>
           );
         }}
+      </QueryView>
+    </section>
+  );
+}
+
+type BreachStatus = Schemas["BreachUpdate"]["status"];
+const NEXT: Partial<Record<string, { status: BreachStatus; label: string }[]>> = {
+  open: [
+    { status: "acknowledged", label: "Acknowledge" },
+    { status: "resolved", label: "Resolve" },
+  ],
+  acknowledged: [{ status: "resolved", label: "Resolve" }],
+};
+
+/** Open and acknowledged breaches; editors and above acknowledge or resolve them. */
+function Breaches({ capsule }: { capsule: Capsule }) {
+  const session = useSession();
+  const client = useQueryClient();
+  const breaches = useQuery({
+    queryKey: ["breaches", capsule.ref],
+    queryFn: ({ signal }) =>
+      api.get("/dq/breaches", { query: { object_ref: capsule.ref, status: ["open", "acknowledged"], limit: 50 }, signal }),
+  });
+  const change = useMutation({
+    mutationFn: ({ id, status }: { id: number; status: BreachStatus }) =>
+      api.patch("/dq/breaches/{breach_id}", { path: { breach_id: id }, body: { status, reason: "" } }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["breaches", capsule.ref] }),
+  });
+  const mayChange = atLeast(session?.role, "editor");
+  return (
+    <section>
+      <h2>Open breaches</h2>
+      {change.error && <ErrorState error={change.error} />}
+      <QueryView query={breaches} what="breaches">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty>No open breach: every expectation is within its thresholds.</Empty>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Day</th>
+                  <th scope="col">Metric</th>
+                  <th scope="col">Value</th>
+                  <th scope="col">Expected</th>
+                  <th scope="col">Status</th>
+                  {mayChange && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((b) => (
+                  <tr key={b.id}>
+                    <th scope="row">{b.bucket}</th>
+                    <td>
+                      {b.metric_type}
+                      {b.column && <span className="mono"> · {b.column}</span>}{" "}
+                      <span className={`tag priority-${b.priority}`}>{b.priority}</span>
+                    </td>
+                    <td>
+                      {b.value.toLocaleString()} <span className="muted">({b.direction})</span>
+                    </td>
+                    <td>
+                      {b.threshold_low?.toLocaleString() ?? "…"} – {b.threshold_high?.toLocaleString() ?? "…"}
+                    </td>
+                    <td>
+                      <span className={`status status-${b.status}`}>{b.status}</span>
+                    </td>
+                    {mayChange && (
+                      <td className="actions">
+                        {(NEXT[b.status] ?? []).map((n) => (
+                          <button
+                            key={n.status}
+                            type="button"
+                            className="secondary"
+                            disabled={change.isPending}
+                            onClick={() => change.mutate({ id: b.id, status: n.status })}
+                            aria-label={`${n.label} the ${b.metric_type} breach of ${b.bucket}`}
+                          >
+                            {n.label}
+                          </button>
+                        ))}
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
       </QueryView>
     </section>
   );
