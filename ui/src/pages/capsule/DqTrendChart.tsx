@@ -48,7 +48,7 @@ export function chartOption(results: Result[]) {
   };
 }
 
-export function DqTrendChart({ results, label }: { results: Result[]; label: string }) {
+export default function DqTrendChart({ results, label }: { results: Result[]; label: string }) {
   const el = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!el.current) return;

@@ -1,13 +1,15 @@
 // Quality: a trend chart per DQ expectation (days in the URL), the quality rules, and the
 // latest check run with its failing samples (masked by the API for the caller's role).
+import { lazy, Suspense } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 import { api, type Schemas } from "../../api/client";
 import { atLeast } from "../../auth/session";
 import { useSession } from "../../auth/useSession";
-import { Empty, ErrorState, QueryView } from "../../components/states";
+import { Empty, ErrorState, Loading, QueryView } from "../../components/states";
 import type { Capsule } from "../CapsulePage";
-import { DqTrendChart } from "./DqTrendChart";
+// The chart library is the heaviest chunk: breaches, rules and checks show before it arrives.
+const DqTrendChart = lazy(() => import("./DqTrendChart"));
 
 const RANGES = [7, 30, 90, 365];
 
@@ -78,7 +80,9 @@ function ExpectationTrend({ expectation, days }: { expectation: Schemas["Expecta
           list.length === 0 ? (
             <Empty>No results in this range: run or backfill the DQ config.</Empty>
           ) : (
-            <DqTrendChart results={list} label={label} />
+            <Suspense fallback={<Loading what="chart" />}>
+              <DqTrendChart results={list} label={label} />
+            </Suspense>
           )
         }
       </QueryView>
