@@ -102,3 +102,17 @@ async def test_the_api_keeps_its_own_404_and_405_answers(dist: Path) -> None:
         unknown_post = await c.post("/api/v1/no-such-thing", json={})
     assert wrong_method.status_code == 405
     assert unknown_post.status_code == 404
+
+
+async def test_routes_added_after_the_app_is_built_still_win(dist: Path) -> None:
+    app = create_app(GatewaySettings(ui_dir=str(dist)))
+
+    @app.get("/late")
+    async def late() -> dict[str, str]:
+        return {"route": "late"}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        resp = await c.get("/late")
+        ui = await c.get("/later")
+    assert resp.json() == {"route": "late"}
+    assert ui.text == INDEX

@@ -133,8 +133,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     # Also under the API prefix, for clients configured with the `/api/v1` base URL.
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
-    # The web UI owns every other GET path: mounted last, after the API and operations.
-    app.include_router(ui.router)
+    # The web UI answers the GET paths no route claims (outside the API and operations).
+    ui.install(app)
 
     errors.install(app)
     # Added last = outermost: every response (errors included) carries X-Request-ID.

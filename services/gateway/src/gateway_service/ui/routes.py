@@ -8,24 +8,11 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.routing import APIRoute
-from starlette.routing import Match
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from gateway_service.core.errors import ApiError
-
-
-class UiRoute(APIRoute):
-    """Never matches an API or operations path, so those keep their own 404 and 405 answers
-    (a plain catch-all would turn a wrong method on an API path into a UI miss)."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope.get("path", "").lstrip("/").startswith(NOT_UI):
-            return Match.NONE, {}
-        return super().matches(scope)
-
 
 # The repository's ui/dist (services/gateway/src/gateway_service/ui/routes.py → repo root).
 DEFAULT_DIST = Path(__file__).resolve().parents[5] / "ui" / "dist"
@@ -68,11 +55,25 @@ def dist_dir(request: Request) -> Path:
     return Path(configured) if configured else DEFAULT_DIST
 
 
-router = APIRouter(include_in_schema=False, route_class=UiRoute)
+def install(app: FastAPI) -> None:
+    """The UI answers the GET requests that no route claims: it is the router's fallback, so
+    every route (one added after this call too) wins, API and operations paths keep their own
+    404 and 405 answers, and the UI never shows in the OpenAPI document."""
+    not_found = app.router.default
+
+    async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        is_ui = scope["type"] == "http" and scope.get("method") in ("GET", "HEAD")
+        if not is_ui or path.lstrip("/").startswith(NOT_UI):
+            await not_found(scope, receive, send)
+            return
+        response = await serve(path.lstrip("/"), Request(scope, receive))
+        await response(scope, receive, send)
+
+    app.router.default = fallback
 
 
-@router.get("/{path:path}")
-async def ui(path: str, request: Request) -> Response:
+async def serve(path: str, request: Request) -> Response:
     dist = dist_dir(request).resolve()
     index = dist / "index.html"
     if not index.is_file():
