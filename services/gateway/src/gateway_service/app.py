@@ -49,6 +49,7 @@ from gateway_service.schedules import routes as schedules
 from gateway_service.semantics import routes as semantics
 from gateway_service.sources import routes as sources
 from gateway_service.structure import routes as structure
+from gateway_service.ui import routes as ui
 
 API_PREFIX = "/api/v1"
 SERVICE = "gateway"
@@ -147,6 +148,8 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.include_router(health.router)
     # Also under the API prefix, for clients configured with the `/api/v1` base URL.
     app.include_router(health.router, prefix=API_PREFIX, include_in_schema=False)
+    # The web UI answers the GET paths no route claims (outside the API and operations).
+    ui.install(app)
 
     errors.install(app)
     # Added last = outermost: every response (errors included) carries X-Request-ID.

@@ -59,3 +59,5 @@ class GatewaySettings(ServiceSettings):
     capsule_call_timeout_seconds: float = 1.0
     """Deadline of each backend call of `GET /capsules/{urn}` (a dimension whose service
     misses it is returned as unavailable; the rest still answer)."""
+    ui_dir: str = ""
+    """Folder of the built web UI served at `/` (`make ui`); empty = the repository's `ui/dist`."""
