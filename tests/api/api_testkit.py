@@ -107,6 +107,9 @@ class Stack:
             "database_url": self.database_url,
             "nats_url": self.nats_url,
             "bootstrap_admin_key": ADMIN_KEY,
+            # A loaded CI machine can take over the 1 s default; a test of a slow dimension
+            # overrides it.
+            "capsule_call_timeout_seconds": 10.0,
         }
         values.update(overrides)
         return GatewaySettings(**values)
