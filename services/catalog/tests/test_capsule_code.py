@@ -325,14 +325,18 @@ class FakeQuality:
 
     async def validate(
         self, object_urn: str, rules: Sequence[Mapping[str, Any]]
-    ) -> list[tuple[int, str]]:
-        out = []
-        for i, rule in enumerate(rules):
+    ) -> list[dict[str, Any] | str]:
+        out: list[dict[str, Any] | str] = []
+        for rule in rules:
             config = rule["config"]
             if rule["rule"] not in self.TYPES:
-                out.append((i, f"unknown rule type {rule['rule']!r}"))
+                out.append(f"unknown rule type {rule['rule']!r}")
             elif rule["rule"] == "range_check" and config.get("min", 0) > config.get("max", 0):
-                out.append((i, "min must not exceed max"))
+                out.append("min must not exceed max")
+            elif rule["rule"] == "range_check":  # stored normalised, defaults filled in
+                out.append({**rule, "config": {"inclusive": True, **config}})
+            else:
+                out.append(dict(rule))
         return out
 
     async def create(self, object_urn: str, rule: Mapping[str, Any]) -> int:
@@ -380,6 +384,7 @@ async def test_quality_rules_round_trip_plan_and_change_set(
         assert rule_paths["quality_rules.amount.range_check"]["config"] == {
             "min": 0,
             "max": 1000000,
+            "inclusive": True,  # as the quality service stores it, defaults filled in
         }
         assert set(rule_paths) == {
             "quality_rules.id.unique",
@@ -396,7 +401,9 @@ async def test_quality_rules_round_trip_plan_and_change_set(
             ("amount", "range_check"),
             ("id", "unique"),
         ]
-        assert written[1] == {**yaml.safe_load(RULES)["quality_rules"][1]}
+        assert written[1] == {**yaml.safe_load(RULES)["quality_rules"][1], "inclusive": True}
+        same = await code.apply(ref=URN, content=FILE + RULES, dry_run=False)
+        assert same.changes == []  # the file again (defaults left out): nothing to do
         again = await code.apply(ref=URN, content=exported, dry_run=False)
         assert again.changes == [] and quality.writes == 3
         assert (await code.export(URN))[1] == exported  # byte-identical round trip

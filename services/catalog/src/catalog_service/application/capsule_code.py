@@ -112,7 +112,7 @@ class CapsuleCodeUseCases:
         self,
         uow: SemanticsUnit,
         obj: Record,
-        sections: Mapping[str, Any],
+        sections: dict[str, Any],
         current: dict[str, Any],
     ) -> list[dict[str, Any]]:
         """The capsule's rules now (also put in `current`), once the quality service has found
@@ -132,9 +132,17 @@ class CapsuleCodeUseCases:
                 problems.add(
                     f"{path}[{i}].column", f"{obj['ref']} has no column {rule['column']!r}"
                 )
-        for i, message in await self.quality.validate(obj["urn"], wanted):
-            problems.add(f"{path}[{i}]", message)
+        checked = await self.quality.validate(obj["urn"], wanted)
+        for i, answer in enumerate(checked):
+            if isinstance(answer, str):
+                problems.add(f"{path}[{i}]", answer)
         problems.raise_any()
+        # The rules as the quality service stores them (a file may leave out defaults).
+        sections["quality_rules"] = [
+            {**rule, "config": answer["config"]}
+            for rule, answer in zip(wanted, checked, strict=True)
+            if isinstance(answer, dict)
+        ]
         had = await self.quality.rules_of(obj["urn"])
         current["quality_rules"] = had
         return had

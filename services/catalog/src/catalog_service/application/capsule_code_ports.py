@@ -15,9 +15,10 @@ class QualityRules(Protocol):
 
     async def validate(
         self, object_urn: str, rules: Sequence[Mapping[str, Any]]
-    ) -> list[tuple[int, str]]:
-        """(index in `rules`, problem) for every rule the quality service would refuse
-        (unknown type, bad configuration); writes nothing."""
+    ) -> list[dict[str, Any] | str]:
+        """For each of `rules`, the rule as the quality service would store it (its config
+        normalised: defaults filled in), or why it would refuse it (unknown type, bad
+        configuration, not the caller's to make); writes nothing."""
         ...
 
     async def create(self, object_urn: str, rule: Mapping[str, Any]) -> int:

@@ -114,8 +114,9 @@ def render(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             entry["enabled"] = False
         if rule["description"]:
             entry["description"] = rule["description"]
-        for name in sorted(rule["config"]):
-            entry[name] = _plain(rule["config"][name])
+        for name in sorted(rule["config"]):  # None = the default, which a file leaves out
+            if rule["config"][name] is not None:
+                entry[name] = _plain(rule["config"][name])
         out.append(entry)
     return out
 
@@ -138,7 +139,7 @@ def comparable(rule: Mapping[str, Any]) -> dict[str, Any]:
         "blocking": bool(rule["blocking"]),
         "enabled": bool(rule["enabled"]),
         "description": rule["description"],
-        "config": _plain(dict(rule["config"])),
+        "config": _plain({k: v for k, v in rule["config"].items() if v is not None}),
     }
 
 

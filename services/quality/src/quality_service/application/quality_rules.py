@@ -93,14 +93,17 @@ class QualityRuleUseCases:
         )
         return spec, refs
 
-    async def check_new(self, name: ObjectName | None, spec: QualityRuleSpec, role: str) -> None:
+    async def check_new(
+        self, name: ObjectName | None, spec: QualityRuleSpec, role: str
+    ) -> RuleSpec:
         """What `create` checks (object, type, column, config, the caller's right), writing
-        nothing: a capsule apply validates its rules with it before any service writes."""
-        await self._checked_new(name, spec, role)
+        nothing: the rule as it would be stored (config normalised). A capsule apply validates
+        its rules with it before any service writes."""
+        return (await self._checked_new(name, spec, role))[1]
 
     async def _checked_new(
         self, name: ObjectName | None, spec: QualityRuleSpec, role: str
-    ) -> tuple[Any, Any]:
+    ) -> tuple[CatalogObject, RuleSpec]:
         if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
         _admin_only(spec.rule_type, role)
