@@ -140,8 +140,13 @@ async def start_stack(
             "metrics_port": 0,
             "shutdown_grace_seconds": 3,
         }
+        # The catalog reaches quality (capsule as code), which starts after it.
+        quality_port = free_port()
         catalog_settings = CatalogSettings(
-            **shared, grpc_port=free_port(), encryption_key=SecretBox.generate_key()
+            **shared,
+            grpc_port=free_port(),
+            encryption_key=SecretBox.generate_key(),
+            quality_addr=f"127.0.0.1:{quality_port}",
         )
         async with running(catalog_settings) as catalog:
             catalog_addr = f"127.0.0.1:{catalog.grpc.bound_port}"
@@ -149,7 +154,7 @@ async def start_stack(
             governance_port = free_port()
             quality_settings = QualitySettings(
                 **shared,
-                grpc_port=free_port(),
+                grpc_port=quality_port,
                 catalog_addr=catalog_addr,
                 governance_addr=f"127.0.0.1:{governance_port}",
             )

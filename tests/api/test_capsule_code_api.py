@@ -82,3 +82,76 @@ async def test_apply_by_role_plan_audit_and_cli_round_trip(
     result = await cli(stack, "capsule", "apply", "-f", str(file))
     assert result.exit_code != 0
     assert "data_capsule.colour: unknown key" in result.output
+
+
+RULES = """\
+  quality_rules:
+  - column: id
+    rule: not_null
+    severity: error
+    blocking: true
+  - column: amount
+    rule: range_check
+    severity: warning
+    blocking: false
+    max: 1000000
+    min: 0
+"""
+
+
+async def test_quality_rules_in_the_file_are_checked_by_quality_and_one_change_set(
+    stack: Stack, client: httpx.AsyncClient, shop: dict[str, Any]
+) -> None:
+    rules_url = f"/capsules/{ORDERS}/quality-rules"
+    exported = ok(await client.get(YAML))
+    assert exported.endswith("  quality_rules: []\n")  # the quality service answers
+    base = exported.removesuffix("  quality_rules: []\n")
+
+    # A rule the quality service refuses (a range on a text column), and one only admins may
+    # make (the caller is an editor): a 400 naming both, and nothing written anywhere.
+    bad = base + RULES.replace("column: amount", "column: note")
+    bad += "  - capsule_level: true\n    rule: custom_sql\n    sql: SELECT 1 WHERE false\n"
+    async with user_client(client, "eddie", "editor") as editor:
+        resp = await editor.post(YAML, json={"content": bad})
+    assert resp.status_code == 400, resp.text
+    message = resp.json()["error"]["message"]
+    assert "data_capsule.quality_rules[1]: " in message and "numeric" in message, message
+    assert "data_capsule.quality_rules[2]: " in message and "admin" in message, message
+    assert ok(await client.get(rules_url))["items"] == []
+    assert ok(await client.get(YAML)) == exported
+
+    plan = ok(await client.post(YAML, json={"content": base + RULES}, params={"dry_run": "true"}))
+    assert sorted(c["path"] for c in plan["changes"]) == [
+        "quality_rules.amount.range_check",
+        "quality_rules.id.not_null",
+    ]
+    assert ok(await client.get(rules_url))["items"] == []  # a dry run writes nowhere
+
+    done = ok(await client.post(YAML, json={"content": base + RULES}))
+    change_set = done["change_set_id"]
+    rules = ok(await client.get(rules_url))["items"]
+    assert sorted((r["column"], r["rule_type"]) for r in rules) == [
+        ("amount", "range_check"),
+        ("id", "not_null"),
+    ]
+
+    async def trail() -> list[str] | None:
+        got = ok(await client.get("/audit/events", params={"change_set": change_set}))
+        actions = sorted(e["action"] for e in got["items"])
+        return actions if len(actions) == 3 else None
+
+    # The quality service's audit records name the catalog's change set.
+    assert await eventually(trail) == [
+        "capsule.apply",
+        "quality_rule.create",
+        "quality_rule.create",
+    ]
+    again = ok(await client.get(YAML))
+    assert "    inclusive: true\n" in again  # the rules as the quality service stores them
+    assert ok(await client.post(YAML, json={"content": again}))["changes"] == []
+    assert ok(await client.post(YAML, json={"content": base + RULES}))["changes"] == []
+    assert ok(await client.get(YAML)) == again
+
+    # The section left empty removes them.
+    ok(await client.post(YAML, json={"content": exported}))
+    assert ok(await client.get(rules_url))["items"] == []

@@ -112,6 +112,7 @@ def settings(
         nats_stream=nats_stream,
         event_subject_prefix=event_subject_prefix,
         grpc_port=free_port,
+        quality_addr="",  # the quality service does not run here: capsule tests fake the port
         metrics_port=0,
         encryption_key=SecretBox.generate_key(),
         shutdown_grace_seconds=3,

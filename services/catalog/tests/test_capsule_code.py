@@ -5,19 +5,26 @@ semantic edit) becomes a schema version whose diff shows definition and term cha
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 import asyncpg
 import grpc
 import pytest
+import yaml
 from catalog_testkit import SourceDb, audit_records, create_source, outbox_rows
 
+from catalog_service.api import glossary_mappers, semantics_mappers
 from catalog_service.app import CatalogService
+from catalog_service.application.capsule_code import CapsuleCodeUseCases
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc, semantics_pb2_grpc
 from datacompass.catalog.v1 import semantics_pb2 as pb
 from datacompass.common.v1 import refs_pb2
+from dckit import context
+from dckit.errors import InvalidArgument, Unavailable
 from dckit.grpc_client import channel
 
 Catalog = catalog_pb2_grpc.CatalogServiceStub
@@ -266,3 +273,213 @@ def test_plan_keeps_dotted_column_and_term_names_whole() -> None:
     assert [(c.column, c.term) for c in changes if c.term] == [("a.b", "v1.2 term")]
     kinds = [(c.kind, c.target) for c in semantic_changes({}, target)]
     assert kinds == [("column_meaning_changed", "a.b"), ("column_term_linked", "a.b")]
+
+
+# ------------------------------------------------------------ quality_rules (another service)
+RULES = """\
+  quality_rules:
+    - column: id
+      rule: unique
+      severity: error
+      blocking: true
+    - column: amount
+      rule: range_check
+      severity: warning
+      blocking: false
+      max: 1000000
+      min: 0
+    - capsule_level: true
+      rule: freshness
+      severity: error
+      blocking: false
+      threshold: 4 hours
+"""
+
+
+class FakeQuality:
+    """The quality service's rules of capsules, in memory: the port's contract (validate
+    writes nothing, ids on list), and a failure injected on the n-th write."""
+
+    TYPES = ("unique", "not_null", "range_check", "freshness")
+
+    def __init__(self) -> None:
+        self.rules: dict[int, dict[str, Any]] = {}
+        self.next_id = 1
+        self.writes = 0
+        self.fail_at = 0  # the write (1-based) that fails; 0 = none
+        self.change_sets: list[str] = []
+
+    def _write(self) -> None:
+        self.writes += 1
+        self.change_sets.append(context.current().change_set)
+        if self.writes == self.fail_at:
+            raise Unavailable("quality service is down")
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return sorted(self.rules.values(), key=lambda r: (r["column"], r["rule"]))
+
+    async def rules_of(self, object_urn: str) -> list[dict[str, Any]]:
+        return [
+            {**r, "id": i} for i, r in sorted(self.rules.items()) if r["object_urn"] == object_urn
+        ]
+
+    async def validate(
+        self, object_urn: str, rules: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any] | str]:
+        out: list[dict[str, Any] | str] = []
+        for rule in rules:
+            config = rule["config"]
+            if rule["rule"] not in self.TYPES:
+                out.append(f"unknown rule type {rule['rule']!r}")
+            elif rule["rule"] == "range_check" and config.get("min", 0) > config.get("max", 0):
+                out.append("min must not exceed max")
+            elif rule["rule"] == "range_check":  # stored normalised, defaults filled in
+                out.append({**rule, "config": {"inclusive": True, **config}})
+            else:
+                out.append(dict(rule))
+        return out
+
+    async def create(self, object_urn: str, rule: Mapping[str, Any]) -> int:
+        self._write()
+        rule_id, self.next_id = self.next_id, self.next_id + 1
+        self.rules[rule_id] = {**_rule_fields(rule), "object_urn": object_urn}
+        return rule_id
+
+    async def update(self, rule_id: int, rule: Mapping[str, Any]) -> None:
+        self._write()
+        self.rules[rule_id] = {**self.rules[rule_id], **_rule_fields(rule)}
+
+    async def delete(self, rule_id: int) -> None:
+        self._write()
+        del self.rules[rule_id]
+
+
+def _rule_fields(rule: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("column", "rule", "severity", "blocking", "enabled", "description", "config")
+    return {k: rule[k] for k in keys}
+
+
+@pytest.fixture
+def quality() -> FakeQuality:
+    return FakeQuality()
+
+
+@pytest.fixture
+def code(service: CatalogService, quality: FakeQuality) -> CapsuleCodeUseCases:
+    return CapsuleCodeUseCases(
+        service.tx,
+        column_payload=semantics_mappers.column_changed,
+        link_payload=glossary_mappers.link_changed,
+        quality=quality,
+    )
+
+
+async def test_quality_rules_round_trip_plan_and_change_set(
+    shop: Catalog, code: CapsuleCodeUseCases, quality: FakeQuality, catalog_db: asyncpg.Connection
+) -> None:
+    with context.bound(context.RequestContext(actor="erin")):
+        planned = await code.apply(ref=URN, content=FILE + RULES, dry_run=True)
+        assert quality.writes == 0  # a dry run writes nowhere
+        rule_paths = {c.path: c.new for c in planned.changes if c.section == "quality_rules"}
+        assert rule_paths["quality_rules.amount.range_check"]["config"] == {
+            "min": 0,
+            "max": 1000000,
+            "inclusive": True,  # as the quality service stores it, defaults filled in
+        }
+        assert set(rule_paths) == {
+            "quality_rules.id.unique",
+            "quality_rules.amount.range_check",
+            "quality_rules.capsule_level.freshness",
+        }
+        done = await code.apply(ref=URN, content=FILE + RULES, dry_run=False)
+        assert len(quality.rules) == 3
+        assert set(quality.change_sets) == {done.change_set_id}  # one change set everywhere
+        _, exported = await code.export(URN)
+        written = yaml.safe_load(exported)["data_capsule"]["quality_rules"]
+        assert [(r.get("column"), r["rule"]) for r in written] == [
+            (None, "freshness"),
+            ("amount", "range_check"),
+            ("id", "unique"),
+        ]
+        assert written[1] == {**yaml.safe_load(RULES)["quality_rules"][1], "inclusive": True}
+        same = await code.apply(ref=URN, content=FILE + RULES, dry_run=False)
+        assert same.changes == []  # the file again (defaults left out): nothing to do
+        again = await code.apply(ref=URN, content=exported, dry_run=False)
+        assert again.changes == [] and quality.writes == 3
+        assert (await code.export(URN))[1] == exported  # byte-identical round trip
+
+        # A rule left out is removed, a changed one updated; only rules change: no version.
+        fewer = FILE + RULES.split("    - column: amount")[0].replace("error", "critical")
+        changed = await code.apply(ref=URN, content=fewer, dry_run=False)
+        assert {c.path: c.new is None for c in changed.changes} == {
+            "quality_rules.amount.range_check": True,
+            "quality_rules.capsule_level.freshness": True,
+            "quality_rules.id.unique": False,
+        }
+        assert changed.version == ""
+        assert [r["severity"] for r in quality.rules.values()] == ["critical"]
+    records = [r for r in audit_records(await outbox_rows(catalog_db)) if r.change_set_id]
+    assert {r.action for r in records if r.change_set_id == changed.change_set_id} == {
+        "capsule.apply"
+    }
+
+
+async def test_a_bad_quality_rule_leaves_nothing_written_anywhere(
+    shop: Catalog, code: CapsuleCodeUseCases, quality: FakeQuality, catalog_db: asyncpg.Connection
+) -> None:
+    before = await counts(catalog_db)
+    bad = (
+        FILE
+        + RULES.replace("min: 0", "min: 5000000")
+        + "    - column: nope\n      rule: telepathy\n"
+    )
+    with pytest.raises(InvalidArgument) as err:
+        await code.apply(ref=URN, content=bad, dry_run=False)
+    message = err.value.message
+    assert "data_capsule.quality_rules[1]: min must not exceed max" in message
+    assert "data_capsule.quality_rules[3].column" in message
+    assert "data_capsule.quality_rules[3]: unknown rule type 'telepathy'" in message
+    assert quality.writes == 0 and await counts(catalog_db) == before
+    # Structure errors of the section are found with the rest of the file's.
+    with pytest.raises(InvalidArgument) as err:
+        await code.apply(
+            ref=URN,
+            content=FILE + "  quality_rules:\n    - rule: unique\n      severity: loud\n",
+            dry_run=True,
+        )
+    assert "quality_rules[0]: names a column or says capsule_level" in err.value.message
+    assert "quality_rules[0].severity" in err.value.message
+
+
+async def test_a_failure_in_the_last_service_undoes_the_earlier_writes(
+    shop: Catalog, code: CapsuleCodeUseCases, quality: FakeQuality, catalog_db: asyncpg.Connection
+) -> None:
+    with context.bound(context.RequestContext(actor="erin")):
+        await code.apply(ref=URN, content=FILE + RULES, dry_run=False)
+        held, exported = copy.deepcopy(quality.snapshot()), (await code.export(URN))[1]
+        before = await counts(catalog_db)
+        # Remove one rule, change one, add one, change the catalog's part: the third rule
+        # write fails.
+        edited = (
+            FILE.replace("layer: silver", "layer: gold")
+            + RULES.replace("severity: error\n      blocking: true", "severity: info\n").split(
+                "    - capsule_level"
+            )[0]
+            + "    - column: note\n      rule: not_null\n"
+        )
+        quality.fail_at = quality.writes + 3
+        with pytest.raises(Unavailable):
+            await code.apply(ref=URN, content=edited, dry_run=False)
+    assert quality.writes == quality.fail_at + 2  # two writes done, then undone
+    assert quality.snapshot() == held  # the same rules again (the removed one re-created)
+    assert await counts(catalog_db) == before  # the catalog's transaction rolled back
+    assert (await code.export(URN))[1] == exported
+
+
+async def test_without_the_quality_service_the_section_is_refused(
+    shop: Catalog, semantics: Semantics
+) -> None:
+    message = await refused(semantics, FILE + RULES)
+    assert "data_capsule.quality_rules: this catalog does not reach the quality service" in (
+        message
+    )

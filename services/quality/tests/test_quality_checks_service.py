@@ -209,6 +209,17 @@ async def test_errors_a_caller_can_hit(stack: Stack) -> None:
     )
     assert code == grpc.StatusCode.PERMISSION_DENIED
     await stack.rules.DeleteQualityRule(cpb.DeleteQualityRuleRequest(id=custom.id), metadata=ADMIN)
+    # validate_only (a capsule apply's check): the same errors, and nothing written.
+    code, text = await code_of(
+        add(stack, "value_in_set", "category", config={"allowed": [1]}, validate_only=True)
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "rule_config." in text
+    code, _ = await code_of(add(stack, "custom_sql", config=sql, meta=EDITOR, validate_only=True))
+    assert code == grpc.StatusCode.PERMISSION_DENIED
+    checked = await add(stack, "value_in_set", "category", config={"allowed_values": ["a"]},
+                        validate_only=True)  # fmt: skip
+    assert checked.id == 0 and checked.category == "validity"
+    assert checked.config["allowed_values"] == ["a"]  # the config as it would be stored
     # Nothing half-written: the refused rules do not exist.
     listed = await stack.rules.ListQualityRules(cpb.ListQualityRulesRequest(object=OBJ))
     assert list(listed.items) == []

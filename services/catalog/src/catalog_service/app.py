@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog_service.adapters.connectors import RegistryConnectors
 from catalog_service.adapters.metrics import PrometheusScanMetrics
+from catalog_service.adapters.quality_grpc import GrpcQualityRules
 from catalog_service.api import completeness_mappers, glossary_mappers, semantics_mappers
 from catalog_service.api.completeness_servicer import CompletenessServicer
 from catalog_service.api.deprecations_mappers import deadline_approaching
@@ -47,11 +48,13 @@ from datacompass.catalog.v1 import (
     semantics_pb2_grpc,
 )
 from datacompass.common.v1 import events_pb2
+from datacompass.quality.v1 import quality_rules_pb2_grpc
 from dckit.bus import EventBus
 from dckit.clock import Clock, utc_now
 from dckit.consumer import IdempotentConsumer
 from dckit.crypto import SecretBox
 from dckit.db import Database
+from dckit.grpc_client import channel
 from dckit.grpc_server import GrpcApp
 from dckit.leases import Leases
 from dckit.migrations import upgrade_async
@@ -133,6 +136,7 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
         deprecations=deprecations,
     )
 
+    quality = channel(settings.quality_addr) if settings.quality_addr else None
     semantics = SemanticsServicer(
         glossary=GlossaryUseCases(
             tx,
@@ -149,6 +153,9 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
             column_payload=semantics_mappers.column_changed,
             link_payload=glossary_mappers.link_changed,
             layers=settings.layers,
+            quality=GrpcQualityRules(quality_rules_pb2_grpc.QualityRulesServiceStub(quality))
+            if quality
+            else None,
         ),
     )
 
@@ -178,6 +185,8 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
 
     async def close() -> None:
         await scans.drain(settings.shutdown_grace_seconds)
+        if quality is not None:
+            await quality.close()
 
     app = grpc_app(
         base,

@@ -33,6 +33,9 @@ class CatalogSettings(BackendSettings):
     """How often a process renews the leases of the scans it runs."""
     scan_stale_seconds: float = 60.0
     """A running scan whose lease is this old belongs to a dead process and is failed."""
+    quality_addr: str = "127.0.0.1:50052"
+    """The quality service (capsule as code reads and writes a capsule's quality rules there);
+    empty: capsule files cannot name `quality_rules`."""
     layers: list[str] = ["bronze", "silver", "gold"]
     """The medallion layers a capsule may be put in (lower case), e.g. `["raw", "curated"]`."""
     completeness_weights: dict[str, float] = dict(DEFAULT_WEIGHTS)

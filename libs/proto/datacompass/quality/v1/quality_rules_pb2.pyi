@@ -219,6 +219,7 @@ class CreateQualityRuleRequest(_message.Message):
     BLOCKING_FIELD_NUMBER: _builtins.int
     ENABLED_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
+    VALIDATE_ONLY_FIELD_NUMBER: _builtins.int
     column: _builtins.str
     name: _builtins.str
     """empty: derived from the type and column"""
@@ -230,6 +231,10 @@ class CreateQualityRuleRequest(_message.Message):
     enabled: _builtins.bool
     """unset: true"""
     description: _builtins.str
+    validate_only: _builtins.bool
+    """Check the rule as a create would (object, type, column, config, the caller's right) and
+    write nothing; the response is an empty QualityRule. Used by a capsule apply.
+    """
     @_builtins.property
     def object(self) -> _refs_pb2.ObjectRef: ...
     @_builtins.property
@@ -246,10 +251,11 @@ class CreateQualityRuleRequest(_message.Message):
         blocking: _builtins.bool | None = ...,
         enabled: _builtins.bool | None = ...,
         description: _builtins.str = ...,
+        validate_only: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "config", b"config", "enabled", b"enabled", "object", b"object"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "column", b"column", "config", b"config", "description", b"description", "enabled", b"enabled", "name", b"name", "object", b"object", "rule_type", b"rule_type", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_blocking", b"_blocking", "_enabled", b"_enabled", "blocking", b"blocking", "column", b"column", "config", b"config", "description", b"description", "enabled", b"enabled", "name", b"name", "object", b"object", "rule_type", b"rule_type", "severity", b"severity", "validate_only", b"validate_only"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__blocking: _TypeAlias = _typing.Literal["blocking"]  # noqa: Y015
     _WhichOneofArgType__blocking: _TypeAlias = _typing.Literal["_blocking", b"_blocking"]  # noqa: Y015

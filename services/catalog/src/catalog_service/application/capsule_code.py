@@ -4,15 +4,25 @@ as YAML, and apply such a file. An apply validates the whole file against the ca
 and, unless it is a dry run, writes all of it in one transaction: each change audited as its
 own use case would audit it (`object.update`, `column.describe`, `term_link.*`), plus one
 `capsule.apply` record, every record naming the same change set; and one new schema version
-recording the semantic metadata (co-versioning, §8.1)."""
+recording the semantic metadata (co-versioning, §8.1).
+
+The `quality_rules` section lives in the quality service (port `QualityRules`): it is
+validated by that service before anything is written, planned with the rest, and written after
+the catalog's changes inside the catalog's transaction; if a rule write (or the catalog's
+commit) fails, the rule writes already done are undone in reverse order and the catalog's
+transaction rolls back: all or nothing. The change set travels to the quality service in the
+request context."""
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+from catalog_service.application.capsule_code_ports import QualityRules
 from catalog_service.application.glossary import link_public, link_view
 from catalog_service.application.objects import require_object
 from catalog_service.application.ports import Record
@@ -24,7 +34,7 @@ from catalog_service.application.semantics_ports import (
     SemanticsUnit,
 )
 from catalog_service.domain import capsule_code as files
-from catalog_service.domain import glossary
+from catalog_service.domain import capsule_rules, glossary
 from catalog_service.domain.capsule_code import ROOT, Change, Problems
 from catalog_service.domain.semantics import (
     DEFAULT_LAYERS,
@@ -34,6 +44,8 @@ from catalog_service.domain.semantics import (
 )
 from dckit import context, event_catalogue
 from dckit.uow import Entity, Event
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,8 +65,10 @@ class CapsuleCodeUseCases:
         column_payload: ChangePayload,
         link_payload: ChangePayload,
         layers: Sequence[str] = DEFAULT_LAYERS,
+        quality: QualityRules | None = None,
     ) -> None:
         self.tx = tx
+        self.quality = quality
         self.column_payload, self.link_payload = column_payload, link_payload
         self.layers = tuple(layer.strip().lower() for layer in layers)
 
@@ -62,24 +76,105 @@ class CapsuleCodeUseCases:
         """(object URN, the YAML file of what the catalog holds of the capsule's meaning)."""
         async with self.tx() as uow:
             obj = await require_object(uow, ref)
-            state = await semantic_state(uow, obj)
+            state: dict[str, Any] = dict(await semantic_state(uow, obj))
+        if self.quality is not None:
+            state["quality_rules"] = await self.quality.rules_of(obj["urn"])
         return obj["urn"], files.render({"urn": obj["urn"], "name": obj["name"], **state})
 
     async def apply(self, *, ref: str, content: str, dry_run: bool) -> ApplyResult:
         parsed = files.parse(content, layers=self.layers)
-        async with self.tx() as uow:
-            obj = await require_object(uow, ref)
-            if not dry_run:  # the plan must hold until it is written
-                await uow.objects.lock(obj["id"])
-            current = await semantic_state(uow, obj)
-            sections = await _checked(uow, obj, parsed, current)
-            changes = files.plan(current, files.desired(current, sections))
-            if dry_run or not changes:
-                return ApplyResult(obj["urn"], changes, dry_run)
-            change_set = str(uuid.uuid4())
-            with context.bound(context.current().with_change_set(change_set)):
-                version = await self._write(uow, obj, sections, changes)
+        rules = Undo()
+        try:
+            async with self.tx() as uow:
+                obj = await require_object(uow, ref)
+                if not dry_run:  # the plan must hold until it is written
+                    await uow.objects.lock(obj["id"])
+                current: dict[str, Any] = dict(await semantic_state(uow, obj))
+                sections = await _checked(uow, obj, parsed, current)
+                had_rules = await self._checked_rules(uow, obj, sections, current)
+                target = files.desired(current, sections)
+                changes = files.plan(current, target)
+                if "quality_rules" in sections:
+                    changes += capsule_rules.plan(had_rules, target["quality_rules"])
+                if dry_run or not changes:
+                    return ApplyResult(obj["urn"], changes, dry_run)
+                change_set = str(uuid.uuid4())
+                with context.bound(context.current().with_change_set(change_set)):
+                    version = await self._write(uow, obj, sections, changes)
+                    await self._write_rules(obj["urn"], had_rules, sections, rules)
+        except BaseException:
+            with context.bound(context.current().with_change_set(rules.change_set)):
+                await rules.undo()
+            raise
         return ApplyResult(obj["urn"], changes, False, change_set, version)
+
+    async def _checked_rules(
+        self,
+        uow: SemanticsUnit,
+        obj: Record,
+        sections: dict[str, Any],
+        current: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        """The capsule's rules now (also put in `current`), once the quality service has found
+        nothing wrong with the file's rules; [] when the file has no quality_rules section."""
+        if "quality_rules" not in sections:
+            return []
+        problems = Problems()
+        path = f"{ROOT}.quality_rules"
+        if self.quality is None:
+            problems.add(path, "this catalog does not reach the quality service")
+            problems.raise_any()
+        assert self.quality is not None
+        wanted = sections["quality_rules"]
+        known = {c["name"] for c in await uow.objects.columns(obj)}
+        for i, rule in enumerate(wanted):
+            if rule["column"] and rule["column"] not in known:
+                problems.add(
+                    f"{path}[{i}].column", f"{obj['ref']} has no column {rule['column']!r}"
+                )
+        checked = await self.quality.validate(obj["urn"], wanted)
+        for i, answer in enumerate(checked):
+            if isinstance(answer, str):
+                problems.add(f"{path}[{i}]", answer)
+        problems.raise_any()
+        # The rules as the quality service stores them (a file may leave out defaults).
+        sections["quality_rules"] = [
+            {**rule, "config": answer["config"]}
+            for rule, answer in zip(wanted, checked, strict=True)
+            if isinstance(answer, dict)
+        ]
+        had = await self.quality.rules_of(obj["urn"])
+        current["quality_rules"] = had
+        return had
+
+    async def _write_rules(
+        self,
+        object_urn: str,
+        had: Sequence[Mapping[str, Any]],
+        sections: Mapping[str, Any],
+        undo: Undo,
+    ) -> None:
+        """The quality service's rules made what the file says: removals, then changes, then
+        new rules; each write's inverse recorded in `undo`."""
+        if "quality_rules" not in sections or self.quality is None:
+            return
+        quality = self.quality
+        undo.change_set = context.current().change_set
+        before = {capsule_rules.key(r): r for r in had}
+        after = {capsule_rules.key(r): r for r in sections["quality_rules"]}
+        for k in sorted(set(before) - set(after)):
+            old = before[k]
+            await quality.delete(old["id"])
+            undo.add(partial(quality.create, object_urn, old))
+        for k in sorted(set(before) & set(after)):
+            old, new = before[k], after[k]
+            if capsule_rules.comparable(old) == capsule_rules.comparable(new):
+                continue
+            await quality.update(old["id"], new)
+            undo.add(partial(quality.update, old["id"], old))
+        for k in sorted(set(after) - set(before)):
+            rule_id = await quality.create(object_urn, after[k])
+            undo.add(partial(quality.delete, rule_id))
 
     async def _write(
         self,
@@ -119,8 +214,10 @@ class CapsuleCodeUseCases:
                 ),
             )
         await self._write_links(uow, obj, changes, actor)
-        fresh = await require_object(uow, obj["urn"])
-        row = await record_version(uow, fresh)
+        row = None
+        if any(c.section != capsule_rules.SECTION for c in changes):
+            fresh = await require_object(uow, obj["urn"])
+            row = await record_version(uow, fresh)
         await uow.audit(
             "capsule.apply",
             entity,
@@ -166,6 +263,26 @@ class CapsuleCodeUseCases:
                     self.link_payload(f"{action}d", link_view(link)),
                 ),
             )
+
+
+class Undo:
+    """The inverses of the writes done in other services, run newest first when an apply
+    fails; an inverse that fails is logged and the rest still run."""
+
+    def __init__(self) -> None:
+        self.steps: list[Callable[[], Awaitable[Any]]] = []
+        self.change_set = ""
+
+    def add(self, step: Callable[[], Awaitable[Any]]) -> None:
+        self.steps.append(step)
+
+    async def undo(self) -> None:
+        while self.steps:
+            step = self.steps.pop()
+            try:
+                await step()
+            except Exception:
+                log.exception("capsule apply: undoing a quality rule write failed")
 
 
 async def _checked(

@@ -32,7 +32,7 @@ from catalog_service.domain.semantics import (
 from dckit.errors import InvalidArgument
 
 ROOT = "data_capsule"
-SECTIONS = ("description", "layer", "tags", "business_terms", "columns")
+SECTIONS = ("description", "layer", "tags", "business_terms", "columns", "quality_rules")
 IDENTITY = ("urn", "name")
 # A column's fields in file order (business_terms last).
 COLUMN_FIELDS = (
@@ -145,6 +145,12 @@ def parse(content: str, *, layers: Sequence[str]) -> CapsuleFile:
         )
     if "columns" in body:
         sections["columns"] = _columns(body["columns"], f"{ROOT}.columns", problems)
+    if "quality_rules" in body:
+        from catalog_service.domain import capsule_rules  # it builds on this module
+
+        sections["quality_rules"] = capsule_rules.parse(
+            body["quality_rules"], f"{ROOT}.quality_rules", problems
+        )
     problems.raise_any()
     return CapsuleFile(urn=urn or "", name=name or "", sections=sections)
 
@@ -274,6 +280,10 @@ def render(state: Mapping[str, Any]) -> str:
         "business_terms": _links_out(state.get("business_terms") or {}),
         "columns": columns,
     }
+    if "quality_rules" in state:  # held by the quality service, when the catalog reaches it
+        from catalog_service.domain import capsule_rules
+
+        body["quality_rules"] = capsule_rules.render(state["quality_rules"])
     return yaml.safe_dump(
         {ROOT: body}, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
     )

@@ -24,6 +24,21 @@ def rule(row: Mapping[str, Any]) -> pb.QualityRule:
     )
 
 
+def checked_rule(checked: RuleSpec, spec: QualityRuleSpec) -> pb.QualityRule:
+    """A rule validated and not stored (validate_only): no id, its config normalised."""
+    return pb.QualityRule(
+        column=checked.column,
+        rule_type=checked.rule_type,
+        category=checked.category,
+        config=json_safe(checked.config),
+        severity=checked.severity,
+        blocking=checked.blocking,
+        enabled=spec.enabled,
+        description=spec.description,
+        expected=expected_text(checked),
+    )
+
+
 def rule_changed(change: str, row: Mapping[str, Any]) -> pb.QualityRuleChanged:
     """The event payload: the rule without its config (values stay out of events)."""
     message = rule(row)

@@ -40,6 +40,10 @@ class QualityRulesServicer(quality_rules_pb2_grpc.QualityRulesServiceServicer):
         self, request: pb.CreateQualityRuleRequest, context: Ctx
     ) -> pb.QualityRule:
         caller = request_context.current()
+        if request.validate_only:
+            spec = rules_m.rule_spec(request)
+            checked = await self.rules.check_new(named_object(request), spec, caller.role)
+            return rules_m.checked_rule(checked, spec)
         row = await self.rules.create(
             named_object(request), rules_m.rule_spec(request), actor=caller.actor, role=caller.role
         )

@@ -93,9 +93,17 @@ class QualityRuleUseCases:
         )
         return spec, refs
 
-    async def create(
-        self, name: ObjectName | None, spec: QualityRuleSpec, *, actor: str, role: str
-    ) -> Row:
+    async def check_new(
+        self, name: ObjectName | None, spec: QualityRuleSpec, role: str
+    ) -> RuleSpec:
+        """What `create` checks (object, type, column, config, the caller's right), writing
+        nothing: the rule as it would be stored (config normalised). A capsule apply validates
+        its rules with it before any service writes."""
+        return (await self._checked_new(name, spec, role))[1]
+
+    async def _checked_new(
+        self, name: ObjectName | None, spec: QualityRuleSpec, role: str
+    ) -> tuple[CatalogObject, RuleSpec]:
         if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
         _admin_only(spec.rule_type, role)
@@ -108,6 +116,13 @@ class QualityRuleUseCases:
             severity=spec.severity,
             blocking=spec.blocking,
         )
+        rule_domain.valid_name(spec.name or rule_domain.default_name(spec.rule_type, spec.column))
+        return obj, checked
+
+    async def create(
+        self, name: ObjectName | None, spec: QualityRuleSpec, *, actor: str, role: str
+    ) -> Row:
+        obj, checked = await self._checked_new(name, spec, role)
         rule_name = rule_domain.valid_name(
             spec.name or rule_domain.default_name(spec.rule_type, spec.column)
         )
