@@ -47,6 +47,9 @@ class GatewaySettings(ServiceSettings):
     """Bearer token accepted as an admin API key (first start, automation); unset = none."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
+    health_cache_seconds: float = 2.0
+    """Seconds one `/health` probe result is reused (one probe in flight at most), so calls
+    to the public endpoint cannot open database and NATS connections at will; 0 = no reuse."""
     login_attempts_per_minute: int = 20
     """Login attempts one client IP may make per minute (a token bucket of that size); more
     are refused with 429 and Retry-After. 0 = no limit. Counted per gateway replica."""
