@@ -79,7 +79,10 @@ async def test_config_validation_names_each_bad_field(env: Env) -> None:
 
 async def test_secrets_are_never_returned(env: Env, sink: Sink) -> None:
     async with env.running():
-        created = await create(env, "webhook", {"url": sink.url("/h"), "headers": {"X-Team": "dq"}})
+        # Header values (an Authorization header) and URL credentials are secrets too.
+        url = sink.url("/h").replace("://", "://bob:url-pw-9@")
+        headers = {"X-Team": "dq", "X-Api-Key": "hdr-secret-1"}
+        created = await create(env, "webhook", {"url": url, "headers": headers})
         secret = created.generated_secret
         assert len(secret) >= 32 and created.channel.secrets_set == ["secret"]
         slack = await create(env, "slack", {"webhook_url": sink.url("/T0/B0/xyz")}, name="s")
@@ -93,26 +96,74 @@ async def test_secrets_are_never_returned(env: Env, sink: Sink) -> None:
         got = await env.stub.GetChannel(pb.GetChannelRequest(id=created.channel.id))
         listed = await env.stub.ListChannels(pb.ListChannelsRequest())
         updated = await env.stub.UpdateChannel(
-            change_channel(mail.channel.id, config=struct({"port": 2525}))
+            change_channel(mail.channel.id, config=struct({"port": 2525, "password": "pw-123456"}))
         )
-        everything = str([created.channel, slack, mail, got, listed, updated])
-        for leaked in (secret, "xyz", "pw-123456"):
+        # What the caller was shown may be sent back: `***` keeps the stored values.
+        echoed = await env.stub.UpdateChannel(change_channel(created.channel.id, config=got.config))
+        everything = str([created.channel, slack, mail, got, listed, updated, echoed])
+        leaks = (secret, "xyz", "pw-123456", "hdr-secret-1", "url-pw-9")
+        for leaked in leaks:
             assert leaked not in everything
         assert updated.config["port"] == 2525 and updated.secrets_set == ["password"]
-        assert dict(got.config["headers"]) == {"X-Team": "dq"}
+        assert dict(got.config["headers"]) == {"X-Team": "***", "X-Api-Key": "***"}
+        assert got.config["url"] == sink.url("/h").replace("://", "://***@")
         # Stored encrypted too, and absent from the audit records in the outbox.
         stored = await env.sql(
             "SELECT secrets::text AS s, config::text AS c FROM notifier.channels"
         )
         outbox = await env.sql("SELECT encode(payload, 'escape') AS p FROM notifier.outbox")
-        for leaked in (secret, "xyz", "pw-123456"):
+        for leaked in leaks:
             assert all(leaked not in r["s"] + r["c"] for r in stored)
             assert all(leaked not in r["p"] for r in outbox)
-        # The secret still works: the update kept it (a test send is signed with it).
+        # The secrets still work: the updates kept them (a test send is signed with it).
         result = await env.stub.TestChannel(pb.TestChannelRequest(id=created.channel.id))
         assert result.ok and result.response == "HTTP 200"
         verify_signature(sink.received("/h")[0], secret)
         assert sink.received("/h")[0].headers["X-Team"] == "dq"
+        assert sink.received("/h")[0].headers["X-Api-Key"] == "hdr-secret-1"
+        assert sink.received("/h")[0].headers["Authorization"] == "Basic Ym9iOnVybC1wdy05"
+
+
+async def test_moving_the_endpoint_needs_the_credentials_again(env: Env, sink: Sink) -> None:
+    """Else an admin could point the stored SMTP password or webhook headers elsewhere."""
+    async with env.running():
+        hook = await create(
+            env, "webhook", {"url": sink.url("/h"), "headers": {"Authorization": "Bearer t"}}
+        )
+        mail = await create(
+            env, "email",
+            {"host": "127.0.0.1", "port": 25, "username": "u", "password": "pw-123456",
+             "from": "dc@x.io", "to": ["a@x.io"]},
+            name="m",
+        )  # fmt: skip
+        refused = (
+            (mail.channel.id, {"host": "smtp.evil.example"}, "config.password"),
+            (mail.channel.id, {"port": 2525}, "config.password"),
+            (hook.channel.id, {"url": "https://evil.example/h"}, "config.headers"),
+            (
+                hook.channel.id,
+                {"url": "https://evil.example/h", "headers": {"Authorization": "***"}},
+                "config.headers",
+            ),
+        )
+        for channel_id, config, named in refused:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await env.stub.UpdateChannel(change_channel(channel_id, config=struct(config)))
+            assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert named in (err.value.details() or "")
+        got = await env.stub.GetChannel(pb.GetChannelRequest(id=mail.channel.id))
+        assert got.config["host"] == "127.0.0.1"
+        moved = await env.stub.UpdateChannel(
+            change_channel(mail.channel.id, config=struct({"host": "h2", "password": "new-pw"}))
+        )
+        assert moved.config["host"] == "h2"
+        moved = await env.stub.UpdateChannel(
+            change_channel(
+                hook.channel.id,
+                config=struct({"url": sink.url("/h2"), "headers": {"Authorization": "Bearer u"}}),
+            )
+        )
+        assert moved.config["url"] == sink.url("/h2")
 
 
 async def test_test_email_through_real_smtp_with_login(env: Env, smtp: Mailbox) -> None:

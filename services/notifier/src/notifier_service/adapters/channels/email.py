@@ -123,7 +123,9 @@ class Email(ChannelType):
         check = ConfigCheck(self.name, config, self.keys)
         _server(check)
         _addresses(check)
-        return check.result(self.secret_keys)
+        return check.result(
+            self.secret_keys, endpoint_keys={"host", "port"}, credential_keys={"password"}
+        )
 
     async def send(
         self, config: Mapping[str, Any], notice: Notice, *, event_id: str, delivery_id: int
