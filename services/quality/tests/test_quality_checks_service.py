@@ -366,3 +366,29 @@ async def test_custom_sql_cannot_switch_the_session_to_writing(stack: Stack) -> 
     assert (await stack.source_sql("SELECT count(*) AS n FROM sales.events WHERE id = 1"))[0][
         "n"
     ] == 1
+
+
+async def test_source_errors_quoting_values_are_redacted_for_viewers_lists_and_events(
+    stack: Stack,
+) -> None:
+    """A source's error may quote the value it choked on (`invalid input syntax for type
+    integer: "..."`): viewers, listings and events get the literal redacted."""
+    sql = {"sql": "SELECT id FROM sales.events WHERE id = 'top-secret-42'::integer"}
+    await add(stack, "custom_sql", config=sql, meta=ADMIN)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
+    assert "top-secret-42" in run.checks[0].error  # the admin who wrote the SQL sees it
+    seen = await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
+    listed = await stack.rules.ListCheckRuns(cpb.ListCheckRunsRequest(object=OBJ), metadata=VIEWER)
+    (event,) = await outbox_events(stack, "datacompass.quality.check.completed")
+    announced = cpb.CheckRunFinished()
+    event.data.Unpack(announced)
+    for shown in (seen, *listed.items, announced.run):
+        assert "top-secret-42" not in str(shown)
+        assert 'integer: "***"' in shown.checks[0].error, shown.checks[0].error
+
+
+def test_redact_literals() -> None:
+    assert scoring.redact_literals("""bad 'a''b' and "x\\"y" in column""") == (
+        """bad '***' and "***" in column"""
+    )
+    assert scoring.redact_literals("no quotes") == "no quotes"
