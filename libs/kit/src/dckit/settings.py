@@ -112,6 +112,19 @@ class BackendSettings(ServiceSettings):
     """How often the retention worker deletes expired rows."""
 
 
+GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def require_strong_secret(value: SecretStr | None, name: str, min_chars: int) -> None:
+    """ValueError (the service refuses to start) for a secret anyone could guess: shorter than
+    `min_chars` or of fewer than 8 different characters. None / empty = unset, allowed."""
+    raw = value.get_secret_value() if value is not None else ""
+    if raw and (len(raw) < min_chars or len(set(raw)) < 8):
+        raise ValueError(
+            f"{name} is too weak: use at least {min_chars} random characters (e.g. {GENERATE_HINT})"
+        )
+
+
 def to_libpq_url(url: str) -> str:
     """The plain postgresql:// spelling asyncpg.connect and libpq accept."""
     for scheme in ("postgresql+asyncpg://", "postgres://"):

@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from dckit.settings import ServiceSettings
+from dckit.settings import ServiceSettings, require_strong_secret
 
 BOOTSTRAP_ADMIN_KEY_ENV = "DATACOMPASS_BOOTSTRAP_ADMIN_KEY"
+BOOTSTRAP_KEY_MIN_CHARS = 16
 
 
 class GatewaySettings(ServiceSettings):
@@ -44,7 +45,8 @@ class GatewaySettings(ServiceSettings):
         default=None,
         validation_alias=AliasChoices(BOOTSTRAP_ADMIN_KEY_ENV, "bootstrap_admin_key"),
     )
-    """Bearer token accepted as an admin API key (first start, automation); unset = none."""
+    """Bearer token accepted as an admin API key (first start, automation); unset = none. At
+    least 16 characters (of at least 8 different ones): a weaker one is refused at start."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
     health_cache_seconds: float = 2.0
@@ -59,3 +61,9 @@ class GatewaySettings(ServiceSettings):
     """Longest wait imposed on a username after repeated failed logins."""
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted; a bigger one is refused with 413 before it is read."""
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _strong_bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        require_strong_secret(value, BOOTSTRAP_ADMIN_KEY_ENV, BOOTSTRAP_KEY_MIN_CHARS)
+        return value
