@@ -3,6 +3,7 @@ and test sends to a real SMTP server and a local HTTP receiver."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import grpc
@@ -12,6 +13,7 @@ from notifier_testkit import SMTP_PASSWORD, SMTP_USER, Env, Mailbox, status, str
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from devstack.http_sink import Sink, verify_signature
+from notifier_service.adapters.channels.targets import TargetGuard
 
 
 def mask(*paths: str) -> field_mask_pb2.FieldMask:
@@ -246,3 +248,47 @@ async def test_rule_validation_and_crud(env: Env, sink: Sink) -> None:
             await env.stub.GetRule(pb.GetRuleRequest(id=rule.id))
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
         assert len((await env.stub.ListRules(pb.ListRulesRequest())).items) == 1
+
+
+async def test_targets_on_internal_addresses_are_refused(env: Env, sink: Sink) -> None:
+    """SSRF guard: a webhook or SMTP host resolving to loopback (outside development), a
+    private, link-local (cloud metadata) or reserved address is refused when sending, with a
+    clear, non-retryable error; an allowlisted one goes through."""
+    async with env.running(allow_loopback_targets=False):
+        hooks = {
+            "loopback": sink.url("/h"),
+            "localhost": sink.url("/h").replace("127.0.0.1", "localhost"),
+            "metadata": "http://169.254.169.254/latest/meta-data/",
+            "private": "http://10.0.0.5/hook",
+            "mapped": "http://[::ffff:10.0.0.5]/hook",
+        }
+        for i, (name, url) in enumerate(hooks.items()):
+            made = await create(env, "webhook", {"url": url}, name=f"w{i}")
+            result = await env.stub.TestChannel(pb.TestChannelRequest(id=made.channel.id))
+            assert not result.ok and "target refused" in result.error, name
+        mail = await create(
+            env, "email", {"host": "127.0.0.1", "port": 25, "from": "a@b.io", "to": ["c@d.io"]},
+            name="m",
+        )  # fmt: skip
+        result = await env.stub.TestChannel(pb.TestChannelRequest(id=mail.channel.id))
+        assert not result.ok and "127.0.0.1 resolves to 127.0.0.1 (loopback)" in result.error
+        assert not sink.received("/h")
+    async with env.running(allow_loopback_targets=False, allowed_private_targets=["127.0.0.0/8"]):
+        made = await create(env, "webhook", {"url": sink.url("/h")}, name="allowed")
+        result = await env.stub.TestChannel(pb.TestChannelRequest(id=made.channel.id))
+        assert result.ok, result.error
+
+
+def test_target_guard_addresses() -> None:
+    guard = TargetGuard(allow_loopback=False, allowed=["10.1.0.0/16", "smtp.internal"])
+    allowed = ("93.184.216.34", "2606:4700::1111", "10.1.2.3")
+    refused = (
+        "127.0.0.1", "::1", "10.0.0.1", "192.168.1.1", "172.16.0.1", "169.254.169.254",
+        "100.64.0.1", "0.0.0.0", "fd00::1", "fe80::1", "224.0.0.1", "::ffff:127.0.0.1",
+    )  # fmt: skip
+    for address in allowed:
+        assert guard.allows_address(ipaddress.ip_address(address)), address
+    for address in refused:
+        assert not guard.allows_address(ipaddress.ip_address(address)), address
+    assert "smtp.internal" in guard.hosts
+    assert TargetGuard(allow_loopback=True).allows_address(ipaddress.ip_address("127.0.0.1"))

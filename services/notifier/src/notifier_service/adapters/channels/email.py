@@ -130,6 +130,7 @@ class Email(ChannelType):
     async def send(
         self, config: Mapping[str, Any], notice: Notice, *, event_id: str, delivery_id: int
     ) -> Outcome:
+        await self.env.guard.check(config["host"], config["port"])
         # smtplib blocks: a thread, with the session's own timeout and one second to spare.
         timeout = self.env.settings.send_timeout_seconds
         return await asyncio.wait_for(
