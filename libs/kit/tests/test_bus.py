@@ -51,13 +51,13 @@ async def test_stream_has_limits_and_an_unlimited_one_gets_them(
         await old.close()
     week = 7 * 86400.0
     bus = EventBus(
-        nats_url, nats_stream, event_subject_prefix, "test", max_age_seconds=week, max_bytes=2**30
+        nats_url, nats_stream, event_subject_prefix, "test", max_age_seconds=week, max_bytes=2**24
     )
     await bus.connect()
     try:
         js = await bus.jetstream()
         info = await js.stream_info(nats_stream)
-        assert info.config.max_age == week and info.config.max_bytes == 2**30
+        assert info.config.max_age == week and info.config.max_bytes == 2**24
     finally:
         await bus.close()
     tuned = EventBus(

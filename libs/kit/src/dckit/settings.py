@@ -46,8 +46,10 @@ class ServiceSettings(BaseSettings):
     """Events older than this leave the stream (a consumer down longer loses them; the
     outbox and audit trail keep their own copies); 0 = kept forever. Applied when the stream is
     created, and to an existing stream that has no limits at all."""
-    nats_stream_max_bytes: int = 10 * 1024**3
-    """Largest size of the stream; the oldest events leave first beyond it; 0 = no limit."""
+    nats_stream_max_bytes: int = 0
+    """Largest size of the stream (the oldest events leave first beyond it); 0 = no limit. A
+    limit reserves that much of the server's JetStream storage when the stream is created, so
+    size it to the server (e.g. 10737418240 = 10 GiB on a dedicated cluster)."""
     event_subject_prefix: str = "datacompass"
     """First token of every event subject; tests sharing a NATS server use their own."""
     log_level: str = "INFO"
