@@ -189,6 +189,7 @@ async def _notifier(
         metrics_port=0,
         encryption_key=SecretBox.generate_key(),
         poll_seconds=poll_seconds,
+        allow_loopback_targets=True,  # the webhook sink listens on 127.0.0.1
     )
     publisher = EventBus(srv.nats_url, settings.nats_stream, settings.event_subject_prefix, "bench")
     await publisher.connect()

@@ -177,6 +177,7 @@ async def start_stack(
                     grpc_port=free_port(),
                     encryption_key=SecretBox.generate_key(),
                     slack_allowed_hosts=["127.0.0.1"],
+                    allow_loopback_targets=True,  # the sinks listen on 127.0.0.1
                     poll_seconds=0.2,
                 )
                 async with (

@@ -115,9 +115,10 @@ async def test_every_mutation_type_leaves_exactly_one_event(secured: Secured) ->
 
 
 async def test_audit_filters_paging_errors_and_export(secured: Secured) -> None:
-    async with secured.client() as admin:
+    formula = '=HYPERLINK("http://evil.example","x")'  # a caller-chosen user agent
+    async with secured.client() as admin, secured.client(**{"User-Agent": formula}) as odd:
         for i in range(3):
-            resp = await admin.post(
+            resp = await (odd if i == 0 else admin).post(
                 "/auth/users", json={"username": f"pg{i}", "password": PASSWORD}
             )
             assert resp.status_code == 201
@@ -156,6 +157,11 @@ async def test_audit_filters_paging_errors_and_export(secured: Secured) -> None:
         rows = list(csv.DictReader(io.StringIO(table.text)))
         assert len(rows) == len(exported) and rows[0]["action"] == "user.create"
         assert json.loads(rows[0]["changes"])["role"]["new"] == "viewer"
+        # A cell a spreadsheet would run as a formula is neutralised (JSON lines keep it).
+        agents = {r["entity_id"]: r["user_agent"] for r in rows}
+        assert agents["pg0"] == "'" + formula
+        assert {e["entity_id"]: e["user_agent"] for e in exported}["pg0"] == formula
+        assert not any(v.startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
         resp = await admin.get("/audit/events/export", params={"format": "xml"})
         assert resp.status_code == 400
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from api_testkit import Stack, add_source, cli, table_source, unique, visits_sql
+from api_testkit import Secured, Stack, add_source, cli, table_source, unique, visits_sql
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -114,6 +114,56 @@ async def test_backfill_finds_the_spike_and_breach_can_be_acknowledged(
     assert summary.json()["last_run"]["id"] == body["id"]
     runs = await client.get("/dq/runs", params={"object_ref": metrics_source})
     assert [r["id"] for r in runs.json()["items"]] == [body["id"]]
+
+
+async def test_value_metrics_of_a_masked_column_are_withheld_from_viewers(
+    client: httpx.AsyncClient, secured: Secured, metrics_source: str
+) -> None:
+    """The max of a masked column is one of its values: a viewer sees neither it nor the
+    thresholds learnt from it, in results, summaries and breaches; counts stay visible."""
+    resp = await client.post(f"/columns/{metrics_source}.ms/masking-rules", json={
+        "method": "redaction", "exempt_roles": ["steward"]})  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    config = (
+        await client.post("/dq/configs", json={"object_ref": metrics_source, "date_column": "at"})
+    ).json()
+    made = {
+        metric: (
+            await client.post(
+                "/dq/expectations",
+                json={
+                    "config_id": config["id"],
+                    "metric_type": metric,
+                    "column": "ms",
+                    "threshold": {"strategy": "absolute", "max": 1000},
+                },
+            )
+        ).json()
+        for metric in ("max", "null_count")
+    }
+    run = await client.post(
+        "/dq/runs", params={"wait": "true"}, json={"config_id": config["id"], "days": DAYS}
+    )
+    assert run.status_code == 201 and run.json()["breaches_opened"] >= 1, run.text
+    async with secured.as_role("viewer") as viewer, secured.as_role("steward") as steward:
+        results = (await viewer.get(f"/dq/expectations/{made['max']['id']}/results")).json()
+        assert results and all(r["value"] is None for r in results)
+        assert all(r["threshold_high"] is None for r in results)
+        counts = (await viewer.get(f"/dq/expectations/{made['null_count']['id']}/results")).json()
+        assert counts and all(r["value"] == 0 for r in counts)
+        clear = (await steward.get(f"/dq/expectations/{made['max']['id']}/results")).json()
+        assert {r["value"] for r in clear} == {300, 3000}
+        summary = (await viewer.get(f"/dq/configs/{config['id']}/summary")).json()
+        latest = {e["expectation"]["metric_type"]: e["latest"] for e in summary["expectations"]}
+        assert latest["max"]["value"] is None and latest["null_count"]["value"] == 0
+        listed = await viewer.get("/dq/breaches", params={"config_id": config["id"]})
+        (breach,) = listed.json()["items"]
+        assert breach["metric_type"] == "max" and breach["value"] is None
+        assert (await viewer.get(f"/dq/breaches/{breach['id']}")).json()["value"] is None
+        assert (await steward.get(f"/dq/breaches/{breach['id']}")).json()["value"] == 3000
+    # The admin is not exempt either (exemption is by listed role only).
+    resp = await client.get("/dq/breaches", params={"config_id": config["id"]})
+    assert resp.json()["items"][0]["value"] is None
 
 
 async def test_bad_input_is_a_clear_4xx(client: httpx.AsyncClient, metrics_source: str) -> None:

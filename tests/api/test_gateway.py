@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from api_testkit import ADMIN_KEY, PASSWORD, Stack, serve
+from api_testkit import ADMIN_KEY, PASSWORD, Secured, Stack, serve
+from starlette.datastructures import State
 
 from devstack.embedded import free_port
 from gateway_service.app import create_app
+from gateway_service.config import GatewaySettings
+from gateway_service.health import routes as health_routes
+from gateway_service.health.routes import HealthCache
+from gateway_service.health.schemas import Health as HealthBody
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -66,6 +72,18 @@ async def test_source_lifecycle(stack: Stack, client: httpx.AsyncClient) -> None
     assert updated["description"] == "CRM"
     # Keys merged: the password is still set though not re-sent.
     assert {"password", "sslmode", "host"} <= set(updated["connection_keys"])
+
+    # Moving the endpoint without the password again would send it to the new server.
+    for moved in ({"host": "203.0.113.9"}, {"port": 6543}, {"database": "other"}):
+        resp = await client.patch("/sources/crm", json={"connection": moved})
+        assert resp.status_code == 400, moved
+        assert "connection.password" in error(resp)["message"]
+    resp = await client.get("/sources/crm")
+    assert resp.json()["connection_keys"] == updated["connection_keys"]
+    resp = await client.patch(
+        "/sources/crm", json={"connection": {"database": "other", "password": PASSWORD}}
+    )
+    assert resp.status_code == 200, resp.text
 
     resp = await client.delete("/sources/crm")
     assert resp.status_code == 200 and resp.json() == {"objects_deleted": 0}
@@ -320,8 +338,11 @@ async def test_request_id(stack: Stack, client: httpx.AsyncClient) -> None:
 # ---------------------------------------------------------------- operations
 
 
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
 async def test_health_ok(stack: Stack) -> None:
-    async with httpx.AsyncClient(base_url=stack.gateway_url) as http:
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers=ADMIN) as http:
         resp = await http.get("/health")
         assert resp.status_code == 200, resp.text
         assert resp.json() == {
@@ -338,9 +359,71 @@ async def test_health_ok(stack: Stack) -> None:
         }
 
 
-async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
+async def test_health_details_only_for_admins(stack: Stack, secured: Secured) -> None:
+    """The checks' errors name internal addresses: anonymous callers, bad tokens and
+    non-admins get the overall status only (and the same HTTP status)."""
     settings = stack.gateway_settings(catalog_addr=f"127.0.0.1:{free_port()}")
     async with serve(settings) as url, httpx.AsyncClient(base_url=url) as http:
+        for headers in (
+            {},
+            {"Authorization": "Bearer not-a-token"},
+            {"Authorization": f"Bearer {secured.keys['viewer']}"},
+            {"Authorization": f"Bearer {secured.keys['steward']}"},
+        ):
+            resp = await http.get("/health", headers=headers)
+            assert resp.status_code == 503, headers
+            assert resp.json() == {"status": "degraded"}, headers
+            assert "127.0.0.1" not in resp.text
+        for key in (ADMIN_KEY, secured.keys["admin"]):
+            resp = await http.get("/health", headers={"Authorization": f"Bearer {key}"})
+            assert resp.status_code == 503
+            assert resp.json()["checks"]["catalog"]["status"] == "error"
+
+
+async def test_health_probes_are_shared(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of anonymous calls opens one database connection, not one each."""
+    opened = 0
+    probe = health_routes.CHECKS["database"]
+
+    async def counting(settings: GatewaySettings, state: State) -> None:
+        nonlocal opened
+        opened += 1
+        await probe(settings, state)
+
+    monkeypatch.setitem(health_routes.CHECKS, "database", counting)
+    async with serve(stack.gateway_settings()) as url, httpx.AsyncClient(base_url=url) as http:
+        answers = await asyncio.gather(*(http.get("/health") for _ in range(30)))
+        assert {a.status_code for a in answers} == {200}
+        assert opened == 1
+    async with serve(stack.gateway_settings(health_cache_seconds=0)) as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            for _ in range(3):
+                assert (await http.get("/health")).status_code == 200
+        assert opened == 4
+
+
+async def test_health_cache_expires() -> None:
+    now = 100.0
+    cache = HealthCache(2.0, clock=lambda: now)
+    calls = 0
+
+    async def probe() -> HealthBody:
+        nonlocal calls
+        calls += 1
+        return HealthBody(status="ok", checks={})
+
+    await cache.get(probe)
+    now += 1.9
+    await cache.get(probe)
+    assert calls == 1
+    now += 0.2
+    await cache.get(probe)
+    assert calls == 2
+
+
+async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
+    settings = stack.gateway_settings(catalog_addr=f"127.0.0.1:{free_port()}")
+    async with serve(settings) as url, httpx.AsyncClient(base_url=url, headers=ADMIN) as http:
         resp = await http.get("/health")
         assert resp.status_code == 503, resp.text
         body = resp.json()
@@ -353,14 +436,17 @@ async def test_health_degraded_when_catalog_down(stack: Stack) -> None:
         live = await http.get("/livez")
         assert live.status_code == 200 and live.json() == {"status": "ok"}
         # An API call through the dead channel is a 503 in the error shape.
-        resp = await http.get("/api/v1/sources", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        resp = await http.get("/api/v1/sources")
         assert resp.status_code == 503 and error(resp)["code"] == "UNAVAILABLE"
 
 
 async def test_health_degraded_when_nats_down(stack: Stack) -> None:
     settings = stack.gateway_settings(nats_url=f"nats://127.0.0.1:{free_port()}")
     # The NATS probe gives up after 3.5 s: more than half of httpx's default 5 s timeout.
-    async with serve(settings) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with (
+        serve(settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=30, headers=ADMIN) as http,
+    ):
         resp = await http.get("/health")
         assert resp.status_code == 503
         checks = resp.json()["checks"]

@@ -247,7 +247,7 @@ class Client:
 
     def health(self) -> dict[str, Any]:
         """`GET /health`: `{"status": "ok"|"degraded", "checks": {name: {status, error}}}`,
-        also when degraded (HTTP 503)."""
+        also when degraded (HTTP 503); `checks` only for an admin token."""
         response = self._transmit(self._http.build_request("GET", "/health"))
         if response.status_code not in (200, 503):
             raise ApiError.from_response(response)
@@ -255,7 +255,7 @@ class Client:
             body = response.json()
         except ValueError:
             body = None
-        if not isinstance(body, dict) or not isinstance(body.get("checks"), dict):
+        if not isinstance(body, dict) or not isinstance(body.get("checks", {}), dict):
             raise CliError(
                 f"unexpected /health response from {self.url}; is it a Data Compass gateway?"
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dcconnectors import registry
+from dcconnectors.postgres.connect import default_sslmode
 from dckit.errors import InvalidArgument
 
 PG = {"host": "db.example", "database": "app", "username": "reader", "password": "pw"}
@@ -83,3 +84,42 @@ def test_secret_settings() -> None:
     assert registry.get("postgres").secrets == {"password"}
     assert registry.get("databricks").secrets == {"access_token"}
     assert registry.get("postgres").config.required == ("host", "database", "username")
+
+
+@pytest.mark.parametrize(
+    ("source_type", "old", "new"),
+    [
+        ("postgres", PG, {"host": "evil.example"}),
+        ("postgres", {**PG, "port": 5432}, {"port": 6543}),
+        ("postgres", PG, {"database": "other", "sslmode": "disable"}),
+        ("databricks", DBX, {"server_hostname": "evil.example"}),
+        ("databricks", DBX, {"http_path": "/sql/1.0/warehouses/other"}),
+    ],
+)
+def test_moving_the_endpoint_needs_the_secret_again(
+    source_type: str, old: dict[str, object], new: dict[str, object]
+) -> None:
+    connector = registry.get(source_type)
+    secret = next(iter(connector.secrets))
+    with pytest.raises(InvalidArgument, match=rf"connection\.{secret} must be given again"):
+        connector.check_secrets_follow(old, new)
+    connector.check_secrets_follow(old, {**new, secret: "again"})
+    # The same endpoint, or other settings only: the stored secret stays.
+    connector.check_secrets_follow(old, {k: old[k] for k in new if k in old})
+    connector.check_secrets_follow(old, {"schemas": ["public"]})
+
+
+@pytest.mark.parametrize(
+    ("host", "mode"),
+    [
+        ("127.0.0.1", "prefer"),
+        ("localhost", "prefer"),
+        ("::1", "prefer"),
+        ("127.8.0.1", "prefer"),
+        ("/var/run/postgresql", "prefer"),
+        ("db.example", "verify-full"),
+        ("10.0.0.5", "verify-full"),
+    ],
+)
+def test_postgres_verifies_tls_by_default_off_this_machine(host: str, mode: str) -> None:
+    assert default_sslmode(host) == mode

@@ -164,3 +164,19 @@ def test_a_malformed_encryption_key_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SecretsError, match="is not a Fernet key"):
         load_or_create_secrets(path, {"DATACOMPASS_CATALOG_ENCRYPTION_KEY": "too-short"})
     assert not path.exists()
+
+
+def test_generated_secrets_are_strong_and_a_short_stored_jwt_secret_is_replaced(
+    tmp_path: Path,
+) -> None:
+    """Governance refuses a JWT secret under 32 characters and the gateway a bootstrap key
+    under 16: what make run generates passes, and a shorter one stored by an older devstack is
+    replaced rather than stopping the stack."""
+    path = tmp_path / "secrets.json"
+    made = load_or_create_secrets(path)
+    assert len(made.jwt_secret) >= 32 and len(made.admin_key) >= 16
+    stored = json.loads(path.read_text())
+    path.write_text(json.dumps({**stored, "jwt_secret": "x" * 24}))
+    again = load_or_create_secrets(path)
+    assert len(again.jwt_secret) >= 32 and again.admin_key == made.admin_key
+    assert json.loads(path.read_text())["jwt_secret"] == again.jwt_secret

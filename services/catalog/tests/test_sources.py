@@ -53,12 +53,12 @@ async def test_source_lifecycle(stub: Stub) -> None:
         pb.UpdateSourceRequest(
             name="warehouse",
             description="renamed",
-            connection=struct({"host": "db2.internal", "sslmode": "require"}),
+            connection=struct({"host": "db.internal", "sslmode": "require"}),
             update_mask=field_mask_pb2.FieldMask(paths=["description", "connection"]),
         )
     )
     assert updated.description == "renamed"
-    # the password was not re-sent and is kept
+    # the password was not re-sent and is kept (the endpoint did not move)
     assert "password" in updated.connection_keys and "sslmode" in updated.connection_keys
     assert updated.updated_at.ToDatetime() >= created.updated_at.ToDatetime()
 
@@ -67,7 +67,7 @@ async def test_source_lifecycle(stub: Stub) -> None:
         pb.UpdateSourceRequest(
             name="warehouse",
             description="ignored",
-            connection=struct({"host": "db2.internal"}),
+            connection=struct({"host": "db2.internal", "password": SECRET}),
             update_mask=field_mask_pb2.FieldMask(paths=["connection"]),
         )
     )

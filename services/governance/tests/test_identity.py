@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import grpc
 import pytest
@@ -68,6 +69,37 @@ async def test_wrong_password_unknown_user_and_disabled_user(governance: Governa
     assert code == Code.UNAUTHENTICATED
     code, _ = await _code(stub.Refresh(pb.RefreshRequest(refresh_token=tokens.refresh_token)))
     assert code == Code.UNAUTHENTICATED
+
+
+async def test_a_password_change_ends_the_tokens_issued_before_it(
+    governance: Governance,
+) -> None:
+    """A stolen token must not outlive the password change meant to lock the thief out."""
+    stub = governance.stub
+    await governance.create_user("erin")
+    tokens = await stub.Login(pb.LoginRequest(username="erin", password=PASSWORD))
+    await asyncio.sleep(1.05 - time.time() % 1)  # tokens carry whole seconds: the next one
+    await stub.UpdateUser(
+        pb.UpdateUserRequest(
+            username="erin", update_mask=FieldMask(paths=["password"]), password=PASSWORD + "2"
+        )
+    )
+    code, details = await _code(
+        stub.Authenticate(pb.AuthenticateRequest(token=tokens.access_token))
+    )
+    assert code == Code.UNAUTHENTICATED and "password was changed" in details
+    code, _ = await _code(stub.Refresh(pb.RefreshRequest(refresh_token=tokens.refresh_token)))
+    assert code == Code.UNAUTHENTICATED
+    # A login with the new password works at once (same second included).
+    fresh = await stub.Login(pb.LoginRequest(username="erin", password=PASSWORD + "2"))
+    who = await stub.Authenticate(pb.AuthenticateRequest(token=fresh.access_token))
+    assert who.username == "erin"
+    assert (await stub.Refresh(pb.RefreshRequest(refresh_token=fresh.refresh_token))).access_token
+    # Other changes (role, display name) leave tokens alone.
+    await stub.UpdateUser(
+        pb.UpdateUserRequest(username="erin", update_mask=FieldMask(paths=["role"]), role="editor")
+    )
+    assert (await stub.Authenticate(pb.AuthenticateRequest(token=fresh.access_token))).username
 
 
 async def test_user_errors_write_nothing(governance: Governance) -> None:

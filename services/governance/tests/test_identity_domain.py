@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
 from dckit.clock import ManualClock
 from dckit.errors import InvalidArgument, Unauthenticated
+from governance_service.config import GovernanceSettings
 from governance_service.domain import identity as cred
 from governance_service.domain.roles import allows, check_role
 
@@ -78,3 +80,10 @@ def test_usernames_are_normalised_and_checked() -> None:
     for bad in ("", "a", "has space", "x" * 101, "-lead"):
         with pytest.raises(InvalidArgument):
             cred.check_username(bad)
+
+
+@pytest.mark.parametrize("secret", ["secret", "short-but-random-A1b2C3", "z" * 64])
+def test_a_weak_jwt_secret_is_refused_at_start(secret: str) -> None:
+    with pytest.raises(ValidationError, match="DATACOMPASS_GOVERNANCE_JWT_SECRET is too weak"):
+        GovernanceSettings(jwt_secret=secret)
+    assert GovernanceSettings().jwt_secret.get_secret_value()  # the random default passes

@@ -209,6 +209,7 @@ async def env(
         shutdown_grace_seconds=3,
         encryption_key=SecretBox.generate_key(),
         slack_allowed_hosts=["127.0.0.1"],
+        allow_loopback_targets=True,  # the sinks listen on 127.0.0.1
         public_url="http://dc.example",
         retry_base_seconds=0.05,
         retry_max_seconds=5,

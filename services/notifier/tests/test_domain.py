@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from datacompass.quality.v1 import dq_pb2 as qpb
 from dckit import event_catalogue as events
 from dckit.errors import InvalidArgument
-from notifier_service.api.notices_mappers import NOTICES
+from notifier_service.api.notices_mappers import NOTICES, breach_detected
 from notifier_service.domain import deliveries as retry
 from notifier_service.domain import rules
 from notifier_service.domain.notices import Notice
@@ -67,3 +68,18 @@ def test_rules_subscribe_to_the_catalogued_events_the_notifier_has_notices_for()
     assert rules.validate(chosen, subscribable).event_types == [events.SCAN_COMPLETED.name]
     with pytest.raises(InvalidArgument, match=r"unknown event type 'datacompass\.quality\.check"):
         rules.validate(replace(blank, event_types=[events.CHECK_FAILED.name]), subscribable)
+
+
+def test_a_breach_without_its_value_says_nothing_of_it() -> None:
+    """Quality leaves a value metric's numbers out of its events: the notice must not show
+    a made-up 0 or the thresholds."""
+    breach = qpb.Breach(
+        id=4, object_ref="shop.sales.o", metric_type="max", column="salary", priority="high",
+        bucket="2026-11-20", direction="above", deviation=0.5,
+    )  # fmt: skip
+    notice = breach_detected(qpb.BreachDetected(breach=breach), events.BREACH_DETECTED, "")
+    assert "max(salary) for 2026-11-20, above the expected range by 50%" in notice.body
+    assert " = " not in notice.body and notice.metadata["value"] is None
+    breach.value, breach.threshold_high = 7.0, 5.0
+    notice = breach_detected(qpb.BreachDetected(breach=breach), events.BREACH_DETECTED, "")
+    assert "max(salary) = 7 for 2026-11-20" in notice.body and "[-∞, 5]" in notice.body

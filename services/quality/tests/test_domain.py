@@ -19,7 +19,7 @@ from quality_service.domain.dq_evaluation import (
     fill_empty,
     trend,
 )
-from quality_service.domain.dq_metrics import validate_metric
+from quality_service.domain.dq_metrics import validate_metric, without_values
 from quality_service.domain.dq_sql import MetricRequest, ScanSpec, metric_query
 
 D = date(2026, 3, 2)  # a Monday
@@ -268,3 +268,12 @@ def test_count_metrics_never_take_a_scale_below_poisson_noise() -> None:
     assert tight.breached(42) == "above"
     assert counted.breached(42) == "" and counted.breached(0) == "below"
     assert counted.high == pytest.approx(39 + 3 * 39**0.5)
+
+
+def test_events_carry_no_value_of_a_value_metric() -> None:
+    row = {"value": 3000.0, "threshold_low": None, "threshold_high": 1000.0, "deviation": 2.0}
+    for metric in ("min", "max", "mean", "sum", "median"):
+        withheld = {"value": None, "threshold_low": None, "threshold_high": None}
+        assert without_values(row, "ms", metric) == {**withheld, "deviation": 2.0}
+    assert without_values(row, "ms", "null_count") == row
+    assert without_values(row, "", "row_count") == row

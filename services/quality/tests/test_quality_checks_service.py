@@ -4,12 +4,14 @@ the errors a caller can hit. Rule-by-rule correctness is in test_rule_checks.py.
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from quality_testkit import OBJ, Stack, outbox_events, struct
 
-from datacompass.common.v1 import refs_pb2
+from datacompass.common.v1 import audit_pb2, refs_pb2
 from datacompass.quality.v1 import quality_rules_pb2 as cpb
 from devstack.testing import eventually
 from quality_service.domain import quality_checks as scoring
@@ -377,3 +379,58 @@ async def test_custom_sql_cannot_switch_the_session_to_writing(stack: Stack) -> 
     assert (await stack.source_sql("SELECT count(*) AS n FROM sales.events WHERE id = 1"))[0][
         "n"
     ] == 1
+
+
+async def test_source_errors_quoting_values_are_redacted_for_viewers_lists_and_events(
+    stack: Stack,
+) -> None:
+    """A source's error may quote the value it choked on (`invalid input syntax for type
+    integer: "..."`): viewers, listings and events get the literal redacted."""
+    sql = {"sql": "SELECT id FROM sales.events WHERE id = 'top-secret-42'::integer"}
+    await add(stack, "custom_sql", config=sql, meta=ADMIN)
+    run = await stack.rules.RunChecks(cpb.RunChecksRequest(object=OBJ), metadata=ADMIN)
+    assert "top-secret-42" in run.checks[0].error  # the admin who wrote the SQL sees it
+    seen = await stack.rules.GetCheckRun(cpb.GetCheckRunRequest(id=run.id), metadata=VIEWER)
+    listed = await stack.rules.ListCheckRuns(cpb.ListCheckRunsRequest(object=OBJ), metadata=VIEWER)
+    (event,) = await outbox_events(stack, "datacompass.quality.check.completed")
+    announced = cpb.CheckRunFinished()
+    event.data.Unpack(announced)
+    for shown in (seen, *listed.items, announced.run):
+        assert "top-secret-42" not in str(shown)
+        assert 'integer: "***"' in shown.checks[0].error, shown.checks[0].error
+
+
+def test_redact_literals() -> None:
+    assert scoring.redact_literals("""bad 'a''b' and "x\\"y" in column""") == (
+        """bad '***' and "***" in column"""
+    )
+    assert scoring.redact_literals("no quotes") == "no quotes"
+
+
+async def test_audit_records_of_rules_hold_masked_values(stack: Stack) -> None:
+    """Accepting a suggested value set writes an audit record: stewards read the trail and
+    may not be exempt, so the values are recorded as the least role sees them."""
+    stack.masker.rules["category"] = ("admin",)
+    await stack.rules.StartProfile(cpb.StartProfileRequest(object=OBJ, wait=True), metadata=ADMIN)
+    accepted = await stack.rules.AcceptSuggestions(
+        cpb.AcceptSuggestionsRequest(object=OBJ, keys=["category:value_in_set"]), metadata=ADMIN
+    )
+    (rule,) = accepted.created
+    assert sorted(rule.config["allowed_values"]) == ["a", "b", "c", "d"]  # exempt: clear
+    await stack.rules.DeleteQualityRule(cpb.DeleteQualityRuleRequest(id=rule.id), metadata=ADMIN)
+    records = []
+    for envelope in await outbox_events(stack, "datacompass.audit.recorded"):
+        record = audit_pb2.AuditRecord()
+        envelope.data.Unpack(record)
+        records.append(record)
+    configs = [
+        json.loads(text)
+        for r in records
+        for change in r.changes
+        if change.field == "config" and r.action.startswith("quality_rule.")
+        for text in (change.old_json, change.new_json)
+        if text and text != "null"
+    ]
+    assert len(configs) == 2  # the creation and the deletion
+    for config in configs:
+        assert config["allowed_values"] and set(config["allowed_values"]) == {"****"}

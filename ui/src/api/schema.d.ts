@@ -1940,7 +1940,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health of the gateway's dependencies */
+        /**
+         * Health of the gateway's dependencies
+         * @description Overall status for everyone; the checks (with their errors) for an admin token.
+         */
         get: operations["health_health_get"];
         put?: never;
         post?: never;
@@ -2186,8 +2189,11 @@ export interface components {
             threshold_low: number | null;
             /** Updated At */
             updated_at: string | null;
-            /** Value */
-            value: number;
+            /**
+             * Value
+             * @description unset for a min/max/mean/sum/median of a column masked for the caller
+             */
+            value: number | null;
         };
         /** BreachUpdate */
         BreachUpdate: {
@@ -3935,9 +3941,9 @@ export interface components {
         /** Health */
         Health: {
             /** Checks */
-            checks: {
+            checks?: {
                 [key: string]: components["schemas"]["Check"];
-            };
+            } | null;
             /**
              * Status
              * @enum {string}

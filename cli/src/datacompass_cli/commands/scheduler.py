@@ -188,8 +188,14 @@ def start(ctx: typer.Context) -> None:
     st = state(ctx)
     try:
         with st.client() as client:
-            check = client.health()["checks"].get("scheduler")
-            reason = "the gateway does not check a scheduler" if check is None else None
+            checks = client.health().get("checks")
+            check = None if checks is None else checks.get("scheduler")
+            if checks is None:
+                reason = "the gateway shows its checks to admins only (use an admin token)"
+            elif check is None:
+                reason = "the gateway does not check a scheduler"
+            else:
+                reason = None
     except GatewayUnreachableError as exc:
         check, reason = None, exc.message
     running = isinstance(check, dict) and check.get("status") == "ok"

@@ -20,6 +20,7 @@ class Setting:
     check: Check
     required: bool = False
     secret: bool = False  # encrypted at rest like every setting; never shown or logged
+    endpoint: bool = False  # names the server the secrets are sent to (host, port, database)
     default: Any = None  # filled in when absent (None: left absent)
 
 
@@ -35,6 +36,23 @@ class ConnectionConfig:
     @property
     def secrets(self) -> frozenset[str]:
         return frozenset(k for k, s in self.settings.items() if s.secret)
+
+    @property
+    def endpoint(self) -> tuple[str, ...]:
+        return tuple(k for k, s in self.settings.items() if s.endpoint)
+
+    def check_secrets_follow(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """An update that moves the endpoint (`new` vs the stored `old`) must give the stored
+        secrets again: kept ones would be sent to a server nobody vouched for. InvalidArgument
+        names the missing secret(s) and the moved setting(s)."""
+        moved = [k for k in self.endpoint if k in new and new[k] != old.get(k)]
+        missing = sorted(k for k in self.secrets if k in old and k not in new)
+        if moved and missing:
+            raise InvalidArgument(
+                f"connection.{missing[0]} must be given again when "
+                f"{', '.join('connection.' + k for k in moved)} change(s)"
+                + (f" (also: {', '.join(missing[1:])})" if missing[1:] else "")
+            )
 
     def validate(self, connection: Mapping[str, Any]) -> dict[str, Any]:
         """The clean settings; InvalidArgument for unknown, missing or bad ones."""

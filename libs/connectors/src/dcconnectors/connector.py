@@ -24,6 +24,10 @@ class Connector:
         """The clean connection settings; InvalidArgument naming the bad setting."""
         return self.config.validate(connection)
 
+    def check_secrets_follow(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """InvalidArgument when `new` moves the endpoint of `old` without its secrets."""
+        self.config.check_secrets_follow(old, new)
+
     @property
     def secrets(self) -> frozenset[str]:
         """The settings that are credentials."""

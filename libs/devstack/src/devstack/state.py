@@ -133,7 +133,13 @@ def _new_value(name: str) -> str:
         return SecretBox.generate_key()
     if name == "admin_key":
         return "dc_admin_" + secrets.token_urlsafe(24)
-    return secrets.token_urlsafe(18)
+    return secrets.token_urlsafe(32)  # 43 characters: over every service's minimum
+
+
+# Secrets a service refuses below a length (jwt_secret: governance's JWT_SECRET_MIN_CHARS); a
+# stored one made shorter by an older devstack is replaced (it only signs tokens: users log in
+# again), never a user's own.
+MIN_CHARS = {"jwt_secret": 32}
 
 
 def fingerprint(key: str) -> str:
@@ -173,7 +179,7 @@ def load_or_create_secrets(path: Path, environ: Mapping[str, str] | None = None)
         if given:
             values[name] = given
             from_env.add(name)
-        elif kept:
+        elif kept and len(kept) >= MIN_CHARS.get(name, 0):
             values[name] = kept
         elif name in FERNET_KEYS and in_use.get(name):
             raise SecretsError(

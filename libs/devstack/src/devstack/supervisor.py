@@ -349,6 +349,8 @@ class Supervisor:
                 "DATACOMPASS_GOVERNANCE_MASKING_KEY": self.secrets.masking_key,
                 "DATACOMPASS_NOTIFIER_ENCRYPTION_KEY": self.secrets.notifier_key,
                 "DATACOMPASS_NOTIFIER_PUBLIC_URL": cfg.base_url,
+                # Development: webhooks and SMTP on this machine (a local sink) are allowed.
+                "DATACOMPASS_NOTIFIER_ALLOW_LOOPBACK_TARGETS": "true",
                 "PYTHONUNBUFFERED": "1",
             }
         )

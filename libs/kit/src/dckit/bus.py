@@ -20,10 +20,20 @@ log = logging.getLogger(__name__)
 
 class EventBus:
     def __init__(
-        self, url: str, stream: str, subject_prefix: str, name: str, *, replicas: int = 1
+        self,
+        url: str,
+        stream: str,
+        subject_prefix: str,
+        name: str,
+        *,
+        replicas: int = 1,
+        max_age_seconds: float = 0.0,
+        max_bytes: int = 0,
     ) -> None:
         self.url = url
         self.replicas = replicas  # JetStream stream replicas (3 on a clustered NATS)
+        # Stream limits (0 = none): events older or beyond the size leave the stream.
+        self.max_age_seconds, self.max_bytes = max_age_seconds, max_bytes
         self.stream = stream
         self.subject_prefix = subject_prefix
         self.name = name
@@ -90,15 +100,24 @@ class EventBus:
             subjects=[f"{self.subject_prefix}.>"],
             duplicate_window=120.0,  # seconds in which a repeated Nats-Msg-Id is dropped
             num_replicas=self.replicas,
+            max_age=self.max_age_seconds or None,  # None: the server's default, unlimited
+            max_bytes=self.max_bytes or None,
         )
         try:
             await js.add_stream(config)
         except APIError as exc:
             try:
-                await js.stream_info(self.stream)
+                info = await js.stream_info(self.stream)
             except NotFoundError:
                 # Not a config clash but a refusal, e.g. 3 replicas on a single NATS server.
                 raise Unavailable(f"cannot create stream {self.stream}: {exc.description}") from exc
+            current = info.config
+            if not current.max_age and (current.max_bytes or -1) < 0 and config.max_age:
+                # Created before limits existed: give it ours (it would grow forever).
+                current.max_age, current.max_bytes = config.max_age, config.max_bytes
+                await js.update_stream(current)
+                log.info("stream %s had no limits; set max_age and max_bytes", self.stream)
+                return
             # Exists with a different config (e.g. retention tuned by operators): keep it.
             log.info("stream %s exists; leaving its configuration alone", self.stream)
 

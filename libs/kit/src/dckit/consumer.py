@@ -43,9 +43,12 @@ HANDLED = Counter("dc_consumer_events_total", "Events handled", ["consumer", "ou
 PENDING = Gauge("dc_consumer_pending_messages", "Messages waiting for the consumer", ["consumer"])
 
 
+PROCESSED_EVENTS = "processed_events"
+
+
 def processed_events_table(metadata: MetaData) -> Table:
     return Table(
-        "processed_events",
+        PROCESSED_EVENTS,
         metadata,
         Column("consumer", String(100), primary_key=True),
         Column("event_id", String(36), primary_key=True),

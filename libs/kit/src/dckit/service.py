@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 import grpc
@@ -17,10 +18,12 @@ from sqlalchemy import Table
 
 from dckit import logging as dclogging
 from dckit.bus import EventBus
+from dckit.consumer import PROCESSED_EVENTS
 from dckit.db import Database
 from dckit.grpc_server import GrpcApp, Worker
-from dckit.outbox import Outbox
+from dckit.outbox import Outbox, dead_letter_for
 from dckit.relay import OutboxRelay
+from dckit.retention import Pruner, Retention
 from dckit.settings import BackendSettings
 from dckit.telemetry import setup_tracing, start_metrics_server
 
@@ -86,6 +89,7 @@ class Foundation:
     bus: EventBus
     outbox: Outbox
     relay: OutboxRelay
+    pruner: Pruner
 
 
 def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Foundation:
@@ -100,10 +104,36 @@ def foundation(settings: BackendSettings, name: str, outbox_table: Table) -> Fou
         settings.event_subject_prefix,
         name,
         replicas=settings.nats_stream_replicas,
+        max_age_seconds=settings.nats_stream_max_age_days * 86400,
+        max_bytes=settings.nats_stream_max_bytes,
     )
     relay = OutboxRelay(db, outbox_table, bus, name)
     outbox = Outbox(outbox_table, name, max_event_bytes=settings.event_max_bytes)
-    return Foundation(settings, name, db, bus, outbox, relay)
+    pruner = Pruner(
+        db,
+        name,
+        retention_rules(settings, outbox_table),
+        interval_seconds=settings.retention_interval_seconds,
+    )
+    return Foundation(settings, name, db, bus, outbox, relay, pruner)
+
+
+def retention_rules(settings: BackendSettings, outbox_table: Table) -> list[Retention]:
+    """Published outbox rows, dead letters and (where the service consumes) processed-event
+    rows, each with its retention setting."""
+    days = timedelta(days=1)
+    dead = dead_letter_for(outbox_table)
+    rules = [
+        Retention(outbox_table, outbox_table.c.published_at, days * settings.outbox_retention_days),
+        Retention(dead, dead.c.dead_lettered_at, days * settings.dead_letter_retention_days),
+    ]
+    processed = next(
+        (t for t in outbox_table.metadata.tables.values() if t.name == PROCESSED_EVENTS), None
+    )
+    if processed is not None:
+        keep = days * settings.processed_event_retention_days
+        rules.append(Retention(processed, processed.c.processed_at, keep))
+    return rules
 
 
 def grpc_app(
@@ -132,7 +162,7 @@ def grpc_app(
         port=s.grpc_port,
         service_names=[service_name] if isinstance(service_name, str) else list(service_name),
         register=register,
-        workers=[base.relay.run, *workers],
+        workers=[base.relay.run, base.pruner.run, *workers],
         readiness=base.db.ping,
         on_shutdown=[close],
         grace_seconds=s.shutdown_grace_seconds,

@@ -42,6 +42,14 @@ class ServiceSettings(BaseSettings):
     """JetStream stream holding every domain event."""
     nats_stream_replicas: int = 1
     """Replicas of that stream; 3 on a clustered NATS (production)."""
+    nats_stream_max_age_days: float = 7.0
+    """Events older than this leave the stream (a consumer down longer loses them; the
+    outbox and audit trail keep their own copies); 0 = kept forever. Applied when the stream is
+    created, and to an existing stream that has no limits at all."""
+    nats_stream_max_bytes: int = 0
+    """Largest size of the stream (the oldest events leave first beyond it); 0 = no limit. A
+    limit reserves that much of the server's JetStream storage when the stream is created, so
+    size it to the server (e.g. 10737418240 = 10 GiB on a dedicated cluster)."""
     event_subject_prefix: str = "datacompass"
     """First token of every event subject; tests sharing a NATS server use their own."""
     log_level: str = "INFO"
@@ -94,6 +102,29 @@ class BackendSettings(ServiceSettings):
     event_max_bytes: int = 1024 * 1024 - 8 * 1024
     """Largest event the outbox accepts (serialized); a change whose event or audit record is
     bigger is refused with 400 naming the field. Keep it under NATS's max_payload (1 MiB)."""
+    outbox_retention_days: float = 7.0
+    """Published outbox rows are deleted after this many days (unpublished ones never);
+    0 = kept forever."""
+    dead_letter_retention_days: float = 30.0
+    """Dead-lettered outbox rows are deleted after this many days; 0 = kept forever."""
+    processed_event_retention_days: float = 8.0
+    """Consumers' dedupe rows are deleted after this many days; keep it longer than
+    `nats_stream_max_age_days` (an event still in the stream must find its row)."""
+    retention_interval_seconds: float = 3600.0
+    """How often the retention worker deletes expired rows."""
+
+
+GENERATE_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+def require_strong_secret(value: SecretStr | None, name: str, min_chars: int) -> None:
+    """ValueError (the service refuses to start) for a secret anyone could guess: shorter than
+    `min_chars` or of fewer than 8 different characters. None / empty = unset, allowed."""
+    raw = value.get_secret_value() if value is not None else ""
+    if raw and (len(raw) < min_chars or len(set(raw)) < 8):
+        raise ValueError(
+            f"{name} is too weak: use at least {min_chars} random characters (e.g. {GENERATE_HINT})"
+        )
 
 
 def to_libpq_url(url: str) -> str:

@@ -36,6 +36,7 @@ from gateway_service.deprecations import routes as deprecations
 from gateway_service.dq import routes as dq
 from gateway_service.glossary import routes as glossary
 from gateway_service.health import routes as health
+from gateway_service.health.routes import HealthCache
 from gateway_service.identity import routes as identity
 from gateway_service.lineage import routes as lineage
 from gateway_service.masking import routes as masking
@@ -137,6 +138,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.settings = settings
     app.state.auth_cache = AuthCache(settings.auth_cache_seconds)
     app.state.login_throttle = LoginThrottle(settings)
+    app.state.health_cache = HealthCache(settings.health_cache_seconds)
 
     api = APIRouter(
         prefix=API_PREFIX, dependencies=[Depends(require_auth)], responses=_ERROR_RESPONSES

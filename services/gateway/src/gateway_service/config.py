@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from dckit.settings import ServiceSettings
+from dckit.settings import ServiceSettings, require_strong_secret
 
 BOOTSTRAP_ADMIN_KEY_ENV = "DATACOMPASS_BOOTSTRAP_ADMIN_KEY"
+BOOTSTRAP_KEY_MIN_CHARS = 16
 
 
 class GatewaySettings(ServiceSettings):
@@ -44,9 +45,13 @@ class GatewaySettings(ServiceSettings):
         default=None,
         validation_alias=AliasChoices(BOOTSTRAP_ADMIN_KEY_ENV, "bootstrap_admin_key"),
     )
-    """Bearer token accepted as an admin API key (first start, automation); unset = none."""
+    """Bearer token accepted as an admin API key (first start, automation); unset = none. At
+    least 16 characters (of at least 8 different ones): a weaker one is refused at start."""
     health_timeout_seconds: float = 2.0
     """Deadline of each dependency check of `/health`."""
+    health_cache_seconds: float = 2.0
+    """Seconds one `/health` probe result is reused (one probe in flight at most), so calls
+    to the public endpoint cannot open database and NATS connections at will; 0 = no reuse."""
     login_attempts_per_minute: int = 20
     """Login attempts one client IP may make per minute (a token bucket of that size); more
     are refused with 429 and Retry-After. 0 = no limit. Counted per gateway replica."""
@@ -61,3 +66,9 @@ class GatewaySettings(ServiceSettings):
     misses it is returned as unavailable; the rest still answer)."""
     ui_dir: str = ""
     """Folder of the built web UI served at `/` (`make ui`); empty = the repository's `ui/dist`."""
+
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _strong_bootstrap_key(cls, value: SecretStr | None) -> SecretStr | None:
+        require_strong_secret(value, BOOTSTRAP_ADMIN_KEY_ENV, BOOTSTRAP_KEY_MIN_CHARS)
+        return value

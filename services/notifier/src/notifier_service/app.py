@@ -25,6 +25,7 @@ from dckit.uow import Transactions
 from notifier_service.adapters.channels import ChannelTypes
 from notifier_service.adapters.channels.base import Env
 from notifier_service.adapters.channels.http import Http
+from notifier_service.adapters.channels.targets import TargetGuard
 from notifier_service.api.notices_mappers import NOTICES
 from notifier_service.api.servicer import NotifierServicer
 from notifier_service.application.channels import ChannelUseCases
@@ -64,11 +65,15 @@ def consumer_name(event_type: str) -> str:
 def build(settings: NotifierSettings) -> NotifierService:
     base = foundation(settings, SERVICE, outbox)
     tx = Transactions(base.db, base.outbox, NotifierUnitOfWork)
-    http = Http(settings.send_timeout_seconds)
+    guard = TargetGuard(
+        allow_loopback=settings.allow_loopback_targets,
+        allowed=settings.allowed_private_targets,
+    )
+    http = Http(settings.send_timeout_seconds, guard)
     wake = asyncio.Event()  # the planner nudges the sender
     channels = ChannelUseCases(
         tx,
-        ChannelTypes(Env(http, settings)),
+        ChannelTypes(Env(http, settings, guard)),
         SecretBox(settings.encryption_key.get_secret_value()),
         public_url=settings.public_url,
         clock=utc_now,

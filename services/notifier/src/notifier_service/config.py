@@ -23,6 +23,13 @@ class NotifierSettings(BackendSettings):
     """Base URL of the Data Compass UI/API; messages link to `<public_url>/objects/<ref>`."""
     slack_allowed_hosts: list[str] = ["hooks.slack.com"]
     """Hosts a Slack channel's webhook URL may point at (JSON list)."""
+    allowed_private_targets: list[str] = []
+    """Webhook / SMTP hosts allowed although they resolve to private, link-local or reserved
+    addresses (JSON list of host names, addresses or networks, e.g. ["smtp.internal",
+    "10.1.0.0/16"]); every other such target is refused when sending (SSRF guard)."""
+    allow_loopback_targets: bool = False
+    """Allow webhook / SMTP targets on loopback (127.0.0.1, ::1): development only (`make run`
+    and the tests set it)."""
     send_timeout_seconds: float = 10.0
     """Longest one send (HTTP request or SMTP session) may take before it counts as failed."""
     max_attempts: int = 5

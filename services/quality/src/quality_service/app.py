@@ -156,8 +156,9 @@ def build(
         on_finished=finished,
     )
     held.dq.on_lost = runs.lost
-    breaches = DqBreachUseCases(tx, catalog)
-    dq = DqServicer(DqConfigUseCases(tx, catalog), runs, DqResultUseCases(tx), breaches)
+    breaches = DqBreachUseCases(tx, catalog, masker)
+    results = DqResultUseCases(tx, masker)
+    dq = DqServicer(DqConfigUseCases(tx, catalog), runs, results, breaches)
 
     rules = QualityRuleUseCases(tx, catalog, masker, quality_rules_mappers.rule_changed)
     checks = CheckRunUseCases(

@@ -11,8 +11,8 @@ from dcconnectors.config import ConnectionConfig, Setting, integer, names, plain
 CONFIG = ConnectionConfig(
     "databricks",
     {
-        "server_hostname": Setting(text, required=True),
-        "http_path": Setting(text, required=True),
+        "server_hostname": Setting(text, required=True, endpoint=True),
+        "http_path": Setting(text, required=True, endpoint=True),
         "access_token": Setting(text, required=True, secret=True),
         # Interpolated (back-quoted) into the metadata queries.
         "catalog": Setting(plain_name, required=True),

@@ -13,9 +13,9 @@ DEFAULT_PORT = 5432
 CONFIG = ConnectionConfig(
     "postgres",
     {
-        "host": Setting(text, required=True),
-        "port": Setting(integer(1, 65535), default=DEFAULT_PORT),
-        "database": Setting(text, required=True),
+        "host": Setting(text, required=True, endpoint=True),
+        "port": Setting(integer(1, 65535), default=DEFAULT_PORT, endpoint=True),
+        "database": Setting(text, required=True, endpoint=True),
         "username": Setting(text, required=True),
         "password": Setting(any_text, secret=True),
         "sslmode": Setting(choice(SSL_MODES)),

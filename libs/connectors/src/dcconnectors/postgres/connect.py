@@ -4,6 +4,7 @@ Shared by the metadata reader and the query executor."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl as ssl_lib
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ async def connect(
             user=conn["username"],
             password=conn.get("password") or None,
             database=conn["database"],
-            ssl=ssl_mode(conn.get("sslmode", "prefer")),
+            ssl=ssl_mode(conn.get("sslmode") or default_sslmode(conn["host"])),
             timeout=timeout,
             server_settings={
                 "application_name": application_name,
@@ -43,6 +44,20 @@ async def connect(
         raise SourceError(f"cannot connect to {where(conn)}: database does not exist") from exc
     except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         raise SourceError(f"cannot connect to {where(conn)}: {reason(exc)}") from exc
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def default_sslmode(host: str) -> str:
+    """`verify-full` unless the server is on this machine (loopback or a unix socket), where
+    TLS adds nothing: a password is never sent to an unverified remote server by default."""
+    if host.startswith("/") or host.lower() in LOCAL_HOSTS:
+        return "prefer"
+    try:
+        return "prefer" if ipaddress.ip_address(host).is_loopback else "verify-full"
+    except ValueError:
+        return "verify-full"
 
 
 def ssl_mode(mode: str) -> Any:

@@ -1041,6 +1041,7 @@ class Breach(_message.Message):
     priority: _builtins.str
     bucket: _builtins.str
     value: _builtins.float
+    """unset when the column is masked for the caller"""
     threshold_low: _builtins.float
     threshold_high: _builtins.float
     direction: _builtins.str
@@ -1067,7 +1068,7 @@ class Breach(_message.Message):
         column: _builtins.str = ...,
         priority: _builtins.str = ...,
         bucket: _builtins.str = ...,
-        value: _builtins.float = ...,
+        value: _builtins.float | None = ...,
         threshold_low: _builtins.float | None = ...,
         threshold_high: _builtins.float | None = ...,
         direction: _builtins.str = ...,
@@ -1079,18 +1080,22 @@ class Breach(_message.Message):
         detected_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "detected_at", b"detected_at", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "_value", b"_value", "detected_at", b"detected_at", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "bucket", b"bucket", "column", b"column", "config_id", b"config_id", "detected_at", b"detected_at", "deviation", b"deviation", "direction", b"direction", "expectation_id", b"expectation_id", "id", b"id", "metric_type", b"metric_type", "object_ref", b"object_ref", "object_urn", b"object_urn", "priority", b"priority", "run_id", b"run_id", "status", b"status", "status_changed_by", b"status_changed_by", "status_reason", b"status_reason", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high", "_threshold_low", b"_threshold_low", "_value", b"_value", "bucket", b"bucket", "column", b"column", "config_id", b"config_id", "detected_at", b"detected_at", "deviation", b"deviation", "direction", b"direction", "expectation_id", b"expectation_id", "id", b"id", "metric_type", b"metric_type", "object_ref", b"object_ref", "object_urn", b"object_urn", "priority", b"priority", "run_id", b"run_id", "status", b"status", "status_changed_by", b"status_changed_by", "status_reason", b"status_reason", "threshold_high", b"threshold_high", "threshold_low", b"threshold_low", "updated_at", b"updated_at", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__threshold_high: _TypeAlias = _typing.Literal["threshold_high"]  # noqa: Y015
     _WhichOneofArgType__threshold_high: _TypeAlias = _typing.Literal["_threshold_high", b"_threshold_high"]  # noqa: Y015
     _WhichOneofReturnType__threshold_low: _TypeAlias = _typing.Literal["threshold_low"]  # noqa: Y015
     _WhichOneofArgType__threshold_low: _TypeAlias = _typing.Literal["_threshold_low", b"_threshold_low"]  # noqa: Y015
+    _WhichOneofReturnType__value: _TypeAlias = _typing.Literal["value"]  # noqa: Y015
+    _WhichOneofArgType__value: _TypeAlias = _typing.Literal["_value", b"_value"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__threshold_high) -> _WhichOneofReturnType__threshold_high | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__threshold_low) -> _WhichOneofReturnType__threshold_low | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__value) -> _WhichOneofReturnType__value | None: ...
 
 Global___Breach: _TypeAlias = Breach  # noqa: Y015
 

@@ -14,6 +14,11 @@ class RegistryConnectors:
     def validate(self, source_type: str, connection: Mapping[str, Any]) -> dict[str, Any]:
         return get(source_type).validate(connection)
 
+    def check_secrets_follow(
+        self, source_type: str, old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> None:
+        get(source_type).check_secrets_follow(old, new)
+
     def reader(
         self,
         source_type: str,

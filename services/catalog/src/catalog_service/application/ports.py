@@ -158,6 +158,12 @@ class Connectors(Protocol):
         """The clean settings; InvalidArgument naming an unknown type or a bad setting."""
         ...
 
+    def check_secrets_follow(
+        self, source_type: str, old: Mapping[str, Any], new: Mapping[str, Any]
+    ) -> None:
+        """InvalidArgument when `new` (an update) moves the endpoint without the secrets."""
+        ...
+
     def reader(
         self,
         source_type: str,

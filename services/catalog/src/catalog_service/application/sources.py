@@ -72,6 +72,7 @@ class SourceUseCases:
             marker = domain.REDACTED
             if "connection" in fields:
                 old = self.secrets.open(before["connection_encrypted"])
+                self.connectors.check_secrets_follow(before["source_type"], old, connection)
                 merged = domain.merge_connection(old, connection)
                 clean = self.connectors.validate(before["source_type"], merged)
                 # Sealing is randomised: compare plaintexts, or every update looks like a change.

@@ -119,7 +119,7 @@ async def export_events(
             for event in events:
                 row = event.model_dump(mode="json")
                 row["changes"] = json.dumps(row["changes"], sort_keys=True)
-                yield _csv_line(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+                yield _csv_line([_cell(row[c]) for c in CSV_COLUMNS])
 
     if format == "csv":
         return StreamingResponse(
@@ -128,6 +128,21 @@ async def export_events(
             headers={"Content-Disposition": 'attachment; filename="audit-events.csv"'},
         )
     return StreamingResponse(jsonl(), media_type="application/x-ndjson")
+
+
+# A cell a spreadsheet would run as a formula (CSV injection): `=`, `+`, `-`, `@`, or a tab or
+# carriage return before one of them.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """The value as a CSV cell: a text a spreadsheet would evaluate gets a leading `'`
+    (user agents, names and descriptions are caller-controlled)."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _csv_line(values: object) -> str:

@@ -163,7 +163,9 @@ class Breach(BaseModel):
     column: str | None
     priority: Priority
     bucket: date
-    value: float
+    value: float | None = Field(
+        description="unset for a min/max/mean/sum/median of a column masked for the caller"
+    )
     threshold_low: float | None
     threshold_high: float | None
     direction: Literal["above", "below"]

@@ -1,9 +1,15 @@
 """Operations: `GET /health` (every backend service over gRPC health, the database, NATS
-JetStream) and `GET /metrics` (Prometheus). Neither needs a token."""
+JetStream) and `GET /metrics` (Prometheus). Neither needs a token.
+
+`/health` is public, so it must not be a lever: the probe result is shared for
+`health_cache_seconds` (one probe in flight at a time, whatever the request rate), and only an
+authenticated admin sees the per-check details (error texts name internal addresses); everyone
+else gets the overall status."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -17,6 +23,8 @@ from starlette.datastructures import State
 
 from dckit.settings import to_libpq_url
 from gateway_service.config import GatewaySettings
+from gateway_service.core.auth import authenticate, bearer_token
+from gateway_service.core.errors import ApiError
 from gateway_service.health import schemas
 
 router = APIRouter(tags=["operations"])
@@ -92,6 +100,45 @@ async def run_check(probe: Probe, settings: GatewaySettings, state: State) -> sc
     return schemas.Check(status="ok")
 
 
+class HealthCache:
+    """The last probe result, reused for `ttl` seconds; concurrent callers share one probe."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self._result: schemas.Health | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self, probe: Callable[[], Awaitable[schemas.Health]]) -> schemas.Health:
+        async with self._lock:
+            if self._result is None or self.clock() >= self._expires:
+                self._result = await probe()
+                self._expires = self.clock() + self.ttl
+            return self._result
+
+
+async def probe_all(settings: GatewaySettings, state: State) -> schemas.Health:
+    results = await asyncio.gather(
+        *(run_check(probe, settings, state) for probe in CHECKS.values())
+    )
+    checks = dict(zip(CHECKS, results, strict=True))
+    ok = all(c.status == "ok" for c in checks.values())
+    return schemas.Health(status="ok" if ok else "degraded", checks=checks)
+
+
+async def is_admin(request: Request) -> bool:
+    """Whether the caller sent a valid admin token; anything else (none, wrong, expired,
+    governance down) is anonymous here, never an error: probes must keep working."""
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        return False
+    try:
+        principal = await authenticate(request, token)
+    except (ApiError, grpc.aio.AioRpcError):
+        return False
+    return principal.role == "admin"
+
+
 @router.get(
     "/health",
     response_model=schemas.Health,
@@ -99,14 +146,15 @@ async def run_check(probe: Probe, settings: GatewaySettings, state: State) -> sc
     summary="Health of the gateway's dependencies",
 )
 async def health(request: Request) -> JSONResponse:
+    """Overall status for everyone; the checks (with their errors) for an admin token."""
     settings: GatewaySettings = request.app.state.settings
-    results = await asyncio.gather(
-        *(run_check(probe, settings, request.app.state) for probe in CHECKS.values())
-    )
-    checks = dict(zip(CHECKS, results, strict=True))
-    ok = all(c.status == "ok" for c in checks.values())
-    body = schemas.Health(status="ok" if ok else "degraded", checks=checks)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if ok else 503)
+    state = request.app.state
+    cache: HealthCache = state.health_cache
+    body = await cache.get(lambda: probe_all(settings, state))
+    status = 200 if body.status == "ok" else 503
+    if not await is_admin(request):
+        body = schemas.Health(status=body.status)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 
 
 @router.get("/livez", summary="Liveness: the gateway process answers (no dependency checks)")

@@ -14,4 +14,5 @@ class Check(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    checks: dict[str, Check]
+    checks: dict[str, Check] | None = None
+    """Per dependency; only for an admin token (anonymous callers get the status only)."""

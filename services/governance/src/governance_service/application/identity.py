@@ -54,11 +54,12 @@ class IdentityUseCases:
             return self._tokens(await uow.identity.touch_login(user.id))
 
     async def refresh(self, refresh_token: str) -> Tokens:
-        username = self.signer.verify(refresh_token, "refresh")
+        username, issued_at = self.signer.claims(refresh_token, "refresh")
         async with self.tx() as uow:
             user = await uow.identity.user(username)
         if user is None or user.disabled:
             raise Unauthenticated("user no longer exists or is disabled")
+        user.refuse_stale(issued_at)
         return self._tokens(user)
 
     def _tokens(self, user: User) -> Tokens:
@@ -82,9 +83,11 @@ class IdentityUseCases:
                 assert holder is not None
                 await uow.identity.touch_api_key(holder.key.id)
                 return Principal(holder.key.username, holder.role, "api_key", holder.key.id)
-            user = await uow.identity.user(self.signer.verify(token, "access"))
+            username, issued_at = self.signer.claims(token, "access")
+            user = await uow.identity.user(username)
             if user is None or user.disabled:
                 raise Unauthenticated("user no longer exists or is disabled")
+            user.refuse_stale(issued_at)
             return Principal(user.username, user.role, "jwt")
 
     # ------------------------------------------------------------ users
@@ -128,6 +131,7 @@ class IdentityUseCases:
             values["display_name"] = display_name.strip()
         if "password" in fields:
             values["password_hash"] = await self.hashing.run(dom.hash_password, password)
+            values["password_changed_at"] = self.clock()  # its tokens stop working
         async with self.tx() as uow:
             before = await uow.identity.user(username, for_update=True)
             if before is None:

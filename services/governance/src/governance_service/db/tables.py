@@ -38,6 +38,8 @@ users = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_login_at", DateTime(timezone=True)),
+    # Access and refresh tokens issued before it are refused (a changed password logs out).
+    Column("password_changed_at", DateTime(timezone=True)),
 )
 
 api_keys = Table(

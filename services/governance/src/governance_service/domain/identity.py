@@ -40,6 +40,14 @@ class User:
     created_at: datetime
     last_login_at: datetime | None = None
     password_hash: str = field(default="", repr=False)
+    password_changed_at: datetime | None = field(default=None, repr=False)
+
+    def refuse_stale(self, issued_at: int) -> None:
+        """Unauthenticated for a token issued before the password was last changed (whole
+        seconds, as tokens carry them: one issued in the same second stays valid)."""
+        changed = self.password_changed_at
+        if changed is not None and issued_at < int(changed.timestamp()):
+            raise Unauthenticated("the password was changed since this token was issued")
 
     def snapshot(self) -> dict[str, Any]:
         """What the audit trail shows of a user (never the hash)."""
@@ -198,6 +206,10 @@ class TokenSigner:
 
     def verify(self, token: str, kind: str) -> str:
         """The username a valid token of this kind was issued to; Unauthenticated otherwise."""
+        return self.claims(token, kind)[0]
+
+    def claims(self, token: str, kind: str) -> tuple[str, int]:
+        """(username, issued-at in epoch seconds) of a valid token of this kind."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
@@ -222,4 +234,4 @@ class TokenSigner:
             raise Unauthenticated(f"{kind} token expired")
         if claims.get("typ") != kind:
             raise Unauthenticated(f"not a valid {kind} token")
-        return str(claims["sub"])
+        return str(claims["sub"]), iat

@@ -6,11 +6,12 @@ from typing import Any
 
 from datacompass.notifier.v1 import notifier_pb2 as pb
 from dckit.protoconv import mask_changes, message_values, to_message
-from notifier_service.domain.channels import UPDATABLE, Channel
+from notifier_service.domain.channels import UPDATABLE, Channel, public_view
 
 
 def channel(value: Channel) -> pb.Channel:
-    return to_message(pb.Channel, value, complete=True)
+    """Header values and URL credentials redacted, for every caller."""
+    return to_message(pb.Channel, public_view(value), complete=True)
 
 
 def create_args(request: pb.CreateChannelRequest) -> dict[str, Any]:

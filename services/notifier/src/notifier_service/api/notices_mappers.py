@@ -79,6 +79,11 @@ def _breach_line(b: qpb.Breach) -> str:
     low = b.threshold_low if b.HasField("threshold_low") else None
     high = b.threshold_high if b.HasField("threshold_high") else None
     metric = f"{b.metric_type}({b.column})" if b.column else b.metric_type
+    if not b.HasField("value"):  # a value metric: its numbers are not sent (quality withholds)
+        return (
+            f"Breach #{b.id}: {metric} for {b.bucket}, {b.direction} the expected range "
+            f"by {b.deviation:.0%}"
+        )
     return (
         f"Breach #{b.id}: {metric} = {b.value:g} for {b.bucket}, {b.direction} the expected "
         f"range {_bound(low, high)} by {b.deviation:.0%}"
@@ -99,7 +104,8 @@ def breach_detected(msg: qpb.BreachDetected, event: EventType, public_url: str) 
         priority=b.priority,
         dedupe_key=f"breach:{b.id}",
         metadata={"breach_id": b.id, "bucket": b.bucket, "metric_type": b.metric_type,
-                  "column": b.column, "value": b.value, "run_id": b.run_id},
+                  "column": b.column, "value": b.value if b.HasField("value") else None,
+                  "run_id": b.run_id},
     )  # fmt: skip
 
 

@@ -19,7 +19,13 @@ from notifier_service.application.ports import (
     Secrets,
     Transactions,
 )
-from notifier_service.domain.channels import Channel, ChannelConfig, snapshot
+from notifier_service.domain.channels import (
+    Channel,
+    ChannelConfig,
+    check_secrets_follow,
+    keep_redacted,
+    snapshot,
+)
 from notifier_service.domain.deliveries import AttemptStatus, Outcome
 from notifier_service.domain.notices import TEST_EVENT, Notice
 
@@ -60,7 +66,7 @@ class ChannelUseCases:
         return {
             "config": checked.public,
             "secrets": self.secrets.seal(checked.secret),
-            "secret_keys": sorted(checked.secret),
+            "secret_keys": checked.secret_names,
         }
 
     async def create(
@@ -107,8 +113,11 @@ class ChannelUseCases:
             if "enabled" in changes:
                 values["enabled"] = changes["enabled"]
             if changes.get("config"):
-                merged = {**self.full_config(before), **changes["config"]}
+                stored = self.full_config(before)
+                given = keep_redacted(stored, changes["config"])
+                merged = {**stored, **given}
                 checked = self.types.validate(before.channel_type, merged, generate_secret=False)
+                check_secrets_follow(stored, changes["config"], given, checked)
                 values.update(self._stored(checked))
             if not values:
                 return before

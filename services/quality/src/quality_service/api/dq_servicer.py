@@ -10,6 +10,7 @@ import grpc
 from datacompass.common.v1 import paging_pb2
 from datacompass.quality.v1 import dq_pb2 as pb
 from datacompass.quality.v1 import dq_pb2_grpc
+from dckit import context as request_context
 from quality_service.api import dq_breaches_mappers as breaches_m
 from quality_service.api import dq_configs_mappers as configs_m
 from quality_service.api import dq_results_mappers as results_m
@@ -114,13 +115,13 @@ class DqServicer(dq_pb2_grpc.DqServiceServicer):
     async def ListResults(
         self, request: pb.ListResultsRequest, context: Ctx
     ) -> pb.ListResultsResponse:
-        rows = await self.results.results(request.expectation_id, request.days)
+        rows = await self.results.results(request.expectation_id, request.days, _role())
         return pb.ListResultsResponse(items=[results_m.result(r) for r in rows])
 
     async def GetConfigSummary(
         self, request: pb.GetConfigSummaryRequest, context: Ctx
     ) -> pb.ConfigSummary:
-        return results_m.summary(await self.results.summary(request.config_id))
+        return results_m.summary(await self.results.summary(request.config_id, _role()))
 
     # ------------------------------------------------------------ breaches
     async def ListBreaches(
@@ -131,18 +132,27 @@ class DqServicer(dq_pb2_grpc.DqServiceServicer):
             named_object(request),
             request.page.limit,
             request.page.cursor,
+            _role(),
         )
         return pb.ListBreachesResponse(
             items=[breaches_m.breach(r) for r in rows], page=_page(cursor)
         )
 
     async def GetBreach(self, request: pb.GetBreachRequest, context: Ctx) -> pb.Breach:
-        return breaches_m.breach(await self.breaches.get(request.id))
+        return breaches_m.breach(await self.breaches.get(request.id, _role()))
 
     async def ChangeBreachStatus(
         self, request: pb.ChangeBreachStatusRequest, context: Ctx
     ) -> pb.Breach:
         row = await self.breaches.change_status(
-            request.id, status=breaches_m.target_status(request), reason=request.reason
+            request.id,
+            status=breaches_m.target_status(request),
+            reason=request.reason,
+            role=_role(),
         )
         return breaches_m.breach(row)
+
+
+def _role() -> str:
+    """The caller's role, from the request context the gateway sends (masking follows it)."""
+    return request_context.current().role

@@ -9,18 +9,22 @@ from dckit import context
 from dckit.errors import NotFound
 from dckit.paging import paginate
 from dckit.uow import Entity
-from quality_service.application.ports import Catalog, Row, Transactions
+from quality_service.application import dq_values
+from quality_service.application.ports import Catalog, Row, SampleMasker, Transactions
 from quality_service.domain import dq_breaches as lifecycle
 from quality_service.domain.dq_breaches import BreachFilter
 from quality_service.domain.objects import ObjectName
 
 
 class DqBreachUseCases:
-    def __init__(self, tx: Transactions, catalog: Catalog) -> None:
-        self.tx, self.catalog = tx, catalog
+    def __init__(self, tx: Transactions, catalog: Catalog, masker: SampleMasker) -> None:
+        self.tx, self.catalog, self.masker = tx, catalog, masker
+
+    async def _shown(self, rows: list[Row], role: str) -> list[Row]:
+        return await dq_values.shown(self.masker, role, [dq_values.breach_item(r) for r in rows])
 
     async def page(
-        self, f: BreachFilter, name: ObjectName | None, limit: int, cursor: str
+        self, f: BreachFilter, name: ObjectName | None, limit: int, cursor: str, role: str
     ) -> tuple[list[Row], str]:
         f = f.validated()
         if name:
@@ -29,18 +33,19 @@ class DqBreachUseCases:
                 return [], ""
             f = replace(f, object_urn=urn)
         async with self.tx() as uow:
-            return await paginate(
+            rows, next_cursor = await paginate(
                 limit, cursor, lambda offset, count: uow.dq_breaches.page(f, offset, count)
             )
+        return await self._shown(rows, role), next_cursor
 
-    async def get(self, breach_id: int) -> Row:
+    async def get(self, breach_id: int, role: str) -> Row:
         async with self.tx() as uow:
             row = await uow.dq_breaches.get(breach_id)
         if row is None:
             raise NotFound(f"breach {breach_id} not found")
-        return row
+        return (await self._shown([row], role))[0]
 
-    async def change_status(self, breach_id: int, *, status: str, reason: str) -> Row:
+    async def change_status(self, breach_id: int, *, status: str, reason: str, role: str) -> Row:
         async with self.tx() as uow:
             before = await uow.dq_breaches.get(breach_id, for_update=True)
             if before is None:
@@ -60,7 +65,7 @@ class DqBreachUseCases:
                 _audited(before),
                 _audited(after),
             )
-        return after
+        return (await self._shown([after], role))[0]
 
     async def open_by_priority(self) -> dict[str, int]:
         async with self.tx() as uow:

@@ -45,6 +45,7 @@ from quality_service.domain.dq_evaluation import (
     evaluate,
     fill_empty,
 )
+from quality_service.domain.dq_metrics import without_values
 from quality_service.domain.dq_runs import (
     ACTIVE,
     HISTORY_LIMIT,
@@ -426,7 +427,13 @@ class DqRunUseCases:
                     )
         if opened:
             full = [await uow.dq_breaches.get(b["id"]) for b in opened]
-            rows = [r for r in full if r is not None]
+            # Events (and the notices made of them) reach people outside any role: a value
+            # metric's numbers stay out of them (the deviation tells how far off it is).
+            rows = [
+                without_values(r, r["column_name"] or "", r["metric_type"])
+                for r in full
+                if r is not None
+            ]
             urn = config["object_urn"]
             for row in rows:
                 payload = self.payloads.breach_detected(row)

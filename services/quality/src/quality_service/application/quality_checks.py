@@ -36,6 +36,7 @@ from quality_service.application.samples import Samples
 from quality_service.domain import quality_checks as scoring
 from quality_service.domain import rule_types
 from quality_service.domain.objects import ObjectName
+from quality_service.domain.quality_checks import redact_literals
 from quality_service.domain.quality_rules import Rule
 from quality_service.domain.rule_types.base import CheckOutcome
 
@@ -167,7 +168,9 @@ class CheckRunUseCases:
                 },
             )
             # Events carry outcomes, no values (subscribers are not viewers with a role).
-            payload = self.finished_payload(finished, [_without_values(c) for c in stored])
+            payload = self.finished_payload(
+                _run_without_values(finished), [_without_values(c) for c in stored]
+            )
             await uow.publish(Event(event_catalogue.CHECK_COMPLETED, obj.urn, payload))
             if status == "failed":
                 await uow.publish(Event(event_catalogue.CHECK_FAILED, obj.urn, payload))
@@ -259,7 +262,9 @@ class CheckRunUseCases:
         by_run: dict[int, list[Mapping[Any, Any]]] = {}
         for c in checks:
             by_run.setdefault(c["run_id"], []).append(_without_values(c))
-        return [CheckRunView(r, by_run.get(r["id"], [])) for r in page], next_cursor
+        return [
+            CheckRunView(_run_without_values(r), by_run.get(r["id"], [])) for r in page
+        ], next_cursor
 
     async def score(self, name: ObjectName) -> ScoreView:
         obj = await self.catalog.object(name)
@@ -282,7 +287,7 @@ class CheckRunUseCases:
             kind = rule_types.find(c["rule_type"])
             if kind is not None and kind.own_columns and role != "admin":
                 # An admin's SQL may return any column under any name: no mask can follow it.
-                c.update(sample_failures=[], details={})
+                c.update(sample_failures=[], details={}, error=redact_literals(c["error"] or ""))
                 continue
             samples.add_failing_rows(c["sample_failures"])
             samples.add_check_values(c["column_name"], c)
@@ -291,7 +296,13 @@ class CheckRunUseCases:
             for key in ("measured_value", "threshold_value"):
                 if not isinstance(c[key], int | float):  # masked into text: not a number
                     c[key] = None
-        return CheckRunView(view.run, checks)
+        run = view.run if role == "admin" else _run_without_values(view.run)
+        return CheckRunView(run, checks)
+
+
+def _run_without_values(run: Row) -> Row:
+    """A run whose error (the source's, which may quote a value) has its literals redacted."""
+    return {**run, "error": redact_literals(run.get("error") or "")}
 
 
 def _copy(check: Mapping[Any, Any]) -> dict[str, Any]:
@@ -325,6 +336,7 @@ def _without_values(check: Mapping[Any, Any]) -> dict[str, Any]:
         **check,
         "sample_failures": [],
         "details": {},
+        "error": redact_literals(check["error"] or ""),
         "expected_value": "",
         "measured_value": None if value_measure else check["measured_value"],
         "threshold_value": None if value_measure else check["threshold_value"],

@@ -6,11 +6,12 @@ on the source (custom_sql) are for admins only; every change is audited in its t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dckit import event_catalogue
-from dckit.errors import InvalidArgument, NotFound, PermissionDenied
+from dckit.errors import InvalidArgument, NotFound, PermissionDenied, Unavailable
 from dckit.uow import Entity, Event
 from quality_service.application.ports import (
     Catalog,
@@ -144,11 +145,12 @@ class QualityRuleUseCases:
                     "created_by": actor,
                 }
             )
+            (audited,) = await self._audited([row])
             await uow.record_change(
                 "quality_rule.create",
                 _entity(row),
                 None,
-                snapshot(row),
+                audited,
                 event=self._changed("created", row),
             )
         return (await self._shown([row], role))[0]
@@ -166,13 +168,28 @@ class QualityRuleUseCases:
 
     async def _shown(self, rows: Sequence[Row], role: str) -> list[Row]:
         """Rule configs hold column values (value sets, bounds): masked like samples."""
-        shown = [{**r, "config": dict(r["config"])} for r in rows]
+        # A deep copy: masking writes into the config's lists (a value set).
+        shown = [{**r, "config": copy.deepcopy(r["config"])} for r in rows]
         samples = Samples()
         for r in shown:
             samples.add_rule_config(r["column_name"], r["config"])
         if shown:
             await samples.reveal(self.masker, object_ref=shown[0]["object_ref"], role=role)
         return shown
+
+    async def _audited(self, rows: Sequence[Row]) -> list[dict[str, Any]]:
+        """What the audit trail records of rules: their configs' values (a suggested value
+        set, observed bounds) as the least role sees them; all redacted when masking cannot
+        be decided (the change itself must not fail on it)."""
+        try:
+            shown = await self._shown(rows, AUDIT_ROLE)
+        except (Unavailable, NotFound):
+            shown = [{**r, "config": copy.deepcopy(r["config"])} for r in rows]
+            samples = Samples()
+            for r in shown:
+                samples.add_rule_config(r["column_name"], r["config"])
+            await samples.reveal(RedactAll(), object_ref="", role=AUDIT_ROLE)
+        return [snapshot(r) for r in shown]
 
     async def update(self, rule_id: int, changes: dict[str, Any], role: str) -> Row:
         async with self.tx() as uow:
@@ -196,11 +213,12 @@ class QualityRuleUseCases:
             if not values:
                 return (await self._shown([before], role))[0]
             row = await uow.quality_rules.update(rule_id, values)
+            was, now = await self._audited([before, row])
             await uow.record_change(
                 "quality_rule.update",
                 _entity(row),
-                snapshot(before),
-                snapshot(row),
+                was,
+                now,
                 event=self._changed("updated", row),
             )
         return (await self._shown([row], role))[0]
@@ -210,13 +228,31 @@ class QualityRuleUseCases:
             before = await _rule(uow, rule_id, for_update=True)
             _admin_only(before["rule_type"], role)
             await uow.quality_rules.delete(rule_id)
+            (was,) = await self._audited([before])
             await uow.record_change(
                 "quality_rule.delete",
                 _entity(before),
-                snapshot(before),
+                was,
                 None,
                 event=self._changed("deleted", before),
             )
+
+
+# The audit trail keeps rule configs as this role sees them (it is read by stewards and
+# admins, who may not be exempt from a column's masking rule).
+AUDIT_ROLE = "viewer"
+
+
+REDACTED = "****"
+
+
+class RedactAll:
+    """A SampleMasker that masks every value (when governance cannot say which to mask)."""
+
+    async def mask(
+        self, object_ref: str, *, role: str, columns: Mapping[str, Sequence[Any]]
+    ) -> tuple[dict[str, list[Any]], set[str]]:
+        return {c: [REDACTED] * len(v) for c, v in columns.items()}, set(columns)
 
 
 def _admin_only(rule_type: str, role: str) -> None:

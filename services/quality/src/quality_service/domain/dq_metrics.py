@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from dcconnectors.dialect import Dialect
 from dcconnectors.types import NUMERIC, TEXT
@@ -31,6 +33,24 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("median", True, frozenset({NUMERIC})),
     )
 }
+
+# Metrics whose value is computed from the column's own values (a masked column's min, max,
+# mean, sum or median would reveal what the mask hides); counts and lengths are not.
+VALUE_METRICS = frozenset({"min", "max", "mean", "sum", "median"})
+
+
+def withheld(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A result or breach without the numbers read from its column (value and thresholds,
+    which are learnt from past values)."""
+    return {**row, "value": None, "threshold_low": None, "threshold_high": None}
+
+
+def without_values(row: Mapping[str, Any], column: str, metric_type: str) -> dict[str, Any]:
+    """`row` as it may travel to anyone (events, notices): value metrics of a column withheld."""
+    if column and metric_type in VALUE_METRICS:
+        return withheld(row)
+    return dict(row)
+
 
 # Metrics whose value for a bucket without rows is 0 (the others have no value: no_data).
 ZERO_WHEN_EMPTY = frozenset({"row_count", "null_count", "distinct_count"})

@@ -6,6 +6,7 @@ did not; errors and skipped checks say nothing about the data and are left out."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,16 @@ STATUSES = ("passed", "failed", "warning", "error", "skipped")
 COUNTED = frozenset({"passed", "failed", "warning"})
 # Severities whose failing check is status 'failed' (the others give 'warning').
 FAILING_SEVERITIES = frozenset({"error", "critical"})
+
+
+# A quoted literal in an error text ('x', "x"): sources quote the value they choked on.
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def redact_literals(text: str) -> str:
+    """`text` with every quoted literal replaced by `***` (quotes kept), for callers that
+    may not see the column's values: `invalid input syntax for type integer: "***"`."""
+    return _QUOTED.sub(lambda m: f"{m.group(0)[0]}***{m.group(0)[0]}", text)
 
 
 def status_for(passed: bool, severity: str) -> str:

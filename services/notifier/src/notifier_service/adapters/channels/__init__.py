@@ -13,6 +13,7 @@ from dckit.errors import InvalidArgument
 from notifier_service.adapters.channels.base import ChannelType, Env
 from notifier_service.adapters.channels.email import Email
 from notifier_service.adapters.channels.slack import Slack
+from notifier_service.adapters.channels.targets import TargetRefused
 from notifier_service.adapters.channels.webhook import Webhook
 from notifier_service.domain.channels import ChannelConfig
 from notifier_service.domain.deliveries import Outcome
@@ -52,6 +53,8 @@ class ChannelTypes:
             return Outcome(False, "", f"no channel type {channel_type!r}", "config", False)
         try:
             return await kind.send(config, notice, event_id=event_id, delivery_id=delivery_id)
+        except TargetRefused as exc:  # the config must change: retrying cannot help
+            return Outcome(False, "", f"target refused: {exc}", "config", False)
         except (httpx.TimeoutException, TimeoutError) as exc:
             return Outcome(False, "", f"timeout: {exc!r}", "timeout", True)
         except (httpx.TransportError, OSError) as exc:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from notifier_service.adapters.channels.http import Http
+from notifier_service.adapters.channels.targets import TargetGuard
 from notifier_service.config import NotifierSettings
 from notifier_service.domain.channels import ChannelConfig
 from notifier_service.domain.deliveries import Outcome
@@ -18,6 +19,7 @@ from notifier_service.domain.notices import Notice
 class Env:
     http: Http  # one HTTP client (connection pool) for every HTTP channel type
     settings: NotifierSettings  # each type reads its own (timeouts, allowed hosts)
+    guard: TargetGuard  # where sends may go (SSRF guard): every type checks its host
 
 
 class ChannelType(ABC):

@@ -123,11 +123,14 @@ class Email(ChannelType):
         check = ConfigCheck(self.name, config, self.keys)
         _server(check)
         _addresses(check)
-        return check.result(self.secret_keys)
+        return check.result(
+            self.secret_keys, endpoint_keys={"host", "port"}, credential_keys={"password"}
+        )
 
     async def send(
         self, config: Mapping[str, Any], notice: Notice, *, event_id: str, delivery_id: int
     ) -> Outcome:
+        await self.env.guard.check(config["host"], config["port"])
         # smtplib blocks: a thread, with the session's own timeout and one second to spare.
         timeout = self.env.settings.send_timeout_seconds
         return await asyncio.wait_for(

@@ -75,7 +75,15 @@ class Webhook(ChannelType):
         if not isinstance(secret, str) or len(secret) < 16:
             check.error("secret", "must be a string of at least 16 characters")
         check.out["secret"] = secret
-        return check.result(self.secret_keys, generated)
+        # Header values (Authorization, API keys) and URL credentials are sealed too and shown
+        # as `***`; moving the URL needs the headers again.
+        return check.result(
+            self.secret_keys,
+            generated,
+            sealed_keys={"url", "headers"},
+            endpoint_keys={"url"},
+            credential_keys={"headers"},
+        )
 
     async def send(
         self, config: Mapping[str, Any], notice: Notice, *, event_id: str, delivery_id: int
