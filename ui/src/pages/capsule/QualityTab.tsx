@@ -225,7 +225,8 @@ function Breaches({ capsule }: { capsule: Capsule }) {
                       <span className={`tag priority-${b.priority}`}>{b.priority}</span>
                     </td>
                     <td>
-                      {b.value.toLocaleString()} <span className="muted">({b.direction})</span>
+                      {b.value === null ? <span title="masked for your role">masked</span> : b.value.toLocaleString()}{" "}
+                      <span className="muted">({b.direction})</span>
                     </td>
                     <td>
                       {b.threshold_low?.toLocaleString() ?? "…"} – {b.threshold_high?.toLocaleString() ?? "…"}
