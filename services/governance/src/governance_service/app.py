@@ -87,7 +87,10 @@ def build(settings: GovernanceSettings) -> GovernanceService:
         settings.refresh_token_seconds,
     )
     catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
-    catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
+    catalog = GrpcCatalog(
+        catalog_pb2_grpc.CatalogServiceStub(catalog_channel),
+        cache_seconds=settings.catalog_cache_seconds,
+    )
     masker = Masker(MaskingKeys.derive(settings.masking_key.get_secret_value()))
 
     audit = AuditTrail(tx)
