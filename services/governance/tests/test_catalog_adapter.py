@@ -19,24 +19,37 @@ class CountingStub:
         )
 
 
-async def test_object_lookups_are_reused_until_the_cache_expires() -> None:
+async def test_reads_reuse_a_lookup_until_it_expires() -> None:
     stub = CountingStub()
     clock = ManualClock()
     catalog = GrpcCatalog(stub, cache_seconds=2.0, clock=clock)  # type: ignore[arg-type]
-    assert (await catalog.get("demo.public.orders")).name == "v1"
-    assert (await catalog.get("urn:dcs:obj:orders")).name == "v1"
-    assert (await catalog.get(" 7 ")).name == "v1"
+    assert (await catalog.get("demo.public.orders", cached=True)).name == "v1"
+    assert (await catalog.get("urn:dcs:obj:orders", cached=True)).name == "v1"
+    assert (await catalog.get(" 7 ", cached=True)).name == "v1"
     assert stub.calls == 1
     clock.advance(1.9)
-    assert (await catalog.get("demo.public.orders")).name == "v1"
+    assert (await catalog.get("demo.public.orders", cached=True)).name == "v1"
     clock.advance(0.1)
-    assert (await catalog.get("demo.public.orders")).name == "v2"
+    assert (await catalog.get("demo.public.orders", cached=True)).name == "v2"
     assert stub.calls == 2
+
+
+async def test_writes_ask_again_and_forget_drops_every_name() -> None:
+    stub = CountingStub()
+    catalog = GrpcCatalog(stub, cache_seconds=60.0, clock=ManualClock())  # type: ignore[arg-type]
+    await catalog.get("demo.public.orders", cached=True)
+    assert (await catalog.get("demo.public.orders")).name == "v2"  # a write asks again
+    catalog.forget("urn:dcs:obj:orders")  # a change event names the URN
+    assert len(catalog.cache) == 0
+    assert (await catalog.get("7", cached=True)).name == "v3"
+    catalog.forget()
+    assert (await catalog.get("demo.public.orders", cached=True)).name == "v4"
+    assert stub.calls == 4
 
 
 async def test_no_cache_asks_every_time() -> None:
     stub = CountingStub()
     catalog = GrpcCatalog(stub)  # type: ignore[arg-type]
-    await catalog.get("demo.public.orders")
-    await catalog.get("demo.public.orders")
+    await catalog.get("demo.public.orders", cached=True)
+    await catalog.get("demo.public.orders", cached=True)
     assert stub.calls == 2

@@ -69,23 +69,36 @@ class CountingStub:
         )
 
 
-async def test_object_lookups_are_reused_until_the_cache_expires() -> None:
+async def test_reads_reuse_a_lookup_until_it_expires() -> None:
     stub = CountingStub()
     clock = ManualClock()
     adapter = GrpcCatalog(stub, cache_seconds=2.0, clock=clock)  # type: ignore[arg-type]
-    first = await adapter.object(ObjectName(ref="demo.public.orders"))
-    # The same object by its URN and its id: no new call.
-    assert (await adapter.object(ObjectName(urn="urn:dcs:obj:orders"))).name == first.name
-    assert (await adapter.object(ObjectName(id=7))).name == first.name
+    first = await adapter.object(ObjectName(ref="demo.public.orders"), cached=True)
+    # The same object by its URN and its id, and a ref's URN: no new call.
+    assert (await adapter.object(ObjectName(urn="urn:dcs:obj:orders"), cached=True)) == first
+    assert (await adapter.object(ObjectName(id=7), cached=True)) == first
+    assert await adapter.urn(ObjectName(ref="demo.public.orders")) == "urn:dcs:obj:orders"
     assert stub.calls == 1
-    clock.advance(2.0)
-    assert (await adapter.object(ObjectName(urn="urn:dcs:obj:orders"))).name == "v2"
+    clock.advance(1.9)
+    assert (await adapter.object(ObjectName(id=7), cached=True)) == first
+    clock.advance(0.1)
+    assert (await adapter.object(ObjectName(id=7), cached=True)).name == "v2"
+    assert stub.calls == 2
+
+
+async def test_writes_ask_again_and_refresh_the_cache() -> None:
+    stub = CountingStub()
+    adapter = GrpcCatalog(stub, cache_seconds=60.0, clock=ManualClock())  # type: ignore[arg-type]
+    await adapter.object(ObjectName(ref="demo.public.orders"), cached=True)
+    fresh = await adapter.object(ObjectName(ref="demo.public.orders"))
+    assert fresh.name == "v2" and stub.calls == 2
+    assert (await adapter.object(ObjectName(id=7), cached=True)).name == "v2"
     assert stub.calls == 2
 
 
 async def test_no_cache_asks_every_time() -> None:
     stub = CountingStub()
     adapter = GrpcCatalog(stub)  # type: ignore[arg-type]
-    await adapter.object(ObjectName(ref="demo.public.orders"))
-    await adapter.object(ObjectName(ref="demo.public.orders"))
+    await adapter.object(ObjectName(ref="demo.public.orders"), cached=True)
+    await adapter.object(ObjectName(ref="demo.public.orders"), cached=True)
     assert stub.calls == 2

@@ -20,7 +20,8 @@ PAGE = 200
 
 class GrpcCatalog:
     """Object lookups are kept for `cache_seconds` (one capsule read asks for the same object
-    many times, by ref and by URN)."""
+    many times, by ref and by URN); only reads (`cached=True`) use them, and `forget` drops
+    them when the catalog says an object changed."""
 
     def __init__(
         self,
@@ -30,20 +31,33 @@ class GrpcCatalog:
         clock: Clock = utc_now,
     ) -> None:
         self.stub = stub
-        self.cache: TtlCache[CatalogObject] = TtlCache(cache_seconds, clock=clock)
+        # An object under each of its names (ref, URN, id), with those names.
+        self.cache: TtlCache[tuple[CatalogObject, tuple[str, ...]]] = TtlCache(
+            cache_seconds, clock=clock
+        )
 
-    async def get(self, ref: str) -> CatalogObject:
+    async def get(self, ref: str, *, cached: bool = False) -> CatalogObject:
         key = ref_text(object_ref(ref))
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
+        known = self.cache.get(key) if cached else None
+        if known is not None:
+            return known[0]
         try:
             obj = await self.stub.GetObject(cpb.GetObjectRequest(ref=object_ref(ref)))
         except grpc.aio.AioRpcError as exc:
             raise _translate(exc, f"object {ref!r} is not in the catalog") from exc
-        found = _plain(obj)
-        self.cache.put(found, key, obj.urn, obj.ref, str(obj.id))
+        found, names = _plain(obj), (key, obj.urn, obj.ref, str(obj.id))
+        self.cache.put((found, names), *names)
         return found
+
+    def forget(self, name: str = "") -> None:
+        """Drop the lookup of the object `name` names (under all its names), or every lookup."""
+        if not name:
+            self.cache.clear()
+            return
+        key = ref_text(object_ref(name))
+        known = self.cache.get(key)
+        for each in known[1] if known else (key,):
+            self.cache.discard(each)
 
     async def refs(self, source_name: str = "") -> AsyncIterator[str]:
         """Every live object's ref, one page at a time."""

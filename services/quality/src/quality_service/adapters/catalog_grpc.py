@@ -41,7 +41,8 @@ def name_key(name: ObjectName) -> tuple[str, object]:
 
 class GrpcCatalog:
     """Object lookups are kept for `cache_seconds` (one capsule read asks for the same object
-    many times); sources' connections are never cached."""
+    many times); reads (`cached=True`, and a ref's URN) use them, writes and runs ask again.
+    Sources' connections are never cached."""
 
     def __init__(
         self,
@@ -53,12 +54,12 @@ class GrpcCatalog:
         self.stub = stub
         self.cache: TtlCache[cpb.CatalogObject] = TtlCache(cache_seconds, clock=clock)
 
-    async def _get(self, name: ObjectName) -> cpb.CatalogObject:
+    async def _get(self, name: ObjectName, *, cached: bool) -> cpb.CatalogObject:
         if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
-        cached = self.cache.get(name_key(name))
-        if cached is not None:
-            return cached
+        known = self.cache.get(name_key(name)) if cached else None
+        if known is not None:
+            return known
         try:
             obj = await self.stub.GetObject(cpb.GetObjectRequest(ref=object_ref(name)))
         except grpc.aio.AioRpcError as exc:
@@ -67,8 +68,10 @@ class GrpcCatalog:
             self.cache.put(obj, name_key(name), *cache_keys(obj))
         return obj
 
-    async def object(self, name: ObjectName, *, structure: bool = False) -> CatalogObject:
-        obj = await self._get(name)
+    async def object(
+        self, name: ObjectName, *, structure: bool = False, cached: bool = False
+    ) -> CatalogObject:
+        obj = await self._get(name, cached=cached)
         if obj.deleted:
             raise NotFound(f"object {obj.ref!r} no longer exists at its source")
         plain = CatalogObject(
@@ -86,7 +89,7 @@ class GrpcCatalog:
         if name.urn:
             return name.urn
         try:
-            return (await self._get(name)).urn
+            return (await self._get(name, cached=True)).urn
         except NotFound:
             return ""
 
