@@ -118,6 +118,8 @@ async def test_filters_and_paging(client: httpx.AsyncClient, shop: dict[str, Any
 
     capsule = ok(await client.get(f"/capsules/{ORDERS}"))
     assert capsule["completeness"]["details"]["score"] == got["score"]
+    # The object itself carries the stored score (GET only).
+    assert ok(await client.get(f"/objects/{ORDERS}"))["completeness_score"] == got["score"]
 
 
 async def test_the_cli(stack: Stack, client: httpx.AsyncClient, shop: dict[str, Any]) -> None:

@@ -14,6 +14,8 @@ How a line of a ```sh block is treated (the rules; a line no rule covers fails t
   this Python and DATACOMPASS_URL pointing at the stack.
 - `curl ...`: run with bash, `127.0.0.1:8000`/`localhost:8000` moved to the stack, and with
   `--fail --silent --show-error` so that an HTTP error is a non-zero exit (curl alone exits 0).
+- `sed -i ... FILE` where FILE is a plain relative name (a file an earlier command wrote, the
+  edit a person makes in an editor): run with bash in the scratch directory, never on docs/.
 - `... | PROGRAM ...` where PROGRAM is not installed (say `jq`): not run, named in the report.
 Commands run in a scratch directory with a link to docs/ (relative paths such as
 docs/examples/... work; files they write stay out of the checkout).
@@ -126,12 +128,24 @@ def plan(command: Command) -> Step:
             return Step(command, "env", words[1])
     if program == "open" and len(words) == 2 and DEFAULT_HOST.match(words[1]):
         return Step(command, "open", words[1])
+    if program == "sed" and _edits_scratch_file(words):
+        return Step(command, "run")
     if CLI.match(command.text) or program == "curl":
         missing = [p for p in _piped_programs(words) if shutil.which(p) is None]
         if missing:
             return Step(command, "skip", f"{', '.join(missing)} is not installed")
         return Step(command, "run")
     pytest.fail(f"{command.where}: no docs-run rule for `{command.text}` (see {__name__})")
+
+
+def _edits_scratch_file(words: list[str]) -> bool:
+    """`sed -i SCRIPT FILE` on a file in the scratch directory (no path, no pipe)."""
+    return (
+        len(words) == 4
+        and words[1] == "-i"
+        and re.fullmatch(r"[A-Za-z0-9_.-]+", words[3]) is not None
+        and not words[3].startswith(".")
+    )
 
 
 def _piped_programs(words: list[str]) -> list[str]:
@@ -154,6 +168,10 @@ def test_every_documented_command_has_a_rule() -> None:
         "docs/data-quality.md",
         "docs/notifications-and-scheduling.md",
     }
+    assert any(s.command.text.startswith("sed -i ") for s in run)
+    assert _edits_scratch_file(["sed", "-i", "s/a/b/", "orders.yml"])
+    assert not _edits_scratch_file(["sed", "-i", "s/a/b/", "docs/x.md"])
+    assert not _edits_scratch_file(["sed", "s/a/b/", "orders.yml"])
     check = next(s for s in readme if " quality check " in s.command.text)
     assert check.command.promised == {0, 1}
     skipped = {s.detail for s in steps if s.kind == "skip"}

@@ -216,6 +216,8 @@ OBJECT_FIELDS: list[Field] = [
     ("tags", _get("tags")),
     ("layer", _get("layer")),
     ("columns", _get("column_count")),
+    ("quality score", _get("quality_score")),
+    ("completeness", _get("completeness_score")),
     ("deleted", _get("deleted", fmt_bool)),
     ("first seen", _get("first_seen_at", fmt_time)),
     ("last seen", _get("last_seen_at", fmt_time)),

@@ -2533,6 +2533,11 @@ export interface components {
              * @description Present on `GET /objects/{ref}` and `PATCH /objects/{ref}` only.
              */
             columns?: components["schemas"]["Column"][] | null;
+            /**
+             * Completeness Score
+             * @description 0-100 metadata completeness, as `GET /capsules/{urn}/completeness` gives it with its missing items (GET only; null when the catalog cannot answer it).
+             */
+            completeness_score?: number | null;
             /** Deleted */
             deleted: boolean;
             /** @description The object's open (not withdrawn) deprecation, if any. */

@@ -87,7 +87,10 @@ def build(settings: GovernanceSettings) -> GovernanceService:
         settings.refresh_token_seconds,
     )
     catalog_channel = channel(settings.catalog_addr, default_timeout=settings.rpc_timeout_seconds)
-    catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
+    catalog = GrpcCatalog(
+        catalog_pb2_grpc.CatalogServiceStub(catalog_channel),
+        cache_seconds=settings.catalog_cache_seconds,
+    )
     masker = Masker(MaskingKeys.derive(settings.masking_key.get_secret_value()))
 
     audit = AuditTrail(tx)
@@ -104,12 +107,16 @@ def build(settings: GovernanceSettings) -> GovernanceService:
     async def store_audit(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
         # In the consumer's transaction, which also marks the event processed.
         uow = GovernanceUnitOfWork(session, base.outbox)
-        await audit.store(uow, audit_mappers.entry(envelope))
+        entry = audit_mappers.entry(envelope)
+        await audit.store(uow, entry)
+        if entry.service == "catalog" and entry.entity_type == "object" and entry.entity_urn:
+            catalog.forget(entry.entity_urn)  # its tags or columns may have changed
 
     async def classify_scanned(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
         # Rules run in their own transactions (they call the catalog); applying is idempotent, so
         # a redelivery after a failure just applies again.
         del session
+        catalog.forget()  # the scan may have changed any of its objects
         report = await classes.apply(classification_mappers.scanned_source(envelope))
         if report.classified or report.errors:
             relay.wake()

@@ -36,6 +36,9 @@ class GovernanceSettings(BackendSettings):
     """The catalog service's gRPC address (objects to classify, their columns and tags)."""
     rpc_timeout_seconds: float = 10.0
     """Deadline of calls to the catalog."""
+    catalog_cache_seconds: float = 2.0
+    """How long an object looked up in the catalog is reused (one capsule read asks for it many
+    times); 0 = ask every time. A catalog change shows here at most this much later."""
 
     @field_validator("jwt_secret")
     @classmethod

@@ -127,7 +127,10 @@ def build(
     timeout = settings.rpc_timeout_seconds
     catalog_channel = channel(settings.catalog_addr, default_timeout=timeout)
     governance_channel = channel(settings.governance_addr, default_timeout=timeout)
-    catalog = GrpcCatalog(catalog_pb2_grpc.CatalogServiceStub(catalog_channel))
+    catalog = GrpcCatalog(
+        catalog_pb2_grpc.CatalogServiceStub(catalog_channel),
+        cache_seconds=settings.catalog_cache_seconds,
+    )
     if masker is None:
         masker = GrpcMasker(governance_pb2_grpc.GovernanceServiceStub(governance_channel))
     factory = executor_factory or executors(settings.statement_timeout_ms)

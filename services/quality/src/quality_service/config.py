@@ -20,6 +20,9 @@ class QualitySettings(BackendSettings):
     """The catalog service's gRPC address (objects, columns, source connections)."""
     rpc_timeout_seconds: float = 10.0
     """Deadline of calls to the catalog."""
+    catalog_cache_seconds: float = 2.0
+    """How long an object looked up in the catalog is reused (one capsule read asks for it many
+    times); 0 = ask every time. A catalog change shows here at most this much later."""
     statement_timeout_ms: int = 300_000
     """Longest a metric query may run on a source before it is cancelled (and split)."""
     default_parallelism: int = 1

@@ -16,7 +16,9 @@ _summary = FromProto(
     s.CatalogObject, pb.CatalogObject, custom={"columns", *_METADATA}, ignore={"deprecation"}
 )
 _detail = FromProto(
-    s.CatalogObjectWithDeprecation, pb.CatalogObject, custom={"quality_score", *_METADATA}
+    s.CatalogObjectWithDeprecation,
+    pb.CatalogObject,
+    custom={"quality_score", "completeness_score", *_METADATA},
 )
 update_request = ToProto(pb.UpdateObjectRequest, s.ObjectUpdate)
 

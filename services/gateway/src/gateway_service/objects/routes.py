@@ -1,9 +1,11 @@
-"""`/objects`: search and list catalog objects, get one with its columns (and its quality score),
+"""`/objects`: search and list catalog objects, get one with its columns (and its quality and
+completeness scores),
 edit description and tags. `{ref}` is `source.schema.name`, a URN or a numeric id, so it is a
 `path` parameter (names contain dots, URNs colons)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import grpc
@@ -11,10 +13,12 @@ from fastapi import APIRouter, Query
 from google.protobuf import field_mask_pb2
 
 from datacompass.catalog.v1 import catalog_pb2 as pb
+from datacompass.catalog.v1 import completeness_pb2 as cpb
+from datacompass.catalog.v1.completeness_pb2_grpc import CompletenessServiceStub
 from datacompass.quality.v1 import quality_rules_pb2 as qpb
 from datacompass.quality.v1.quality_rules_pb2_grpc import QualityRulesServiceStub
 from gateway_service.core.convert import object_ref, page_of
-from gateway_service.core.deps import Catalog, PageParams, QualityRules
+from gateway_service.core.deps import Catalog, Completeness, PageParams, QualityRules
 from gateway_service.objects import mappers as m
 from gateway_service.objects import schemas as s
 
@@ -85,11 +89,13 @@ async def list_columns(ref: str, catalog: Catalog, page: PageParams) -> s.Column
     description=f"`ref`: {REF_DOC}.",
 )
 async def get_object(
-    ref: str, catalog: Catalog, quality: QualityRules
+    ref: str, catalog: Catalog, quality: QualityRules, completeness: Completeness
 ) -> s.CatalogObjectWithDeprecation:
     obj = await catalog.GetObject(pb.GetObjectRequest(ref=object_ref(ref)))
     out = m.catalog_object(obj, detail=True)
-    out.quality_score = await _quality_score(quality, obj.urn)
+    out.quality_score, out.completeness_score = await asyncio.gather(
+        _quality_score(quality, obj.urn), _completeness_score(completeness, obj.urn)
+    )
     return out
 
 
@@ -102,6 +108,17 @@ async def _quality_score(quality: QualityRulesServiceStub, urn: str) -> float | 
     except grpc.aio.AioRpcError:
         return None
     return got.score if got.HasField("score") else None
+
+
+async def _completeness_score(completeness: CompletenessServiceStub, urn: str) -> float | None:
+    """The stored completeness score (one row read); optional like the quality score."""
+    try:
+        got = await completeness.GetCompleteness(
+            cpb.GetCompletenessRequest(ref=object_ref(urn)), timeout=SCORE_TIMEOUT_SECONDS
+        )
+    except grpc.aio.AioRpcError:
+        return None
+    return got.score
 
 
 @router.patch(

@@ -64,6 +64,11 @@ class CatalogObjectWithDeprecation(CatalogObject):
         description="0-100 from the latest check of each enabled quality rule (GET only; null "
         "before any check, or when the quality service cannot answer).",
     )
+    completeness_score: float | None = Field(
+        None,
+        description="0-100 metadata completeness, as `GET /capsules/{urn}/completeness` gives it "
+        "with its missing items (GET only; null when the catalog cannot answer it).",
+    )
 
 
 class ObjectUpdate(Request):

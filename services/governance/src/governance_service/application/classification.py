@@ -115,7 +115,7 @@ class ClassificationUseCases:
         return after
 
     async def get(self, ref: str) -> ObjectView:
-        obj = await self.catalog.get(ref)
+        obj = await self.catalog.get(ref, cached=True)
         async with self.tx() as uow:
             rows = await uow.classifications.of_object(obj.urn)
         own = next((r for r in rows if not r.column), None)

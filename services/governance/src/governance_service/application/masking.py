@@ -84,7 +84,7 @@ class MaskingUseCases:
         catalog so a ref and a URN find the same rules, and a typo is a 404, not an empty list."""
         key = ""
         if ref.strip():
-            obj = await self.catalog.get(ref)
+            obj = await self.catalog.get(ref, cached=True)
             key = obj.urn
             if column.strip():
                 column = _column(obj, column)[0]
@@ -125,7 +125,7 @@ class MaskingUseCases:
         if not key:
             raise InvalidArgument("object: a ref or URN is required")
         if is_digits(key):
-            key = (await self.catalog.get(key)).urn
+            key = (await self.catalog.get(key, cached=True)).urn
         async with self.tx() as uow:
             rules = await uow.masking_rules.of_object(key, enabled_only=True)
         specs = {rule.column.lower(): rule.spec for rule in rules}

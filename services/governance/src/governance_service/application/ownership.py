@@ -96,7 +96,7 @@ class OwnershipUseCases:
         )
 
     async def owners(self, ref: str) -> ObjectOwnersView:
-        obj = await self.catalog.get(ref)
+        obj = await self.catalog.get(ref, cached=True)
         async with self.tx() as uow:
             owners = await uow.ownership.owners(obj.urn)
             placed = await uow.ownership.placement(obj.urn)
@@ -120,7 +120,7 @@ class OwnershipUseCases:
     async def rights(self, *, username: str, ref: str) -> Rights:
         if not username.strip():
             raise InvalidArgument("a username is required")
-        obj = await self.catalog.get(ref)
+        obj = await self.catalog.get(ref, cached=True)
         async with self.tx() as uow:
             roles = await uow.ownership.roles_of(obj.urn, _identities(username.strip()))
         return Rights(owner="owner" in roles, steward="steward" in roles)

@@ -68,7 +68,7 @@ class PolicyUseCases:
     async def page(
         self, *, ref: str, overdue_only: bool, limit: int, cursor: str
     ) -> tuple[list[Policy], str]:
-        urn = (await self.catalog.get(ref)).urn if ref.strip() else ""
+        urn = (await self.catalog.get(ref, cached=True)).urn if ref.strip() else ""
         overdue_before = self.clock().date() if overdue_only else None
         async with self.tx() as uow:
             return await paginate(

@@ -66,8 +66,9 @@ class CatalogObject:
 
 
 class Catalog(Protocol):
-    async def get(self, ref: str) -> CatalogObject:
-        """The object named by ref, URN or id; NotFound, InvalidArgument or Unavailable."""
+    async def get(self, ref: str, *, cached: bool = False) -> CatalogObject:
+        """The object named by ref, URN or id; NotFound, InvalidArgument or Unavailable.
+        `cached`: a lookup of the last few seconds will do (reads); writes leave it False."""
         ...
 
     def refs(self, source_name: str = "") -> AsyncIterator[str]:

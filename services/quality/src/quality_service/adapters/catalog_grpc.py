@@ -11,8 +11,10 @@ from google.protobuf import json_format
 from datacompass.catalog.v1 import catalog_pb2 as cpb
 from datacompass.catalog.v1 import catalog_pb2_grpc
 from datacompass.common.v1 import refs_pb2
+from dckit.clock import Clock, utc_now
 from dckit.errors import InvalidArgument, NotFound
 from dckit.grpc_client import upstream_error
+from dckit.ttl_cache import TtlCache
 from quality_service.domain.objects import CatalogObject, ObjectName
 
 
@@ -24,20 +26,52 @@ def object_ref(name: ObjectName) -> refs_pb2.ObjectRef:
     return refs_pb2.ObjectRef(id=name.id)
 
 
-class GrpcCatalog:
-    def __init__(self, stub: catalog_pb2_grpc.CatalogServiceStub) -> None:
-        self.stub = stub
+def cache_keys(obj: cpb.CatalogObject) -> tuple[tuple[str, object], ...]:
+    """Every name an object can be asked for by (`ObjectName` fields)."""
+    return (("urn", obj.urn), ("ref", obj.ref), ("id", obj.id))
 
-    async def _get(self, name: ObjectName) -> cpb.CatalogObject:
+
+def name_key(name: ObjectName) -> tuple[str, object]:
+    if name.urn:
+        return ("urn", name.urn)
+    if name.ref:
+        return ("ref", name.ref)
+    return ("id", name.id)
+
+
+class GrpcCatalog:
+    """Object lookups are kept for `cache_seconds` (one capsule read asks for the same object
+    many times); reads (`cached=True`, and a ref's URN) use them, writes and runs ask again.
+    Sources' connections are never cached."""
+
+    def __init__(
+        self,
+        stub: catalog_pb2_grpc.CatalogServiceStub,
+        *,
+        cache_seconds: float = 0.0,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.stub = stub
+        self.cache: TtlCache[cpb.CatalogObject] = TtlCache(cache_seconds, clock=clock)
+
+    async def _get(self, name: ObjectName, *, cached: bool) -> cpb.CatalogObject:
         if not name:
             raise InvalidArgument("capsule: an object ref or URN is required")
+        known = self.cache.get(name_key(name)) if cached else None
+        if known is not None:
+            return known
         try:
-            return await self.stub.GetObject(cpb.GetObjectRequest(ref=object_ref(name)))
+            obj = await self.stub.GetObject(cpb.GetObjectRequest(ref=object_ref(name)))
         except grpc.aio.AioRpcError as exc:
             raise _translate(exc, f"object {str(name)!r} is not in the catalog") from exc
+        if not obj.deleted:
+            self.cache.put(obj, name_key(name), *cache_keys(obj))
+        return obj
 
-    async def object(self, name: ObjectName, *, structure: bool = False) -> CatalogObject:
-        obj = await self._get(name)
+    async def object(
+        self, name: ObjectName, *, structure: bool = False, cached: bool = False
+    ) -> CatalogObject:
+        obj = await self._get(name, cached=cached)
         if obj.deleted:
             raise NotFound(f"object {obj.ref!r} no longer exists at its source")
         plain = CatalogObject(
@@ -55,7 +89,7 @@ class GrpcCatalog:
         if name.urn:
             return name.urn
         try:
-            return (await self._get(name)).urn
+            return (await self._get(name, cached=True)).urn
         except NotFound:
             return ""
 

@@ -133,15 +133,19 @@ Transactions = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 # ---------------------------------------------------------------- other services, sources
 class Catalog(Protocol):
-    async def object(self, name: ObjectName, *, structure: bool = False) -> CatalogObject:
+    async def object(
+        self, name: ObjectName, *, structure: bool = False, cached: bool = False
+    ) -> CatalogObject:
         """The object with its columns (and with `structure`, its indexes and primary key,
         which only runs need); NotFound when the catalog has no such object, or it was
-        deleted at its source."""
+        deleted at its source. `cached`: a lookup of the last few seconds will do (reads);
+        writes and runs leave it False."""
         ...
 
     async def urn(self, name: ObjectName) -> str:
         """The URN of the object `name` names ('' when the catalog has none; objects deleted
-        at their source keep theirs). A URN is taken as given, without a call."""
+        at their source keep theirs). A URN is taken as given, without a call; a ref's URN may come
+        from a lookup of the last few seconds."""
         ...
 
     async def connection(self, source_name: str) -> tuple[str, dict[str, Any]]:

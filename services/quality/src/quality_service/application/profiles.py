@@ -187,7 +187,7 @@ class ProfileUseCases:
         return await self._shown(run, columns, role)
 
     async def latest(self, name: ObjectName, role: str) -> ProfileRunView:
-        obj = await self.catalog.object(name)
+        obj = await self.catalog.object(name, cached=True)
         async with self.tx() as uow:
             run = await uow.profiles.latest_run(obj.urn)
             if run is None:
@@ -200,7 +200,7 @@ class ProfileUseCases:
     ) -> ProfileRunView:
         """The column's newest `limit` profiles (newest first), wrapped with the run of the
         newest."""
-        obj = await self.catalog.object(name)
+        obj = await self.catalog.object(name, cached=True)
         if column not in obj.columns:
             raise NotFound(f"column {column!r} is not in the catalog for {obj.ref}")
         limit = max(1, min(limit or 20, MAX_HISTORY))

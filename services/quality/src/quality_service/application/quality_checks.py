@@ -251,7 +251,7 @@ class CheckRunUseCases:
         self, name: ObjectName | None, limit: int, cursor: str
     ) -> tuple[list[CheckRunView], str]:
         """Runs without their checks' samples (a listing shows outcomes, not values)."""
-        urn = (await self.catalog.object(name)).urn if name else None
+        urn = (await self.catalog.object(name, cached=True)).urn if name else None
         async with self.tx() as uow:
             page, next_cursor = await paginate(
                 limit,
@@ -267,7 +267,7 @@ class CheckRunUseCases:
         ], next_cursor
 
     async def score(self, name: ObjectName) -> ScoreView:
-        obj = await self.catalog.object(name)
+        obj = await self.catalog.object(name, cached=True)
         async with self.tx() as uow:
             rules = await uow.quality_rules.of_object(obj.urn, enabled_only=True)
             latest = await uow.quality_checks.latest_checks([r["id"] for r in rules])

@@ -161,7 +161,7 @@ class QualityRuleUseCases:
         return (await self._shown([row], role))[0]
 
     async def of_object(self, name: ObjectName, *, column: str, role: str) -> list[Row]:
-        obj = await self.catalog.object(name)
+        obj = await self.catalog.object(name, cached=True)
         async with self.tx() as uow:
             rows = await uow.quality_rules.of_object(obj.urn, column=column)
         return await self._shown(rows, role)
