@@ -25,8 +25,8 @@ from dckit.db import fetch_all
 Record = dict[str, Any]
 Facets = dict[str, list[tuple[str, int]]]
 
-TIER_CAP = 1000  # candidates per tier: ranks within a tier come from at most this many
-FACET_CAP = 20_000  # facet counts are exact up to this many matches of each tier
+TIER_CAP = 500  # candidates per tier: ranks within a tier come from at most this many
+FACET_CAP = 10_000  # facet counts are exact up to this many matches of each tier
 FACET_LIMIT = 50  # values per facet
 SEARCH_COLUMNS = ("search_text", "search_vector", "name_trigrams")
 OBJECT_COLUMNS = [
@@ -54,51 +54,57 @@ class PostgresSearchIndex:
         offset: int,
         count: int,
     ) -> list[Record]:
-        """Hits `offset`..`offset + count` in rank order (all objects by ref when no query)."""
+        """Hits `offset`..`offset + count` in rank order (all objects by ref when no query).
+        Tiers run in order and stop once the page is full: a later tier cannot reach it."""
         q = SearchQuery.parse(query)
         filters, params = _filters(source, object_type, include_deleted)
         if not q.term:
-            sql = f"SELECT o.id FROM catalog.objects o WHERE {filters} ORDER BY o.ref, o.id"
-        else:
-            tiers = await self._tiers(q, filters, params, ranked=True)
             sql = (
-                f"WITH hits AS ({' UNION ALL '.join(tiers)}), "
-                "best AS (SELECT DISTINCT ON (id) id, tier, score, len, ref FROM hits "
-                "ORDER BY id, tier, score) "
-                "SELECT id FROM best ORDER BY tier, score, len, ref, id"
+                f"SELECT o.id FROM catalog.objects o WHERE {filters} "
+                "ORDER BY o.ref, o.id OFFSET :offset LIMIT :count"
             )
-            params["cap"] = max(TIER_CAP, offset + count)
-        sql += " OFFSET :offset LIMIT :count"
-        ids = (
-            (await self.s.execute(text(sql), {**params, "offset": offset, "count": count}))
-            .scalars()
-            .all()
-        )
-        return await self._records(list(ids))
+            rows = await self.s.execute(text(sql), {**params, "offset": offset, "count": count})
+            return await self._records(list(rows.scalars().all()))
+        params["cap"] = max(TIER_CAP, offset + count)
+        ids: dict[int, None] = {}  # hits in rank order
+        for _, where, score, order in await self._tiers(q, filters, params, ranked=True):
+            sql = (
+                f"SELECT id FROM (SELECT o.id, {score}::real AS score, length(o.name) AS len, "
+                f"o.ref FROM catalog.objects o WHERE {where} AND {filters}{order} LIMIT :cap) t "
+                "ORDER BY score, len, ref, id"
+            )
+            for object_id in (await self.s.execute(text(sql), params)).scalars().all():
+                ids.setdefault(object_id)
+            if len(ids) >= offset + count:
+                break
+        return await self._records(list(ids)[offset : offset + count])
 
     async def facets(
         self, *, query: str, source: str, object_type: str, include_deleted: bool
     ) -> Facets:
-        """Counts per source, type, schema and tag over what the search matches."""
+        """Counts per source, type, schema and tag over what the search matches (exact up to
+        `FACET_CAP` matches per tier; beyond, over the first `FACET_CAP` found)."""
         q = SearchQuery.parse(query)
         filters, params = _filters(source, object_type, include_deleted)
+        fields = "o.id, o.source_id, o.object_type, o.schema_name, o.tags"
         if q.term:
-            tiers = await self._tiers(q, filters, params, ranked=False)
-            matched = (
-                f"SELECT o.* FROM (SELECT DISTINCT id FROM ({' UNION ALL '.join(tiers)}) h) m "
-                "JOIN catalog.objects o ON o.id = m.id"
-            )
             params["cap"] = FACET_CAP
+            matched = " UNION ".join(
+                f"(SELECT {fields} FROM catalog.objects o WHERE {where} AND {filters} LIMIT :cap)"
+                for _, where, _, _ in await self._tiers(q, filters, params, ranked=False)
+            )
         else:
-            matched = f"SELECT o.* FROM catalog.objects o WHERE {filters}"
+            matched = f"SELECT {fields} FROM catalog.objects o WHERE {filters}"
         sql = (
-            f"WITH r AS MATERIALIZED (SELECT s.name AS source, o.object_type, o.schema_name, "
-            f"o.tags FROM ({matched}) o JOIN catalog.sources s ON s.id = o.source_id) "
-            "SELECT 'source', source, count(*) FROM r GROUP BY 2 "
+            f"WITH r AS MATERIALIZED ({matched}), counts AS ("
+            "SELECT 'source' AS facet, source_id::text AS value, count(*) AS n FROM r GROUP BY 2 "
             "UNION ALL SELECT 'type', object_type, count(*) FROM r GROUP BY 2 "
             "UNION ALL SELECT 'schema', schema_name, count(*) FROM r GROUP BY 2 "
             "UNION ALL SELECT 'tag', t, count(*) FROM r, jsonb_array_elements_text(r.tags) t "
-            "GROUP BY 2"
+            "GROUP BY 2) "
+            "SELECT c.facet, CASE WHEN c.facet = 'source' THEN s.name ELSE c.value END, c.n "
+            "FROM counts c LEFT JOIN catalog.sources s "
+            "ON c.facet = 'source' AND s.id::text = c.value"
         )
         out: Facets = {"source": [], "type": [], "schema": [], "tag": []}
         for facet, value, n in (await self.s.execute(text(sql), params)).all():
@@ -111,48 +117,46 @@ class PostgresSearchIndex:
     # ------------------------------------------------------------ tiers
     async def _tiers(
         self, q: SearchQuery, filters: str, params: dict[str, Any], *, ranked: bool
-    ) -> list[str]:
-        """One SELECT per tier (id, tier, score, len, ref), each capped at :cap. Fills
-        `params`. Unranked (facets): name words and columns are inside the anything tier."""
+    ) -> list[tuple[Tier, str, str, str]]:
+        """(tier, condition on `o`, score (lower first), ORDER BY of its candidates) per tier,
+        best tier first; fills `params`. Unranked (for facets) leaves out the tiers whose
+        matches the anything-indexed tier holds too (name words, columns)."""
         params.update(term=q.term, raw=q.raw, lo=q.term, hi=_successor(q.term))
-        cols = "o.id, {tier} AS tier, {score}::real AS score, length(o.name) AS len, o.ref"
-
-        def tier(number: Tier, where: str, score: str = "0", order: str = "") -> str:
-            head = cols.format(tier=int(number), score=score)
-            body = f"SELECT {head} FROM catalog.objects o WHERE {where} AND {filters}{order}"
-            return f"({body} LIMIT :cap)"
-
         out = [
-            tier(Tier.EXACT, "(lower(o.name) = :term OR o.ref = :raw OR o.urn = :raw)"),
-            tier(
+            (Tier.EXACT, "(lower(o.name) = :term OR o.ref = :raw OR o.urn = :raw)", "0", ""),
+            (
                 Tier.NAME_PREFIX,
                 "lower(o.name) ~>=~ :lo AND lower(o.name) ~<~ :hi",
-                order=" ORDER BY lower(o.name)",
+                "0",
+                # ix_objects_name_prefix's order: a range scan that stops at :cap
+                " ORDER BY lower(o.name) USING ~<~" if ranked else "",
             ),
         ]
         if not q.words:
             return out
         params["words"] = " & ".join(f"{w}:*" for w in q.words)
-        rank = "-ts_rank(o.search_vector, to_tsquery('simple', :words))" if ranked else "0"
+        rank = "-ts_rank(o.search_vector, to_tsquery('simple', :words))"
         if ranked:
             params["words_ab"] = " & ".join(f"{w}:*AB" for w in q.words)
-            out.append(tier(Tier.NAME_WORDS, f"{NAME_WORDS} @@ to_tsquery('simple', :words)"))
+            out.append((Tier.NAME_WORDS, f"{NAME_WORDS} @@ to_tsquery('simple', :words)", "0", ""))
             out.append(
-                tier(Tier.COLUMNS, "o.search_vector @@ to_tsquery('simple', :words_ab)", rank)
+                (Tier.COLUMNS, "o.search_vector @@ to_tsquery('simple', :words_ab)", rank, "")
             )
-        out.append(tier(Tier.TEXT, "o.search_vector @@ to_tsquery('simple', :words)", rank))
+        out.append((Tier.TEXT, "o.search_vector @@ to_tsquery('simple', :words)", rank, ""))
         out.append(
-            tier(
+            (
                 Tier.GLOSSARY,
                 "o.id IN (SELECT l.object_id FROM catalog.term_links l "
                 "JOIN catalog.business_terms t ON t.id = l.term_id "
                 "WHERE t.search_vector @@ to_tsquery('english', :words))",
+                "0",
+                "",
             )
         )
         typos = await self._typo_query(q)
         if typos:
             params["typos"] = typos
-            out.append(tier(Tier.TYPO, f"{NAME_WORDS} @@ to_tsquery('simple', :typos)"))
+            out.append((Tier.TYPO, f"{NAME_WORDS} @@ to_tsquery('simple', :typos)", "0", ""))
         return out
 
     async def _typo_query(self, q: SearchQuery) -> str:
