@@ -135,14 +135,16 @@ class PostgresSearchIndex:
         if not q.words:
             return out
         params["words"] = " & ".join(f"{w}:*" for w in q.words)
-        rank = "-ts_rank(o.search_vector, to_tsquery('simple', :words))"
+        # Columns/tags and descriptions in one capped pass over the weighted vector: a hit
+        # whose words all sit in the name, columns or tags (weights A/B) first, then by rank.
+        score = (
+            "CASE WHEN o.search_vector @@ to_tsquery('simple', :words_ab) THEN 0 ELSE 2 END"
+            " - least(ts_rank(o.search_vector, to_tsquery('simple', :words)), 1)"
+        )
         if ranked:
             params["words_ab"] = " & ".join(f"{w}:*AB" for w in q.words)
             out.append((Tier.NAME_WORDS, f"{NAME_WORDS} @@ to_tsquery('simple', :words)", "0", ""))
-            out.append(
-                (Tier.COLUMNS, "o.search_vector @@ to_tsquery('simple', :words_ab)", rank, "")
-            )
-        out.append((Tier.TEXT, "o.search_vector @@ to_tsquery('simple', :words)", rank, ""))
+        out.append((Tier.TEXT, "o.search_vector @@ to_tsquery('simple', :words)", score, ""))
         out.append(
             (
                 Tier.GLOSSARY,

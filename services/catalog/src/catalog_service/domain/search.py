@@ -17,10 +17,10 @@ class Tier(IntEnum):
     EXACT = 0  # the name (or the ref / URN) is the query
     NAME_PREFIX = 1  # the name starts with the query
     NAME_WORDS = 2  # every query word starts a word of the name
-    COLUMNS = 3  # ... of the name, column names or tags
-    TEXT = 4  # ... of anything indexed, descriptions and the source comment too
-    GLOSSARY = 5  # a business term linked to the object matches the query
-    TYPO = 6  # a name word is one edit away from a query word
+    TEXT = 3  # ... of anything indexed: column names and tags, then descriptions and the
+    #           source comment (columns/tags rank first within the tier)
+    GLOSSARY = 4  # a business term linked to the object matches the query
+    TYPO = 5  # a name word is one edit away from a query word
 
 
 @dataclass(frozen=True)
