@@ -28,6 +28,7 @@ Facets = dict[str, list[tuple[str, int]]]
 TIER_CAP = 500  # candidates per tier: ranks within a tier come from at most this many
 FACET_CAP = 5_000  # facet counts are exact up to this many matches of each tier
 FACET_LIMIT = 50  # values per facet
+EXPAND_LIMIT = 50  # name words a query word may expand to before it becomes a prefix scan
 SEARCH_COLUMNS = ("search_text", "search_vector", "name_trigrams")
 OBJECT_COLUMNS = [
     *(c for c in objects.c if c.name not in SEARCH_COLUMNS),
@@ -135,16 +136,25 @@ class PostgresSearchIndex:
         if not q.words:
             return out
         params["words"] = " & ".join(f"{w}:*" for w in q.words)
-        # Columns/tags and descriptions in one capped pass over the weighted vector: a hit
-        # whose words all sit in the name, columns or tags (weights A/B) first, then by rank.
+        params["exact_words"] = " & ".join(q.words)
+        # Columns/tags and descriptions over the weighted vector: a hit whose words all sit in
+        # the name, columns or tags (weights A/B) first, then by rank. Whole words first (GIN
+        # exact lexemes are cheap), then words as prefixes (a GIN prefix scan).
         score = (
             "CASE WHEN o.search_vector @@ to_tsquery('simple', :words_ab) THEN 0 ELSE 2 END"
             " - least(ts_rank(o.search_vector, to_tsquery('simple', :words)), 1)"
         )
+        text_exact = "o.search_vector @@ to_tsquery('simple', :exact_words)"
+        text_prefix = "o.search_vector @@ to_tsquery('simple', :words)"
+        expanded = await self._expand(q)
         if ranked:
             params["words_ab"] = " & ".join(f"{w}:*AB" for w in q.words)
-            out.append((Tier.NAME_WORDS, f"{NAME_WORDS} @@ to_tsquery('simple', :words)", "0", ""))
-        out.append((Tier.TEXT, "o.search_vector @@ to_tsquery('simple', :words)", score, ""))
+            params["name_words"] = " & ".join(expanded[w] for w in q.words)
+            out.append(
+                (Tier.NAME_WORDS, f"{NAME_WORDS} @@ to_tsquery('simple', :name_words)", "0", "")
+            )
+            out.append((Tier.TEXT, text_exact, score, ""))
+        out.append((Tier.TEXT, text_prefix, score, ""))
         out.append(
             (
                 Tier.GLOSSARY,
@@ -155,13 +165,34 @@ class PostgresSearchIndex:
                 "",
             )
         )
-        typos = await self._typo_query(q)
+        typos = await self._typo_query(q, expanded)
         if typos:
             params["typos"] = typos
             out.append((Tier.TYPO, f"{NAME_WORDS} @@ to_tsquery('simple', :typos)", "0", ""))
         return out
 
-    async def _typo_query(self, q: SearchQuery) -> str:
+    async def _expand(self, q: SearchQuery) -> dict[str, str]:
+        """Each query word as a tsquery over name words: the stored name words it starts, as
+        exact lexemes `(word | words...)`, or `word:*` (a GIN prefix scan) when it is too short
+        for the dictionary or starts more than `EXPAND_LIMIT` of them."""
+        out = {}
+        for word in q.words:
+            out[word] = f"{word}:*"
+            if word not in q.typo_words:
+                continue
+            rows = await self.s.execute(
+                text(
+                    "SELECT token FROM catalog.search_tokens WHERE variant = token "
+                    "AND variant >= :lo AND variant < :hi LIMIT :n"
+                ),
+                {"lo": word, "hi": _successor(word), "n": EXPAND_LIMIT + 1},
+            )
+            tokens = sorted(set(rows.scalars().all()) | {word})
+            if len(tokens) <= EXPAND_LIMIT:
+                out[word] = "(" + " | ".join(tokens) + ")"
+        return out
+
+    async def _typo_query(self, q: SearchQuery, expanded: dict[str, str]) -> str:
         """A tsquery with each query word or a stored name word one edit away from it; ""
         when no word has such a neighbour."""
         words = q.typo_words
@@ -185,7 +216,7 @@ class PostgresSearchIndex:
         for word in q.words:
             near = sorted(t for t in stored if t != word and one_edit(word, t))
             found = found or bool(near)
-            parts.append("(" + " | ".join([f"{word}:*", *near]) + ")")
+            parts.append("(" + " | ".join([expanded[word], *near]) + ")")
         return " & ".join(parts) if found else ""
 
     async def _records(self, ids: Sequence[int]) -> list[Record]:

@@ -16,11 +16,13 @@ depends_on = None
 # Every word (4+ characters, not all digits) of an object name, with each of its one-letter
 # deletions: a query word w is within one edit (insert, delete, substitute, swap) of a stored
 # word t only if {w} ∪ deletions(w) and {t} ∪ deletions(t) share a variant, so typo lookup
-# is a btree probe with the query's variants (no pg_trgm needed).
+# is a btree probe with the query's variants (no pg_trgm needed). Rows with variant = token
+# are the words themselves: a byte-order ("C") range over them expands a query word to the
+# whole name words it starts, so name matching probes exact lexemes, not a GIN prefix scan.
 TOKENS = """
 CREATE TABLE catalog.search_tokens (
-  variant text NOT NULL,
-  token text NOT NULL,
+  variant text COLLATE "C" NOT NULL,
+  token text COLLATE "C" NOT NULL,
   PRIMARY KEY (variant, token)
 )
 """
