@@ -26,7 +26,7 @@ Record = dict[str, Any]
 Facets = dict[str, list[tuple[str, int]]]
 
 TIER_CAP = 200  # candidates per tier: ranks within a tier come from at most this many
-FACET_CAP = 5_000  # facet counts are exact up to this many matches of each tier
+FACET_CAP = 2_000  # facet counts are exact up to this many matches of each tier
 FACET_LIMIT = 50  # values per facet
 EXPAND_LIMIT = 50  # name words a query word may expand to before it becomes a prefix scan
 SEARCH_COLUMNS = ("search_text", "search_vector", "name_trigrams")
