@@ -40,7 +40,7 @@ class ObjectUseCases:
             return await paginate(
                 limit,
                 cursor,
-                lambda offset, count: uow.objects.search(
+                lambda offset, count: uow.search.search(
                     query=query,
                     source=source,
                     object_type=object_type,
@@ -54,7 +54,7 @@ class ObjectUseCases:
         self, *, query: str, source: str, object_type: str, include_deleted: bool
     ) -> Facets:
         async with self.tx() as uow:
-            return await uow.objects.facets(
+            return await uow.search.facets(
                 query=query, source=source, object_type=object_type, include_deleted=include_deleted
             )
 

@@ -56,19 +56,6 @@ class ObjectStore(Protocol):
     async def columns(
         self, obj: Mapping[str, Any], offset: int = 0, count: int | None = None
     ) -> list[Record]: ...
-    async def search(
-        self,
-        *,
-        query: str,
-        source: str,
-        object_type: str,
-        include_deleted: bool,
-        offset: int,
-        count: int,
-    ) -> list[Record]: ...
-    async def facets(
-        self, *, query: str, source: str, object_type: str, include_deleted: bool
-    ) -> dict[str, list[tuple[str, int]]]: ...
     async def update(self, object_id: int, values: Mapping[str, Any]) -> None: ...
     async def lock(self, object_id: int) -> None:
         """Hold the object's row until the transaction ends (serializes its new versions)."""
@@ -79,6 +66,35 @@ class ObjectStore(Protocol):
         self, source: Mapping[str, Any], plan: ReconcilePlan
     ) -> list[tuple[int, ScannedObject]]: ...
     async def index(self, source_id: int) -> ObjectIndex: ...
+
+
+class SearchIndex(Protocol):
+    """Ranked search over catalog objects with facet counts: the one search interface. The
+    PostgreSQL implementation (db/search.py) reads the catalog's own tables in the same
+    transaction; a search engine for very large deployments would implement these two calls
+    (fed by the catalog's object events) and be wired in its place in db/unit_of_work.py.
+
+    Ranking: exact name (or ref/URN) first, then name prefix, then name words, then columns
+    and tags, then descriptions, then linked glossary terms, then one typo in a name word."""
+
+    async def search(
+        self,
+        *,
+        query: str,
+        source: str,
+        object_type: str,
+        include_deleted: bool,
+        offset: int,
+        count: int,
+    ) -> list[Record]:
+        """Hits `offset`..`offset + count` in rank order (every object by ref for no query)."""
+        ...
+
+    async def facets(
+        self, *, query: str, source: str, object_type: str, include_deleted: bool
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Counts per source, type, schema and tag over the matches of `query`."""
+        ...
 
 
 class StructureStore(Protocol):
@@ -138,6 +154,8 @@ class CatalogUnit(RecordsChanges, Protocol):
     def scans(self) -> ScanStore: ...
     @property
     def objects(self) -> ObjectStore: ...
+    @property
+    def search(self) -> SearchIndex: ...
     @property
     def structure(self) -> StructureStore: ...
     @property

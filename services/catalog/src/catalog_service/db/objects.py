@@ -1,33 +1,24 @@
-"""SQL of catalog objects and their columns: what a scan writes (in bulk), ranked search with
-facets, lookups and user edits. Methods run in the caller's transaction."""
+"""SQL of catalog objects and their columns: what a scan writes (in bulk), lookups and user
+edits (search is db/search.py). Methods run in the caller's transaction."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import (
-    Float,
-    Integer,
     Select,
-    and_,
     bindparam,
-    case,
-    cast,
     delete,
     func,
     insert,
-    literal,
-    or_,
     select,
-    text,
-    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog_service.db.search import OBJECT_COLUMNS
 from catalog_service.db.tables import columns, objects, sources
 from catalog_service.domain.objects import ObjectLookup, column_urn, object_ref, object_urn
 from catalog_service.domain.scans import (
@@ -50,15 +41,6 @@ STRUCTURE_FIELDS = (
     "storage_format",
 )
 STATS_FIELDS = ("size_bytes", "row_estimate", "last_analyzed_at")
-
-TYPO_SIMILARITY = 0.25  # "ordres" ~ "orders" is 0.27 in pg_trgm's measure
-FACET_LIMIT = 50
-SEARCH_COLUMNS = ("search_text", "search_vector", "name_trigrams")
-OBJECT_COLUMNS = [
-    *(c for c in objects.c if c.name not in SEARCH_COLUMNS),
-    sources.c.name.label("source_name"),
-    sources.c.source_type.label("source_type"),
-]
 
 
 class ObjectRepository:
@@ -218,165 +200,10 @@ class ObjectRepository:
         )
         return {(r[0], r[1]): KnownObject(r[2], r[3], r[4]) for r in rows.all()}
 
-    # ------------------------------------------------------------ search
+    # ------------------------------------------------------------ lookups, edits
     def _objects_query(self) -> Select[Any]:
         return select(*OBJECT_COLUMNS).join(sources, sources.c.id == objects.c.source_id)
 
-    async def has_trigram_index(self) -> bool:
-        """pg_trgm installed (indexed typo matching) or the plain-SQL fallback (migration 0003)."""
-        return bool(
-            await self.s.scalar(
-                select(func.count())
-                .select_from(text("pg_extension"))
-                .where(text("extname = 'pg_trgm'"))
-            )
-        )
-
-    async def query_trigrams(self, term: str) -> list[str]:
-        """The query's trigrams by the database's own rule (its locale decides what a letter
-        is), to compare with the stored name trigrams."""
-        grams = await self.s.scalar(select(func.catalog.trigrams(term)))
-        return list(grams or [])
-
-    async def _match(
-        self, *, query: str, source: str, object_type: str, include_deleted: bool
-    ) -> tuple[str, bool, list[str], list[Any]]:
-        """What a search matches: its term, whether pg_trgm serves typo matching (else the
-        stored name trigrams, with the query's `grams`), and the WHERE conditions."""
-        term = query.strip().lower()
-        trigram = bool(term) and await self.has_trigram_index()
-        grams = await self.query_trigrams(term) if term and not trigram else []
-        conditions = self._object_filters(
-            query=query,
-            source=source,
-            object_type=object_type,
-            include_deleted=include_deleted,
-            trigram=trigram,
-            grams=grams,
-        )
-        return term, trigram, grams, conditions
-
-    def _object_filters(
-        self,
-        *,
-        query: str,
-        source: str,
-        object_type: str,
-        include_deleted: bool,
-        trigram: bool,
-        grams: list[str],
-    ) -> list[Any]:
-        conditions: list[Any] = []
-        if source:
-            conditions.append(sources.c.name == source)
-        if object_type:
-            conditions.append(objects.c.object_type == object_type)
-        if not include_deleted:
-            conditions.append(objects.c.deleted.is_(False))
-        term = query.strip().lower()
-        if term:
-            name = func.lower(objects.c.name)
-            similar: Any
-            if trigram:
-                similar = name.op("%")(term)  # indexed; threshold set per transaction
-            else:
-                similar = and_(
-                    objects.c.name_trigrams.overlap(grams),  # GIN-indexed candidates
-                    _stored_similarity(grams) >= TYPO_SIMILARITY,
-                )
-            conditions.append(
-                or_(
-                    objects.c.search_vector.op("@@")(_tsquery(term)),
-                    objects.c.search_text.like(f"%{_escape_like(term)}%", escape="\\"),
-                    objects.c.tags.op("?")(term),
-                    similar,
-                )
-            )
-        return conditions
-
-    async def search(
-        self,
-        *,
-        query: str,
-        source: str,
-        object_type: str,
-        include_deleted: bool,
-        offset: int,
-        count: int,
-    ) -> list[Record]:
-        """Ranked search: exact name, then name prefix, then relevance (full-text rank plus
-        trigram similarity of the name, so typos still find things), then ref."""
-        term, trigram, grams, conditions = await self._match(
-            query=query, source=source, object_type=object_type, include_deleted=include_deleted
-        )
-        if trigram:
-            await self.s.execute(
-                text("SELECT set_config('pg_trgm.similarity_threshold', :t, true)"),
-                {"t": str(TYPO_SIMILARITY)},
-            )
-        stmt = self._objects_query().where(and_(true(), *conditions))
-        order: list[Any] = []
-        if term:
-            name = func.lower(objects.c.name)
-            order.append(
-                case(
-                    (name == term, 0),
-                    (name.like(f"{_escape_like(term)}%", escape="\\"), 1),
-                    else_=2,
-                )
-            )
-            similarity = (
-                func.catalog.name_similarity(name, term) if trigram else _stored_similarity(grams)
-            )
-            relevance = func.ts_rank(objects.c.search_vector, _tsquery(term)) + func.coalesce(
-                similarity, 0
-            )
-            order.append(relevance.desc())
-            order.append(func.length(objects.c.name))
-        stmt = stmt.order_by(*order, objects.c.ref, objects.c.id).offset(offset).limit(count)
-        return await fetch_all(self.s, stmt)
-
-    async def facets(
-        self, *, query: str, source: str, object_type: str, include_deleted: bool
-    ) -> dict[str, list[tuple[str, int]]]:
-        """Counts per source, type, schema and tag over everything the search matches."""
-        *_, conditions = await self._match(
-            query=query, source=source, object_type=object_type, include_deleted=include_deleted
-        )
-        matched = (
-            select(
-                sources.c.name.label("source"),
-                objects.c.object_type.label("type"),
-                objects.c.schema_name.label("schema"),
-                objects.c.tags.label("tags"),
-            )
-            .join(sources, sources.c.id == objects.c.source_id)
-            .where(and_(true(), *conditions))
-            .cte("matched")
-        )
-        out: dict[str, list[tuple[str, int]]] = {}
-        for facet in ("source", "type", "schema"):
-            col = matched.c[facet]
-            rows = await self.s.execute(
-                select(col, func.count())
-                .group_by(col)
-                .order_by(func.count().desc(), col)
-                .limit(FACET_LIMIT)
-            )
-            out[facet] = [(str(v), int(n)) for v, n in rows.all()]
-        tag = func.jsonb_array_elements_text(matched.c.tags).table_valued("value").alias("t")
-        rows = await self.s.execute(
-            select(tag.c.value, func.count())
-            .select_from(matched)
-            .join(tag, text("true"))
-            .group_by(tag.c.value)
-            .order_by(func.count().desc(), tag.c.value)
-            .limit(FACET_LIMIT)
-        )
-        out["tag"] = [(str(v), int(n)) for v, n in rows.all()]
-        return out
-
-    # ------------------------------------------------------------ lookups, edits
     async def get(self, lookup: ObjectLookup) -> Record | None:
         stmt = self._objects_query()
         if lookup.id is not None:
@@ -416,25 +243,3 @@ class ObjectRepository:
         await self.s.execute(
             update(objects).where(objects.c.id == object_id).values(**values, updated_at=func.now())
         )
-
-
-def _tsquery(term: str) -> Any:
-    """Every word of the query as a prefix match ("ord cust" finds orders.customer_id)."""
-    words = re.findall(r"\w+", term)
-    if not words:
-        return func.to_tsquery("simple", "")
-    return func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
-
-
-def _stored_similarity(grams: list[str]) -> Any:
-    """pg_trgm's similarity (shared / all distinct trigrams) from the stored name trigrams:
-    a handful of array containment tests per row, no per-row subquery."""
-    if not grams:
-        return literal(0.0)
-    shared = sum((cast(objects.c.name_trigrams.contains([g]), Integer) for g in grams), literal(0))
-    total = func.cardinality(objects.c.name_trigrams) + len(grams) - shared
-    return cast(shared, Float) / func.nullif(total, 0)
-
-
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -10,6 +10,7 @@ from catalog_service.db.glossary import GlossaryRepository
 from catalog_service.db.lineage import LineageRepository
 from catalog_service.db.objects import ObjectRepository
 from catalog_service.db.scans import ScanRepository
+from catalog_service.db.search import PostgresSearchIndex
 from catalog_service.db.semantics import SemanticsRepository
 from catalog_service.db.sources import SourceRepository
 from catalog_service.db.structure import StructureRepository
@@ -23,6 +24,7 @@ class CatalogUnitOfWork(UnitOfWork):
         self.sources = SourceRepository(session)
         self.scans = ScanRepository(session)
         self.objects = ObjectRepository(session)
+        self.search = PostgresSearchIndex(session)
         self.structure = StructureRepository(session)
         self.lineage = LineageRepository(session)
         self.deprecations = DeprecationRepository(session)
