@@ -92,19 +92,21 @@ async def _listed(
 async def test_filters_and_paging(client: httpx.AsyncClient, shop: dict[str, Any]) -> None:
     ok(await client.patch(f"/objects/{ORDERS}", json={"layer": "gold"}))
     ok(await client.post(f"/ownership/objects/{ORDERS}", json={"user": "fred"}), 201)
-    ok(await client.post("/ownership/domains", json={"name": "Sales"}), 201)
-    ok(await client.post(f"/ownership/domains/Sales/objects/{ORDERS}"))
+    ok(await client.post("/ownership/domains", json={"name": "Completeness Sales"}), 201)
+    ok(await client.post(f"/ownership/domains/Completeness Sales/objects/{ORDERS}"))
 
     async def only_orders(params: dict[str, str]) -> None:
         found = await eventually(lambda: _listed(client, params))
         assert [i["object_ref"] for i in found] == [ORDERS], params
 
     await only_orders({"owner": "fred"})
-    await only_orders({"domain": "sales"})
+    await only_orders({"domain": "completeness sales"})
     got = await _score(client, ORDERS)
-    assert got["domain"] == "Sales" and got["layer"] == "gold"
+    assert got["domain"] == "Completeness Sales" and got["layer"] == "gold"
     assert (
-        ok(await client.get("/completeness", params={"layer": "gold"}))["items"][0]["object_ref"]
+        ok(await client.get("/completeness", params={"layer": "gold", "source": SHOP}))["items"][0][
+            "object_ref"
+        ]
         == ORDERS
     )
     assert not ok(await client.get("/completeness", params={"source": "nope"}))["items"]
