@@ -111,7 +111,7 @@ async def test_quality_rules_in_the_file_are_checked_by_quality_and_one_change_s
     # make (the caller is an editor): a 400 naming both, and nothing written anywhere.
     bad = base + RULES.replace("column: amount", "column: note")
     bad += "  - capsule_level: true\n    rule: custom_sql\n    sql: SELECT 1 WHERE false\n"
-    async with user_client(client, "eddie", "editor") as editor:
+    async with user_client(client, "capsule-code-editor", "editor") as editor:
         resp = await editor.post(YAML, json={"content": bad})
     assert resp.status_code == 400, resp.text
     message = resp.json()["error"]["message"]

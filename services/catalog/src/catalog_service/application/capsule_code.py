@@ -160,8 +160,8 @@ class CapsuleCodeUseCases:
             return
         quality = self.quality
         undo.change_set = context.current().change_set
-        before = {capsule_rules.key(r): r for r in had}
-        after = {capsule_rules.key(r): r for r in sections["quality_rules"]}
+        before = capsule_rules.keyed(had)
+        after = capsule_rules.keyed(sections["quality_rules"])
         for k in sorted(set(before) - set(after)):
             old = before[k]
             await quality.delete(old["id"])

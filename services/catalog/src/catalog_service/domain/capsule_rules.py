@@ -5,8 +5,9 @@ quality service; this module only knows their shape.
 An entry names a column (`column: amount`) or the capsule (`capsule_level: true`), the rule
 type (`rule: unique`), and optionally `severity`, `blocking`, `enabled`, `description`; every
 other key is the rule's configuration (`min: 0`, `threshold: 4 hours`), which the quality
-service validates. A rule is known by its column and type, so a capsule holds one rule of a
-type per column. Rules as plain data:
+service validates. A rule is known by its column and type; a column may hold several rules of
+one type (two range checks, say), told apart by their order (`amount.range_check`,
+`amount.range_check#2`) in the order `render` writes them. Rules as plain data:
 
     {"column": str ("" = capsule level), "rule": str, "severity": str, "blocking": bool,
      "enabled": bool, "description": str, "config": {key: value}}
@@ -14,6 +15,7 @@ type per column. Rules as plain data:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -33,15 +35,32 @@ def key(rule: Mapping[str, Any]) -> str:
     return f"{rule['column'] or CAPSULE}.{rule['rule']}"
 
 
+def _order(rule: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Rules sorted by column, type, then their settings: the same rules always in one order."""
+    return (rule["column"], rule["rule"], json.dumps(comparable(rule), sort_keys=True, default=str))
+
+
+def keyed(rules: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """The rules by key, a second rule of a type on the same column as `key#2`, and so on."""
+    out: dict[str, Mapping[str, Any]] = {}
+    for rule in sorted(rules, key=_order):
+        base = key(rule)
+        name, n = base, 1
+        while name in out:
+            n += 1
+            name = f"{base}#{n}"
+        out[name] = rule
+    return out
+
+
 def parse(value: Any, path: str, problems: Problems) -> list[Rule]:
-    """The section's rules, cleaned (types, severity, one rule per column and type)."""
+    """The section's rules, cleaned (types, severity)."""
     if value is None:
         return []
     if not isinstance(value, list):
         problems.add(path, "must be a list of rules")
         return []
     out: list[Rule] = []
-    seen: set[str] = set()
     for i, item in enumerate(value):
         where = f"{path}[{i}]"
         if not isinstance(item, dict):
@@ -50,10 +69,6 @@ def parse(value: Any, path: str, problems: Problems) -> list[Rule]:
         rule = _rule(item, where, problems)
         if rule is None:
             continue
-        if key(rule) in seen:
-            problems.add(where, f"a second {rule['rule']!r} rule on {rule['column'] or CAPSULE}")
-            continue
-        seen.add(key(rule))
         out.append(rule)
     return out
 
@@ -105,7 +120,7 @@ def render(rules: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The section as a file writes it: rules sorted by column and type, severity and blocking
     always written, `enabled` only when false; the same rules always give the same entries."""
     out: list[dict[str, Any]] = []
-    for rule in sorted(rules, key=lambda r: (r["column"], r["rule"])):
+    for rule in sorted(rules, key=_order):
         entry: dict[str, Any] = {"column": rule["column"]} if rule["column"] else {CAPSULE: True}
         entry["rule"] = rule["rule"]
         entry["severity"] = rule["severity"]
@@ -146,8 +161,8 @@ def comparable(rule: Mapping[str, Any]) -> dict[str, Any]:
 def plan(current: Sequence[Mapping[str, Any]], target: Sequence[Mapping[str, Any]]) -> list[Change]:
     """One Change per rule created, changed or removed (path `quality_rules.<column>.<rule>`,
     old/new the rule's comparable values, None when absent), sorted by path."""
-    before = {key(r): comparable(r) for r in current}
-    after = {key(r): comparable(r) for r in target}
+    before = {k: comparable(r) for k, r in keyed(current).items()}
+    after = {k: comparable(r) for k, r in keyed(target).items()}
     return [
         Change(SECTION, f"{SECTION}.{k}", before.get(k), after.get(k), field=SECTION)
         for k in sorted(set(before) | set(after))
