@@ -74,7 +74,7 @@ METRICS_PORTS = {
 # Backend -> the only workloads allowed to call it over gRPC (NetworkPolicy).
 GRPC_CLIENTS = {
     "catalog": {"gateway", "governance", "quality", "scheduler"},
-    "quality": {"gateway", "scheduler"},
+    "quality": {"catalog", "gateway", "scheduler"},  # catalog: capsule as code's rules
     "governance": {"gateway", "quality"},
     "notifier": {"gateway"},
     "scheduler": {"gateway"},
@@ -563,6 +563,25 @@ def test_scheduler_reaches_catalog_and_quality(overlay: str) -> None:
             assert pod_labels(wl).get("datacompass.io/database-client") == "true", name(wl)
     notifier_env = {e["name"] for e in pod_spec(deps["notifier"])["containers"][0]["env"]}
     assert {"DATACOMPASS_NATS_URL", "DATACOMPASS_DATABASE_URL"} <= notifier_env
+
+
+@overlays
+def test_catalog_reaches_quality(overlay: str) -> None:
+    """Capsule as code in the catalog reads and writes a capsule's quality rules: the catalog
+    has the quality address from the ConfigMap and the label quality's NetworkPolicy admits."""
+    resources = render(overlay)
+    config = next(
+        r for r in of_kind(resources, "ConfigMap") if r["metadata"]["name"] == "datacompass-config"
+    )
+    key = "DATACOMPASS_CATALOG_QUALITY_ADDR"
+    assert config["data"][key] == f"quality:{GRPC_BACKENDS['quality']}"
+    catalog = next(
+        d for d in of_kind(resources, "Deployment") if d["metadata"]["name"] == "catalog"
+    )
+    env = {e["name"]: e for e in pod_spec(catalog)["containers"][0]["env"]}
+    ref = env[key]["valueFrom"]["configMapKeyRef"]
+    assert (ref["name"], ref["key"]) == ("datacompass-config", key)
+    assert pod_labels(catalog).get("datacompass.io/quality-client") == "true"
 
 
 @overlays
