@@ -118,6 +118,7 @@ EXPECTED = {
     ("POST", "/api/v1/capsules/{urn}/yaml"): "editor",
     ("GET", "/api/v1/value-domains"): "viewer",
     ("POST", "/api/v1/value-domains"): "editor",
+    ("PATCH", "/api/v1/value-domains/{name}"): "editor",
     ("DELETE", "/api/v1/value-domains/{name}"): "editor",
 }
 

@@ -330,6 +330,40 @@ async def test_steward_walk_links_meaning_and_domains(
     assert [d["column_count"] for d in domains if d["name"] == "currency_amount"] == [1]
     refused(await client.delete("/value-domains/currency_amount"), 409, "amount")
 
+    # PATCH: only the fields sent change; the result must be a valid domain; nothing half-written.
+    changed = ok(
+        await client.patch(
+            "/value-domains/currency_amount", json={"max_value": 50000, "description": "Money"}
+        )
+    )
+    assert (changed["min_value"], changed["max_value"]) == (0, 50000)
+    assert changed["description"] == "Money"
+    (amount,) = [
+        c
+        for c in ok(await client.get(f"/capsules/{ORDERS}/columns"))["items"]
+        if c["column"] == "amount"
+    ]
+    assert amount["effective"]["max_value"] == 50000 and amount["effective"]["inherited"] == [
+        "min_value",
+        "max_value",
+    ]
+    refused(
+        await client.patch("/value-domains/currency_amount", json={"min_value": 10**6}),
+        400,
+        "currency_amount",
+    )
+    refused(
+        await client.patch("/value-domains/currency_amount", json={"pattern": "x"}),
+        400,
+        "range domain takes no pattern",
+    )
+    refused(await client.patch("/value-domains/currency_amount", json={}), 400, "at least one")
+    refused(await client.patch("/value-domains/currency_amount", json={"name": None}), 400)
+    refused(await client.patch("/value-domains/nope", json={"description": "x"}), 404, "nope")
+    unchanged = ok(await client.get("/value-domains/currency_amount"))
+    assert (unchanged["min_value"], unchanged["max_value"]) == (0, 50000)
+    await audited(client, "value_domain.update")
+
     obj = ok(await client.patch(f"/objects/{ORDERS}", json={"layer": "gold"}))
     assert obj["layer"] == "gold"
     refused(await client.patch(f"/objects/{ORDERS}", json={"layer": "diamond"}), 400, "bronze")
@@ -381,6 +415,19 @@ async def test_cli_glossary_column_and_domain_values(
         "column", "describe", ORDERS, "note", "--definition", "Free text", "--domain", "priority"
     )
     assert described["effective"]["allowed_values"] == ["hi", "lo"]
+    # Changing the domain changes what the column inherits.
+    updated = await as_json(
+        "domain-values", "update", "priority", "--value", "hi=High", "--value", "mid", "--value",
+        "lo=Low", "--description", "Urgency",
+    )  # fmt: skip
+    assert [v["code"] for v in updated["values"]] == ["hi", "mid", "lo"]
+    assert updated["description"] == "Urgency" and updated["column_count"] == 1
+    column = ok(await client.get(f"/capsules/{ORDERS}/columns/note"))
+    assert column["effective"]["allowed_values"] == ["hi", "mid", "lo"]
+    bad = await cli(stack, "domain-values", "update", "priority", "--min", "1")
+    assert bad.exit_code == 1 and "enum domain takes no min_value" in bad.stderr
+    bad = await cli(stack, "domain-values", "update", "priority")
+    assert bad.exit_code != 0 and "at least one field" in bad.output
     table = await run("column", "show", ORDERS)
     assert "Free text" in table.stdout and "priority" in table.stdout
     bad = await cli(stack, "column", "describe", ORDERS, "note", "--pattern", "(?=x)")

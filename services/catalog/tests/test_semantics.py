@@ -305,6 +305,102 @@ async def test_bad_value_domains_write_nothing(
     )
 
 
+def change(domain: str, paths: list[str], **values: object) -> pb.UpdateValueDomainRequest:
+    return pb.UpdateValueDomainRequest(
+        name=domain,
+        value_domain=pb.CreateValueDomainRequest(**values),  # type: ignore[arg-type]
+        update_mask={"paths": paths},
+    )
+
+
+async def test_update_value_domain(
+    shop: Catalog, semantics: Semantics, catalog_db: asyncpg.Connection
+) -> None:
+    """A domain's fields change by mask, validated as a whole; its columns inherit the new
+    claims; bad changes (a stray field, a bound crossing, a taken name, an unknown field or
+    reference) are refused with nothing written; each change is audited and announced."""
+    await semantics.CreateValueDomain(
+        pb.CreateValueDomainRequest(
+            name="money", domain_type=pb.VALUE_DOMAIN_TYPE_RANGE, min_value=0, max_value=10
+        )
+    )
+    await semantics.CreateValueDomain(
+        pb.CreateValueDomainRequest(
+            name="codes", domain_type=pb.VALUE_DOMAIN_TYPE_PATTERN, pattern="[A-Z]+"
+        )
+    )
+    await semantics.UpdateColumnSemantics(
+        describe("amount", ["value_domain"], value_domain="money")
+    )
+    changed = await semantics.UpdateValueDomain(
+        change("Money", ["max_value", "description"], max_value=500, description="Cash")
+    )
+    assert (changed.min_value, changed.max_value, changed.description) == (0, 500, "Cash")
+    assert changed.column_count == 1
+    amount = await semantics.GetColumnSemantics(
+        pb.GetColumnSemanticsRequest(ref=ORDERS, column="amount")
+    )
+    assert amount.effective.max_value == 500
+    # Clearing a field (in the mask, not set) removes it.
+    cleared = await semantics.UpdateValueDomain(change("money", ["min_value"]))
+    assert not cleared.HasField("min_value") and cleared.max_value == 500
+
+    before = await rows(catalog_db)
+    bad = [
+        change("money", ["min_value"], min_value=900),  # above the max
+        change("money", ["max_value", "min_value"]),  # a range bounding nothing
+        change("money", ["pattern"], pattern="x"),  # a range takes no pattern
+        change("money", ["domain_type"], domain_type=pb.VALUE_DOMAIN_TYPE_ENUM),  # no values
+        change("money", []),  # nothing to change
+        change("money", ["column_count"]),  # not a field of a domain
+        change("money", ["name"], name=""),
+        change("codes", ["pattern"], pattern=r"(?<=x)y"),  # not RE2
+    ]
+    for request in bad:
+        await refused(semantics.UpdateValueDomain(request), grpc.StatusCode.INVALID_ARGUMENT)
+    await refused(
+        semantics.UpdateValueDomain(change("money", ["name"], name="CODES")),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+    await refused(
+        semantics.UpdateValueDomain(change("nope", ["description"], description="x")),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    await refused(
+        semantics.UpdateValueDomain(
+            change(
+                "codes",
+                ["domain_type", "pattern", "reference_object", "reference_column"],
+                domain_type=pb.VALUE_DOMAIN_TYPE_REFERENCE,
+                reference_object=refs_pb2.ObjectRef(qualified_name="shop.sales.nope"),
+                reference_column="id",
+            )
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    assert await rows(catalog_db) == before
+
+    # Changing the type clears the old type's fields with it.
+    enum = await semantics.UpdateValueDomain(
+        change(
+            "codes",
+            ["domain_type", "pattern", "values", "name"],
+            name="status_codes",
+            domain_type=pb.VALUE_DOMAIN_TYPE_ENUM,
+            values=[pb.DomainValue(code="A", label="Active")],
+        )
+    )
+    assert (enum.name, enum.pattern, [v.code for v in enum.values]) == (
+        "status_codes",
+        "",
+        ["A"],
+    )
+    outbox = await outbox_rows(catalog_db)
+    records = [a for a in audit_records(outbox) if a.action == "value_domain.update"]
+    assert len(records) == 3
+    assert sum(r["event_type"] == VALUE_DOMAIN_CHANGED.name for r in outbox) == 5
+
+
 async def test_capsule_layer(shop: Catalog) -> None:
     obj = await shop.UpdateObject(
         cpb.UpdateObjectRequest(ref=ORDERS, layer="Gold", update_mask={"paths": ["layer"]})

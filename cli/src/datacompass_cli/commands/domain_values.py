@@ -1,4 +1,4 @@
-"""`datacompass domain-values list|show|add|delete`: value domains — enumerated values with
+"""`datacompass domain-values list|show|add|update|delete`: value domains — enumerated values with
 labels, ranges, RE2 patterns and reference tables — that columns reuse (a column using one
 inherits its claims)."""
 
@@ -107,15 +107,11 @@ def add(
     """Add a value domain."""
     if domain_type not in TYPES:
         raise typer.BadParameter(f"one of {', '.join(TYPES)}", param_hint="--type")
-    values = []
-    for item in value or []:
-        code, _, label = item.partition("=")
-        values.append({"code": code.strip(), "label": label.strip()})
     body: dict[str, Any] = {
         "name": name,
         "domain_type": domain_type,
         "description": description,
-        "values": values,
+        "values": _parse_values(value),
         "min_value": min_value,
         "max_value": max_value,
         "pattern": pattern,
@@ -127,6 +123,90 @@ def add(
     with state(ctx).client() as client:
         made = client.post("/value-domains", {k: v for k, v in body.items() if v is not None})
     state(ctx).out.message(f"added {made['domain_type']} value domain {made['name']!r}", made)
+
+
+CLEARABLE = (
+    "description",
+    "values",
+    "min_value",
+    "max_value",
+    "pattern",
+    "pattern_description",
+    "reference_object",
+    "reference_column",
+    "owner",
+)
+
+
+@app.command("update")
+@handle_errors
+def update(
+    ctx: typer.Context,
+    name: NameArg,
+    rename: Annotated[str | None, typer.Option("--rename", help="A new name.")] = None,
+    domain_type: Annotated[
+        str | None, typer.Option("--type", help=f"One of {', '.join(TYPES)}.")
+    ] = None,
+    value: Annotated[
+        list[str] | None,
+        typer.Option("--value", help="enum: the values as CODE or CODE=Label (repeat; replaces)."),
+    ] = None,
+    min_value: Annotated[float | None, typer.Option("--min", help="range: smallest.")] = None,
+    max_value: Annotated[float | None, typer.Option("--max", help="range: largest.")] = None,
+    pattern: Annotated[str | None, typer.Option("--pattern", help="pattern: RE2.")] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="reference: the values' capsule.")
+    ] = None,
+    reference_column: Annotated[
+        str | None, typer.Option("--reference-column", help="reference: its column.")
+    ] = None,
+    description: Annotated[str | None, typer.Option("--description")] = None,
+    extensible: Annotated[
+        bool | None, typer.Option("--extensible/--not-extensible", help="New values may come.")
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner")] = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option("--clear", help=f"Clear a field (repeat): {', '.join(CLEARABLE)}."),
+    ] = None,
+) -> None:
+    """Change a value domain: only the options given change (columns using it inherit)."""
+    if domain_type is not None and domain_type not in TYPES:
+        raise typer.BadParameter(f"one of {', '.join(TYPES)}", param_hint="--type")
+    unknown = [c for c in clear or [] if c not in CLEARABLE]
+    if unknown:
+        raise typer.BadParameter(f"one of {', '.join(CLEARABLE)}", param_hint="--clear")
+    given: dict[str, Any] = {
+        "name": rename,
+        "domain_type": domain_type,
+        "description": description,
+        "values": _parse_values(value) if value else None,
+        "min_value": min_value,
+        "max_value": max_value,
+        "pattern": pattern,
+        "reference_object": reference,
+        "reference_column": reference_column,
+        "extensible": extensible,
+        "owner": owner,
+    }
+    body = {k: v for k, v in given.items() if v is not None}
+    both = sorted(set(body) & set(clear or []))
+    if both:
+        raise typer.BadParameter(f"{', '.join(both)} both set and cleared", param_hint="--clear")
+    body.update({field: None for field in clear or []})
+    if not body:
+        raise typer.BadParameter("give at least one field to change")
+    with state(ctx).client() as client:
+        changed = client.patch(f"/value-domains/{segment(name)}", body)
+    state(ctx).out.message(f"updated value domain {changed['name']!r}", changed)
+
+
+def _parse_values(items: list[str] | None) -> list[dict[str, str]]:
+    values = []
+    for item in items or []:
+        code, _, label = item.partition("=")
+        values.append({"code": code.strip(), "label": label.strip()})
+    return values
 
 
 @app.command("delete")

@@ -127,15 +127,6 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
         parallelism=settings.scan_parallelism,
     )
     deprecations = DeprecationUseCases(tx, payload=deadline_approaching, clock=clock or utc_now)
-    servicer = CatalogServicer(
-        sources=SourceUseCases(tx, connectors, box),
-        scans=scans,
-        objects=ObjectUseCases(tx, layers=settings.layers),
-        structure=StructureUseCases(tx),
-        lineage=LineageUseCases(tx),
-        deprecations=deprecations,
-    )
-
     quality = channel(settings.quality_addr) if settings.quality_addr else None
     semantics = SemanticsServicer(
         glossary=GlossaryUseCases(
@@ -160,6 +151,17 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
     )
 
     completeness = CompletenessUseCases(tx, settings.completeness_weights)
+    completeness_servicer = CompletenessServicer(completeness)
+    servicer = CatalogServicer(
+        sources=SourceUseCases(tx, connectors, box),
+        scans=scans,
+        objects=ObjectUseCases(tx, layers=settings.layers),
+        structure=StructureUseCases(tx),
+        lineage=LineageUseCases(tx),
+        deprecations=deprecations,
+        semantics=semantics,
+        completeness=completeness_servicer,
+    )
 
     async def keep_completeness(session: AsyncSession, envelope: events_pb2.EventEnvelope) -> None:
         # In the consumer's transaction, which also marks the event processed.
@@ -180,7 +182,7 @@ def build(settings: CatalogSettings, *, clock: Clock | None = None) -> CatalogSe
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(servicer, server)
         semantics_pb2_grpc.add_SemanticsServiceServicer_to_server(semantics, server)
         completeness_pb2_grpc.add_CompletenessServiceServicer_to_server(
-            CompletenessServicer(completeness), server
+            completeness_servicer, server
         )
 
     async def close() -> None:

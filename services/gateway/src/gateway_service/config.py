@@ -62,8 +62,9 @@ class GatewaySettings(ServiceSettings):
     max_body_bytes: int = 1024 * 1024
     """Largest request body accepted; a bigger one is refused with 413 before it is read."""
     capsule_call_timeout_seconds: float = 1.0
-    """Deadline of each backend call of `GET /capsules/{urn}` (a dimension whose service
-    misses it is returned as unavailable; the rest still answer)."""
+    """Deadline of the quality and governance calls of `GET /capsules/{urn}` (a dimension whose
+    service misses it is returned as unavailable; the rest still answer). The catalog's call,
+    which holds the capsule itself, has the ordinary `rpc_timeout_seconds`."""
     ui_dir: str = ""
     """Folder of the built web UI served at `/` (`make ui`); empty = the repository's `ui/dist`."""
 

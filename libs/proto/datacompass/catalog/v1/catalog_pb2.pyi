@@ -4,6 +4,8 @@ isort:skip_file
 """
 
 from collections import abc as _abc
+from datacompass.catalog.v1 import completeness_pb2 as _completeness_pb2
+from datacompass.catalog.v1 import semantics_pb2 as _semantics_pb2
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
 from datacompass.common.v1 import refs_pb2 as _refs_pb2
 from google.protobuf import descriptor as _descriptor
@@ -850,6 +852,100 @@ class GetObjectRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetObjectRequest: _TypeAlias = GetObjectRequest  # noqa: Y015
+
+@_typing.final
+class GetCapsuleSummaryRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    LINEAGE_EDGES_FIELD_NUMBER: _builtins.int
+    TERM_LINKS_FIELD_NUMBER: _builtins.int
+    lineage_edges: _builtins.int
+    """at most this many lineage edges (one level); 0: 500"""
+    term_links: _builtins.int
+    """at most this many term links; 0: 500"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        lineage_edges: _builtins.int = ...,
+        term_links: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lineage_edges", b"lineage_edges", "ref", b"ref", "term_links", b"term_links"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCapsuleSummaryRequest: _TypeAlias = GetCapsuleSummaryRequest  # noqa: Y015
+
+@_typing.final
+class CapsuleSummary(_message.Message):
+    """Each part as the RPC of the same name answers it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_FIELD_NUMBER: _builtins.int
+    CONSTRAINTS_FIELD_NUMBER: _builtins.int
+    INDEXES_FIELD_NUMBER: _builtins.int
+    VERSIONS_FIELD_NUMBER: _builtins.int
+    LINEAGE_FIELD_NUMBER: _builtins.int
+    TERM_LINKS_FIELD_NUMBER: _builtins.int
+    COLUMNS_FIELD_NUMBER: _builtins.int
+    COMPLETENESS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def object(self) -> Global___CatalogObject:
+        """GetObject"""
+
+    @_builtins.property
+    def constraints(self) -> Global___ListConstraintsResponse:
+        """ListConstraints"""
+
+    @_builtins.property
+    def indexes(self) -> Global___ListIndexesResponse:
+        """ListIndexes"""
+
+    @_builtins.property
+    def versions(self) -> Global___ListVersionsResponse:
+        """ListVersions, the latest only"""
+
+    @_builtins.property
+    def lineage(self) -> Global___GetLineageResponse:
+        """GetLineage, depth 1"""
+
+    @_builtins.property
+    def term_links(self) -> _semantics_pb2.ListTermLinksResponse:
+        """SemanticsService.ListTermLinks"""
+
+    @_builtins.property
+    def columns(self) -> _semantics_pb2.ListColumnSemanticsResponse:
+        """SemanticsService.ListColumnSemantics"""
+
+    @_builtins.property
+    def completeness(self) -> _completeness_pb2.Completeness:
+        """CompletenessService.GetCompleteness"""
+
+    def __init__(
+        self,
+        *,
+        object: Global___CatalogObject | None = ...,
+        constraints: Global___ListConstraintsResponse | None = ...,
+        indexes: Global___ListIndexesResponse | None = ...,
+        versions: Global___ListVersionsResponse | None = ...,
+        lineage: Global___GetLineageResponse | None = ...,
+        term_links: _semantics_pb2.ListTermLinksResponse | None = ...,
+        columns: _semantics_pb2.ListColumnSemanticsResponse | None = ...,
+        completeness: _completeness_pb2.Completeness | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "completeness", b"completeness", "constraints", b"constraints", "indexes", b"indexes", "lineage", b"lineage", "object", b"object", "term_links", b"term_links", "versions", b"versions"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["columns", b"columns", "completeness", b"completeness", "constraints", b"constraints", "indexes", b"indexes", "lineage", b"lineage", "object", b"object", "term_links", b"term_links", "versions", b"versions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CapsuleSummary: _TypeAlias = CapsuleSummary  # noqa: Y015
 
 @_typing.final
 class UpdateObjectRequest(_message.Message):

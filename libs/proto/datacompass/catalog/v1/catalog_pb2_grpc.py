@@ -105,6 +105,11 @@ class CatalogServiceStub:
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsResponse.FromString,
                 _registered_method=True)
+        self.GetCapsuleSummary = channel.unary_unary(
+                '/datacompass.catalog.v1.CatalogService/GetCapsuleSummary',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetCapsuleSummaryRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.CapsuleSummary.FromString,
+                _registered_method=True)
         self.ListConstraints = channel.unary_unary(
                 '/datacompass.catalog.v1.CatalogService/ListConstraints',
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListConstraintsRequest.SerializeToString,
@@ -266,6 +271,15 @@ class CatalogServiceServicer:
 
     def ListColumns(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCapsuleSummary(self, request, context):
+        """What the catalog holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+        the object, its structure, latest version, one level of lineage, term links, column
+        meaning and completeness. NOT_FOUND for an unknown capsule.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -433,6 +447,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListColumns,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsResponse.SerializeToString,
+            ),
+            'GetCapsuleSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapsuleSummary,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetCapsuleSummaryRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_catalog__pb2.CapsuleSummary.SerializeToString,
             ),
             'ListConstraints': grpc.unary_unary_rpc_method_handler(
                     servicer.ListConstraints,
@@ -884,6 +903,33 @@ class CatalogService:
             '/datacompass.catalog.v1.CatalogService/ListColumns',
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsRequest.SerializeToString,
             datacompass_dot_catalog_dot_v1_dot_catalog__pb2.ListColumnsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapsuleSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.CatalogService/GetCapsuleSummary',
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.GetCapsuleSummaryRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_catalog__pb2.CapsuleSummary.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,11 @@ class CatalogServiceStub:
     GetObject: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetObjectRequest, _catalog_pb2.CatalogObject]
     UpdateObject: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.UpdateObjectRequest, _catalog_pb2.CatalogObject]
     ListColumns: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListColumnsRequest, _catalog_pb2.ListColumnsResponse]
+    GetCapsuleSummary: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetCapsuleSummaryRequest, _catalog_pb2.CapsuleSummary]
+    """What the catalog holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+    the object, its structure, latest version, one level of lineage, term links, column
+    meaning and completeness. NOT_FOUND for an unknown capsule.
+    """
     ListConstraints: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListConstraintsRequest, _catalog_pb2.ListConstraintsResponse]
     """Structure: constraints (scanned + declared) and indexes of an object."""
     AddConstraint: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.AddConstraintRequest, _catalog_pb2.Constraint]
@@ -103,6 +108,11 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     GetObject: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetObjectRequest, _catalog_pb2.CatalogObject]  # type: ignore[assignment]
     UpdateObject: _aio.UnaryUnaryMultiCallable[_catalog_pb2.UpdateObjectRequest, _catalog_pb2.CatalogObject]  # type: ignore[assignment]
     ListColumns: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListColumnsRequest, _catalog_pb2.ListColumnsResponse]  # type: ignore[assignment]
+    GetCapsuleSummary: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetCapsuleSummaryRequest, _catalog_pb2.CapsuleSummary]  # type: ignore[assignment]
+    """What the catalog holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+    the object, its structure, latest version, one level of lineage, term links, column
+    meaning and completeness. NOT_FOUND for an unknown capsule.
+    """
     ListConstraints: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListConstraintsRequest, _catalog_pb2.ListConstraintsResponse]  # type: ignore[assignment]
     """Structure: constraints (scanned + declared) and indexes of an object."""
     AddConstraint: _aio.UnaryUnaryMultiCallable[_catalog_pb2.AddConstraintRequest, _catalog_pb2.Constraint]  # type: ignore[assignment]
@@ -233,6 +243,17 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.ListColumnsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.ListColumnsResponse, _abc.Awaitable[_catalog_pb2.ListColumnsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCapsuleSummary(
+        self,
+        request: _catalog_pb2.GetCapsuleSummaryRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.CapsuleSummary, _abc.Awaitable[_catalog_pb2.CapsuleSummary]]:
+        """What the catalog holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+        the object, its structure, latest version, one level of lineage, term links, column
+        meaning and completeness. NOT_FOUND for an unknown capsule.
+        """
 
     @_abc_1.abstractmethod
     def ListConstraints(

@@ -1356,6 +1356,40 @@ class GetValueDomainRequest(_message.Message):
 Global___GetValueDomainRequest: _TypeAlias = GetValueDomainRequest  # noqa: Y015
 
 @_typing.final
+class UpdateValueDomainRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_DOMAIN_FIELD_NUMBER: _builtins.int
+    UPDATE_MASK_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """the domain as it is named now"""
+    @_builtins.property
+    def value_domain(self) -> Global___CreateValueDomainRequest:
+        """The new values (the fields a domain is created with)."""
+
+    @_builtins.property
+    def update_mask(self) -> _field_mask_pb2.FieldMask:
+        """Some of: name, domain_type, description, values, min_value, max_value, pattern,
+        pattern_description, reference_object, reference_column, extensible, owner.
+        """
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value_domain: Global___CreateValueDomainRequest | None = ...,
+        update_mask: _field_mask_pb2.FieldMask | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["update_mask", b"update_mask", "value_domain", b"value_domain"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "update_mask", b"update_mask", "value_domain", b"value_domain"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateValueDomainRequest: _TypeAlias = UpdateValueDomainRequest  # noqa: Y015
+
+@_typing.final
 class DeleteValueDomainRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

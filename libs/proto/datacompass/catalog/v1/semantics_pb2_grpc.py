@@ -123,6 +123,11 @@ class SemanticsServiceStub:
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.GetValueDomainRequest.SerializeToString,
                 response_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ValueDomain.FromString,
                 _registered_method=True)
+        self.UpdateValueDomain = channel.unary_unary(
+                '/datacompass.catalog.v1.SemanticsService/UpdateValueDomain',
+                request_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.UpdateValueDomainRequest.SerializeToString,
+                response_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ValueDomain.FromString,
+                _registered_method=True)
         self.DeleteValueDomain = channel.unary_unary(
                 '/datacompass.catalog.v1.SemanticsService/DeleteValueDomain',
                 request_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.DeleteValueDomainRequest.SerializeToString,
@@ -259,6 +264,14 @@ class SemanticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateValueDomain(self, request, context):
+        """The fields the mask names change; the result is validated as a whole (a domain keeps one
+        type's fields). Columns using the domain inherit the new claims.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteValueDomain(self, request, context):
         """Refused (ABORTED) while columns use the domain.
         """
@@ -368,6 +381,11 @@ def add_SemanticsServiceServicer_to_server(servicer, server):
             'GetValueDomain': grpc.unary_unary_rpc_method_handler(
                     servicer.GetValueDomain,
                     request_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.GetValueDomainRequest.FromString,
+                    response_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ValueDomain.SerializeToString,
+            ),
+            'UpdateValueDomain': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateValueDomain,
+                    request_deserializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.UpdateValueDomainRequest.FromString,
                     response_serializer=datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ValueDomain.SerializeToString,
             ),
             'DeleteValueDomain': grpc.unary_unary_rpc_method_handler(
@@ -848,6 +866,33 @@ class SemanticsService:
             target,
             '/datacompass.catalog.v1.SemanticsService/GetValueDomain',
             datacompass_dot_catalog_dot_v1_dot_semantics__pb2.GetValueDomainRequest.SerializeToString,
+            datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ValueDomain.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateValueDomain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.catalog.v1.SemanticsService/UpdateValueDomain',
+            datacompass_dot_catalog_dot_v1_dot_semantics__pb2.UpdateValueDomainRequest.SerializeToString,
             datacompass_dot_catalog_dot_v1_dot_semantics__pb2.ValueDomain.FromString,
             options,
             channel_credentials,

@@ -66,6 +66,10 @@ class SemanticsServiceStub:
     """Value domains: controlled vocabularies, ranges, patterns and reference tables."""
     ListValueDomains: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.ListValueDomainsRequest, _semantics_pb2.ListValueDomainsResponse]
     GetValueDomain: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.GetValueDomainRequest, _semantics_pb2.ValueDomain]
+    UpdateValueDomain: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.UpdateValueDomainRequest, _semantics_pb2.ValueDomain]
+    """The fields the mask names change; the result is validated as a whole (a domain keeps one
+    type's fields). Columns using the domain inherit the new claims.
+    """
     DeleteValueDomain: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.DeleteValueDomainRequest, _semantics_pb2.DeleteValueDomainResponse]
     """Refused (ABORTED) while columns use the domain."""
     ExportCapsuleCode: _grpc.UnaryUnaryMultiCallable[_semantics_pb2.ExportCapsuleCodeRequest, _semantics_pb2.ExportCapsuleCodeResponse]
@@ -115,6 +119,10 @@ class SemanticsServiceAsyncStub(SemanticsServiceStub):
     """Value domains: controlled vocabularies, ranges, patterns and reference tables."""
     ListValueDomains: _aio.UnaryUnaryMultiCallable[_semantics_pb2.ListValueDomainsRequest, _semantics_pb2.ListValueDomainsResponse]  # type: ignore[assignment]
     GetValueDomain: _aio.UnaryUnaryMultiCallable[_semantics_pb2.GetValueDomainRequest, _semantics_pb2.ValueDomain]  # type: ignore[assignment]
+    UpdateValueDomain: _aio.UnaryUnaryMultiCallable[_semantics_pb2.UpdateValueDomainRequest, _semantics_pb2.ValueDomain]  # type: ignore[assignment]
+    """The fields the mask names change; the result is validated as a whole (a domain keeps one
+    type's fields). Columns using the domain inherit the new claims.
+    """
     DeleteValueDomain: _aio.UnaryUnaryMultiCallable[_semantics_pb2.DeleteValueDomainRequest, _semantics_pb2.DeleteValueDomainResponse]  # type: ignore[assignment]
     """Refused (ABORTED) while columns use the domain."""
     ExportCapsuleCode: _aio.UnaryUnaryMultiCallable[_semantics_pb2.ExportCapsuleCodeRequest, _semantics_pb2.ExportCapsuleCodeResponse]  # type: ignore[assignment]
@@ -263,6 +271,16 @@ class SemanticsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _semantics_pb2.GetValueDomainRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_semantics_pb2.ValueDomain, _abc.Awaitable[_semantics_pb2.ValueDomain]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateValueDomain(
+        self,
+        request: _semantics_pb2.UpdateValueDomainRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_semantics_pb2.ValueDomain, _abc.Awaitable[_semantics_pb2.ValueDomain]]:
+        """The fields the mask names change; the result is validated as a whole (a domain keeps one
+        type's fields). Columns using the domain inherit the new claims.
+        """
 
     @_abc_1.abstractmethod
     def DeleteValueDomain(

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from datacompass.common.v1 import audit_pb2 as _audit_pb2
 from datacompass.common.v1 import paging_pb2 as _paging_pb2
 from datacompass.common.v1 import refs_pb2 as _refs_pb2
+from datacompass.governance.v1 import masking_pb2 as _masking_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
@@ -1137,6 +1138,72 @@ class RemoveOwnerResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RemoveOwnerResponse: _TypeAlias = RemoveOwnerResponse  # noqa: Y015
+
+@_typing.final
+class GetCapsulePolicyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    POLICIES_FIELD_NUMBER: _builtins.int
+    policies: _builtins.int
+    """at most this many policies; 0: 500"""
+    @_builtins.property
+    def ref(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _refs_pb2.ObjectRef | None = ...,
+        policies: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policies", b"policies", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCapsulePolicyRequest: _TypeAlias = GetCapsulePolicyRequest  # noqa: Y015
+
+@_typing.final
+class CapsulePolicy(_message.Message):
+    """Each part as the RPC of the same name answers it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLASSIFICATION_FIELD_NUMBER: _builtins.int
+    OWNERS_FIELD_NUMBER: _builtins.int
+    POLICIES_FIELD_NUMBER: _builtins.int
+    MASKING_RULES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def classification(self) -> Global___ObjectClassification:
+        """GetClassification"""
+
+    @_builtins.property
+    def owners(self) -> Global___ObjectOwners:
+        """ListOwners"""
+
+    @_builtins.property
+    def policies(self) -> Global___ListPoliciesResponse:
+        """ListPolicies"""
+
+    @_builtins.property
+    def masking_rules(self) -> _masking_pb2.ListMaskingRulesResponse:
+        """ListMaskingRules"""
+
+    def __init__(
+        self,
+        *,
+        classification: Global___ObjectClassification | None = ...,
+        owners: Global___ObjectOwners | None = ...,
+        policies: Global___ListPoliciesResponse | None = ...,
+        masking_rules: _masking_pb2.ListMaskingRulesResponse | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["classification", b"classification", "masking_rules", b"masking_rules", "owners", b"owners", "policies", b"policies"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["classification", b"classification", "masking_rules", b"masking_rules", "owners", b"owners", "policies", b"policies"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CapsulePolicy: _TypeAlias = CapsulePolicy  # noqa: Y015
 
 @_typing.final
 class ListOwnersRequest(_message.Message):

@@ -147,6 +147,11 @@ class GovernanceServiceStub:
                 request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnersRequest.SerializeToString,
                 response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectOwners.FromString,
                 _registered_method=True)
+        self.GetCapsulePolicy = channel.unary_unary(
+                '/datacompass.governance.v1.GovernanceService/GetCapsulePolicy',
+                request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetCapsulePolicyRequest.SerializeToString,
+                response_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CapsulePolicy.FromString,
+                _registered_method=True)
         self.ListOwnedObjects = channel.unary_unary(
                 '/datacompass.governance.v1.GovernanceService/ListOwnedObjects',
                 request_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnedObjectsRequest.SerializeToString,
@@ -401,6 +406,14 @@ class GovernanceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCapsulePolicy(self, request, context):
+        """What governance holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+        classification, owners, data policies and masking rules.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListOwnedObjects(self, request, context):
         """The objects a user owns, stewards or is delegate of.
         """
@@ -647,6 +660,11 @@ def add_GovernanceServiceServicer_to_server(servicer, server):
                     servicer.ListOwners,
                     request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnersRequest.FromString,
                     response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectOwners.SerializeToString,
+            ),
+            'GetCapsulePolicy': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapsulePolicy,
+                    request_deserializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.GetCapsulePolicyRequest.FromString,
+                    response_serializer=datacompass_dot_governance_dot_v1_dot_governance__pb2.CapsulePolicy.SerializeToString,
             ),
             'ListOwnedObjects': grpc.unary_unary_rpc_method_handler(
                     servicer.ListOwnedObjects,
@@ -1350,6 +1368,33 @@ class GovernanceService:
             '/datacompass.governance.v1.GovernanceService/ListOwners',
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ListOwnersRequest.SerializeToString,
             datacompass_dot_governance_dot_v1_dot_governance__pb2.ObjectOwners.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapsulePolicy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.governance.v1.GovernanceService/GetCapsulePolicy',
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.GetCapsulePolicyRequest.SerializeToString,
+            datacompass_dot_governance_dot_v1_dot_governance__pb2.CapsulePolicy.FromString,
             options,
             channel_credentials,
             insecure,

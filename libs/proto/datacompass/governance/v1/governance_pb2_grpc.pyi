@@ -69,6 +69,10 @@ class GovernanceServiceStub:
     """Ownership: owner, steward and delegate assignments per cataloged object."""
     RemoveOwner: _grpc.UnaryUnaryMultiCallable[_governance_pb2.RemoveOwnerRequest, _governance_pb2.RemoveOwnerResponse]
     ListOwners: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListOwnersRequest, _governance_pb2.ObjectOwners]
+    GetCapsulePolicy: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetCapsulePolicyRequest, _governance_pb2.CapsulePolicy]
+    """What governance holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+    classification, owners, data policies and masking rules.
+    """
     ListOwnedObjects: _grpc.UnaryUnaryMultiCallable[_governance_pb2.ListOwnedObjectsRequest, _governance_pb2.ListOwnedObjectsResponse]
     """The objects a user owns, stewards or is delegate of."""
     GetObjectRights: _grpc.UnaryUnaryMultiCallable[_governance_pb2.GetObjectRightsRequest, _governance_pb2.ObjectRights]
@@ -139,6 +143,10 @@ class GovernanceServiceAsyncStub(GovernanceServiceStub):
     """Ownership: owner, steward and delegate assignments per cataloged object."""
     RemoveOwner: _aio.UnaryUnaryMultiCallable[_governance_pb2.RemoveOwnerRequest, _governance_pb2.RemoveOwnerResponse]  # type: ignore[assignment]
     ListOwners: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListOwnersRequest, _governance_pb2.ObjectOwners]  # type: ignore[assignment]
+    GetCapsulePolicy: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetCapsulePolicyRequest, _governance_pb2.CapsulePolicy]  # type: ignore[assignment]
+    """What governance holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+    classification, owners, data policies and masking rules.
+    """
     ListOwnedObjects: _aio.UnaryUnaryMultiCallable[_governance_pb2.ListOwnedObjectsRequest, _governance_pb2.ListOwnedObjectsResponse]  # type: ignore[assignment]
     """The objects a user owns, stewards or is delegate of."""
     GetObjectRights: _aio.UnaryUnaryMultiCallable[_governance_pb2.GetObjectRightsRequest, _governance_pb2.ObjectRights]  # type: ignore[assignment]
@@ -338,6 +346,16 @@ class GovernanceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _governance_pb2.ListOwnersRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_governance_pb2.ObjectOwners, _abc.Awaitable[_governance_pb2.ObjectOwners]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCapsulePolicy(
+        self,
+        request: _governance_pb2.GetCapsulePolicyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_governance_pb2.CapsulePolicy, _abc.Awaitable[_governance_pb2.CapsulePolicy]]:
+        """What governance holds of one capsule, in one call (the gateway's GET /capsules/{urn}):
+        classification, owners, data policies and masking rules.
+        """
 
     @_abc_1.abstractmethod
     def ListOwnedObjects(

@@ -1046,6 +1046,64 @@ class ListColumnProfilesResponse(_message.Message):
 Global___ListColumnProfilesResponse: _TypeAlias = ListColumnProfilesResponse  # noqa: Y015
 
 @_typing.final
+class GetCapsuleQualityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OBJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def object(self) -> _refs_pb2.ObjectRef: ...
+    def __init__(
+        self,
+        *,
+        object: _refs_pb2.ObjectRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["object", b"object"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCapsuleQualityRequest: _TypeAlias = GetCapsuleQualityRequest  # noqa: Y015
+
+@_typing.final
+class CapsuleQuality(_message.Message):
+    """Each part as the RPC of the same name answers it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RULES_FIELD_NUMBER: _builtins.int
+    SCORE_FIELD_NUMBER: _builtins.int
+    PROFILE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def rules(self) -> Global___ListQualityRulesResponse:
+        """ListQualityRules"""
+
+    @_builtins.property
+    def score(self) -> Global___QualityScore:
+        """GetQualityScore"""
+
+    @_builtins.property
+    def profile(self) -> Global___ProfileRun:
+        """GetObjectProfile; unset: never profiled"""
+
+    def __init__(
+        self,
+        *,
+        rules: Global___ListQualityRulesResponse | None = ...,
+        score: Global___QualityScore | None = ...,
+        profile: Global___ProfileRun | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_profile", b"_profile", "profile", b"profile", "rules", b"rules", "score", b"score"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_profile", b"_profile", "profile", b"profile", "rules", b"rules", "score", b"score"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__profile: _TypeAlias = _typing.Literal["profile"]  # noqa: Y015
+    _WhichOneofArgType__profile: _TypeAlias = _typing.Literal["_profile", b"_profile"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__profile) -> _WhichOneofReturnType__profile | None: ...
+
+Global___CapsuleQuality: _TypeAlias = CapsuleQuality  # noqa: Y015
+
+@_typing.final
 class GetObjectProfileRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

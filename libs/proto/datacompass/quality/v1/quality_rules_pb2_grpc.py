@@ -85,6 +85,11 @@ class QualityRulesServiceStub:
                 request_serializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.GetQualityScoreRequest.SerializeToString,
                 response_deserializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.QualityScore.FromString,
                 _registered_method=True)
+        self.GetCapsuleQuality = channel.unary_unary(
+                '/datacompass.quality.v1.QualityRulesService/GetCapsuleQuality',
+                request_serializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.GetCapsuleQualityRequest.SerializeToString,
+                response_deserializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.CapsuleQuality.FromString,
+                _registered_method=True)
         self.StartProfile = channel.unary_unary(
                 '/datacompass.quality.v1.QualityRulesService/StartProfile',
                 request_serializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.StartProfileRequest.SerializeToString,
@@ -186,6 +191,14 @@ class QualityRulesServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCapsuleQuality(self, request, context):
+        """What quality holds of one capsule, in one call (the gateway's GET /capsules/{urn}): its
+        rules, score and latest profile (masked for the caller as GetObjectProfile masks it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def StartProfile(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -275,6 +288,11 @@ def add_QualityRulesServiceServicer_to_server(servicer, server):
                     servicer.GetQualityScore,
                     request_deserializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.GetQualityScoreRequest.FromString,
                     response_serializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.QualityScore.SerializeToString,
+            ),
+            'GetCapsuleQuality': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCapsuleQuality,
+                    request_deserializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.GetCapsuleQualityRequest.FromString,
+                    response_serializer=datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.CapsuleQuality.SerializeToString,
             ),
             'StartProfile': grpc.unary_unary_rpc_method_handler(
                     servicer.StartProfile,
@@ -561,6 +579,33 @@ class QualityRulesService:
             '/datacompass.quality.v1.QualityRulesService/GetQualityScore',
             datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.GetQualityScoreRequest.SerializeToString,
             datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.QualityScore.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCapsuleQuality(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/datacompass.quality.v1.QualityRulesService/GetCapsuleQuality',
+            datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.GetCapsuleQualityRequest.SerializeToString,
+            datacompass_dot_quality_dot_v1_dot_quality__rules__pb2.CapsuleQuality.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,10 @@ class QualityRulesServiceStub:
     GetCheckRun: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.GetCheckRunRequest, _quality_rules_pb2.CheckRun]
     ListCheckRuns: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.ListCheckRunsRequest, _quality_rules_pb2.ListCheckRunsResponse]
     GetQualityScore: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.GetQualityScoreRequest, _quality_rules_pb2.QualityScore]
+    GetCapsuleQuality: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.GetCapsuleQualityRequest, _quality_rules_pb2.CapsuleQuality]
+    """What quality holds of one capsule, in one call (the gateway's GET /capsules/{urn}): its
+    rules, score and latest profile (masked for the caller as GetObjectProfile masks it).
+    """
     StartProfile: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.StartProfileRequest, _quality_rules_pb2.ProfileRun]
     GetProfileRun: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.GetProfileRunRequest, _quality_rules_pb2.ProfileRun]
     GetObjectProfile: _grpc.UnaryUnaryMultiCallable[_quality_rules_pb2.GetObjectProfileRequest, _quality_rules_pb2.ProfileRun]
@@ -78,6 +82,10 @@ class QualityRulesServiceAsyncStub(QualityRulesServiceStub):
     GetCheckRun: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.GetCheckRunRequest, _quality_rules_pb2.CheckRun]  # type: ignore[assignment]
     ListCheckRuns: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.ListCheckRunsRequest, _quality_rules_pb2.ListCheckRunsResponse]  # type: ignore[assignment]
     GetQualityScore: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.GetQualityScoreRequest, _quality_rules_pb2.QualityScore]  # type: ignore[assignment]
+    GetCapsuleQuality: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.GetCapsuleQualityRequest, _quality_rules_pb2.CapsuleQuality]  # type: ignore[assignment]
+    """What quality holds of one capsule, in one call (the gateway's GET /capsules/{urn}): its
+    rules, score and latest profile (masked for the caller as GetObjectProfile masks it).
+    """
     StartProfile: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.StartProfileRequest, _quality_rules_pb2.ProfileRun]  # type: ignore[assignment]
     GetProfileRun: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.GetProfileRunRequest, _quality_rules_pb2.ProfileRun]  # type: ignore[assignment]
     GetObjectProfile: _aio.UnaryUnaryMultiCallable[_quality_rules_pb2.GetObjectProfileRequest, _quality_rules_pb2.ProfileRun]  # type: ignore[assignment]
@@ -158,6 +166,16 @@ class QualityRulesServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _quality_rules_pb2.GetQualityScoreRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_quality_rules_pb2.QualityScore, _abc.Awaitable[_quality_rules_pb2.QualityScore]]: ...
+
+    @_abc_1.abstractmethod
+    def GetCapsuleQuality(
+        self,
+        request: _quality_rules_pb2.GetCapsuleQualityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_quality_rules_pb2.CapsuleQuality, _abc.Awaitable[_quality_rules_pb2.CapsuleQuality]]:
+        """What quality holds of one capsule, in one call (the gateway's GET /capsules/{urn}): its
+        rules, score and latest profile (masked for the caller as GetObjectProfile masks it).
+        """
 
     @_abc_1.abstractmethod
     def StartProfile(

@@ -194,6 +194,16 @@ class SemanticsServicer(semantics_pb2_grpc.SemanticsServiceServicer):
     ) -> pb.ValueDomain:
         return sm.value_domain(await self.semantics.get_domain(request.name))
 
+    async def UpdateValueDomain(
+        self, request: pb.UpdateValueDomainRequest, context: Ctx
+    ) -> pb.ValueDomain:
+        row = await self.semantics.update_domain(
+            request.name,
+            paths=list(request.update_mask.paths),
+            spec=sm.domain_spec(request.value_domain),
+        )
+        return sm.value_domain(row)
+
     async def DeleteValueDomain(
         self, request: pb.DeleteValueDomainRequest, context: Ctx
     ) -> pb.DeleteValueDomainResponse:

@@ -13,6 +13,8 @@ from catalog_service.api import objects_mappers as om
 from catalog_service.api import scans_mappers as scm
 from catalog_service.api import sources_mappers as sm
 from catalog_service.api import structure_mappers as stm
+from catalog_service.api.completeness_servicer import CompletenessServicer
+from catalog_service.api.semantics_servicer import SemanticsServicer
 from catalog_service.application.deprecations import DeprecationUseCases
 from catalog_service.application.lineage import LineageUseCases
 from catalog_service.application.objects import ObjectUseCases
@@ -21,10 +23,15 @@ from catalog_service.application.sources import SourceUseCases
 from catalog_service.application.structure import StructureUseCases
 from datacompass.catalog.v1 import catalog_pb2 as pb
 from datacompass.catalog.v1 import catalog_pb2_grpc
+from datacompass.catalog.v1 import completeness_pb2 as kpb
+from datacompass.catalog.v1 import semantics_pb2 as spb
 from datacompass.common.v1 import paging_pb2
 from dckit.protoconv import enum_text, from_struct, ref_text, struct
+from dckit.summary import gather_parts
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
+
+SUMMARY_LIMIT = 500  # lineage edges and term links in a capsule summary, unless asked
 
 
 def _page(cursor: str) -> paging_pb2.PageResponse:
@@ -41,9 +48,13 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         structure: StructureUseCases,
         lineage: LineageUseCases,
         deprecations: DeprecationUseCases,
+        semantics: SemanticsServicer,
+        completeness: CompletenessServicer,
     ) -> None:
         self.sources, self.scans, self.objects = sources, scans, objects
         self.structure, self.lineage, self.deprecations = structure, lineage, deprecations
+        # GetCapsuleSummary answers their parts too.
+        self.semantics, self.completeness = semantics, completeness
 
     async def _object(
         self, row: Mapping[str, Any], columns: Sequence[Mapping[str, Any]]
@@ -150,6 +161,38 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             ref=ref_text(request.ref), limit=request.page.limit, cursor=request.page.cursor
         )
         return pb.ListColumnsResponse(items=[om.column(c) for c in cols], page=_page(cursor))
+
+    async def GetCapsuleSummary(
+        self, request: pb.GetCapsuleSummaryRequest, context: Ctx
+    ) -> pb.CapsuleSummary:
+        """Every part as its own RPC answers it, the parts at once (each its own transaction)."""
+        ref = request.ref
+        page = paging_pb2.PageRequest
+        edges = request.lineage_edges or SUMMARY_LIMIT
+        links = request.term_links or SUMMARY_LIMIT
+        parts = await gather_parts(
+            {
+                "object": self.GetObject(pb.GetObjectRequest(ref=ref), context),
+                "constraints": self.ListConstraints(pb.ListConstraintsRequest(ref=ref), context),
+                "indexes": self.ListIndexes(pb.ListIndexesRequest(ref=ref), context),
+                "versions": self.ListVersions(
+                    pb.ListVersionsRequest(ref=ref, page=page(limit=1)), context
+                ),
+                "lineage": self.GetLineage(
+                    pb.GetLineageRequest(ref=ref, depth=1, page=page(limit=edges)), context
+                ),
+                "term_links": self.semantics.ListTermLinks(
+                    spb.ListTermLinksRequest(ref=ref, page=page(limit=links)), context
+                ),
+                "columns": self.semantics.ListColumnSemantics(
+                    spb.ListColumnSemanticsRequest(ref=ref), context
+                ),
+                "completeness": self.completeness.GetCompleteness(
+                    kpb.GetCompletenessRequest(ref=ref), context
+                ),
+            }
+        )
+        return pb.CapsuleSummary(**parts)
 
     # ------------------------------------------------------------ structure
     async def ListConstraints(

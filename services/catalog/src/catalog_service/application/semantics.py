@@ -104,6 +104,22 @@ class SemanticsUseCases:
             await self._record_domain(uow, "create", "created", None, row)
         return row
 
+    async def update_domain(
+        self, name: str, *, paths: Collection[str], spec: ValueDomainSpec
+    ) -> Record:
+        """Change the fields `paths` names; the domain is validated as a whole afterwards."""
+        async with self.tx() as uow:
+            found = await _require_domain(uow, name, for_update=True)
+            merged = domain.updated_domain(domain.domain_spec_of(found), paths, spec)
+            values = {**merged.row(), "reference_object_urn": None}
+            if merged.domain_type == domain.REFERENCE:
+                target = await require_object(uow, merged.reference_object)
+                await require_column(uow, target, merged.reference_column)
+                values["reference_object_urn"] = target["urn"]
+            row = await uow.semantics.update_domain(found["id"], values)
+            await self._record_domain(uow, "update", "updated", found, row)
+        return row
+
     async def get_domain(self, name: str) -> Record:
         async with self.tx() as uow:
             return await _require_domain(uow, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,6 +89,22 @@ class SemanticsRepository:
                 f"a value domain named {values.get('name')!r} already exists"
             ) from exc
         row = await self.get_domain(domain_id=int(new_id or 0))
+        assert row is not None
+        return row
+
+    async def update_domain(self, domain_id: int, values: Mapping[str, Any]) -> Record:
+        try:
+            async with self.s.begin_nested():
+                await self.s.execute(
+                    update(value_domains)
+                    .where(value_domains.c.id == domain_id)
+                    .values(**values, updated_at=func.now())
+                )
+        except IntegrityError as exc:
+            raise AlreadyExists(
+                f"a value domain named {values.get('name')!r} already exists"
+            ) from exc
+        row = await self.get_domain(domain_id=domain_id)
         assert row is not None
         return row
 

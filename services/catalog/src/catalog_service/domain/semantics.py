@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dckit.errors import InvalidArgument
@@ -265,6 +265,45 @@ class ValueDomainSpec:
             "extensible": self.extensible,
             "owner": self.owner or None,
         }
+
+
+DOMAIN_FIELDS = frozenset(ValueDomainSpec.__dataclass_fields__)
+
+
+def domain_spec_of(row: Mapping[str, Any]) -> ValueDomainSpec:
+    """A stored value domain as the spec it was created with (the reference object by URN)."""
+    return ValueDomainSpec(
+        name=row["name"],
+        domain_type=row["domain_type"],
+        description=row["description"] or "",
+        values=tuple(
+            DomainValue(v["code"], v.get("label") or "", v.get("description") or "")
+            for v in row["allowed_values"] or []
+        ),
+        min_value=row["min_value"],
+        max_value=row["max_value"],
+        pattern=row["pattern"] or "",
+        pattern_description=row["pattern_description"] or "",
+        reference_object=row["reference_object_urn"] or "",
+        reference_column=row["reference_column"] or "",
+        extensible=bool(row["extensible"]),
+        owner=row["owner"] or "",
+    )
+
+
+def updated_domain(
+    current: ValueDomainSpec, paths: Collection[str], new: ValueDomainSpec
+) -> ValueDomainSpec:
+    """`current` with the fields `paths` names taken from `new`, validated as a whole."""
+    if not paths:
+        raise InvalidArgument("name at least one field to change")
+    unknown = sorted(set(paths) - DOMAIN_FIELDS)
+    if unknown:
+        raise InvalidArgument(
+            f"cannot change {', '.join(unknown)}; a value domain has "
+            f"{', '.join(sorted(DOMAIN_FIELDS))}"
+        )
+    return replace(current, **{p: getattr(new, p) for p in paths}).validated()
 
 
 _WHAT = {

@@ -9,7 +9,7 @@ from google.protobuf import field_mask_pb2
 from datacompass.catalog.v1 import semantics_pb2 as pb
 from datacompass.common.v1 import refs_pb2
 from datacompass.quality.v1 import quality_rules_pb2 as qpb
-from gateway_service.core.convert import FromProto, ToProto
+from gateway_service.core.convert import FromProto, ToProto, ToUpdate
 from gateway_service.semantics import schemas as s
 
 _claims = FromProto(s.ValueClaims, pb.ValueClaims, ignore={"inherited"})
@@ -26,6 +26,7 @@ claim_rule = FromProto(
 )  # fmt: skip
 value_domain = FromProto(s.ValueDomain, pb.ValueDomain)
 create_domain_request = ToProto(pb.CreateValueDomainRequest, s.ValueDomainCreate)
+update_domain_request = ToUpdate(pb.UpdateValueDomainRequest, "value_domain", s.ValueDomainUpdate)
 
 CLAIMS = ("min_value", "max_value", "allowed_values", "format_pattern")
 

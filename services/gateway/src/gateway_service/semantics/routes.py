@@ -67,6 +67,22 @@ async def get_domain(name: str, semantics: Semantics) -> s.ValueDomain:
     return m.value_domain(await semantics.GetValueDomain(pb.GetValueDomainRequest(name=name)))
 
 
+@router.patch(
+    "/value-domains/{name}",
+    response_model=s.ValueDomain,
+    summary="Change a value domain (columns using it inherit the new claims)",
+    description="Only the fields sent change; null clears one. 400 when the result is not a "
+    "valid domain of its type, 409 when the new name is taken.",
+)
+async def update_domain(
+    name: str, body: s.ValueDomainUpdate, semantics: Semantics
+) -> s.ValueDomain:
+    sent = changes(body, nullable=set(s.ValueDomainUpdate.model_fields) - {"name", "domain_type"})
+    return m.value_domain(
+        await semantics.UpdateValueDomain(m.update_domain_request(sent, name=name))
+    )
+
+
 @router.delete(
     "/value-domains/{name}",
     status_code=204,

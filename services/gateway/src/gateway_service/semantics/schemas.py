@@ -137,5 +137,25 @@ class ValueDomainCreate(Request):
     owner: str | None = None
 
 
+class ValueDomainUpdate(Request):
+    """Only the fields sent change; null clears one. The domain is validated as a whole after
+    the change: switching `domain_type` means clearing the old type's fields too."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    domain_type: DomainType | None = None
+    description: str | None = None
+    values: list[DomainValue] | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    pattern: str | None = None
+    pattern_description: str | None = None
+    reference_object: str | None = Field(
+        None, description="reference domains: the table's ref (`source.schema.name`) or URN"
+    )
+    reference_column: str | None = None
+    extensible: bool | None = None
+    owner: str | None = None
+
+
 class ValueDomainPage(Page[ValueDomain]):
     pass

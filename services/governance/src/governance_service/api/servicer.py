@@ -11,6 +11,7 @@ from datacompass.governance.v1 import governance_pb2 as pb
 from datacompass.governance.v1 import governance_pb2_grpc
 from datacompass.governance.v1 import masking_pb2 as mpb
 from dckit.protoconv import mask_paths, ref_text
+from dckit.summary import gather_parts
 from governance_service.api import audit_mappers as am
 from governance_service.api import classification_mappers as cm
 from governance_service.api import identity_mappers as im
@@ -30,6 +31,8 @@ from governance_service.domain.ownership import DOMAIN_FIELDS
 from governance_service.domain.policies import FIELDS as POLICY_FIELDS
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
+
+SUMMARY_POLICIES = 500  # policies in a capsule summary, unless asked
 
 
 def _page(cursor: str) -> paging_pb2.PageResponse:
@@ -198,6 +201,26 @@ class GovernanceServicer(governance_pb2_grpc.GovernanceServiceServicer):
 
     async def ListOwners(self, request: pb.ListOwnersRequest, context: Ctx) -> pb.ObjectOwners:
         return om.object_owners(await self.owners.owners(ref_text(request.ref)))
+
+    async def GetCapsulePolicy(
+        self, request: pb.GetCapsulePolicyRequest, context: Ctx
+    ) -> pb.CapsulePolicy:
+        """Every part as its own RPC answers it, the parts at once."""
+        ref = request.ref
+        page = paging_pb2.PageRequest(limit=request.policies or SUMMARY_POLICIES)
+        parts = await gather_parts(
+            {
+                "classification": self.GetClassification(
+                    pb.GetClassificationRequest(ref=ref), context
+                ),
+                "owners": self.ListOwners(pb.ListOwnersRequest(ref=ref), context),
+                "policies": self.ListPolicies(pb.ListPoliciesRequest(ref=ref, page=page), context),
+                "masking_rules": self.ListMaskingRules(
+                    mpb.ListMaskingRulesRequest(ref=ref), context
+                ),
+            }
+        )
+        return pb.CapsulePolicy(**parts)
 
     async def ListOwnedObjects(
         self, request: pb.ListOwnedObjectsRequest, context: Ctx

@@ -14,6 +14,7 @@ from datacompass.quality.v1 import quality_rules_pb2 as pb
 from datacompass.quality.v1 import quality_rules_pb2_grpc
 from dckit import context as request_context
 from dckit.protoconv import from_struct
+from dckit.summary import gather_parts, optional
 from quality_service.api import profiles_mappers as profiles_m
 from quality_service.api import quality_checks_mappers as checks_m
 from quality_service.api import quality_rules_mappers as rules_m
@@ -105,6 +106,22 @@ class QualityRulesServicer(quality_rules_pb2_grpc.QualityRulesServiceServicer):
         self, request: pb.GetQualityScoreRequest, context: Ctx
     ) -> pb.QualityScore:
         return checks_m.score(await self.checks.score(object_name(request.object)))
+
+    async def GetCapsuleQuality(
+        self, request: pb.GetCapsuleQualityRequest, context: Ctx
+    ) -> pb.CapsuleQuality:
+        """Every part as its own RPC answers it, the parts at once."""
+        ref = request.object
+        parts = await gather_parts(
+            {
+                "rules": self.ListQualityRules(pb.ListQualityRulesRequest(object=ref), context),
+                "score": self.GetQualityScore(pb.GetQualityScoreRequest(object=ref), context),
+                "profile": optional(
+                    self.GetObjectProfile(pb.GetObjectProfileRequest(object=ref), context)
+                ),
+            }
+        )
+        return pb.CapsuleQuality(**parts)
 
     # ------------------------------------------------------------ profiles
     async def StartProfile(self, request: pb.StartProfileRequest, context: Ctx) -> pb.ProfileRun:
