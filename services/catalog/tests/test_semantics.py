@@ -401,6 +401,39 @@ async def test_update_value_domain(
     assert sum(r["event_type"] == VALUE_DOMAIN_CHANGED.name for r in outbox) == 5
 
 
+async def test_capsule_summary_is_each_rpc_in_one(shop: Catalog, semantics: Semantics) -> None:
+    """GetCapsuleSummary answers each part as the RPC of the same name does; an unknown capsule
+    is NOT_FOUND as a whole."""
+    await semantics.CreateBusinessTerm(
+        pb.CreateBusinessTermRequest(name="Order", definition="A customer's purchase")
+    )
+    await semantics.CreateTermLink(
+        pb.CreateTermLinkRequest(ref=ORDERS, term=pb.TermRef(name="Order"))
+    )
+    await semantics.UpdateColumnSemantics(
+        describe("amount", ["business_definition"], business_definition="Gross value")
+    )
+    got = await shop.GetCapsuleSummary(cpb.GetCapsuleSummaryRequest(ref=ORDERS))
+    assert got.object == await shop.GetObject(cpb.GetObjectRequest(ref=ORDERS))
+    assert got.constraints == await shop.ListConstraints(cpb.ListConstraintsRequest(ref=ORDERS))
+    assert got.indexes == await shop.ListIndexes(cpb.ListIndexesRequest(ref=ORDERS))
+    assert got.columns == await semantics.ListColumnSemantics(
+        pb.ListColumnSemanticsRequest(ref=ORDERS)
+    )
+    assert [link.term_name for link in got.term_links.items] == ["Order"]
+    assert len(got.versions.items) == 1
+    assert got.versions.items[0] == (
+        await shop.ListVersions(cpb.ListVersionsRequest(ref=ORDERS))
+    ).items[0]
+    assert got.completeness.object_urn == got.object.urn
+    await refused(
+        shop.GetCapsuleSummary(
+            cpb.GetCapsuleSummaryRequest(ref=refs_pb2.ObjectRef(qualified_name="shop.sales.nope"))
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
+
+
 async def test_capsule_layer(shop: Catalog) -> None:
     obj = await shop.UpdateObject(
         cpb.UpdateObjectRequest(ref=ORDERS, layer="Gold", update_mask={"paths": ["layer"]})
