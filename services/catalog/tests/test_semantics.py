@@ -422,9 +422,10 @@ async def test_capsule_summary_is_each_rpc_in_one(shop: Catalog, semantics: Sema
     )
     assert [link.term_name for link in got.term_links.items] == ["Order"]
     assert len(got.versions.items) == 1
-    assert got.versions.items[0] == (
-        await shop.ListVersions(cpb.ListVersionsRequest(ref=ORDERS))
-    ).items[0]
+    assert (
+        got.versions.items[0]
+        == (await shop.ListVersions(cpb.ListVersionsRequest(ref=ORDERS))).items[0]
+    )
     assert got.completeness.object_urn == got.object.urn
     await refused(
         shop.GetCapsuleSummary(
