@@ -1930,7 +1930,11 @@ export interface paths {
         delete: operations["delete_domain_api_v1_value_domains__name__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Change a value domain (columns using it inherit the new claims)
+         * @description Only the fields sent change; null clears one. 400 when the result is not a valid domain of its type, 409 when the new name is taken.
+         */
+        patch: operations["update_domain_api_v1_value_domains__name__patch"];
         trace?: never;
     };
     "/health": {
@@ -5863,6 +5867,40 @@ export interface components {
              * @description Pass as `cursor` to get the next page; null on the last page.
              */
             next_cursor?: string | null;
+        };
+        /**
+         * ValueDomainUpdate
+         * @description Only the fields sent change; null clears one. The domain is validated as a whole after
+         *     the change: switching `domain_type` means clearing the old type's fields too.
+         */
+        ValueDomainUpdate: {
+            /** Description */
+            description?: string | null;
+            /** Domain Type */
+            domain_type?: ("enum" | "range" | "pattern" | "reference") | null;
+            /** Extensible */
+            extensible?: boolean | null;
+            /** Max Value */
+            max_value?: number | null;
+            /** Min Value */
+            min_value?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Owner */
+            owner?: string | null;
+            /** Pattern */
+            pattern?: string | null;
+            /** Pattern Description */
+            pattern_description?: string | null;
+            /** Reference Column */
+            reference_column?: string | null;
+            /**
+             * Reference Object
+             * @description reference domains: the table's ref (`source.schema.name`) or URN
+             */
+            reference_object?: string | null;
+            /** Values */
+            values?: components["schemas"]["DomainValue"][] | null;
         };
         /** ViewParse */
         ViewParse: {
@@ -19572,6 +19610,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role does not allow this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (login throttling); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A backend service is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_domain_api_v1_value_domains__name__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ValueDomainUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueDomain"];
+                };
             };
             /** @description Invalid request */
             400: {
